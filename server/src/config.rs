@@ -1,0 +1,268 @@
+//! Configuration: built-in defaults < `tavla.toml` < `TAVLA_*` environment < command-line flags.
+//!
+//! Unknown keys in the file and unknown `TAVLA_*` variables are errors that name the key, so a
+//! typo never silently leaves a school on a default it did not choose.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the store, the certificate authority and the certificates live.
+    pub data_dir: PathBuf,
+    /// HTTPS address. Port 0 picks a free port (tests).
+    pub listen: SocketAddr,
+    /// Plain HTTP address: redirects to HTTPS and serves the CA certificate for installation.
+    pub http_listen: SocketAddr,
+    /// A certificate chain (PEM) from the school owner, used instead of the local CA.
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// The box's name on the network (default: the system host name); also `<name>.local`.
+    pub host_name: Option<String>,
+    /// Networks whose pupils are at home (the school's VPN), e.g. `["10.8.0.0/24"]`.
+    pub home_networks: Vec<IpNet>,
+    /// A lesson ends by itself this many hours after it started.
+    pub lesson_hours: u32,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest HTTP request body the JSON API accepts.
+    pub max_body_bytes: usize,
+    /// Teacher login attempts per minute, per client address and per teacher name.
+    pub login_per_minute: u32,
+    /// Join attempts (code or card) per minute per client address.
+    pub join_per_minute_per_address: u32,
+    /// Join attempts per minute per join code (a whole class joins at once).
+    pub join_per_minute_per_code: u32,
+    /// Largest WebSocket message a client may send.
+    pub ws_max_message_bytes: usize,
+    /// WebSocket messages a client may send per second (bursts of twice this are allowed).
+    pub ws_messages_per_second: u32,
+    /// Pupils (rostered and guests) who may take part in one lesson.
+    pub max_pupils_per_lesson: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("tavla-data"),
+            listen: SocketAddr::from(([0, 0, 0, 0], 8443)),
+            http_listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            tls_cert: None,
+            tls_key: None,
+            host_name: None,
+            home_networks: Vec::new(),
+            lesson_hours: 10,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 * 1024,
+            login_per_minute: 10,
+            join_per_minute_per_address: 20,
+            join_per_minute_per_code: 120,
+            ws_max_message_bytes: 64 * 1024,
+            ws_messages_per_second: 20,
+            max_pupils_per_lesson: 200,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("unknown environment variable {0}; known ones are listed in `tavla serve --help`")]
+    UnknownEnv(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Values given on the command line or in `TAVLA_*` variables (clap merges those two).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub http_listen: Option<SocketAddr>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub host_name: Option<String>,
+    pub home_networks: Option<Vec<IpNet>>,
+}
+
+/// Every `TAVLA_*` variable Tavla reads.
+pub const KNOWN_ENV: [&str; 8] = [
+    "TAVLA_CONFIG",
+    "TAVLA_DATA_DIR",
+    "TAVLA_LISTEN",
+    "TAVLA_HTTP_LISTEN",
+    "TAVLA_TLS_CERT",
+    "TAVLA_TLS_KEY",
+    "TAVLA_HOST_NAME",
+    "TAVLA_HOME_NETWORKS",
+];
+
+impl Config {
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::File {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Loads the file (if any), then applies overrides, then validates.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Self, ConfigError> {
+        check_env(std::env::vars().map(|(k, _)| k))?;
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                })?;
+                Self::from_toml(&text, path)?
+            }
+            None => Self::default(),
+        };
+        config.apply(overrides);
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn apply(&mut self, o: Overrides) {
+        if let Some(v) = o.data_dir {
+            self.data_dir = v;
+        }
+        if let Some(v) = o.listen {
+            self.listen = v;
+        }
+        if let Some(v) = o.http_listen {
+            self.http_listen = v;
+        }
+        if o.tls_cert.is_some() {
+            self.tls_cert = o.tls_cert;
+        }
+        if o.tls_key.is_some() {
+            self.tls_key = o.tls_key;
+        }
+        if o.host_name.is_some() {
+            self.host_name = o.host_name;
+        }
+        if let Some(v) = o.home_networks {
+            self.home_networks = v;
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(ConfigError::Invalid(
+                "tls_cert and tls_key go together: give both or neither".into(),
+            ));
+        }
+        if self.lesson_hours == 0 || self.lesson_hours > 24 * 7 {
+            return Err(ConfigError::Invalid(
+                "lesson_hours must be between 1 and 168".into(),
+            ));
+        }
+        let l = &self.limits;
+        if l.login_per_minute == 0
+            || l.join_per_minute_per_address == 0
+            || l.join_per_minute_per_code == 0
+            || l.ws_messages_per_second == 0
+        {
+            return Err(ConfigError::Invalid("rate limits must be at least 1".into()));
+        }
+        if let Some(name) = &self.host_name {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "host_name {name:?} may only hold letters a-z, digits, '-' and '.'"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A config for tests: loopback, ephemeral ports, the given data dir.
+    pub fn for_tests(data_dir: &Path) -> Self {
+        Self {
+            data_dir: data_dir.to_path_buf(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            host_name: Some("tavla-test".into()),
+            ..Self::default()
+        }
+    }
+}
+
+fn check_env(keys: impl Iterator<Item = String>) -> Result<(), ConfigError> {
+    for key in keys {
+        if key.starts_with("TAVLA_") && !KNOWN_ENV.contains(&key.as_str()) {
+            return Err(ConfigError::UnknownEnv(key));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_values_override_defaults_and_flags_override_the_file() {
+        let path = Path::new("tavla.toml");
+        let mut config = Config::from_toml(
+            "listen = \"127.0.0.1:9443\"\nlesson_hours = 3\n[limits]\nlogin_per_minute = 4\n",
+            path,
+        )
+        .unwrap();
+        assert_eq!(config.listen.port(), 9443);
+        assert_eq!(config.lesson_hours, 3);
+        assert_eq!(config.limits.login_per_minute, 4);
+        assert_eq!(config.limits.join_per_minute_per_code, 120, "unset keys keep defaults");
+        config.apply(Overrides {
+            listen: Some("127.0.0.1:7443".parse().unwrap()),
+            ..Overrides::default()
+        });
+        assert_eq!(config.listen.port(), 7443);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Config::from_toml("lisen = \"x\"\n", Path::new("t.toml")).unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+        let err = Config::from_toml("[limits]\nfoo = 1\n", Path::new("t.toml")).unwrap_err();
+        assert!(err.to_string().contains("foo"), "{err}");
+    }
+
+    #[test]
+    fn unknown_env_is_named() {
+        let err = check_env(["PATH".to_string(), "TAVLA_LISTN".to_string()].into_iter())
+            .unwrap_err();
+        assert!(err.to_string().contains("TAVLA_LISTN"));
+        assert!(check_env(KNOWN_ENV.iter().map(|s| s.to_string())).is_ok());
+    }
+
+    #[test]
+    fn cert_without_key_is_refused() {
+        let config = Config {
+            tls_cert: Some("a.pem".into()),
+            ..Config::default()
+        };
+        assert!(config.validate().is_err());
+    }
+}

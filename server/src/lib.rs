@@ -1,0 +1,5 @@
+pub mod clock;
+pub mod config;
+pub mod datadir;
+pub mod store;
+pub mod tls;

@@ -1,0 +1,147 @@
+//! The persistent key-value store behind everything Tavla keeps.
+//!
+//! The trait is deliberately small: named trees of byte keys and values, with the two atomic
+//! operations the domain needs (insert-if-absent for unique names, take for one-time tokens).
+//! `SledStore` is the real one; `MemoryStore` backs unit tests.
+
+mod memory;
+mod sled_store;
+
+pub use memory::MemoryStore;
+pub use sled_store::SledStore;
+
+use serde::{de::DeserializeOwned, Serialize};
+
+/// The trees (tables) Tavla keeps. Keys inside a tree are documented next to each variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tree {
+    /// `teacher/<id>` → Teacher; `teacher-name/<lowercase name>` → id
+    Teachers,
+    /// `<sha256(token) hex>` → Session
+    Sessions,
+    /// `<sha256(token) hex>` → SetupToken (first-teacher setup and invitations)
+    SetupTokens,
+    /// `class/<id>` → Class; `pupil/<class id>/<pupil id>` → Pupil; `card/<sha256(secret)>` → pupil ref
+    Classes,
+    /// `lesson/<id>` → Lesson; `code/<code>` → lesson id; `part/<lesson id>/<participant id>` → Participant
+    Lessons,
+}
+
+impl Tree {
+    pub const ALL: [Tree; 5] = [
+        Tree::Teachers,
+        Tree::Sessions,
+        Tree::SetupTokens,
+        Tree::Classes,
+        Tree::Lessons,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tree::Teachers => "teachers",
+            Tree::Sessions => "sessions",
+            Tree::SetupTokens => "setup_tokens",
+            Tree::Classes => "classes",
+            Tree::Lessons => "lessons",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store I/O failed: {0}")]
+    Io(String),
+    #[error("stored value under {tree}/{key} is not valid: {reason}")]
+    Corrupt {
+        tree: &'static str,
+        key: String,
+        reason: String,
+    },
+    #[error("could not encode value: {0}")]
+    Encode(String),
+}
+
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+
+pub trait Store: Send + Sync + 'static {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    fn put(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
+    /// Inserts only when the key is absent; returns whether it did.
+    fn insert_if_absent(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<bool, StoreError>;
+    /// Removes the key and returns what it held, atomically (one-time tokens).
+    fn take(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError>;
+    /// Makes every write so far durable.
+    fn flush(&self) -> Result<(), StoreError>;
+}
+
+/// Typed JSON helpers over any [`Store`].
+pub trait StoreExt: Store {
+    fn get_json<T: DeserializeOwned>(&self, tree: Tree, key: &str) -> Result<Option<T>, StoreError> {
+        match self.get(tree, key.as_bytes())? {
+            None => Ok(None),
+            Some(bytes) => decode(tree, key.as_bytes(), &bytes).map(Some),
+        }
+    }
+
+    fn put_json<T: Serialize>(&self, tree: Tree, key: &str, value: &T) -> Result<(), StoreError> {
+        self.put(tree, key.as_bytes(), &encode(value)?)
+    }
+
+    fn take_json<T: DeserializeOwned>(&self, tree: Tree, key: &str) -> Result<Option<T>, StoreError> {
+        match self.take(tree, key.as_bytes())? {
+            None => Ok(None),
+            Some(bytes) => decode(tree, key.as_bytes(), &bytes).map(Some),
+        }
+    }
+
+    fn scan_json<T: DeserializeOwned>(&self, tree: Tree, prefix: &str) -> Result<Vec<T>, StoreError> {
+        self.scan_prefix(tree, prefix.as_bytes())?
+            .iter()
+            .map(|(key, value)| decode(tree, key, value))
+            .collect()
+    }
+
+    fn delete(&self, tree: Tree, key: &str) -> Result<(), StoreError> {
+        self.take(tree, key.as_bytes()).map(|_| ())
+    }
+}
+
+impl<S: Store + ?Sized> StoreExt for S {}
+
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Encode(e.to_string()))
+}
+
+fn decode<T: DeserializeOwned>(tree: Tree, key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        tree: tree.name(),
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod contract {
+    //! One behaviour test run against every Store implementation.
+    use super::*;
+
+    pub fn check(store: &dyn Store) {
+        let t = Tree::Classes;
+        assert_eq!(store.get(t, b"a/1").unwrap(), None);
+        store.put(t, b"a/1", b"one").unwrap();
+        store.put(t, b"a/2", b"two").unwrap();
+        store.put(t, b"b/1", b"other").unwrap();
+        assert_eq!(store.get(t, b"a/1").unwrap().as_deref(), Some(&b"one"[..]));
+        assert_eq!(store.get(Tree::Lessons, b"a/1").unwrap(), None, "trees are separate");
+        let scanned = store.scan_prefix(t, b"a/").unwrap();
+        assert_eq!(scanned.len(), 2);
+        assert_eq!(scanned[0].0, b"a/1");
+        assert!(store.insert_if_absent(t, b"u", b"x").unwrap());
+        assert!(!store.insert_if_absent(t, b"u", b"y").unwrap());
+        assert_eq!(store.get(t, b"u").unwrap().as_deref(), Some(&b"x"[..]));
+        assert_eq!(store.take(t, b"u").unwrap().as_deref(), Some(&b"x"[..]));
+        assert_eq!(store.take(t, b"u").unwrap(), None, "take is one-time");
+        store.flush().unwrap();
+    }
+}
