@@ -1,0 +1,151 @@
+//! Who someone is, and what they may do. Every HTTP route and WebSocket message asks [`can`];
+//! the whole permission table is this one function, and one test walks all of it.
+
+pub mod password;
+pub mod sessions;
+pub mod teachers;
+pub mod tokens;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::StoreError;
+use crate::validate::Invalid;
+
+/// A pupil's place in one lesson, as carried by their session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seat {
+    pub participant_id: String,
+    pub lesson_id: String,
+    pub class_id: String,
+    /// Following from home (over the school's VPN): the teacher sees it, later issues stream to it.
+    pub at_home: bool,
+}
+
+/// The caller of a request, resolved from the session cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    Nobody,
+    Teacher { teacher_id: String },
+    Pupil(Seat),
+}
+
+/// The roles people see in the interface and in logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Nobody,
+    Teacher,
+    Pupil,
+    RemotePupil,
+}
+
+impl Who {
+    pub fn role(&self) -> Role {
+        match self {
+            Who::Nobody => Role::Nobody,
+            Who::Teacher { .. } => Role::Teacher,
+            Who::Pupil(seat) if seat.at_home => Role::RemotePupil,
+            Who::Pupil(_) => Role::Pupil,
+        }
+    }
+}
+
+/// Everything someone may ask to do, with the facts the decision needs.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    /// Invite another teacher to this box.
+    InviteTeacher,
+    /// Create a class.
+    CreateClass,
+    /// See or change a class: roster, login cards, starting a lesson.
+    ManageClass { class_teacher: &'a str },
+    /// Run a lesson: who is present, remove a pupil, end it, show the join code.
+    ManageLesson { lesson_teacher: &'a str },
+    /// Take part in a lesson: the pupil page and its live connection.
+    AttendLesson { lesson_id: &'a str },
+}
+
+pub fn can(who: &Who, action: Action<'_>) -> bool {
+    match (who, action) {
+        (Who::Teacher { .. }, Action::InviteTeacher | Action::CreateClass) => true,
+        (Who::Teacher { teacher_id }, Action::ManageClass { class_teacher }) => {
+            teacher_id == class_teacher
+        }
+        (Who::Teacher { teacher_id }, Action::ManageLesson { lesson_teacher }) => {
+            teacher_id == lesson_teacher
+        }
+        (Who::Pupil(seat), Action::AttendLesson { lesson_id }) => seat.lesson_id == lesson_id,
+        _ => false,
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("wrong name or password")]
+    WrongCredentials,
+    #[error("a teacher with that name exists")]
+    NameTaken,
+    #[error("the setup link is not valid (used, expired or mistyped)")]
+    InvalidToken,
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pupil(lesson: &str, at_home: bool) -> Who {
+        Who::Pupil(Seat {
+            participant_id: "p1".into(),
+            lesson_id: lesson.into(),
+            class_id: "c1".into(),
+            at_home,
+        })
+    }
+
+    /// The permission table: every role against every action, for the owner and for others.
+    #[test]
+    fn permission_table() {
+        let owner = Who::Teacher { teacher_id: "t1".into() };
+        let other_teacher = Who::Teacher { teacher_id: "t2".into() };
+        let in_room = pupil("L1", false);
+        let at_home = pupil("L1", true);
+        let other_lesson = pupil("L2", false);
+        let nobody = Who::Nobody;
+
+        let actions = [
+            ("invite teacher", Action::InviteTeacher),
+            ("create class", Action::CreateClass),
+            ("manage class", Action::ManageClass { class_teacher: "t1" }),
+            ("manage lesson", Action::ManageLesson { lesson_teacher: "t1" }),
+            ("attend lesson", Action::AttendLesson { lesson_id: "L1" }),
+        ];
+        // Rows: owner teacher, other teacher, pupil in room, pupil at home, pupil of another
+        // lesson, nobody. Columns follow `actions`.
+        let table: [(&str, &Who, [bool; 5]); 6] = [
+            ("owner teacher", &owner, [true, true, true, true, false]),
+            ("other teacher", &other_teacher, [true, true, false, false, false]),
+            ("pupil in room", &in_room, [false, false, false, false, true]),
+            ("pupil at home", &at_home, [false, false, false, false, true]),
+            ("pupil of other lesson", &other_lesson, [false, false, false, false, false]),
+            ("nobody", &nobody, [false, false, false, false, false]),
+        ];
+        for (who_name, who, expected) in table {
+            for ((action_name, action), allowed) in actions.iter().zip(expected) {
+                assert_eq!(can(who, *action), allowed, "{who_name} / {action_name}");
+            }
+        }
+    }
+
+    #[test]
+    fn roles_mark_pupils_at_home() {
+        assert_eq!(pupil("L1", true).role(), Role::RemotePupil);
+        assert_eq!(pupil("L1", false).role(), Role::Pupil);
+        assert_eq!(Who::Nobody.role(), Role::Nobody);
+    }
+}

@@ -1,0 +1,148 @@
+//! Sessions: a random token in an HttpOnly cookie; the store keeps only its hash.
+
+use serde::{Deserialize, Serialize};
+
+use super::tokens::{hash_token, random_token};
+use super::{Seat, Who};
+use crate::clock::{Clock, DAY_MS};
+use crate::store::{Store, StoreError, StoreExt, Tree};
+
+pub const COOKIE_NAME: &str = "tavla_session";
+pub const TEACHER_SESSION_MS: u64 = 7 * DAY_MS;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Holder {
+    Teacher { teacher_id: String },
+    Pupil(Seat),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub holder: Holder,
+    pub created_ms: u64,
+    pub expires_ms: u64,
+}
+
+impl Session {
+    pub fn who(&self) -> Who {
+        match &self.holder {
+            Holder::Teacher { teacher_id } => Who::Teacher {
+                teacher_id: teacher_id.clone(),
+            },
+            Holder::Pupil(seat) => Who::Pupil(seat.clone()),
+        }
+    }
+}
+
+/// Starts a session and returns the token for the cookie.
+pub fn create(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    holder: Holder,
+    lifetime_ms: u64,
+) -> Result<String, StoreError> {
+    let token = random_token(32);
+    let now = clock.now_ms();
+    let session = Session {
+        holder,
+        created_ms: now,
+        expires_ms: now + lifetime_ms,
+    };
+    store.put_json(Tree::Sessions, &hash_token(&token), &session)?;
+    Ok(token)
+}
+
+/// The live session for `token`, if any; expired sessions are removed on sight.
+pub fn lookup(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    token: &str,
+) -> Result<Option<Session>, StoreError> {
+    let key = hash_token(token);
+    let Some(session) = store.get_json::<Session>(Tree::Sessions, &key)? else {
+        return Ok(None);
+    };
+    if session.expires_ms <= clock.now_ms() {
+        store.delete(Tree::Sessions, &key)?;
+        return Ok(None);
+    }
+    Ok(Some(session))
+}
+
+pub fn revoke(store: &dyn Store, token: &str) -> Result<(), StoreError> {
+    store.delete(Tree::Sessions, &hash_token(token))
+}
+
+/// Ends every session that matches `pred` (a removed pupil, an ended lesson). Sessions are few
+/// on one box (a few hundred), so a scan is fine.
+pub fn revoke_where(
+    store: &dyn Store,
+    pred: impl Fn(&Session) -> bool,
+) -> Result<usize, StoreError> {
+    let mut revoked = 0;
+    for (key, value) in store.scan_prefix(Tree::Sessions, b"")? {
+        let matches = serde_json::from_slice::<Session>(&value)
+            .map(|s| pred(&s))
+            .unwrap_or(true); // an unreadable session is no use to anyone
+        if matches {
+            store.take(Tree::Sessions, &key)?;
+            revoked += 1;
+        }
+    }
+    Ok(revoked)
+}
+
+pub fn pupil_seat_matches(session: &Session, f: impl Fn(&Seat) -> bool) -> bool {
+    matches!(&session.holder, Holder::Pupil(seat) if f(seat))
+}
+
+/// `Set-Cookie` value for a new session. Secure + HttpOnly + SameSite=Strict: the cookie never
+/// travels over plain HTTP, is out of reach of scripts, and is not sent by other sites.
+pub fn cookie(token: &str, lifetime_ms: u64) -> String {
+    format!(
+        "{COOKIE_NAME}={token}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Strict",
+        lifetime_ms / 1000
+    )
+}
+
+pub fn clearing_cookie() -> String {
+    format!("{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict")
+}
+
+/// The session token from a `Cookie` header, if present.
+pub fn token_from_cookie_header(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value)
+        .filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::store::MemoryStore;
+
+    #[test]
+    fn sessions_expire_and_are_found_only_by_their_token() {
+        let store = MemoryStore::new();
+        let clock = ManualClock::new();
+        let holder = Holder::Teacher { teacher_id: "t1".into() };
+        let token = create(&store, &clock, holder, 1000).unwrap();
+        assert!(lookup(&store, &clock, &token).unwrap().is_some());
+        assert!(lookup(&store, &clock, "guess").unwrap().is_none());
+        assert!(store.get(Tree::Sessions, token.as_bytes()).unwrap().is_none(), "only the hash is a key");
+        clock.advance(1000);
+        assert!(lookup(&store, &clock, &token).unwrap().is_none());
+    }
+
+    #[test]
+    fn cookie_header_parsing() {
+        assert_eq!(token_from_cookie_header("a=1; tavla_session=abc; b=2"), Some("abc"));
+        assert_eq!(token_from_cookie_header("tavla_session="), None);
+        assert_eq!(token_from_cookie_header("other=x"), None);
+    }
+}

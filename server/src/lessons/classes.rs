@@ -1,0 +1,217 @@
+//! Classes and rosters. Each rostered pupil has a login card: a QR code with a personal secret.
+
+use serde::{Deserialize, Serialize};
+
+use super::LessonError;
+use crate::auth::tokens::{constant_time_eq, hash_token, random_id, random_token};
+use crate::clock::Clock;
+use crate::store::{Store, StoreExt, Tree};
+use crate::validate;
+
+pub const MAX_ROSTER: usize = 60;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Class {
+    pub id: String,
+    pub name: String,
+    pub teacher_id: String,
+    pub created_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pupil {
+    pub id: String,
+    pub class_id: String,
+    pub name: String,
+    /// Kept (not only hashed) so the teacher can print a lost card again; the data dir is 0700.
+    pub card_secret: String,
+    pub created_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CardRef {
+    class_id: String,
+    pupil_id: String,
+}
+
+fn class_key(id: &str) -> String {
+    format!("class/{id}")
+}
+
+fn pupil_key(class_id: &str, pupil_id: &str) -> String {
+    format!("pupil/{class_id}/{pupil_id}")
+}
+
+fn card_key(secret: &str) -> String {
+    format!("card/{}", hash_token(secret))
+}
+
+pub fn create(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    teacher_id: &str,
+    name: &str,
+    roster: &[String],
+) -> Result<(Class, Vec<Pupil>), LessonError> {
+    let class = Class {
+        id: random_id(),
+        name: validate::name("name", name, validate::CLASS_NAME_MAX)?,
+        teacher_id: teacher_id.to_string(),
+        created_ms: clock.now_ms(),
+    };
+    let names = validate_names(roster, 0)?;
+    store.put_json(Tree::Classes, &class_key(&class.id), &class)?;
+    let pupils = insert_pupils(store, clock, &class.id, names)?;
+    store.flush()?;
+    Ok((class, pupils))
+}
+
+fn validate_names(raw: &[String], existing: usize) -> Result<Vec<String>, LessonError> {
+    if existing + raw.len() > MAX_ROSTER {
+        return Err(LessonError::RosterFull(MAX_ROSTER));
+    }
+    raw.iter()
+        .map(|n| validate::name("roster", n, validate::PERSON_NAME_MAX).map_err(Into::into))
+        .collect()
+}
+
+fn insert_pupils(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    class_id: &str,
+    names: Vec<String>,
+) -> Result<Vec<Pupil>, LessonError> {
+    let mut pupils = Vec::with_capacity(names.len());
+    for (i, name) in names.into_iter().enumerate() {
+        let pupil = Pupil {
+            id: random_id(),
+            class_id: class_id.to_string(),
+            name,
+            card_secret: random_token(18),
+            // Keep the order the teacher typed the roster in.
+            created_ms: clock.now_ms() + i as u64,
+        };
+        save_card(store, &pupil)?;
+        store.put_json(Tree::Classes, &pupil_key(class_id, &pupil.id), &pupil)?;
+        pupils.push(pupil);
+    }
+    Ok(pupils)
+}
+
+fn save_card(store: &dyn Store, pupil: &Pupil) -> Result<(), LessonError> {
+    let card = CardRef {
+        class_id: pupil.class_id.clone(),
+        pupil_id: pupil.id.clone(),
+    };
+    store.put_json(Tree::Classes, &card_key(&pupil.card_secret), &card)?;
+    Ok(())
+}
+
+pub fn get(store: &dyn Store, id: &str) -> Result<Class, LessonError> {
+    store
+        .get_json(Tree::Classes, &class_key(id))?
+        .ok_or(LessonError::NotFound)
+}
+
+pub fn list_for_teacher(store: &dyn Store, teacher_id: &str) -> Result<Vec<Class>, LessonError> {
+    let mut classes: Vec<Class> = store.scan_json(Tree::Classes, "class/")?;
+    classes.retain(|c| c.teacher_id == teacher_id);
+    classes.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(classes)
+}
+
+pub fn roster(store: &dyn Store, class_id: &str) -> Result<Vec<Pupil>, LessonError> {
+    let mut pupils: Vec<Pupil> = store.scan_json(Tree::Classes, &format!("pupil/{class_id}/"))?;
+    pupils.sort_by_key(|p| p.created_ms);
+    Ok(pupils)
+}
+
+pub fn add_pupils(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    class_id: &str,
+    names: &[String],
+) -> Result<Vec<Pupil>, LessonError> {
+    let existing = roster(store, class_id)?.len();
+    let names = validate_names(names, existing)?;
+    let pupils = insert_pupils(store, clock, class_id, names)?;
+    store.flush()?;
+    Ok(pupils)
+}
+
+pub fn get_pupil(store: &dyn Store, class_id: &str, pupil_id: &str) -> Result<Pupil, LessonError> {
+    store
+        .get_json(Tree::Classes, &pupil_key(class_id, pupil_id))?
+        .ok_or(LessonError::NotFound)
+}
+
+pub fn remove_pupil(store: &dyn Store, class_id: &str, pupil_id: &str) -> Result<(), LessonError> {
+    let pupil = get_pupil(store, class_id, pupil_id)?;
+    store.delete(Tree::Classes, &card_key(&pupil.card_secret))?;
+    store.delete(Tree::Classes, &pupil_key(class_id, pupil_id))?;
+    store.flush()?;
+    Ok(())
+}
+
+/// Gives the pupil a new card; the old one stops working at once.
+pub fn reissue_card(store: &dyn Store, class_id: &str, pupil_id: &str) -> Result<Pupil, LessonError> {
+    let mut pupil = get_pupil(store, class_id, pupil_id)?;
+    store.delete(Tree::Classes, &card_key(&pupil.card_secret))?;
+    pupil.card_secret = random_token(18);
+    save_card(store, &pupil)?;
+    store.put_json(Tree::Classes, &pupil_key(class_id, pupil_id), &pupil)?;
+    store.flush()?;
+    Ok(pupil)
+}
+
+/// The pupil a card belongs to. Looked up by the secret's hash, then compared in constant time.
+pub fn pupil_by_card(store: &dyn Store, secret: &str) -> Result<Pupil, LessonError> {
+    let card: CardRef = store
+        .get_json(Tree::Classes, &card_key(secret))?
+        .ok_or(LessonError::InvalidCard)?;
+    let pupil = get_pupil(store, &card.class_id, &card.pupil_id).map_err(|_| LessonError::InvalidCard)?;
+    if constant_time_eq(&pupil.card_secret, secret) {
+        Ok(pupil)
+    } else {
+        Err(LessonError::InvalidCard)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::store::MemoryStore;
+
+    #[test]
+    fn cards_sign_in_their_pupil_until_reissued() {
+        let store = MemoryStore::new();
+        let clock = ManualClock::new();
+        let roster = vec!["Ada".to_string(), "Bjørn".to_string()];
+        let (class, pupils) = create(&store, &clock, "t1", "7B", &roster).unwrap();
+        assert_eq!(roster_names(&store, &class.id), ["Ada", "Bjørn"]);
+        let ada = &pupils[0];
+        assert_eq!(pupil_by_card(&store, &ada.card_secret).unwrap().id, ada.id);
+        let renewed = reissue_card(&store, &class.id, &ada.id).unwrap();
+        assert!(matches!(pupil_by_card(&store, &ada.card_secret), Err(LessonError::InvalidCard)));
+        assert_eq!(pupil_by_card(&store, &renewed.card_secret).unwrap().id, ada.id);
+        remove_pupil(&store, &class.id, &ada.id).unwrap();
+        assert!(pupil_by_card(&store, &renewed.card_secret).is_err());
+        assert_eq!(roster_names(&store, &class.id), ["Bjørn"]);
+    }
+
+    #[test]
+    fn roster_size_is_bounded() {
+        let store = MemoryStore::new();
+        let clock = ManualClock::new();
+        let too_many: Vec<String> = (0..=MAX_ROSTER).map(|i| format!("P{i}")).collect();
+        assert!(matches!(
+            create(&store, &clock, "t1", "7B", &too_many),
+            Err(LessonError::RosterFull(_))
+        ));
+    }
+
+    fn roster_names(store: &dyn Store, class_id: &str) -> Vec<String> {
+        roster(store, class_id).unwrap().into_iter().map(|p| p.name).collect()
+    }
+}

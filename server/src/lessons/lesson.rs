@@ -1,0 +1,306 @@
+//! Lessons: started by a teacher for a class, joined with a short code, ended by the teacher
+//! (or by themselves after `lesson_hours`).
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::classes::{Class, Pupil};
+use super::LessonError;
+use crate::auth::tokens::random_id;
+use crate::clock::{Clock, HOUR_MS};
+use crate::store::{encode, Store, StoreExt, Tree};
+use crate::validate;
+
+/// Join-code letters: no 0/O, 1/I/L, 2/Z, 5/S, 8/B, so a code read off a projector is typed right.
+pub const CODE_ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
+pub const CODE_LEN: usize = 6;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Lesson {
+    pub id: String,
+    pub class_id: String,
+    pub teacher_id: String,
+    pub code: String,
+    pub started_ms: u64,
+    pub expires_ms: u64,
+    pub ended_ms: Option<u64>,
+}
+
+impl Lesson {
+    pub fn is_active(&self, now_ms: u64) -> bool {
+        self.ended_ms.is_none() && now_ms < self.expires_ms
+    }
+}
+
+/// Someone taking part in a lesson: a rostered pupil (signed in with a card) or a guest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Participant {
+    pub id: String,
+    pub lesson_id: String,
+    pub name: String,
+    /// The roster entry, for pupils who signed in with their card.
+    pub pupil_id: Option<String>,
+    pub at_home: bool,
+    pub joined_ms: u64,
+}
+
+fn lesson_key(id: &str) -> String {
+    format!("lesson/{id}")
+}
+
+fn code_key(code: &str) -> String {
+    format!("code/{code}")
+}
+
+fn participant_key(lesson_id: &str, participant_id: &str) -> String {
+    format!("part/{lesson_id}/{participant_id}")
+}
+
+/// Upper-cases and drops spaces and dashes, so "abc-def" and "ABC DEF" both work.
+pub fn normalize_code(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+fn random_code() -> String {
+    let mut rng = rand::rng();
+    (0..CODE_LEN)
+        .map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Starts a lesson for the class, or returns the one already running (pressing "start" twice
+/// must not split a class over two codes).
+pub fn start(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    class: &Class,
+    lesson_hours: u32,
+) -> Result<Lesson, LessonError> {
+    let now = clock.now_ms();
+    if let Some(running) = active_for_class(store, &class.id, now)? {
+        return Ok(running);
+    }
+    let id = random_id();
+    // Codes are never reused, so an old code always answers "ended", never another lesson.
+    let code = loop {
+        let code = random_code();
+        if store.insert_if_absent(Tree::Lessons, code_key(&code).as_bytes(), id.as_bytes())? {
+            break code;
+        }
+    };
+    let lesson = Lesson {
+        id,
+        class_id: class.id.clone(),
+        teacher_id: class.teacher_id.clone(),
+        code,
+        started_ms: now,
+        expires_ms: now + u64::from(lesson_hours) * HOUR_MS,
+        ended_ms: None,
+    };
+    store.put(Tree::Lessons, lesson_key(&lesson.id).as_bytes(), &encode(&lesson)?)?;
+    store.flush()?;
+    Ok(lesson)
+}
+
+pub fn get(store: &dyn Store, id: &str) -> Result<Lesson, LessonError> {
+    store
+        .get_json(Tree::Lessons, &lesson_key(id))?
+        .ok_or(LessonError::NotFound)
+}
+
+fn all(store: &dyn Store) -> Result<Vec<Lesson>, LessonError> {
+    Ok(store.scan_json(Tree::Lessons, "lesson/")?)
+}
+
+pub fn active_for_class(
+    store: &dyn Store,
+    class_id: &str,
+    now_ms: u64,
+) -> Result<Option<Lesson>, LessonError> {
+    Ok(all(store)?
+        .into_iter()
+        .find(|l| l.class_id == class_id && l.is_active(now_ms)))
+}
+
+pub fn active_for_teacher(
+    store: &dyn Store,
+    teacher_id: &str,
+    now_ms: u64,
+) -> Result<Vec<Lesson>, LessonError> {
+    let mut lessons: Vec<Lesson> = all(store)?
+        .into_iter()
+        .filter(|l| l.teacher_id == teacher_id && l.is_active(now_ms))
+        .collect();
+    lessons.sort_by_key(|l| l.started_ms);
+    Ok(lessons)
+}
+
+/// The running lesson with this code; a code of a finished lesson says so.
+pub fn by_code(store: &dyn Store, raw_code: &str, now_ms: u64) -> Result<Lesson, LessonError> {
+    let code = normalize_code(raw_code);
+    if code.len() != CODE_LEN {
+        return Err(LessonError::WrongCode);
+    }
+    let id = store
+        .get(Tree::Lessons, code_key(&code).as_bytes())?
+        .ok_or(LessonError::WrongCode)?;
+    let lesson = get(store, &String::from_utf8_lossy(&id)).map_err(|_| LessonError::WrongCode)?;
+    if lesson.is_active(now_ms) {
+        Ok(lesson)
+    } else {
+        Err(LessonError::Ended)
+    }
+}
+
+pub fn participants(store: &dyn Store, lesson_id: &str) -> Result<Vec<Participant>, LessonError> {
+    let mut list: Vec<Participant> = store.scan_json(Tree::Lessons, &format!("part/{lesson_id}/"))?;
+    list.sort_by_key(|p| p.joined_ms);
+    Ok(list)
+}
+
+pub fn get_participant(
+    store: &dyn Store,
+    lesson_id: &str,
+    participant_id: &str,
+) -> Result<Participant, LessonError> {
+    store
+        .get_json(Tree::Lessons, &participant_key(lesson_id, participant_id))?
+        .ok_or(LessonError::NotFound)
+}
+
+/// A guest joins with a code and a name they type.
+pub fn join_guest(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    lesson: &Lesson,
+    name: &str,
+    at_home: bool,
+    max_participants: usize,
+) -> Result<Participant, LessonError> {
+    let name = validate::name("name", name, validate::PERSON_NAME_MAX)?;
+    if participants(store, &lesson.id)?.len() >= max_participants {
+        return Err(LessonError::Full);
+    }
+    let participant = Participant {
+        id: format!("g-{}", random_id()),
+        lesson_id: lesson.id.clone(),
+        name,
+        pupil_id: None,
+        at_home,
+        joined_ms: clock.now_ms(),
+    };
+    save_participant(store, &participant)?;
+    Ok(participant)
+}
+
+/// A rostered pupil joins with their card: always the same participant, so signing in again
+/// (another device, a lost cookie) continues where they were.
+pub fn join_rostered(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    lesson: &Lesson,
+    pupil: &Pupil,
+    at_home: bool,
+) -> Result<Participant, LessonError> {
+    let id = format!("p-{}", pupil.id);
+    let joined_ms = get_participant(store, &lesson.id, &id)
+        .map(|p| p.joined_ms)
+        .unwrap_or_else(|_| clock.now_ms());
+    let participant = Participant {
+        id,
+        lesson_id: lesson.id.clone(),
+        name: pupil.name.clone(),
+        pupil_id: Some(pupil.id.clone()),
+        at_home,
+        joined_ms,
+    };
+    save_participant(store, &participant)?;
+    Ok(participant)
+}
+
+fn save_participant(store: &dyn Store, p: &Participant) -> Result<(), LessonError> {
+    store.put_json(Tree::Lessons, &participant_key(&p.lesson_id, &p.id), p)?;
+    Ok(())
+}
+
+pub fn remove_participant(
+    store: &dyn Store,
+    lesson_id: &str,
+    participant_id: &str,
+) -> Result<(), LessonError> {
+    get_participant(store, lesson_id, participant_id)?;
+    store.delete(Tree::Lessons, &participant_key(lesson_id, participant_id))?;
+    Ok(())
+}
+
+pub fn end(store: &dyn Store, clock: &dyn Clock, lesson: &Lesson) -> Result<Lesson, LessonError> {
+    let mut ended = lesson.clone();
+    ended.ended_ms.get_or_insert(clock.now_ms());
+    store.put_json(Tree::Lessons, &lesson_key(&ended.id), &ended)?;
+    store.flush()?;
+    Ok(ended)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::store::MemoryStore;
+
+    fn class() -> Class {
+        Class {
+            id: "c1".into(),
+            name: "7B".into(),
+            teacher_id: "t1".into(),
+            created_ms: 0,
+        }
+    }
+
+    #[test]
+    fn codes_use_only_unambiguous_letters_and_find_their_lesson() {
+        let store = MemoryStore::new();
+        let clock = ManualClock::new();
+        let lesson = start(&store, &clock, &class(), 2).unwrap();
+        assert_eq!(lesson.code.len(), CODE_LEN);
+        assert!(lesson.code.bytes().all(|b| CODE_ALPHABET.contains(&b)));
+        let typed = format!(" {}-{} ", &lesson.code[..3].to_lowercase(), &lesson.code[3..]);
+        assert_eq!(by_code(&store, &typed, clock.now_ms()).unwrap().id, lesson.id);
+        assert!(matches!(by_code(&store, "ZZZZZZ", clock.now_ms()), Err(LessonError::WrongCode)));
+        assert!(matches!(by_code(&store, "", clock.now_ms()), Err(LessonError::WrongCode)));
+    }
+
+    #[test]
+    fn starting_twice_gives_the_running_lesson_and_lessons_expire() {
+        let store = MemoryStore::new();
+        let clock = ManualClock::new();
+        let first = start(&store, &clock, &class(), 2).unwrap();
+        assert_eq!(start(&store, &clock, &class(), 2).unwrap().id, first.id);
+        clock.advance(2 * HOUR_MS);
+        assert!(matches!(by_code(&store, &first.code, clock.now_ms()), Err(LessonError::Ended)));
+        assert_ne!(start(&store, &clock, &class(), 2).unwrap().id, first.id);
+    }
+
+    #[test]
+    fn ended_lessons_refuse_their_code() {
+        let store = MemoryStore::new();
+        let clock = ManualClock::new();
+        let lesson = start(&store, &clock, &class(), 2).unwrap();
+        end(&store, &clock, &lesson).unwrap();
+        assert!(matches!(by_code(&store, &lesson.code, clock.now_ms()), Err(LessonError::Ended)));
+    }
+
+    #[test]
+    fn lessons_have_a_size_limit() {
+        let store = MemoryStore::new();
+        let clock = ManualClock::new();
+        let lesson = start(&store, &clock, &class(), 2).unwrap();
+        join_guest(&store, &clock, &lesson, "Ada", false, 1).unwrap();
+        assert!(matches!(
+            join_guest(&store, &clock, &lesson, "Bo", false, 1),
+            Err(LessonError::Full)
+        ));
+    }
+}

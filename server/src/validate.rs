@@ -1,0 +1,58 @@
+//! Checks on names people type, shared by every module that stores one.
+
+/// Why an input was refused; `field` names the JSON field for the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub reason: &'static str,
+}
+
+pub fn invalid(field: &'static str, reason: &'static str) -> Invalid {
+    Invalid { field, reason }
+}
+
+/// A person's or a class's name: trimmed, 1..=`max` characters, no control characters.
+pub fn name(field: &'static str, raw: &str, max: usize) -> Result<String, Invalid> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if trimmed.chars().count() > max {
+        return Err(invalid(field, "is too long"));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(invalid(field, "must not contain control characters"));
+    }
+    Ok(trimmed.to_string())
+}
+
+pub const PERSON_NAME_MAX: usize = 60;
+pub const CLASS_NAME_MAX: usize = 40;
+pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MAX: usize = 200;
+
+pub fn password(raw: &str) -> Result<&str, Invalid> {
+    let len = raw.chars().count();
+    if len < PASSWORD_MIN {
+        return Err(invalid("password", "must be at least 8 characters"));
+    }
+    if len > PASSWORD_MAX {
+        return Err(invalid("password", "is too long"));
+    }
+    Ok(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(name("name", "  Åse Ánde ", 60).unwrap(), "Åse Ánde");
+        assert!(name("name", "   ", 60).is_err());
+        assert!(name("name", "a\u{7}b", 60).is_err());
+        assert!(name("name", &"x".repeat(61), 60).is_err());
+        assert!(name("name", &"ø".repeat(60), 60).is_ok(), "counted in characters, not bytes");
+    }
+}
