@@ -1,8 +1,39 @@
+//! Tavla: a classroom collaboration server for one box in the classroom.
+//!
+//! # Layout
+//!
+//! Dependencies point down this list: `http` uses everything; `auth` and `lessons` use only
+//! `store`, `clock` and `validate`; nothing below `http` knows about axum.
+//!
+//! - [`cli`]: the command line (`tavla serve`, `tavla teacher add`); `main.rs` only calls it.
+//! - [`app`]: [`app::start`] opens the data dir, store and certificates, binds, serves; ordered
+//!   shutdown. Tests start it on port 0.
+//! - [`http`]: axum routers (JSON API, `/ws`, embedded web client, CA files, metrics), the TLS
+//!   accept loop, the plain-HTTP redirector, rate limits, security headers.
+//! - [`protocol`]: the JSON messages of the client WebSocket.
+//! - [`error`]: the one error type that reaches clients; WebSocket close codes.
+//! - [`auth`]: teachers, sessions, setup links, and [`auth::can`], the whole permission table.
+//! - [`lessons`]: classes, rosters, login cards, lessons, join codes, presence.
+//! - [`tls`]: the local certificate authority, server certificates, renewal.
+//! - [`store`]: the small `Store` trait, its sled implementation, an in-memory one for tests.
+//! - [`datadir`]: the data directory's layout and the checks that refuse foreign files.
+//! - [`config`]: defaults < `tavla.toml` < `TAVLA_*` < flags.
+//! - [`clock`], [`validate`], [`qr`]: small helpers.
+
+pub mod app;
 pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod datadir;
+pub mod error;
+pub mod http;
 pub mod lessons;
+pub mod protocol;
+pub mod qr;
 pub mod store;
 pub mod tls;
 pub mod validate;
+
+pub use app::{start, start_with_clock, Running};
+pub use config::Config;

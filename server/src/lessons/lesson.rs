@@ -56,6 +56,11 @@ fn participant_key(lesson_id: &str, participant_id: &str) -> String {
     format!("part/{lesson_id}/{participant_id}")
 }
 
+/// Marks a participant the teacher removed, so their card does not bring them back this lesson.
+fn removed_key(lesson_id: &str, participant_id: &str) -> String {
+    format!("removed/{lesson_id}/{participant_id}")
+}
+
 /// Upper-cases and drops spaces and dashes, so "abc-def" and "ABC DEF" both work.
 pub fn normalize_code(raw: &str) -> String {
     raw.chars()
@@ -113,6 +118,10 @@ pub fn get(store: &dyn Store, id: &str) -> Result<Lesson, LessonError> {
 
 fn all(store: &dyn Store) -> Result<Vec<Lesson>, LessonError> {
     Ok(store.scan_json(Tree::Lessons, "lesson/")?)
+}
+
+pub fn count_active(store: &dyn Store, now_ms: u64) -> Result<usize, LessonError> {
+    Ok(all(store)?.iter().filter(|l| l.is_active(now_ms)).count())
 }
 
 pub fn active_for_class(
@@ -206,6 +215,9 @@ pub fn join_rostered(
     at_home: bool,
 ) -> Result<Participant, LessonError> {
     let id = format!("p-{}", pupil.id);
+    if store.get(Tree::Lessons, removed_key(&lesson.id, &id).as_bytes())?.is_some() {
+        return Err(LessonError::Removed);
+    }
     let joined_ms = get_participant(store, &lesson.id, &id)
         .map(|p| p.joined_ms)
         .unwrap_or_else(|_| clock.now_ms());
@@ -232,6 +244,7 @@ pub fn remove_participant(
     participant_id: &str,
 ) -> Result<(), LessonError> {
     get_participant(store, lesson_id, participant_id)?;
+    store.put(Tree::Lessons, removed_key(lesson_id, participant_id).as_bytes(), b"1")?;
     store.delete(Tree::Lessons, &participant_key(lesson_id, participant_id))?;
     Ok(())
 }
@@ -290,6 +303,26 @@ mod tests {
         let lesson = start(&store, &clock, &class(), 2).unwrap();
         end(&store, &clock, &lesson).unwrap();
         assert!(matches!(by_code(&store, &lesson.code, clock.now_ms()), Err(LessonError::Ended)));
+    }
+
+    #[test]
+    fn a_removed_pupil_cannot_come_back_with_their_card() {
+        let store = MemoryStore::new();
+        let clock = ManualClock::new();
+        let lesson = start(&store, &clock, &class(), 2).unwrap();
+        let pupil = Pupil {
+            id: "pu1".into(),
+            class_id: "c1".into(),
+            name: "Ada".into(),
+            card_secret: "s".into(),
+            created_ms: 0,
+        };
+        let seat = join_rostered(&store, &clock, &lesson, &pupil, false).unwrap();
+        remove_participant(&store, &lesson.id, &seat.id).unwrap();
+        assert!(matches!(
+            join_rostered(&store, &clock, &lesson, &pupil, false),
+            Err(LessonError::Removed)
+        ));
     }
 
     #[test]

@@ -4,6 +4,11 @@ pub mod classes;
 pub mod lesson;
 pub mod presence;
 
+use crate::protocol::PresenceEntry;
+use crate::store::Store;
+use lesson::Lesson;
+use presence::Presence;
+
 use crate::store::StoreError;
 use crate::validate::Invalid;
 
@@ -19,6 +24,8 @@ pub enum LessonError {
     NoActiveLesson,
     #[error("the login card is not valid")]
     InvalidCard,
+    #[error("the teacher removed you from this lesson")]
+    Removed,
     #[error("the lesson is full")]
     Full,
     #[error("a class may have at most {0} pupils")]
@@ -27,4 +34,37 @@ pub enum LessonError {
     Invalid(#[from] Invalid),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Everyone in the lesson for the teacher's list: every rostered pupil of the class (absent ones
+/// too) and every guest who joined, each marked online or not.
+pub fn presence_list(
+    store: &dyn Store,
+    presence: &Presence,
+    lesson: &Lesson,
+) -> Result<Vec<PresenceEntry>, LessonError> {
+    let online = presence.online(&lesson.id);
+    let joined = lesson::participants(store, &lesson.id)?;
+    let mut entries: Vec<PresenceEntry> = classes::roster(store, &lesson.class_id)?
+        .into_iter()
+        .map(|pupil| {
+            let id = format!("p-{}", pupil.id);
+            let seat = joined.iter().find(|p| p.id == id);
+            PresenceEntry {
+                online: online.contains(&id),
+                at_home: seat.is_some_and(|p| p.at_home),
+                id,
+                name: pupil.name,
+                rostered: true,
+            }
+        })
+        .collect();
+    entries.extend(joined.into_iter().filter(|p| p.pupil_id.is_none()).map(|p| PresenceEntry {
+        online: online.contains(&p.id),
+        id: p.id,
+        name: p.name,
+        rostered: false,
+        at_home: p.at_home,
+    }));
+    Ok(entries)
 }

@@ -1,0 +1,271 @@
+//! Startup and ordered shutdown. `start` opens the data dir, store and certificates, binds the
+//! listeners and returns a [`Running`] handle; tests use it with port 0 and a temp dir.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::teachers::{self, TokenKind};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::datadir::{DataDir, DataDirError};
+use crate::http::{self, ratelimit::RateLimits};
+use crate::lessons::presence::Presence;
+use crate::store::{SledStore, Store, StoreError};
+use crate::tls::{ServerNames, Tls, TlsError};
+
+/// Everything request handlers share.
+pub struct AppState {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub presence: Arc<Presence>,
+    pub tls: Arc<Tls>,
+    pub limits: RateLimits,
+    pub names: ServerNames,
+    /// Open client WebSockets (for /metrics).
+    pub ws_connections: AtomicUsize,
+    /// The bound HTTPS port, for links (join QR codes, setup links).
+    pub https_port: u16,
+    pub shutdown: CancellationToken,
+    /// WebSocket tasks; shutdown waits for them to send their close frames.
+    pub tasks: TaskTracker,
+}
+
+impl AppState {
+    /// An address pupils can reach the box at: the one the teacher used, unless that was
+    /// loopback (the teacher on the box itself), then the box's first LAN address.
+    pub fn reachable_base_url(&self, host_header: Option<&str>) -> String {
+        let host = host_header
+            .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host))
+            .filter(|h| !is_loopback_host(h));
+        match host {
+            Some(h) => format!("https://{h}:{}", self.https_port),
+            None => base_url(self.config.listen.ip(), self.https_port, &self.names),
+        }
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `https://<address>:<port>` for printing: the listen address, or the first LAN address when
+/// listening on all interfaces.
+fn base_url(listen_ip: IpAddr, port: u16, names: &ServerNames) -> String {
+    let ip = if listen_ip.is_unspecified() {
+        names
+            .ips
+            .iter()
+            .find(|ip| ip.is_ipv4() && !ip.is_loopback())
+            .copied()
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+    } else {
+        listen_ip
+    };
+    match ip {
+        IpAddr::V6(v6) => format!("https://[{v6}]:{port}"),
+        IpAddr::V4(v4) => format!("https://{v4}:{port}"),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("data directory: {0}")]
+    DataDir(#[from] DataDirError),
+    #[error("store: {0} (is another Tavla running with this data directory?)")]
+    Store(#[from] StoreError),
+    #[error("certificates: {0}")]
+    Tls(#[from] TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Auth(#[from] crate::auth::AuthError),
+}
+
+/// A started server.
+pub struct Running {
+    pub https_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+    /// The one-time link for the first teacher, when the box has no teacher yet.
+    pub setup_url: Option<String>,
+    pub base_url: String,
+    pub state: Arc<AppState>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, closes every socket with a close code, flushes the store.
+    pub async fn shutdown(self) {
+        self.state.shutdown.cancel();
+        let _ = self.done.await;
+    }
+
+    /// Waits until something else (a signal) shut the server down.
+    pub async fn finished(self) {
+        let _ = self.done.await;
+    }
+}
+
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    start_with_clock(config, Arc::new(SystemClock)).await
+}
+
+pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Running, StartError> {
+    let data = DataDir::open(&config.data_dir)?;
+    let names = ServerNames::of_this_machine(config.host_name.as_deref());
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Tls::provided(cert, key)?,
+        _ => Tls::local(&data.tls_dir(), names.clone(), clock.now_ms())?,
+    };
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(&data.store_dir())?);
+    data.restrict_store_permissions()?;
+
+    let https = bind(config.listen).await?;
+    let http = bind(config.http_listen).await?;
+    let https_addr = local_addr(&https, config.listen)?;
+    let http_addr = local_addr(&http, config.http_listen)?;
+
+    let state = Arc::new(AppState {
+        limits: RateLimits::new(&config.limits),
+        config,
+        store,
+        clock,
+        presence: Presence::new(),
+        tls: Arc::new(tls),
+        names,
+        ws_connections: AtomicUsize::new(0),
+        https_port: https_addr.port(),
+        shutdown: CancellationToken::new(),
+        tasks: TaskTracker::new(),
+    });
+    let base_url = base_url(state.config.listen.ip(), https_addr.port(), &state.names);
+    let setup_url = first_teacher_link(&state, &base_url)?;
+
+    let done = tokio::spawn(serve(state.clone(), https, http));
+    tracing::info!(%https_addr, %http_addr, "tavla is listening");
+    Ok(Running {
+        https_addr,
+        http_addr,
+        setup_url,
+        base_url,
+        state,
+        done,
+    })
+}
+
+fn first_teacher_link(state: &AppState, base_url: &str) -> Result<Option<String>, StartError> {
+    if teachers::any_exists(state.store.as_ref())? {
+        return Ok(None);
+    }
+    let token = teachers::issue_setup_token(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        TokenKind::FirstTeacher,
+        None,
+    )?;
+    Ok(Some(format!("{base_url}/setup?token={token}")))
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
+}
+
+fn local_addr(listener: &TcpListener, addr: SocketAddr) -> Result<SocketAddr, StartError> {
+    listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })
+}
+
+/// Runs the listeners and the maintenance loop until shutdown, then closes in order.
+async fn serve(state: Arc<AppState>, https: TcpListener, http: TcpListener) {
+    let https_task = tokio::spawn(http::serve::serve_https(https, state.clone()));
+    let http_task = tokio::spawn(http::plain::serve_plain(http, state.clone()));
+    let maintenance = tokio::spawn(maintain(state.clone()));
+
+    state.shutdown.cancelled().await;
+    tracing::info!("shutting down: closing connections");
+    // WebSocket tasks see the same token and send 1001 before ending.
+    state.tasks.close();
+    if tokio::time::timeout(Duration::from_secs(5), state.tasks.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections did not close within 5 s");
+    }
+    let _ = tokio::join!(https_task, http_task);
+    maintenance.abort();
+    if let Err(e) = state.store.flush() {
+        tracing::error!("flushing the store at shutdown failed: {e}");
+    }
+    tracing::info!("stopped");
+}
+
+/// Hourly: renew the certificate if needed, forget old rate-limit entries.
+async fn maintain(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let names = ServerNames::of_this_machine(state.config.host_name.as_deref());
+        match state.tls.refresh(names, state.clock.now_ms()) {
+            Ok(true) => tracing::info!("serving a renewed certificate"),
+            Ok(false) => {}
+            Err(e) => tracing::error!("certificate renewal failed: {e}"),
+        }
+        state.limits.forget_old();
+    }
+}
+
+/// Runs until Ctrl-C or SIGTERM, then shuts down cleanly. What `tavla serve` does.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let running = start(config).await?;
+    println!("Tavla is running at {}", running.base_url);
+    println!("  https: {}", running.https_addr);
+    println!("  http:  {} (redirects; serves the certificate at /ca.crt)", running.http_addr);
+    if let Some(url) = &running.setup_url {
+        println!("Set up the first teacher account (one-time link): {url}");
+    }
+    let token = running.state.shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        token.cancel();
+    });
+    running.finished().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

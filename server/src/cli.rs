@@ -1,0 +1,149 @@
+//! The command line: `tavla serve`, `tavla teacher add`. The binary only calls [`main`].
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use ipnet::IpNet;
+
+use crate::auth::teachers::{self, TokenKind};
+use crate::clock::SystemClock;
+use crate::config::{Config, Overrides};
+use crate::datadir::DataDir;
+use crate::store::{SledStore, Store};
+
+/// Tavla: a classroom collaboration server that runs on one box in the classroom.
+///
+/// Pupils open it in a browser on the school network; nothing leaves the premises.
+#[derive(Parser)]
+#[command(name = "tavla", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (HTTPS for the app, plain HTTP for installing the certificate).
+    Serve(ServeArgs),
+    /// Manage teacher accounts.
+    #[command(subcommand)]
+    Teacher(TeacherCommand),
+}
+
+#[derive(Subcommand)]
+enum TeacherCommand {
+    /// Add a teacher. Without --password-stdin, prints a one-time link for them to choose one.
+    Add {
+        /// The teacher's name, as they will type it to log in.
+        name: String,
+        /// Read the password from standard input instead of printing a link.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+#[derive(Args)]
+struct CommonArgs {
+    /// A TOML file with settings (see docs/OPERATIONS.md). Flags and TAVLA_* variables win over it.
+    #[arg(long, env = "TAVLA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where data lives [default: ./tavla-data; /var/lib/tavla under systemd].
+    #[arg(long, env = "TAVLA_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// HTTPS address [default: 0.0.0.0:8443]. Port 0 picks a free port.
+    #[arg(long, env = "TAVLA_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Plain HTTP address: redirects to HTTPS, serves the CA certificate [default: 0.0.0.0:8080].
+    #[arg(long, env = "TAVLA_HTTP_LISTEN")]
+    http_listen: Option<SocketAddr>,
+    /// Certificate chain (PEM) to use instead of Tavla's own CA, e.g. the municipality's.
+    #[arg(long, env = "TAVLA_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) for --tls-cert.
+    #[arg(long, env = "TAVLA_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// The box's network name [default: the system host name]; also answers as <name>.local.
+    #[arg(long, env = "TAVLA_HOST_NAME")]
+    host_name: Option<String>,
+    /// Networks of pupils at home, i.e. the school's VPN (comma-separated, e.g. 10.8.0.0/24).
+    #[arg(long, env = "TAVLA_HOME_NETWORKS", value_delimiter = ',')]
+    home_networks: Option<Vec<IpNet>>,
+}
+
+fn load_config(common: &CommonArgs, mut overrides: Overrides) -> Result<Config, String> {
+    overrides.data_dir = common.data_dir.clone();
+    Config::load(common.config.as_deref(), overrides).map_err(|e| e.to_string())
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Teacher(TeacherCommand::Add { name, password_stdin, common }) => {
+            add_teacher(&common, &name, password_stdin)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("tavla: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let overrides = Overrides {
+        listen: args.listen,
+        http_listen: args.http_listen,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        host_name: args.host_name,
+        home_networks: args.home_networks,
+        data_dir: None,
+    };
+    let config = load_config(&args.common, overrides)?;
+    init_logging();
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(crate::app::run(config)).map_err(|e| e.to_string())
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+fn add_teacher(common: &CommonArgs, name: &str, password_stdin: bool) -> Result<(), String> {
+    let config = load_config(common, Overrides::default())?;
+    let data = DataDir::open(&config.data_dir).map_err(|e| e.to_string())?;
+    let store = SledStore::open(&data.store_dir()).map_err(|e| {
+        format!("{e}\nIf Tavla is running with this data directory, invite the teacher from the dashboard (Teachers → Invite) or stop Tavla first.")
+    })?;
+    let clock = SystemClock;
+    if password_stdin {
+        let mut password = String::new();
+        std::io::stdin().read_to_string(&mut password).map_err(|e| e.to_string())?;
+        let password = password.trim_end_matches(['\r', '\n']);
+        let teacher = teachers::create(&store, &clock, name, password).map_err(|e| e.to_string())?;
+        println!("Added teacher {:?}.", teacher.name);
+    } else {
+        let token = teachers::issue_setup_token(&store, &clock, TokenKind::Invite, Some(name.to_string()))
+            .map_err(|e| e.to_string())?;
+        println!("Give {name} this one-time link (valid 7 days): https://<this box>:<https port>/setup?token={token}");
+    }
+    store.flush().map_err(|e| e.to_string())?;
+    data.restrict_store_permissions().map_err(|e| e.to_string())?;
+    Ok(())
+}

@@ -1,0 +1,224 @@
+//! The one error type that reaches HTTP clients, and the WebSocket close-code table.
+//! Clients get a stable `code` (the web client translates it) and a short English message;
+//! internal details are logged, never sent.
+
+use axum::extract::rejection::JsonRejection;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::auth::AuthError;
+use crate::lessons::LessonError;
+use crate::store::StoreError;
+use crate::validate::Invalid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("you may not do that")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("wrong name or password")]
+    WrongCredentials,
+    #[error("no lesson has that code")]
+    WrongCode,
+    #[error("the lesson has ended")]
+    LessonEnded,
+    #[error("no lesson is running for this class yet")]
+    NoActiveLesson,
+    #[error("this login card is not valid any more")]
+    InvalidCard,
+    #[error("this setup link is not valid (used, expired or mistyped)")]
+    InvalidToken,
+    #[error("the lesson is full")]
+    LessonFull,
+    #[error("the teacher removed you from this lesson")]
+    RemovedFromLesson,
+    #[error("the class has as many pupils as it may have")]
+    RosterFull,
+    #[error("that name is taken")]
+    NameTaken,
+    #[error("{0}")]
+    Invalid(Invalid),
+    #[error("the request body is not valid JSON for this call: {0}")]
+    MalformedJson(String),
+    #[error("the request body is too large")]
+    TooLarge,
+    #[error("send JSON with Content-Type: application/json")]
+    UnsupportedMediaType,
+    #[error("too many attempts; wait a minute")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the request came from another site")]
+    CrossOrigin,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        use ApiError::*;
+        match self {
+            Unauthenticated | WrongCredentials | InvalidCard | InvalidToken => {
+                StatusCode::UNAUTHORIZED
+            }
+            Forbidden | CrossOrigin | RemovedFromLesson => StatusCode::FORBIDDEN,
+            NotFound | WrongCode => StatusCode::NOT_FOUND,
+            LessonEnded => StatusCode::GONE,
+            NoActiveLesson | LessonFull | RosterFull | NameTaken => StatusCode::CONFLICT,
+            Invalid(_) | MalformedJson(_) => StatusCode::BAD_REQUEST,
+            TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable machine-readable code; documented in docs/PROTOCOL.md and translated by the client.
+    pub fn code(&self) -> &'static str {
+        use ApiError::*;
+        match self {
+            Unauthenticated => "unauthenticated",
+            Forbidden => "forbidden",
+            NotFound => "not_found",
+            WrongCredentials => "wrong_credentials",
+            WrongCode => "wrong_code",
+            LessonEnded => "lesson_ended",
+            NoActiveLesson => "no_active_lesson",
+            InvalidCard => "invalid_card",
+            InvalidToken => "invalid_token",
+            LessonFull => "lesson_full",
+            RemovedFromLesson => "removed",
+            RosterFull => "roster_full",
+            NameTaken => "name_taken",
+            Invalid(_) => "invalid_input",
+            MalformedJson(_) => "malformed_json",
+            TooLarge => "too_large",
+            UnsupportedMediaType => "unsupported_media_type",
+            RateLimited { .. } => "rate_limited",
+            CrossOrigin => "cross_origin",
+            Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let mut body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        if let ApiError::Invalid(invalid) = &self {
+            body["error"]["field"] = json!(invalid.field);
+        }
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::WrongCredentials => ApiError::WrongCredentials,
+            AuthError::NameTaken => ApiError::NameTaken,
+            AuthError::InvalidToken => ApiError::InvalidToken,
+            AuthError::Invalid(i) => ApiError::Invalid(i),
+            AuthError::Store(s) => s.into(),
+            AuthError::Hash(h) => ApiError::Internal(h),
+        }
+    }
+}
+
+impl From<LessonError> for ApiError {
+    fn from(e: LessonError) -> Self {
+        match e {
+            LessonError::NotFound => ApiError::NotFound,
+            LessonError::WrongCode => ApiError::WrongCode,
+            LessonError::Ended => ApiError::LessonEnded,
+            LessonError::NoActiveLesson => ApiError::NoActiveLesson,
+            LessonError::InvalidCard => ApiError::InvalidCard,
+            LessonError::Full => ApiError::LessonFull,
+            LessonError::Removed => ApiError::RemovedFromLesson,
+            LessonError::RosterFull(_) => ApiError::RosterFull,
+            LessonError::Invalid(i) => ApiError::Invalid(i),
+            LessonError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(i: Invalid) -> Self {
+        ApiError::Invalid(i)
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+            _ => ApiError::MalformedJson(rejection.body_text()),
+        }
+    }
+}
+
+/// Why the server closes a WebSocket. The numbers are the protocol: docs/PROTOCOL.md lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseCode {
+    /// 1001: the server is shutting down; reconnect later.
+    GoingAway,
+    /// 1003: a binary frame where only JSON text is spoken.
+    Unsupported,
+    /// 1009: a message over `ws_max_message_bytes`.
+    TooBig,
+    /// 4000: not valid JSON, or an unknown or malformed message type.
+    BadMessage,
+    /// 4001: the lesson ended; do not reconnect.
+    LessonEnded,
+    /// 4002: the teacher removed this pupil; do not reconnect.
+    Removed,
+    /// 4008: too many messages per second.
+    RateLimited,
+    /// 4010: the client stopped answering pings.
+    Timeout,
+}
+
+impl CloseCode {
+    pub fn code(self) -> u16 {
+        match self {
+            CloseCode::GoingAway => 1001,
+            CloseCode::Unsupported => 1003,
+            CloseCode::TooBig => 1009,
+            CloseCode::BadMessage => 4000,
+            CloseCode::LessonEnded => 4001,
+            CloseCode::Removed => 4002,
+            CloseCode::RateLimited => 4008,
+            CloseCode::Timeout => 4010,
+        }
+    }
+
+    pub fn reason(self) -> &'static str {
+        match self {
+            CloseCode::GoingAway => "server shutting down",
+            CloseCode::Unsupported => "binary frames are not accepted here",
+            CloseCode::TooBig => "message too large",
+            CloseCode::BadMessage => "malformed message",
+            CloseCode::LessonEnded => "lesson ended",
+            CloseCode::Removed => "removed by the teacher",
+            CloseCode::RateLimited => "too many messages",
+            CloseCode::Timeout => "no answer to ping",
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Lessons over HTTP: start, join by code or card, who is present, remove, end.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::api_classes::svg_response;
+use super::api_teachers::with_cookie;
+use super::extract::{ApiJson, ClientIp, RequestHost, TeacherCaller};
+use crate::app::AppState;
+use crate::auth::sessions::{self, Holder};
+use crate::auth::{can, Action, Seat};
+use crate::error::ApiError;
+use crate::lessons::lesson::{self, Lesson, Participant};
+use crate::lessons::presence::LessonEvent;
+use crate::lessons::{classes, presence_list};
+
+/// The lesson, if the caller runs it. Others get 404, as for a lesson that does not exist.
+fn own_lesson(state: &AppState, teacher: &TeacherCaller, lesson_id: &str) -> Result<Lesson, ApiError> {
+    let lesson = lesson::get(state.store.as_ref(), lesson_id)?;
+    if can(&teacher.who, Action::ManageLesson { lesson_teacher: &lesson.teacher_id }) {
+        Ok(lesson)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+fn join_url(state: &AppState, host: Option<&str>, lesson: &Lesson) -> String {
+    format!("{}/join?code={}", state.reachable_base_url(host), lesson.code)
+}
+
+fn lesson_json(state: &AppState, host: Option<&str>, lesson: &Lesson) -> Result<Value, ApiError> {
+    let class = classes::get(state.store.as_ref(), &lesson.class_id)?;
+    Ok(json!({
+        "id": lesson.id,
+        "code": lesson.code,
+        "class": { "id": class.id, "name": class.name },
+        "join_url": join_url(state, host, lesson),
+        "started_ms": lesson.started_ms,
+        "expires_ms": lesson.expires_ms,
+        "active": lesson.is_active(state.clock.now_ms()),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartBody {
+    class_id: String,
+}
+
+pub async fn start(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    RequestHost(host): RequestHost,
+    ApiJson(body): ApiJson<StartBody>,
+) -> Result<Json<Value>, ApiError> {
+    let class = classes::get(state.store.as_ref(), &body.class_id)?;
+    if !can(&teacher.who, Action::ManageClass { class_teacher: &class.teacher_id }) {
+        return Err(ApiError::NotFound);
+    }
+    let lesson = lesson::start(state.store.as_ref(), state.clock.as_ref(), &class, state.config.lesson_hours)?;
+    tracing::info!(lesson_id = %lesson.id, class_id = %class.id, "lesson started");
+    Ok(Json(lesson_json(&state, host.as_deref(), &lesson)?))
+}
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    RequestHost(host): RequestHost,
+) -> Result<Json<Value>, ApiError> {
+    let lessons = lesson::active_for_teacher(state.store.as_ref(), &teacher.teacher_id, state.clock.now_ms())?;
+    let list = lessons
+        .iter()
+        .map(|l| lesson_json(&state, host.as_deref(), l))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(json!({ "lessons": list })))
+}
+
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    RequestHost(host): RequestHost,
+    Path(lesson_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let lesson = own_lesson(&state, &teacher, &lesson_id)?;
+    Ok(Json(lesson_json(&state, host.as_deref(), &lesson)?))
+}
+
+/// The join link as a QR code, for the projector.
+pub async fn qr(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    RequestHost(host): RequestHost,
+    Path(lesson_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let lesson = own_lesson(&state, &teacher, &lesson_id)?;
+    svg_response(&join_url(&state, host.as_deref(), &lesson))
+}
+
+pub async fn participants(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    Path(lesson_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let lesson = own_lesson(&state, &teacher, &lesson_id)?;
+    let list = presence_list(state.store.as_ref(), &state.presence, &lesson)?;
+    Ok(Json(json!({ "participants": list })))
+}
+
+pub async fn remove_participant(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    Path((lesson_id, participant_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let lesson = own_lesson(&state, &teacher, &lesson_id)?;
+    lesson::remove_participant(state.store.as_ref(), &lesson.id, &participant_id)?;
+    sessions::revoke_where(state.store.as_ref(), |s| {
+        sessions::pupil_seat_matches(s, |seat| seat.lesson_id == lesson.id && seat.participant_id == participant_id)
+    })?;
+    state.presence.publish(&lesson.id, LessonEvent::Removed { participant_id });
+    state.presence.publish(&lesson.id, LessonEvent::PresenceChanged);
+    Ok(Json(json!({ "ok": true })))
+}
+
+pub async fn end(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    Path(lesson_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let lesson = own_lesson(&state, &teacher, &lesson_id)?;
+    lesson::end(state.store.as_ref(), state.clock.as_ref(), &lesson)?;
+    sessions::revoke_where(state.store.as_ref(), |s| {
+        sessions::pupil_seat_matches(s, |seat| seat.lesson_id == lesson.id)
+    })?;
+    state.presence.publish(&lesson.id, LessonEvent::Ended);
+    tracing::info!(lesson_id = %lesson.id, "lesson ended");
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// At home if the pupil says so or comes in over the school's VPN.
+fn is_at_home(state: &AppState, ip: IpAddr, says_at_home: bool) -> bool {
+    says_at_home || state.config.home_networks.iter().any(|net| net.contains(&ip))
+}
+
+/// Signs the pupil into their seat in the lesson.
+fn seated(state: &AppState, lesson: &Lesson, participant: &Participant) -> Result<Response, ApiError> {
+    let lifetime = lesson.expires_ms.saturating_sub(state.clock.now_ms());
+    let seat = Seat {
+        participant_id: participant.id.clone(),
+        lesson_id: lesson.id.clone(),
+        class_id: lesson.class_id.clone(),
+        at_home: participant.at_home,
+    };
+    let token = sessions::create(state.store.as_ref(), state.clock.as_ref(), Holder::Pupil(seat), lifetime)?;
+    state.presence.publish(&lesson.id, LessonEvent::PresenceChanged);
+    let body = Json(json!({
+        "role": if participant.at_home { "remote_pupil" } else { "pupil" },
+        "pupil": { "id": participant.id, "name": participant.name, "at_home": participant.at_home },
+        "lesson": { "id": lesson.id },
+    }));
+    Ok(with_cookie(body.into_response(), &sessions::cookie(&token, lifetime)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinBody {
+    code: String,
+    name: String,
+    #[serde(default)]
+    at_home: bool,
+}
+
+pub async fn join(
+    State(state): State<Arc<AppState>>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<JoinBody>,
+) -> Result<Response, ApiError> {
+    let code = lesson::normalize_code(&body.code);
+    state.limits.join(ip, Some(&code))?;
+    let lesson = lesson::by_code(state.store.as_ref(), &code, state.clock.now_ms())?;
+    let participant = lesson::join_guest(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &lesson,
+        &body.name,
+        is_at_home(&state, ip, body.at_home),
+        state.config.limits.max_pupils_per_lesson,
+    )?;
+    seated(&state, &lesson, &participant)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardBody {
+    secret: String,
+    #[serde(default)]
+    at_home: bool,
+}
+
+pub async fn card_login(
+    State(state): State<Arc<AppState>>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<CardBody>,
+) -> Result<Response, ApiError> {
+    state.limits.join(ip, None)?;
+    if body.secret.len() > 100 {
+        return Err(ApiError::InvalidCard);
+    }
+    let pupil = classes::pupil_by_card(state.store.as_ref(), &body.secret)?;
+    let lesson = lesson::active_for_class(state.store.as_ref(), &pupil.class_id, state.clock.now_ms())?
+        .ok_or(ApiError::NoActiveLesson)?;
+    let participant = lesson::join_rostered(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &lesson,
+        &pupil,
+        is_at_home(&state, ip, body.at_home),
+    )?;
+    seated(&state, &lesson, &participant)
+}

@@ -1,0 +1,99 @@
+//! The local CA certificate for installing on devices: PEM, and an iOS configuration profile.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+fn ca_der(state: &AppState) -> Result<Vec<u8>, ApiError> {
+    let pem = state.tls.ca_pem().ok_or(ApiError::NotFound)?;
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .map(|der| der.to_vec())
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn fingerprint(der: &[u8]) -> String {
+    Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Whether the box runs its own CA, and its fingerprint so an admin can check what they install.
+pub async fn info(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(match ca_der(&state) {
+        Ok(der) => json!({ "local_ca": true, "fingerprint_sha256": fingerprint(&der), "host": state.names.host() }),
+        Err(_) => json!({ "local_ca": false, "host": state.names.host() }),
+    })
+}
+
+pub async fn certificate(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let pem = state.tls.ca_pem().ok_or(ApiError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-x509-ca-cert"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"tavla-ca.crt\""),
+        ],
+        pem,
+    )
+        .into_response())
+}
+
+/// A UUID-shaped string derived from the CA, so the same CA always gives the same profile.
+fn stable_uuid(der: &[u8], salt: &str) -> String {
+    let h = hex::encode_upper(Sha256::digest([der, salt.as_bytes()].concat()));
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+pub async fn mobileconfig(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let der = ca_der(&state)?;
+    let host = state.names.host();
+    let cert_b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+    let profile = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+  <key>PayloadContent</key>
+  <array>
+    <dict>
+      <key>PayloadCertificateFileName</key><string>tavla-ca.crt</string>
+      <key>PayloadContent</key><data>{cert_b64}</data>
+      <key>PayloadDisplayName</key><string>Tavla {host} CA</string>
+      <key>PayloadIdentifier</key><string>no.tavla.{host}.ca</string>
+      <key>PayloadType</key><string>com.apple.security.root</string>
+      <key>PayloadUUID</key><string>{cert_uuid}</string>
+      <key>PayloadVersion</key><integer>1</integer>
+    </dict>
+  </array>
+  <key>PayloadDisplayName</key><string>Tavla {host}</string>
+  <key>PayloadIdentifier</key><string>no.tavla.{host}</string>
+  <key>PayloadType</key><string>Configuration</string>
+  <key>PayloadUUID</key><string>{profile_uuid}</string>
+  <key>PayloadVersion</key><integer>1</integer>
+</dict>
+</plist>
+"#,
+        cert_uuid = stable_uuid(&der, "cert"),
+        profile_uuid = stable_uuid(&der, "profile"),
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-apple-aspen-config"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"tavla.mobileconfig\""),
+        ],
+        profile,
+    )
+        .into_response())
+}

@@ -1,0 +1,122 @@
+//! Request extractors: JSON bodies with our error type, and the caller from the session cookie.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::app::AppState;
+use crate::auth::sessions::{self, token_from_cookie_header, Session};
+use crate::auth::{teachers, Who};
+use crate::error::ApiError;
+use crate::lessons::lesson;
+
+/// Like `axum::Json`, but a bad body becomes an [`ApiError`] with our JSON shape.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// Who is calling, from the session cookie. Never fails: no valid session is `Who::Nobody`.
+pub struct Caller {
+    pub who: Who,
+    pub token: Option<String>,
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(token_from_cookie_header)
+            .map(str::to_string);
+        let Some(token) = token else {
+            return Ok(Caller { who: Who::Nobody, token: None });
+        };
+        let session = sessions::lookup(state.store.as_ref(), state.clock.as_ref(), &token)?;
+        let who = match session {
+            Some(session) if still_valid(state, &session)? => session.who(),
+            _ => Who::Nobody,
+        };
+        Ok(Caller { who, token: Some(token) })
+    }
+}
+
+/// A session outlives neither its teacher account nor its lesson.
+fn still_valid(state: &AppState, session: &Session) -> Result<bool, ApiError> {
+    Ok(match session.who() {
+        Who::Teacher { teacher_id } => teachers::get(state.store.as_ref(), &teacher_id)?.is_some(),
+        Who::Pupil(seat) => match lesson::get(state.store.as_ref(), &seat.lesson_id) {
+            Ok(l) => {
+                l.is_active(state.clock.now_ms())
+                    && lesson::get_participant(state.store.as_ref(), &seat.lesson_id, &seat.participant_id).is_ok()
+            }
+            Err(_) => false,
+        },
+        Who::Nobody => false,
+    })
+}
+
+/// A signed-in teacher; anyone else gets 401 (no session) or 403 (a pupil).
+pub struct TeacherCaller {
+    pub teacher_id: String,
+    pub who: Who,
+}
+
+impl FromRequestParts<Arc<AppState>> for TeacherCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        match caller.who {
+            Who::Teacher { ref teacher_id } => Ok(TeacherCaller {
+                teacher_id: teacher_id.clone(),
+                who: caller.who.clone(),
+            }),
+            Who::Nobody => Err(ApiError::Unauthenticated),
+            Who::Pupil(_) => Err(ApiError::Forbidden),
+        }
+    }
+}
+
+/// The client's address (the school LAN has no proxies in front of Tavla).
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| ClientIp(addr.ip()))
+            .ok_or_else(|| ApiError::Internal("no client address on the request".into()))
+    }
+}
+
+/// The host the client used (Host header, or the URI authority under HTTP/2), for links that
+/// must point back at this box.
+pub struct RequestHost(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestHost {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let from_header = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        let from_uri = parts.uri.authority().map(|a| a.as_str());
+        Ok(RequestHost(from_header.or(from_uri).map(str::to_string)))
+    }
+}

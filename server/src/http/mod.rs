@@ -1,0 +1,108 @@
+//! HTTP: the HTTPS router (JSON API, WebSocket, web client, CA files, metrics), the plain-HTTP
+//! redirector, and the security headers every response carries.
+
+mod api_classes;
+mod api_lessons;
+mod api_teachers;
+mod assets;
+mod ca_files;
+mod extract;
+mod metrics;
+pub mod plain;
+pub mod ratelimit;
+pub mod serve;
+mod ws;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/setup", get(api_teachers::setup_info).post(api_teachers::setup))
+        .route("/login", post(api_teachers::login))
+        .route("/logout", post(api_teachers::logout))
+        .route("/me", get(api_teachers::me))
+        .route("/me/lang", put(api_teachers::set_lang))
+        .route("/teachers", get(api_teachers::list_teachers))
+        .route("/teachers/invite", post(api_teachers::invite))
+        .route("/classes", get(api_classes::list).post(api_classes::create))
+        .route("/classes/{class_id}", get(api_classes::get))
+        .route("/classes/{class_id}/pupils", post(api_classes::add_pupils))
+        .route("/classes/{class_id}/pupils/{pupil_id}", delete(api_classes::remove_pupil))
+        .route("/classes/{class_id}/pupils/{pupil_id}/card", post(api_classes::reissue_card))
+        .route("/classes/{class_id}/pupils/{pupil_id}/card.svg", get(api_classes::card_qr))
+        .route("/classes/{class_id}/cards", get(api_classes::cards))
+        .route("/lessons", get(api_lessons::list).post(api_lessons::start))
+        .route("/lessons/{lesson_id}", get(api_lessons::get))
+        .route("/lessons/{lesson_id}/qr.svg", get(api_lessons::qr))
+        .route("/lessons/{lesson_id}/participants", get(api_lessons::participants))
+        .route("/lessons/{lesson_id}/participants/{participant_id}", delete(api_lessons::remove_participant))
+        .route("/lessons/{lesson_id}/end", post(api_lessons::end))
+        .route("/join", post(api_lessons::join))
+        .route("/card-login", post(api_lessons::card_login))
+        .route("/tls", get(ca_files::info))
+        .fallback(|| async { ApiError::NotFound })
+        .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
+        .layer(middleware::from_fn(same_origin_writes));
+    Router::new()
+        .nest("/api", api)
+        .route("/ws", get(ws::upgrade))
+        .route("/ca.crt", get(ca_files::certificate))
+        .route("/ca.mobileconfig", get(ca_files::mobileconfig))
+        .route("/healthz", get(metrics::healthz))
+        .route("/metrics", get(metrics::metrics))
+        .fallback(assets::serve)
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Whether the Origin header (if any) names the host the request was sent to.
+pub fn origin_matches_host(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://").map(|(_, rest)| rest));
+    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+}
+
+/// Refuses writes sent by pages of other sites (defence in depth beside SameSite cookies).
+async fn same_origin_writes(request: Request, next: Next) -> Response {
+    let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if writes && !origin_matches_host(request.headers()) {
+        return ApiError::CrossOrigin.into_response();
+    }
+    next.run(request).await
+}
+
+/// Nothing the browser loads may come from outside the box; no framing, no sniffing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (HeaderName::from_static("permissions-policy"), "camera=(self), microphone=(self), geolocation=()"),
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    ];
+    for (name, value) in set {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}

@@ -1,0 +1,206 @@
+//! The client WebSocket `/ws`: one per open page. Teachers watch a lesson's presence; pupils
+//! are counted present while connected and are told when they are removed or the lesson ends.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use governor::{Quota, RateLimiter};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
+
+use super::origin_matches_host;
+use super::extract::Caller;
+use crate::app::AppState;
+use crate::auth::{can, Action, Role, Seat, Who};
+use crate::error::{ApiError, CloseCode};
+use crate::lessons::lesson::{self, Lesson};
+use crate::lessons::presence::LessonEvent;
+use crate::lessons::presence_list;
+use crate::protocol::{ClientMessage, ServerMessage};
+
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// A connection silent this long (no pong, no message) is closed: the pupil shows as absent.
+const SILENCE_LIMIT: Duration = Duration::from_secs(50);
+
+#[derive(Deserialize)]
+pub struct WsQuery {
+    /// For teachers: the lesson to watch.
+    lesson: Option<String>,
+}
+
+enum Attendee {
+    Teacher,
+    Pupil(Seat),
+}
+
+pub async fn upgrade(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(query): Query<WsQuery>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    // Browsers always send Origin on WebSocket upgrades; a page of another site must not ride
+    // on the pupil's cookie. Non-browser clients send none and still need a session.
+    if !origin_matches_host(&headers) {
+        return Err(ApiError::CrossOrigin);
+    }
+    let (lesson, attendee) = match caller.who {
+        Who::Nobody => return Err(ApiError::Unauthenticated),
+        Who::Teacher { .. } => {
+            let id = query.lesson.ok_or(ApiError::NotFound)?;
+            let lesson = lesson::get(state.store.as_ref(), &id)?;
+            if !can(&caller.who, Action::ManageLesson { lesson_teacher: &lesson.teacher_id }) {
+                return Err(ApiError::NotFound);
+            }
+            (lesson, Attendee::Teacher)
+        }
+        Who::Pupil(ref seat) => {
+            let lesson = lesson::get(state.store.as_ref(), &seat.lesson_id)?;
+            if !can(&caller.who, Action::AttendLesson { lesson_id: &lesson.id }) {
+                return Err(ApiError::Forbidden);
+            }
+            (lesson, Attendee::Pupil(seat.clone()))
+        }
+    };
+    if !lesson.is_active(state.clock.now_ms()) {
+        return Err(ApiError::LessonEnded);
+    }
+    let role = caller.who.role();
+    let tracked = state.tasks.clone();
+    Ok(ws
+        .max_message_size(state.config.limits.ws_max_message_bytes)
+        .max_frame_size(state.config.limits.ws_max_message_bytes)
+        .on_upgrade(move |socket| tracked.track_future(connection(socket, state, lesson, attendee, role))))
+}
+
+/// Counts the connection in /metrics for as long as it lives.
+struct Counted(Arc<AppState>);
+
+impl Counted {
+    fn new(state: Arc<AppState>) -> Self {
+        state.ws_connections.fetch_add(1, Ordering::Relaxed);
+        Self(state)
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.ws_connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn connection(mut socket: WebSocket, state: Arc<AppState>, lesson: Lesson, attendee: Attendee, role: Role) {
+    let _counted = Counted::new(state.clone());
+    let mut events = state.presence.subscribe(&lesson.id);
+    let _online = match &attendee {
+        Attendee::Pupil(seat) => Some(state.presence.connect(&lesson.id, &seat.participant_id)),
+        Attendee::Teacher => None,
+    };
+    let rate = NonZeroU32::new(state.config.limits.ws_messages_per_second).unwrap_or(NonZeroU32::MIN);
+    let limiter = RateLimiter::direct(Quota::per_second(rate).allow_burst(rate.saturating_mul(NonZeroU32::MIN.saturating_add(1))));
+    let span = tracing::info_span!("ws", lesson_id = %lesson.id, role = ?role);
+    let _enter = span.enter();
+    tracing::debug!("connected");
+
+    let welcome = ServerMessage::Welcome { role, lesson_id: lesson.id.clone() };
+    if send(&mut socket, &welcome).await.is_err() {
+        return;
+    }
+    if matches!(attendee, Attendee::Teacher) && send_presence(&mut socket, &state, &lesson).await.is_err() {
+        return;
+    }
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut last_heard = Instant::now();
+    let close = loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => break Some(CloseCode::GoingAway),
+            _ = ping.tick() => {
+                if last_heard.elapsed() > SILENCE_LIMIT {
+                    break Some(CloseCode::Timeout);
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    break None;
+                }
+            }
+            event = events.recv() => match (event, &attendee) {
+                (Ok(LessonEvent::Ended), _) => {
+                    let _ = send(&mut socket, &ServerMessage::LessonEnded).await;
+                    break Some(CloseCode::LessonEnded);
+                }
+                (Ok(LessonEvent::Removed { participant_id }), Attendee::Pupil(seat)) if participant_id == seat.participant_id => {
+                    let _ = send(&mut socket, &ServerMessage::Removed).await;
+                    break Some(CloseCode::Removed);
+                }
+                (Ok(LessonEvent::PresenceChanged) | Err(RecvError::Lagged(_)), Attendee::Teacher) => {
+                    if send_presence(&mut socket, &state, &lesson).await.is_err() {
+                        break None;
+                    }
+                }
+                (Err(RecvError::Closed), _) => break None,
+                _ => {}
+            },
+            incoming = socket.recv() => {
+                last_heard = Instant::now();
+                match incoming {
+                    None | Some(Ok(Message::Close(_))) => break None,
+                    Some(Err(e)) => {
+                        // tungstenite reports an over-long message as an error before we see it.
+                        let too_big = e.to_string().to_lowercase().contains("too long")
+                            || e.to_string().to_lowercase().contains("too big");
+                        break too_big.then_some(CloseCode::TooBig);
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Binary(_))) => break Some(refuse(&mut socket, CloseCode::Unsupported, "binary frames are not accepted on /ws".into()).await),
+                    Some(Ok(Message::Text(text))) => {
+                        if limiter.check().is_err() {
+                            break Some(refuse(&mut socket, CloseCode::RateLimited, "slow down: too many messages per second".into()).await);
+                        }
+                        match ClientMessage::parse(text.as_str()) {
+                            Ok(ClientMessage::Ping { id }) => {
+                                if send(&mut socket, &ServerMessage::Pong { id }).await.is_err() {
+                                    break None;
+                                }
+                            }
+                            Err(reason) => break Some(refuse(&mut socket, CloseCode::BadMessage, reason).await),
+                        }
+                    }
+                }
+            }
+        }
+    };
+    if let Some(code) = close {
+        tracing::info!(close_code = code.code(), "closing connection");
+        let frame = CloseFrame { code: code.code(), reason: code.reason().into() };
+        let _ = socket.send(Message::Close(Some(frame))).await;
+    }
+}
+
+/// Tells the client why it is being closed, then names the close code.
+async fn refuse(socket: &mut WebSocket, code: CloseCode, message: String) -> CloseCode {
+    let error = ServerMessage::Error { code: code.reason(), message };
+    let _ = send(socket, &error).await;
+    code
+}
+
+async fn send(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), axum::Error> {
+    socket.send(Message::Text(message.to_json().into())).await
+}
+
+async fn send_presence(socket: &mut WebSocket, state: &AppState, lesson: &Lesson) -> Result<(), axum::Error> {
+    let participants = match presence_list(state.store.as_ref(), &state.presence, lesson) {
+        Ok(list) => list,
+        Err(e) => {
+            tracing::error!("reading presence failed: {e}");
+            return Ok(());
+        }
+    };
+    send(socket, &ServerMessage::Presence { lesson_id: lesson.id.clone(), participants }).await
+}
