@@ -1,1 +1,268 @@
+//! Helpers for Tavla's end-to-end tests: a real server on port 0 with a real store in a temp
+//! dir, HTTPS clients that trust its CA, and WebSocket clients carrying a session cookie.
 
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use tavla::clock::ManualClock;
+use tavla::{Config, Running};
+use tempfile::TempDir;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+pub use serde_json;
+
+pub const PASSWORD: &str = "riktig hest batteri";
+
+pub struct TestServer {
+    pub running: Running,
+    pub clock: Arc<ManualClock>,
+    pub dir: Arc<TempDir>,
+    ca_pem: Vec<u8>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_in(Arc::new(tempfile::tempdir().expect("temp dir")), adjust).await
+    }
+
+    /// Starts on an existing data dir (restarts).
+    pub async fn start_in(dir: Arc<TempDir>, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::for_tests(&dir.path().join("data"));
+        adjust(&mut config);
+        let clock = Arc::new(ManualClock::new());
+        let running = tavla::start_with_clock(config.clone(), clock.clone()).await.expect("server starts");
+        // Empty when the server uses a provided certificate instead of its own CA.
+        let ca_pem = std::fs::read(config.data_dir.join("tls/ca.crt")).unwrap_or_default();
+        Self { running, clock, dir, ca_pem }
+    }
+
+    /// Shuts down cleanly and gives back the data dir for a restart.
+    pub async fn stop(self) -> Arc<TempDir> {
+        self.running.shutdown().await;
+        self.dir
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.running.https_addr.port())
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("wss://localhost:{}{path}", self.running.https_addr.port())
+    }
+
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://localhost:{}{path}", self.running.http_addr.port())
+    }
+
+    /// A browser-like client with its own cookie jar.
+    pub fn client(&self) -> User {
+        self.client_from(None)
+    }
+
+    /// A client whose requests come from another loopback address (another device).
+    pub fn client_from(&self, address: Option<IpAddr>) -> User {
+        let jar = Arc::new(Jar::default());
+        let mut builder = Client::builder();
+        if !self.ca_pem.is_empty() {
+            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(&self.ca_pem).expect("CA PEM"));
+        }
+        let http = builder
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(address)
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("client");
+        User { http, jar, server_url: self.url(""), ws_base: self.ws_url(""), ca_pem: self.ca_pem.clone() }
+    }
+
+    /// Sets up the first teacher through the printed setup link; returns them signed in.
+    pub async fn first_teacher(&self, name: &str) -> User {
+        let link = self.running.setup_url.clone().expect("a fresh box prints a setup link");
+        let token = link.split("token=").nth(1).expect("token in link").to_string();
+        let teacher = self.client();
+        let (status, body) = teacher.post("/api/setup", json!({ "token": token, "name": name, "password": PASSWORD })).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        teacher
+    }
+
+    /// Another teacher, invited by `inviter`.
+    pub async fn invited_teacher(&self, inviter: &User, name: &str) -> User {
+        let (_, invite) = inviter.post("/api/teachers/invite", json!({ "name": name })).await;
+        let url = invite["url"].as_str().expect("invite url");
+        let token = url.split("token=").nth(1).expect("token").to_string();
+        let teacher = self.client();
+        let (status, body) = teacher.post("/api/setup", json!({ "token": token, "name": name, "password": PASSWORD })).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        teacher
+    }
+}
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub struct User {
+    pub http: Client,
+    jar: Arc<Jar>,
+    server_url: String,
+    ws_base: String,
+    ca_pem: Vec<u8>,
+}
+
+impl User {
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.server_url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    pub fn cookie_header(&self) -> Option<HeaderValue> {
+        let url = self.server_url.parse().expect("url");
+        self.jar
+            .cookies(&url)
+            .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok())
+    }
+
+    /// Opens `/ws` (with `?lesson=` for teachers) carrying this user's cookie.
+    pub async fn ws(&self, query: &str) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+        self.ws_with(query, |_| {}).await
+    }
+
+    pub async fn ws_with(
+        &self,
+        query: &str,
+        adjust: impl FnOnce(&mut tokio_tungstenite::tungstenite::handshake::client::Request),
+    ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+        let mut request = format!("{}/ws{query}", self.ws_base).into_client_request()?;
+        if let Some(cookie) = self.cookie_header() {
+            request.headers_mut().insert("cookie", cookie);
+        }
+        adjust(&mut request);
+        let connector = Connector::Rustls(Arc::new(client_tls(&self.ca_pem)));
+        let (socket, _) = tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector)).await?;
+        Ok(socket)
+    }
+}
+
+fn client_tls(ca_pem: &[u8]) -> rustls::ClientConfig {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca_pem) {
+        roots.add(cert.expect("CA cert")).expect("CA accepted");
+    }
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
+
+/// The next JSON text message, skipping pings; panics after 10 s (a hang is a failure).
+pub async fn next_json(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("socket open")
+            .expect("no socket error");
+        match message {
+            Message::Text(text) => return serde_json::from_str(&text).expect("server sends JSON"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("expected a JSON message, got {other:?}"),
+        }
+    }
+}
+
+/// The next message of the given type, skipping others.
+pub async fn next_of_type(socket: &mut Socket, kind: &str) -> Value {
+    loop {
+        let message = next_json(socket).await;
+        if message["type"] == kind {
+            return message;
+        }
+    }
+}
+
+/// Reads until the server closes; returns its close frame.
+pub async fn close_frame(socket: &mut Socket) -> Option<CloseFrame> {
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("the server closes within 10 s");
+        match next {
+            Some(Ok(Message::Close(frame))) => return frame,
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return None,
+        }
+    }
+}
+
+pub async fn send_text(socket: &mut Socket, text: &str) {
+    socket.send(Message::Text(text.into())).await.expect("sent");
+}
+
+/// A class with a roster, owned by `teacher`. Returns the class JSON.
+pub async fn class_with(teacher: &User, name: &str, pupils: &[&str]) -> Value {
+    let (status, class) = teacher.post("/api/classes", json!({ "name": name, "pupils": pupils })).await;
+    assert_eq!(status, StatusCode::OK, "{class}");
+    class
+}
+
+pub async fn start_lesson(teacher: &User, class_id: &str) -> Value {
+    let (status, lesson) = teacher.post("/api/lessons", json!({ "class_id": class_id })).await;
+    assert_eq!(status, StatusCode::OK, "{lesson}");
+    lesson
+}
+
+/// The card secrets of a class, by pupil name (from the card sheet's links).
+pub async fn card_secrets(teacher: &User, class_id: &str) -> Vec<(String, String)> {
+    let (status, sheet) = teacher.get(&format!("/api/classes/{class_id}/cards")).await;
+    assert_eq!(status, StatusCode::OK, "{sheet}");
+    sheet["cards"]
+        .as_array()
+        .expect("cards")
+        .iter()
+        .map(|c| {
+            let url = c["url"].as_str().expect("url");
+            (c["name"].as_str().expect("name").to_string(), url.split('#').nth(1).expect("secret in fragment").to_string())
+        })
+        .collect()
+}
+
+/// A guest pupil who joined with the code.
+pub async fn guest(server: &TestServer, code: &str, name: &str) -> User {
+    let pupil = server.client();
+    let (status, body) = pupil.post("/api/join", json!({ "code": code, "name": name })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    pupil
+}

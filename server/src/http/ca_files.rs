@@ -33,8 +33,8 @@ fn fingerprint(der: &[u8]) -> String {
 /// Whether the box runs its own CA, and its fingerprint so an admin can check what they install.
 pub async fn info(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(match ca_der(&state) {
-        Ok(der) => json!({ "local_ca": true, "fingerprint_sha256": fingerprint(&der), "host": state.names.host() }),
-        Err(_) => json!({ "local_ca": false, "host": state.names.host() }),
+        Ok(der) => json!({ "local_ca": true, "fingerprint_sha256": fingerprint(&der), "host": state.names.host(), "https_port": state.https_port }),
+        Err(_) => json!({ "local_ca": false, "host": state.names.host(), "https_port": state.https_port }),
     })
 }
 

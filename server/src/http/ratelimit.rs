@@ -63,3 +63,19 @@ impl RateLimits {
         self.join_by_code.retain_recent();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_and_name_budgets_are_separate() {
+        let limits = RateLimits::new(&Limits { login_per_minute: 3, ..Limits::default() });
+        let (a, b): (IpAddr, IpAddr) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
+        let results: Vec<bool> = [(a, "kari"), (a, "kari"), (a, "kari"), (a, "per"), (b, "kari"), (b, "per")]
+            .iter()
+            .map(|(ip, name)| limits.login(*ip, name).is_ok())
+            .collect();
+        assert_eq!(results, [true, true, true, false, false, true]);
+    }
+}

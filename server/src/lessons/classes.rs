@@ -81,6 +81,11 @@ fn insert_pupils(
     class_id: &str,
     names: Vec<String>,
 ) -> Result<Vec<Pupil>, LessonError> {
+    // Keep the order the teacher typed: each pupil sorts after everyone already on the roster.
+    let after_existing = roster(store, class_id)?
+        .last()
+        .map_or(0, |p| p.created_ms + 1);
+    let first_ms = clock.now_ms().max(after_existing);
     let mut pupils = Vec::with_capacity(names.len());
     for (i, name) in names.into_iter().enumerate() {
         let pupil = Pupil {
@@ -88,8 +93,7 @@ fn insert_pupils(
             class_id: class_id.to_string(),
             name,
             card_secret: random_token(18),
-            // Keep the order the teacher typed the roster in.
-            created_ms: clock.now_ms() + i as u64,
+            created_ms: first_ms + i as u64,
         };
         save_card(store, &pupil)?;
         store.put_json(Tree::Classes, &pupil_key(class_id, &pupil.id), &pupil)?;

@@ -1,0 +1,143 @@
+//! Every teacher route tried by every role: no session, a pupil of the lesson, a pupil of
+//! another lesson, another teacher, the owner. Only the owner may touch a class or lesson;
+//! any teacher may list their own things and create classes. This test is the spec.
+
+use reqwest::{Method, StatusCode};
+use tavla_e2e::serde_json::{json, Value};
+use tavla_e2e::*;
+
+struct Route {
+    method: Method,
+    path: String,
+    body: Option<Value>,
+    /// Whether a teacher who does not own the class/lesson may call it (lists, create, invite).
+    any_teacher: bool,
+}
+
+fn route(method: Method, path: String, body: Option<Value>, any_teacher: bool) -> Route {
+    Route { method, path, body, any_teacher }
+}
+
+#[tokio::test]
+async fn every_route_refuses_every_role_but_its_own() {
+    let server = TestServer::start().await;
+    let owner = server.first_teacher("Kari").await;
+    let other_teacher = server.invited_teacher(&owner, "Per").await;
+    let class = class_with(&owner, "7B", &["Ada", "Bo"]).await;
+    let class_id = class["id"].as_str().unwrap().to_string();
+    let ada_id = class["pupils"][0]["id"].as_str().unwrap().to_string();
+    let bo_id = class["pupils"][1]["id"].as_str().unwrap().to_string();
+    let lesson = start_lesson(&owner, &class_id).await;
+    let lesson_id = lesson["id"].as_str().unwrap().to_string();
+    let pupil = guest(&server, lesson["code"].as_str().unwrap(), "Gjest").await;
+    let participant_id = pupil.get("/api/me").await.1["pupil"]["id"].as_str().unwrap().to_string();
+
+    let other_class = class_with(&other_teacher, "8A", &[]).await;
+    let other_lesson = start_lesson(&other_teacher, other_class["id"].as_str().unwrap()).await;
+    let foreign_pupil = guest(&server, other_lesson["code"].as_str().unwrap(), "Fremmed").await;
+
+    let c = &class_id;
+    let l = &lesson_id;
+    // Destructive routes last, so the owner's successful calls do not disturb the others.
+    let routes = vec![
+        route(Method::GET, "/api/teachers".into(), None, true),
+        route(Method::POST, "/api/teachers/invite".into(), Some(json!({})), true),
+        route(Method::GET, "/api/classes".into(), None, true),
+        route(Method::POST, "/api/classes".into(), Some(json!({ "name": "9C" })), true),
+        route(Method::GET, "/api/lessons".into(), None, true),
+        route(Method::PUT, "/api/me/lang".into(), Some(json!({ "lang": "en" })), true),
+        route(Method::GET, format!("/api/classes/{c}"), None, false),
+        route(Method::GET, format!("/api/classes/{c}/cards"), None, false),
+        route(Method::GET, format!("/api/classes/{c}/pupils/{ada_id}/card.svg"), None, false),
+        route(Method::POST, format!("/api/classes/{c}/pupils"), Some(json!({ "names": ["Cecilie"] })), false),
+        route(Method::POST, "/api/lessons".into(), Some(json!({ "class_id": c })), false),
+        route(Method::GET, format!("/api/lessons/{l}"), None, false),
+        route(Method::GET, format!("/api/lessons/{l}/qr.svg"), None, false),
+        route(Method::GET, format!("/api/lessons/{l}/participants"), None, false),
+        route(Method::POST, format!("/api/classes/{c}/pupils/{ada_id}/card"), Some(json!({})), false),
+        route(Method::DELETE, format!("/api/classes/{c}/pupils/{bo_id}"), None, false),
+        route(Method::DELETE, format!("/api/lessons/{l}/participants/{participant_id}"), None, false),
+        route(Method::POST, format!("/api/lessons/{l}/end"), Some(json!({})), false),
+    ];
+
+    let nobody = server.client();
+    for r in &routes {
+        let what = format!("{} {}", r.method, r.path);
+        let (status, body) = nobody.send(r.method.clone(), &r.path, r.body.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "nobody: {what}: {body}");
+        assert_eq!(body["error"]["code"], "unauthenticated");
+        for (who, user) in [("pupil of the lesson", &pupil), ("pupil of another lesson", &foreign_pupil)] {
+            let (status, body) = user.send(r.method.clone(), &r.path, r.body.clone()).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {what}: {body}");
+        }
+        let (status, body) = other_teacher.send(r.method.clone(), &r.path, r.body.clone()).await;
+        if r.any_teacher {
+            assert!(status.is_success(), "other teacher: {what}: {status} {body}");
+        } else {
+            assert_eq!(status, StatusCode::NOT_FOUND, "other teacher sees a foreign class/lesson as absent: {what}: {body}");
+        }
+    }
+    // Nothing the refused calls tried has happened.
+    let (_, detail) = owner.get(&format!("/api/classes/{c}")).await;
+    assert_eq!(detail["pupils"].as_array().unwrap().len(), 2);
+    assert_eq!(pupil.get("/api/me").await.1["role"], "pupil");
+
+    for r in &routes {
+        let (status, body) = owner.send(r.method.clone(), &r.path, r.body.clone()).await;
+        assert!(status.is_success(), "owner: {} {}: {status} {body}", r.method, r.path);
+    }
+}
+
+#[tokio::test]
+async fn guessed_and_foreign_ids_are_not_found() {
+    let server = TestServer::start().await;
+    let owner = server.first_teacher("Kari").await;
+    let class = class_with(&owner, "7B", &["Ada"]).await;
+    let c = class["id"].as_str().unwrap();
+    for path in [
+        "/api/classes/000000000000000000".to_string(),
+        format!("/api/classes/{c}/pupils/000000000000000000/card.svg"),
+        "/api/lessons/%2e%2e%2fclasses".to_string(),
+        "/api/lessons/%00".to_string(),
+        "/api/no-such-route".to_string(),
+    ] {
+        let (status, body) = owner.get(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_live_socket_refuses_the_wrong_people() {
+    let server = TestServer::start().await;
+    let owner = server.first_teacher("Kari").await;
+    let other_teacher = server.invited_teacher(&owner, "Per").await;
+    let class = class_with(&owner, "7B", &[]).await;
+    let lesson = start_lesson(&owner, class["id"].as_str().unwrap()).await;
+    let lesson_id = lesson["id"].as_str().unwrap();
+    let query = format!("?lesson={lesson_id}");
+
+    let refused = |result: Result<Socket, tokio_tungstenite::tungstenite::Error>| match result {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => 101,
+    };
+    assert_eq!(refused(server.client().ws(&query).await), 401, "no session");
+    assert_eq!(refused(other_teacher.ws(&query).await), 404, "another teacher's lesson");
+    assert_eq!(refused(owner.ws("").await), 404, "a teacher must name the lesson");
+    assert_eq!(
+        refused(owner.ws_with(&query, |r| {
+            r.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+        }).await),
+        403,
+        "another site's page"
+    );
+
+    // A pupil of another lesson asking for this lesson still lands in their own.
+    let other_class = class_with(&other_teacher, "8A", &[]).await;
+    let other_lesson = start_lesson(&other_teacher, other_class["id"].as_str().unwrap()).await;
+    let foreign = guest(&server, other_lesson["code"].as_str().unwrap(), "Fremmed").await;
+    let mut socket = foreign.ws(&query).await.unwrap();
+    let welcome = next_json(&mut socket).await;
+    assert_eq!(welcome["lesson_id"], other_lesson["id"]);
+    assert_eq!(welcome["role"], "pupil");
+}

@@ -1,0 +1,45 @@
+// Builds dist/ from src/: one bundled, minified script and stylesheet, and the page shell.
+// `--check` also fails when the i18n files disagree on their keys or dist/ was stale.
+import { build } from 'esbuild';
+import { readFileSync, writeFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+const check = process.argv.includes('--check');
+const here = new URL('.', import.meta.url).pathname;
+
+function checkTranslations() {
+  const dir = `${here}src/i18n/`;
+  const langs = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  const keysOf = (f) => Object.keys(JSON.parse(readFileSync(dir + f, 'utf8'))).sort();
+  const reference = keysOf('en.json');
+  for (const lang of langs) {
+    const keys = keysOf(lang);
+    const missing = reference.filter((k) => !keys.includes(k));
+    const extra = keys.filter((k) => !reference.includes(k));
+    if (missing.length || extra.length) {
+      throw new Error(`${lang}: missing ${JSON.stringify(missing)}, extra ${JSON.stringify(extra)}`);
+    }
+  }
+}
+
+checkTranslations();
+rmSync(`${here}dist`, { recursive: true, force: true });
+mkdirSync(`${here}dist`, { recursive: true });
+await build({
+  entryPoints: { app: `${here}src/main.js`, style: `${here}src/style.css` },
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  target: ['chrome100', 'safari15', 'firefox100'],
+  outdir: `${here}dist`,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+writeFileSync(`${here}dist/index.html`, readFileSync(`${here}src/index.html`, 'utf8').replace(/\n\s*/g, ''));
+
+if (check) {
+  const status = execFileSync('git', ['status', '--porcelain', '--', 'dist'], { cwd: here, encoding: 'utf8' });
+  if (status.trim()) {
+    throw new Error(`web-client/dist is not what src/ builds; run \`npm run build\` in web-client and commit:\n${status}`);
+  }
+}

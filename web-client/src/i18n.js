@@ -1,0 +1,38 @@
+// Every visible string comes from i18n/<lang>.json. The choice is remembered in the browser
+// (and, for teachers, on the box).
+import nb from './i18n/nb.json';
+import nn from './i18n/nn.json';
+import en from './i18n/en.json';
+
+const dictionaries = { nb, nn, en };
+export const LANGUAGES = ['nb', 'nn', 'en'];
+const STORAGE_KEY = 'tavla.lang';
+
+let current = LANGUAGES.includes(localStorage.getItem(STORAGE_KEY))
+  ? localStorage.getItem(STORAGE_KEY)
+  : 'nb';
+
+export function lang() {
+  return current;
+}
+
+export function setLang(next) {
+  if (!LANGUAGES.includes(next)) return;
+  current = next;
+  localStorage.setItem(STORAGE_KEY, next);
+  document.documentElement.lang = next;
+}
+
+/** The string for `key`, with `{name}` placeholders filled from `vars`. */
+export function t(key, vars = {}) {
+  const text = dictionaries[current][key] ?? dictionaries.nb[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
+}
+
+/** The message for an API error code, falling back to a general one. */
+export function errorText(failure) {
+  const key = `error.${failure?.code ?? 'internal'}`;
+  return dictionaries[current][key] ? t(key) : t('error.internal');
+}
+
+setLang(current);

@@ -1,0 +1,35 @@
+// The JSON API: one function per call shape, no DOM. Errors carry the server's stable code,
+// which the UI translates.
+
+export class ApiFailure extends Error {
+  constructor(status, code, field) {
+    super(code);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+export async function api(method, path, body) {
+  const options = { method, headers: {}, credentials: 'same-origin' };
+  if (body !== undefined) {
+    options.headers['Content-Type'] = 'application/json';
+    options.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(`/api${path}`, options);
+  } catch {
+    throw new ApiFailure(0, 'offline');
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new ApiFailure(response.status, data.error?.code ?? 'internal', data.error?.field);
+  }
+  return data;
+}
+
+export const get = (path) => api('GET', path);
+export const post = (path, body = {}) => api('POST', path, body);
+export const put = (path, body) => api('PUT', path, body);
+export const del = (path) => api('DELETE', path);

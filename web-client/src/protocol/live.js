@@ -1,0 +1,50 @@
+// The client WebSocket (/ws): JSON messages in, reconnects with backoff. Stops for good on the
+// close codes that mean "do not come back" (lesson ended 4001, removed 4002).
+
+const FINAL_CODES = new Set([4001, 4002]);
+
+export function connectLive({ lessonId, onMessage, onState }) {
+  let socket;
+  let attempt = 0;
+  let stopped = false;
+  let timer;
+
+  const url = () => {
+    const base = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+    return lessonId ? `${base}?lesson=${encodeURIComponent(lessonId)}` : base;
+  };
+
+  const open = () => {
+    socket = new WebSocket(url());
+    socket.addEventListener('open', () => {
+      attempt = 0;
+      onState?.('online');
+    });
+    socket.addEventListener('message', (event) => {
+      try {
+        onMessage(JSON.parse(event.data));
+      } catch {
+        // A message we cannot read is ignored; the server never sends one on purpose.
+      }
+    });
+    socket.addEventListener('close', (event) => {
+      if (stopped) return;
+      if (FINAL_CODES.has(event.code)) {
+        onState?.('closed', event.code);
+        return;
+      }
+      onState?.('reconnecting');
+      attempt += 1;
+      timer = setTimeout(open, Math.min(30000, 500 * 2 ** Math.min(attempt, 6)));
+    });
+  };
+  open();
+
+  return {
+    close() {
+      stopped = true;
+      clearTimeout(timer);
+      socket?.close(1000);
+    },
+  };
+}

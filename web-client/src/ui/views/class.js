@@ -1,0 +1,79 @@
+// One class: its roster, login cards, and starting a lesson.
+import { h, formMessage, nextId } from '../dom.js';
+import { heading } from '../shell.js';
+import { announce } from '../announce.js';
+import { t, errorText } from '../../i18n.js';
+import { get, post, del } from '../../protocol/api.js';
+import { rosterFromText } from './dashboard.js';
+
+export async function classView({ main, params, navigate, setTitle }) {
+  const id = params.get('id') ?? '';
+  let cls;
+  try {
+    cls = await get(`/classes/${encodeURIComponent(id)}`);
+  } catch (failure) {
+    main.append(heading(t('notfound.title')), h('p', { role: 'alert' }, errorText(failure)));
+    return;
+  }
+  setTitle(cls.name);
+  const base = `/classes/${encodeURIComponent(cls.id)}`;
+  const message = formMessage();
+  const rosterList = h('ul', { class: 'roster' });
+
+  const drawRoster = (pupils) => {
+    rosterList.replaceChildren(...pupils.map((p) => h('li', {},
+      h('span', { class: 'name' }, p.name),
+      h('button', { type: 'button', 'aria-label': t('class.new_card_for', { name: p.name }), onclick: async () => {
+        if (!confirm(t('class.new_card_confirm', { name: p.name }))) return;
+        await post(`${base}/pupils/${encodeURIComponent(p.id)}/card`).then(() => announce(t('class.new_card_done', { name: p.name })), (f) => message.show(errorText(f)));
+      } }, t('class.new_card')),
+      h('button', { type: 'button', class: 'danger', 'aria-label': t('class.remove_pupil_named', { name: p.name }), onclick: async () => {
+        if (!confirm(t('class.remove_pupil_confirm', { name: p.name }))) return;
+        try {
+          const updated = await del(`${base}/pupils/${encodeURIComponent(p.id)}`);
+          drawRoster(updated.pupils);
+          announce(t('class.pupil_removed', { name: p.name }));
+        } catch (failure) {
+          message.show(errorText(failure));
+        }
+      } }, t('class.remove_pupil')))));
+    if (!pupils.length) rosterList.replaceChildren(h('li', {}, t('class.empty_roster')));
+  };
+  drawRoster(cls.pupils);
+
+  const addId = nextId('add-pupils');
+  const addArea = h('textarea', { id: addId, rows: '4', 'aria-describedby': `${addId}-hint` });
+  const addForm = h('form', { onsubmit: async (event) => {
+    event.preventDefault();
+    const names = rosterFromText(addArea.value);
+    if (!names.length) return;
+    try {
+      const updated = await post(`${base}/pupils`, { names });
+      addArea.value = '';
+      drawRoster(updated.pupils);
+      announce(t('class.pupils_added', { count: names.length }));
+    } catch (failure) {
+      message.show(errorText(failure));
+    }
+  } }, h('label', { for: addId }, t('class.add_pupils')), h('p', { id: `${addId}-hint`, class: 'hint' }, t('dashboard.roster_hint')), addArea, h('button', { type: 'submit' }, t('class.add_submit')));
+
+  const startButton = h('button', { type: 'button', class: 'primary big', onclick: async () => {
+    try {
+      const lesson = await post('/lessons', { class_id: cls.id });
+      navigate(`/teacher/lesson?id=${encodeURIComponent(lesson.id)}`);
+    } catch (failure) {
+      message.show(errorText(failure));
+    }
+  } }, cls.active_lesson ? t('class.open_lesson') : t('class.start_lesson'));
+
+  main.append(
+    heading(t('class.title', { name: cls.name })),
+    message.el,
+    h('p', {}, startButton),
+    h('section', { 'aria-labelledby': 'roster-h' },
+      h('h2', { id: 'roster-h' }, t('class.roster')),
+      h('p', {}, h('a', { href: `/teacher/cards?class=${encodeURIComponent(cls.id)}`, 'data-link': true }, t('class.print_cards'))),
+      rosterList,
+      addForm),
+  );
+}

@@ -1,0 +1,43 @@
+// A pupil joins a lesson with the code on the board and their name.
+import { h, field, formMessage } from '../dom.js';
+import { heading } from '../shell.js';
+import { t, errorText } from '../../i18n.js';
+import { post } from '../../protocol/api.js';
+
+export function joinView({ main, params, navigate, setTitle }) {
+  setTitle(t('join.title'));
+  const code = field({ label: t('join.code'), name: 'code', value: params.get('code') ?? '', autocomplete: 'off', hint: t('join.code_hint'), attrs: { autocapitalize: 'characters', spellcheck: 'false', maxlength: '12', class: 'code-input' } });
+  const name = field({ label: t('join.name'), name: 'name', autocomplete: 'given-name', attrs: { maxlength: '60' } });
+  const atHome = h('input', { type: 'checkbox', id: 'at-home', name: 'at_home' });
+  const message = formMessage();
+
+  const form = h('form', { novalidate: true, onsubmit: async (event) => {
+    event.preventDefault();
+    code.showError('');
+    name.showError('');
+    message.show('');
+    if (!code.input.value.trim()) return code.showError(t('join.code_missing'));
+    if (!name.input.value.trim()) return name.showError(t('join.name_missing'));
+    try {
+      await post('/join', { code: code.input.value, name: name.input.value, at_home: atHome.checked });
+      navigate('/lesson');
+    } catch (failure) {
+      if (['wrong_code', 'lesson_ended'].includes(failure.code)) code.showError(errorText(failure));
+      else if (failure.field === 'name') name.showError(t('join.name_invalid'));
+      else message.show(errorText(failure));
+    }
+  } },
+  code.wrapper,
+  name.wrapper,
+  h('div', { class: 'check' }, atHome, h('label', { for: 'at-home' }, t('join.at_home'))),
+  message.el,
+  h('button', { type: 'submit', class: 'primary' }, t('join.submit')));
+
+  main.append(
+    heading(t('join.title')),
+    h('p', {}, t('join.intro')),
+    form,
+    h('p', { class: 'aside' }, t('join.card_hint')),
+    h('p', { class: 'aside' }, h('a', { href: '/login', 'data-link': true }, t('join.teacher_link'))),
+  );
+}

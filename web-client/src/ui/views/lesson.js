@@ -1,0 +1,85 @@
+// The teacher's view of a running lesson: the code, who is present (live), remove, end.
+import { h, formMessage } from '../dom.js';
+import { heading } from '../shell.js';
+import { announce } from '../announce.js';
+import { t, errorText } from '../../i18n.js';
+import { get, post, del } from '../../protocol/api.js';
+import { connectLive } from '../../protocol/live.js';
+
+export async function lessonView({ main, params, navigate, setTitle }) {
+  const id = params.get('id') ?? '';
+  let lesson;
+  try {
+    lesson = await get(`/lessons/${encodeURIComponent(id)}`);
+  } catch (failure) {
+    main.append(heading(t('notfound.title')), h('p', { role: 'alert' }, errorText(failure)));
+    return undefined;
+  }
+  setTitle(t('lesson.title', { name: lesson.class.name }));
+  const message = formMessage();
+  const summary = h('p', { class: 'presence-summary' });
+  const list = h('ul', { class: 'presence', 'aria-labelledby': 'present-h' });
+  const connection = h('p', { class: 'connection', role: 'status' });
+  let known = new Map();
+
+  const remove = async (person) => {
+    if (!confirm(t('lesson.remove_confirm', { name: person.name }))) return;
+    try {
+      await del(`/lessons/${encodeURIComponent(lesson.id)}/participants/${encodeURIComponent(person.id)}`);
+      announce(t('lesson.removed', { name: person.name }));
+    } catch (failure) {
+      message.show(errorText(failure));
+    }
+  };
+
+  const draw = (participants) => {
+    const online = participants.filter((p) => p.online);
+    summary.textContent = t('lesson.summary', { present: online.length, total: participants.length });
+    // Announce arrivals and departures, not the whole list.
+    for (const p of participants) {
+      const before = known.get(p.id);
+      if (before !== undefined && before !== p.online) announce(t(p.online ? 'lesson.arrived' : 'lesson.left', { name: p.name }));
+    }
+    known = new Map(participants.map((p) => [p.id, p.online]));
+    list.replaceChildren(...participants.map((p) => h('li', { class: p.online ? 'online' : 'offline', 'data-participant': p.id },
+      h('span', { class: 'name' }, p.name),
+      h('span', { class: 'status' }, p.online ? t('lesson.present') : t('lesson.absent')),
+      p.at_home ? h('span', { class: 'badge home' }, t('lesson.at_home')) : null,
+      p.rostered ? null : h('span', { class: 'badge' }, t('lesson.guest')),
+      (p.online || !p.rostered) ? h('button', { type: 'button', class: 'danger small', 'aria-label': t('lesson.remove_named', { name: p.name }), onclick: () => remove(p) }, t('lesson.remove')) : null)));
+    if (!participants.length) list.replaceChildren(h('li', {}, t('lesson.nobody')));
+  };
+
+  const live = connectLive({
+    lessonId: lesson.id,
+    onMessage: (msg) => {
+      if (msg.type === 'presence') draw(msg.participants);
+      if (msg.type === 'lesson_ended') navigate('/teacher');
+    },
+    onState: (state) => { connection.textContent = state === 'reconnecting' ? t('live.reconnecting') : ''; },
+  });
+
+  main.append(
+    heading(t('lesson.title', { name: lesson.class.name })),
+    h('div', { class: 'code-panel' },
+      h('p', {}, t('lesson.code_label')),
+      h('p', { class: 'join-code', 'aria-label': t('lesson.code_spoken', { code: lesson.code.split('').join(' ') }) }, lesson.code),
+      h('p', {}, h('a', { href: `/teacher/projector?id=${encodeURIComponent(lesson.id)}`, 'data-link': true }, t('lesson.projector')))),
+    connection,
+    message.el,
+    h('section', {},
+      h('h2', { id: 'present-h' }, t('lesson.participants')),
+      summary,
+      list),
+    h('p', {}, h('button', { type: 'button', class: 'danger', onclick: async () => {
+      if (!confirm(t('lesson.end_confirm'))) return;
+      try {
+        await post(`/lessons/${encodeURIComponent(lesson.id)}/end`);
+        navigate('/teacher');
+      } catch (failure) {
+        message.show(errorText(failure));
+      }
+    } }, t('lesson.end'))),
+  );
+  return () => live.close();
+}
