@@ -123,7 +123,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     start_with_clock(config, Arc::new(SystemClock)).await
 }
 
-pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Running, StartError> {
+pub async fn start_with_clock(
+    config: Config,
+    clock: Arc<dyn Clock>,
+) -> Result<Running, StartError> {
     let data = DataDir::open(&config.data_dir)?;
     let names = ServerNames::of_this_machine(config.host_name.as_deref());
     let tls = match (&config.tls_cert, &config.tls_key) {
@@ -236,7 +239,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let running = start(config).await?;
     println!("Tavla is running at {}", running.base_url);
     println!("  https: {}", running.https_addr);
-    println!("  http:  {} (redirects; serves the certificate at /ca.crt)", running.http_addr);
+    println!(
+        "  http:  {} (redirects; serves the certificate at /ca.crt)",
+        running.http_addr
+    );
     if let Some(url) = &running.setup_url {
         println!("Set up the first teacher account (one-time link): {url}");
     }

@@ -90,9 +90,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
-        Command::Teacher(TeacherCommand::Add { name, password_stdin, common }) => {
-            add_teacher(&common, &name, password_stdin)
-        }
+        Command::Teacher(TeacherCommand::Add {
+            name,
+            password_stdin,
+            common,
+        }) => add_teacher(&common, &name, password_stdin),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -116,13 +118,18 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let config = load_config(&args.common, overrides)?;
     init_logging();
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    runtime.block_on(crate::app::run(config)).map_err(|e| e.to_string())
+    runtime
+        .block_on(crate::app::run(config))
+        .map_err(|e| e.to_string())
 }
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
 }
 
 fn add_teacher(common: &CommonArgs, name: &str, password_stdin: bool) -> Result<(), String> {
@@ -134,16 +141,21 @@ fn add_teacher(common: &CommonArgs, name: &str, password_stdin: bool) -> Result<
     let clock = SystemClock;
     if password_stdin {
         let mut password = String::new();
-        std::io::stdin().read_to_string(&mut password).map_err(|e| e.to_string())?;
+        std::io::stdin()
+            .read_to_string(&mut password)
+            .map_err(|e| e.to_string())?;
         let password = password.trim_end_matches(['\r', '\n']);
-        let teacher = teachers::create(&store, &clock, name, password).map_err(|e| e.to_string())?;
+        let teacher =
+            teachers::create(&store, &clock, name, password).map_err(|e| e.to_string())?;
         println!("Added teacher {:?}.", teacher.name);
     } else {
-        let token = teachers::issue_setup_token(&store, &clock, TokenKind::Invite, Some(name.to_string()))
-            .map_err(|e| e.to_string())?;
+        let token =
+            teachers::issue_setup_token(&store, &clock, TokenKind::Invite, Some(name.to_string()))
+                .map_err(|e| e.to_string())?;
         println!("Give {name} this one-time link (valid 7 days): https://<this box>:<https port>/setup?token={token}");
     }
     store.flush().map_err(|e| e.to_string())?;
-    data.restrict_store_permissions().map_err(|e| e.to_string())?;
+    data.restrict_store_permissions()
+        .map_err(|e| e.to_string())?;
     Ok(())
 }

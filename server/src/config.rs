@@ -181,7 +181,9 @@ impl Config {
             || l.join_per_minute_per_code == 0
             || l.ws_messages_per_second == 0
         {
-            return Err(ConfigError::Invalid("rate limits must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "rate limits must be at least 1".into(),
+            ));
         }
         if let Some(name) = &self.host_name {
             if name.is_empty()
@@ -233,7 +235,10 @@ mod tests {
         assert_eq!(config.listen.port(), 9443);
         assert_eq!(config.lesson_hours, 3);
         assert_eq!(config.limits.login_per_minute, 4);
-        assert_eq!(config.limits.join_per_minute_per_code, 120, "unset keys keep defaults");
+        assert_eq!(
+            config.limits.join_per_minute_per_code, 120,
+            "unset keys keep defaults"
+        );
         config.apply(Overrides {
             listen: Some("127.0.0.1:7443".parse().unwrap()),
             ..Overrides::default()
@@ -251,8 +256,8 @@ mod tests {
 
     #[test]
     fn unknown_env_is_named() {
-        let err = check_env(["PATH".to_string(), "TAVLA_LISTN".to_string()].into_iter())
-            .unwrap_err();
+        let err =
+            check_env(["PATH".to_string(), "TAVLA_LISTN".to_string()].into_iter()).unwrap_err();
         assert!(err.to_string().contains("TAVLA_LISTN"));
         assert!(check_env(KNOWN_ENV.iter().map(|s| s.to_string())).is_ok());
     }

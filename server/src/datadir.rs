@@ -162,7 +162,10 @@ mod tests {
         let root = tmp.path().join("data");
         DataDir::open(&root).unwrap();
         assert_eq!(fs::metadata(&root).unwrap().mode() & 0o777, 0o700);
-        assert_eq!(fs::metadata(root.join("FORMAT")).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(root.join("FORMAT")).unwrap().mode() & 0o777,
+            0o600
+        );
         DataDir::open(&root).unwrap();
     }
 
@@ -172,7 +175,10 @@ mod tests {
         fs::write(tmp.path().join("thesis.docx"), b"precious").unwrap();
         let err = DataDir::open(tmp.path()).unwrap_err().to_string();
         assert!(err.contains("thesis.docx"), "{err}");
-        assert_eq!(fs::read(tmp.path().join("thesis.docx")).unwrap(), b"precious");
+        assert_eq!(
+            fs::read(tmp.path().join("thesis.docx")).unwrap(),
+            b"precious"
+        );
     }
 
     #[test]

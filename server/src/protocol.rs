@@ -18,16 +18,27 @@ pub enum ClientMessage {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// First message on every connection.
-    Welcome { role: Role, lesson_id: String },
-    Pong { id: Option<u64> },
+    Welcome {
+        role: Role,
+        lesson_id: String,
+    },
+    Pong {
+        id: Option<u64>,
+    },
     /// Teachers only: everyone in the lesson and whether they are connected now.
-    Presence { lesson_id: String, participants: Vec<PresenceEntry> },
+    Presence {
+        lesson_id: String,
+        participants: Vec<PresenceEntry>,
+    },
     /// The lesson is over; the socket closes with 4001 next.
     LessonEnded,
     /// The teacher removed this pupil; the socket closes with 4002 next.
     Removed,
     /// Sent before a close caused by the client (4000, 4008, 1003, 1009).
-    Error { code: &'static str, message: String },
+    Error {
+        code: &'static str,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,7 +70,10 @@ mod tests {
 
     #[test]
     fn parses_known_messages_and_refuses_others() {
-        assert_eq!(ClientMessage::parse(r#"{"type":"ping","id":7}"#), Ok(ClientMessage::Ping { id: Some(7) }));
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"ping","id":7}"#),
+            Ok(ClientMessage::Ping { id: Some(7) })
+        );
         assert!(ClientMessage::parse(r#"{"type":"launch_rockets"}"#).is_err());
         assert!(ClientMessage::parse(r#"{"type":"ping","extra":1}"#).is_err());
         assert!(ClientMessage::parse("not json").is_err());
@@ -67,6 +81,9 @@ mod tests {
 
     #[test]
     fn server_messages_are_tagged() {
-        assert_eq!(ServerMessage::LessonEnded.to_json(), r#"{"type":"lesson_ended"}"#);
+        assert_eq!(
+            ServerMessage::LessonEnded.to_json(),
+            r#"{"type":"lesson_ended"}"#
+        );
     }
 }

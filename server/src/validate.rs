@@ -53,6 +53,9 @@ mod tests {
         assert!(name("name", "   ", 60).is_err());
         assert!(name("name", "a\u{7}b", 60).is_err());
         assert!(name("name", &"x".repeat(61), 60).is_err());
-        assert!(name("name", &"ø".repeat(60), 60).is_ok(), "counted in characters, not bytes");
+        assert!(
+            name("name", &"ø".repeat(60), 60).is_ok(),
+            "counted in characters, not bytes"
+        );
     }
 }

@@ -44,10 +44,17 @@ impl TestServer {
         let mut config = Config::for_tests(&dir.path().join("data"));
         adjust(&mut config);
         let clock = Arc::new(ManualClock::new());
-        let running = tavla::start_with_clock(config.clone(), clock.clone()).await.expect("server starts");
+        let running = tavla::start_with_clock(config.clone(), clock.clone())
+            .await
+            .expect("server starts");
         // Empty when the server uses a provided certificate instead of its own CA.
         let ca_pem = std::fs::read(config.data_dir.join("tls/ca.crt")).unwrap_or_default();
-        Self { running, clock, dir, ca_pem }
+        Self {
+            running,
+            clock,
+            dir,
+            ca_pem,
+        }
     }
 
     /// Shuts down cleanly and gives back the data dir for a restart.
@@ -78,7 +85,9 @@ impl TestServer {
         let jar = Arc::new(Jar::default());
         let mut builder = Client::builder();
         if !self.ca_pem.is_empty() {
-            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(&self.ca_pem).expect("CA PEM"));
+            builder = builder.add_root_certificate(
+                reqwest::Certificate::from_pem(&self.ca_pem).expect("CA PEM"),
+            );
         }
         let http = builder
             .cookie_provider(jar.clone())
@@ -87,26 +96,52 @@ impl TestServer {
             .timeout(Duration::from_secs(20))
             .build()
             .expect("client");
-        User { http, jar, server_url: self.url(""), ws_base: self.ws_url(""), ca_pem: self.ca_pem.clone() }
+        User {
+            http,
+            jar,
+            server_url: self.url(""),
+            ws_base: self.ws_url(""),
+            ca_pem: self.ca_pem.clone(),
+        }
     }
 
     /// Sets up the first teacher through the printed setup link; returns them signed in.
     pub async fn first_teacher(&self, name: &str) -> User {
-        let link = self.running.setup_url.clone().expect("a fresh box prints a setup link");
-        let token = link.split("token=").nth(1).expect("token in link").to_string();
+        let link = self
+            .running
+            .setup_url
+            .clone()
+            .expect("a fresh box prints a setup link");
+        let token = link
+            .split("token=")
+            .nth(1)
+            .expect("token in link")
+            .to_string();
         let teacher = self.client();
-        let (status, body) = teacher.post("/api/setup", json!({ "token": token, "name": name, "password": PASSWORD })).await;
+        let (status, body) = teacher
+            .post(
+                "/api/setup",
+                json!({ "token": token, "name": name, "password": PASSWORD }),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         teacher
     }
 
     /// Another teacher, invited by `inviter`.
     pub async fn invited_teacher(&self, inviter: &User, name: &str) -> User {
-        let (_, invite) = inviter.post("/api/teachers/invite", json!({ "name": name })).await;
+        let (_, invite) = inviter
+            .post("/api/teachers/invite", json!({ "name": name }))
+            .await;
         let url = invite["url"].as_str().expect("invite url");
         let token = url.split("token=").nth(1).expect("token").to_string();
         let teacher = self.client();
-        let (status, body) = teacher.post("/api/setup", json!({ "token": token, "name": name, "password": PASSWORD })).await;
+        let (status, body) = teacher
+            .post(
+                "/api/setup",
+                json!({ "token": token, "name": name, "password": PASSWORD }),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         teacher
     }
@@ -123,15 +158,25 @@ pub struct User {
 }
 
 impl User {
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self.http.request(method, format!("{}{path}", self.server_url));
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.server_url));
         if let Some(body) = body {
             request = request.json(&body);
         }
         let response = request.send().await.expect("request sent");
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -169,7 +214,9 @@ impl User {
         }
         adjust(&mut request);
         let connector = Connector::Rustls(Arc::new(client_tls(&self.ca_pem)));
-        let (socket, _) = tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector)).await?;
+        let (socket, _) =
+            tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector))
+                .await?;
         Ok(socket)
     }
 }
@@ -233,13 +280,17 @@ pub async fn send_text(socket: &mut Socket, text: &str) {
 
 /// A class with a roster, owned by `teacher`. Returns the class JSON.
 pub async fn class_with(teacher: &User, name: &str, pupils: &[&str]) -> Value {
-    let (status, class) = teacher.post("/api/classes", json!({ "name": name, "pupils": pupils })).await;
+    let (status, class) = teacher
+        .post("/api/classes", json!({ "name": name, "pupils": pupils }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{class}");
     class
 }
 
 pub async fn start_lesson(teacher: &User, class_id: &str) -> Value {
-    let (status, lesson) = teacher.post("/api/lessons", json!({ "class_id": class_id })).await;
+    let (status, lesson) = teacher
+        .post("/api/lessons", json!({ "class_id": class_id }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{lesson}");
     lesson
 }
@@ -254,7 +305,13 @@ pub async fn card_secrets(teacher: &User, class_id: &str) -> Vec<(String, String
         .iter()
         .map(|c| {
             let url = c["url"].as_str().expect("url");
-            (c["name"].as_str().expect("name").to_string(), url.split('#').nth(1).expect("secret in fragment").to_string())
+            (
+                c["name"].as_str().expect("name").to_string(),
+                url.split('#')
+                    .nth(1)
+                    .expect("secret in fragment")
+                    .to_string(),
+            )
         })
         .collect()
 }
@@ -262,7 +319,9 @@ pub async fn card_secrets(teacher: &User, class_id: &str) -> Vec<(String, String
 /// A guest pupil who joined with the code.
 pub async fn guest(server: &TestServer, code: &str, name: &str) -> User {
     let pupil = server.client();
-    let (status, body) = pupil.post("/api/join", json!({ "code": code, "name": name })).await;
+    let (status, body) = pupil
+        .post("/api/join", json!({ "code": code, "name": name }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     pupil
 }

@@ -15,7 +15,12 @@ struct Route {
 }
 
 fn route(method: Method, path: String, body: Option<Value>, any_teacher: bool) -> Route {
-    Route { method, path, body, any_teacher }
+    Route {
+        method,
+        path,
+        body,
+        any_teacher,
+    }
 }
 
 #[tokio::test]
@@ -30,7 +35,10 @@ async fn every_route_refuses_every_role_but_its_own() {
     let lesson = start_lesson(&owner, &class_id).await;
     let lesson_id = lesson["id"].as_str().unwrap().to_string();
     let pupil = guest(&server, lesson["code"].as_str().unwrap(), "Gjest").await;
-    let participant_id = pupil.get("/api/me").await.1["pupil"]["id"].as_str().unwrap().to_string();
+    let participant_id = pupil.get("/api/me").await.1["pupil"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let other_class = class_with(&other_teacher, "8A", &[]).await;
     let other_lesson = start_lesson(&other_teacher, other_class["id"].as_str().unwrap()).await;
@@ -41,23 +49,78 @@ async fn every_route_refuses_every_role_but_its_own() {
     // Destructive routes last, so the owner's successful calls do not disturb the others.
     let routes = vec![
         route(Method::GET, "/api/teachers".into(), None, true),
-        route(Method::POST, "/api/teachers/invite".into(), Some(json!({})), true),
+        route(
+            Method::POST,
+            "/api/teachers/invite".into(),
+            Some(json!({})),
+            true,
+        ),
         route(Method::GET, "/api/classes".into(), None, true),
-        route(Method::POST, "/api/classes".into(), Some(json!({ "name": "9C" })), true),
+        route(
+            Method::POST,
+            "/api/classes".into(),
+            Some(json!({ "name": "9C" })),
+            true,
+        ),
         route(Method::GET, "/api/lessons".into(), None, true),
-        route(Method::PUT, "/api/me/lang".into(), Some(json!({ "lang": "en" })), true),
+        route(
+            Method::PUT,
+            "/api/me/lang".into(),
+            Some(json!({ "lang": "en" })),
+            true,
+        ),
         route(Method::GET, format!("/api/classes/{c}"), None, false),
         route(Method::GET, format!("/api/classes/{c}/cards"), None, false),
-        route(Method::GET, format!("/api/classes/{c}/pupils/{ada_id}/card.svg"), None, false),
-        route(Method::POST, format!("/api/classes/{c}/pupils"), Some(json!({ "names": ["Cecilie"] })), false),
-        route(Method::POST, "/api/lessons".into(), Some(json!({ "class_id": c })), false),
+        route(
+            Method::GET,
+            format!("/api/classes/{c}/pupils/{ada_id}/card.svg"),
+            None,
+            false,
+        ),
+        route(
+            Method::POST,
+            format!("/api/classes/{c}/pupils"),
+            Some(json!({ "names": ["Cecilie"] })),
+            false,
+        ),
+        route(
+            Method::POST,
+            "/api/lessons".into(),
+            Some(json!({ "class_id": c })),
+            false,
+        ),
         route(Method::GET, format!("/api/lessons/{l}"), None, false),
         route(Method::GET, format!("/api/lessons/{l}/qr.svg"), None, false),
-        route(Method::GET, format!("/api/lessons/{l}/participants"), None, false),
-        route(Method::POST, format!("/api/classes/{c}/pupils/{ada_id}/card"), Some(json!({})), false),
-        route(Method::DELETE, format!("/api/classes/{c}/pupils/{bo_id}"), None, false),
-        route(Method::DELETE, format!("/api/lessons/{l}/participants/{participant_id}"), None, false),
-        route(Method::POST, format!("/api/lessons/{l}/end"), Some(json!({})), false),
+        route(
+            Method::GET,
+            format!("/api/lessons/{l}/participants"),
+            None,
+            false,
+        ),
+        route(
+            Method::POST,
+            format!("/api/classes/{c}/pupils/{ada_id}/card"),
+            Some(json!({})),
+            false,
+        ),
+        route(
+            Method::DELETE,
+            format!("/api/classes/{c}/pupils/{bo_id}"),
+            None,
+            false,
+        ),
+        route(
+            Method::DELETE,
+            format!("/api/lessons/{l}/participants/{participant_id}"),
+            None,
+            false,
+        ),
+        route(
+            Method::POST,
+            format!("/api/lessons/{l}/end"),
+            Some(json!({})),
+            false,
+        ),
     ];
 
     let nobody = server.client();
@@ -66,15 +129,27 @@ async fn every_route_refuses_every_role_but_its_own() {
         let (status, body) = nobody.send(r.method.clone(), &r.path, r.body.clone()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "nobody: {what}: {body}");
         assert_eq!(body["error"]["code"], "unauthenticated");
-        for (who, user) in [("pupil of the lesson", &pupil), ("pupil of another lesson", &foreign_pupil)] {
+        for (who, user) in [
+            ("pupil of the lesson", &pupil),
+            ("pupil of another lesson", &foreign_pupil),
+        ] {
             let (status, body) = user.send(r.method.clone(), &r.path, r.body.clone()).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {what}: {body}");
         }
-        let (status, body) = other_teacher.send(r.method.clone(), &r.path, r.body.clone()).await;
+        let (status, body) = other_teacher
+            .send(r.method.clone(), &r.path, r.body.clone())
+            .await;
         if r.any_teacher {
-            assert!(status.is_success(), "other teacher: {what}: {status} {body}");
+            assert!(
+                status.is_success(),
+                "other teacher: {what}: {status} {body}"
+            );
         } else {
-            assert_eq!(status, StatusCode::NOT_FOUND, "other teacher sees a foreign class/lesson as absent: {what}: {body}");
+            assert_eq!(
+                status,
+                StatusCode::NOT_FOUND,
+                "other teacher sees a foreign class/lesson as absent: {what}: {body}"
+            );
         }
     }
     // Nothing the refused calls tried has happened.
@@ -84,7 +159,12 @@ async fn every_route_refuses_every_role_but_its_own() {
 
     for r in &routes {
         let (status, body) = owner.send(r.method.clone(), &r.path, r.body.clone()).await;
-        assert!(status.is_success(), "owner: {} {}: {status} {body}", r.method, r.path);
+        assert!(
+            status.is_success(),
+            "owner: {} {}: {status} {body}",
+            r.method,
+            r.path
+        );
     }
 }
 
@@ -122,12 +202,25 @@ async fn the_live_socket_refuses_the_wrong_people() {
         Ok(_) => 101,
     };
     assert_eq!(refused(server.client().ws(&query).await), 401, "no session");
-    assert_eq!(refused(other_teacher.ws(&query).await), 404, "another teacher's lesson");
-    assert_eq!(refused(owner.ws("").await), 404, "a teacher must name the lesson");
     assert_eq!(
-        refused(owner.ws_with(&query, |r| {
-            r.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
-        }).await),
+        refused(other_teacher.ws(&query).await),
+        404,
+        "another teacher's lesson"
+    );
+    assert_eq!(
+        refused(owner.ws("").await),
+        404,
+        "a teacher must name the lesson"
+    );
+    assert_eq!(
+        refused(
+            owner
+                .ws_with(&query, |r| {
+                    r.headers_mut()
+                        .insert("origin", "https://evil.example".parse().unwrap());
+                })
+                .await
+        ),
         403,
         "another site's page"
     );

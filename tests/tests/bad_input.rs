@@ -14,32 +14,127 @@ async fn json_endpoints_answer_bad_bodies_with_their_error_code() {
     let url = server.url("/api/classes");
 
     let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode, &str)> = vec![
-        ("not JSON", teacher.http.post(&url).header("content-type", "application/json").body("{nope"), StatusCode::BAD_REQUEST, "malformed_json"),
-        ("wrong shape", teacher.http.post(&url).json(&json!({ "name": 7 })), StatusCode::BAD_REQUEST, "malformed_json"),
-        ("unknown field", teacher.http.post(&url).json(&json!({ "name": "7B", "admin": true })), StatusCode::BAD_REQUEST, "malformed_json"),
-        ("not UTF-8", teacher.http.post(&url).header("content-type", "application/json").body(vec![b'"', 0xff, 0xfe, b'"']), StatusCode::BAD_REQUEST, "malformed_json"),
-        ("no content type", teacher.http.post(&url).body("{}"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-        ("oversized", teacher.http.post(&url).json(&json!({ "name": "x".repeat(10_000) })), StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-        ("empty name", teacher.http.post(&url).json(&json!({ "name": "   " })), StatusCode::BAD_REQUEST, "invalid_input"),
-        ("long name", teacher.http.post(&url).json(&json!({ "name": "x".repeat(41) })), StatusCode::BAD_REQUEST, "invalid_input"),
-        ("control chars", teacher.http.post(&url).json(&json!({ "name": "7\u{0}B" })), StatusCode::BAD_REQUEST, "invalid_input"),
-        ("roster too big", teacher.http.post(&url).json(&json!({ "name": "7B", "pupils": vec!["P"; 61] })), StatusCode::CONFLICT, "roster_full"),
+        (
+            "not JSON",
+            teacher
+                .http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{nope"),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "wrong shape",
+            teacher.http.post(&url).json(&json!({ "name": 7 })),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "unknown field",
+            teacher
+                .http
+                .post(&url)
+                .json(&json!({ "name": "7B", "admin": true })),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "not UTF-8",
+            teacher
+                .http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(vec![b'"', 0xff, 0xfe, b'"']),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "no content type",
+            teacher.http.post(&url).body("{}"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "oversized",
+            teacher
+                .http
+                .post(&url)
+                .json(&json!({ "name": "x".repeat(10_000) })),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
+        (
+            "empty name",
+            teacher.http.post(&url).json(&json!({ "name": "   " })),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "long name",
+            teacher
+                .http
+                .post(&url)
+                .json(&json!({ "name": "x".repeat(41) })),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "control chars",
+            teacher.http.post(&url).json(&json!({ "name": "7\u{0}B" })),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "roster too big",
+            teacher
+                .http
+                .post(&url)
+                .json(&json!({ "name": "7B", "pupils": vec!["P"; 61] })),
+            StatusCode::CONFLICT,
+            "roster_full",
+        ),
     ];
     for (what, request, status, code) in cases {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), status, "{what}");
         let body: tavla_e2e::serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], code, "{what}: {body}");
-        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{what}"
+        );
     }
     let (_, classes) = teacher.get("/api/classes").await;
-    assert_eq!(classes["classes"].as_array().unwrap().len(), 0, "nothing half-made");
+    assert_eq!(
+        classes["classes"].as_array().unwrap().len(),
+        0,
+        "nothing half-made"
+    );
 
-    let (status, body) = server.client().post("/api/join", json!({ "code": "ABCDEF", "name": "x".repeat(61) })).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "the code is checked first: {body}");
+    let (status, body) = server
+        .client()
+        .post(
+            "/api/join",
+            json!({ "code": "ABCDEF", "name": "x".repeat(61) }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the code is checked first: {body}"
+    );
     let class = class_with(&teacher, "7B", &[]).await;
     let lesson = start_lesson(&teacher, class["id"].as_str().unwrap()).await;
-    let (status, body) = server.client().post("/api/join", json!({ "code": lesson["code"], "name": "x".repeat(61) })).await;
+    let (status, body) = server
+        .client()
+        .post(
+            "/api/join",
+            json!({ "code": lesson["code"], "name": "x".repeat(61) }),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["field"], "name");
 }
@@ -66,15 +161,35 @@ async fn join_is_rate_limited() {
     let server = TestServer::start_with(|c| c.limits.join_per_minute_per_address = 3).await;
     let pupil = server.client();
     for _ in 0..3 {
-        assert_eq!(pupil.post("/api/join", json!({ "code": "QQQQQQ", "name": "A" })).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            pupil
+                .post("/api/join", json!({ "code": "QQQQQQ", "name": "A" }))
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
     }
-    let (status, body) = pupil.post("/api/join", json!({ "code": "QQQQQQ", "name": "A" })).await;
+    let (status, body) = pupil
+        .post("/api/join", json!({ "code": "QQQQQQ", "name": "A" }))
+        .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body["error"]["code"], "rate_limited");
-    let (status, _) = pupil.post("/api/card-login", json!({ "secret": "x" })).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "cards share the budget");
+    let (status, _) = pupil
+        .post("/api/card-login", json!({ "secret": "x" }))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "cards share the budget"
+    );
     let neighbour = server.client_from(Some("127.0.0.3".parse().unwrap()));
-    assert_eq!(neighbour.post("/api/join", json!({ "code": "QQQQQQ", "name": "B" })).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        neighbour
+            .post("/api/join", json!({ "code": "QQQQQQ", "name": "B" }))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
 }
 
 /// A lesson with a watching teacher and two pupils on sockets.
@@ -82,7 +197,10 @@ async fn lesson_with_sockets(server: &TestServer) -> (User, Socket, Vec<(User, S
     let teacher = server.first_teacher("Kari").await;
     let class = class_with(&teacher, "7B", &[]).await;
     let lesson = start_lesson(&teacher, class["id"].as_str().unwrap()).await;
-    let mut watch = teacher.ws(&format!("?lesson={}", lesson["id"].as_str().unwrap())).await.unwrap();
+    let mut watch = teacher
+        .ws(&format!("?lesson={}", lesson["id"].as_str().unwrap()))
+        .await
+        .unwrap();
     next_of_type(&mut watch, "presence").await;
     let mut pupils = Vec::new();
     for name in ["Ada", "Bo"] {
@@ -113,7 +231,11 @@ async fn bad_socket_frames_close_only_the_sender_with_a_documented_code() {
 
     let cases: Vec<(&str, Message, u16)> = vec![
         ("malformed JSON", Message::Text("{not json".into()), 4000),
-        ("unknown type", Message::Text(r#"{"type":"become_teacher"}"#.into()), 4000),
+        (
+            "unknown type",
+            Message::Text(r#"{"type":"become_teacher"}"#.into()),
+            4000,
+        ),
         ("missing type", Message::Text(r#"{"id":1}"#.into()), 4000),
         ("binary frame", Message::Binary(vec![1, 2, 3].into()), 1003),
         ("oversized", Message::Text("x".repeat(4096).into()), 1009),
@@ -134,21 +256,38 @@ async fn bad_socket_frames_close_only_the_sender_with_a_documented_code() {
     let mut flooder = offender.ws("").await.unwrap();
     next_of_type(&mut flooder, "welcome").await;
     for i in 0..50 {
-        if flooder.send(Message::Text(format!(r#"{{"type":"ping","id":{i}}}"#).into())).await.is_err() {
+        if flooder
+            .send(Message::Text(
+                format!(r#"{{"type":"ping","id":{i}}}"#).into(),
+            ))
+            .await
+            .is_err()
+        {
             break;
         }
     }
-    assert_eq!(close_frame(&mut flooder).await.map(|f| u16::from(f.code)), Some(4008));
+    assert_eq!(
+        close_frame(&mut flooder).await.map(|f| u16::from(f.code)),
+        Some(4008)
+    );
     still_answers(&mut bystander).await;
 
     // The teacher's view and the lesson are intact.
     send_text(&mut watch, r#"{"type":"ping"}"#).await;
     next_of_type(&mut watch, "pong").await;
-    let (status, participants) = teacher.get(&format!("/api/lessons/{}/participants", watch_lesson(&teacher).await)).await;
+    let (status, participants) = teacher
+        .get(&format!(
+            "/api/lessons/{}/participants",
+            watch_lesson(&teacher).await
+        ))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(participants["participants"].as_array().unwrap().len(), 2);
 }
 
 async fn watch_lesson(teacher: &User) -> String {
-    teacher.get("/api/lessons").await.1["lessons"][0]["id"].as_str().unwrap().to_string()
+    teacher.get("/api/lessons").await.1["lessons"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }

@@ -19,20 +19,45 @@ async fn a_class_meets_for_a_lesson_by_code_and_by_card() {
     let lesson_id = lesson["id"].as_str().unwrap().to_string();
     assert_eq!(code.len(), 6);
     assert!(code.chars().all(|c| ALPHABET.contains(c)), "{code}");
-    assert!(lesson["join_url"].as_str().unwrap().ends_with(&format!("/join?code={code}")));
-    assert_eq!(start_lesson(&teacher, class_id).await["id"], lesson["id"], "one running lesson per class");
+    assert!(lesson["join_url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/join?code={code}")));
+    assert_eq!(
+        start_lesson(&teacher, class_id).await["id"],
+        lesson["id"],
+        "one running lesson per class"
+    );
 
     let mut watch = teacher.ws(&format!("?lesson={lesson_id}")).await.unwrap();
     assert_eq!(next_json(&mut watch).await["type"], "welcome");
     let presence = next_of_type(&mut watch, "presence").await;
-    let names: Vec<&str> = presence["participants"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["Ada Lovelace", "Bjørn"], "the roster shows before anyone joins");
-    assert!(presence["participants"].as_array().unwrap().iter().all(|p| p["online"] == false));
+    let names: Vec<&str> = presence["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Ada Lovelace", "Bjørn"],
+        "the roster shows before anyone joins"
+    );
+    assert!(presence["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["online"] == false));
 
     // Ada signs in with her card, from home.
     let secrets = card_secrets(&teacher, class_id).await;
     let ada = server.client();
-    let (status, body) = ada.post("/api/card-login", json!({ "secret": secrets[0].1, "at_home": true })).await;
+    let (status, body) = ada
+        .post(
+            "/api/card-login",
+            json!({ "secret": secrets[0].1, "at_home": true }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, me) = ada.get("/api/me").await;
     assert_eq!(me["role"], "remote_pupil");
@@ -42,7 +67,12 @@ async fn a_class_meets_for_a_lesson_by_code_and_by_card() {
     // A guest joins with the code as typed from the board (lower case, a space).
     let guest_pupil = server.client();
     let typed = format!("{} {}", &code[..3].to_lowercase(), &code[3..]);
-    let (status, body) = guest_pupil.post("/api/join", json!({ "code": typed, "name": "Gjest Gjestesen" })).await;
+    let (status, body) = guest_pupil
+        .post(
+            "/api/join",
+            json!({ "code": typed, "name": "Gjest Gjestesen" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(guest_pupil.get("/api/me").await.1["role"], "pupil");
 
@@ -58,32 +88,52 @@ async fn a_class_meets_for_a_lesson_by_code_and_by_card() {
     let ada_entry = seen.iter().find(|p| p["name"] == "Ada Lovelace").unwrap();
     assert_eq!(ada_entry["at_home"], true);
     assert_eq!(ada_entry["rostered"], true);
-    let guest_entry = seen.iter().find(|p| p["name"] == "Gjest Gjestesen").unwrap();
+    let guest_entry = seen
+        .iter()
+        .find(|p| p["name"] == "Gjest Gjestesen")
+        .unwrap();
     assert_eq!(guest_entry["rostered"], false);
     let bjorn = seen.iter().find(|p| p["name"] == "Bjørn").unwrap();
     assert_eq!(bjorn["online"], false);
 
     // The teacher removes the guest: their socket is told and closed with 4002.
     let guest_id = guest_entry["id"].as_str().unwrap();
-    let (status, _) = teacher.delete(&format!("/api/lessons/{lesson_id}/participants/{guest_id}")).await;
+    let (status, _) = teacher
+        .delete(&format!("/api/lessons/{lesson_id}/participants/{guest_id}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(next_of_type(&mut guest_socket, "removed").await["type"], "removed");
-    assert_eq!(u16::from(close_frame(&mut guest_socket).await.unwrap().code), 4002);
+    assert_eq!(
+        next_of_type(&mut guest_socket, "removed").await["type"],
+        "removed"
+    );
+    assert_eq!(
+        u16::from(close_frame(&mut guest_socket).await.unwrap().code),
+        4002
+    );
     assert_eq!(guest_pupil.get("/api/me").await.1["role"], "nobody");
 
     // Ending the lesson closes every pupil with 4001 and signs them out.
-    let (status, _) = teacher.post(&format!("/api/lessons/{lesson_id}/end"), json!({})).await;
+    let (status, _) = teacher
+        .post(&format!("/api/lessons/{lesson_id}/end"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK);
     next_of_type(&mut ada_socket, "lesson_ended").await;
-    assert_eq!(u16::from(close_frame(&mut ada_socket).await.unwrap().code), 4001);
+    assert_eq!(
+        u16::from(close_frame(&mut ada_socket).await.unwrap().code),
+        4001
+    );
     next_of_type(&mut watch, "lesson_ended").await;
     assert_eq!(ada.get("/api/me").await.1["role"], "nobody");
 
     let late = server.client();
-    let (status, body) = late.post("/api/join", json!({ "code": code, "name": "Sen" })).await;
+    let (status, body) = late
+        .post("/api/join", json!({ "code": code, "name": "Sen" }))
+        .await;
     assert_eq!(status, StatusCode::GONE);
     assert_eq!(body["error"]["code"], "lesson_ended");
-    let (status, body) = late.post("/api/card-login", json!({ "secret": secrets[1].1 })).await;
+    let (status, body) = late
+        .post("/api/card-login", json!({ "secret": secrets[1].1 }))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"]["code"], "no_active_lesson");
 }
@@ -109,11 +159,15 @@ async fn wrong_codes_and_cards_get_clear_errors() {
     start_lesson(&teacher, class["id"].as_str().unwrap()).await;
     let pupil = server.client();
     for code in ["QQQQQQ", "", "abc", "💥💥💥💥💥💥"] {
-        let (status, body) = pupil.post("/api/join", json!({ "code": code, "name": "Ada" })).await;
+        let (status, body) = pupil
+            .post("/api/join", json!({ "code": code, "name": "Ada" }))
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{code}");
         assert_eq!(body["error"]["code"], "wrong_code");
     }
-    let (status, body) = pupil.post("/api/card-login", json!({ "secret": "gjettet" })).await;
+    let (status, body) = pupil
+        .post("/api/card-login", json!({ "secret": "gjettet" }))
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "invalid_card");
 }
@@ -127,16 +181,35 @@ async fn a_reissued_card_replaces_the_old_one_and_a_removed_pupil_stays_out() {
     let lesson = start_lesson(&teacher, class_id).await;
     let old = card_secrets(&teacher, class_id).await.remove(0).1;
     let pupil_id = class["pupils"][0]["id"].as_str().unwrap();
-    let (status, _) = teacher.post(&format!("/api/classes/{class_id}/pupils/{pupil_id}/card"), json!({})).await;
+    let (status, _) = teacher
+        .post(
+            &format!("/api/classes/{class_id}/pupils/{pupil_id}/card"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let new = card_secrets(&teacher, class_id).await.remove(0).1;
     assert_ne!(old, new);
     let ada = server.client();
-    assert_eq!(ada.post("/api/card-login", json!({ "secret": old })).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(ada.post("/api/card-login", json!({ "secret": new })).await.0, StatusCode::OK);
+    assert_eq!(
+        ada.post("/api/card-login", json!({ "secret": old }))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        ada.post("/api/card-login", json!({ "secret": new }))
+            .await
+            .0,
+        StatusCode::OK
+    );
 
     let lesson_id = lesson["id"].as_str().unwrap();
-    let (status, _) = teacher.delete(&format!("/api/lessons/{lesson_id}/participants/p-{pupil_id}")).await;
+    let (status, _) = teacher
+        .delete(&format!(
+            "/api/lessons/{lesson_id}/participants/p-{pupil_id}"
+        ))
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = ada.post("/api/card-login", json!({ "secret": new })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -152,8 +225,15 @@ async fn lessons_end_by_themselves_after_lesson_hours() {
     let code = lesson["code"].as_str().unwrap();
     let pupil = guest(&server, code, "Ada").await;
     server.clock.advance(HOUR_MS);
-    assert_eq!(pupil.get("/api/me").await.1["role"], "nobody", "the pupil's session ends with the lesson");
-    let (status, body) = server.client().post("/api/join", json!({ "code": code, "name": "Bo" })).await;
+    assert_eq!(
+        pupil.get("/api/me").await.1["role"],
+        "nobody",
+        "the pupil's session ends with the lesson"
+    );
+    let (status, body) = server
+        .client()
+        .post("/api/join", json!({ "code": code, "name": "Bo" }))
+        .await;
     assert_eq!(status, StatusCode::GONE);
     assert_eq!(body["error"]["code"], "lesson_ended");
     let (_, list) = teacher.get("/api/lessons").await;
@@ -166,15 +246,35 @@ async fn the_teacher_manages_the_roster() {
     let teacher = server.first_teacher("Kari").await;
     let class = class_with(&teacher, "7B", &["Ada"]).await;
     let class_id = class["id"].as_str().unwrap();
-    let (status, updated) = teacher.post(&format!("/api/classes/{class_id}/pupils"), json!({ "names": ["Bo", "Cecilie"] })).await;
+    let (status, updated) = teacher
+        .post(
+            &format!("/api/classes/{class_id}/pupils"),
+            json!({ "names": ["Bo", "Cecilie"] }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(updated["pupils"].as_array().unwrap().len(), 3);
     let bo = updated["pupils"][1]["id"].as_str().unwrap();
-    let (_, updated) = teacher.delete(&format!("/api/classes/{class_id}/pupils/{bo}")).await;
-    let names: Vec<&str> = updated["pupils"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let (_, updated) = teacher
+        .delete(&format!("/api/classes/{class_id}/pupils/{bo}"))
+        .await;
+    let names: Vec<&str> = updated["pupils"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Ada", "Cecilie"]);
 
-    let response = teacher.http.get(server.url(&format!("/api/classes/{class_id}/pupils/{}/card.svg", updated["pupils"][0]["id"].as_str().unwrap()))).send().await.unwrap();
+    let response = teacher
+        .http
+        .get(server.url(&format!(
+            "/api/classes/{class_id}/pupils/{}/card.svg",
+            updated["pupils"][0]["id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["content-type"], "image/svg+xml");
     assert_eq!(response.headers()["cache-control"], "no-store");
     assert!(response.text().await.unwrap().contains("<svg"));

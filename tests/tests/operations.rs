@@ -8,28 +8,66 @@ use tavla_e2e::*;
 #[tokio::test]
 async fn plain_http_redirects_and_serves_the_certificate() {
     let server = TestServer::start().await;
-    let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let response = plain.get(server.http_url("/join?code=ABCDEF")).send().await.unwrap();
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = plain
+        .get(server.http_url("/join?code=ABCDEF"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
     assert_eq!(
         response.headers()["location"],
-        format!("https://localhost:{}/join?code=ABCDEF", server.running.https_addr.port()).as_str()
+        format!(
+            "https://localhost:{}/join?code=ABCDEF",
+            server.running.https_addr.port()
+        )
+        .as_str()
     );
 
     let ca = plain.get(server.http_url("/ca.crt")).send().await.unwrap();
     assert_eq!(ca.status(), StatusCode::OK);
     assert_eq!(ca.headers()["content-type"], "application/x-x509-ca-cert");
     let pem = ca.text().await.unwrap();
-    assert_eq!(pem.as_bytes(), std::fs::read(server.dir.path().join("data/tls/ca.crt")).unwrap());
+    assert_eq!(
+        pem.as_bytes(),
+        std::fs::read(server.dir.path().join("data/tls/ca.crt")).unwrap()
+    );
 
-    let profile = plain.get(server.http_url("/ca.mobileconfig")).send().await.unwrap().text().await.unwrap();
+    let profile = plain
+        .get(server.http_url("/ca.mobileconfig"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(profile.contains("com.apple.security.root"));
-    let der_b64 = pem.lines().filter(|l| !l.starts_with("-----")).collect::<String>();
-    assert!(profile.contains(&der_b64), "the profile carries the same CA");
+    let der_b64 = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<String>();
+    assert!(
+        profile.contains(&der_b64),
+        "the profile carries the same CA"
+    );
 
     let install = plain.get(server.http_url("/install")).send().await.unwrap();
-    assert_eq!(install.status(), StatusCode::OK, "the install page works before the CA is trusted");
-    let tls: tavla_e2e::serde_json::Value = plain.get(server.http_url("/api/tls")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        install.status(),
+        StatusCode::OK,
+        "the install page works before the CA is trusted"
+    );
+    let tls: tavla_e2e::serde_json::Value = plain
+        .get(server.http_url("/api/tls"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(tls["local_ca"], true);
     assert_eq!(tls["fingerprint_sha256"].as_str().unwrap().len(), 95);
 }
@@ -38,7 +76,14 @@ async fn plain_http_redirects_and_serves_the_certificate() {
 async fn every_page_carries_the_security_headers() {
     let server = TestServer::start().await;
     let client = server.client();
-    for path in ["/", "/join", "/app.js", "/api/me", "/api/nothing", "/healthz"] {
+    for path in [
+        "/",
+        "/join",
+        "/app.js",
+        "/api/me",
+        "/api/nothing",
+        "/healthz",
+    ] {
         let response = client.http.get(server.url(path)).send().await.unwrap();
         let headers = response.headers();
         let csp = headers["content-security-policy"].to_str().unwrap();
@@ -46,12 +91,29 @@ async fn every_page_carries_the_security_headers() {
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
     }
-    let page = client.http.get(server.url("/teacher/class?id=x")).send().await.unwrap();
+    let page = client
+        .http
+        .get(server.url("/teacher/class?id=x"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.headers()["content-type"], "text/html");
     let html = page.text().await.unwrap();
     assert!(html.contains("/app.js"), "app routes get the app");
-    assert!(!html.contains("http://") && !html.contains("https://"), "the page loads nothing from outside");
-    assert_eq!(client.http.get(server.url("/missing.png")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "the page loads nothing from outside"
+    );
+    assert_eq!(
+        client
+            .http
+            .get(server.url("/missing.png"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -94,25 +156,50 @@ async fn shutdown_closes_sockets_with_going_away_and_keeps_data() {
 
     let restarted = TestServer::start_in(server.dir, |_| {}).await;
     let again = restarted.client();
-    let (status, _) = again.post("/api/login", tavla_e2e::serde_json::json!({ "name": "Kari", "password": PASSWORD })).await;
+    let (status, _) = again
+        .post(
+            "/api/login",
+            tavla_e2e::serde_json::json!({ "name": "Kari", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(again.get("/api/lessons").await.1["lessons"][0]["code"], lesson["code"]);
+    assert_eq!(
+        again.get("/api/lessons").await.1["lessons"][0]["code"],
+        lesson["code"]
+    );
 }
 
 #[tokio::test]
 async fn a_data_dir_with_foreign_or_corrupt_files_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("elevliste.xlsx"), b"precious").unwrap();
-    let err = tavla::start(Config::for_tests(dir.path())).await.err().expect("refused");
+    let err = tavla::start(Config::for_tests(dir.path()))
+        .await
+        .err()
+        .expect("refused");
     assert!(err.to_string().contains("elevliste.xlsx"), "{err}");
-    assert_eq!(std::fs::read(dir.path().join("elevliste.xlsx")).unwrap(), b"precious");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing was added");
+    assert_eq!(
+        std::fs::read(dir.path().join("elevliste.xlsx")).unwrap(),
+        b"precious"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "nothing was added"
+    );
 
     let server = TestServer::start().await;
     let dir = server.stop().await;
     let key = dir.path().join("data/tls/ca.key");
-    std::fs::write(&key, b"-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n").unwrap();
-    let err = tavla::start(Config::for_tests(&dir.path().join("data"))).await.err().expect("refused");
+    std::fs::write(
+        &key,
+        b"-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let err = tavla::start(Config::for_tests(&dir.path().join("data")))
+        .await
+        .err()
+        .expect("refused");
     assert!(err.to_string().contains("ca.key"), "{err}");
 }
 
@@ -120,7 +207,10 @@ async fn a_data_dir_with_foreign_or_corrupt_files_is_refused_and_left_alone() {
 async fn a_provided_certificate_is_used_instead_of_the_local_ca() {
     // Make a certificate the way a municipality's CA would hand one over: a PEM pair on disk.
     let made = tempfile::tempdir().unwrap();
-    TestServer::start_with(|c| c.data_dir = made.path().join("data")).await.stop().await;
+    TestServer::start_with(|c| c.data_dir = made.path().join("data"))
+        .await
+        .stop()
+        .await;
     let cert = made.path().join("data/tls/server.crt");
     let key = made.path().join("data/tls/server.key");
     let server = TestServer::start_with(|c| {
@@ -129,13 +219,37 @@ async fn a_provided_certificate_is_used_instead_of_the_local_ca() {
     })
     .await;
     let plain = reqwest::Client::new();
-    let tls: tavla_e2e::serde_json::Value = plain.get(server.http_url("/api/tls")).send().await.unwrap().json().await.unwrap();
+    let tls: tavla_e2e::serde_json::Value = plain
+        .get(server.http_url("/api/tls"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(tls["local_ca"], false);
-    assert_eq!(plain.get(server.http_url("/ca.crt")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
-    assert!(!server.dir.path().join("data/tls/ca.key").exists(), "no local CA is made");
+    assert_eq!(
+        plain
+            .get(server.http_url("/ca.crt"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !server.dir.path().join("data/tls/ca.key").exists(),
+        "no local CA is made"
+    );
 
-    let issuer = reqwest::Certificate::from_pem(&std::fs::read(made.path().join("data/tls/ca.crt")).unwrap()).unwrap();
-    let trusting = reqwest::Client::builder().add_root_certificate(issuer).build().unwrap();
+    let issuer = reqwest::Certificate::from_pem(
+        &std::fs::read(made.path().join("data/tls/ca.crt")).unwrap(),
+    )
+    .unwrap();
+    let trusting = reqwest::Client::builder()
+        .add_root_certificate(issuer)
+        .build()
+        .unwrap();
     let health = trusting.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.text().await.unwrap(), "ok\n");
 }

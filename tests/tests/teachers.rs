@@ -11,7 +11,11 @@ async fn first_teacher_sets_up_with_the_printed_link_once() {
     let (_, me) = nobody.get("/api/me").await;
     assert_eq!(me, json!({ "role": "nobody", "needs_setup": true }));
 
-    let link = server.running.setup_url.clone().expect("setup link printed");
+    let link = server
+        .running
+        .setup_url
+        .clone()
+        .expect("setup link printed");
     let token = link.split("token=").nth(1).unwrap().to_string();
     let (status, info) = nobody.get(&format!("/api/setup?token={token}")).await;
     assert_eq!(status, StatusCode::OK);
@@ -25,16 +29,27 @@ async fn first_teacher_sets_up_with_the_printed_link_once() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
     for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
-        assert!(cookie.contains(flag), "session cookie lacks {flag}: {cookie}");
+        assert!(
+            cookie.contains(flag),
+            "session cookie lacks {flag}: {cookie}"
+        );
     }
     let (_, me) = nobody.get("/api/me").await;
     assert_eq!(me["role"], "teacher");
     assert_eq!(me["teacher"]["name"], "Kari Nordmann");
 
     let other = server.client();
-    let (status, body) = other.post("/api/setup", json!({ "token": token, "name": "Per", "password": PASSWORD })).await;
+    let (status, body) = other
+        .post(
+            "/api/setup",
+            json!({ "token": token, "name": "Per", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "invalid_token");
     let (_, me) = other.get("/api/me").await;
@@ -49,14 +64,33 @@ async fn login_logout_and_wrong_password() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(teacher.get("/api/me").await.1["role"], "nobody");
 
-    let (status, body) = teacher.post("/api/login", json!({ "name": "Kari", "password": "feil passord" })).await;
+    let (status, body) = teacher
+        .post(
+            "/api/login",
+            json!({ "name": "Kari", "password": "feil passord" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "wrong_credentials");
-    let (status, body) = teacher.post("/api/login", json!({ "name": "Ingen", "password": PASSWORD })).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "unknown names look like wrong passwords");
+    let (status, body) = teacher
+        .post(
+            "/api/login",
+            json!({ "name": "Ingen", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "unknown names look like wrong passwords"
+    );
     assert_eq!(body["error"]["code"], "wrong_credentials");
 
-    let (status, _) = teacher.post("/api/login", json!({ "name": "kari", "password": PASSWORD })).await;
+    let (status, _) = teacher
+        .post(
+            "/api/login",
+            json!({ "name": "kari", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "names are case-insensitive");
     assert_eq!(teacher.get("/api/me").await.1["role"], "teacher");
 }
@@ -68,7 +102,12 @@ async fn login_is_rate_limited_per_address_and_per_name() {
     // Setting up used one attempt of 127.0.0.1's budget; the attacker is another device.
     let attacker = server.client_from(Some("127.0.0.4".parse().unwrap()));
     for _ in 0..3 {
-        let (status, _) = attacker.post("/api/login", json!({ "name": "Kari", "password": "gjetting" })).await;
+        let (status, _) = attacker
+            .post(
+                "/api/login",
+                json!({ "name": "Kari", "password": "gjetting" }),
+            )
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     let response = attacker
@@ -78,17 +117,28 @@ async fn login_is_rate_limited_per_address_and_per_name() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "same address, another name");
+    assert_eq!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "same address, another name"
+    );
     assert!(response.headers().contains_key("retry-after"));
     let body: tavla_e2e::serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
 
     // Another device guessing the same name is limited too (per-name budget is spent).
     let elsewhere = server.client_from(Some("127.0.0.2".parse().unwrap()));
-    let (status, _) = elsewhere.post("/api/login", json!({ "name": "kari", "password": PASSWORD })).await;
+    let (status, _) = elsewhere
+        .post(
+            "/api/login",
+            json!({ "name": "kari", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     // ...while that device may still log in as someone else.
-    let (status, _) = elsewhere.post("/api/login", json!({ "name": "Per", "password": PASSWORD })).await;
+    let (status, _) = elsewhere
+        .post("/api/login", json!({ "name": "Per", "password": PASSWORD }))
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -100,10 +150,22 @@ async fn invited_colleague_gets_an_account_and_language_is_remembered() {
     let (_, list) = per.get("/api/teachers").await;
     assert_eq!(list["teachers"].as_array().unwrap().len(), 2);
 
-    let (status, _) = per.send(reqwest::Method::PUT, "/api/me/lang", Some(json!({ "lang": "nn" }))).await;
+    let (status, _) = per
+        .send(
+            reqwest::Method::PUT,
+            "/api/me/lang",
+            Some(json!({ "lang": "nn" })),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(per.get("/api/me").await.1["teacher"]["lang"], "nn");
-    let (status, body) = per.send(reqwest::Method::PUT, "/api/me/lang", Some(json!({ "lang": "xx" }))).await;
+    let (status, body) = per
+        .send(
+            reqwest::Method::PUT,
+            "/api/me/lang",
+            Some(json!({ "lang": "xx" })),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["field"], "lang");
 }
@@ -116,12 +178,22 @@ async fn restart_keeps_teachers_classes_and_sessions() {
     let dir = server.stop().await;
 
     let server = tavla_e2e::TestServer::start_in(dir, |_| {}).await;
-    assert!(server.running.setup_url.is_none(), "no setup link once a teacher exists");
+    assert!(
+        server.running.setup_url.is_none(),
+        "no setup link once a teacher exists"
+    );
     let again = server.client();
-    let (status, _) = again.post("/api/login", json!({ "name": "Kari", "password": PASSWORD })).await;
+    let (status, _) = again
+        .post(
+            "/api/login",
+            json!({ "name": "Kari", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (_, classes) = again.get("/api/classes").await;
     assert_eq!(classes["classes"][0]["name"], "7B");
-    let (_, detail) = again.get(&format!("/api/classes/{}", class["id"].as_str().unwrap())).await;
+    let (_, detail) = again
+        .get(&format!("/api/classes/{}", class["id"].as_str().unwrap()))
+        .await;
     assert_eq!(detail["pupils"].as_array().unwrap().len(), 2);
 }

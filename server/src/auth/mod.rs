@@ -111,8 +111,12 @@ mod tests {
     /// The permission table: every role against every action, for the owner and for others.
     #[test]
     fn permission_table() {
-        let owner = Who::Teacher { teacher_id: "t1".into() };
-        let other_teacher = Who::Teacher { teacher_id: "t2".into() };
+        let owner = Who::Teacher {
+            teacher_id: "t1".into(),
+        };
+        let other_teacher = Who::Teacher {
+            teacher_id: "t2".into(),
+        };
         let in_room = pupil("L1", false);
         let at_home = pupil("L1", true);
         let other_lesson = pupil("L2", false);
@@ -121,18 +125,44 @@ mod tests {
         let actions = [
             ("invite teacher", Action::InviteTeacher),
             ("create class", Action::CreateClass),
-            ("manage class", Action::ManageClass { class_teacher: "t1" }),
-            ("manage lesson", Action::ManageLesson { lesson_teacher: "t1" }),
+            (
+                "manage class",
+                Action::ManageClass {
+                    class_teacher: "t1",
+                },
+            ),
+            (
+                "manage lesson",
+                Action::ManageLesson {
+                    lesson_teacher: "t1",
+                },
+            ),
             ("attend lesson", Action::AttendLesson { lesson_id: "L1" }),
         ];
         // Rows: owner teacher, other teacher, pupil in room, pupil at home, pupil of another
         // lesson, nobody. Columns follow `actions`.
         let table: [(&str, &Who, [bool; 5]); 6] = [
             ("owner teacher", &owner, [true, true, true, true, false]),
-            ("other teacher", &other_teacher, [true, true, false, false, false]),
-            ("pupil in room", &in_room, [false, false, false, false, true]),
-            ("pupil at home", &at_home, [false, false, false, false, true]),
-            ("pupil of other lesson", &other_lesson, [false, false, false, false, false]),
+            (
+                "other teacher",
+                &other_teacher,
+                [true, true, false, false, false],
+            ),
+            (
+                "pupil in room",
+                &in_room,
+                [false, false, false, false, true],
+            ),
+            (
+                "pupil at home",
+                &at_home,
+                [false, false, false, false, true],
+            ),
+            (
+                "pupil of other lesson",
+                &other_lesson,
+                [false, false, false, false, false],
+            ),
             ("nobody", &nobody, [false, false, false, false, false]),
         ];
         for (who_name, who, expected) in table {

@@ -130,18 +130,29 @@ mod tests {
     fn sessions_expire_and_are_found_only_by_their_token() {
         let store = MemoryStore::new();
         let clock = ManualClock::new();
-        let holder = Holder::Teacher { teacher_id: "t1".into() };
+        let holder = Holder::Teacher {
+            teacher_id: "t1".into(),
+        };
         let token = create(&store, &clock, holder, 1000).unwrap();
         assert!(lookup(&store, &clock, &token).unwrap().is_some());
         assert!(lookup(&store, &clock, "guess").unwrap().is_none());
-        assert!(store.get(Tree::Sessions, token.as_bytes()).unwrap().is_none(), "only the hash is a key");
+        assert!(
+            store
+                .get(Tree::Sessions, token.as_bytes())
+                .unwrap()
+                .is_none(),
+            "only the hash is a key"
+        );
         clock.advance(1000);
         assert!(lookup(&store, &clock, &token).unwrap().is_none());
     }
 
     #[test]
     fn cookie_header_parsing() {
-        assert_eq!(token_from_cookie_header("a=1; tavla_session=abc; b=2"), Some("abc"));
+        assert_eq!(
+            token_from_cookie_header("a=1; tavla_session=abc; b=2"),
+            Some("abc")
+        );
         assert_eq!(token_from_cookie_header("tavla_session="), None);
         assert_eq!(token_from_cookie_header("other=x"), None);
     }

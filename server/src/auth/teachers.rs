@@ -72,7 +72,11 @@ pub fn create(
         lang: None,
         created_ms: clock.now_ms(),
     };
-    if !store.insert_if_absent(Tree::Teachers, name_key(&teacher.name).as_bytes(), teacher.id.as_bytes())? {
+    if !store.insert_if_absent(
+        Tree::Teachers,
+        name_key(&teacher.name).as_bytes(),
+        teacher.id.as_bytes(),
+    )? {
         return Err(AuthError::NameTaken);
     }
     store.put_json(Tree::Teachers, &format!("teacher/{}", teacher.id), &teacher)?;
@@ -127,7 +131,11 @@ pub fn issue_setup_token(
         name,
         expires_ms: clock.now_ms() + INVITE_LIFETIME_MS,
     };
-    store.put(Tree::SetupTokens, hash_token(&token).as_bytes(), &encode(&record)?)?;
+    store.put(
+        Tree::SetupTokens,
+        hash_token(&token).as_bytes(),
+        &encode(&record)?,
+    )?;
     store.flush()?;
     Ok(token)
 }
@@ -176,7 +184,11 @@ pub fn redeem_setup_token(
         Ok(teacher) => Ok(teacher),
         Err(e) => {
             // Give the link back so the person can try another name.
-            store.put(Tree::SetupTokens, hash_token(token).as_bytes(), &encode(&record)?)?;
+            store.put(
+                Tree::SetupTokens,
+                hash_token(token).as_bytes(),
+                &encode(&record)?,
+            )?;
             Err(e)
         }
     }
@@ -194,10 +206,13 @@ mod tests {
         let clock = ManualClock::new();
         let old = issue_setup_token(&store, &clock, TokenKind::FirstTeacher, None).unwrap();
         let token = issue_setup_token(&store, &clock, TokenKind::FirstTeacher, None).unwrap();
-        assert!(matches!(
-            redeem_setup_token(&store, &clock, &old, "Kari", "passord123"),
-            Err(AuthError::InvalidToken)
-        ), "a newer first-teacher link replaces the old one");
+        assert!(
+            matches!(
+                redeem_setup_token(&store, &clock, &old, "Kari", "passord123"),
+                Err(AuthError::InvalidToken)
+            ),
+            "a newer first-teacher link replaces the old one"
+        );
         assert!(matches!(
             redeem_setup_token(&store, &clock, &token, "Kari", "short"),
             Err(AuthError::Invalid(_))
@@ -231,7 +246,13 @@ mod tests {
         let clock = ManualClock::new();
         create(&store, &clock, "Kari Nordmann", "passord123").unwrap();
         assert!(verify_login(&store, "kari nordmann", "passord123").is_ok());
-        assert!(matches!(verify_login(&store, "Kari Nordmann", "feil"), Err(AuthError::WrongCredentials)));
-        assert!(matches!(verify_login(&store, "Ukjent", "passord123"), Err(AuthError::WrongCredentials)));
+        assert!(matches!(
+            verify_login(&store, "Kari Nordmann", "feil"),
+            Err(AuthError::WrongCredentials)
+        ));
+        assert!(matches!(
+            verify_login(&store, "Ukjent", "passord123"),
+            Err(AuthError::WrongCredentials)
+        ));
     }
 }

@@ -20,7 +20,12 @@ use crate::lessons::lesson;
 /// a class that does not exist, so ids cannot be probed.
 fn own_class(state: &AppState, teacher: &TeacherCaller, class_id: &str) -> Result<Class, ApiError> {
     let class = classes::get(state.store.as_ref(), class_id)?;
-    if can(&teacher.who, Action::ManageClass { class_teacher: &class.teacher_id }) {
+    if can(
+        &teacher.who,
+        Action::ManageClass {
+            class_teacher: &class.teacher_id,
+        },
+    ) {
         Ok(class)
     } else {
         Err(ApiError::NotFound)
@@ -32,7 +37,10 @@ fn pupil_json(p: &Pupil) -> Value {
 }
 
 fn class_json(state: &AppState, class: &Class) -> Result<Value, ApiError> {
-    let roster: Vec<Value> = classes::roster(state.store.as_ref(), &class.id)?.iter().map(pupil_json).collect();
+    let roster: Vec<Value> = classes::roster(state.store.as_ref(), &class.id)?
+        .iter()
+        .map(pupil_json)
+        .collect();
     let active = lesson::active_for_class(state.store.as_ref(), &class.id, state.clock.now_ms())?;
     Ok(json!({
         "id": class.id,
@@ -42,7 +50,10 @@ fn class_json(state: &AppState, class: &Class) -> Result<Value, ApiError> {
     }))
 }
 
-pub async fn list(State(state): State<Arc<AppState>>, teacher: TeacherCaller) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+) -> Result<Json<Value>, ApiError> {
     let list: Vec<Value> = classes::list_for_teacher(state.store.as_ref(), &teacher.teacher_id)?
         .iter()
         .map(|c| json!({ "id": c.id, "name": c.name }))
@@ -66,7 +77,13 @@ pub async fn create(
     if !can(&teacher.who, Action::CreateClass) {
         return Err(ApiError::Forbidden);
     }
-    let (class, _) = classes::create(state.store.as_ref(), state.clock.as_ref(), &teacher.teacher_id, &body.name, &body.pupils)?;
+    let (class, _) = classes::create(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &teacher.teacher_id,
+        &body.name,
+        &body.pupils,
+    )?;
     Ok(Json(class_json(&state, &class)?))
 }
 
@@ -92,7 +109,12 @@ pub async fn add_pupils(
     ApiJson(body): ApiJson<AddPupilsBody>,
 ) -> Result<Json<Value>, ApiError> {
     let class = own_class(&state, &teacher, &class_id)?;
-    classes::add_pupils(state.store.as_ref(), state.clock.as_ref(), &class.id, &body.names)?;
+    classes::add_pupils(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &class.id,
+        &body.names,
+    )?;
     Ok(Json(class_json(&state, &class)?))
 }
 
@@ -120,7 +142,11 @@ pub async fn reissue_card(
 /// The sign-in link a pupil's card carries. The secret is in the fragment, which browsers never
 /// send to a server, so it stays out of access logs and Referer headers.
 fn card_url(state: &AppState, host: Option<&str>, pupil: &Pupil) -> String {
-    format!("{}/card#{}", state.reachable_base_url(host), pupil.card_secret)
+    format!(
+        "{}/card#{}",
+        state.reachable_base_url(host),
+        pupil.card_secret
+    )
 }
 
 /// Everything the printable card sheet needs.
@@ -135,7 +161,9 @@ pub async fn cards(
         .iter()
         .map(|p| json!({ "id": p.id, "name": p.name, "url": card_url(&state, host.as_deref(), p) }))
         .collect();
-    Ok(Json(json!({ "class": { "id": class.id, "name": class.name }, "cards": cards })))
+    Ok(Json(
+        json!({ "class": { "id": class.id, "name": class.name }, "cards": cards }),
+    ))
 }
 
 pub async fn card_qr(
@@ -150,7 +178,8 @@ pub async fn card_qr(
 }
 
 pub fn svg_response(text: &str) -> Result<Response, ApiError> {
-    let svg = crate::qr::svg(text).ok_or_else(|| ApiError::Internal("link too long for a QR code".into()))?;
+    let svg = crate::qr::svg(text)
+        .ok_or_else(|| ApiError::Internal("link too long for a QR code".into()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),

@@ -21,9 +21,18 @@ use crate::lessons::presence::LessonEvent;
 use crate::lessons::{classes, presence_list};
 
 /// The lesson, if the caller runs it. Others get 404, as for a lesson that does not exist.
-fn own_lesson(state: &AppState, teacher: &TeacherCaller, lesson_id: &str) -> Result<Lesson, ApiError> {
+fn own_lesson(
+    state: &AppState,
+    teacher: &TeacherCaller,
+    lesson_id: &str,
+) -> Result<Lesson, ApiError> {
     let lesson = lesson::get(state.store.as_ref(), lesson_id)?;
-    if can(&teacher.who, Action::ManageLesson { lesson_teacher: &lesson.teacher_id }) {
+    if can(
+        &teacher.who,
+        Action::ManageLesson {
+            lesson_teacher: &lesson.teacher_id,
+        },
+    ) {
         Ok(lesson)
     } else {
         Err(ApiError::NotFound)
@@ -31,7 +40,11 @@ fn own_lesson(state: &AppState, teacher: &TeacherCaller, lesson_id: &str) -> Res
 }
 
 fn join_url(state: &AppState, host: Option<&str>, lesson: &Lesson) -> String {
-    format!("{}/join?code={}", state.reachable_base_url(host), lesson.code)
+    format!(
+        "{}/join?code={}",
+        state.reachable_base_url(host),
+        lesson.code
+    )
 }
 
 fn lesson_json(state: &AppState, host: Option<&str>, lesson: &Lesson) -> Result<Value, ApiError> {
@@ -60,10 +73,20 @@ pub async fn start(
     ApiJson(body): ApiJson<StartBody>,
 ) -> Result<Json<Value>, ApiError> {
     let class = classes::get(state.store.as_ref(), &body.class_id)?;
-    if !can(&teacher.who, Action::ManageClass { class_teacher: &class.teacher_id }) {
+    if !can(
+        &teacher.who,
+        Action::ManageClass {
+            class_teacher: &class.teacher_id,
+        },
+    ) {
         return Err(ApiError::NotFound);
     }
-    let lesson = lesson::start(state.store.as_ref(), state.clock.as_ref(), &class, state.config.lesson_hours)?;
+    let lesson = lesson::start(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &class,
+        state.config.lesson_hours,
+    )?;
     tracing::info!(lesson_id = %lesson.id, class_id = %class.id, "lesson started");
     Ok(Json(lesson_json(&state, host.as_deref(), &lesson)?))
 }
@@ -73,7 +96,11 @@ pub async fn list(
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
 ) -> Result<Json<Value>, ApiError> {
-    let lessons = lesson::active_for_teacher(state.store.as_ref(), &teacher.teacher_id, state.clock.now_ms())?;
+    let lessons = lesson::active_for_teacher(
+        state.store.as_ref(),
+        &teacher.teacher_id,
+        state.clock.now_ms(),
+    )?;
     let list = lessons
         .iter()
         .map(|l| lesson_json(&state, host.as_deref(), l))
@@ -120,10 +147,16 @@ pub async fn remove_participant(
     let lesson = own_lesson(&state, &teacher, &lesson_id)?;
     lesson::remove_participant(state.store.as_ref(), &lesson.id, &participant_id)?;
     sessions::revoke_where(state.store.as_ref(), |s| {
-        sessions::pupil_seat_matches(s, |seat| seat.lesson_id == lesson.id && seat.participant_id == participant_id)
+        sessions::pupil_seat_matches(s, |seat| {
+            seat.lesson_id == lesson.id && seat.participant_id == participant_id
+        })
     })?;
-    state.presence.publish(&lesson.id, LessonEvent::Removed { participant_id });
-    state.presence.publish(&lesson.id, LessonEvent::PresenceChanged);
+    state
+        .presence
+        .publish(&lesson.id, LessonEvent::Removed { participant_id });
+    state
+        .presence
+        .publish(&lesson.id, LessonEvent::PresenceChanged);
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -144,11 +177,20 @@ pub async fn end(
 
 /// At home if the pupil says so or comes in over the school's VPN.
 fn is_at_home(state: &AppState, ip: IpAddr, says_at_home: bool) -> bool {
-    says_at_home || state.config.home_networks.iter().any(|net| net.contains(&ip))
+    says_at_home
+        || state
+            .config
+            .home_networks
+            .iter()
+            .any(|net| net.contains(&ip))
 }
 
 /// Signs the pupil into their seat in the lesson.
-fn seated(state: &AppState, lesson: &Lesson, participant: &Participant) -> Result<Response, ApiError> {
+fn seated(
+    state: &AppState,
+    lesson: &Lesson,
+    participant: &Participant,
+) -> Result<Response, ApiError> {
     let lifetime = lesson.expires_ms.saturating_sub(state.clock.now_ms());
     let seat = Seat {
         participant_id: participant.id.clone(),
@@ -156,14 +198,24 @@ fn seated(state: &AppState, lesson: &Lesson, participant: &Participant) -> Resul
         class_id: lesson.class_id.clone(),
         at_home: participant.at_home,
     };
-    let token = sessions::create(state.store.as_ref(), state.clock.as_ref(), Holder::Pupil(seat), lifetime)?;
-    state.presence.publish(&lesson.id, LessonEvent::PresenceChanged);
+    let token = sessions::create(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        Holder::Pupil(seat),
+        lifetime,
+    )?;
+    state
+        .presence
+        .publish(&lesson.id, LessonEvent::PresenceChanged);
     let body = Json(json!({
         "role": if participant.at_home { "remote_pupil" } else { "pupil" },
         "pupil": { "id": participant.id, "name": participant.name, "at_home": participant.at_home },
         "lesson": { "id": lesson.id },
     }));
-    Ok(with_cookie(body.into_response(), &sessions::cookie(&token, lifetime)))
+    Ok(with_cookie(
+        body.into_response(),
+        &sessions::cookie(&token, lifetime),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -212,8 +264,9 @@ pub async fn card_login(
         return Err(ApiError::InvalidCard);
     }
     let pupil = classes::pupil_by_card(state.store.as_ref(), &body.secret)?;
-    let lesson = lesson::active_for_class(state.store.as_ref(), &pupil.class_id, state.clock.now_ms())?
-        .ok_or(ApiError::NoActiveLesson)?;
+    let lesson =
+        lesson::active_for_class(state.store.as_ref(), &pupil.class_id, state.clock.now_ms())?
+            .ok_or(ApiError::NoActiveLesson)?;
     let participant = lesson::join_rostered(
         state.store.as_ref(),
         state.clock.as_ref(),

@@ -35,7 +35,9 @@ fn signed_in(state: &AppState, teacher: &Teacher) -> Result<Response, ApiError> 
     let token = sessions::create(
         state.store.as_ref(),
         state.clock.as_ref(),
-        Holder::Teacher { teacher_id: teacher.id.clone() },
+        Holder::Teacher {
+            teacher_id: teacher.id.clone(),
+        },
         TEACHER_SESSION_MS,
     )?;
     Ok(with_cookie(
@@ -86,7 +88,13 @@ pub async fn setup(
     state.limits.login(ip, "setup")?;
     let st = state.clone();
     let teacher = blocking(move || {
-        teachers::redeem_setup_token(st.store.as_ref(), st.clock.as_ref(), &body.token, &body.name, &body.password)
+        teachers::redeem_setup_token(
+            st.store.as_ref(),
+            st.clock.as_ref(),
+            &body.token,
+            &body.name,
+            &body.password,
+        )
     })
     .await?;
     tracing::info!(teacher_id = %teacher.id, "teacher account created");
@@ -110,7 +118,9 @@ pub async fn login(
     }
     state.limits.login(ip, &body.name)?;
     let st = state.clone();
-    let teacher = blocking(move || teachers::verify_login(st.store.as_ref(), &body.name, &body.password)).await;
+    let teacher =
+        blocking(move || teachers::verify_login(st.store.as_ref(), &body.name, &body.password))
+            .await;
     match teacher {
         Ok(teacher) => signed_in(&state, &teacher),
         Err(e) => {
@@ -120,15 +130,24 @@ pub async fn login(
     }
 }
 
-pub async fn logout(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Response, ApiError> {
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
     if let Some(token) = caller.token {
         sessions::revoke(state.store.as_ref(), &token)?;
     }
-    Ok(with_cookie(Json(json!({ "ok": true })).into_response(), &sessions::clearing_cookie()))
+    Ok(with_cookie(
+        Json(json!({ "ok": true })).into_response(),
+        &sessions::clearing_cookie(),
+    ))
 }
 
 /// Who the caller is: what the web client shows first.
-pub async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+pub async fn me(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
     let store = state.store.as_ref();
     Ok(Json(match &caller.who {
         Who::Nobody => json!({
@@ -140,7 +159,8 @@ pub async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Js
             None => return Err(ApiError::Unauthenticated),
         },
         Who::Pupil(seat) => {
-            let participant = lesson::get_participant(store, &seat.lesson_id, &seat.participant_id)?;
+            let participant =
+                lesson::get_participant(store, &seat.lesson_id, &seat.participant_id)?;
             let class = classes::get(store, &seat.class_id)?;
             json!({
                 "role": caller.who.role(),
@@ -206,7 +226,15 @@ pub async fn invite(
         .name
         .map(|n| validate::name("name", &n, validate::PERSON_NAME_MAX))
         .transpose()?;
-    let token = teachers::issue_setup_token(state.store.as_ref(), state.clock.as_ref(), TokenKind::Invite, name)?;
-    let url = format!("{}/setup?token={token}", state.reachable_base_url(host.as_deref()));
+    let token = teachers::issue_setup_token(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        TokenKind::Invite,
+        name,
+    )?;
+    let url = format!(
+        "{}/setup?token={token}",
+        state.reachable_base_url(host.as_deref())
+    );
     Ok(Json(json!({ "url": url })))
 }

@@ -30,7 +30,10 @@ fn file_response(path: &str, file: rust_embed::EmbeddedFile) -> Response {
             (header::CONTENT_TYPE, mime.as_ref().to_string()),
             // Revalidate every time: a box upgrade must reach every tablet at once.
             (header::CACHE_CONTROL, "no-cache".to_string()),
-            (header::ETAG, format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..12]))),
+            (
+                header::ETAG,
+                format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..12])),
+            ),
         ],
         file.data,
     )

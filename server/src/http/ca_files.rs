@@ -33,8 +33,12 @@ fn fingerprint(der: &[u8]) -> String {
 /// Whether the box runs its own CA, and its fingerprint so an admin can check what they install.
 pub async fn info(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(match ca_der(&state) {
-        Ok(der) => json!({ "local_ca": true, "fingerprint_sha256": fingerprint(&der), "host": state.names.host(), "https_port": state.https_port }),
-        Err(_) => json!({ "local_ca": false, "host": state.names.host(), "https_port": state.https_port }),
+        Ok(der) => {
+            json!({ "local_ca": true, "fingerprint_sha256": fingerprint(&der), "host": state.names.host(), "https_port": state.https_port })
+        }
+        Err(_) => {
+            json!({ "local_ca": false, "host": state.names.host(), "https_port": state.https_port })
+        }
     })
 }
 
@@ -43,7 +47,10 @@ pub async fn certificate(State(state): State<Arc<AppState>>) -> Result<Response,
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-x509-ca-cert"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"tavla-ca.crt\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"tavla-ca.crt\"",
+            ),
         ],
         pem,
     )
@@ -53,7 +60,14 @@ pub async fn certificate(State(state): State<Arc<AppState>>) -> Result<Response,
 /// A UUID-shaped string derived from the CA, so the same CA always gives the same profile.
 fn stable_uuid(der: &[u8], salt: &str) -> String {
     let h = hex::encode_upper(Sha256::digest([der, salt.as_bytes()].concat()));
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 pub async fn mobileconfig(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
@@ -91,7 +105,10 @@ pub async fn mobileconfig(State(state): State<Arc<AppState>>) -> Result<Response
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-apple-aspen-config"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"tavla.mobileconfig\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"tavla.mobileconfig\"",
+            ),
         ],
         profile,
     )

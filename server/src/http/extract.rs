@@ -35,7 +35,10 @@ pub struct Caller {
 impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
         let token = parts
             .headers
             .get_all(header::COOKIE)
@@ -44,14 +47,20 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .find_map(token_from_cookie_header)
             .map(str::to_string);
         let Some(token) = token else {
-            return Ok(Caller { who: Who::Nobody, token: None });
+            return Ok(Caller {
+                who: Who::Nobody,
+                token: None,
+            });
         };
         let session = sessions::lookup(state.store.as_ref(), state.clock.as_ref(), &token)?;
         let who = match session {
             Some(session) if still_valid(state, &session)? => session.who(),
             _ => Who::Nobody,
         };
-        Ok(Caller { who, token: Some(token) })
+        Ok(Caller {
+            who,
+            token: Some(token),
+        })
     }
 }
 
@@ -62,7 +71,12 @@ fn still_valid(state: &AppState, session: &Session) -> Result<bool, ApiError> {
         Who::Pupil(seat) => match lesson::get(state.store.as_ref(), &seat.lesson_id) {
             Ok(l) => {
                 l.is_active(state.clock.now_ms())
-                    && lesson::get_participant(state.store.as_ref(), &seat.lesson_id, &seat.participant_id).is_ok()
+                    && lesson::get_participant(
+                        state.store.as_ref(),
+                        &seat.lesson_id,
+                        &seat.participant_id,
+                    )
+                    .is_ok()
             }
             Err(_) => false,
         },
@@ -79,7 +93,10 @@ pub struct TeacherCaller {
 impl FromRequestParts<Arc<AppState>> for TeacherCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
         let caller = Caller::from_request_parts(parts, state).await?;
         match caller.who {
             Who::Teacher { ref teacher_id } => Ok(TeacherCaller {
@@ -115,7 +132,10 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestHost {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let from_header = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        let from_header = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok());
         let from_uri = parts.uri.authority().map(|a| a.as_str());
         Ok(RequestHost(from_header.or(from_uri).map(str::to_string)))
     }

@@ -19,23 +19,47 @@ pub async fn healthz() -> &'static str {
 fn rss_bytes() -> u64 {
     let pages = std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
         .unwrap_or(0);
     pages * 4096
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let active_lessons = lesson::count_active(state.store.as_ref(), state.clock.now_ms()).unwrap_or(0);
+    let active_lessons =
+        lesson::count_active(state.store.as_ref(), state.clock.now_ms()).unwrap_or(0);
     let gauges = [
-        ("tavla_ws_connections", "Open client WebSocket connections.", state.ws_connections.load(Ordering::Relaxed) as u64),
-        ("tavla_lessons_active", "Lessons started and not yet ended.", active_lessons as u64),
-        ("tavla_lessons_live", "Lessons with at least one pupil connected.", state.presence.live_lessons() as u64),
+        (
+            "tavla_ws_connections",
+            "Open client WebSocket connections.",
+            state.ws_connections.load(Ordering::Relaxed) as u64,
+        ),
+        (
+            "tavla_lessons_active",
+            "Lessons started and not yet ended.",
+            active_lessons as u64,
+        ),
+        (
+            "tavla_lessons_live",
+            "Lessons with at least one pupil connected.",
+            state.presence.live_lessons() as u64,
+        ),
         ("tavla_docs_loaded", "Shared documents held in memory.", 0),
-        ("tavla_memory_rss_bytes", "Resident memory of the server process.", rss_bytes()),
+        (
+            "tavla_memory_rss_bytes",
+            "Resident memory of the server process.",
+            rss_bytes(),
+        ),
     ];
     let mut body = String::new();
     for (name, help, value) in gauges {
-        let _ = writeln!(body, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+        let _ = writeln!(
+            body,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+        );
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -27,7 +27,10 @@ use crate::error::ApiError;
 
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
-        .route("/setup", get(api_teachers::setup_info).post(api_teachers::setup))
+        .route(
+            "/setup",
+            get(api_teachers::setup_info).post(api_teachers::setup),
+        )
         .route("/login", post(api_teachers::login))
         .route("/logout", post(api_teachers::logout))
         .route("/me", get(api_teachers::me))
@@ -37,15 +40,30 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/classes", get(api_classes::list).post(api_classes::create))
         .route("/classes/{class_id}", get(api_classes::get))
         .route("/classes/{class_id}/pupils", post(api_classes::add_pupils))
-        .route("/classes/{class_id}/pupils/{pupil_id}", delete(api_classes::remove_pupil))
-        .route("/classes/{class_id}/pupils/{pupil_id}/card", post(api_classes::reissue_card))
-        .route("/classes/{class_id}/pupils/{pupil_id}/card.svg", get(api_classes::card_qr))
+        .route(
+            "/classes/{class_id}/pupils/{pupil_id}",
+            delete(api_classes::remove_pupil),
+        )
+        .route(
+            "/classes/{class_id}/pupils/{pupil_id}/card",
+            post(api_classes::reissue_card),
+        )
+        .route(
+            "/classes/{class_id}/pupils/{pupil_id}/card.svg",
+            get(api_classes::card_qr),
+        )
         .route("/classes/{class_id}/cards", get(api_classes::cards))
         .route("/lessons", get(api_lessons::list).post(api_lessons::start))
         .route("/lessons/{lesson_id}", get(api_lessons::get))
         .route("/lessons/{lesson_id}/qr.svg", get(api_lessons::qr))
-        .route("/lessons/{lesson_id}/participants", get(api_lessons::participants))
-        .route("/lessons/{lesson_id}/participants/{participant_id}", delete(api_lessons::remove_participant))
+        .route(
+            "/lessons/{lesson_id}/participants",
+            get(api_lessons::participants),
+        )
+        .route(
+            "/lessons/{lesson_id}/participants/{participant_id}",
+            delete(api_lessons::remove_participant),
+        )
         .route("/lessons/{lesson_id}/end", post(api_lessons::end))
         .route("/join", post(api_lessons::join))
         .route("/card-login", post(api_lessons::card_login))
@@ -80,7 +98,10 @@ pub fn origin_matches_host(headers: &HeaderMap) -> bool {
 
 /// Refuses writes sent by pages of other sites (defence in depth beside SameSite cookies).
 async fn same_origin_writes(request: Request, next: Next) -> Response {
-    let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if writes && !origin_matches_host(request.headers()) {
         return ApiError::CrossOrigin.into_response();
     }
@@ -98,8 +119,14 @@ async fn security_headers(request: Request, next: Next) -> Response {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (HeaderName::from_static("permissions-policy"), "camera=(self), microphone=(self), geolocation=()"),
-        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(self), microphone=(self), geolocation=()",
+        ),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
     ];
     for (name, value) in set {
         headers.insert(name, HeaderValue::from_static(value));

@@ -37,7 +37,10 @@ pub async fn serve_plain(listener: TcpListener, state: Arc<AppState>) {
 /// The install page's own scripts and styles are served here too; everything else moves to HTTPS.
 async fn redirect_or_asset(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let path = request.uri().path();
-    let is_asset = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
+    let is_asset = path
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'));
     if is_asset {
         return assets::serve(request.uri().clone()).await;
     }
@@ -54,5 +57,9 @@ async fn redirect_or_asset(State(state): State<Arc<AppState>>, request: Request)
         .path_and_query()
         .map(|pq| pq.as_str())
         .unwrap_or("/");
-    Redirect::permanent(&format!("https://{host}:{}{path_and_query}", state.https_port)).into_response()
+    Redirect::permanent(&format!(
+        "https://{host}:{}{path_and_query}",
+        state.https_port
+    ))
+    .into_response()
 }

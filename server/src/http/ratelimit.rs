@@ -24,12 +24,14 @@ fn check<K: std::hash::Hash + Eq + Clone>(
     limiter: &DefaultKeyedRateLimiter<K>,
     key: &K,
 ) -> Result<(), ApiError> {
-    limiter.check_key(key).map_err(|not_until| ApiError::RateLimited {
-        retry_after_secs: not_until
-            .wait_time_from(DefaultClock::default().now())
-            .as_secs()
-            .max(1),
-    })
+    limiter
+        .check_key(key)
+        .map_err(|not_until| ApiError::RateLimited {
+            retry_after_secs: not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                .max(1),
+        })
 }
 
 impl RateLimits {
@@ -70,12 +72,22 @@ mod tests {
 
     #[test]
     fn address_and_name_budgets_are_separate() {
-        let limits = RateLimits::new(&Limits { login_per_minute: 3, ..Limits::default() });
+        let limits = RateLimits::new(&Limits {
+            login_per_minute: 3,
+            ..Limits::default()
+        });
         let (a, b): (IpAddr, IpAddr) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
-        let results: Vec<bool> = [(a, "kari"), (a, "kari"), (a, "kari"), (a, "per"), (b, "kari"), (b, "per")]
-            .iter()
-            .map(|(ip, name)| limits.login(*ip, name).is_ok())
-            .collect();
+        let results: Vec<bool> = [
+            (a, "kari"),
+            (a, "kari"),
+            (a, "kari"),
+            (a, "per"),
+            (b, "kari"),
+            (b, "per"),
+        ]
+        .iter()
+        .map(|(ip, name)| limits.login(*ip, name).is_ok())
+        .collect();
         assert_eq!(results, [true, true, true, false, false, true]);
     }
 }

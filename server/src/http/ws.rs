@@ -15,8 +15,8 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use super::origin_matches_host;
 use super::extract::Caller;
+use super::origin_matches_host;
 use crate::app::AppState;
 use crate::auth::{can, Action, Role, Seat, Who};
 use crate::error::{ApiError, CloseCode};
@@ -57,14 +57,24 @@ pub async fn upgrade(
         Who::Teacher { .. } => {
             let id = query.lesson.ok_or(ApiError::NotFound)?;
             let lesson = lesson::get(state.store.as_ref(), &id)?;
-            if !can(&caller.who, Action::ManageLesson { lesson_teacher: &lesson.teacher_id }) {
+            if !can(
+                &caller.who,
+                Action::ManageLesson {
+                    lesson_teacher: &lesson.teacher_id,
+                },
+            ) {
                 return Err(ApiError::NotFound);
             }
             (lesson, Attendee::Teacher)
         }
         Who::Pupil(ref seat) => {
             let lesson = lesson::get(state.store.as_ref(), &seat.lesson_id)?;
-            if !can(&caller.who, Action::AttendLesson { lesson_id: &lesson.id }) {
+            if !can(
+                &caller.who,
+                Action::AttendLesson {
+                    lesson_id: &lesson.id,
+                },
+            ) {
                 return Err(ApiError::Forbidden);
             }
             (lesson, Attendee::Pupil(seat.clone()))
@@ -78,7 +88,9 @@ pub async fn upgrade(
     Ok(ws
         .max_message_size(state.config.limits.ws_max_message_bytes)
         .max_frame_size(state.config.limits.ws_max_message_bytes)
-        .on_upgrade(move |socket| tracked.track_future(connection(socket, state, lesson, attendee, role))))
+        .on_upgrade(move |socket| {
+            tracked.track_future(connection(socket, state, lesson, attendee, role))
+        }))
 }
 
 /// Counts the connection in /metrics for as long as it lives.
@@ -97,104 +109,183 @@ impl Drop for Counted {
     }
 }
 
-async fn connection(mut socket: WebSocket, state: Arc<AppState>, lesson: Lesson, attendee: Attendee, role: Role) {
+async fn connection(
+    mut socket: WebSocket,
+    state: Arc<AppState>,
+    lesson: Lesson,
+    attendee: Attendee,
+    role: Role,
+) {
     let _counted = Counted::new(state.clone());
     let mut events = state.presence.subscribe(&lesson.id);
     let _online = match &attendee {
         Attendee::Pupil(seat) => Some(state.presence.connect(&lesson.id, &seat.participant_id)),
         Attendee::Teacher => None,
     };
-    let rate = NonZeroU32::new(state.config.limits.ws_messages_per_second).unwrap_or(NonZeroU32::MIN);
-    let limiter = RateLimiter::direct(Quota::per_second(rate).allow_burst(rate.saturating_mul(NonZeroU32::MIN.saturating_add(1))));
+    let rate =
+        NonZeroU32::new(state.config.limits.ws_messages_per_second).unwrap_or(NonZeroU32::MIN);
+    let limiter = RateLimiter::direct(
+        Quota::per_second(rate).allow_burst(rate.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
+    );
     let span = tracing::info_span!("ws", lesson_id = %lesson.id, role = ?role);
     let _enter = span.enter();
     tracing::debug!("connected");
 
-    let welcome = ServerMessage::Welcome { role, lesson_id: lesson.id.clone() };
+    let welcome = ServerMessage::Welcome {
+        role,
+        lesson_id: lesson.id.clone(),
+    };
     if send(&mut socket, &welcome).await.is_err() {
         return;
     }
-    if matches!(attendee, Attendee::Teacher) && send_presence(&mut socket, &state, &lesson).await.is_err() {
+    if matches!(attendee, Attendee::Teacher)
+        && send_presence(&mut socket, &state, &lesson).await.is_err()
+    {
         return;
     }
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut last_heard = Instant::now();
     let close = loop {
-        tokio::select! {
-            _ = state.shutdown.cancelled() => break Some(CloseCode::GoingAway),
+        let step = tokio::select! {
+            _ = state.shutdown.cancelled() => Step::Close(CloseCode::GoingAway),
             _ = ping.tick() => {
                 if last_heard.elapsed() > SILENCE_LIMIT {
-                    break Some(CloseCode::Timeout);
-                }
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
-                    break None;
+                    Step::Close(CloseCode::Timeout)
+                } else if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    Step::Gone
+                } else {
+                    Step::Continue
                 }
             }
-            event = events.recv() => match (event, &attendee) {
-                (Ok(LessonEvent::Ended), _) => {
-                    let _ = send(&mut socket, &ServerMessage::LessonEnded).await;
-                    break Some(CloseCode::LessonEnded);
-                }
-                (Ok(LessonEvent::Removed { participant_id }), Attendee::Pupil(seat)) if participant_id == seat.participant_id => {
-                    let _ = send(&mut socket, &ServerMessage::Removed).await;
-                    break Some(CloseCode::Removed);
-                }
-                (Ok(LessonEvent::PresenceChanged) | Err(RecvError::Lagged(_)), Attendee::Teacher) => {
-                    if send_presence(&mut socket, &state, &lesson).await.is_err() {
-                        break None;
-                    }
-                }
-                (Err(RecvError::Closed), _) => break None,
-                _ => {}
-            },
+            event = events.recv() => on_event(&mut socket, &state, &lesson, &attendee, event).await,
             incoming = socket.recv() => {
                 last_heard = Instant::now();
-                match incoming {
-                    None | Some(Ok(Message::Close(_))) => break None,
-                    Some(Err(e)) => {
-                        // tungstenite reports an over-long message as an error before we see it.
-                        let too_big = e.to_string().to_lowercase().contains("too long")
-                            || e.to_string().to_lowercase().contains("too big");
-                        break too_big.then_some(CloseCode::TooBig);
-                    }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    Some(Ok(Message::Binary(_))) => break Some(refuse(&mut socket, CloseCode::Unsupported, "binary frames are not accepted on /ws".into()).await),
-                    Some(Ok(Message::Text(text))) => {
-                        if limiter.check().is_err() {
-                            break Some(refuse(&mut socket, CloseCode::RateLimited, "slow down: too many messages per second".into()).await);
-                        }
-                        match ClientMessage::parse(text.as_str()) {
-                            Ok(ClientMessage::Ping { id }) => {
-                                if send(&mut socket, &ServerMessage::Pong { id }).await.is_err() {
-                                    break None;
-                                }
-                            }
-                            Err(reason) => break Some(refuse(&mut socket, CloseCode::BadMessage, reason).await),
-                        }
-                    }
-                }
+                on_incoming(&mut socket, &limiter, incoming).await
             }
+        };
+        match step {
+            Step::Continue => {}
+            Step::Gone => break None,
+            Step::Close(code) => break Some(code),
         }
     };
     if let Some(code) = close {
         tracing::info!(close_code = code.code(), "closing connection");
-        let frame = CloseFrame { code: code.code(), reason: code.reason().into() };
+        let frame = CloseFrame {
+            code: code.code(),
+            reason: code.reason().into(),
+        };
         let _ = socket.send(Message::Close(Some(frame))).await;
     }
 }
 
+/// What the connection loop does next.
+enum Step {
+    Continue,
+    /// The client went away; nothing more to send.
+    Gone,
+    /// Close with this code.
+    Close(CloseCode),
+}
+
+async fn on_event(
+    socket: &mut WebSocket,
+    state: &AppState,
+    lesson: &Lesson,
+    attendee: &Attendee,
+    event: Result<LessonEvent, RecvError>,
+) -> Step {
+    match (event, attendee) {
+        (Ok(LessonEvent::Ended), _) => {
+            let _ = send(socket, &ServerMessage::LessonEnded).await;
+            Step::Close(CloseCode::LessonEnded)
+        }
+        (Ok(LessonEvent::Removed { participant_id }), Attendee::Pupil(seat))
+            if participant_id == seat.participant_id =>
+        {
+            let _ = send(socket, &ServerMessage::Removed).await;
+            Step::Close(CloseCode::Removed)
+        }
+        // A lagging teacher missed some changes; the full list they get now covers them.
+        (Ok(LessonEvent::PresenceChanged) | Err(RecvError::Lagged(_)), Attendee::Teacher) => {
+            match send_presence(socket, state, lesson).await {
+                Ok(()) => Step::Continue,
+                Err(_) => Step::Gone,
+            }
+        }
+        (Err(RecvError::Closed), _) => Step::Gone,
+        _ => Step::Continue,
+    }
+}
+
+type Limiter = governor::DefaultDirectRateLimiter;
+
+async fn on_incoming(
+    socket: &mut WebSocket,
+    limiter: &Limiter,
+    incoming: Option<Result<Message, axum::Error>>,
+) -> Step {
+    match incoming {
+        None | Some(Ok(Message::Close(_))) => Step::Gone,
+        Some(Err(e)) => {
+            // tungstenite reports an over-long message as a read error before we see it.
+            let text = e.to_string().to_lowercase();
+            if text.contains("too long") || text.contains("too big") {
+                Step::Close(CloseCode::TooBig)
+            } else {
+                Step::Gone
+            }
+        }
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Step::Continue,
+        Some(Ok(Message::Binary(_))) => {
+            refuse(
+                socket,
+                CloseCode::Unsupported,
+                "binary frames are not accepted on /ws".into(),
+            )
+            .await
+        }
+        Some(Ok(Message::Text(text))) => {
+            if limiter.check().is_err() {
+                return refuse(
+                    socket,
+                    CloseCode::RateLimited,
+                    "slow down: too many messages per second".into(),
+                )
+                .await;
+            }
+            match ClientMessage::parse(text.as_str()) {
+                Ok(ClientMessage::Ping { id }) => {
+                    match send(socket, &ServerMessage::Pong { id }).await {
+                        Ok(()) => Step::Continue,
+                        Err(_) => Step::Gone,
+                    }
+                }
+                Err(reason) => refuse(socket, CloseCode::BadMessage, reason).await,
+            }
+        }
+    }
+}
+
 /// Tells the client why it is being closed, then names the close code.
-async fn refuse(socket: &mut WebSocket, code: CloseCode, message: String) -> CloseCode {
-    let error = ServerMessage::Error { code: code.reason(), message };
+async fn refuse(socket: &mut WebSocket, code: CloseCode, message: String) -> Step {
+    let error = ServerMessage::Error {
+        code: code.reason(),
+        message,
+    };
     let _ = send(socket, &error).await;
-    code
+    Step::Close(code)
 }
 
 async fn send(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), axum::Error> {
     socket.send(Message::Text(message.to_json().into())).await
 }
 
-async fn send_presence(socket: &mut WebSocket, state: &AppState, lesson: &Lesson) -> Result<(), axum::Error> {
+async fn send_presence(
+    socket: &mut WebSocket,
+    state: &AppState,
+    lesson: &Lesson,
+) -> Result<(), axum::Error> {
     let participants = match presence_list(state.store.as_ref(), &state.presence, lesson) {
         Ok(list) => list,
         Err(e) => {
@@ -202,5 +293,12 @@ async fn send_presence(socket: &mut WebSocket, state: &AppState, lesson: &Lesson
             return Ok(());
         }
     };
-    send(socket, &ServerMessage::Presence { lesson_id: lesson.id.clone(), participants }).await
+    send(
+        socket,
+        &ServerMessage::Presence {
+            lesson_id: lesson.id.clone(),
+            participants,
+        },
+    )
+    .await
 }

@@ -158,7 +158,11 @@ pub fn remove_pupil(store: &dyn Store, class_id: &str, pupil_id: &str) -> Result
 }
 
 /// Gives the pupil a new card; the old one stops working at once.
-pub fn reissue_card(store: &dyn Store, class_id: &str, pupil_id: &str) -> Result<Pupil, LessonError> {
+pub fn reissue_card(
+    store: &dyn Store,
+    class_id: &str,
+    pupil_id: &str,
+) -> Result<Pupil, LessonError> {
     let mut pupil = get_pupil(store, class_id, pupil_id)?;
     store.delete(Tree::Classes, &card_key(&pupil.card_secret))?;
     pupil.card_secret = random_token(18);
@@ -173,7 +177,8 @@ pub fn pupil_by_card(store: &dyn Store, secret: &str) -> Result<Pupil, LessonErr
     let card: CardRef = store
         .get_json(Tree::Classes, &card_key(secret))?
         .ok_or(LessonError::InvalidCard)?;
-    let pupil = get_pupil(store, &card.class_id, &card.pupil_id).map_err(|_| LessonError::InvalidCard)?;
+    let pupil =
+        get_pupil(store, &card.class_id, &card.pupil_id).map_err(|_| LessonError::InvalidCard)?;
     if constant_time_eq(&pupil.card_secret, secret) {
         Ok(pupil)
     } else {
@@ -197,8 +202,14 @@ mod tests {
         let ada = &pupils[0];
         assert_eq!(pupil_by_card(&store, &ada.card_secret).unwrap().id, ada.id);
         let renewed = reissue_card(&store, &class.id, &ada.id).unwrap();
-        assert!(matches!(pupil_by_card(&store, &ada.card_secret), Err(LessonError::InvalidCard)));
-        assert_eq!(pupil_by_card(&store, &renewed.card_secret).unwrap().id, ada.id);
+        assert!(matches!(
+            pupil_by_card(&store, &ada.card_secret),
+            Err(LessonError::InvalidCard)
+        ));
+        assert_eq!(
+            pupil_by_card(&store, &renewed.card_secret).unwrap().id,
+            ada.id
+        );
         remove_pupil(&store, &class.id, &ada.id).unwrap();
         assert!(pupil_by_card(&store, &renewed.card_secret).is_err());
         assert_eq!(roster_names(&store, &class.id), ["Bjørn"]);
@@ -216,6 +227,10 @@ mod tests {
     }
 
     fn roster_names(store: &dyn Store, class_id: &str) -> Vec<String> {
-        roster(store, class_id).unwrap().into_iter().map(|p| p.name).collect()
+        roster(store, class_id)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect()
     }
 }

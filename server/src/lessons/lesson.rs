@@ -105,7 +105,11 @@ pub fn start(
         expires_ms: now + u64::from(lesson_hours) * HOUR_MS,
         ended_ms: None,
     };
-    store.put(Tree::Lessons, lesson_key(&lesson.id).as_bytes(), &encode(&lesson)?)?;
+    store.put(
+        Tree::Lessons,
+        lesson_key(&lesson.id).as_bytes(),
+        &encode(&lesson)?,
+    )?;
     store.flush()?;
     Ok(lesson)
 }
@@ -165,7 +169,8 @@ pub fn by_code(store: &dyn Store, raw_code: &str, now_ms: u64) -> Result<Lesson,
 }
 
 pub fn participants(store: &dyn Store, lesson_id: &str) -> Result<Vec<Participant>, LessonError> {
-    let mut list: Vec<Participant> = store.scan_json(Tree::Lessons, &format!("part/{lesson_id}/"))?;
+    let mut list: Vec<Participant> =
+        store.scan_json(Tree::Lessons, &format!("part/{lesson_id}/"))?;
     list.sort_by_key(|p| p.joined_ms);
     Ok(list)
 }
@@ -215,7 +220,10 @@ pub fn join_rostered(
     at_home: bool,
 ) -> Result<Participant, LessonError> {
     let id = format!("p-{}", pupil.id);
-    if store.get(Tree::Lessons, removed_key(&lesson.id, &id).as_bytes())?.is_some() {
+    if store
+        .get(Tree::Lessons, removed_key(&lesson.id, &id).as_bytes())?
+        .is_some()
+    {
         return Err(LessonError::Removed);
     }
     let joined_ms = get_participant(store, &lesson.id, &id)
@@ -244,7 +252,11 @@ pub fn remove_participant(
     participant_id: &str,
 ) -> Result<(), LessonError> {
     get_participant(store, lesson_id, participant_id)?;
-    store.put(Tree::Lessons, removed_key(lesson_id, participant_id).as_bytes(), b"1")?;
+    store.put(
+        Tree::Lessons,
+        removed_key(lesson_id, participant_id).as_bytes(),
+        b"1",
+    )?;
     store.delete(Tree::Lessons, &participant_key(lesson_id, participant_id))?;
     Ok(())
 }
@@ -279,10 +291,23 @@ mod tests {
         let lesson = start(&store, &clock, &class(), 2).unwrap();
         assert_eq!(lesson.code.len(), CODE_LEN);
         assert!(lesson.code.bytes().all(|b| CODE_ALPHABET.contains(&b)));
-        let typed = format!(" {}-{} ", &lesson.code[..3].to_lowercase(), &lesson.code[3..]);
-        assert_eq!(by_code(&store, &typed, clock.now_ms()).unwrap().id, lesson.id);
-        assert!(matches!(by_code(&store, "ZZZZZZ", clock.now_ms()), Err(LessonError::WrongCode)));
-        assert!(matches!(by_code(&store, "", clock.now_ms()), Err(LessonError::WrongCode)));
+        let typed = format!(
+            " {}-{} ",
+            &lesson.code[..3].to_lowercase(),
+            &lesson.code[3..]
+        );
+        assert_eq!(
+            by_code(&store, &typed, clock.now_ms()).unwrap().id,
+            lesson.id
+        );
+        assert!(matches!(
+            by_code(&store, "ZZZZZZ", clock.now_ms()),
+            Err(LessonError::WrongCode)
+        ));
+        assert!(matches!(
+            by_code(&store, "", clock.now_ms()),
+            Err(LessonError::WrongCode)
+        ));
     }
 
     #[test]
@@ -292,7 +317,10 @@ mod tests {
         let first = start(&store, &clock, &class(), 2).unwrap();
         assert_eq!(start(&store, &clock, &class(), 2).unwrap().id, first.id);
         clock.advance(2 * HOUR_MS);
-        assert!(matches!(by_code(&store, &first.code, clock.now_ms()), Err(LessonError::Ended)));
+        assert!(matches!(
+            by_code(&store, &first.code, clock.now_ms()),
+            Err(LessonError::Ended)
+        ));
         assert_ne!(start(&store, &clock, &class(), 2).unwrap().id, first.id);
     }
 
@@ -302,7 +330,10 @@ mod tests {
         let clock = ManualClock::new();
         let lesson = start(&store, &clock, &class(), 2).unwrap();
         end(&store, &clock, &lesson).unwrap();
-        assert!(matches!(by_code(&store, &lesson.code, clock.now_ms()), Err(LessonError::Ended)));
+        assert!(matches!(
+            by_code(&store, &lesson.code, clock.now_ms()),
+            Err(LessonError::Ended)
+        ));
     }
 
     #[test]

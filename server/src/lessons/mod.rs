@@ -59,12 +59,17 @@ pub fn presence_list(
             }
         })
         .collect();
-    entries.extend(joined.into_iter().filter(|p| p.pupil_id.is_none()).map(|p| PresenceEntry {
-        online: online.contains(&p.id),
-        id: p.id,
-        name: p.name,
-        rostered: false,
-        at_home: p.at_home,
-    }));
+    entries.extend(
+        joined
+            .into_iter()
+            .filter(|p| p.pupil_id.is_none())
+            .map(|p| PresenceEntry {
+                online: online.contains(&p.id),
+                id: p.id,
+                name: p.name,
+                rostered: false,
+                at_home: p.at_home,
+            }),
+    );
     Ok(entries)
 }

@@ -29,7 +29,10 @@ impl Room {
 
     fn is_idle(&self) -> bool {
         self.online.is_empty()
-            && self.events.as_ref().is_none_or(|tx| tx.receiver_count() == 0)
+            && self
+                .events
+                .as_ref()
+                .is_none_or(|tx| tx.receiver_count() == 0)
     }
 }
 
@@ -138,7 +141,10 @@ mod tests {
         assert_eq!(teacher.recv().await.unwrap(), LessonEvent::PresenceChanged);
         let second = presence.connect("L1", "p1");
         drop(first);
-        assert!(presence.online("L1").contains("p1"), "second tab still open");
+        assert!(
+            presence.online("L1").contains("p1"),
+            "second tab still open"
+        );
         drop(second);
         assert_eq!(teacher.recv().await.unwrap(), LessonEvent::PresenceChanged);
         assert!(presence.online("L1").is_empty());

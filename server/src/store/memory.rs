@@ -3,10 +3,12 @@ use std::sync::Mutex;
 
 use super::{KeyValue, Store, StoreError, Tree};
 
+type Table = BTreeMap<Vec<u8>, Vec<u8>>;
+
 /// An in-memory store for unit tests; same semantics as the sled one, no durability.
 #[derive(Default)]
 pub struct MemoryStore {
-    trees: Mutex<HashMap<Tree, BTreeMap<Vec<u8>, Vec<u8>>>>,
+    trees: Mutex<HashMap<Tree, Table>>,
 }
 
 impl MemoryStore {
@@ -14,8 +16,11 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn with<R>(&self, tree: Tree, f: impl FnOnce(&mut BTreeMap<Vec<u8>, Vec<u8>>) -> R) -> R {
-        let mut trees = self.trees.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn with<R>(&self, tree: Tree, f: impl FnOnce(&mut Table) -> R) -> R {
+        let mut trees = self
+            .trees
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(trees.entry(tree).or_default())
     }
 }

@@ -77,7 +77,11 @@ pub trait Store: Send + Sync + 'static {
 
 /// Typed JSON helpers over any [`Store`].
 pub trait StoreExt: Store {
-    fn get_json<T: DeserializeOwned>(&self, tree: Tree, key: &str) -> Result<Option<T>, StoreError> {
+    fn get_json<T: DeserializeOwned>(
+        &self,
+        tree: Tree,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
         match self.get(tree, key.as_bytes())? {
             None => Ok(None),
             Some(bytes) => decode(tree, key.as_bytes(), &bytes).map(Some),
@@ -88,14 +92,22 @@ pub trait StoreExt: Store {
         self.put(tree, key.as_bytes(), &encode(value)?)
     }
 
-    fn take_json<T: DeserializeOwned>(&self, tree: Tree, key: &str) -> Result<Option<T>, StoreError> {
+    fn take_json<T: DeserializeOwned>(
+        &self,
+        tree: Tree,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
         match self.take(tree, key.as_bytes())? {
             None => Ok(None),
             Some(bytes) => decode(tree, key.as_bytes(), &bytes).map(Some),
         }
     }
 
-    fn scan_json<T: DeserializeOwned>(&self, tree: Tree, prefix: &str) -> Result<Vec<T>, StoreError> {
+    fn scan_json<T: DeserializeOwned>(
+        &self,
+        tree: Tree,
+        prefix: &str,
+    ) -> Result<Vec<T>, StoreError> {
         self.scan_prefix(tree, prefix.as_bytes())?
             .iter()
             .map(|(key, value)| decode(tree, key, value))
@@ -133,7 +145,11 @@ pub(crate) mod contract {
         store.put(t, b"a/2", b"two").unwrap();
         store.put(t, b"b/1", b"other").unwrap();
         assert_eq!(store.get(t, b"a/1").unwrap().as_deref(), Some(&b"one"[..]));
-        assert_eq!(store.get(Tree::Lessons, b"a/1").unwrap(), None, "trees are separate");
+        assert_eq!(
+            store.get(Tree::Lessons, b"a/1").unwrap(),
+            None,
+            "trees are separate"
+        );
         let scanned = store.scan_prefix(t, b"a/").unwrap();
         assert_eq!(scanned.len(), 2);
         assert_eq!(scanned[0].0, b"a/1");

@@ -79,6 +79,9 @@ mod tests {
             super::super::contract::check(&store);
         }
         let store = SledStore::open(&dir.path().join("db")).unwrap();
-        assert_eq!(store.get(Tree::Classes, b"a/2").unwrap().as_deref(), Some(&b"two"[..]));
+        assert_eq!(
+            store.get(Tree::Classes, b"a/2").unwrap().as_deref(),
+            Some(&b"two"[..])
+        );
     }
 }

@@ -47,8 +47,8 @@ impl LocalCa {
     }
 
     fn load(cert_path: &Path, key_path: &Path) -> Result<Self, TlsError> {
-        let cert_pem = std::fs::read_to_string(cert_path)
-            .map_err(|e| bad_file(cert_path, e.to_string()))?;
+        let cert_pem =
+            std::fs::read_to_string(cert_path).map_err(|e| bad_file(cert_path, e.to_string()))?;
         let key_pem =
             std::fs::read_to_string(key_path).map_err(|e| bad_file(key_path, e.to_string()))?;
         let key = KeyPair::from_pem(&key_pem)
@@ -68,7 +68,10 @@ impl LocalCa {
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         dn.push(DnType::OrganizationName, "Tavla");
-        dn.push(DnType::CommonName, format!("Tavla {} local CA", names.host()));
+        dn.push(
+            DnType::CommonName,
+            format!("Tavla {} local CA", names.host()),
+        );
         params.distinguished_name = dn;
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
@@ -80,7 +83,10 @@ impl LocalCa {
         let cert_pem = cert.pem();
         write_private_file(&dir.join("ca.key"), key.serialize_pem().as_bytes())?;
         write_private_file(&dir.join("ca.crt"), cert_pem.as_bytes())?;
-        tracing::info!("made a new local certificate authority in {}", dir.display());
+        tracing::info!(
+            "made a new local certificate authority in {}",
+            dir.display()
+        );
         Ok(Self {
             issuer: Issuer::new(params, key),
             cert_der: cert.der().clone(),
@@ -155,7 +161,11 @@ fn pem_to_der(pem: &str) -> Option<CertificateDer<'static>> {
 }
 
 /// Whether `leaf` is valid until `until_ms` and names everything in `names`.
-pub fn covers(leaf: &CertificateDer<'_>, names: &ServerNames, until_ms: u64) -> Result<bool, String> {
+pub fn covers(
+    leaf: &CertificateDer<'_>,
+    names: &ServerNames,
+    until_ms: u64,
+) -> Result<bool, String> {
     let (_, cert) = X509Certificate::from_der(leaf).map_err(|e| e.to_string())?;
     if cert.validity().not_after.timestamp() < (until_ms / 1000) as i64 {
         return Ok(false);
@@ -176,5 +186,6 @@ pub fn covers(leaf: &CertificateDer<'_>, names: &ServerNames, until_ms: u64) -> 
         std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
         std::net::IpAddr::V6(v6) => v6.octets().to_vec(),
     };
-    Ok(names.dns.iter().all(|d| dns.contains(d)) && names.ips.iter().all(|ip| ips.contains(&ip_bytes(ip))))
+    Ok(names.dns.iter().all(|d| dns.contains(d))
+        && names.ips.iter().all(|ip| ips.contains(&ip_bytes(ip))))
 }

@@ -35,7 +35,7 @@ pub enum TlsError {
 /// Where the server certificate comes from.
 enum Source {
     Local {
-        ca: LocalCa,
+        ca: Box<LocalCa>,
         dir: PathBuf,
         names: ServerNames,
     },
@@ -62,7 +62,7 @@ impl Tls {
         Ok(Self {
             resolver: Arc::new(CertResolver(RwLock::new(Arc::new(certified)))),
             source: RwLock::new(Source::Local {
-                ca,
+                ca: Box::new(ca),
                 dir: dir.to_path_buf(),
                 names,
             }),
@@ -86,7 +86,10 @@ impl Tls {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map(|b| b.with_no_client_auth().with_cert_resolver(self.resolver.clone()))
+            .map(|b| {
+                b.with_no_client_auth()
+                    .with_cert_resolver(self.resolver.clone())
+            })
             // The ring provider supports the default versions; this cannot fail.
             .unwrap_or_else(|_| unreachable!("ring supports TLS 1.2 and 1.3"));
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
@@ -222,7 +225,10 @@ mod tests {
     use crate::clock::{Clock, SystemClock, DAY_MS};
 
     fn names(ips: &[&str]) -> ServerNames {
-        ServerNames::new("klasserom", ips.iter().map(|ip| ip.parse().unwrap()).collect())
+        ServerNames::new(
+            "klasserom",
+            ips.iter().map(|ip| ip.parse().unwrap()).collect(),
+        )
     }
 
     #[test]
@@ -234,7 +240,10 @@ mod tests {
         assert_eq!(first.ca_pem(), again.ca_pem());
         let cert_before = std::fs::read(dir.path().join("server.crt")).unwrap();
         assert!(!again.refresh(names(&["127.0.0.1"]), now).unwrap());
-        assert_eq!(cert_before, std::fs::read(dir.path().join("server.crt")).unwrap());
+        assert_eq!(
+            cert_before,
+            std::fs::read(dir.path().join("server.crt")).unwrap()
+        );
     }
 
     #[test]
@@ -242,9 +251,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let now = SystemClock.now_ms();
         let tls = Tls::local(dir.path(), names(&["127.0.0.1"]), now).unwrap();
-        assert!(tls.refresh(names(&["192.168.1.20"]), now).unwrap(), "new address");
-        assert!(!tls.refresh(names(&["127.0.0.1"]), now).unwrap(), "old ones are kept");
-        assert!(tls.refresh(names(&["127.0.0.1"]), now + 340 * DAY_MS).unwrap(), "near expiry");
+        assert!(
+            tls.refresh(names(&["192.168.1.20"]), now).unwrap(),
+            "new address"
+        );
+        assert!(
+            !tls.refresh(names(&["127.0.0.1"]), now).unwrap(),
+            "old ones are kept"
+        );
+        assert!(
+            tls.refresh(names(&["127.0.0.1"]), now + 340 * DAY_MS)
+                .unwrap(),
+            "near expiry"
+        );
     }
 
     #[test]
@@ -253,7 +272,9 @@ mod tests {
         let now = SystemClock.now_ms();
         Tls::local(dir.path(), names(&["127.0.0.1"]), now).unwrap();
         std::fs::write(dir.path().join("ca.crt"), b"garbage").unwrap();
-        let err = Tls::local(dir.path(), names(&["127.0.0.1"]), now).err().unwrap();
+        let err = Tls::local(dir.path(), names(&["127.0.0.1"]), now)
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("ca.crt"), "{err}");
     }
 }

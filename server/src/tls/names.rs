@@ -42,9 +42,13 @@ impl ServerNames {
     /// `host` and `host.local`, `localhost`, loopback, and the given addresses.
     pub fn new(host: &str, ips: Vec<IpAddr>) -> Self {
         let host = host.trim_end_matches(".local").to_ascii_lowercase();
-        let dns = [host.clone(), format!("{host}.local"), "localhost".to_string()]
-            .into_iter()
-            .collect();
+        let dns = [
+            host.clone(),
+            format!("{host}.local"),
+            "localhost".to_string(),
+        ]
+        .into_iter()
+        .collect();
         let mut all_ips: BTreeSet<IpAddr> = ips.into_iter().filter(is_local).collect();
         all_ips.insert(IpAddr::from([127, 0, 0, 1]));
         all_ips.insert(IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]));
@@ -92,7 +96,9 @@ impl fmt::Display for ServerNames {
 }
 
 pub fn system_host_name() -> String {
-    let raw = gethostname::gethostname().to_string_lossy().to_ascii_lowercase();
+    let raw = gethostname::gethostname()
+        .to_string_lossy()
+        .to_ascii_lowercase();
     let clean: String = raw
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
