@@ -16,7 +16,7 @@ mod ws;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -83,12 +83,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Whether the Origin header (if any) names the host the request was sent to.
-pub fn origin_matches_host(headers: &HeaderMap) -> bool {
+/// Whether the Origin header (if any) names the host the request was sent to. The host is the
+/// Host header under HTTP/1.1 and the `:authority` (the URI's) under HTTP/2.
+pub fn origin_matches_host(headers: &HeaderMap, uri: &Uri) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()));
     let origin_host = origin
         .to_str()
         .ok()
@@ -102,7 +106,7 @@ async fn same_origin_writes(request: Request, next: Next) -> Response {
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if writes && !origin_matches_host(request.headers()) {
+    if writes && !origin_matches_host(request.headers(), request.uri()) {
         return ApiError::CrossOrigin.into_response();
     }
     next.run(request).await
@@ -132,4 +136,31 @@ async fn security_headers(request: Request, next: Next) -> Response {
         headers.insert(name, HeaderValue::from_static(value));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (HeaderName::from_static(k), HeaderValue::from_static(v)))
+            .collect()
+    }
+
+    #[test]
+    fn origin_is_compared_with_the_host_or_the_http2_authority() {
+        let plain: Uri = "/api/login".parse().unwrap();
+        let h2: Uri = "https://box.local:8443/api/login".parse().unwrap();
+        assert!(origin_matches_host(&headers(&[]), &plain), "no Origin: not a browser");
+        let same = headers(&[("origin", "https://box.local:8443"), ("host", "box.local:8443")]);
+        assert!(origin_matches_host(&same, &plain));
+        let h2_same = headers(&[("origin", "https://box.local:8443")]);
+        assert!(origin_matches_host(&h2_same, &h2));
+        let evil = headers(&[("origin", "https://evil.example"), ("host", "box.local:8443")]);
+        assert!(!origin_matches_host(&evil, &plain));
+        assert!(!origin_matches_host(&headers(&[("origin", "https://evil.example")]), &h2));
+        assert!(!origin_matches_host(&h2_same, &plain), "no host to compare with");
+    }
 }

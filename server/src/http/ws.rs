@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use governor::{Quota, RateLimiter};
 use serde::Deserialize;
@@ -44,12 +44,13 @@ pub async fn upgrade(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     headers: HeaderMap,
+    uri: Uri,
     Query(query): Query<WsQuery>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     // Browsers always send Origin on WebSocket upgrades; a page of another site must not ride
     // on the pupil's cookie. Non-browser clients send none and still need a session.
-    if !origin_matches_host(&headers) {
+    if !origin_matches_host(&headers, &uri) {
         return Err(ApiError::CrossOrigin);
     }
     let (lesson, attendee) = match caller.who {

@@ -1,0 +1,167 @@
+// The flow a teacher and two pupils follow on the first day: set up, make a class, start a
+// lesson, one pupil joins by code (keyboard only, on a phone), one by login card (on a tablet),
+// the teacher sees both present; nynorsk works and is remembered; every page passes axe-core.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTavla, launchChromium, person, checkAccessibility, screenshot, expectHeading } from './harness.js';
+
+let tavla;
+let browser;
+
+before(async () => {
+  tavla = await startTavla();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await tavla?.stop();
+});
+
+test('a teacher sets up, starts a lesson, and sees two pupils arrive', async () => {
+  const allowedOrigins = [tavla.base, tavla.httpBase];
+  const teacher = await person(browser, { allowedOrigins });
+  const t = teacher.page;
+
+  await t.goto(tavla.base + '/');
+  await expectHeading(t, 'Tavla er ikke satt opp ennå');
+  await checkAccessibility(t, 'not set up');
+
+  await t.goto(tavla.setupUrl);
+  await expectHeading(t, 'Lag en lærerkonto');
+  await checkAccessibility(t, 'setup');
+  await t.getByLabel('Navnet ditt').fill('Kari Nordmann');
+  await t.getByLabel('Passord').fill('riktig hest batteri');
+  await t.getByRole('button', { name: 'Lag konto' }).click();
+  await expectHeading(t, 'Klasser og timer');
+  await checkAccessibility(t, 'dashboard');
+
+  await t.getByLabel('Navn på klassen').fill('7B');
+  await t.getByLabel('Elever').fill('Ada Lovelace\nBjørn Ødegård');
+  await t.getByRole('button', { name: 'Lag klasse' }).click();
+  await expectHeading(t, 'Klasse 7B');
+  await checkAccessibility(t, 'class');
+  await screenshot(t, 'teacher-class');
+
+  await t.getByRole('link', { name: 'Skriv ut innloggingskort' }).click();
+  await expectHeading(t, 'Innloggingskort for 7B');
+  await t.locator('.login-card img').first().waitFor();
+  await checkAccessibility(t, 'login cards');
+  await screenshot(t, 'teacher-cards');
+  const classId = new URL(t.url()).searchParams.get('class');
+  // What scanning Ada's card with a camera would open.
+  const adaCard = await t.evaluate(async (id) => {
+    const sheet = await (await fetch(`/api/classes/${id}/cards`)).json();
+    return sheet.cards.find((c) => c.name === 'Ada Lovelace').url;
+  }, classId);
+  await t.goBack();
+  await expectHeading(t, 'Klasse 7B');
+
+  await t.getByRole('button', { name: 'Start time' }).click();
+  await expectHeading(t, 'Time: 7B');
+  const code = (await t.locator('.join-code').textContent()).trim();
+  assert.match(code, /^[ACDEFGHJKMNPQRTUVWXY34679]{6}$/);
+  await t.getByText('0 av 2 tilkoblet').waitFor();
+  await checkAccessibility(t, 'lesson (teacher)');
+
+  await t.getByRole('link', { name: 'Vis på prosjektoren' }).click();
+  await expectHeading(t, 'Bli med i timen');
+  await t.locator('img.join-qr').waitFor();
+  assert.equal(await t.locator('.join-code').textContent(), code);
+  await checkAccessibility(t, 'projector');
+  await screenshot(t, 'teacher-projector');
+  await t.getByRole('link', { name: 'Tilbake til timen' }).click();
+  await t.getByText('0 av 2 tilkoblet').waitFor();
+
+  // Pupil 1: a phone, keyboard only. A wrong code first: a clear message in bokmål.
+  const guest = await person(browser, { viewport: { width: 360, height: 640 }, allowedOrigins });
+  const g = guest.page;
+  await g.goto(tavla.base + '/join');
+  await expectHeading(g, 'Bli med i timen');
+  await checkAccessibility(g, 'join');
+  // The router puts focus on the page heading; the next stop is the code field.
+  assert.equal(await g.evaluate(() => document.activeElement.tagName), 'H1');
+  await g.keyboard.press('Tab');
+  assert.equal(await g.evaluate(() => document.activeElement.name), 'code');
+  await g.keyboard.type('QQQQQQ');
+  await g.keyboard.press('Tab');
+  await g.keyboard.type('Gjest Gjestesen');
+  await g.keyboard.press('Enter');
+  await g.getByText('Ingen time har den koden. Sjekk koden på tavla.').waitFor();
+  assert.equal(await g.getByLabel('Kode').getAttribute('aria-invalid'), 'true');
+  await g.getByLabel('Kode').fill('');
+  await g.getByLabel('Kode').focus();
+  await g.keyboard.type(code.toLowerCase());
+  await g.keyboard.press('Enter');
+  await expectHeading(g, 'Time i 7B');
+  await g.getByText('Koblet til timen.').waitFor();
+  await checkAccessibility(g, 'lesson (pupil, phone)');
+  await screenshot(g, 'pupil-phone');
+
+  // Pupil 2: a tablet, scanning her card, following from home.
+  const ada = await person(browser, { viewport: { width: 1024, height: 768 }, allowedOrigins });
+  const a = ada.page;
+  await a.goto(adaCard);
+  await expectHeading(a, 'Logg inn med kortet ditt');
+  await checkAccessibility(a, 'card sign-in');
+  await a.getByLabel('Jeg er hjemme (følger timen hjemmefra)').check();
+  await a.getByRole('button', { name: 'Logg inn' }).click();
+  await expectHeading(a, 'Time i 7B');
+  await a.getByText('Du følger timen hjemmefra.').waitFor();
+  assert.ok(!a.url().includes('#'), 'the card secret does not stay in the address bar');
+  await screenshot(a, 'pupil-tablet');
+
+  // The teacher sees both, live: Ada marked at home, the guest marked as a guest.
+  await t.getByText('2 av 3 tilkoblet').waitFor();
+  const adaRow = t.locator('li', { hasText: 'Ada Lovelace' });
+  assert.match(await adaRow.textContent(), /tilkoblet.*hjemme/);
+  const guestRow = t.locator('li', { hasText: 'Gjest Gjestesen' });
+  assert.match(await guestRow.textContent(), /gjest/);
+  assert.match(await t.locator('li', { hasText: 'Bjørn Ødegård' }).textContent(), /ikke tilkoblet/);
+  await checkAccessibility(t, 'lesson with pupils');
+  await screenshot(t, 'teacher-lesson');
+
+  // Nynorsk, remembered after a reload.
+  await t.getByLabel('Språk').selectOption('nn');
+  await t.getByText('Kven er her').waitFor();
+  await t.reload();
+  await t.getByText('2 av 3 tilkopla').waitFor();
+  assert.equal(await t.evaluate(() => document.documentElement.lang), 'nn');
+  await checkAccessibility(t, 'lesson in nynorsk');
+  await screenshot(t, 'teacher-lesson-nn');
+
+  // Ending the lesson tells the pupils.
+  await t.getByRole('button', { name: 'Avslutt timen' }).click();
+  await expectHeading(t, 'Klassar og timar');
+  await g.getByText('Timen er slutt.').waitFor();
+  await a.getByText('Timen er slutt.').waitFor();
+  await checkAccessibility(g, 'lesson ended (pupil)');
+
+  for (const who of [teacher, guest, ada]) {
+    assert.deepEqual(who.problems, [], 'no console errors, nothing fetched from outside the box');
+    await who.context.close();
+  }
+});
+
+test('the login and certificate pages work and pass axe-core', async () => {
+  const visitor = await person(browser, { allowedOrigins: [tavla.base, tavla.httpBase] });
+  const p = visitor.page;
+  await p.goto(tavla.base + '/login');
+  await expectHeading(p, 'Innlogging for lærere');
+  await checkAccessibility(p, 'login');
+  await p.getByLabel('Navn').fill('Kari Nordmann');
+  await p.getByLabel('Passord').fill('feil passord');
+  await p.getByRole('button', { name: 'Logg inn' }).click();
+  await p.getByText('Feil navn eller passord.').waitFor();
+
+  // Over plain HTTP: the page a device opens before it trusts the box.
+  await p.goto(tavla.httpBase + '/install');
+  await expectHeading(p, 'Installer boksens sertifikat');
+  await p.locator('.fingerprint code').waitFor();
+  await checkAccessibility(p, 'install (http)');
+  await p.getByLabel('Språk').selectOption('en');
+  await expectHeading(p, "Install the box's certificate");
+  await screenshot(p, 'install-en');
+  assert.deepEqual(visitor.problems, []);
+  await visitor.context.close();
+});

@@ -1,0 +1,104 @@
+// Starts the real tavla binary on loopback with a temp data dir, and Debian's Chromium through
+// playwright-core. Every page a test visits is checked with axe-core and watched for requests
+// that leave the box and for console errors (a CSP violation is one).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+export const artifacts = join(here, 'artifacts');
+mkdirSync(artifacts, { recursive: true });
+
+const binary = process.env.TEST_TAVLA_BINARY ?? join(here, '..', '..', 'target', 'debug', 'tavla');
+
+/** Runs `tavla serve` and waits for the addresses and setup link it prints. */
+export async function startTavla() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tavla-browser-'));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAVLA_')));
+  const child = spawn(binary, ['serve', '--data-dir', join(dataDir, 'data'), '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0'], {
+    env: { ...env, RUST_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const printed = await new Promise((resolve, reject) => {
+    let out = '';
+    child.on('exit', (code) => reject(new Error(`tavla exited with ${code}: ${out}`)));
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const https = out.match(/https: (127\.0\.0\.1:\d+)/);
+      const http = out.match(/http: +(127\.0\.0\.1:\d+)/);
+      const setup = out.match(/one-time link\): (\S+)/);
+      if (https && http && setup) resolve({ https: https[1], http: http[1], setup: setup[1] });
+    });
+  });
+  return {
+    base: `https://${printed.https}`,
+    httpBase: `http://${printed.http}`,
+    setupUrl: printed.setup,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.on('exit', resolve));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    ],
+  });
+}
+
+/**
+ * A browser context for one person. `problems` collects console errors and any request that
+ * does not go to the box.
+ */
+export async function person(browser, { viewport = { width: 1280, height: 900 }, allowedOrigins }) {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport, locale: 'nb-NO' });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/Failed to load resource.*status of (4\d\d)/.test(msg.text())) {
+      problems.push(`console: ${msg.text()}`);
+    }
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('request', (request) => {
+    const url = request.url();
+    if (!allowedOrigins.some((origin) => url.startsWith(origin)) && !url.startsWith('data:')) {
+      problems.push(`request left the box: ${url}`);
+    }
+  });
+  page.on('dialog', (dialog) => dialog.accept());
+  return { context, page, problems };
+}
+
+/** axe-core on the page as it is now; fails on any WCAG 2.1 A/AA violation. */
+export async function checkAccessibility(page, label) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+  }));
+  const summary = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  assert.deepEqual(summary, [], `axe-core on ${label}`);
+}
+
+export async function screenshot(page, name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+/** Waits until the page's level-1 heading reads `text` (pages draw after navigation). */
+export async function expectHeading(page, text) {
+  await page.getByRole('heading', { level: 1, name: text, exact: true }).waitFor();
+}
