@@ -153,14 +153,29 @@ mod tests {
     fn origin_is_compared_with_the_host_or_the_http2_authority() {
         let plain: Uri = "/api/login".parse().unwrap();
         let h2: Uri = "https://box.local:8443/api/login".parse().unwrap();
-        assert!(origin_matches_host(&headers(&[]), &plain), "no Origin: not a browser");
-        let same = headers(&[("origin", "https://box.local:8443"), ("host", "box.local:8443")]);
+        assert!(
+            origin_matches_host(&headers(&[]), &plain),
+            "no Origin: not a browser"
+        );
+        let same = headers(&[
+            ("origin", "https://box.local:8443"),
+            ("host", "box.local:8443"),
+        ]);
         assert!(origin_matches_host(&same, &plain));
         let h2_same = headers(&[("origin", "https://box.local:8443")]);
         assert!(origin_matches_host(&h2_same, &h2));
-        let evil = headers(&[("origin", "https://evil.example"), ("host", "box.local:8443")]);
+        let evil = headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "box.local:8443"),
+        ]);
         assert!(!origin_matches_host(&evil, &plain));
-        assert!(!origin_matches_host(&headers(&[("origin", "https://evil.example")]), &h2));
-        assert!(!origin_matches_host(&h2_same, &plain), "no host to compare with");
+        assert!(!origin_matches_host(
+            &headers(&[("origin", "https://evil.example")]),
+            &h2
+        ));
+        assert!(
+            !origin_matches_host(&h2_same, &plain),
+            "no host to compare with"
+        );
     }
 }

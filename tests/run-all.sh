@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Every Tavla test, from a fresh Debian machine with Rust, Node 20 and apt:
+# installs Debian's Chromium and the npm packages the tests use, checks formatting, lints,
+# checks that web-client/dist is what its sources build, then runs the Rust tests (unit and
+# end-to-end) and the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if [ ! -x /usr/bin/chromium ]; then
+  step "installing Debian's chromium for the browser tests"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+step "web client: install, rebuild, compare with the committed dist/"
+(cd web-client && npm ci --no-audit --no-fund --loglevel=error && node build.mjs --check)
+
+step "browser test packages"
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests (unit, end-to-end, command line)"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+
+step "browser tests (headless Chromium, axe-core)"
+cargo build --locked -p tavla --bin tavla
+(cd tests/browser && npm test)
