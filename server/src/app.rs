@@ -61,7 +61,7 @@ fn is_loopback_host(host: &str) -> bool {
 
 /// `https://<address>:<port>` for printing: the listen address, or the first LAN address when
 /// listening on all interfaces.
-fn base_url(listen_ip: IpAddr, port: u16, names: &ServerNames) -> String {
+pub fn base_url(listen_ip: IpAddr, port: u16, names: &ServerNames) -> String {
     let ip = if listen_ip.is_unspecified() {
         names
             .ips

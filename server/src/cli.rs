@@ -13,6 +13,7 @@ use crate::clock::SystemClock;
 use crate::config::{Config, Overrides};
 use crate::datadir::DataDir;
 use crate::store::{SledStore, Store};
+use crate::tls::ServerNames;
 
 /// Tavla: a classroom collaboration server that runs on one box in the classroom.
 ///
@@ -152,7 +153,9 @@ fn add_teacher(common: &CommonArgs, name: &str, password_stdin: bool) -> Result<
         let token =
             teachers::issue_setup_token(&store, &clock, TokenKind::Invite, Some(name.to_string()))
                 .map_err(|e| e.to_string())?;
-        println!("Give {name} this one-time link (valid 7 days): https://<this box>:<https port>/setup?token={token}");
+        let names = ServerNames::of_this_machine(config.host_name.as_deref());
+        let base = crate::app::base_url(config.listen.ip(), config.listen.port(), &names);
+        println!("Give {name} this one-time link (valid 7 days): {base}/setup?token={token}");
     }
     store.flush().map_err(|e| e.to_string())?;
     data.restrict_store_permissions()
