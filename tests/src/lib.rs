@@ -112,11 +112,22 @@ impl TestServer {
             .setup_url
             .clone()
             .expect("a fresh box prints a setup link");
-        let token = link
-            .split("token=")
-            .nth(1)
-            .expect("token in link")
-            .to_string();
+        self.redeem(link.split("token=").nth(1).expect("token in link"), name)
+            .await
+    }
+
+    /// Another teacher, invited by `inviter`.
+    pub async fn invited_teacher(&self, inviter: &User, name: &str) -> User {
+        let (_, invite) = inviter
+            .post("/api/teachers/invite", json!({ "name": name }))
+            .await;
+        let url = invite["url"].as_str().expect("invite url");
+        self.redeem(url.split("token=").nth(1).expect("token"), name)
+            .await
+    }
+
+    /// Uses a setup link's token to create a teacher; returns them signed in.
+    async fn redeem(&self, token: &str, name: &str) -> User {
         let teacher = self.client();
         let (status, body) = teacher
             .post(
@@ -128,22 +139,14 @@ impl TestServer {
         teacher
     }
 
-    /// Another teacher, invited by `inviter`.
-    pub async fn invited_teacher(&self, inviter: &User, name: &str) -> User {
-        let (_, invite) = inviter
-            .post("/api/teachers/invite", json!({ "name": name }))
-            .await;
-        let url = invite["url"].as_str().expect("invite url");
-        let token = url.split("token=").nth(1).expect("token").to_string();
-        let teacher = self.client();
-        let (status, body) = teacher
-            .post(
-                "/api/setup",
-                json!({ "token": token, "name": name, "password": PASSWORD }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        teacher
+    /// `/api/tls` over plain HTTP, as a device that does not trust the box yet asks it.
+    pub async fn tls_info(&self) -> Value {
+        reqwest::get(self.http_url("/api/tls"))
+            .await
+            .expect("plain HTTP answers")
+            .json()
+            .await
+            .expect("JSON")
     }
 }
 

@@ -60,14 +60,7 @@ async fn plain_http_redirects_and_serves_the_certificate() {
         StatusCode::OK,
         "the install page works before the CA is trusted"
     );
-    let tls: tavla_e2e::serde_json::Value = plain
-        .get(server.http_url("/api/tls"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tls = server.tls_info().await;
     assert_eq!(tls["local_ca"], true);
     assert_eq!(tls["fingerprint_sha256"].as_str().unwrap().len(), 95);
 }
@@ -219,14 +212,7 @@ async fn a_provided_certificate_is_used_instead_of_the_local_ca() {
     })
     .await;
     let plain = reqwest::Client::new();
-    let tls: tavla_e2e::serde_json::Value = plain
-        .get(server.http_url("/api/tls"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tls = server.tls_info().await;
     assert_eq!(tls["local_ca"], false);
     assert_eq!(
         plain

@@ -1,18 +1,13 @@
 // A printable sheet of login cards: one per pupil, name and QR code.
 import { h } from '../dom.js';
 import { heading } from '../shell.js';
-import { t, errorText } from '../../i18n.js';
-import { get } from '../../protocol/api.js';
+import { loadOrExplain } from '../load.js';
+import { t } from '../../i18n.js';
 
 export async function cardsView({ main, params, setTitle }) {
   const classId = params.get('class') ?? '';
-  let sheet;
-  try {
-    sheet = await get(`/classes/${encodeURIComponent(classId)}/cards`);
-  } catch (failure) {
-    main.append(heading(t('notfound.title')), h('p', { role: 'alert' }, errorText(failure)));
-    return;
-  }
+  const sheet = await loadOrExplain(main, `/classes/${encodeURIComponent(classId)}/cards`);
+  if (!sheet) return undefined;
   setTitle(t('cards.title', { name: sheet.class.name }));
   main.append(
     heading(t('cards.title', { name: sheet.class.name })),

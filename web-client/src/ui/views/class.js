@@ -1,20 +1,16 @@
 // One class: its roster, login cards, and starting a lesson.
 import { h, formMessage, nextId } from '../dom.js';
 import { heading } from '../shell.js';
+import { loadOrExplain } from '../load.js';
 import { announce } from '../announce.js';
 import { t, errorText } from '../../i18n.js';
-import { get, post, del } from '../../protocol/api.js';
+import { post, del } from '../../protocol/api.js';
 import { rosterFromText } from './dashboard.js';
 
 export async function classView({ main, params, navigate, setTitle }) {
   const id = params.get('id') ?? '';
-  let cls;
-  try {
-    cls = await get(`/classes/${encodeURIComponent(id)}`);
-  } catch (failure) {
-    main.append(heading(t('notfound.title')), h('p', { role: 'alert' }, errorText(failure)));
-    return;
-  }
+  const cls = await loadOrExplain(main, `/classes/${encodeURIComponent(id)}`);
+  if (!cls) return undefined;
   setTitle(cls.name);
   const base = `/classes/${encodeURIComponent(cls.id)}`;
   const message = formMessage();

@@ -1,20 +1,16 @@
 // The teacher's view of a running lesson: the code, who is present (live), remove, end.
 import { h, formMessage } from '../dom.js';
 import { heading } from '../shell.js';
+import { loadOrExplain } from '../load.js';
 import { announce } from '../announce.js';
 import { t, errorText } from '../../i18n.js';
-import { get, post, del } from '../../protocol/api.js';
+import { post, del } from '../../protocol/api.js';
 import { connectLive } from '../../protocol/live.js';
 
 export async function lessonView({ main, params, navigate, setTitle }) {
   const id = params.get('id') ?? '';
-  let lesson;
-  try {
-    lesson = await get(`/lessons/${encodeURIComponent(id)}`);
-  } catch (failure) {
-    main.append(heading(t('notfound.title')), h('p', { role: 'alert' }, errorText(failure)));
-    return undefined;
-  }
+  const lesson = await loadOrExplain(main, `/lessons/${encodeURIComponent(id)}`);
+  if (!lesson) return undefined;
   setTitle(t('lesson.title', { name: lesson.class.name }));
   const message = formMessage();
   const summary = h('p', { class: 'presence-summary' });

@@ -1,18 +1,13 @@
 // For the classroom projector: the join code, big, and a QR code of the join link.
 import { h } from '../dom.js';
 import { heading } from '../shell.js';
-import { t, errorText } from '../../i18n.js';
-import { get } from '../../protocol/api.js';
+import { loadOrExplain } from '../load.js';
+import { t } from '../../i18n.js';
 
 export async function projectorView({ main, params, setTitle }) {
   const id = params.get('id') ?? '';
-  let lesson;
-  try {
-    lesson = await get(`/lessons/${encodeURIComponent(id)}`);
-  } catch (failure) {
-    main.append(heading(t('notfound.title')), h('p', { role: 'alert' }, errorText(failure)));
-    return;
-  }
+  const lesson = await loadOrExplain(main, `/lessons/${encodeURIComponent(id)}`);
+  if (!lesson) return undefined;
   setTitle(t('projector.title'));
   main.classList.add('projector');
   main.append(
