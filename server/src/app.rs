@@ -14,6 +14,8 @@ use crate::auth::teachers::{self, TokenKind};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirError};
+use crate::docs::hub::DocHub;
+use crate::docs::persist::Persister;
 use crate::http::{self, ratelimit::RateLimits};
 use crate::lessons::presence::Presence;
 use crate::store::{SledStore, Store, StoreError};
@@ -25,6 +27,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub presence: Arc<Presence>,
+    pub docs: Arc<DocHub>,
     pub tls: Arc<Tls>,
     pub limits: RateLimits,
     pub names: ServerNames,
@@ -141,7 +144,15 @@ pub async fn start_with_clock(
     let https_addr = local_addr(&https, config.listen)?;
     let http_addr = local_addr(&http, config.http_listen)?;
 
+    let (persister, persist_worker) = Persister::start(store.clone(), clock.now_ms());
+    let docs = DocHub::new(
+        store.clone(),
+        persister,
+        config.limits.max_doc_bytes,
+        Duration::from_millis(config.limits.doc_idle_unload_ms),
+    );
     let state = Arc::new(AppState {
+        docs,
         limits: RateLimits::new(&config.limits),
         config,
         store,
@@ -157,7 +168,7 @@ pub async fn start_with_clock(
     let base_url = base_url(state.config.listen.ip(), https_addr.port(), &state.names);
     let setup_url = first_teacher_link(&state, &base_url)?;
 
-    let done = tokio::spawn(serve(state.clone(), https, http));
+    let done = tokio::spawn(serve(state.clone(), https, http, persist_worker));
     tracing::info!(%https_addr, %http_addr, "tavla is listening");
     Ok(Running {
         https_addr,
@@ -195,10 +206,16 @@ fn local_addr(listener: &TcpListener, addr: SocketAddr) -> Result<SocketAddr, St
 }
 
 /// Runs the listeners and the maintenance loop until shutdown, then closes in order.
-async fn serve(state: Arc<AppState>, https: TcpListener, http: TcpListener) {
+async fn serve(
+    state: Arc<AppState>,
+    https: TcpListener,
+    http: TcpListener,
+    persist_worker: tokio::task::JoinHandle<()>,
+) {
     let https_task = tokio::spawn(http::serve::serve_https(https, state.clone()));
     let http_task = tokio::spawn(http::plain::serve_plain(http, state.clone()));
     let maintenance = tokio::spawn(maintain(state.clone()));
+    let sweeper = tokio::spawn(state.docs.clone().sweep_until(state.shutdown.clone()));
 
     state.shutdown.cancelled().await;
     tracing::info!("shutting down: closing connections");
@@ -210,8 +227,14 @@ async fn serve(state: Arc<AppState>, https: TcpListener, http: TcpListener) {
     {
         tracing::warn!("some connections did not close within 5 s");
     }
-    let _ = tokio::join!(https_task, http_task);
+    let _ = tokio::join!(https_task, http_task, sweeper);
     maintenance.abort();
+    // The aborted task holds the state (and so the store's lock) until it is really gone.
+    let _ = maintenance.await;
+    // Every document is snapshotted and every queued write made durable before we exit.
+    state.docs.flush_all().await;
+    state.docs.close_persistence();
+    let _ = persist_worker.await;
     if let Err(e) = state.store.flush() {
         tracing::error!("flushing the store at shutdown failed: {e}");
     }

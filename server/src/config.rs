@@ -48,6 +48,14 @@ pub struct Limits {
     pub ws_messages_per_second: u32,
     /// Pupils (rostered and guests) who may take part in one lesson.
     pub max_pupils_per_lesson: usize,
+    /// Largest document (bytes of its updates); a write past it closes the writer with 4013.
+    pub max_doc_bytes: usize,
+    /// Largest frame on a document connection (`/yjs/...`).
+    pub doc_max_frame_bytes: usize,
+    /// Frames per second a document connection may send (bursts of twice this).
+    pub doc_messages_per_second: u32,
+    /// A document nobody is connected to leaves memory after this many milliseconds.
+    pub doc_idle_unload_ms: u64,
 }
 
 impl Default for Config {
@@ -76,6 +84,10 @@ impl Default for Limits {
             ws_max_message_bytes: 64 * 1024,
             ws_messages_per_second: 20,
             max_pupils_per_lesson: 200,
+            max_doc_bytes: 16 * 1024 * 1024,
+            doc_max_frame_bytes: 2 * 1024 * 1024,
+            doc_messages_per_second: 100,
+            doc_idle_unload_ms: 30_000,
         }
     }
 }
@@ -180,6 +192,7 @@ impl Config {
             || l.join_per_minute_per_address == 0
             || l.join_per_minute_per_code == 0
             || l.ws_messages_per_second == 0
+            || l.doc_messages_per_second == 0
         {
             return Err(ConfigError::Invalid(
                 "rate limits must be at least 1".into(),

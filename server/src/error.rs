@@ -158,6 +158,18 @@ impl From<LessonError> for ApiError {
     }
 }
 
+impl From<crate::docs::DocError> for ApiError {
+    fn from(e: crate::docs::DocError) -> Self {
+        use crate::docs::DocError;
+        match e {
+            DocError::NotFound => ApiError::NotFound,
+            DocError::ReadOnly => ApiError::Forbidden,
+            DocError::Store(s) => s.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<Invalid> for ApiError {
     fn from(i: Invalid) -> Self {
         ApiError::Invalid(i)
@@ -189,10 +201,16 @@ pub enum CloseCode {
     LessonEnded,
     /// 4002: the teacher removed this pupil; do not reconnect.
     Removed,
+    /// 4003: a write to a document that is read-only for this client.
+    ReadOnly,
     /// 4008: too many messages per second.
     RateLimited,
     /// 4010: the client stopped answering pings.
     Timeout,
+    /// 4013: the write would make the document larger than `max_doc_bytes`.
+    DocTooLarge,
+    /// 1011: the server could not serve this connection (logged).
+    Internal,
 }
 
 impl CloseCode {
@@ -204,8 +222,11 @@ impl CloseCode {
             CloseCode::BadMessage => 4000,
             CloseCode::LessonEnded => 4001,
             CloseCode::Removed => 4002,
+            CloseCode::ReadOnly => 4003,
             CloseCode::RateLimited => 4008,
             CloseCode::Timeout => 4010,
+            CloseCode::DocTooLarge => 4013,
+            CloseCode::Internal => 1011,
         }
     }
 
@@ -217,8 +238,11 @@ impl CloseCode {
             CloseCode::BadMessage => "malformed message",
             CloseCode::LessonEnded => "lesson ended",
             CloseCode::Removed => "removed by the teacher",
+            CloseCode::ReadOnly => "document is read-only",
             CloseCode::RateLimited => "too many messages",
             CloseCode::Timeout => "no answer to ping",
+            CloseCode::DocTooLarge => "document too large",
+            CloseCode::Internal => "server error",
         }
     }
 }

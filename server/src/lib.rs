@@ -14,6 +14,8 @@
 //! - [`error`]: the one error type that reaches clients; WebSocket close codes.
 //! - [`auth`]: teachers, sessions, setup links, and [`auth::can`], the whole permission table.
 //! - [`lessons`]: classes, rosters, login cards, lessons, join codes, presence.
+//! - [`docs`]: shared documents: y-protocols rooms on yrs, the hub that loads/fans out/unloads
+//!   them, the group-commit persistence worker, document names and owners.
 //! - [`tls`]: the local certificate authority, server certificates, renewal.
 //! - [`store`]: the small `Store` trait, its sled implementation, an in-memory one for tests.
 //! - [`datadir`]: the data directory's layout and the checks that refuse foreign files.
@@ -26,6 +28,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod datadir;
+pub mod docs;
 pub mod error;
 pub mod http;
 pub mod lessons;

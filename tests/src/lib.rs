@@ -328,3 +328,136 @@ pub async fn guest(server: &TestServer, code: &str, name: &str) -> User {
     assert_eq!(status, StatusCode::OK, "{body}");
     pupil
 }
+
+/// A y-protocols client on a yrs document, as y-websocket would behave.
+pub mod yjs {
+    use super::*;
+    use yrs::encoding::read::Cursor;
+    use yrs::sync::protocol::MessageReader;
+    use yrs::sync::{Message as YMessage, SyncMessage};
+    use yrs::updates::decoder::{Decode, DecoderV1};
+    use yrs::updates::encoder::Encode;
+    use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, Text, Transact, Update};
+
+    pub struct DocClient {
+        pub doc: Doc,
+        pub socket: Socket,
+        synced: bool,
+    }
+
+    pub type WsError = tokio_tungstenite::tungstenite::Error;
+
+    impl DocClient {
+        /// Connects to `/yjs/<name>` and completes the sync handshake.
+        pub async fn connect(user: &User, name: &str) -> Result<Self, WsError> {
+            let mut request = format!("{}/yjs/{name}", user.ws_base).into_client_request()?;
+            if let Some(cookie) = user.cookie_header() {
+                request.headers_mut().insert("cookie", cookie);
+            }
+            let connector = Connector::Rustls(Arc::new(client_tls(&user.ca_pem)));
+            let (socket, _) = tokio_tungstenite::connect_async_tls_with_config(
+                request,
+                None,
+                false,
+                Some(connector),
+            )
+            .await?;
+            let doc = Doc::with_options(Options {
+                offset_kind: OffsetKind::Utf16,
+                ..Options::default()
+            });
+            let mut client = Self {
+                doc,
+                socket,
+                synced: false,
+            };
+            let step1 =
+                YMessage::Sync(SyncMessage::SyncStep1(client.doc.transact().state_vector()))
+                    .encode_v1();
+            client.send(step1).await?;
+            while !client.synced {
+                client.next_frame().await?;
+            }
+            Ok(client)
+        }
+
+        pub async fn send(&mut self, frame: Vec<u8>) -> Result<(), WsError> {
+            self.socket.send(Message::Binary(frame.into())).await
+        }
+
+        /// Types `text` at the end of the shared text `t` and sends the update.
+        pub async fn append(&mut self, text: &str) -> Result<(), WsError> {
+            let before = self.doc.transact().state_vector();
+            {
+                let t = self.doc.get_or_insert_text("t");
+                let mut txn = self.doc.transact_mut();
+                let len = t.len(&txn);
+                t.insert(&mut txn, len, text);
+            }
+            let update = self.doc.transact().encode_state_as_update_v1(&before);
+            self.send(YMessage::Sync(SyncMessage::Update(update)).encode_v1())
+                .await
+        }
+
+        pub fn text(&self) -> String {
+            let t = self.doc.get_or_insert_text("t");
+            t.get_string(&self.doc.transact())
+        }
+
+        /// Reads frames until the text satisfies `done`; 10 s at most.
+        pub async fn until(&mut self, done: impl Fn(&str) -> bool) -> Result<String, WsError> {
+            while !done(&self.text()) {
+                self.next_frame().await?;
+            }
+            Ok(self.text())
+        }
+
+        /// Handles the next frame from the server. A close frame becomes an error carrying it.
+        pub async fn next_frame(&mut self) -> Result<(), WsError> {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .expect("a frame within 10 s")
+                .ok_or(WsError::ConnectionClosed)??;
+            let bytes = match message {
+                Message::Binary(bytes) => bytes,
+                Message::Close(_) => return Err(WsError::ConnectionClosed),
+                _ => return Ok(()),
+            };
+            let mut decoder = DecoderV1::new(Cursor::new(&bytes));
+            let messages: Vec<YMessage> = MessageReader::new(&mut decoder)
+                .collect::<Result<_, _>>()
+                .expect("server frames decode");
+            for message in messages {
+                match message {
+                    YMessage::Sync(SyncMessage::SyncStep1(sv)) => {
+                        let reply = self.doc.transact().encode_state_as_update_v1(&sv);
+                        self.send(YMessage::Sync(SyncMessage::SyncStep2(reply)).encode_v1())
+                            .await?;
+                    }
+                    YMessage::Sync(SyncMessage::SyncStep2(update)) => {
+                        self.apply(&update);
+                        self.synced = true;
+                    }
+                    YMessage::Sync(SyncMessage::Update(update)) => self.apply(&update),
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+
+        fn apply(&self, update: &[u8]) {
+            let update = Update::decode_v1(update).expect("server updates decode");
+            self.doc
+                .transact_mut()
+                .apply_update(update)
+                .expect("server updates apply");
+        }
+
+        /// Reads until the server closes the connection; returns the close code.
+        pub async fn closed_with(mut self) -> Option<u16> {
+            close_frame(&mut self.socket)
+                .await
+                .map(|f| u16::from(f.code))
+        }
+    }
+}

@@ -63,6 +63,42 @@ pub enum Action<'a> {
     ManageLesson { lesson_teacher: &'a str },
     /// Take part in a lesson: the pupil page and its live connection.
     AttendLesson { lesson_id: &'a str },
+    /// Open a shared document: see it, and who else is in it.
+    ReadDoc(DocFacts<'a>),
+    /// Change a shared document.
+    WriteDoc(DocFacts<'a>),
+    /// Change a document's settings (read-only for pupils).
+    ManageDoc(DocFacts<'a>),
+}
+
+/// What `can` needs to know about a shared document.
+#[derive(Debug, Clone, Copy)]
+pub struct DocFacts<'a> {
+    /// The teacher of the class the document belongs to.
+    pub teacher_id: &'a str,
+    pub class_id: &'a str,
+    pub audience: Audience<'a>,
+    /// The teacher made it read-only for pupils.
+    pub read_only: bool,
+}
+
+/// Which pupils a document is for (its teacher always may).
+#[derive(Debug, Clone, Copy)]
+pub enum Audience<'a> {
+    /// Everyone in this lesson.
+    Lesson(&'a str),
+    /// The teacher alone.
+    TeacherOnly,
+    /// One pupil: a participant id, stable across lessons for rostered pupils (`p-<pupil>`).
+    Participant(&'a str),
+}
+
+fn pupil_may_read(seat: &Seat, doc: &DocFacts<'_>) -> bool {
+    match doc.audience {
+        Audience::Lesson(lesson_id) => seat.lesson_id == lesson_id,
+        Audience::TeacherOnly => false,
+        Audience::Participant(id) => seat.participant_id == id && seat.class_id == doc.class_id,
+    }
 }
 
 pub fn can(who: &Who, action: Action<'_>) -> bool {
@@ -75,6 +111,12 @@ pub fn can(who: &Who, action: Action<'_>) -> bool {
             teacher_id == lesson_teacher
         }
         (Who::Pupil(seat), Action::AttendLesson { lesson_id }) => seat.lesson_id == lesson_id,
+        (
+            Who::Teacher { teacher_id },
+            Action::ReadDoc(doc) | Action::WriteDoc(doc) | Action::ManageDoc(doc),
+        ) => teacher_id == doc.teacher_id,
+        (Who::Pupil(seat), Action::ReadDoc(doc)) => pupil_may_read(seat, &doc),
+        (Who::Pupil(seat), Action::WriteDoc(doc)) => !doc.read_only && pupil_may_read(seat, &doc),
         _ => false,
     }
 }

@@ -47,7 +47,11 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             "Lessons with at least one pupil connected.",
             state.presence.live_lessons() as u64,
         ),
-        ("tavla_docs_loaded", "Shared documents held in memory.", 0),
+        (
+            "tavla_docs_loaded",
+            "Shared documents held in memory.",
+            state.docs.loaded_count() as u64,
+        ),
         (
             "tavla_memory_rss_bytes",
             "Resident memory of the server process.",

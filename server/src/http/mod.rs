@@ -2,6 +2,7 @@
 //! redirector, and the security headers every response carries.
 
 mod api_classes;
+mod api_docs;
 mod api_lessons;
 mod api_teachers;
 mod assets;
@@ -12,6 +13,7 @@ pub mod plain;
 pub mod ratelimit;
 pub mod serve;
 mod ws;
+mod yjs;
 
 use std::sync::Arc;
 
@@ -68,12 +70,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/join", post(api_lessons::join))
         .route("/card-login", post(api_lessons::card_login))
         .route("/tls", get(ca_files::info))
+        .route("/docs", get(api_docs::list))
+        .route("/docs/{doc}/settings", put(api_docs::settings))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .layer(middleware::from_fn(same_origin_writes));
     Router::new()
         .nest("/api", api)
         .route("/ws", get(ws::upgrade))
+        .route("/yjs/{doc}", get(yjs::upgrade))
         .route("/ca.crt", get(ca_files::certificate))
         .route("/ca.mobileconfig", get(ca_files::mobileconfig))
         .route("/healthz", get(metrics::healthz))

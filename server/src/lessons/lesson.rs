@@ -195,16 +195,19 @@ pub fn join_guest(
     max_participants: usize,
 ) -> Result<Participant, LessonError> {
     let name = validate::name("name", name, validate::PERSON_NAME_MAX)?;
-    if participants(store, &lesson.id)?.len() >= max_participants {
+    let present = participants(store, &lesson.id)?;
+    if present.len() >= max_participants {
         return Err(LessonError::Full);
     }
+    // Strictly after everyone before, so the teacher's list keeps the order people came in.
+    let after_last = present.last().map_or(0, |p| p.joined_ms + 1);
     let participant = Participant {
         id: format!("g-{}", random_id()),
         lesson_id: lesson.id.clone(),
         name,
         pupil_id: None,
         at_home,
-        joined_ms: clock.now_ms(),
+        joined_ms: clock.now_ms().max(after_last),
     };
     save_participant(store, &participant)?;
     Ok(participant)

@@ -25,15 +25,18 @@ pub enum Tree {
     Classes,
     /// `lesson/<id>` → Lesson; `code/<code>` → lesson id; `part/<lesson id>/<participant id>` → Participant
     Lessons,
+    /// Shared documents: `s/<doc>` snapshot, `u/<doc>/<key>` logged updates, `m/<doc>` settings
+    Docs,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 5] = [
+    pub const ALL: [Tree; 6] = [
         Tree::Teachers,
         Tree::Sessions,
         Tree::SetupTokens,
         Tree::Classes,
         Tree::Lessons,
+        Tree::Docs,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Tree {
             Tree::SetupTokens => "setup_tokens",
             Tree::Classes => "classes",
             Tree::Lessons => "lessons",
+            Tree::Docs => "docs",
         }
     }
 }

@@ -1,0 +1,253 @@
+//! Which documents exist, what they are called on the wire, and the facts `auth::can` needs.
+//!
+//! ```text
+//! lesson.<lesson>.class              the class document of a lesson: the teacher and every pupil
+//! lesson.<lesson>.notes              the teacher's notes: the teacher only
+//! lesson.<lesson>.pupil.<participant> a guest's own document: that guest and the teacher
+//! class.<class>.pupil.<pupil>        a rostered pupil's own document, kept across lessons
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use super::DocError;
+use crate::auth::{Audience, DocFacts};
+use crate::lessons::{classes, lesson};
+use crate::store::{Store, StoreExt, Tree};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocName {
+    LessonClass {
+        lesson_id: String,
+    },
+    TeacherNotes {
+        lesson_id: String,
+    },
+    GuestOwn {
+        lesson_id: String,
+        participant_id: String,
+    },
+    PupilOwn {
+        class_id: String,
+        pupil_id: String,
+    },
+}
+
+/// Kinds as the web client names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    Class,
+    Notes,
+    Personal,
+}
+
+/// Settings the teacher changes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DocSettings {
+    /// Pupils may read but not change it.
+    pub read_only: bool,
+}
+
+/// A document's owners and audience, resolved from the store.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub name: DocName,
+    pub teacher_id: String,
+    pub class_id: String,
+    pub audience: OwnedAudience,
+    pub settings: DocSettings,
+}
+
+#[derive(Debug, Clone)]
+pub enum OwnedAudience {
+    Lesson(String),
+    TeacherOnly,
+    Participant(String),
+}
+
+fn is_id(part: &str) -> bool {
+    !part.is_empty()
+        && part.len() <= 40
+        && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+impl DocName {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let parts: Vec<&str> = raw.split('.').collect();
+        if !parts.iter().skip(1).step_by(2).all(|p| is_id(p)) {
+            return None;
+        }
+        let name = match parts.as_slice() {
+            ["lesson", l, "class"] => DocName::LessonClass {
+                lesson_id: l.to_string(),
+            },
+            ["lesson", l, "notes"] => DocName::TeacherNotes {
+                lesson_id: l.to_string(),
+            },
+            ["lesson", l, "pupil", p] if is_id(p) => DocName::GuestOwn {
+                lesson_id: l.to_string(),
+                participant_id: p.to_string(),
+            },
+            ["class", c, "pupil", p] if is_id(p) => DocName::PupilOwn {
+                class_id: c.to_string(),
+                pupil_id: p.to_string(),
+            },
+            _ => return None,
+        };
+        Some(name)
+    }
+
+    pub fn kind(&self) -> DocKind {
+        match self {
+            DocName::LessonClass { .. } => DocKind::Class,
+            DocName::TeacherNotes { .. } => DocKind::Notes,
+            DocName::GuestOwn { .. } | DocName::PupilOwn { .. } => DocKind::Personal,
+        }
+    }
+
+    /// The personal document of a lesson participant.
+    pub fn personal(lesson_id: &str, participant_id: &str, class_id: &str) -> Self {
+        match participant_id.strip_prefix("p-") {
+            Some(pupil_id) => DocName::PupilOwn {
+                class_id: class_id.to_string(),
+                pupil_id: pupil_id.to_string(),
+            },
+            None => DocName::GuestOwn {
+                lesson_id: lesson_id.to_string(),
+                participant_id: participant_id.to_string(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for DocName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DocName::LessonClass { lesson_id } => write!(f, "lesson.{lesson_id}.class"),
+            DocName::TeacherNotes { lesson_id } => write!(f, "lesson.{lesson_id}.notes"),
+            DocName::GuestOwn {
+                lesson_id,
+                participant_id,
+            } => write!(f, "lesson.{lesson_id}.pupil.{participant_id}"),
+            DocName::PupilOwn { class_id, pupil_id } => {
+                write!(f, "class.{class_id}.pupil.{pupil_id}")
+            }
+        }
+    }
+}
+
+fn settings_key(name: &DocName) -> String {
+    format!("m/{name}")
+}
+
+pub fn settings(store: &dyn Store, name: &DocName) -> Result<DocSettings, DocError> {
+    Ok(store
+        .get_json(Tree::Docs, &settings_key(name))?
+        .unwrap_or_default())
+}
+
+pub fn save_settings(
+    store: &dyn Store,
+    name: &DocName,
+    settings: &DocSettings,
+) -> Result<(), DocError> {
+    store.put_json(Tree::Docs, &settings_key(name), settings)?;
+    Ok(())
+}
+
+/// Looks up who a document belongs to. Unknown lessons, classes or people are `NotFound`.
+pub fn resolve(store: &dyn Store, name: DocName) -> Result<Resolved, DocError> {
+    let not_found = |_| DocError::NotFound;
+    let (teacher_id, class_id, audience) = match &name {
+        DocName::LessonClass { lesson_id } | DocName::TeacherNotes { lesson_id } => {
+            let lesson = lesson::get(store, lesson_id).map_err(not_found)?;
+            let audience = if name.kind() == DocKind::Class {
+                OwnedAudience::Lesson(lesson.id.clone())
+            } else {
+                OwnedAudience::TeacherOnly
+            };
+            (lesson.teacher_id, lesson.class_id, audience)
+        }
+        DocName::GuestOwn {
+            lesson_id,
+            participant_id,
+        } => {
+            let lesson = lesson::get(store, lesson_id).map_err(not_found)?;
+            lesson::get_participant(store, lesson_id, participant_id).map_err(not_found)?;
+            (
+                lesson.teacher_id,
+                lesson.class_id,
+                OwnedAudience::Participant(participant_id.clone()),
+            )
+        }
+        DocName::PupilOwn { class_id, pupil_id } => {
+            let class = classes::get(store, class_id).map_err(not_found)?;
+            classes::get_pupil(store, class_id, pupil_id).map_err(not_found)?;
+            (
+                class.teacher_id,
+                class.id,
+                OwnedAudience::Participant(format!("p-{pupil_id}")),
+            )
+        }
+    };
+    let settings = settings(store, &name)?;
+    Ok(Resolved {
+        name,
+        teacher_id,
+        class_id,
+        audience,
+        settings,
+    })
+}
+
+impl Resolved {
+    pub fn facts(&self) -> DocFacts<'_> {
+        DocFacts {
+            teacher_id: &self.teacher_id,
+            class_id: &self.class_id,
+            audience: match &self.audience {
+                OwnedAudience::Lesson(l) => Audience::Lesson(l),
+                OwnedAudience::TeacherOnly => Audience::TeacherOnly,
+                OwnedAudience::Participant(p) => Audience::Participant(p),
+            },
+            read_only: self.settings.read_only,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_junk_is_refused() {
+        for raw in [
+            "lesson.abc.class",
+            "lesson.abc.notes",
+            "lesson.abc.pupil.g-12",
+            "class.c1.pupil.p9",
+        ] {
+            assert_eq!(DocName::parse(raw).unwrap().to_string(), raw);
+        }
+        for junk in [
+            "",
+            "lesson",
+            "lesson..class",
+            "lesson.a.b.class",
+            "lesson.a/b.class",
+            "class.c.pupil.",
+            "x.y.z",
+            "lesson.a.class.extra",
+        ] {
+            assert!(DocName::parse(junk).is_none(), "{junk}");
+        }
+        assert_eq!(
+            DocName::personal("L", "p-7", "C").to_string(),
+            "class.C.pupil.7"
+        );
+        assert_eq!(
+            DocName::personal("L", "g-7", "C").to_string(),
+            "lesson.L.pupil.g-7"
+        );
+    }
+}

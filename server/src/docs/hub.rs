@@ -1,0 +1,314 @@
+//! The documents in memory: loaded on first use, shared by every connection, fanned out to
+//! them, unloaded (after a snapshot) when nobody has used them for a while.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, watch};
+use tokio::time::Instant;
+
+use super::persist::{self, Persister};
+use super::room::{Outcome, Peer, Room};
+use super::DocError;
+use crate::store::Store;
+
+/// Snapshot a loaded document once this many updates were logged since the last one.
+const SNAPSHOT_EVERY: u64 = 1000;
+
+/// A frame for every connection of a document except its sender (`from`).
+#[derive(Debug)]
+pub struct Fanout {
+    pub from: u64,
+    pub frame: Vec<u8>,
+}
+
+/// A `from` that is no connection, for frames the sender gets back too.
+const EVERYONE: u64 = 0;
+
+pub struct LiveDoc {
+    pub name: String,
+    room: Mutex<Room>,
+    fanout: broadcast::Sender<Arc<Fanout>>,
+    connections: AtomicUsize,
+    idle_since: Mutex<Option<Instant>>,
+    /// Sequence number of this document's last queued write.
+    last_write: AtomicU64,
+    logged_since_snapshot: AtomicU64,
+    read_only: AtomicBool,
+}
+
+impl LiveDoc {
+    fn room(&self) -> std::sync::MutexGuard<'_, Room> {
+        self.room.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only.load(Ordering::SeqCst)
+    }
+
+    pub fn set_read_only(&self, value: bool) {
+        self.read_only.store(value, Ordering::SeqCst);
+    }
+
+    /// The document's current content as a snapshot (for export).
+    pub fn snapshot(&self) -> Vec<u8> {
+        self.room().snapshot()
+    }
+}
+
+pub struct DocHub {
+    docs: Mutex<HashMap<String, Arc<LiveDoc>>>,
+    store: Arc<dyn Store>,
+    persister: Persister,
+    max_doc_bytes: usize,
+    idle_unload: Duration,
+    next_connection: AtomicU64,
+    loaded: watch::Sender<usize>,
+}
+
+/// One connection's handle on a document. Dropping it leaves the document.
+pub struct DocConnection {
+    pub doc: Arc<LiveDoc>,
+    hub: Arc<DocHub>,
+    id: u64,
+    peer: Peer,
+    fanout: broadcast::Receiver<Arc<Fanout>>,
+}
+
+/// What the connection's next outgoing frame is.
+pub enum Incoming {
+    Frame(Vec<u8>),
+    /// The connection fell behind the document; it gets the whole state instead.
+    CatchUp(Vec<u8>),
+    Closed,
+}
+
+impl DocHub {
+    pub fn new(
+        store: Arc<dyn Store>,
+        persister: Persister,
+        max_doc_bytes: usize,
+        idle_unload: Duration,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            docs: Mutex::default(),
+            store,
+            persister,
+            max_doc_bytes,
+            idle_unload,
+            next_connection: AtomicU64::new(1),
+            loaded: watch::channel(0).0,
+        })
+    }
+
+    fn docs(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LiveDoc>>> {
+        self.docs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn loaded_count(&self) -> usize {
+        self.docs().len()
+    }
+
+    /// Follows the number of loaded documents (tests await unloading with it).
+    pub fn watch_loaded(&self) -> watch::Receiver<usize> {
+        self.loaded.subscribe()
+    }
+
+    /// The document, loading it from the store if it is not in memory.
+    pub fn get(&self, name: &str, read_only: bool) -> Result<Arc<LiveDoc>, DocError> {
+        let mut docs = self.docs();
+        if let Some(doc) = docs.get(name) {
+            return Ok(doc.clone());
+        }
+        let stored = persist::load(self.store.as_ref(), name)?;
+        let room = Room::load(stored.iter().map(Vec::as_slice))?;
+        let doc = Arc::new(LiveDoc {
+            name: name.to_string(),
+            room: Mutex::new(room),
+            fanout: broadcast::channel(1024).0,
+            connections: AtomicUsize::new(0),
+            idle_since: Mutex::new(Some(Instant::now())),
+            last_write: AtomicU64::new(0),
+            logged_since_snapshot: AtomicU64::new(stored.len().saturating_sub(1) as u64),
+            read_only: AtomicBool::new(read_only),
+        });
+        docs.insert(name.to_string(), doc.clone());
+        self.loaded.send_replace(docs.len());
+        Ok(doc)
+    }
+
+    /// Joins a connection to the document; returns it with the greeting frames to send.
+    pub fn connect(
+        self: &Arc<Self>,
+        name: &str,
+        read_only: bool,
+    ) -> Result<(DocConnection, Vec<Vec<u8>>), DocError> {
+        let doc = self.get(name, read_only)?;
+        doc.connections.fetch_add(1, Ordering::SeqCst);
+        *doc.idle_since.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let fanout = doc.fanout.subscribe();
+        let greeting = doc.room().greeting();
+        let connection = DocConnection {
+            id: self.next_connection.fetch_add(1, Ordering::Relaxed),
+            hub: self.clone(),
+            peer: Peer::default(),
+            fanout,
+            doc,
+        };
+        Ok((connection, greeting))
+    }
+
+    /// Unloads documents nobody has used for `idle_unload`, once their writes are durable,
+    /// leaving a snapshot behind. Returns how many were unloaded.
+    pub fn sweep(&self) -> usize {
+        let now = Instant::now();
+        let mut docs = self.docs();
+        let idle: Vec<String> = docs
+            .values()
+            .filter(|d| d.connections.load(Ordering::SeqCst) == 0)
+            .filter(|d| {
+                let since = *d.idle_since.lock().unwrap_or_else(|p| p.into_inner());
+                since.is_some_and(|t| now.duration_since(t) >= self.idle_unload)
+            })
+            .filter(|d| {
+                self.persister
+                    .is_written(d.last_write.load(Ordering::SeqCst))
+            })
+            .map(|d| d.name.clone())
+            .collect();
+        for name in &idle {
+            if let Some(doc) = docs.remove(name) {
+                if doc.logged_since_snapshot.load(Ordering::SeqCst) > 0 {
+                    self.persister.snapshot(name, doc.room().snapshot());
+                }
+            }
+        }
+        self.loaded.send_replace(docs.len());
+        idle.len()
+    }
+
+    /// Runs `sweep` until `stop` fires.
+    pub async fn sweep_until(self: Arc<Self>, stop: tokio_util::sync::CancellationToken) {
+        let mut tick = tokio::time::interval(
+            self.idle_unload
+                .clamp(Duration::from_millis(10), Duration::from_secs(5)),
+        );
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tick.tick() => { self.sweep(); }
+            }
+        }
+    }
+
+    /// Applies a changed read-only setting to the document if it is loaded.
+    pub fn set_read_only(&self, name: &str, read_only: bool) {
+        if let Some(doc) = self.docs().get(name) {
+            doc.set_read_only(read_only);
+        }
+    }
+
+    /// Stops the persistence worker after everything queued so far (shutdown).
+    pub fn close_persistence(&self) {
+        self.persister.stop();
+    }
+
+    /// Waits until every write queued so far is durable.
+    pub async fn durable(&self) {
+        self.persister.written(self.persister.last_queued()).await;
+    }
+
+    /// Snapshots every loaded document and waits until all writes are durable (shutdown).
+    pub async fn flush_all(&self) {
+        let docs: Vec<Arc<LiveDoc>> = self.docs().values().cloned().collect();
+        for doc in docs {
+            if doc.logged_since_snapshot.load(Ordering::SeqCst) > 0 {
+                self.persister.snapshot(&doc.name, doc.room().snapshot());
+            }
+        }
+        self.durable().await;
+    }
+}
+
+impl DocConnection {
+    /// Handles a frame from this connection: fans out what changed, queues it for the store,
+    /// and returns the frames for the sender.
+    pub fn receive(&mut self, frame: &[u8], may_write: bool) -> Result<Vec<Vec<u8>>, DocError> {
+        let hub = &self.hub;
+        let doc = &self.doc;
+        let outcome = {
+            let mut room = doc.room();
+            // yrs may panic on some hostile inputs (debug assertions on client ids); a bad
+            // frame must cost its sender the connection, never the server a thread.
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                room.receive(&mut self.peer, frame, may_write, hub.max_doc_bytes)
+            }));
+            let outcome: Outcome =
+                result.map_err(|_| DocError::Malformed("undecodable frame".into()))??;
+            // Queue and fan out while holding the room, so every connection and the store see
+            // updates in the order the document applied them.
+            for update in &outcome.updates {
+                let seq = hub.persister.update(&doc.name, update.clone());
+                doc.last_write.store(seq, Ordering::SeqCst);
+            }
+            for frame in &outcome.broadcast {
+                let _ = doc.fanout.send(Arc::new(Fanout {
+                    from: self.id,
+                    frame: frame.clone(),
+                }));
+            }
+            for frame in &outcome.awareness {
+                let _ = doc.fanout.send(Arc::new(Fanout {
+                    from: EVERYONE,
+                    frame: frame.clone(),
+                }));
+            }
+            outcome
+        };
+        let logged = doc
+            .logged_since_snapshot
+            .fetch_add(outcome.updates.len() as u64, Ordering::SeqCst);
+        if logged >= SNAPSHOT_EVERY {
+            doc.logged_since_snapshot.store(0, Ordering::SeqCst);
+            let seq = hub.persister.snapshot(&doc.name, doc.room().snapshot());
+            doc.last_write.store(seq, Ordering::SeqCst);
+        }
+        Ok(outcome.reply)
+    }
+
+    /// The next frame from other connections for this one.
+    pub async fn next(&mut self) -> Incoming {
+        loop {
+            match self.fanout.recv().await {
+                Ok(f) if f.from == self.id => continue,
+                Ok(f) => return Incoming::Frame(f.frame.clone()),
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    return Incoming::CatchUp(self.doc.room().catch_up_frame())
+                }
+                Err(broadcast::error::RecvError::Closed) => return Incoming::Closed,
+            }
+        }
+    }
+}
+
+impl Drop for DocConnection {
+    fn drop(&mut self) {
+        let goodbye = self.doc.room().leave(&self.peer);
+        if let Some(frame) = goodbye {
+            let _ = self.doc.fanout.send(Arc::new(Fanout {
+                from: self.id,
+                frame,
+            }));
+        }
+        if self.doc.connections.fetch_sub(1, Ordering::SeqCst) == 1 {
+            *self
+                .doc
+                .idle_since
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Shared documents: Yjs-compatible rooms (yrs), the hub that loads, fans out and unloads them,
+//! the persistence worker, and the naming and ownership of documents. No web framework here.
+
+pub mod access;
+pub mod hub;
+pub mod persist;
+pub mod room;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+    #[error("this document is read-only for you")]
+    ReadOnly,
+    #[error("the document would grow past its size limit")]
+    TooLarge,
+    #[error("no such document")]
+    NotFound,
+    #[error("stored document is damaged: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,410 @@
+//! One shared document and its awareness (cursors, names), speaking y-protocols. No sockets
+//! here: bytes in, bytes out, so the protocol is tested and fuzzed without a server.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use yrs::encoding::read::Cursor;
+use yrs::sync::protocol::{MessageReader, MSG_SYNC, MSG_SYNC_UPDATE};
+use yrs::sync::{Awareness, AwarenessUpdate, Message, SyncMessage};
+use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
+
+use super::DocError;
+
+/// What one connection has told the room: the awareness clients it speaks for, so they can be
+/// removed for everyone when it goes away.
+#[derive(Debug, Default)]
+pub struct Peer {
+    awareness_clients: HashSet<u64>,
+}
+
+/// What handling a client's frame produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Frames for the sender only (sync step 2, awareness answers).
+    pub reply: Vec<Vec<u8>>,
+    /// Frames for every other connection of the document.
+    pub broadcast: Vec<Vec<u8>>,
+    /// Awareness frames for every connection, the sender included: y-websocket clients take
+    /// the echo of their own awareness renewal as a sign the connection is alive.
+    pub awareness: Vec<Vec<u8>>,
+    /// Document updates (lib0 v1) to persist, in order.
+    pub updates: Vec<Vec<u8>>,
+}
+
+pub struct Room {
+    awareness: Awareness,
+    /// Filled by the document's update observer during a transaction: exactly what changed.
+    changes: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// Bytes of updates held (stored snapshot and log); a cheap bound on document size.
+    size: usize,
+}
+
+/// Encodes a document update as a y-protocols sync "update" frame.
+pub fn update_frame(update: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(update.len() + 4);
+    frame.push(MSG_SYNC);
+    frame.push(MSG_SYNC_UPDATE);
+    write_var_buf(&mut frame, update);
+    frame
+}
+
+fn write_var_buf(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut len = bytes.len();
+    while len >= 0x80 {
+        out.push((len as u8 & 0x7f) | 0x80);
+        len >>= 7;
+    }
+    out.push(len as u8);
+    out.extend_from_slice(bytes);
+}
+
+impl Room {
+    /// A room with the stored state (a snapshot and logged updates, lib0 v1).
+    pub fn load<'a>(stored: impl IntoIterator<Item = &'a [u8]>) -> Result<Self, DocError> {
+        // UTF-16 offsets, as JavaScript counts them, so indexes agree with browser editors.
+        let doc = Doc::with_options(Options {
+            offset_kind: OffsetKind::Utf16,
+            ..Options::default()
+        });
+        let mut size = 0;
+        {
+            let mut txn = doc.transact_mut();
+            for bytes in stored {
+                size += bytes.len();
+                let update =
+                    Update::decode_v1(bytes).map_err(|e| DocError::Corrupt(e.to_string()))?;
+                txn.apply_update(update)
+                    .map_err(|e| DocError::Corrupt(e.to_string()))?;
+            }
+        }
+        let changes: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+        let sink = changes.clone();
+        doc.observe_update_v1("tavla-room", move |_, event| {
+            sink.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(event.update.clone());
+        })
+        .map_err(|e| DocError::Corrupt(e.to_string()))?;
+        Ok(Self {
+            awareness: Awareness::new(doc),
+            changes,
+            size,
+        })
+    }
+
+    /// The first frames a new connection gets: our state vector (sync step 1), and everyone's
+    /// awareness so the newcomer sees who is here.
+    pub fn greeting(&self) -> Vec<Vec<u8>> {
+        let sv = self.awareness.doc().transact().state_vector();
+        let mut frames = vec![Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1()];
+        if let Ok(update) = self.awareness.update() {
+            if !update.clients.is_empty() {
+                frames.push(Message::Awareness(update).encode_v1());
+            }
+        }
+        frames
+    }
+
+    /// Handles one binary frame (possibly several messages) from `peer`.
+    ///
+    /// Refuses the whole frame, changing nothing, if it is malformed, writes when the peer may
+    /// not, or would grow the document past `max_doc_bytes`.
+    pub fn receive(
+        &mut self,
+        peer: &mut Peer,
+        frame: &[u8],
+        may_write: bool,
+        max_doc_bytes: usize,
+    ) -> Result<Outcome, DocError> {
+        let messages = decode_frame(frame)?;
+        // Check every message before applying any, so a bad frame leaves no trace.
+        for message in &messages {
+            if let Some(update) = carried_update(message)? {
+                if !update.is_empty() && !may_write {
+                    return Err(DocError::ReadOnly);
+                }
+            }
+        }
+        let incoming: usize = messages.iter().map(update_len).sum();
+        if self.size + incoming > max_doc_bytes {
+            return Err(DocError::TooLarge);
+        }
+        let mut outcome = Outcome::default();
+        for message in messages {
+            self.handle(peer, message, &mut outcome)?;
+        }
+        Ok(outcome)
+    }
+
+    fn handle(
+        &mut self,
+        peer: &mut Peer,
+        message: Message,
+        out: &mut Outcome,
+    ) -> Result<(), DocError> {
+        match message {
+            Message::Sync(SyncMessage::SyncStep1(sv)) => {
+                let update = self
+                    .awareness
+                    .doc()
+                    .transact()
+                    .encode_state_as_update_v1(&sv);
+                out.reply
+                    .push(Message::Sync(SyncMessage::SyncStep2(update)).encode_v1());
+            }
+            Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => {
+                let update =
+                    Update::decode_v1(&bytes).map_err(|e| DocError::Malformed(e.to_string()))?;
+                self.awareness
+                    .doc()
+                    .transact_mut()
+                    .apply_update(update)
+                    .map_err(|e| DocError::Malformed(e.to_string()))?;
+                let changes =
+                    std::mem::take(&mut *self.changes.lock().unwrap_or_else(|p| p.into_inner()));
+                for change in changes {
+                    self.size += change.len();
+                    out.broadcast.push(update_frame(&change));
+                    out.updates.push(change);
+                }
+            }
+            Message::AwarenessQuery => {
+                let update = self
+                    .awareness
+                    .update()
+                    .map_err(|e| DocError::Malformed(e.to_string()))?;
+                out.reply.push(Message::Awareness(update).encode_v1());
+            }
+            Message::Awareness(update) => {
+                for (client, entry) in &update.clients {
+                    if &*entry.json == "null" {
+                        peer.awareness_clients.remove(&client.get());
+                    } else {
+                        peer.awareness_clients.insert(client.get());
+                    }
+                }
+                let frame = Message::Awareness(update.clone()).encode_v1();
+                self.awareness
+                    .apply_update(update)
+                    .map_err(|e| DocError::Malformed(e.to_string()))?;
+                out.awareness.push(frame);
+            }
+            // y-websocket clients never send auth; a permission decision is the server's.
+            Message::Auth(_) => {}
+            Message::Custom(tag, _) => {
+                return Err(DocError::Malformed(format!("unknown message type {tag}")))
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets `peer`'s awareness clients; returns the frame telling everyone else.
+    pub fn leave(&mut self, peer: &Peer) -> Option<Vec<u8>> {
+        if peer.awareness_clients.is_empty() {
+            return None;
+        }
+        let ids: Vec<yrs::block::ClientID> = peer
+            .awareness_clients
+            .iter()
+            .map(|&id| yrs::block::ClientID::new(id))
+            .collect();
+        for id in &ids {
+            self.awareness.remove_state(*id);
+        }
+        let update = self.awareness.update_with_clients(ids).ok()?;
+        Some(Message::Awareness(update).encode_v1())
+    }
+
+    /// The whole document as one update (lib0 v1): a snapshot.
+    pub fn snapshot(&self) -> Vec<u8> {
+        self.awareness
+            .doc()
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default())
+    }
+
+    /// A sync step 2 with the whole document, for a connection that fell behind.
+    pub fn catch_up_frame(&self) -> Vec<u8> {
+        Message::Sync(SyncMessage::SyncStep2(self.snapshot())).encode_v1()
+    }
+
+    pub fn doc(&self) -> &Doc {
+        self.awareness.doc()
+    }
+}
+
+fn decode_frame(frame: &[u8]) -> Result<Vec<Message>, DocError> {
+    if frame.is_empty() {
+        return Err(DocError::Malformed("empty frame".into()));
+    }
+    let mut decoder = DecoderV1::new(Cursor::new(frame));
+    let messages: Vec<Message> = MessageReader::new(&mut decoder)
+        .map(|m| m.map_err(|e| DocError::Malformed(e.to_string())))
+        .collect::<Result<_, _>>()?;
+    // The reader stops quietly at a truncated message; re-encoding tells whether every byte
+    // of the frame was understood.
+    let understood: usize = messages.iter().map(|m| m.encode_v1().len()).sum();
+    if messages.is_empty() || understood != frame.len() {
+        return Err(DocError::Malformed(
+            "truncated message or trailing bytes".into(),
+        ));
+    }
+    Ok(messages)
+}
+
+/// The update a sync message carries, decoded (to tell empty sync replies from writes).
+fn carried_update(message: &Message) -> Result<Option<Update>, DocError> {
+    match message {
+        Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => {
+            Update::decode_v1(bytes)
+                .map(Some)
+                .map_err(|e| DocError::Malformed(e.to_string()))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn update_len(message: &Message) -> usize {
+    match message {
+        Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => bytes.len(),
+        _ => 0,
+    }
+}
+
+/// Decodes an awareness update frame's clients (for tests and tools).
+pub fn awareness_clients(frame: &[u8]) -> Vec<u64> {
+    match decode_frame(frame).ok().and_then(|m| m.into_iter().next()) {
+        Some(Message::Awareness(AwarenessUpdate { clients })) => {
+            clients.keys().map(|c| c.get()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yrs::{GetString, Text};
+
+    const MAX: usize = 1 << 20;
+
+    /// A client document that talks to the room through frames, as y-websocket would.
+    fn client_edit(text: &str) -> Vec<u8> {
+        let doc = Doc::with_options(Options {
+            offset_kind: OffsetKind::Utf16,
+            ..Options::default()
+        });
+        let t = doc.get_or_insert_text("t");
+        t.insert(&mut doc.transact_mut(), 0, text);
+        let update = doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        update_frame(&update)
+    }
+
+    fn text_of(room: &Room) -> String {
+        let t = room.doc().get_or_insert_text("t");
+        t.get_string(&room.doc().transact())
+    }
+
+    #[test]
+    fn an_update_is_applied_broadcast_and_kept() {
+        let mut room = Room::load([]).unwrap();
+        let mut peer = Peer::default();
+        let outcome = room
+            .receive(&mut peer, &client_edit("hei 👋"), true, MAX)
+            .unwrap();
+        assert_eq!(text_of(&room), "hei 👋");
+        assert_eq!(outcome.broadcast.len(), 1);
+        assert_eq!(outcome.updates.len(), 1);
+        assert!(outcome.reply.is_empty());
+
+        let again = Room::load([room.snapshot().as_slice()]).unwrap();
+        assert_eq!(
+            text_of(&again),
+            "hei 👋",
+            "a snapshot restores the document"
+        );
+    }
+
+    #[test]
+    fn sync_step_1_is_answered_with_what_the_client_lacks() {
+        let mut room = Room::load([]).unwrap();
+        room.receive(&mut Peer::default(), &client_edit("abc"), true, MAX)
+            .unwrap();
+        let step1 = Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
+        let outcome = room
+            .receive(&mut Peer::default(), &step1, false, MAX)
+            .unwrap();
+        assert_eq!(outcome.reply.len(), 1);
+        assert!(outcome.broadcast.is_empty(), "reading changes nothing");
+    }
+
+    #[test]
+    fn read_only_peers_may_sync_but_not_write() {
+        let mut room = Room::load([]).unwrap();
+        let empty_step2 =
+            Message::Sync(SyncMessage::SyncStep2(Update::EMPTY_V1.to_vec())).encode_v1();
+        assert!(room
+            .receive(&mut Peer::default(), &empty_step2, false, MAX)
+            .is_ok());
+        let err = room
+            .receive(&mut Peer::default(), &client_edit("x"), false, MAX)
+            .unwrap_err();
+        assert!(matches!(err, DocError::ReadOnly));
+        assert_eq!(text_of(&room), "");
+    }
+
+    #[test]
+    fn malformed_and_oversized_frames_change_nothing() {
+        let mut room = Room::load([]).unwrap();
+        room.receive(&mut Peer::default(), &client_edit("kept"), true, MAX)
+            .unwrap();
+        for bad in [
+            &[][..],
+            &[0, 2, 200, 1, 2][..],
+            &[9, 9, 9][..],
+            &[0, 7][..],
+            &[255, 255, 255, 255, 255, 255][..],
+        ] {
+            assert!(
+                matches!(
+                    room.receive(&mut Peer::default(), bad, true, MAX),
+                    Err(DocError::Malformed(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        let err = room
+            .receive(
+                &mut Peer::default(),
+                &client_edit(&"x".repeat(200)),
+                true,
+                100,
+            )
+            .unwrap_err();
+        assert!(matches!(err, DocError::TooLarge));
+        assert_eq!(text_of(&room), "kept");
+    }
+
+    #[test]
+    fn a_leaving_peer_takes_its_cursor_with_it() {
+        let mut room = Room::load([]).unwrap();
+        let mut peer = Peer::default();
+        let client = Doc::with_client_id(77);
+        let mut theirs = Awareness::new(client);
+        theirs
+            .set_local_state(serde_json::json!({ "user": { "name": "Ada" } }))
+            .unwrap();
+        let frame = Message::Awareness(theirs.update().unwrap()).encode_v1();
+        let outcome = room.receive(&mut peer, &frame, false, MAX).unwrap();
+        assert_eq!(awareness_clients(&outcome.awareness[0]), [77]);
+        assert_eq!(room.greeting().len(), 2, "newcomers see who is here");
+        let goodbye = room.leave(&peer).expect("removal is announced");
+        assert_eq!(awareness_clients(&goodbye), [77]);
+        assert_eq!(room.greeting().len(), 1);
+    }
+}

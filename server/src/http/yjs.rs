@@ -1,0 +1,150 @@
+//! `/yjs/{doc}`: the y-websocket endpoint. Binary y-protocols frames in and out, so an
+//! unmodified `WebsocketProvider` (npm `y-websocket`) can edit Tavla's documents.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use governor::{Quota, RateLimiter};
+
+use super::extract::Caller;
+use super::origin_matches_host;
+use crate::app::AppState;
+use crate::auth::{can, Action, Who};
+use crate::docs::access::{self, DocName, Resolved};
+use crate::docs::hub::{DocConnection, Incoming};
+use crate::docs::DocError;
+use crate::error::{ApiError, CloseCode};
+
+pub async fn upgrade(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(doc): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    if !origin_matches_host(&headers, &uri) {
+        return Err(ApiError::CrossOrigin);
+    }
+    if caller.who == Who::Nobody {
+        return Err(ApiError::Unauthenticated);
+    }
+    let name = DocName::parse(&doc).ok_or(ApiError::NotFound)?;
+    let resolved = access::resolve(state.store.as_ref(), name)?;
+    if !can(&caller.who, Action::ReadDoc(resolved.facts())) {
+        // Another teacher's document looks like no document; a pupil is told no.
+        return Err(match caller.who {
+            Who::Teacher { .. } => ApiError::NotFound,
+            _ => ApiError::Forbidden,
+        });
+    }
+    let tracked = state.tasks.clone();
+    let max = state.config.limits.doc_max_frame_bytes;
+    Ok(ws
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| {
+            tracked.track_future(connection(socket, state, caller.who, resolved))
+        }))
+}
+
+async fn connection(mut socket: WebSocket, state: Arc<AppState>, who: Who, resolved: Resolved) {
+    let name = resolved.name.to_string();
+    let span = tracing::info_span!("doc", doc = %name, role = ?who.role());
+    let _enter = span.enter();
+    let (mut doc, greeting) = match state.docs.connect(&name, resolved.settings.read_only) {
+        Ok(pair) => pair,
+        Err(e) => {
+            tracing::error!("opening the document failed: {e}");
+            close(&mut socket, CloseCode::Internal).await;
+            return;
+        }
+    };
+    for frame in greeting {
+        if socket.send(Message::Binary(frame.into())).await.is_err() {
+            return;
+        }
+    }
+    let rate =
+        NonZeroU32::new(state.config.limits.doc_messages_per_second).unwrap_or(NonZeroU32::MIN);
+    let limiter = RateLimiter::direct(
+        Quota::per_second(rate).allow_burst(rate.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
+    );
+    let code = loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => break Some(CloseCode::GoingAway),
+            outgoing = doc.next() => match outgoing {
+                Incoming::Frame(frame) | Incoming::CatchUp(frame) => {
+                    if socket.send(Message::Binary(frame.into())).await.is_err() {
+                        break None;
+                    }
+                }
+                Incoming::Closed => break None,
+            },
+            incoming = socket.recv() => match incoming {
+                None | Some(Ok(Message::Close(_))) => break None,
+                Some(Err(e)) => {
+                    let text = e.to_string().to_lowercase();
+                    break (text.contains("too long") || text.contains("too big")).then_some(CloseCode::TooBig);
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Text(_))) => break Some(CloseCode::Unsupported),
+                Some(Ok(Message::Binary(frame))) => {
+                    if limiter.check().is_err() {
+                        break Some(CloseCode::RateLimited);
+                    }
+                    match handle_frame(&who, &resolved, &mut doc, &frame) {
+                        Ok(replies) => {
+                            for reply in replies {
+                                if socket.send(Message::Binary(reply.into())).await.is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                        Err(code) => break Some(code),
+                    }
+                }
+            },
+        }
+    };
+    if let Some(code) = code {
+        tracing::info!(close_code = code.code(), "closing document connection");
+        close(&mut socket, code).await;
+    }
+}
+
+/// Applies one frame; the teacher may have made the document read-only since we connected.
+fn handle_frame(
+    who: &Who,
+    resolved: &Resolved,
+    doc: &mut DocConnection,
+    frame: &[u8],
+) -> Result<Vec<Vec<u8>>, CloseCode> {
+    let mut facts = resolved.facts();
+    facts.read_only = doc.doc.is_read_only();
+    let may_write = can(who, Action::WriteDoc(facts));
+    doc.receive(frame, may_write).map_err(|e| match e {
+        DocError::ReadOnly => CloseCode::ReadOnly,
+        DocError::TooLarge => CloseCode::DocTooLarge,
+        DocError::Malformed(reason) => {
+            tracing::info!(%reason, "malformed document frame");
+            CloseCode::BadMessage
+        }
+        other => {
+            tracing::error!("document error: {other}");
+            CloseCode::Internal
+        }
+    })
+}
+
+async fn close(socket: &mut WebSocket, code: CloseCode) {
+    let frame = CloseFrame {
+        code: code.code(),
+        reason: code.reason().into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}

@@ -1,0 +1,368 @@
+//! Shared documents over y-protocols: live editing, who may open and write what, bad frames,
+//! durability across restarts, unloading idle documents and compaction.
+
+use futures_util::SinkExt;
+use reqwest::{Method, StatusCode};
+use tavla::store::Tree;
+use tavla_e2e::serde_json::json;
+use tavla_e2e::yjs::DocClient;
+use tavla_e2e::*;
+use tokio_tungstenite::tungstenite::Message;
+
+struct Lesson {
+    teacher: User,
+    lesson_id: String,
+    class_id: String,
+    ada: User,
+    bo: User,
+}
+
+/// A lesson of class 7B with two guests, Ada and Bo.
+async fn lesson(server: &TestServer) -> Lesson {
+    let teacher = server.first_teacher("Kari").await;
+    let class = class_with(&teacher, "7B", &["Rostra"]).await;
+    let lesson = start_lesson(&teacher, class["id"].as_str().unwrap()).await;
+    let code = lesson["code"].as_str().unwrap();
+    Lesson {
+        ada: guest(server, code, "Ada").await,
+        bo: guest(server, code, "Bo").await,
+        teacher,
+        lesson_id: lesson["id"].as_str().unwrap().to_string(),
+        class_id: class["id"].as_str().unwrap().to_string(),
+    }
+}
+
+fn class_doc(l: &Lesson) -> String {
+    format!("lesson.{}.class", l.lesson_id)
+}
+
+async fn own_doc(user: &User) -> String {
+    let (_, list) = user.get("/api/docs").await;
+    list["docs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "personal")
+        .unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_class_writes_together_and_a_latecomer_gets_everything() {
+    let server = TestServer::start().await;
+    let l = lesson(&server).await;
+    let name = class_doc(&l);
+    let mut ada = DocClient::connect(&l.ada, &name).await.unwrap();
+    let mut bo = DocClient::connect(&l.bo, &name).await.unwrap();
+    let mut teacher = DocClient::connect(&l.teacher, &name).await.unwrap();
+
+    ada.append("Ada skriv. ").await.unwrap();
+    bo.append("Bo skriv. ").await.unwrap();
+    teacher.append("Læraren skriv. ").await.unwrap();
+    let all = |t: &str| {
+        t.contains("Ada skriv.") && t.contains("Bo skriv.") && t.contains("Læraren skriv.")
+    };
+    let seen_by_ada = ada.until(all).await.unwrap();
+    assert_eq!(
+        bo.until(all).await.unwrap(),
+        seen_by_ada,
+        "everyone converges on the same text"
+    );
+    assert_eq!(teacher.until(all).await.unwrap(), seen_by_ada);
+
+    let late = DocClient::connect(&l.ada, &name).await.unwrap();
+    assert_eq!(
+        late.text(),
+        seen_by_ada,
+        "the sync handshake brings the whole document"
+    );
+}
+
+#[tokio::test]
+async fn each_document_opens_only_for_its_people() {
+    let server = TestServer::start().await;
+    let l = lesson(&server).await;
+    let other_teacher = server.invited_teacher(&l.teacher, "Per").await;
+    let notes = format!("lesson.{}.notes", l.lesson_id);
+    let ada_own = own_doc(&l.ada).await;
+    let bo_own = own_doc(&l.bo).await;
+    let status = |result: Result<DocClient, tavla_e2e::yjs::WsError>| match result {
+        Ok(_) => 101,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        status(DocClient::connect(&l.ada, &ada_own).await),
+        101,
+        "own document"
+    );
+    assert_eq!(
+        status(DocClient::connect(&l.ada, &class_doc(&l)).await),
+        101,
+        "class document"
+    );
+    assert_eq!(
+        status(DocClient::connect(&l.ada, &bo_own).await),
+        403,
+        "another pupil's document"
+    );
+    assert_eq!(
+        status(DocClient::connect(&l.ada, &notes).await),
+        403,
+        "the teacher's notes"
+    );
+    assert_eq!(
+        status(DocClient::connect(&l.teacher, &bo_own).await),
+        101,
+        "the teacher reads every pupil's"
+    );
+    assert_eq!(status(DocClient::connect(&l.teacher, &notes).await), 101);
+    assert_eq!(
+        status(DocClient::connect(&other_teacher, &class_doc(&l)).await),
+        404,
+        "another teacher"
+    );
+    assert_eq!(
+        status(DocClient::connect(&server.client(), &class_doc(&l)).await),
+        401,
+        "no session"
+    );
+    for junk in [
+        "nonsense",
+        "lesson.x.class",
+        "lesson..class",
+        &format!("lesson.{}.pupil.g-000", l.lesson_id),
+    ] {
+        assert_eq!(
+            status(DocClient::connect(&l.teacher, junk).await),
+            404,
+            "{junk}"
+        );
+    }
+
+    // Pupils of another lesson cannot reach this one's class document.
+    let class = class_with(&other_teacher, "8A", &[]).await;
+    let other = start_lesson(&other_teacher, class["id"].as_str().unwrap()).await;
+    let stranger = guest(&server, other["code"].as_str().unwrap(), "Fremmed").await;
+    assert_eq!(
+        status(DocClient::connect(&stranger, &class_doc(&l)).await),
+        403
+    );
+
+    let (_, listed) = l.ada.get("/api/docs").await;
+    let kinds: Vec<&str> = listed["docs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["class", "personal"]);
+    let (_, listed) = l
+        .teacher
+        .get(&format!("/api/docs?lesson={}", l.lesson_id))
+        .await;
+    let titles: Vec<&str> = listed["docs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["title"].as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Rostra", "Ada", "Bo"],
+        "every pupil's own document, rostered first"
+    );
+    assert_eq!(
+        l.ada.get("/api/docs?lesson=whatever").await.1["docs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        other_teacher
+            .get(&format!("/api/docs?lesson={}", l.lesson_id))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let _ = l.class_id;
+}
+
+#[tokio::test]
+async fn a_read_only_document_refuses_pupils_writes_only() {
+    let server = TestServer::start().await;
+    let l = lesson(&server).await;
+    let name = class_doc(&l);
+    let mut ada = DocClient::connect(&l.ada, &name).await.unwrap();
+    ada.append("før ").await.unwrap();
+    ada.until(|t| t == "før ").await.unwrap();
+
+    let path = format!("/api/docs/{name}/settings");
+    assert_eq!(
+        l.ada
+            .send(Method::PUT, &path, Some(json!({ "read_only": true })))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, _) = l
+        .teacher
+        .send(Method::PUT, &path, Some(json!({ "read_only": true })))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let mut teacher = DocClient::connect(&l.teacher, &name).await.unwrap();
+    teacher.append("lærar ").await.unwrap();
+    let mut bo = DocClient::connect(&l.bo, &name).await.unwrap();
+    assert_eq!(
+        bo.until(|t| t.contains("lærar")).await.unwrap(),
+        "før lærar ",
+        "pupils still read"
+    );
+
+    ada.append("etter").await.unwrap();
+    assert_eq!(ada.closed_with().await, Some(4003));
+    let again = DocClient::connect(&l.bo, &name).await.unwrap();
+    assert_eq!(
+        again.text(),
+        "før lærar ",
+        "the refused write left no trace"
+    );
+    let (_, listed) = l.bo.get("/api/docs").await;
+    assert_eq!(listed["docs"][0]["read_only"], true);
+    assert_eq!(listed["docs"][0]["writable"], false);
+}
+
+#[tokio::test]
+async fn bad_frames_close_only_their_sender() {
+    let server = TestServer::start_with(|c| {
+        c.limits.doc_max_frame_bytes = 4096;
+        c.limits.max_doc_bytes = 2048;
+        c.limits.doc_messages_per_second = 10;
+    })
+    .await;
+    let l = lesson(&server).await;
+    let name = class_doc(&l);
+    let mut bystander = DocClient::connect(&l.bo, &name).await.unwrap();
+    // The teacher watches the document: each bystander write is seen before the next case.
+    let mut watcher = DocClient::connect(&l.teacher, &name).await.unwrap();
+    bystander.append("trygg ").await.unwrap();
+    watcher.until(|t| t == "trygg ").await.unwrap();
+
+    let cases: Vec<(&str, Message, u16)> = vec![
+        (
+            "garbage",
+            Message::Binary(vec![0xff, 0xff, 0xff].into()),
+            4000,
+        ),
+        (
+            "truncated update",
+            Message::Binary(vec![0, 2, 200, 1, 2].into()),
+            4000,
+        ),
+        (
+            "unknown message type",
+            Message::Binary(vec![9, 1, 0].into()),
+            4000,
+        ),
+        ("empty frame", Message::Binary(vec![].into()), 4000),
+        ("text frame", Message::Text("hei".into()), 1003),
+        (
+            "oversized frame",
+            Message::Binary(vec![0; 8192].into()),
+            1009,
+        ),
+    ];
+    for (what, message, code) in cases {
+        let mut offender = DocClient::connect(&l.ada, &name).await.unwrap();
+        offender.socket.send(message).await.unwrap();
+        assert_eq!(offender.closed_with().await, Some(code), "{what}");
+        bystander.append("x").await.unwrap();
+        let before = watcher.text().len();
+        watcher.until(|t| t.len() == before + 1).await.unwrap();
+    }
+
+    let mut big = DocClient::connect(&l.ada, &name).await.unwrap();
+    big.append(&"stor ".repeat(500)).await.unwrap();
+    assert_eq!(big.closed_with().await, Some(4013), "over max_doc_bytes");
+
+    let mut flooder = DocClient::connect(&l.ada, &name).await.unwrap();
+    for _ in 0..100 {
+        if flooder.append("f").await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(flooder.closed_with().await, Some(4008));
+
+    // What was accepted before the limit stays; the bystander still writes. (Its "!" is
+    // concurrent with the flood, so the CRDT may place it before the f's.)
+    bystander.append("!").await.unwrap();
+    let text = watcher.until(|t| t.contains('!')).await.unwrap();
+    assert!(text.starts_with("trygg xxxxxx"), "{text}");
+    assert!(
+        text.contains('f'),
+        "accepted writes of the flooder stay: {text}"
+    );
+    assert!(!text.contains("stor"));
+}
+
+#[tokio::test]
+async fn documents_survive_a_restart_and_idle_ones_leave_memory_as_a_snapshot() {
+    let server = TestServer::start_with(|c| c.limits.doc_idle_unload_ms = 20).await;
+    let l = lesson(&server).await;
+    let name = class_doc(&l);
+    let mut loaded = server.running.state.docs.watch_loaded();
+    {
+        let mut ada = DocClient::connect(&l.ada, &name).await.unwrap();
+        for i in 0..50 {
+            ada.append(&format!("{i} ")).await.unwrap();
+        }
+        ada.until(|t| t.ends_with("49 ")).await.unwrap();
+    }
+    // Nobody is connected: the document is snapshotted and unloaded.
+    loaded.wait_for(|&n| n == 0).await.unwrap();
+    server.running.state.docs.durable().await;
+    {
+        let store = &server.running.state.store;
+        let log = store
+            .scan_prefix(Tree::Docs, format!("u/{name}/").as_bytes())
+            .unwrap();
+        assert!(
+            log.is_empty(),
+            "the update log was compacted into the snapshot"
+        );
+        assert!(store
+            .get(Tree::Docs, format!("s/{name}").as_bytes())
+            .unwrap()
+            .is_some());
+    }
+
+    let reloaded = DocClient::connect(&l.bo, &name).await.unwrap();
+    let expected: String = (0..50).map(|i| format!("{i} ")).collect();
+    assert_eq!(
+        reloaded.text(),
+        expected,
+        "reloading from the snapshot keeps every character"
+    );
+    let mut bo = reloaded;
+    let mut teacher = DocClient::connect(&l.teacher, &name).await.unwrap();
+    bo.append("siste").await.unwrap();
+    teacher.until(|t| t.ends_with("siste")).await.unwrap();
+    drop((bo, teacher));
+
+    let dir = server.stop().await;
+    let server = TestServer::start_in(dir, |_| {}).await;
+    let teacher = server.client();
+    let (status, _) = teacher
+        .post(
+            "/api/login",
+            json!({ "name": "Kari", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let after = DocClient::connect(&teacher, &name).await.unwrap();
+    assert_eq!(after.text(), format!("{expected}siste"));
+}
