@@ -18,8 +18,8 @@ fi
 step "web client: install, rebuild, compare with the committed dist/"
 (cd web-client && npm ci --no-audit --no-fund --loglevel=error && node build.mjs --check)
 
-step "browser test packages"
-(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+step "JavaScript test packages (browser and Yjs interop)"
+(cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -34,6 +34,6 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 
-step "browser tests (headless Chromium, axe-core)"
+step "JavaScript tests: official Yjs clients, headless Chromium with axe-core"
 cargo build --locked -p tavla --bin tavla
-(cd tests/browser && npm test)
+(cd tests/js && npm test)

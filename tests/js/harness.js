@@ -1,7 +1,9 @@
-// Starts the real tavla binary on loopback with a temp data dir, and Debian's Chromium through
-// playwright-core. Every page a test visits is checked with axe-core and watched for requests
-// that leave the box and for console errors (a CSP violation is one).
+// Starts the real tavla binary on loopback with a temp data dir; talks to its API over HTTPS
+// trusting its CA; starts Debian's Chromium through playwright-core. Every page a test visits
+// is checked with axe-core and watched for requests that leave the box and for console errors
+// (a CSP violation is one).
 import { spawn } from 'node:child_process';
+import { request } from 'node:https';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -41,12 +43,54 @@ export async function startTavla() {
     base: `https://${printed.https}`,
     httpBase: `http://${printed.http}`,
     setupUrl: printed.setup,
+    caPem: readFileSync(join(dataDir, 'data', 'tls', 'ca.crt')),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.on('exit', resolve));
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Calls Tavla's JSON API as one person: `cookie` carries their session between calls.
+ * Returns `{ status, body }`.
+ */
+export function apiClient(tavla) {
+  let cookie = '';
+  const call = (method, path, body) => new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(tavla.base + path, {
+      method,
+      ca: tavla.caPem,
+      headers: { cookie, ...(payload ? { 'content-type': 'application/json' } : {}) },
+    }, (res) => {
+      const setCookie = res.headers['set-cookie']?.[0];
+      if (setCookie) cookie = setCookie.split(';')[0];
+      let text = '';
+      res.on('data', (chunk) => { text += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : null }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+  return { call, cookie: () => cookie };
+}
+
+/** A teacher with a lesson of class 7B, and `pupils` guests who joined it. */
+export async function lessonWithPupils(tavla, pupils) {
+  const teacher = apiClient(tavla);
+  const token = new URL(tavla.setupUrl).searchParams.get('token');
+  assert.equal((await teacher.call('POST', '/api/setup', { token, name: 'Kari', password: 'riktig hest batteri' })).status, 200);
+  const cls = (await teacher.call('POST', '/api/classes', { name: '7B' })).body;
+  const lesson = (await teacher.call('POST', '/api/lessons', { class_id: cls.id })).body;
+  const joined = [];
+  for (const name of pupils) {
+    const pupil = apiClient(tavla);
+    assert.equal((await pupil.call('POST', '/api/join', { code: lesson.code, name })).status, 200);
+    joined.push(pupil);
+  }
+  return { teacher, lesson, pupils: joined };
 }
 
 export async function launchChromium() {
