@@ -269,6 +269,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if let Some(url) = &running.setup_url {
         println!("Set up the first teacher account (one-time link): {url}");
     }
+    println!("Press Ctrl-C to stop.");
     let token = running.state.shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;

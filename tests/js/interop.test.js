@@ -17,7 +17,11 @@ before(async () => {
 });
 
 after(async () => {
-  for (const p of providers) p.destroy();
+  // Destroying the document also stops its awareness timer, which would keep node running.
+  for (const p of providers) {
+    p.destroy();
+    p.doc.destroy();
+  }
   await tavla?.stop();
 });
 

@@ -82,27 +82,7 @@ impl TestServer {
 
     /// A client whose requests come from another loopback address (another device).
     pub fn client_from(&self, address: Option<IpAddr>) -> User {
-        let jar = Arc::new(Jar::default());
-        let mut builder = Client::builder();
-        if !self.ca_pem.is_empty() {
-            builder = builder.add_root_certificate(
-                reqwest::Certificate::from_pem(&self.ca_pem).expect("CA PEM"),
-            );
-        }
-        let http = builder
-            .cookie_provider(jar.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .local_address(address)
-            .timeout(Duration::from_secs(20))
-            .build()
-            .expect("client");
-        User {
-            http,
-            jar,
-            server_url: self.url(""),
-            ws_base: self.ws_url(""),
-            ca_pem: self.ca_pem.clone(),
-        }
+        User::new(self.running.https_addr.port(), &self.ca_pem, address)
     }
 
     /// Sets up the first teacher through the printed setup link; returns them signed in.
@@ -161,6 +141,30 @@ pub struct User {
 }
 
 impl User {
+    /// A browser-like client of the server on `https_port` (on localhost) trusting `ca_pem`.
+    pub fn new(https_port: u16, ca_pem: &[u8], address: Option<IpAddr>) -> Self {
+        let jar = Arc::new(Jar::default());
+        let mut builder = Client::builder();
+        if !ca_pem.is_empty() {
+            builder = builder
+                .add_root_certificate(reqwest::Certificate::from_pem(ca_pem).expect("CA PEM"));
+        }
+        let http = builder
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(address)
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("client");
+        User {
+            http,
+            jar,
+            server_url: format!("https://localhost:{https_port}"),
+            ws_base: format!("wss://localhost:{https_port}"),
+            ca_pem: ca_pem.to_vec(),
+        }
+    }
+
     pub async fn send(
         &self,
         method: reqwest::Method,
