@@ -18,7 +18,8 @@ const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 export const artifacts = join(here, 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 
-const binary = process.env.TEST_TAVLA_BINARY ?? join(here, '..', '..', 'target', 'debug', 'tavla');
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(here, '..', '..', 'target');
+const binary = process.env.TEST_TAVLA_BINARY ?? join(targetDir, 'debug', 'tavla');
 
 /** Runs `tavla serve` and waits for the addresses and setup link it prints. */
 export async function startTavla() {
@@ -30,6 +31,7 @@ export async function startTavla() {
   });
   const printed = await new Promise((resolve, reject) => {
     let out = '';
+    child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`tavla exited with ${code}: ${out}`)));
     child.stdout.on('data', (chunk) => {
       out += chunk;
