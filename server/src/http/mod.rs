@@ -12,6 +12,7 @@ mod metrics;
 pub mod plain;
 pub mod ratelimit;
 pub mod serve;
+mod socket_limits;
 mod ws;
 mod yjs;
 

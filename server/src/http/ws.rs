@@ -1,16 +1,15 @@
 //! The client WebSocket `/ws`: one per open page. Teachers watch a lesson's presence; pupils
 //! are counted present while connected and are told when they are removed or the lesson ends.
 
-use std::num::NonZeroU32;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::socket_limits::{is_oversized, message_limiter};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use governor::{Quota, RateLimiter};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -123,11 +122,7 @@ async fn connection(
         Attendee::Pupil(seat) => Some(state.presence.connect(&lesson.id, &seat.participant_id)),
         Attendee::Teacher => None,
     };
-    let rate =
-        NonZeroU32::new(state.config.limits.ws_messages_per_second).unwrap_or(NonZeroU32::MIN);
-    let limiter = RateLimiter::direct(
-        Quota::per_second(rate).allow_burst(rate.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
-    );
+    let limiter = message_limiter(state.config.limits.ws_messages_per_second);
     let span = tracing::info_span!("ws", lesson_id = %lesson.id, role = ?role);
     let _enter = span.enter();
     tracing::debug!("connected");
@@ -228,15 +223,8 @@ async fn on_incoming(
 ) -> Step {
     match incoming {
         None | Some(Ok(Message::Close(_))) => Step::Gone,
-        Some(Err(e)) => {
-            // tungstenite reports an over-long message as a read error before we see it.
-            let text = e.to_string().to_lowercase();
-            if text.contains("too long") || text.contains("too big") {
-                Step::Close(CloseCode::TooBig)
-            } else {
-                Step::Gone
-            }
-        }
+        Some(Err(e)) if is_oversized(&e) => Step::Close(CloseCode::TooBig),
+        Some(Err(_)) => Step::Gone,
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Step::Continue,
         Some(Ok(Message::Binary(_))) => {
             refuse(

@@ -1,14 +1,13 @@
 //! `/yjs/{doc}`: the y-websocket endpoint. Binary y-protocols frames in and out, so an
 //! unmodified `WebsocketProvider` (npm `y-websocket`) can edit Tavla's documents.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use super::socket_limits::{is_oversized, message_limiter};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use governor::{Quota, RateLimiter};
 
 use super::extract::Caller;
 use super::origin_matches_host;
@@ -69,11 +68,7 @@ async fn connection(mut socket: WebSocket, state: Arc<AppState>, who: Who, resol
             return;
         }
     }
-    let rate =
-        NonZeroU32::new(state.config.limits.doc_messages_per_second).unwrap_or(NonZeroU32::MIN);
-    let limiter = RateLimiter::direct(
-        Quota::per_second(rate).allow_burst(rate.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
-    );
+    let limiter = message_limiter(state.config.limits.doc_messages_per_second);
     let code = loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => break Some(CloseCode::GoingAway),
@@ -87,10 +82,7 @@ async fn connection(mut socket: WebSocket, state: Arc<AppState>, who: Who, resol
             },
             incoming = socket.recv() => match incoming {
                 None | Some(Ok(Message::Close(_))) => break None,
-                Some(Err(e)) => {
-                    let text = e.to_string().to_lowercase();
-                    break (text.contains("too long") || text.contains("too big")).then_some(CloseCode::TooBig);
-                }
+                Some(Err(e)) => break is_oversized(&e).then_some(CloseCode::TooBig),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Text(_))) => break Some(CloseCode::Unsupported),
                 Some(Ok(Message::Binary(frame))) => {

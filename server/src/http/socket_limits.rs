@@ -1,0 +1,19 @@
+//! What both WebSockets (`/ws` and `/yjs/...`) enforce per connection the same way.
+
+use std::num::NonZeroU32;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+/// `per_second` frames a second, with bursts of twice that.
+pub fn message_limiter(per_second: u32) -> DefaultDirectRateLimiter {
+    let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+    let burst = rate.saturating_mul(NonZeroU32::MIN.saturating_add(1));
+    RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
+}
+
+/// Whether a read error is tungstenite refusing a message over the size limit (it reports that
+/// as an error before the handler sees the message), so the close can say 1009.
+pub fn is_oversized(error: &axum::Error) -> bool {
+    let text = error.to_string().to_lowercase();
+    text.contains("too long") || text.contains("too big")
+}
