@@ -113,11 +113,11 @@ test('a teacher sets up, starts a lesson, and sees two pupils arrive', async () 
 
   // The teacher sees both, live: Ada marked at home, the guest marked as a guest.
   await t.getByText('2 av 3 tilkoblet').waitFor();
-  const adaRow = t.locator('li', { hasText: 'Ada Lovelace' });
+  const adaRow = t.locator('.presence li', { hasText: 'Ada Lovelace' });
   assert.match(await adaRow.textContent(), /tilkoblet.*hjemme/);
-  const guestRow = t.locator('li', { hasText: 'Gjest Gjestesen' });
+  const guestRow = t.locator('.presence li', { hasText: 'Gjest Gjestesen' });
   assert.match(await guestRow.textContent(), /gjest/);
-  assert.match(await t.locator('li', { hasText: 'Bjørn Ødegård' }).textContent(), /ikke tilkoblet/);
+  assert.match(await t.locator('.presence li', { hasText: 'Bjørn Ødegård' }).textContent(), /ikke tilkoblet/);
   await checkAccessibility(t, 'lesson with pupils');
   await screenshot(t, 'teacher-lesson');
 

@@ -190,6 +190,24 @@ impl User {
         self.send(reqwest::Method::GET, path, None).await
     }
 
+    /// A GET whose body is a file: status, headers and the raw bytes.
+    pub async fn download(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.server_url))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
+        (status, headers, body)
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
@@ -339,9 +357,10 @@ pub mod yjs {
     use yrs::encoding::read::Cursor;
     use yrs::sync::protocol::MessageReader;
     use yrs::sync::{Message as YMessage, SyncMessage};
+    use yrs::types::xml::{XmlElementPrelim, XmlTextPrelim};
     use yrs::updates::decoder::{Decode, DecoderV1};
     use yrs::updates::encoder::Encode;
-    use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, Text, Transact, Update};
+    use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, Text, Transact, Update, XmlFragment};
 
     pub struct DocClient {
         pub doc: Doc,
@@ -403,6 +422,20 @@ pub mod yjs {
                 .await
         }
 
+        /// Adds a paragraph to the rich text, as the web client's editor (y-prosemirror) would.
+        pub async fn write_paragraph(&mut self, text: &str) -> Result<(), WsError> {
+            let before = self.doc.transact().state_vector();
+            {
+                let fragment = self.doc.get_or_insert_xml_fragment("prosemirror");
+                let mut txn = self.doc.transact_mut();
+                let paragraph = fragment.push_back(&mut txn, XmlElementPrelim::empty("paragraph"));
+                paragraph.push_back(&mut txn, XmlTextPrelim::new(text));
+            }
+            let update = self.doc.transact().encode_state_as_update_v1(&before);
+            self.send(YMessage::Sync(SyncMessage::Update(update)).encode_v1())
+                .await
+        }
+
         pub fn text(&self) -> String {
             let t = self.doc.get_or_insert_text("t");
             t.get_string(&self.doc.transact())
@@ -414,6 +447,20 @@ pub mod yjs {
                 self.next_frame().await?;
             }
             Ok(self.text())
+        }
+
+        /// The rich text (the editor's XML fragment) as XML.
+        pub fn rich_text(&self) -> String {
+            let fragment = self.doc.get_or_insert_xml_fragment("prosemirror");
+            fragment.get_string(&self.doc.transact())
+        }
+
+        /// Reads frames until the rich text contains `needle`.
+        pub async fn until_rich(&mut self, needle: &str) -> Result<(), WsError> {
+            while !self.rich_text().contains(needle) {
+                self.next_frame().await?;
+            }
+            Ok(())
         }
 
         /// Handles the next frame from the server. A close frame becomes an error carrying it.

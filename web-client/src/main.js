@@ -15,6 +15,7 @@ import { projectorView } from './ui/views/projector.js';
 import { pupilView } from './ui/views/pupil.js';
 import { installView } from './ui/views/install.js';
 import { notSetUpView } from './ui/views/not-set-up.js';
+import { docView } from './ui/views/doc.js';
 
 const teacherOnly = new Set(['/teacher', '/teacher/class', '/teacher/cards', '/teacher/lesson', '/teacher/projector']);
 
@@ -30,6 +31,7 @@ const routes = {
   '/teacher/projector': projectorView,
   '/lesson': pupilView,
   '/install': installView,
+  '/doc': docView,
 };
 
 let me = { role: 'nobody' };
@@ -78,6 +80,7 @@ async function render() {
   if (path === '/lesson' && me.role !== 'pupil' && me.role !== 'remote_pupil') {
     return navigate(homeFor(me), { replace: true });
   }
+  if (path === '/doc' && me.role === 'nobody') return navigate('/join', { replace: true });
   const view = routes[path];
   if (!view) return show(notFoundView);
   return show(view);

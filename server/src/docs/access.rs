@@ -56,6 +56,8 @@ pub struct Resolved {
     pub class_id: String,
     pub audience: OwnedAudience,
     pub settings: DocSettings,
+    /// The pupil a personal document belongs to (shown to the teacher, used in file names).
+    pub owner_name: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -158,7 +160,7 @@ pub fn save_settings(
 /// Looks up who a document belongs to. Unknown lessons, classes or people are `NotFound`.
 pub fn resolve(store: &dyn Store, name: DocName) -> Result<Resolved, DocError> {
     let not_found = |_| DocError::NotFound;
-    let (teacher_id, class_id, audience) = match &name {
+    let (teacher_id, class_id, audience, owner_name) = match &name {
         DocName::LessonClass { lesson_id } | DocName::TeacherNotes { lesson_id } => {
             let lesson = lesson::get(store, lesson_id).map_err(not_found)?;
             let audience = if name.kind() == DocKind::Class {
@@ -166,27 +168,30 @@ pub fn resolve(store: &dyn Store, name: DocName) -> Result<Resolved, DocError> {
             } else {
                 OwnedAudience::TeacherOnly
             };
-            (lesson.teacher_id, lesson.class_id, audience)
+            (lesson.teacher_id, lesson.class_id, audience, None)
         }
         DocName::GuestOwn {
             lesson_id,
             participant_id,
         } => {
             let lesson = lesson::get(store, lesson_id).map_err(not_found)?;
-            lesson::get_participant(store, lesson_id, participant_id).map_err(not_found)?;
+            let guest =
+                lesson::get_participant(store, lesson_id, participant_id).map_err(not_found)?;
             (
                 lesson.teacher_id,
                 lesson.class_id,
                 OwnedAudience::Participant(participant_id.clone()),
+                Some(guest.name),
             )
         }
         DocName::PupilOwn { class_id, pupil_id } => {
             let class = classes::get(store, class_id).map_err(not_found)?;
-            classes::get_pupil(store, class_id, pupil_id).map_err(not_found)?;
+            let pupil = classes::get_pupil(store, class_id, pupil_id).map_err(not_found)?;
             (
                 class.teacher_id,
                 class.id,
                 OwnedAudience::Participant(format!("p-{pupil_id}")),
+                Some(pupil.name),
             )
         }
     };
@@ -197,6 +202,7 @@ pub fn resolve(store: &dyn Store, name: DocName) -> Result<Resolved, DocError> {
         class_id,
         audience,
         settings,
+        owner_name,
     })
 }
 

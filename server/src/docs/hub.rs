@@ -140,6 +140,17 @@ impl DocHub {
         Ok(doc)
     }
 
+    /// The document's current content as one update, without keeping it loaded (exports,
+    /// previews).
+    pub fn snapshot_of(&self, name: &str) -> Result<Vec<u8>, DocError> {
+        let loaded = self.docs().get(name).cloned();
+        if let Some(doc) = loaded {
+            return Ok(doc.snapshot());
+        }
+        let stored = persist::load(self.store.as_ref(), name)?;
+        Ok(Room::load(stored.iter().map(Vec::as_slice))?.snapshot())
+    }
+
     /// Joins a connection to the document; returns it with the greeting frames to send.
     pub fn connect(
         self: &Arc<Self>,

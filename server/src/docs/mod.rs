@@ -2,6 +2,7 @@
 //! the persistence worker, and the naming and ownership of documents. No web framework here.
 
 pub mod access;
+pub mod export;
 pub mod hub;
 pub mod persist;
 pub mod room;

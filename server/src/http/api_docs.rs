@@ -1,19 +1,103 @@
-//! Which shared documents the caller can open, and the teacher's document settings.
+//! Shared documents over HTTP: which ones the caller can open, one document's facts, exports
+//! (one document, or a whole lesson as a zip), and the teacher's read-only switch.
 
+use std::io::Write;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::{ApiJson, Caller};
+use super::api_lessons::own_lesson;
+use super::extract::{ApiJson, Caller, TeacherCaller};
 use crate::app::AppState;
 use crate::auth::{can, Action, Who};
-use crate::docs::access::{self, DocName, DocSettings};
+use crate::docs::access::{self, DocKind, DocName, DocSettings, Resolved};
+use crate::docs::export::{self, Format};
+use crate::docs::DocError;
 use crate::error::ApiError;
+use crate::lessons::lesson::Lesson;
 use crate::lessons::{classes, lesson};
 use crate::store::Store;
+use crate::validate::invalid;
+
+/// Characters of text in a teacher's preview of each document.
+const PREVIEW_CHARS: usize = 240;
+
+/// The document named in a path, if the caller may read it. Documents the caller may not
+/// read are reported as missing, so names cannot be probed.
+fn readable(state: &AppState, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
+    if matches!(who, Who::Nobody) {
+        return Err(ApiError::Unauthenticated);
+    }
+    let name = DocName::parse(raw).ok_or(ApiError::NotFound)?;
+    let resolved = access::resolve(state.store.as_ref(), name)?;
+    if !can(who, Action::ReadDoc(resolved.facts())) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(resolved)
+}
+
+fn describe(state: &AppState, who: &Who, resolved: &Resolved, preview: bool) -> Value {
+    let mut entry = json!({
+        "name": resolved.name.to_string(),
+        "kind": resolved.name.kind(),
+        "title": resolved.owner_name,
+        "read_only": resolved.settings.read_only,
+        "writable": can(who, Action::WriteDoc(resolved.facts())),
+    });
+    if preview {
+        // A damaged document still lists (its preview is empty); opening it reports the damage.
+        entry["preview"] = state
+            .docs
+            .snapshot_of(&resolved.name.to_string())
+            .and_then(|s| export::preview(&s, PREVIEW_CHARS))
+            .unwrap_or_default()
+            .into();
+    }
+    entry
+}
+
+/// Every document of a lesson, in the order the teacher sees them: the class document, the
+/// teacher's notes, rostered pupils' own documents, then guests'.
+fn lesson_docs(store: &dyn Store, lesson: &Lesson) -> Result<Vec<Resolved>, ApiError> {
+    let mut names = vec![
+        DocName::LessonClass {
+            lesson_id: lesson.id.clone(),
+        },
+        DocName::TeacherNotes {
+            lesson_id: lesson.id.clone(),
+        },
+    ];
+    for pupil in classes::roster(store, &lesson.class_id)? {
+        names.push(DocName::PupilOwn {
+            class_id: lesson.class_id.clone(),
+            pupil_id: pupil.id,
+        });
+    }
+    for guest in lesson::participants(store, &lesson.id)?
+        .into_iter()
+        .filter(|p| p.pupil_id.is_none())
+    {
+        names.push(DocName::personal(&lesson.id, &guest.id, &lesson.class_id));
+    }
+    resolve_existing(store, names)
+}
+
+fn resolve_existing(store: &dyn Store, names: Vec<DocName>) -> Result<Vec<Resolved>, ApiError> {
+    let mut found = Vec::new();
+    for name in names {
+        match access::resolve(store, name) {
+            Ok(r) => found.push(r),
+            Err(DocError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(found)
+}
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -21,31 +105,8 @@ pub struct ListQuery {
     lesson: Option<String>,
 }
 
-fn entry(
-    store: &dyn Store,
-    who: &Who,
-    name: DocName,
-    title: Option<&str>,
-) -> Result<Option<Value>, ApiError> {
-    let resolved = match access::resolve(store, name) {
-        Ok(r) => r,
-        Err(crate::docs::DocError::NotFound) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    if !can(who, Action::ReadDoc(resolved.facts())) {
-        return Ok(None);
-    }
-    Ok(Some(json!({
-        "name": resolved.name.to_string(),
-        "kind": resolved.name.kind(),
-        "title": title,
-        "read_only": resolved.settings.read_only,
-        "writable": can(who, Action::WriteDoc(resolved.facts())),
-    })))
-}
-
-/// Pupils: the class document and their own. Teachers (`?lesson=`): the class document, their
-/// notes, and every pupil's own document.
+/// Pupils: the class document and their own. Teachers (`?lesson=`): every document of the
+/// lesson, each with a text preview.
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -53,71 +114,221 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let store = state.store.as_ref();
     let who = &caller.who;
-    let mut names: Vec<(DocName, Option<String>)> = Vec::new();
-    match who {
+    let (docs, preview) = match who {
         Who::Nobody => return Err(ApiError::Unauthenticated),
         Who::Pupil(seat) => {
-            names.push((
+            let names = vec![
                 DocName::LessonClass {
                     lesson_id: seat.lesson_id.clone(),
                 },
-                None,
-            ));
-            names.push((
                 DocName::personal(&seat.lesson_id, &seat.participant_id, &seat.class_id),
-                None,
-            ));
+            ];
+            (resolve_existing(store, names)?, false)
         }
-        Who::Teacher { .. } => {
-            let lesson = lesson::get(store, query.lesson.as_deref().ok_or(ApiError::NotFound)?)?;
-            if !can(
-                who,
-                Action::ManageLesson {
-                    lesson_teacher: &lesson.teacher_id,
-                },
-            ) {
-                return Err(ApiError::NotFound);
+        Who::Teacher { teacher_id } => {
+            let teacher = TeacherCaller {
+                teacher_id: teacher_id.clone(),
+                who: who.clone(),
+            };
+            let lesson = own_lesson(&state, &teacher, query.lesson.as_deref().unwrap_or(""))?;
+            (lesson_docs(store, &lesson)?, true)
+        }
+    };
+    let docs: Vec<Value> = docs
+        .iter()
+        .filter(|r| can(who, Action::ReadDoc(r.facts())))
+        .map(|r| describe(&state, who, r, preview))
+        .collect();
+    Ok(Json(json!({ "docs": docs })))
+}
+
+/// One document's facts, for the editor page.
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(doc): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let resolved = readable(&state, &caller.who, &doc)?;
+    Ok(Json(describe(&state, &caller.who, &resolved, false)))
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    format: String,
+    /// The language of the exported HTML page (`lang` attribute); `nb` if absent.
+    lang: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ZipQuery {
+    lang: Option<String>,
+}
+
+fn parse_format(raw: &str) -> Result<Format, ApiError> {
+    Format::parse(raw).ok_or(ApiError::Invalid(invalid(
+        "format",
+        "must be html, md or txt",
+    )))
+}
+
+fn parse_lang(raw: Option<&str>) -> Result<&'static str, ApiError> {
+    match raw.unwrap_or("nb") {
+        "nb" => Ok("nb"),
+        "nn" => Ok("nn"),
+        "en" => Ok("en"),
+        "se" => Ok("se"),
+        _ => Err(ApiError::Invalid(invalid(
+            "lang",
+            "must be nb, nn, en or se",
+        ))),
+    }
+}
+
+/// A file name from a person's or class's name: letters (any script), digits and dashes.
+fn file_stem(raw: &str) -> String {
+    let stem: String = raw
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect();
+    let stem = stem
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if stem.is_empty() {
+        "dokument".into()
+    } else {
+        stem.chars().take(60).collect()
+    }
+}
+
+/// The title and file name stem of a document: the class name for class documents and notes,
+/// the pupil's name for personal ones.
+fn naming(store: &dyn Store, resolved: &Resolved) -> Result<(String, String), ApiError> {
+    let class = classes::get(store, &resolved.class_id)?;
+    Ok(match (resolved.name.kind(), &resolved.owner_name) {
+        (DocKind::Personal, Some(owner)) => (owner.clone(), file_stem(owner)),
+        (DocKind::Notes, _) => (
+            class.name.clone(),
+            format!("{}-notes", file_stem(&class.name)),
+        ),
+        _ => (class.name.clone(), file_stem(&class.name)),
+    })
+}
+
+fn attachment(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
+    // File names are ASCII-safe for the plain parameter and exact in the RFC 5987 one.
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
             }
-            names.push((
-                DocName::LessonClass {
-                    lesson_id: lesson.id.clone(),
-                },
-                None,
-            ));
-            names.push((
-                DocName::TeacherNotes {
-                    lesson_id: lesson.id.clone(),
-                },
-                None,
-            ));
-            for pupil in classes::roster(store, &lesson.class_id)? {
-                names.push((
-                    DocName::PupilOwn {
-                        class_id: lesson.class_id.clone(),
-                        pupil_id: pupil.id,
-                    },
-                    Some(pupil.name),
-                ));
-            }
-            for guest in lesson::participants(store, &lesson.id)?
-                .into_iter()
-                .filter(|p| p.pupil_id.is_none())
-            {
-                names.push((
-                    DocName::personal(&lesson.id, &guest.id, &lesson.class_id),
-                    Some(guest.name),
-                ));
-            }
+        })
+        .collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// One document as HTML, Markdown or plain text.
+pub async fn export(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(doc): Path<String>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let resolved = readable(&state, &caller.who, &doc)?;
+    let format = parse_format(&query.format)?;
+    let lang = parse_lang(query.lang.as_deref())?;
+    let (title, stem) = naming(state.store.as_ref(), &resolved)?;
+    let snapshot = state.docs.snapshot_of(&resolved.name.to_string())?;
+    let body = export::render(&snapshot, format, &title, lang)?;
+    Ok(attachment(
+        format.content_type(),
+        &format!("{stem}.{}", format.extension()),
+        body.into_bytes(),
+    ))
+}
+
+/// Every document of a lesson, each as HTML, Markdown and text, in one zip.
+pub async fn lesson_zip(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    Path(lesson_id): Path<String>,
+    Query(query): Query<ZipQuery>,
+) -> Result<Response, ApiError> {
+    let lesson = own_lesson(&state, &teacher, &lesson_id)?;
+    let lang = parse_lang(query.lang.as_deref())?;
+    let store = state.store.as_ref();
+    let class = classes::get(store, &lesson.class_id)?;
+    let mut files = Vec::new();
+    for resolved in lesson_docs(store, &lesson)? {
+        let (title, stem) = naming(store, &resolved)?;
+        let snapshot = state.docs.snapshot_of(&resolved.name.to_string())?;
+        files.push((title, stem, snapshot));
+    }
+    let zip = tokio::task::spawn_blocking(move || build_zip(files, lang))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let day = lesson_day(lesson.started_ms);
+    Ok(attachment(
+        "application/zip",
+        &format!("{}-{day}.zip", file_stem(&class.name)),
+        zip,
+    ))
+}
+
+/// `YYYY-MM-DD` of a lesson's start (UTC), for the zip's name.
+fn lesson_day(ms: u64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let d = at.date();
+    format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
+}
+
+fn build_zip(files: Vec<(String, String, Vec<u8>)>, lang: &str) -> Result<Vec<u8>, ApiError> {
+    let zip_error = |e: zip::result::ZipError| ApiError::Internal(e.to_string());
+    let io_error = |e: std::io::Error| ApiError::Internal(e.to_string());
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut used = std::collections::HashSet::new();
+    for (title, stem, snapshot) in files {
+        // Two pupils with the same name get distinct files.
+        let mut unique = stem.clone();
+        let mut n = 2;
+        while !used.insert(unique.clone()) {
+            unique = format!("{stem}-{n}");
+            n += 1;
+        }
+        for format in [Format::Html, Format::Markdown, Format::Text] {
+            let body = export::render(&snapshot, format, &title, lang)?;
+            writer
+                .start_file(format!("{unique}.{}", format.extension()), options)
+                .map_err(zip_error)?;
+            writer.write_all(body.as_bytes()).map_err(io_error)?;
         }
     }
-    let docs = names
-        .into_iter()
-        .map(|(name, title)| entry(store, who, name, title.as_deref()))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>();
-    Ok(Json(json!({ "docs": docs })))
+    Ok(writer.finish().map_err(zip_error)?.into_inner())
 }
 
 #[derive(Deserialize)]
@@ -154,4 +365,16 @@ pub async fn settings(
     Ok(Json(
         json!({ "name": resolved.name.to_string(), "read_only": body.read_only }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_keep_letters_and_drop_everything_else() {
+        assert_eq!(file_stem("Åse Ødegård"), "Åse-Ødegård");
+        assert_eq!(file_stem("../../etc/passwd"), "etc-passwd");
+        assert_eq!(file_stem("  "), "dokument");
+    }
 }

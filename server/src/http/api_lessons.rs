@@ -21,7 +21,7 @@ use crate::lessons::presence::LessonEvent;
 use crate::lessons::{classes, presence_list};
 
 /// The lesson, if the caller runs it. Others get 404, as for a lesson that does not exist.
-fn own_lesson(
+pub(super) fn own_lesson(
     state: &AppState,
     teacher: &TeacherCaller,
     lesson_id: &str,

@@ -72,7 +72,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/card-login", post(api_lessons::card_login))
         .route("/tls", get(ca_files::info))
         .route("/docs", get(api_docs::list))
+        .route("/docs/{doc}", get(api_docs::get))
+        .route("/docs/{doc}/export", get(api_docs::export))
         .route("/docs/{doc}/settings", put(api_docs::settings))
+        .route("/lessons/{lesson_id}/docs.zip", get(api_docs::lesson_zip))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .layer(middleware::from_fn(same_origin_writes));

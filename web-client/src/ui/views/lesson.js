@@ -1,4 +1,5 @@
-// The teacher's view of a running lesson: the code, who is present (live), remove, end.
+// The teacher's view of a running lesson: the code, who is present (live), the documents,
+// remove, end.
 import { h, formMessage } from '../dom.js';
 import { heading } from '../shell.js';
 import { loadOrExplain } from '../load.js';
@@ -6,8 +7,9 @@ import { announce } from '../announce.js';
 import { t, errorText } from '../../i18n.js';
 import { post, del } from '../../protocol/api.js';
 import { connectLive } from '../../protocol/live.js';
+import { lessonDocs } from './doc-list.js';
 
-export async function lessonView({ main, params, navigate, setTitle }) {
+export async function lessonView({ main, me, params, navigate, setTitle }) {
   const id = params.get('id') ?? '';
   const lesson = await loadOrExplain(main, `/lessons/${encodeURIComponent(id)}`);
   if (!lesson) return undefined;
@@ -55,6 +57,7 @@ export async function lessonView({ main, params, navigate, setTitle }) {
     onState: (state) => { connection.textContent = state === 'reconnecting' ? t('live.reconnecting') : ''; },
   });
 
+  const docs = lessonDocs({ lesson, me, onError: (text) => message.show(text) });
   main.append(
     heading(t('lesson.title', { name: lesson.class.name })),
     h('div', { class: 'code-panel' },
@@ -67,6 +70,7 @@ export async function lessonView({ main, params, navigate, setTitle }) {
       h('h2', { id: 'present-h' }, t('lesson.participants')),
       summary,
       list),
+    docs.el,
     h('p', {}, h('button', { type: 'button', class: 'danger', onclick: async () => {
       if (!confirm(t('lesson.end_confirm'))) return;
       try {
@@ -77,5 +81,8 @@ export async function lessonView({ main, params, navigate, setTitle }) {
       }
     } }, t('lesson.end'))),
   );
-  return () => live.close();
+  return () => {
+    live.close();
+    docs.stop();
+  };
 }

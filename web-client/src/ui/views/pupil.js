@@ -1,12 +1,13 @@
-// The pupil's lesson page. Documents, messages and the live stream arrive in later versions;
-// their places are here so the page keeps its shape.
+// The pupil's lesson page: their documents; messages and the live stream arrive in later
+// versions, and their places are here so the page keeps its shape.
 import { h } from '../dom.js';
 import { heading } from '../shell.js';
 import { t } from '../../i18n.js';
 import { post } from '../../protocol/api.js';
 import { connectLive } from '../../protocol/live.js';
+import { pupilDocs } from './doc-list.js';
 
-export function pupilView({ main, me, navigate, setTitle }) {
+export async function pupilView({ main, me, navigate, setTitle }) {
   setTitle(t('pupil.title', { name: me.lesson.class_name }));
   const status = h('p', { class: 'connection', role: 'status' }, t('live.connecting'));
   const ended = h('div', { role: 'alert', class: 'notice', hidden: true });
@@ -27,14 +28,15 @@ export function pupilView({ main, me, navigate, setTitle }) {
     },
   });
 
-  const pane = (id, title, body) => h('section', { class: 'pane', 'aria-labelledby': id }, h('h2', { id }, title), h('p', { class: 'placeholder' }, body));
+  const pane = (id, title, body) => h('section', { class: 'pane', 'aria-labelledby': id }, h('h2', { id }, title), typeof body === 'string' ? h('p', { class: 'placeholder' }, body) : body);
+  const docs = await pupilDocs(me);
   main.append(
     heading(t('pupil.title', { name: me.lesson.class_name })),
     h('p', {}, t('pupil.hello', { name: me.pupil.name }), me.pupil.at_home ? ` ${t('pupil.at_home_note')}` : ''),
     status,
     ended,
     h('div', { class: 'panes' },
-      pane('docs-h', t('pupil.docs'), t('pupil.docs_soon')),
+      pane('docs-h', t('pupil.docs'), docs),
       pane('messages-h', t('pupil.messages'), t('pupil.messages_soon')),
       pane('stream-h', t('pupil.stream'), me.pupil.at_home ? t('pupil.stream_soon') : t('pupil.stream_in_room'))),
     h('p', {}, h('button', { type: 'button', onclick: async () => {

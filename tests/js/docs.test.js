@@ -1,0 +1,157 @@
+// Writing together in headless Chromium: the teacher and two pupils type into the class
+// document and see each other's text, cursors and names; formatting and per-person undo work
+// from the keyboard; the teacher's overview previews pupils' own documents; exports download
+// with the text in them; locking the document stops a pupil's writing; axe-core on every page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startTavla, launchChromium, person, lessonWithPupils, checkAccessibility, screenshot, expectHeading } from './harness.js';
+
+let tavla;
+let browser;
+
+before(async () => {
+  tavla = await startTavla();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await tavla?.stop();
+});
+
+/** A browser context signed in with an API client's session cookie. */
+async function signedIn(client, options) {
+  const who = await person(browser, options);
+  const [name, value] = client.cookie().split('=');
+  await who.context.addCookies([{ name, value, url: tavla.base, secure: true, httpOnly: true, sameSite: 'Strict' }]);
+  return who;
+}
+
+const editor = (page) => page.locator('.ProseMirror');
+
+/** Waits until the editor on `page` shows every one of `texts`. */
+async function seesAll(page, texts) {
+  for (const text of texts) await editor(page).getByText(text).first().waitFor();
+}
+
+async function download(page, linkName) {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: linkName, exact: true }).click()]);
+  return { name: file.suggestedFilename(), bytes: readFileSync(await file.path()) };
+}
+
+test('teacher and two pupils write together, see each other, export and lock the document', async () => {
+  const allowedOrigins = [tavla.base];
+  const { teacher: kariApi, lesson, pupils: [olaApi, saraApi] } = await lessonWithPupils(tavla, ['Ola', 'Sara']);
+  const kari = await signedIn(kariApi, { allowedOrigins });
+  const ola = await signedIn(olaApi, { allowedOrigins, viewport: { width: 1024, height: 768 } });
+  const sara = await signedIn(saraApi, { allowedOrigins, viewport: { width: 360, height: 740 } });
+  const [k, o, s] = [kari.page, ola.page, sara.page];
+
+  // The teacher's lesson page lists the lesson's documents.
+  await k.goto(`${tavla.base}/teacher/lesson?id=${lesson.id}`);
+  await expectHeading(k, 'Time: 7B');
+  for (const title of ['Klassens dokument', 'Mine notater (bare for meg)', 'Dokumentet til Ola', 'Dokumentet til Sara']) {
+    await k.getByRole('link', { name: title, exact: true }).waitFor();
+  }
+  await checkAccessibility(k, 'lesson with documents');
+  await k.getByRole('link', { name: 'Klassens dokument', exact: true }).click();
+  await expectHeading(k, 'Klassens dokument');
+  await k.getByText('Tilkoblet. Endringene lagres mens du skriver.').waitFor();
+
+  // Pupils find the class document on their lesson page.
+  for (const page of [o, s]) {
+    await page.goto(`${tavla.base}/lesson`);
+    await expectHeading(page, 'Time i 7B');
+    await page.getByRole('link', { name: 'Mitt dokument', exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Klassens dokument', exact: true }).click();
+    await expectHeading(page, 'Klassens dokument');
+  }
+
+  // The teacher writes a heading with the keyboard only: Alt+F10 to the toolbar, arrows, Enter.
+  await editor(k).click();
+  await k.keyboard.press('Alt+F10');
+  assert.equal(await k.evaluate(() => document.activeElement.textContent), 'Vanlig tekst');
+  await k.keyboard.press('ArrowRight');
+  await k.keyboard.press('Enter');
+  await k.keyboard.type('Elgen i Norge');
+  await k.keyboard.press('Enter');
+  await editor(o).locator('h2', { hasText: 'Elgen i Norge' }).waitFor();
+
+  // Each pupil writes a line of their own at the end.
+  await editor(o).click();
+  await o.keyboard.press('Control+End');
+  await o.keyboard.type('Ola: elgen er stor.');
+  await editor(s).click();
+  await s.keyboard.press('Control+End');
+  await s.keyboard.press('Enter');
+  await s.keyboard.press('Control+b');
+  await s.keyboard.type('Sara: den spiser blader.');
+  const everything = ['Elgen i Norge', 'Ola: elgen er stor.', 'Sara: den spiser blader.'];
+  for (const page of [k, o, s]) await seesAll(page, everything);
+  await editor(k).locator('strong', { hasText: 'Sara: den spiser blader.' }).waitFor();
+
+  // Everyone sees who is here, and where the others' cursors are, with their names.
+  await k.locator('.peers').getByText('Kari (deg)').waitFor();
+  // Three people, three different colours.
+  const colours = await k.locator('.peers li').evaluateAll((items) => items.map((li) => li.className));
+  assert.equal(new Set(colours).size, 3, `distinct colours: ${colours}`);
+  for (const name of ['Ola', 'Sara']) {
+    await k.locator('.peers').getByText(name, { exact: true }).waitFor();
+    await k.locator('.peer-caret .peer-flag', { hasText: name }).waitFor();
+  }
+  await o.locator('.peer-caret .peer-flag', { hasText: 'Kari' }).waitFor();
+  await checkAccessibility(k, 'class document (teacher)');
+  await checkAccessibility(s, 'class document (pupil, phone)');
+  await screenshot(k, 'doc-teacher');
+  await screenshot(s, 'doc-pupil-phone');
+
+  // Undo is per person: Ola's undo takes back his words only.
+  await editor(o).click();
+  await o.keyboard.press('Control+z');
+  await editor(k).getByText('Ola: elgen er stor.').waitFor({ state: 'detached' });
+  await seesAll(k, ['Elgen i Norge', 'Sara: den spiser blader.']);
+  await o.keyboard.press('Control+Shift+z');
+  await seesAll(k, everything);
+
+  // Exports download with the text in them.
+  const md = await download(k, 'Markdown');
+  assert.equal(md.name, '7B.md');
+  assert.match(md.bytes.toString(), /^## Elgen i Norge\n/);
+  assert.match(md.bytes.toString(), /\*\*Sara: den spiser blader\.\*\*/);
+  const html = await download(k, 'Nettside (HTML)');
+  assert.match(html.bytes.toString(), /<h2>Elgen i Norge<\/h2>/);
+  assert.match(html.bytes.toString(), /<html lang="nb">/);
+  const txt = await download(s, 'Ren tekst');
+  assert.match(txt.bytes.toString(), /Ola: elgen er stor\.\n\nSara: den spiser blader\./);
+
+  // Ola writes in his own document; the teacher's overview shows it without opening it.
+  await o.getByRole('link', { name: 'Tilbake' }).click();
+  await o.getByRole('link', { name: 'Mitt dokument', exact: true }).click();
+  await expectHeading(o, 'Mitt dokument');
+  await editor(o).click();
+  await o.keyboard.type('Min egen tekst om elg.');
+  await k.getByRole('link', { name: 'Tilbake' }).click();
+  await expectHeading(k, 'Time: 7B');
+  await k.locator('[data-doc] .doc-preview', { hasText: 'Min egen tekst om elg.' }).waitFor();
+  // Pupils writing in a document count as present in the lesson.
+  await k.getByText('2 av 2 tilkoblet').waitFor();
+  await screenshot(k, 'lesson-documents');
+  const zip = await download(k, 'Last ned alle dokumentene (zip)');
+  assert.match(zip.name, /^7B-\d{4}-\d{2}-\d{2}\.zip$/);
+  assert.equal(zip.bytes.subarray(0, 2).toString(), 'PK');
+
+  // The teacher locks the class document; Sara's next keystroke is refused and her page says so.
+  await k.getByLabel('Lås Klassens dokument for elevene').check();
+  await editor(s).click();
+  await s.keyboard.type('x');
+  await s.getByText('Læreren har låst dokumentet. Den siste endringen din ble ikke lagret.').waitFor();
+  await editor(s).and(s.locator('[contenteditable="false"]')).waitFor();
+  await seesAll(s, everything);
+  await checkAccessibility(s, 'locked document (pupil)');
+
+  for (const [label, who] of Object.entries({ kari, ola, sara })) {
+    assert.deepEqual(who.problems, [], `${label}: no console errors, nothing fetched from outside the box`);
+    await who.context.close();
+  }
+});

@@ -1,0 +1,77 @@
+// Lists of documents: the pupil's (class document, own) and the teacher's overview of a lesson
+// with a live text preview of each, the read-only switch and exports.
+import { h, replace } from '../dom.js';
+import { t, lang, errorText } from '../../i18n.js';
+import { get, put } from '../../protocol/api.js';
+import { docTitle, exportLinks } from './doc.js';
+
+const docHref = (doc, lessonId) => `/doc?name=${encodeURIComponent(doc.name)}${lessonId ? `&lesson=${encodeURIComponent(lessonId)}` : ''}`;
+
+/** The pupil's documents as links. */
+export async function pupilDocs(me) {
+  const list = h('ul', { class: 'cards-list' });
+  try {
+    const { docs } = await get('/docs');
+    replace(list, docs.map((doc) => h('li', {}, h('a', { href: docHref(doc), 'data-link': true }, docTitle(doc, me)))));
+  } catch (failure) {
+    replace(list, h('li', { role: 'alert' }, errorText(failure)));
+  }
+  return list;
+}
+
+/**
+ * The teacher's overview of a lesson's documents. Previews refresh every few seconds while the
+ * page is visible; returns `{ el, stop }`.
+ */
+export function lessonDocs({ lesson, me, onError }) {
+  const grid = h('ul', { class: 'doc-grid', 'aria-labelledby': 'docs-h' });
+  let timer;
+  let stopped = false;
+
+  const card = (doc) => {
+    const title = docTitle(doc, me);
+    const toggleId = `ro-${doc.name.replace(/\./g, '-')}`;
+    return h('li', { class: 'doc-card', 'data-doc': doc.name },
+      h('h3', {}, h('a', { href: docHref(doc, lesson.id), 'data-link': true }, title)),
+      h('p', { class: `doc-preview${doc.preview ? '' : ' empty'}` }, doc.preview || t('doc.empty')),
+      doc.kind === 'notes' ? null : h('div', { class: 'check' },
+        h('input', { type: 'checkbox', id: toggleId, checked: doc.read_only, onchange: async (event) => {
+          try {
+            await put(`/docs/${encodeURIComponent(doc.name)}/settings`, { read_only: event.target.checked });
+          } catch (failure) {
+            event.target.checked = !event.target.checked;
+            onError(errorText(failure));
+          }
+        } }),
+        h('label', { for: toggleId }, t('doc.read_only_for', { title }))),
+      exportLinks(doc.name));
+  };
+
+  const refresh = async () => {
+    if (stopped) return;
+    try {
+      const { docs } = await get(`/docs?lesson=${encodeURIComponent(lesson.id)}`);
+      // Redraw only the previews once drawn, so focus and checkboxes are left alone.
+      const drawn = new Map([...grid.querySelectorAll('[data-doc]')].map((el) => [el.dataset.doc, el]));
+      if (drawn.size !== docs.length || docs.some((d) => !drawn.has(d.name))) {
+        replace(grid, docs.map(card));
+      } else {
+        for (const doc of docs) {
+          const preview = drawn.get(doc.name).querySelector('.doc-preview');
+          preview.textContent = doc.preview || t('doc.empty');
+          preview.classList.toggle('empty', !doc.preview);
+        }
+      }
+    } catch (failure) {
+      onError(errorText(failure));
+    }
+    if (!stopped) timer = setTimeout(refresh, document.hidden ? 15000 : 4000);
+  };
+  refresh();
+
+  const el = h('section', { 'aria-labelledby': 'docs-h' },
+    h('h2', { id: 'docs-h' }, t('lesson.docs')),
+    h('p', {}, h('a', { href: `/api/lessons/${encodeURIComponent(lesson.id)}/docs.zip?lang=${lang()}`, download: '' }, t('lesson.docs_zip'))),
+    grid);
+  return { el, stop: () => { stopped = true; clearTimeout(timer); } };
+}

@@ -1,0 +1,122 @@
+// One shared document: toolbar, the text, who is here, export links. Teachers and pupils both
+// come here; the server decides what each may read and write.
+import { h, replace } from '../dom.js';
+import { heading } from '../shell.js';
+import { announce } from '../announce.js';
+import { loadOrExplain } from '../load.js';
+import { t, lang } from '../../i18n.js';
+import { openDocument } from '../../editor/session.js';
+import { connectLive } from '../../protocol/live.js';
+import { createToolbar } from '../../editor/toolbar.js';
+
+/** The heading a document gets, from its kind and (for personal documents) its owner. */
+export function docTitle(doc, me) {
+  if (doc.kind === 'class') return t('doc.kind_class');
+  if (doc.kind === 'notes') return t('doc.kind_notes');
+  if (me.role !== 'teacher') return t('doc.kind_mine');
+  return t('doc.kind_personal', { name: doc.title ?? '' });
+}
+
+export function exportLinks(name) {
+  const base = `/api/docs/${encodeURIComponent(name)}/export?lang=${lang()}&format=`;
+  return h('ul', { class: 'inline-list', 'aria-label': t('doc.export') },
+    ['html', 'md', 'txt'].map((format) => h('li', {}, h('a', { href: base + format, download: '' }, t(`doc.export_${format}`)))));
+}
+
+export async function docView({ main, me, params, setTitle }) {
+  const name = params.get('name') ?? '';
+  const doc = await loadOrExplain(main, `/docs/${encodeURIComponent(name)}`);
+  if (!doc) return undefined;
+  const title = docTitle(doc, me);
+  setTitle(title);
+  const userName = me.role === 'teacher' ? me.teacher.name : me.pupil.name;
+  const fromLesson = params.get('lesson');
+  const back = me.role !== 'teacher' ? '/lesson' : fromLesson ? `/teacher/lesson?id=${encodeURIComponent(fromLesson)}` : '/teacher';
+
+  const status = h('p', { class: 'connection', role: 'status' }, t('doc.connecting'));
+  const notice = h('p', { class: 'notice', role: 'alert', hidden: true });
+  const peersList = h('ul', { class: 'peers', 'aria-labelledby': 'peers-h' });
+  const hint = h('p', { id: 'editor-hint', class: 'hint' }, t(doc.writable ? 'doc.keyboard_hint' : 'doc.read_only_hint'));
+  const mount = h('div', { class: 'editor-text' });
+  let session = null;
+  let knownPeers = null;
+  let writable = doc.writable;
+
+  const toolbar = createToolbar({ label: t('editor.toolbar'), getView: () => session?.view });
+  mount.addEventListener('keydown', (event) => {
+    if (event.altKey && event.key === 'F10') {
+      event.preventDefault();
+      toolbar.focus();
+    }
+  });
+
+  const drawPeers = (peers) => {
+    replace(peersList, peers.map((p) => h('li', { class: `peer peer-${p.colour}` },
+      h('span', { class: 'peer-swatch', 'aria-hidden': 'true' }), p.me ? t('doc.peer_me', { name: p.name }) : p.name)));
+    // Announce arrivals and departures (not on the first draw).
+    const names = new Set(peers.filter((p) => !p.me).map((p) => p.name));
+    if (knownPeers) {
+      for (const n of names) if (!knownPeers.has(n)) announce(t('doc.peer_joined', { name: n }));
+      for (const n of knownPeers) if (!names.has(n)) announce(t('doc.peer_left', { name: n }));
+    }
+    knownPeers = names;
+  };
+
+  const open = () => {
+    mount.replaceChildren();
+    toolbar.el.hidden = !writable;
+    hint.textContent = t(writable ? 'doc.keyboard_hint' : 'doc.read_only_hint');
+    session = openDocument({
+      mount,
+      name,
+      userName,
+      writable,
+      attributes: { 'aria-label': title, 'aria-describedby': 'editor-hint' },
+      onStatus: (state) => { status.textContent = t(`doc.status_${state}`); },
+      onPeers: drawPeers,
+      onChange: (state) => toolbar.refresh(state, writable),
+      onClosed: (code) => {
+        session?.destroy();
+        session = null;
+        if (code === 4003 || code === 4013) {
+          // The server refused a change (made read-only meanwhile, or the document is full):
+          // start again from what the box has, so the refused change is not re-sent forever.
+          notice.textContent = t(code === 4003 ? 'doc.became_read_only' : 'doc.too_large');
+          notice.hidden = false;
+          if (code === 4003) writable = false;
+          open();
+          return;
+        }
+        status.textContent = t(code === 4002 ? 'pupil.removed' : code === 4001 ? 'pupil.ended' : 'doc.closed');
+      },
+    });
+  };
+
+  main.append(
+    h('p', {}, h('a', { href: back, 'data-link': true }, t('doc.back'))),
+    heading(title),
+    status,
+    notice,
+    h('div', { class: 'doc-layout' },
+      h('div', { class: 'doc-main' }, toolbar.el, hint, mount),
+      h('aside', { class: 'doc-side', 'aria-labelledby': 'peers-h' },
+        h('h2', { id: 'peers-h' }, t('doc.here')),
+        peersList,
+        h('h2', { id: 'export-h' }, t('doc.export')),
+        exportLinks(name))),
+  );
+  open();
+  // Pupils stay present in the lesson while they write, and hear when it ends.
+  const live = me.role === 'teacher' ? null : connectLive({
+    onMessage: () => {},
+    onState: (state, code) => {
+      if (state !== 'closed') return;
+      notice.textContent = t(code === 4002 ? 'pupil.removed' : 'pupil.ended');
+      notice.hidden = false;
+    },
+  });
+  return () => {
+    session?.destroy();
+    live?.close();
+  };
+}
