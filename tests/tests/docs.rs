@@ -366,3 +366,48 @@ async fn documents_survive_a_restart_and_idle_ones_leave_memory_as_a_snapshot() 
     let after = DocClient::connect(&teacher, &name).await.unwrap();
     assert_eq!(after.text(), format!("{expected}siste"));
 }
+
+#[tokio::test]
+async fn a_burst_of_cursor_moves_reaches_others_as_few_frames_with_the_last_position() {
+    use futures_util::StreamExt;
+    use yrs::sync::{Awareness, Message as YMessage};
+    use yrs::updates::encoder::Encode;
+
+    let server = TestServer::start().await;
+    let l = lesson(&server).await;
+    let name = class_doc(&l);
+    let mut ada = DocClient::connect(&l.ada, &name).await.unwrap();
+    let mut bo = DocClient::connect(&l.bo, &name).await.unwrap();
+
+    let mut cursor = Awareness::new(yrs::Doc::with_client_id(4242));
+    for position in 0..=40 {
+        cursor
+            .set_local_state(json!({ "user": { "name": "Ada" }, "cursor": position }))
+            .unwrap();
+        let frame = YMessage::Awareness(cursor.update().unwrap()).encode_v1();
+        ada.send(frame).await.unwrap();
+    }
+    // Bo reads awareness frames until Ada's last position arrives.
+    let mut frames = 0;
+    loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(10), bo.socket.next())
+            .await
+            .expect("awareness within 10 s")
+            .unwrap()
+            .unwrap();
+        let Message::Binary(bytes) = message else {
+            continue;
+        };
+        if bytes.first() != Some(&1) {
+            continue;
+        }
+        frames += 1;
+        if String::from_utf8_lossy(&bytes).contains("\"cursor\":40") {
+            break;
+        }
+    }
+    assert!(
+        frames <= 5,
+        "41 cursor moves in a burst arrive coalesced, got {frames} frames"
+    );
+}

@@ -1,12 +1,13 @@
 //! The documents in memory: loaded on first use, shared by every connection, fanned out to
 //! them, unloaded (after a snapshot) when nobody has used them for a while.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
@@ -18,11 +19,18 @@ use crate::store::Store;
 /// Snapshot a loaded document once this many updates were logged since the last one.
 const SNAPSHOT_EVERY: u64 = 1000;
 
+/// Awareness (cursors, names) changes are gathered this long and sent as one frame: in a class
+/// they are most of the traffic, and a cursor 50 ms late is not noticed.
+const AWARENESS_WINDOW: Duration = Duration::from_millis(50);
+
+/// Frames a connection writes before flushing the socket once.
+pub const WRITE_BATCH: usize = 64;
+
 /// A frame for every connection of a document except its sender (`from`).
 #[derive(Debug)]
 pub struct Fanout {
     pub from: u64,
-    pub frame: Vec<u8>,
+    pub frame: Bytes,
 }
 
 /// A `from` that is no connection, for frames the sender gets back too.
@@ -38,6 +46,9 @@ pub struct LiveDoc {
     last_write: AtomicU64,
     logged_since_snapshot: AtomicU64,
     read_only: AtomicBool,
+    /// Awareness clients changed since the last awareness frame went out.
+    awareness_pending: Mutex<BTreeSet<u64>>,
+    awareness_flush_scheduled: AtomicBool,
 }
 
 impl LiveDoc {
@@ -56,6 +67,48 @@ impl LiveDoc {
     /// The document's current content as a snapshot (for export).
     pub fn snapshot(&self) -> Vec<u8> {
         self.room().snapshot()
+    }
+
+    fn send(&self, from: u64, frame: Vec<u8>) {
+        let _ = self.fanout.send(Arc::new(Fanout {
+            from,
+            frame: Bytes::from(frame),
+        }));
+    }
+
+    /// Notes changed awareness clients; the first change in a window schedules the frame.
+    fn awareness_changed(self: &Arc<Self>, clients: &[u64]) {
+        if clients.is_empty() {
+            return;
+        }
+        self.awareness_pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(clients);
+        if !self.awareness_flush_scheduled.swap(true, Ordering::SeqCst) {
+            let doc = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(AWARENESS_WINDOW).await;
+                doc.flush_awareness();
+            });
+        }
+    }
+
+    fn flush_awareness(&self) {
+        // Clear the flag before taking the set: a change racing with us either lands in this
+        // frame or schedules the next one.
+        self.awareness_flush_scheduled
+            .store(false, Ordering::SeqCst);
+        let clients = std::mem::take(
+            &mut *self
+                .awareness_pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        let frame = self.room().awareness_frame(clients);
+        if let Some(frame) = frame {
+            self.send(EVERYONE, frame);
+        }
     }
 }
 
@@ -80,9 +133,9 @@ pub struct DocConnection {
 
 /// What the connection's next outgoing frame is.
 pub enum Incoming {
-    Frame(Vec<u8>),
+    Frame(Bytes),
     /// The connection fell behind the document; it gets the whole state instead.
-    CatchUp(Vec<u8>),
+    CatchUp(Bytes),
     Closed,
 }
 
@@ -134,6 +187,8 @@ impl DocHub {
             last_write: AtomicU64::new(0),
             logged_since_snapshot: AtomicU64::new(stored.len().saturating_sub(1) as u64),
             read_only: AtomicBool::new(read_only),
+            awareness_pending: Mutex::default(),
+            awareness_flush_scheduled: AtomicBool::new(false),
         });
         docs.insert(name.to_string(), doc.clone());
         self.loaded.send_replace(docs.len());
@@ -266,19 +321,11 @@ impl DocConnection {
                 doc.last_write.store(seq, Ordering::SeqCst);
             }
             for frame in &outcome.broadcast {
-                let _ = doc.fanout.send(Arc::new(Fanout {
-                    from: self.id,
-                    frame: frame.clone(),
-                }));
-            }
-            for frame in &outcome.awareness {
-                let _ = doc.fanout.send(Arc::new(Fanout {
-                    from: EVERYONE,
-                    frame: frame.clone(),
-                }));
+                doc.send(self.id, frame.clone());
             }
             outcome
         };
+        doc.awareness_changed(&outcome.awareness);
         let logged = doc
             .logged_since_snapshot
             .fetch_add(outcome.updates.len() as u64, Ordering::SeqCst);
@@ -296,12 +343,27 @@ impl DocConnection {
             match self.fanout.recv().await {
                 Ok(f) if f.from == self.id => continue,
                 Ok(f) => return Incoming::Frame(f.frame.clone()),
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    return Incoming::CatchUp(self.doc.room().catch_up_frame())
-                }
+                Err(broadcast::error::RecvError::Lagged(_)) => return self.catch_up(),
                 Err(broadcast::error::RecvError::Closed) => return Incoming::Closed,
             }
         }
+    }
+
+    /// The next frame if one is waiting already (to batch socket writes).
+    pub fn ready(&mut self) -> Option<Incoming> {
+        loop {
+            match self.fanout.try_recv() {
+                Ok(f) if f.from == self.id => continue,
+                Ok(f) => return Some(Incoming::Frame(f.frame.clone())),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => return Some(self.catch_up()),
+                Err(broadcast::error::TryRecvError::Closed) => return Some(Incoming::Closed),
+                Err(broadcast::error::TryRecvError::Empty) => return None,
+            }
+        }
+    }
+
+    fn catch_up(&self) -> Incoming {
+        Incoming::CatchUp(Bytes::from(self.doc.room().catch_up_frame()))
     }
 }
 
@@ -309,10 +371,7 @@ impl Drop for DocConnection {
     fn drop(&mut self) {
         let goodbye = self.doc.room().leave(&self.peer);
         if let Some(frame) = goodbye {
-            let _ = self.doc.fanout.send(Arc::new(Fanout {
-                from: self.id,
-                frame,
-            }));
+            self.doc.send(self.id, frame);
         }
         if self.doc.connections.fetch_sub(1, Ordering::SeqCst) == 1 {
             *self

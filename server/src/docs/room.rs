@@ -27,9 +27,9 @@ pub struct Outcome {
     pub reply: Vec<Vec<u8>>,
     /// Frames for every other connection of the document.
     pub broadcast: Vec<Vec<u8>>,
-    /// Awareness frames for every connection, the sender included: y-websocket clients take
-    /// the echo of their own awareness renewal as a sign the connection is alive.
-    pub awareness: Vec<Vec<u8>>,
+    /// Awareness clients whose state changed. The hub tells every connection (the sender
+    /// included: y-websocket takes the echo of its own renewal as a sign of life), coalesced.
+    pub awareness: Vec<u64>,
     /// Document updates (lib0 v1) to persist, in order.
     pub updates: Vec<Vec<u8>>,
 }
@@ -186,11 +186,11 @@ impl Room {
                         peer.awareness_clients.insert(client.get());
                     }
                 }
-                let frame = Message::Awareness(update.clone()).encode_v1();
+                out.awareness
+                    .extend(update.clients.keys().map(|client| client.get()));
                 self.awareness
                     .apply_update(update)
                     .map_err(|e| DocError::Malformed(e.to_string()))?;
-                out.awareness.push(frame);
             }
             // y-websocket clients never send auth; a permission decision is the server's.
             Message::Auth(_) => {}
@@ -199,6 +199,20 @@ impl Room {
             }
         }
         Ok(())
+    }
+
+    /// One awareness frame with the current states of `clients` (unknown ones are skipped).
+    pub fn awareness_frame(&self, clients: impl IntoIterator<Item = u64>) -> Option<Vec<u8>> {
+        let known: Vec<yrs::block::ClientID> = clients
+            .into_iter()
+            .map(yrs::block::ClientID::new)
+            .filter(|id| self.awareness.meta(*id).is_some())
+            .collect();
+        if known.is_empty() {
+            return None;
+        }
+        let update = self.awareness.update_with_clients(known).ok()?;
+        Some(Message::Awareness(update).encode_v1())
     }
 
     /// Forgets `peer`'s awareness clients; returns the frame telling everyone else.
@@ -401,7 +415,11 @@ mod tests {
             .unwrap();
         let frame = Message::Awareness(theirs.update().unwrap()).encode_v1();
         let outcome = room.receive(&mut peer, &frame, false, MAX).unwrap();
-        assert_eq!(awareness_clients(&outcome.awareness[0]), [77]);
+        assert_eq!(outcome.awareness, [77]);
+        let frame = room
+            .awareness_frame([77, 78])
+            .expect("a frame for the known client");
+        assert_eq!(awareness_clients(&frame), [77]);
         assert_eq!(room.greeting().len(), 2, "newcomers see who is here");
         let goodbye = room.leave(&peer).expect("removal is announced");
         assert_eq!(awareness_clients(&goodbye), [77]);

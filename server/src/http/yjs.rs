@@ -3,6 +3,9 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
+use futures_util::SinkExt;
+
 use super::socket_limits::{is_oversized, message_limiter};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
@@ -14,7 +17,7 @@ use super::origin_matches_host;
 use crate::app::AppState;
 use crate::auth::{can, Action, Who};
 use crate::docs::access::{self, DocName, Resolved};
-use crate::docs::hub::{DocConnection, Incoming};
+use crate::docs::hub::{DocConnection, Incoming, WRITE_BATCH};
 use crate::docs::DocError;
 use crate::error::{ApiError, CloseCode};
 
@@ -74,7 +77,7 @@ async fn connection(mut socket: WebSocket, state: Arc<AppState>, who: Who, resol
             _ = state.shutdown.cancelled() => break Some(CloseCode::GoingAway),
             outgoing = doc.next() => match outgoing {
                 Incoming::Frame(frame) | Incoming::CatchUp(frame) => {
-                    if socket.send(Message::Binary(frame.into())).await.is_err() {
+                    if write_batch(&mut socket, &mut doc, frame).await.is_err() {
                         break None;
                     }
                 }
@@ -107,6 +110,25 @@ async fn connection(mut socket: WebSocket, state: Arc<AppState>, who: Who, resol
         tracing::info!(close_code = code.code(), "closing document connection");
         close(&mut socket, code).await;
     }
+}
+
+/// Writes `first` and whatever else is already waiting, then flushes once: under load, many
+/// small frames share one TLS record and one system call.
+async fn write_batch(
+    socket: &mut WebSocket,
+    doc: &mut DocConnection,
+    first: Bytes,
+) -> Result<(), axum::Error> {
+    socket.feed(Message::Binary(first)).await?;
+    for _ in 1..WRITE_BATCH {
+        match doc.ready() {
+            Some(Incoming::Frame(frame) | Incoming::CatchUp(frame)) => {
+                socket.feed(Message::Binary(frame)).await?
+            }
+            Some(Incoming::Closed) | None => break,
+        }
+    }
+    socket.flush().await
 }
 
 /// Applies one frame; the teacher may have made the document read-only since we connected.
