@@ -35,6 +35,11 @@ pub async fn serve_https(listener: TcpListener, state: Arc<AppState>) {
                 }
             },
         };
+        // Document edits are small frames that must go out at once; Nagle's algorithm would
+        // hold them back for up to 40 ms waiting for an ACK.
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(%peer, "could not disable Nagle: {e}");
+        }
         let acceptor = acceptor.clone();
         let router = router.clone();
         let watcher = graceful.watcher();

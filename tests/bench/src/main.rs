@@ -1,0 +1,127 @@
+//! `tavla-bench`: Tavla side by side with the reference Node server `@y/websocket-server`, in
+//! one run, on this machine. Prints a table and writes it to `docs/BENCHMARKS.md`.
+//!
+//! ```text
+//! cargo build --release -p tavla && (cd tests/bench/node && npm ci)
+//! cargo run --release -p tavla-bench
+//! ```
+
+mod load;
+mod report;
+mod servers;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use load::{IdleResult, TypingResult};
+use servers::{BoxError, Layout, Server};
+
+#[derive(Parser)]
+#[command(about = "Tavla beside @y/websocket-server: fan-out latency, CPU, memory, loss")]
+struct Args {
+    /// Tavla's release binary (default: <target dir>/release/tavla).
+    #[arg(long)]
+    tavla: Option<PathBuf>,
+    /// Where `@y/websocket-server` is installed (`npm ci` there first).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/node"))]
+    node_dir: PathBuf,
+    /// Seconds each typing scenario types for.
+    #[arg(long, default_value_t = 20.0)]
+    seconds: f64,
+    /// Scenarios to run (class, year, assembly, idle).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "class,year,assembly,idle"
+    )]
+    only: Vec<String>,
+    /// Where to write the Markdown report ("-" for nowhere).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/BENCHMARKS.md"))]
+    out: PathBuf,
+}
+
+/// A typing scenario: clients in one document, characters per second each.
+pub struct Typing {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub clients: usize,
+    pub rate: f64,
+}
+
+const TYPING: [Typing; 3] = [
+    Typing {
+        key: "class",
+        title: "A class: 30 pupils × 3 chars/s",
+        clients: 30,
+        rate: 3.0,
+    },
+    Typing {
+        key: "year",
+        title: "A year group: 300 × 0.5 chars/s",
+        clients: 300,
+        rate: 0.5,
+    },
+    Typing {
+        key: "assembly",
+        title: "An assembly: 1,000 × 0.1 chars/s",
+        clients: 1000,
+        rate: 0.1,
+    },
+];
+const IDLE_DOCS: usize = 1000;
+
+fn default_tavla() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")));
+    target.join("release/tavla")
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args = Args::parse();
+    let tavla = args.tavla.clone().unwrap_or_else(default_tavla);
+    if !tavla.exists() {
+        return Err(format!(
+            "{} is missing: run `cargo build --release -p tavla`",
+            tavla.display()
+        )
+        .into());
+    }
+    let mut typing: Vec<(&Typing, TypingResult, TypingResult)> = Vec::new();
+    for scenario in TYPING
+        .iter()
+        .filter(|s| args.only.iter().any(|o| o == s.key))
+    {
+        eprintln!("{} …", scenario.title);
+        let layout = Layout::OneDoc(scenario.clients);
+        let (server, seats) = Server::tavla(&tavla, &layout).await?;
+        let ours = load::typing(&server, &seats, scenario.rate, args.seconds).await?;
+        server.stop().await;
+        let (server, seats) = Server::node(&args.node_dir, &layout).await?;
+        let theirs = load::typing(&server, &seats, scenario.rate, args.seconds).await?;
+        server.stop().await;
+        typing.push((scenario, ours, theirs));
+    }
+    let mut idle: Option<(IdleResult, IdleResult)> = None;
+    if args.only.iter().any(|o| o == "idle") {
+        eprintln!("{IDLE_DOCS} idle documents …");
+        let layout = Layout::OwnDocs(IDLE_DOCS);
+        let (server, seats) = Server::tavla(&tavla, &layout).await?;
+        let ours = load::idle_docs(&server, &seats).await?;
+        server.stop().await;
+        let (server, seats) = Server::node(&args.node_dir, &layout).await?;
+        let theirs = load::idle_docs(&server, &seats).await?;
+        server.stop().await;
+        idle = Some((ours, theirs));
+    }
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let text = report::markdown(&typing, idle.as_ref(), &command);
+    println!("{text}");
+    if args.out.as_os_str() != "-" {
+        std::fs::write(&args.out, &text)?;
+        eprintln!("wrote {}", args.out.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! The benchmark's table: every scenario, both servers, and Tavla's ratios to the reference.
+
+use std::fmt::Write;
+
+use crate::load::{IdleResult, TypingResult};
+use crate::Typing;
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)] as f64 / 1000.0
+}
+
+/// Server CPU per keystroke delivered to one other client, in microseconds.
+fn cpu_per_delivery_us(r: &TypingResult) -> f64 {
+    let deliveries = r.keystrokes as f64 * (r.clients.saturating_sub(1)) as f64;
+    r.cpu_seconds * 1e6 / deliveries.max(1.0)
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, m)| m.trim().to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .unwrap_or_default();
+    format!("{cores} cores ({model}), Node {}", node.trim())
+}
+
+fn row(out: &mut String, name: &str, r: &TypingResult) {
+    let l = &r.latencies_us;
+    let _ = writeln!(
+        out,
+        "| {name} | {:.2} | {:.2} | {:.1} | {:.0} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} |",
+        percentile(l, 50.0),
+        percentile(l, 99.0),
+        percentile(l, 100.0),
+        r.frames_per_second,
+        r.bytes_per_second / 1024.0,
+        r.cpu_seconds,
+        cpu_per_delivery_us(r),
+        r.peak_rss_mib,
+        r.lost,
+        r.diverged,
+    );
+}
+
+pub fn markdown(
+    typing: &[(&Typing, TypingResult, TypingResult)],
+    idle: Option<&(IdleResult, IdleResult)>,
+    command: &str,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Tavla (release build, HTTPS with its own CA, session cookies) beside the reference Node \
+         server `@y/websocket-server` 0.1.1 (its `y-websocket` binary, plain ws, no auth, no \
+         persistence), started fresh for every scenario on loopback and driven by the same load \
+         generator (`tests/bench`, yrs + tokio-tungstenite, plain y-protocols). Each simulated \
+         pupil types one character at a random place per keystroke and sends a cursor \
+         (awareness) update with it. Latency is from a keystroke's send to its arrival at each \
+         other client. CPU is the server process's user+system time while typing; \"µs/delivery\" \
+         divides it by keystrokes × (clients − 1). Frames and KiB/s are what all clients \
+         received. Lost: clients missing keystrokes 30 s after typing stopped; diverged: clients \
+         whose final text differs.\n"
+    );
+    let _ = writeln!(
+        out,
+        "Machine: {}. Load generator and server share it.\n",
+        machine()
+    );
+    let _ = writeln!(out, "Command: `{command}`\n");
+    for (scenario, ours, theirs) in typing {
+        let _ = writeln!(
+            out,
+            "## {} ({:.0} s, {} keystrokes by Tavla's clients, {} by the reference's)\n",
+            scenario.title, ours.seconds, ours.keystrokes, theirs.keystrokes
+        );
+        let _ = writeln!(out, "| Server | p50 ms | p99 ms | max ms | frames/s | KiB/s | CPU s | µs/delivery | peak RSS MiB | lost | diverged |");
+        let _ = writeln!(
+            out,
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+        row(&mut out, "Tavla", ours);
+        row(&mut out, "@y/websocket-server", theirs);
+        let p99 = |r: &TypingResult| percentile(&r.latencies_us, 99.0);
+        let _ = writeln!(
+            out,
+            "\nTavla / reference: p99 {:.2}×, CPU per delivery {:.2}×, peak RSS {:.2}×.\n",
+            p99(ours) / p99(theirs),
+            cpu_per_delivery_us(ours) / cpu_per_delivery_us(theirs),
+            ours.peak_rss_mib / theirs.peak_rss_mib
+        );
+    }
+    if let Some((ours, theirs)) = idle {
+        let _ = writeln!(
+            out,
+            "## {} idle documents (one client each wrote 100 characters, then stayed connected)\n",
+            ours.docs
+        );
+        let _ = writeln!(
+            out,
+            "| Server | RSS loaded MiB | RSS after all left MiB | documents still loaded |"
+        );
+        let _ = writeln!(out, "| --- | ---: | ---: | ---: |");
+        let loaded = |r: &IdleResult| {
+            r.docs_loaded_after_close
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "(not reported)".into())
+        };
+        let _ = writeln!(
+            out,
+            "| Tavla | {:.1} | {:.1} | {} |",
+            ours.rss_loaded_mib,
+            ours.rss_after_close_mib,
+            loaded(ours)
+        );
+        let _ = writeln!(
+            out,
+            "| @y/websocket-server | {:.1} | {:.1} | {} |",
+            theirs.rss_loaded_mib,
+            theirs.rss_after_close_mib,
+            loaded(theirs)
+        );
+        let _ = writeln!(
+            out,
+            "\nTavla / reference RSS with the documents loaded: {:.2}×. Tavla snapshots an idle \
+             document to its store and drops it from memory (here after 1 s; 30 s by default); \
+             the reference server without persistence discards a document when its last client \
+             leaves.\n",
+            ours.rss_loaded_mib / theirs.rss_loaded_mib
+        );
+    }
+    out
+}
