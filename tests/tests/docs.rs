@@ -197,8 +197,10 @@ async fn a_read_only_document_refuses_pupils_writes_only() {
     let l = lesson(&server).await;
     let name = class_doc(&l);
     let mut ada = DocClient::connect(&l.ada, &name).await.unwrap();
+    let mut bo = DocClient::connect(&l.bo, &name).await.unwrap();
     ada.append("før ").await.unwrap();
-    ada.until(|t| t == "før ").await.unwrap();
+    // Bo seeing it means the server has it, before the document is locked.
+    bo.until(|t| t == "før ").await.unwrap();
 
     let path = format!("/api/docs/{name}/settings");
     assert_eq!(
@@ -216,7 +218,6 @@ async fn a_read_only_document_refuses_pupils_writes_only() {
 
     let mut teacher = DocClient::connect(&l.teacher, &name).await.unwrap();
     teacher.append("lærar ").await.unwrap();
-    let mut bo = DocClient::connect(&l.bo, &name).await.unwrap();
     assert_eq!(
         bo.until(|t| t.contains("lærar")).await.unwrap(),
         "før lærar ",

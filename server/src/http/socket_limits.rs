@@ -17,3 +17,7 @@ pub fn is_oversized(error: &axum::Error) -> bool {
     let text = error.to_string().to_lowercase();
     text.contains("too long") || text.contains("too big")
 }
+
+/// Read buffer per WebSocket. tungstenite's default (128 KiB) would cost a class of 1,000
+/// idle connections over 100 MiB; frames here are small and longer ones are read in pieces.
+pub const READ_BUFFER_BYTES: usize = 8 * 1024;

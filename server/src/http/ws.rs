@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::socket_limits::{is_oversized, message_limiter};
+use super::socket_limits::{is_oversized, message_limiter, READ_BUFFER_BYTES};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
@@ -86,6 +86,7 @@ pub async fn upgrade(
     let role = caller.who.role();
     let tracked = state.tasks.clone();
     Ok(ws
+        .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(state.config.limits.ws_max_message_bytes)
         .max_frame_size(state.config.limits.ws_max_message_bytes)
         .on_upgrade(move |socket| {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use futures_util::SinkExt;
 
-use super::socket_limits::{is_oversized, message_limiter};
+use super::socket_limits::{is_oversized, message_limiter, READ_BUFFER_BYTES};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
@@ -47,6 +47,7 @@ pub async fn upgrade(
     let tracked = state.tasks.clone();
     let max = state.config.limits.doc_max_frame_bytes;
     Ok(ws
+        .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {

@@ -302,8 +302,9 @@ pub async fn typing(
     let mut texts = Vec::new();
     let mut latencies = Vec::new();
     let mut lost = 0;
-    for task in tasks {
-        match tokio::time::timeout(Duration::from_secs(30), task).await {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for mut task in tasks {
+        match tokio::time::timeout_at(deadline, &mut task).await {
             Ok(Ok(Ok((text, mut l)))) => {
                 texts.push(text);
                 latencies.append(&mut l);
@@ -313,7 +314,10 @@ pub async fn typing(
                 lost += 1;
             }
             Ok(Err(e)) => return Err(e.into()),
-            Err(_) => lost += 1,
+            Err(_) => {
+                task.abort();
+                lost += 1;
+            }
         }
     }
     let keystrokes = totals.keystrokes.load(Ordering::Relaxed);
