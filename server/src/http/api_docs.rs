@@ -125,12 +125,8 @@ pub async fn list(
             ];
             (resolve_existing(store, names)?, false)
         }
-        Who::Teacher { teacher_id } => {
-            let teacher = TeacherCaller {
-                teacher_id: teacher_id.clone(),
-                who: who.clone(),
-            };
-            let lesson = own_lesson(&state, &teacher, query.lesson.as_deref().unwrap_or(""))?;
+        Who::Teacher { .. } => {
+            let lesson = own_lesson(&state, who, query.lesson.as_deref().unwrap_or(""))?;
             (lesson_docs(store, &lesson)?, true)
         }
     };
@@ -276,7 +272,7 @@ pub async fn lesson_zip(
     Path(lesson_id): Path<String>,
     Query(query): Query<ZipQuery>,
 ) -> Result<Response, ApiError> {
-    let lesson = own_lesson(&state, &teacher, &lesson_id)?;
+    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
     let lang = parse_lang(query.lang.as_deref())?;
     let store = state.store.as_ref();
     let class = classes::get(store, &lesson.class_id)?;

@@ -14,21 +14,17 @@ use super::api_teachers::with_cookie;
 use super::extract::{ApiJson, ClientIp, RequestHost, TeacherCaller};
 use crate::app::AppState;
 use crate::auth::sessions::{self, Holder};
-use crate::auth::{can, Action, Seat};
+use crate::auth::{can, Action, Seat, Who};
 use crate::error::ApiError;
 use crate::lessons::lesson::{self, Lesson, Participant};
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::{classes, presence_list};
 
 /// The lesson, if the caller runs it. Others get 404, as for a lesson that does not exist.
-pub(super) fn own_lesson(
-    state: &AppState,
-    teacher: &TeacherCaller,
-    lesson_id: &str,
-) -> Result<Lesson, ApiError> {
+pub(super) fn own_lesson(state: &AppState, who: &Who, lesson_id: &str) -> Result<Lesson, ApiError> {
     let lesson = lesson::get(state.store.as_ref(), lesson_id)?;
     if can(
-        &teacher.who,
+        who,
         Action::ManageLesson {
             lesson_teacher: &lesson.teacher_id,
         },
@@ -114,7 +110,7 @@ pub async fn get(
     RequestHost(host): RequestHost,
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = own_lesson(&state, &teacher, &lesson_id)?;
+    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
     Ok(Json(lesson_json(&state, host.as_deref(), &lesson)?))
 }
 
@@ -125,7 +121,7 @@ pub async fn qr(
     RequestHost(host): RequestHost,
     Path(lesson_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let lesson = own_lesson(&state, &teacher, &lesson_id)?;
+    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
     svg_response(&join_url(&state, host.as_deref(), &lesson))
 }
 
@@ -134,7 +130,7 @@ pub async fn participants(
     teacher: TeacherCaller,
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = own_lesson(&state, &teacher, &lesson_id)?;
+    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
     let list = presence_list(state.store.as_ref(), &state.presence, &lesson)?;
     Ok(Json(json!({ "participants": list })))
 }
@@ -144,7 +140,7 @@ pub async fn remove_participant(
     teacher: TeacherCaller,
     Path((lesson_id, participant_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = own_lesson(&state, &teacher, &lesson_id)?;
+    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
     lesson::remove_participant(state.store.as_ref(), &lesson.id, &participant_id)?;
     sessions::revoke_where(state.store.as_ref(), |s| {
         sessions::pupil_seat_matches(s, |seat| {
@@ -165,7 +161,7 @@ pub async fn end(
     teacher: TeacherCaller,
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = own_lesson(&state, &teacher, &lesson_id)?;
+    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
     lesson::end(state.store.as_ref(), state.clock.as_ref(), &lesson)?;
     sessions::revoke_where(state.store.as_ref(), |s| {
         sessions::pupil_seat_matches(s, |seat| seat.lesson_id == lesson.id)
