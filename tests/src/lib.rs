@@ -351,6 +351,20 @@ pub async fn guest(server: &TestServer, code: &str, name: &str) -> User {
     pupil
 }
 
+/// The name of a pupil's own document, from their `/api/docs` list.
+pub async fn own_doc(user: &User) -> String {
+    let (_, list) = user.get("/api/docs").await;
+    list["docs"]
+        .as_array()
+        .expect("a list of documents")
+        .iter()
+        .find(|d| d["kind"] == "personal")
+        .expect("the pupil's own document")["name"]
+        .as_str()
+        .expect("a document name")
+        .to_string()
+}
+
 /// A y-protocols client on a yrs document, as y-websocket would behave.
 pub mod yjs {
     use super::*;

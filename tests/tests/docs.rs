@@ -36,19 +36,6 @@ fn class_doc(l: &Lesson) -> String {
     format!("lesson.{}.class", l.lesson_id)
 }
 
-async fn own_doc(user: &User) -> String {
-    let (_, list) = user.get("/api/docs").await;
-    list["docs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["kind"] == "personal")
-        .unwrap()["name"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 #[tokio::test]
 async fn the_class_writes_together_and_a_latecomer_gets_everything() {
     let server = TestServer::start().await;

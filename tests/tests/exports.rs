@@ -48,19 +48,6 @@ async fn lesson_with_writing(server: &TestServer) -> Lesson {
     l
 }
 
-async fn own_doc(user: &User) -> String {
-    let (_, list) = user.get("/api/docs").await;
-    list["docs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["kind"] == "personal")
-        .unwrap()["name"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 fn header(headers: &reqwest::header::HeaderMap, name: &str) -> String {
     headers
         .get(name)
