@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::teachers::{self, TokenKind};
+use crate::channels::{ChannelError, Channels};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirError};
@@ -28,6 +29,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub presence: Arc<Presence>,
     pub docs: Arc<DocHub>,
+    pub channels: Arc<Channels>,
     pub tls: Arc<Tls>,
     pub limits: RateLimits,
     pub names: ServerNames,
@@ -96,6 +98,8 @@ pub enum StartError {
     },
     #[error("{0}")]
     Auth(#[from] crate::auth::AuthError),
+    #[error("messages: {0}")]
+    Channels(#[from] ChannelError),
 }
 
 /// A started server.
@@ -151,8 +155,10 @@ pub async fn start_with_clock(
         config.limits.max_doc_bytes,
         Duration::from_millis(config.limits.doc_idle_unload_ms),
     );
+    let (channels, commit_worker) = Channels::start(store.clone(), clock.clone())?;
     let state = Arc::new(AppState {
         docs,
+        channels,
         limits: RateLimits::new(&config.limits),
         config,
         store,
@@ -168,7 +174,12 @@ pub async fn start_with_clock(
     let base_url = base_url(state.config.listen.ip(), https_addr.port(), &state.names);
     let setup_url = first_teacher_link(&state, &base_url)?;
 
-    let done = tokio::spawn(serve(state.clone(), https, http, persist_worker));
+    let done = tokio::spawn(serve(
+        state.clone(),
+        https,
+        http,
+        [persist_worker, commit_worker],
+    ));
     tracing::info!(%https_addr, %http_addr, "tavla is listening");
     Ok(Running {
         https_addr,
@@ -210,7 +221,7 @@ async fn serve(
     state: Arc<AppState>,
     https: TcpListener,
     http: TcpListener,
-    persist_worker: tokio::task::JoinHandle<()>,
+    [persist_worker, commit_worker]: [tokio::task::JoinHandle<()>; 2],
 ) {
     let https_task = tokio::spawn(http::serve::serve_https(https, state.clone()));
     let http_task = tokio::spawn(http::plain::serve_plain(http, state.clone()));
@@ -228,9 +239,12 @@ async fn serve(
         tracing::warn!("some connections did not close within 5 s");
     }
     let _ = tokio::join!(https_task, http_task, sweeper);
+    // Every connection has ended, so nothing waits for a message commit any more.
     maintenance.abort();
-    // The aborted task holds the state (and so the store's lock) until it is really gone.
+    commit_worker.abort();
+    // Aborted tasks hold the state (and so the store's lock) until they are really gone.
     let _ = maintenance.await;
+    let _ = commit_worker.await;
     // Every document is snapshotted and every queued write made durable before we exit.
     state.docs.flush_all().await;
     state.docs.close_persistence();

@@ -193,6 +193,8 @@ pub enum CloseCode {
     GoingAway,
     /// 1003: a binary frame where only JSON text is spoken.
     Unsupported,
+    /// 1007: a text frame that is not UTF-8.
+    InvalidText,
     /// 1009: a message over `ws_max_message_bytes`.
     TooBig,
     /// 4000: not valid JSON, or an unknown or malformed message type.
@@ -218,6 +220,7 @@ impl CloseCode {
         match self {
             CloseCode::GoingAway => 1001,
             CloseCode::Unsupported => 1003,
+            CloseCode::InvalidText => 1007,
             CloseCode::TooBig => 1009,
             CloseCode::BadMessage => 4000,
             CloseCode::LessonEnded => 4001,
@@ -234,6 +237,7 @@ impl CloseCode {
         match self {
             CloseCode::GoingAway => "server shutting down",
             CloseCode::Unsupported => "binary frames are not accepted here",
+            CloseCode::InvalidText => "text frame is not UTF-8",
             CloseCode::TooBig => "message too large",
             CloseCode::BadMessage => "malformed message",
             CloseCode::LessonEnded => "lesson ended",

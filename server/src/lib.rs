@@ -13,7 +13,9 @@
 //! - [`protocol`]: the JSON messages of the client WebSocket.
 //! - [`error`]: the one error type that reaches clients; WebSocket close codes.
 //! - [`auth`]: teachers, sessions, setup links, and [`auth::can`], the whole permission table.
-//! - [`lessons`]: classes, rosters, login cards, lessons, join codes, presence.
+//! - [`lessons`]: classes, rosters, login cards, lessons, join codes, groups, presence.
+//! - [`channels`]: private teacher↔pupil threads, announcements, class and group chat, raised
+//!   hands; numbered, group-committed, delivered in order, resumable.
 //! - [`docs`]: shared documents: y-protocols rooms on yrs, the hub that loads/fans out/unloads
 //!   them, the group-commit persistence worker, document names and owners.
 //! - [`tls`]: the local certificate authority, server certificates, renewal.
@@ -24,6 +26,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod config;

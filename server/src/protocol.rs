@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Role;
+use crate::channels::chat::ChatSettings;
+use crate::channels::hands::{Hand, MyHand};
+use crate::channels::message::Message;
 
 /// Messages a client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -11,6 +14,40 @@ use crate::auth::Role;
 pub enum ClientMessage {
     /// Application-level keep-alive; answered with `pong` carrying the same `id`.
     Ping { id: Option<u64> },
+    /// Start (or resume) message delivery: everything readable numbered after `after`, then
+    /// `synced`, then live.
+    Sync { after: u64 },
+    /// Write into a thread. `client_id` makes a resend after a reconnect harmless.
+    Send {
+        client_id: String,
+        thread: String,
+        text: String,
+        #[serde(default)]
+        doc: Option<String>,
+        /// Teachers: show it to a group as an announcement.
+        #[serde(default)]
+        announce: bool,
+    },
+    /// Teachers: delete a message for everyone.
+    DeleteMessage { thread: String, seq: u64 },
+    /// Pupils: raise a hand, optionally with a question for the teacher alone.
+    RaiseHand {
+        #[serde(default)]
+        question: Option<String>,
+        #[serde(default)]
+        client_id: Option<String>,
+    },
+    /// Pupils lower their own hand; teachers name whose.
+    LowerHand {
+        #[serde(default)]
+        participant: Option<String>,
+    },
+    /// Teachers: tell a pupil with a raised hand "coming to you".
+    Coming { participant: String },
+    /// Teachers: open or close the class chat (`scope` "class") or a group's (its id).
+    SetChat { scope: String, open: bool },
+    /// Teachers: mute a pupil in the chats for `minutes` (0 lifts it).
+    Mute { participant: String, minutes: u32 },
 }
 
 /// Messages the server sends.
@@ -39,6 +76,83 @@ pub enum ServerMessage {
         code: &'static str,
         message: String,
     },
+    /// Pupils, after `sync`: the threads they may read, by role.
+    Threads {
+        private: String,
+        announcements: String,
+        class_chat: String,
+        group_chat: Option<String>,
+    },
+    /// A message of a thread the receiver may read (history during a sync, then live).
+    Message {
+        message: Message,
+    },
+    /// A message was deleted (`seq` numbers the deletion; `message` is the deleted one).
+    MessageDeleted {
+        seq: u64,
+        thread: String,
+        message: u64,
+    },
+    /// The history is delivered up to `seq`; send it as `after` when resuming.
+    Synced {
+        seq: u64,
+    },
+    /// Your `send` (or `raise_hand` question) is stored as message `seq`.
+    Sent {
+        client_id: String,
+        seq: u64,
+    },
+    /// A request was not carried out; the connection stays open.
+    Refused {
+        request: &'static str,
+        client_id: Option<String>,
+        code: &'static str,
+        message: String,
+    },
+    /// Teachers: the raised hands, oldest first.
+    Hands {
+        queue: Vec<Hand>,
+    },
+    /// Pupils: their own hand.
+    MyHand {
+        #[serde(flatten)]
+        hand: MyHand,
+    },
+    /// Teachers: the chat switches and mutes.
+    ChatSettings {
+        #[serde(flatten)]
+        settings: ChatSettings,
+    },
+    /// Pupils: whether they may write in the chats now.
+    MyChat {
+        class_open: bool,
+        group_open: bool,
+        muted_until_ms: Option<u64>,
+    },
+    /// Teachers: the lesson's groups.
+    Groups {
+        groups: Vec<GroupEntry>,
+    },
+    /// Pupils: their group, if they are in one.
+    MyGroup {
+        group: Option<GroupEntry>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupEntry {
+    pub id: String,
+    pub number: usize,
+    pub members: Vec<Member>,
+    /// The group's shared document.
+    pub doc: String,
+    pub chat: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,6 +163,8 @@ pub struct PresenceEntry {
     pub rostered: bool,
     pub at_home: bool,
     pub online: bool,
+    /// Their private thread with the teacher (filled in by `http`, which knows both).
+    pub thread: String,
 }
 
 impl ClientMessage {

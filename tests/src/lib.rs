@@ -63,6 +63,14 @@ impl TestServer {
         self.dir
     }
 
+    /// Stops cleanly and starts again on the same data dir and port, so clients (their
+    /// cookies, their base URL) carry on as after a power cut and reboot of the box.
+    pub async fn restart(self) -> Self {
+        let addr = self.running.https_addr;
+        let dir = self.stop().await;
+        Self::start_in(dir, |c| c.listen = addr).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.running.https_addr.port())
     }
@@ -132,6 +140,7 @@ impl TestServer {
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+#[derive(Clone)]
 pub struct User {
     pub http: Client,
     jar: Arc<Jar>,
@@ -524,5 +533,150 @@ pub mod yjs {
                 .await
                 .map(|f| u16::from(f.code))
         }
+    }
+}
+
+/// A `/ws` connection that keeps every JSON message it received, for requests that must be
+/// answered or refused and for checking afterwards what a client was (never) sent.
+pub struct Live {
+    pub socket: Socket,
+    pub received: Vec<Value>,
+    next_ping: u64,
+}
+
+impl Live {
+    /// Connects (`query` is `?lesson=…` for teachers) and reads the welcome.
+    pub async fn open(user: &User, query: &str) -> Self {
+        let socket = user.ws(query).await.expect("socket opens");
+        let mut live = Live {
+            socket,
+            received: Vec::new(),
+            next_ping: 1,
+        };
+        live.until_type("welcome").await;
+        live
+    }
+
+    /// Connects and syncs after `after`, or `None` if the server is not (or no longer) there.
+    pub async fn try_open(user: &User, query: &str, after: u64) -> Option<Self> {
+        let socket = user.ws(query).await.ok()?;
+        let mut live = Live {
+            socket,
+            received: Vec::new(),
+            next_ping: 1,
+        };
+        loop {
+            if live.try_next().await?["type"] == "welcome" {
+                break;
+            }
+        }
+        live.send(json!({ "type": "sync", "after": after })).await;
+        loop {
+            if live.try_next().await?["type"] == "synced" {
+                return Some(live);
+            }
+        }
+    }
+
+    /// The next JSON message, or `None` once the socket is closed; panics after 10 s.
+    pub async fn try_next(&mut self) -> Option<Value> {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .expect("a message within 10 s");
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    let value: Value = serde_json::from_str(&text).expect("server sends JSON");
+                    self.received.push(value.clone());
+                    return Some(value);
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
+                Some(Ok(other)) => panic!("expected a JSON message, got {other:?}"),
+            }
+        }
+    }
+
+    pub async fn next(&mut self) -> Value {
+        self.try_next().await.expect("socket open")
+    }
+
+    /// The thread of the given role (`private`, `announcements`, …) from the last `threads`.
+    pub fn thread(&self, role: &str) -> String {
+        self.received
+            .iter()
+            .rev()
+            .find(|m| m["type"] == "threads")
+            .and_then(|m| m[role].as_str())
+            .expect("a threads message naming it")
+            .to_string()
+    }
+
+    /// Like [`Live::request`], but `None` when the connection ends before the answer.
+    pub async fn try_request(&mut self, request: Value) -> Option<Vec<Value>> {
+        let id = self.next_ping;
+        self.next_ping += 1;
+        let sent = self
+            .socket
+            .send(Message::Text(request.to_string().into()))
+            .await;
+        let ping = json!({ "type": "ping", "id": id }).to_string();
+        if sent.is_err() || self.socket.send(Message::Text(ping.into())).await.is_err() {
+            return None;
+        }
+        let mut answer = Vec::new();
+        loop {
+            let message = self.try_next().await?;
+            if message["type"] == "pong" && message["id"] == id {
+                return Some(answer);
+            }
+            answer.push(message);
+        }
+    }
+
+    pub async fn until(&mut self, done: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let message = self.next().await;
+            if done(&message) {
+                return message;
+            }
+        }
+    }
+
+    pub async fn until_type(&mut self, kind: &str) -> Value {
+        self.until(|m| m["type"] == kind).await
+    }
+
+    pub async fn send(&mut self, request: Value) {
+        send_text(&mut self.socket, &request.to_string()).await;
+    }
+
+    /// Asks for history after `after`; returns everything up to and including `synced`.
+    pub async fn sync(&mut self, after: u64) -> Vec<Value> {
+        self.send(json!({ "type": "sync", "after": after })).await;
+        let start = self.received.len();
+        self.until_type("synced").await;
+        self.received[start..].to_vec()
+    }
+
+    /// Sends a request, then a ping; everything before the pong is the request's answer.
+    /// `Err(code)` when it was refused.
+    pub async fn request(&mut self, request: Value) -> Result<Vec<Value>, String> {
+        let id = self.next_ping;
+        self.next_ping += 1;
+        self.send(request).await;
+        self.send(json!({ "type": "ping", "id": id })).await;
+        let start = self.received.len();
+        self.until(|m| m["type"] == "pong" && m["id"] == id).await;
+        let answer = self.received[start..].to_vec();
+        match answer.iter().find(|m| m["type"] == "refused") {
+            Some(refusal) => Err(refusal["code"].as_str().unwrap_or("?").to_string()),
+            None => Ok(answer),
+        }
+    }
+
+    /// Whether any message received so far mentions `needle` anywhere.
+    pub fn ever_saw(&self, needle: &str) -> bool {
+        self.received.iter().any(|m| m.to_string().contains(needle))
     }
 }

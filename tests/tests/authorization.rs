@@ -97,6 +97,25 @@ async fn every_route_refuses_every_role_but_its_own() {
             None,
             false,
         ),
+        route(Method::GET, format!("/api/lessons/{l}/groups"), None, false),
+        route(
+            Method::PUT,
+            format!("/api/lessons/{l}/groups"),
+            Some(json!({ "groups": [[participant_id]] })),
+            false,
+        ),
+        route(
+            Method::POST,
+            format!("/api/lessons/{l}/groups/random"),
+            Some(json!({ "size": 2, "present_only": false })),
+            false,
+        ),
+        route(
+            Method::POST,
+            format!("/api/lessons/{l}/groups/repeat"),
+            Some(json!({})),
+            false,
+        ),
         route(
             Method::POST,
             format!("/api/classes/{c}/pupils/{ada_id}/card"),

@@ -69,6 +69,41 @@ pub enum Action<'a> {
     WriteDoc(DocFacts<'a>),
     /// Change a document's settings (read-only for pupils).
     ManageDoc(DocFacts<'a>),
+    /// See a message thread: its history and new messages.
+    ReadThread(ThreadFacts<'a>),
+    /// Write into a message thread.
+    WriteThread(ThreadFacts<'a>),
+}
+
+/// What `can` needs to know about a message thread.
+#[derive(Debug, Clone, Copy)]
+pub struct ThreadFacts<'a> {
+    /// The teacher of the class the thread belongs to.
+    pub teacher_id: &'a str,
+    pub class_id: &'a str,
+    pub kind: ThreadKind<'a>,
+    /// The teacher muted this pupil for now (chats only; a muted pupil can still ask the teacher).
+    pub muted: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum ThreadKind<'a> {
+    /// One pupil and the teacher. `lesson` is set for guests, whose thread ends with the lesson;
+    /// a rostered pupil's thread lasts across the lessons of the class.
+    Private {
+        participant_id: &'a str,
+        lesson: Option<&'a str>,
+    },
+    /// The teacher to everyone in a lesson.
+    Announcements { lesson: &'a str },
+    /// Everyone in a lesson; pupils write only while the teacher has it open.
+    ClassChat { lesson: &'a str, open: bool },
+    /// The members of one group and the teacher.
+    GroupChat {
+        lesson: &'a str,
+        members: &'a [String],
+        open: bool,
+    },
 }
 
 /// What `can` needs to know about a shared document.
@@ -91,6 +126,11 @@ pub enum Audience<'a> {
     TeacherOnly,
     /// One pupil: a participant id, stable across lessons for rostered pupils (`p-<pupil>`).
     Participant(&'a str),
+    /// The members of one group of a lesson.
+    Group {
+        lesson: &'a str,
+        members: &'a [String],
+    },
 }
 
 fn pupil_may_read(seat: &Seat, doc: &DocFacts<'_>) -> bool {
@@ -98,7 +138,40 @@ fn pupil_may_read(seat: &Seat, doc: &DocFacts<'_>) -> bool {
         Audience::Lesson(lesson_id) => seat.lesson_id == lesson_id,
         Audience::TeacherOnly => false,
         Audience::Participant(id) => seat.participant_id == id && seat.class_id == doc.class_id,
+        Audience::Group { lesson, members } => {
+            seat.lesson_id == lesson && members.contains(&seat.participant_id)
+        }
     }
+}
+
+fn pupil_may_read_thread(seat: &Seat, thread: &ThreadFacts<'_>) -> bool {
+    match thread.kind {
+        ThreadKind::Private {
+            participant_id,
+            lesson,
+        } => {
+            seat.participant_id == participant_id
+                && seat.class_id == thread.class_id
+                && lesson.is_none_or(|l| l == seat.lesson_id)
+        }
+        ThreadKind::Announcements { lesson } | ThreadKind::ClassChat { lesson, .. } => {
+            seat.lesson_id == lesson
+        }
+        ThreadKind::GroupChat {
+            lesson, members, ..
+        } => seat.lesson_id == lesson && members.contains(&seat.participant_id),
+    }
+}
+
+fn pupil_may_write_thread(seat: &Seat, thread: &ThreadFacts<'_>) -> bool {
+    let open = match thread.kind {
+        ThreadKind::Private { .. } => true,
+        ThreadKind::Announcements { .. } => false,
+        ThreadKind::ClassChat { open, .. } | ThreadKind::GroupChat { open, .. } => {
+            open && !thread.muted
+        }
+    };
+    open && pupil_may_read_thread(seat, thread)
 }
 
 pub fn can(who: &Who, action: Action<'_>) -> bool {
@@ -117,6 +190,11 @@ pub fn can(who: &Who, action: Action<'_>) -> bool {
         ) => teacher_id == doc.teacher_id,
         (Who::Pupil(seat), Action::ReadDoc(doc)) => pupil_may_read(seat, &doc),
         (Who::Pupil(seat), Action::WriteDoc(doc)) => !doc.read_only && pupil_may_read(seat, &doc),
+        (Who::Teacher { teacher_id }, Action::ReadThread(t) | Action::WriteThread(t)) => {
+            teacher_id == t.teacher_id
+        }
+        (Who::Pupil(seat), Action::ReadThread(thread)) => pupil_may_read_thread(seat, &thread),
+        (Who::Pupil(seat), Action::WriteThread(thread)) => pupil_may_write_thread(seat, &thread),
         _ => false,
     }
 }

@@ -4,6 +4,7 @@
 //! lesson.<lesson>.class              the class document of a lesson: the teacher and every pupil
 //! lesson.<lesson>.notes              the teacher's notes: the teacher only
 //! lesson.<lesson>.pupil.<participant> a guest's own document: that guest and the teacher
+//! lesson.<lesson>.group.<group>      a group's document: its members and the teacher
 //! class.<class>.pupil.<pupil>        a rostered pupil's own document, kept across lessons
 //! ```
 
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DocError;
 use crate::auth::{Audience, DocFacts};
-use crate::lessons::{classes, lesson};
+use crate::lessons::{classes, groups, lesson};
 use crate::store::{Store, StoreExt, Tree};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +31,10 @@ pub enum DocName {
         class_id: String,
         pupil_id: String,
     },
+    Group {
+        lesson_id: String,
+        group_id: String,
+    },
 }
 
 /// Kinds as the web client names them.
@@ -39,6 +44,7 @@ pub enum DocKind {
     Class,
     Notes,
     Personal,
+    Group,
 }
 
 /// Settings the teacher changes.
@@ -58,6 +64,8 @@ pub struct Resolved {
     pub settings: DocSettings,
     /// The pupil a personal document belongs to (shown to the teacher, used in file names).
     pub owner_name: Option<String>,
+    /// The group's number, for group documents.
+    pub group_number: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +73,10 @@ pub enum OwnedAudience {
     Lesson(String),
     TeacherOnly,
     Participant(String),
+    Group {
+        lesson_id: String,
+        members: Vec<String>,
+    },
 }
 
 fn is_id(part: &str) -> bool {
@@ -90,6 +102,10 @@ impl DocName {
                 lesson_id: l.to_string(),
                 participant_id: p.to_string(),
             },
+            ["lesson", l, "group", g] if is_id(g) => DocName::Group {
+                lesson_id: l.to_string(),
+                group_id: g.to_string(),
+            },
             ["class", c, "pupil", p] if is_id(p) => DocName::PupilOwn {
                 class_id: c.to_string(),
                 pupil_id: p.to_string(),
@@ -104,6 +120,7 @@ impl DocName {
             DocName::LessonClass { .. } => DocKind::Class,
             DocName::TeacherNotes { .. } => DocKind::Notes,
             DocName::GuestOwn { .. } | DocName::PupilOwn { .. } => DocKind::Personal,
+            DocName::Group { .. } => DocKind::Group,
         }
     }
 
@@ -134,6 +151,10 @@ impl std::fmt::Display for DocName {
             DocName::PupilOwn { class_id, pupil_id } => {
                 write!(f, "class.{class_id}.pupil.{pupil_id}")
             }
+            DocName::Group {
+                lesson_id,
+                group_id,
+            } => write!(f, "lesson.{lesson_id}.group.{group_id}"),
         }
     }
 }
@@ -160,6 +181,7 @@ pub fn save_settings(
 /// Looks up who a document belongs to. Unknown lessons, classes or people are `NotFound`.
 pub fn resolve(store: &dyn Store, name: DocName) -> Result<Resolved, DocError> {
     let not_found = |_| DocError::NotFound;
+    let mut group_number = None;
     let (teacher_id, class_id, audience, owner_name) = match &name {
         DocName::LessonClass { lesson_id } | DocName::TeacherNotes { lesson_id } => {
             let lesson = lesson::get(store, lesson_id).map_err(not_found)?;
@@ -194,6 +216,23 @@ pub fn resolve(store: &dyn Store, name: DocName) -> Result<Resolved, DocError> {
                 Some(pupil.name),
             )
         }
+        DocName::Group {
+            lesson_id,
+            group_id,
+        } => {
+            let lesson = lesson::get(store, lesson_id).map_err(not_found)?;
+            let group = groups::get(store, lesson_id, group_id).map_err(not_found)?;
+            group_number = Some(group.number);
+            (
+                lesson.teacher_id,
+                lesson.class_id,
+                OwnedAudience::Group {
+                    lesson_id: lesson.id,
+                    members: group.members,
+                },
+                None,
+            )
+        }
     };
     let settings = settings(store, &name)?;
     Ok(Resolved {
@@ -203,6 +242,7 @@ pub fn resolve(store: &dyn Store, name: DocName) -> Result<Resolved, DocError> {
         audience,
         settings,
         owner_name,
+        group_number,
     })
 }
 
@@ -215,6 +255,10 @@ impl Resolved {
                 OwnedAudience::Lesson(l) => Audience::Lesson(l),
                 OwnedAudience::TeacherOnly => Audience::TeacherOnly,
                 OwnedAudience::Participant(p) => Audience::Participant(p),
+                OwnedAudience::Group { lesson_id, members } => Audience::Group {
+                    lesson: lesson_id,
+                    members,
+                },
             },
             read_only: self.settings.read_only,
         }
@@ -231,6 +275,7 @@ mod tests {
             "lesson.abc.class",
             "lesson.abc.notes",
             "lesson.abc.pupil.g-12",
+            "lesson.abc.group.9f3e",
             "class.c1.pupil.p9",
         ] {
             assert_eq!(DocName::parse(raw).unwrap().to_string(), raw);

@@ -20,7 +20,7 @@ use crate::docs::export::{self, Format};
 use crate::docs::DocError;
 use crate::error::ApiError;
 use crate::lessons::lesson::Lesson;
-use crate::lessons::{classes, lesson};
+use crate::lessons::{classes, groups, lesson};
 use crate::store::Store;
 use crate::validate::invalid;
 
@@ -46,6 +46,7 @@ fn describe(state: &AppState, who: &Who, resolved: &Resolved, preview: bool) -> 
         "name": resolved.name.to_string(),
         "kind": resolved.name.kind(),
         "title": resolved.owner_name,
+        "group": resolved.group_number,
         "read_only": resolved.settings.read_only,
         "writable": can(who, Action::WriteDoc(resolved.facts())),
     });
@@ -62,7 +63,7 @@ fn describe(state: &AppState, who: &Who, resolved: &Resolved, preview: bool) -> 
 }
 
 /// Every document of a lesson, in the order the teacher sees them: the class document, the
-/// teacher's notes, rostered pupils' own documents, then guests'.
+/// teacher's notes, the groups' documents, rostered pupils' own documents, then guests'.
 fn lesson_docs(store: &dyn Store, lesson: &Lesson) -> Result<Vec<Resolved>, ApiError> {
     let mut names = vec![
         DocName::LessonClass {
@@ -72,6 +73,12 @@ fn lesson_docs(store: &dyn Store, lesson: &Lesson) -> Result<Vec<Resolved>, ApiE
             lesson_id: lesson.id.clone(),
         },
     ];
+    for group in groups::all_of_lesson(store, &lesson.id)? {
+        names.push(DocName::Group {
+            lesson_id: lesson.id.clone(),
+            group_id: group.id,
+        });
+    }
     for pupil in classes::roster(store, &lesson.class_id)? {
         names.push(DocName::PupilOwn {
             class_id: lesson.class_id.clone(),
@@ -117,12 +124,20 @@ pub async fn list(
     let (docs, preview) = match who {
         Who::Nobody => return Err(ApiError::Unauthenticated),
         Who::Pupil(seat) => {
-            let names = vec![
+            let mut names = vec![
                 DocName::LessonClass {
                     lesson_id: seat.lesson_id.clone(),
                 },
                 DocName::personal(&seat.lesson_id, &seat.participant_id, &seat.class_id),
             ];
+            if let Some(group) =
+                groups::of_participant(store, &seat.lesson_id, &seat.participant_id)?
+            {
+                names.push(DocName::Group {
+                    lesson_id: seat.lesson_id.clone(),
+                    group_id: group.id,
+                });
+            }
             (resolve_existing(store, names)?, false)
         }
         Who::Teacher { .. } => {
@@ -198,12 +213,35 @@ fn file_stem(raw: &str) -> String {
     }
 }
 
+/// "Group" in the export's language, for group documents' titles and file names.
+fn group_word(lang: &str) -> &'static str {
+    match lang {
+        "en" => "group",
+        "se" => "joavku",
+        _ => "gruppe",
+    }
+}
+
 /// The title and file name stem of a document: the class name for class documents and notes,
-/// the pupil's name for personal ones.
-fn naming(store: &dyn Store, resolved: &Resolved) -> Result<(String, String), ApiError> {
+/// the pupil's name for personal ones, class and number for groups.
+fn naming(
+    store: &dyn Store,
+    resolved: &Resolved,
+    lang: &str,
+) -> Result<(String, String), ApiError> {
     let class = classes::get(store, &resolved.class_id)?;
     Ok(match (resolved.name.kind(), &resolved.owner_name) {
         (DocKind::Personal, Some(owner)) => (owner.clone(), file_stem(owner)),
+        (DocKind::Group, _) => {
+            let title = format!(
+                "{} {} {}",
+                class.name,
+                group_word(lang),
+                resolved.group_number.unwrap_or_default()
+            );
+            let stem = file_stem(&title);
+            (title, stem)
+        }
         (DocKind::Notes, _) => (
             class.name.clone(),
             format!("{}-notes", file_stem(&class.name)),
@@ -255,7 +293,7 @@ pub async fn export(
     let resolved = readable(&state, &caller.who, &doc)?;
     let format = parse_format(&query.format)?;
     let lang = parse_lang(query.lang.as_deref())?;
-    let (title, stem) = naming(state.store.as_ref(), &resolved)?;
+    let (title, stem) = naming(state.store.as_ref(), &resolved, lang)?;
     let snapshot = state.docs.snapshot_of(&resolved.name.to_string())?;
     let body = export::render(&snapshot, format, &title, lang)?;
     Ok(attachment(
@@ -278,7 +316,7 @@ pub async fn lesson_zip(
     let class = classes::get(store, &lesson.class_id)?;
     let mut files = Vec::new();
     for resolved in lesson_docs(store, &lesson)? {
-        let (title, stem) = naming(store, &resolved)?;
+        let (title, stem) = naming(store, &resolved, lang)?;
         let snapshot = state.docs.snapshot_of(&resolved.name.to_string())?;
         files.push((title, stem, snapshot));
     }

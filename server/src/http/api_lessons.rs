@@ -16,9 +16,9 @@ use crate::app::AppState;
 use crate::auth::sessions::{self, Holder};
 use crate::auth::{can, Action, Seat, Who};
 use crate::error::ApiError;
+use crate::lessons::classes;
 use crate::lessons::lesson::{self, Lesson, Participant};
 use crate::lessons::presence::LessonEvent;
-use crate::lessons::{classes, presence_list};
 
 /// The lesson, if the caller runs it. Others get 404, as for a lesson that does not exist.
 pub(super) fn own_lesson(state: &AppState, who: &Who, lesson_id: &str) -> Result<Lesson, ApiError> {
@@ -131,7 +131,7 @@ pub async fn participants(
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
-    let list = presence_list(state.store.as_ref(), &state.presence, &lesson)?;
+    let list = super::ws::presence_with_threads(&state, &lesson)?;
     Ok(Json(json!({ "participants": list })))
 }
 

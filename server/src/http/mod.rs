@@ -3,6 +3,7 @@
 
 mod api_classes;
 mod api_docs;
+mod api_groups;
 mod api_lessons;
 mod api_teachers;
 mod assets;
@@ -68,6 +69,18 @@ pub fn router(state: Arc<AppState>) -> Router {
             delete(api_lessons::remove_participant),
         )
         .route("/lessons/{lesson_id}/end", post(api_lessons::end))
+        .route(
+            "/lessons/{lesson_id}/groups",
+            get(api_groups::get).put(api_groups::set),
+        )
+        .route(
+            "/lessons/{lesson_id}/groups/random",
+            post(api_groups::random),
+        )
+        .route(
+            "/lessons/{lesson_id}/groups/repeat",
+            post(api_groups::repeat),
+        )
         .route("/join", post(api_lessons::join))
         .route("/card-login", post(api_lessons::card_login))
         .route("/tls", get(ca_files::info))

@@ -18,6 +18,12 @@ pub fn is_oversized(error: &axum::Error) -> bool {
     text.contains("too long") || text.contains("too big")
 }
 
+/// Whether a read error is a text frame that is not UTF-8 (closed with 1007).
+pub fn is_invalid_utf8(error: &axum::Error) -> bool {
+    let text = error.to_string().to_lowercase();
+    text.contains("utf-8") || text.contains("utf8")
+}
+
 /// Read buffer per WebSocket. tungstenite's default (128 KiB) would cost a class of 1,000
 /// idle connections over 100 MiB; frames here are small and longer ones are read in pieces.
 pub const READ_BUFFER_BYTES: usize = 8 * 1024;

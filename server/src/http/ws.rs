@@ -1,15 +1,17 @@
 //! The client WebSocket `/ws`: one per open page. Teachers watch a lesson's presence; pupils
 //! are counted present while connected and are told when they are removed or the lesson ends.
+//! Message requests (threads, hands, chat) go to a [`Session`], which answers what to send.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::socket_limits::{is_oversized, message_limiter, READ_BUFFER_BYTES};
+use super::socket_limits::{is_invalid_utf8, is_oversized, message_limiter, READ_BUFFER_BYTES};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
+use futures_util::SinkExt;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -17,7 +19,9 @@ use tokio::time::Instant;
 use super::extract::Caller;
 use super::origin_matches_host;
 use crate::app::AppState;
-use crate::auth::{can, Action, Role, Seat, Who};
+use crate::auth::{can, Action, Seat, Who};
+use crate::channels::session::Session;
+use crate::channels::thread::ThreadId;
 use crate::error::{ApiError, CloseCode};
 use crate::lessons::lesson::{self, Lesson};
 use crate::lessons::presence::LessonEvent;
@@ -83,14 +87,14 @@ pub async fn upgrade(
     if !lesson.is_active(state.clock.now_ms()) {
         return Err(ApiError::LessonEnded);
     }
-    let role = caller.who.role();
+    let who = caller.who;
     let tracked = state.tasks.clone();
     Ok(ws
         .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(state.config.limits.ws_max_message_bytes)
         .max_frame_size(state.config.limits.ws_max_message_bytes)
         .on_upgrade(move |socket| {
-            tracked.track_future(connection(socket, state, lesson, attendee, role))
+            tracked.track_future(connection(socket, state, lesson, attendee, who))
         }))
 }
 
@@ -115,10 +119,20 @@ async fn connection(
     state: Arc<AppState>,
     lesson: Lesson,
     attendee: Attendee,
-    role: Role,
+    who: Who,
 ) {
     let _counted = Counted::new(state.clone());
+    let role = who.role();
     let mut events = state.presence.subscribe(&lesson.id);
+    let mut channel_events = state.channels.subscribe(&lesson.id);
+    let mut session = match Session::new(state.channels.clone(), lesson.clone(), who) {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::error!("starting a message session failed: {e}");
+            let _ = close(&mut socket, CloseCode::Internal).await;
+            return;
+        }
+    };
     let _online = match &attendee {
         Attendee::Pupil(seat) => Some(state.presence.connect(&lesson.id, &seat.participant_id)),
         Attendee::Teacher => None,
@@ -155,9 +169,15 @@ async fn connection(
                 }
             }
             event = events.recv() => on_event(&mut socket, &state, &lesson, &attendee, event).await,
+            event = channel_events.recv() => match event {
+                Ok(event) => send_all(&mut socket, session.event(event)).await,
+                // Missed some: the store has them.
+                Err(RecvError::Lagged(_)) => send_all(&mut socket, session.resync()).await,
+                Err(RecvError::Closed) => Step::Gone,
+            },
             incoming = socket.recv() => {
                 last_heard = Instant::now();
-                on_incoming(&mut socket, &limiter, incoming).await
+                on_incoming(&mut socket, &limiter, &mut session, incoming).await
             }
         };
         match step {
@@ -167,12 +187,36 @@ async fn connection(
         }
     };
     if let Some(code) = close {
-        tracing::info!(close_code = code.code(), "closing connection");
-        let frame = CloseFrame {
-            code: code.code(),
-            reason: code.reason().into(),
-        };
-        let _ = socket.send(Message::Close(Some(frame))).await;
+        let _ = self::close(&mut socket, code).await;
+    }
+}
+
+async fn close(socket: &mut WebSocket, code: CloseCode) -> Result<(), axum::Error> {
+    tracing::info!(close_code = code.code(), "closing connection");
+    let frame = CloseFrame {
+        code: code.code(),
+        reason: code.reason().into(),
+    };
+    socket.send(Message::Close(Some(frame))).await
+}
+
+/// Sends replies in one go (one flush), as a sync's history can be long.
+async fn send_all(socket: &mut WebSocket, messages: Vec<ServerMessage>) -> Step {
+    if messages.is_empty() {
+        return Step::Continue;
+    }
+    for message in &messages {
+        if socket
+            .feed(Message::Text(message.to_json().into()))
+            .await
+            .is_err()
+        {
+            return Step::Gone;
+        }
+    }
+    match socket.flush().await {
+        Ok(()) => Step::Continue,
+        Err(_) => Step::Gone,
     }
 }
 
@@ -220,11 +264,13 @@ type Limiter = governor::DefaultDirectRateLimiter;
 async fn on_incoming(
     socket: &mut WebSocket,
     limiter: &Limiter,
+    session: &mut Session,
     incoming: Option<Result<Message, axum::Error>>,
 ) -> Step {
     match incoming {
         None | Some(Ok(Message::Close(_))) => Step::Gone,
         Some(Err(e)) if is_oversized(&e) => Step::Close(CloseCode::TooBig),
+        Some(Err(e)) if is_invalid_utf8(&e) => Step::Close(CloseCode::InvalidText),
         Some(Err(_)) => Step::Gone,
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Step::Continue,
         Some(Ok(Message::Binary(_))) => {
@@ -246,10 +292,11 @@ async fn on_incoming(
             }
             match ClientMessage::parse(text.as_str()) {
                 Ok(ClientMessage::Ping { id }) => {
-                    match send(socket, &ServerMessage::Pong { id }).await {
-                        Ok(()) => Step::Continue,
-                        Err(_) => Step::Gone,
-                    }
+                    send_all(socket, vec![ServerMessage::Pong { id }]).await
+                }
+                Ok(request) => {
+                    let replies = session.request(request).await;
+                    send_all(socket, replies).await
                 }
                 Err(reason) => refuse(socket, CloseCode::BadMessage, reason).await,
             }
@@ -276,7 +323,7 @@ async fn send_presence(
     state: &AppState,
     lesson: &Lesson,
 ) -> Result<(), axum::Error> {
-    let participants = match presence_list(state.store.as_ref(), &state.presence, lesson) {
+    let participants = match presence_with_threads(state, lesson) {
         Ok(list) => list,
         Err(e) => {
             tracing::error!("reading presence failed: {e}");
@@ -291,4 +338,16 @@ async fn send_presence(
         },
     )
     .await
+}
+
+/// The lesson's presence list with each pupil's private thread named.
+pub(super) fn presence_with_threads(
+    state: &AppState,
+    lesson: &Lesson,
+) -> Result<Vec<crate::protocol::PresenceEntry>, crate::lessons::LessonError> {
+    let mut list = presence_list(state.store.as_ref(), &state.presence, lesson)?;
+    for entry in &mut list {
+        entry.thread = ThreadId::private(&lesson.id, &entry.id, &lesson.class_id).to_string();
+    }
+    Ok(list)
 }

@@ -1,6 +1,7 @@
 //! Classes, their rosters and login cards; lessons, join codes, participants; who is online.
 
 pub mod classes;
+pub mod groups;
 pub mod lesson;
 pub mod presence;
 
@@ -37,7 +38,8 @@ pub enum LessonError {
 }
 
 /// Everyone in the lesson for the teacher's list: every rostered pupil of the class (absent ones
-/// too) and every guest who joined, each marked online or not.
+/// too) and every guest who joined, each marked online or not. `thread` is left for the caller
+/// to name (lessons know nothing of messages).
 pub fn presence_list(
     store: &dyn Store,
     presence: &Presence,
@@ -56,6 +58,7 @@ pub fn presence_list(
                 id,
                 name: pupil.name,
                 rostered: true,
+                thread: String::new(),
             }
         })
         .collect();
@@ -69,6 +72,7 @@ pub fn presence_list(
                 name: p.name,
                 rostered: false,
                 at_home: p.at_home,
+                thread: String::new(),
             }),
     );
     Ok(entries)

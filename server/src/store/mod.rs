@@ -27,16 +27,20 @@ pub enum Tree {
     Lessons,
     /// Shared documents: `s/<doc>` snapshot, `u/<doc>/<key>` logged updates, `m/<doc>` settings
     Docs,
+    /// Messages: `m/<thread>/<seq>` → Message; `del/<thread>/<seq>` → deleted seq; `counter`;
+    /// `sent/<author>/<client id>` → (thread, seq); `hands/<lesson>`; `chat/<lesson>`
+    Channels,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 6] = [
+    pub const ALL: [Tree; 7] = [
         Tree::Teachers,
         Tree::Sessions,
         Tree::SetupTokens,
         Tree::Classes,
         Tree::Lessons,
         Tree::Docs,
+        Tree::Channels,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,6 +51,7 @@ impl Tree {
             Tree::Classes => "classes",
             Tree::Lessons => "lessons",
             Tree::Docs => "docs",
+            Tree::Channels => "channels",
         }
     }
 }

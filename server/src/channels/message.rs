@@ -1,0 +1,155 @@
+//! Stored messages: one key per message under its thread, numbered box-wide so a client can
+//! say "everything after 1234" and get exactly what it missed.
+
+use serde::{Deserialize, Serialize};
+
+use super::ChannelError;
+use crate::store::{Store, StoreExt, Tree};
+
+/// Longest message text, in characters.
+pub const MAX_TEXT_CHARS: usize = 2000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// Box-wide, increasing; the resume cursor.
+    pub seq: u64,
+    pub thread: String,
+    /// The lesson it was written in (a rostered pupil's private thread spans lessons).
+    pub lesson_id: String,
+    pub author: Author,
+    pub at_ms: u64,
+    pub kind: MessageKind,
+    /// Empty once deleted.
+    pub text: String,
+    /// A shared document the message points to (`lesson.….pupil.…` and the like).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    /// A participant id, or the teacher's id.
+    pub id: String,
+    pub name: String,
+    pub teacher: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Message,
+    Announcement,
+    /// Written with a raised hand.
+    Question,
+}
+
+fn message_key(thread: &str, seq: u64) -> String {
+    format!("m/{thread}/{seq:016x}")
+}
+
+/// Which message a client's `client_id` became, so a resend after a reconnect is not stored twice.
+fn sent_key(author_id: &str, client_id: &str) -> String {
+    format!("sent/{author_id}/{client_id}")
+}
+
+const COUNTER_KEY: &str = "counter";
+
+pub fn last_seq(store: &dyn Store) -> Result<u64, ChannelError> {
+    Ok(store
+        .get_json::<u64>(Tree::Channels, COUNTER_KEY)?
+        .unwrap_or(0))
+}
+
+/// Writes the message (not yet flushed). The counter is written first, so after a crash it is
+/// never behind a stored message.
+pub fn store_new(
+    store: &dyn Store,
+    message: &Message,
+    client_id: Option<&str>,
+) -> Result<(), ChannelError> {
+    store.put_json(Tree::Channels, COUNTER_KEY, &message.seq)?;
+    store.put_json(
+        Tree::Channels,
+        &message_key(&message.thread, message.seq),
+        message,
+    )?;
+    if let Some(client_id) = client_id {
+        store.put_json(
+            Tree::Channels,
+            &sent_key(&message.author.id, client_id),
+            &(&message.thread, message.seq),
+        )?;
+    }
+    Ok(())
+}
+
+/// The message an earlier send with this `client_id` became, if any.
+pub fn already_sent(
+    store: &dyn Store,
+    author_id: &str,
+    client_id: &str,
+) -> Result<Option<Message>, ChannelError> {
+    let Some((thread, seq)) =
+        store.get_json::<(String, u64)>(Tree::Channels, &sent_key(author_id, client_id))?
+    else {
+        return Ok(None);
+    };
+    get(store, &thread, seq)
+}
+
+pub fn get(store: &dyn Store, thread: &str, seq: u64) -> Result<Option<Message>, ChannelError> {
+    Ok(store.get_json(Tree::Channels, &message_key(thread, seq))?)
+}
+
+pub fn put(store: &dyn Store, message: &Message) -> Result<(), ChannelError> {
+    store.put_json(
+        Tree::Channels,
+        &message_key(&message.thread, message.seq),
+        message,
+    )?;
+    Ok(())
+}
+
+/// A thread's messages with `seq > after`, oldest first.
+pub fn after(store: &dyn Store, thread: &str, after: u64) -> Result<Vec<Message>, ChannelError> {
+    let all: Vec<Message> = store.scan_json(Tree::Channels, &format!("m/{thread}/"))?;
+    Ok(all.into_iter().filter(|m| m.seq > after).collect())
+}
+
+fn deletion_key(thread: &str, seq: u64) -> String {
+    format!("del/{thread}/{seq:016x}")
+}
+
+/// Records that message `deleted` was deleted, as event number `seq` of the box, so a client
+/// resuming after `seq - 1` hears of it.
+pub fn store_deletion(
+    store: &dyn Store,
+    thread: &str,
+    seq: u64,
+    deleted: u64,
+) -> Result<(), ChannelError> {
+    store.put_json(Tree::Channels, COUNTER_KEY, &seq)?;
+    store.put_json(Tree::Channels, &deletion_key(thread, seq), &deleted)?;
+    Ok(())
+}
+
+/// Messages of a thread deleted after event `after`.
+pub fn deleted_after(
+    store: &dyn Store,
+    thread: &str,
+    after: u64,
+) -> Result<Vec<u64>, ChannelError> {
+    let prefix = format!("del/{thread}/");
+    Ok(store
+        .scan_prefix(Tree::Channels, prefix.as_bytes())?
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let seq =
+                u64::from_str_radix(std::str::from_utf8(&key[prefix.len()..]).ok()?, 16).ok()?;
+            let deleted: u64 = serde_json::from_slice(&value).ok()?;
+            (seq > after).then_some(deleted)
+        })
+        .collect())
+}

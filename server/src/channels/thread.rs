@@ -1,0 +1,294 @@
+//! Message threads: what they are called on the wire, and the facts `auth::can` needs.
+//!
+//! ```text
+//! pm.c.<class>.<pupil>          a rostered pupil and the teacher, kept across lessons of the class
+//! pm.l.<lesson>.<participant>   a guest and the teacher, for one lesson
+//! an.<lesson>                   the teacher's announcements to the lesson
+//! ch.<lesson>                   the class chat
+//! gr.<lesson>.<group>           a group's chat (and the teacher's announcements to the group)
+//! ```
+
+use super::chat::ChatSettings;
+use super::ChannelError;
+use crate::auth::{ThreadFacts, ThreadKind};
+use crate::lessons::lesson::Lesson;
+use crate::lessons::{classes, groups, lesson};
+use crate::store::Store;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ThreadId {
+    PrivateRostered {
+        class_id: String,
+        pupil_id: String,
+    },
+    PrivateGuest {
+        lesson_id: String,
+        participant_id: String,
+    },
+    Announcements {
+        lesson_id: String,
+    },
+    ClassChat {
+        lesson_id: String,
+    },
+    GroupChat {
+        lesson_id: String,
+        group_id: String,
+    },
+}
+
+fn is_id(part: &str) -> bool {
+    !part.is_empty()
+        && part.len() <= 40
+        && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+impl ThreadId {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let parts: Vec<&str> = raw.split('.').collect();
+        let id = |i: usize| parts.get(i).filter(|p| is_id(p)).map(|p| p.to_string());
+        let thread = match parts.as_slice() {
+            ["pm", "c", _, _] => ThreadId::PrivateRostered {
+                class_id: id(2)?,
+                pupil_id: id(3)?,
+            },
+            ["pm", "l", _, _] => ThreadId::PrivateGuest {
+                lesson_id: id(2)?,
+                participant_id: id(3)?,
+            },
+            ["an", _] => ThreadId::Announcements { lesson_id: id(1)? },
+            ["ch", _] => ThreadId::ClassChat { lesson_id: id(1)? },
+            ["gr", _, _] => ThreadId::GroupChat {
+                lesson_id: id(1)?,
+                group_id: id(2)?,
+            },
+            _ => return None,
+        };
+        Some(thread)
+    }
+
+    /// The private thread of a lesson participant with the teacher.
+    pub fn private(lesson_id: &str, participant_id: &str, class_id: &str) -> Self {
+        match participant_id.strip_prefix("p-") {
+            Some(pupil_id) => ThreadId::PrivateRostered {
+                class_id: class_id.to_string(),
+                pupil_id: pupil_id.to_string(),
+            },
+            None => ThreadId::PrivateGuest {
+                lesson_id: lesson_id.to_string(),
+                participant_id: participant_id.to_string(),
+            },
+        }
+    }
+
+    /// The pupil a private thread belongs to.
+    pub fn private_participant(&self) -> Option<String> {
+        match self {
+            ThreadId::PrivateRostered { pupil_id, .. } => Some(format!("p-{pupil_id}")),
+            ThreadId::PrivateGuest { participant_id, .. } => Some(participant_id.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ThreadId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ThreadId::PrivateRostered { class_id, pupil_id } => {
+                write!(f, "pm.c.{class_id}.{pupil_id}")
+            }
+            ThreadId::PrivateGuest {
+                lesson_id,
+                participant_id,
+            } => write!(f, "pm.l.{lesson_id}.{participant_id}"),
+            ThreadId::Announcements { lesson_id } => write!(f, "an.{lesson_id}"),
+            ThreadId::ClassChat { lesson_id } => write!(f, "ch.{lesson_id}"),
+            ThreadId::GroupChat {
+                lesson_id,
+                group_id,
+            } => write!(f, "gr.{lesson_id}.{group_id}"),
+        }
+    }
+}
+
+/// A thread's owners and audience, looked up in the store, as seen from one lesson.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub id: ThreadId,
+    pub teacher_id: String,
+    pub class_id: String,
+    kind: OwnedKind,
+}
+
+#[derive(Debug, Clone)]
+enum OwnedKind {
+    Private {
+        participant_id: String,
+        lesson: Option<String>,
+    },
+    Announcements {
+        lesson: String,
+    },
+    ClassChat {
+        lesson: String,
+        open: bool,
+    },
+    GroupChat {
+        lesson: String,
+        members: Vec<String>,
+        open: bool,
+    },
+}
+
+/// Looks up a thread. Threads of another lesson than `lesson` (except the private thread of
+/// one of its class's pupils) and threads of unknown people are `NotFound`.
+pub fn resolve(
+    store: &dyn Store,
+    lesson: &Lesson,
+    chat: &ChatSettings,
+    id: ThreadId,
+) -> Result<Resolved, ChannelError> {
+    let not_found = |_| ChannelError::NotFound;
+    let this_lesson = |lesson_id: &str| {
+        if lesson_id == lesson.id {
+            Ok(())
+        } else {
+            Err(ChannelError::NotFound)
+        }
+    };
+    let kind = match &id {
+        ThreadId::PrivateRostered { class_id, pupil_id } => {
+            if *class_id != lesson.class_id {
+                return Err(ChannelError::NotFound);
+            }
+            classes::get_pupil(store, class_id, pupil_id).map_err(not_found)?;
+            OwnedKind::Private {
+                participant_id: format!("p-{pupil_id}"),
+                lesson: None,
+            }
+        }
+        ThreadId::PrivateGuest {
+            lesson_id,
+            participant_id,
+        } => {
+            this_lesson(lesson_id)?;
+            lesson::get_participant(store, lesson_id, participant_id).map_err(not_found)?;
+            OwnedKind::Private {
+                participant_id: participant_id.clone(),
+                lesson: Some(lesson_id.clone()),
+            }
+        }
+        ThreadId::Announcements { lesson_id } => {
+            this_lesson(lesson_id)?;
+            OwnedKind::Announcements {
+                lesson: lesson_id.clone(),
+            }
+        }
+        ThreadId::ClassChat { lesson_id } => {
+            this_lesson(lesson_id)?;
+            OwnedKind::ClassChat {
+                lesson: lesson_id.clone(),
+                open: chat.class_open,
+            }
+        }
+        ThreadId::GroupChat {
+            lesson_id,
+            group_id,
+        } => {
+            this_lesson(lesson_id)?;
+            let group = groups::get(store, lesson_id, group_id).map_err(not_found)?;
+            OwnedKind::GroupChat {
+                lesson: lesson_id.clone(),
+                members: group.members,
+                open: chat.open_groups.contains(group_id),
+            }
+        }
+    };
+    Ok(Resolved {
+        id,
+        teacher_id: lesson.teacher_id.clone(),
+        class_id: lesson.class_id.clone(),
+        kind,
+    })
+}
+
+impl Resolved {
+    /// The facts for `can`, with `muted` for the pupil asking.
+    pub fn facts(&self, muted: bool) -> ThreadFacts<'_> {
+        let kind = match &self.kind {
+            OwnedKind::Private {
+                participant_id,
+                lesson,
+            } => ThreadKind::Private {
+                participant_id,
+                lesson: lesson.as_deref(),
+            },
+            OwnedKind::Announcements { lesson } => ThreadKind::Announcements { lesson },
+            OwnedKind::ClassChat { lesson, open } => ThreadKind::ClassChat {
+                lesson,
+                open: *open,
+            },
+            OwnedKind::GroupChat {
+                lesson,
+                members,
+                open,
+            } => ThreadKind::GroupChat {
+                lesson,
+                members,
+                open: *open,
+            },
+        };
+        ThreadFacts {
+            teacher_id: &self.teacher_id,
+            class_id: &self.class_id,
+            kind,
+            muted,
+        }
+    }
+
+    pub fn is_chat(&self) -> bool {
+        matches!(
+            self.kind,
+            OwnedKind::ClassChat { .. } | OwnedKind::GroupChat { .. }
+        )
+    }
+
+    pub fn is_open(&self) -> bool {
+        match self.kind {
+            OwnedKind::ClassChat { open, .. } | OwnedKind::GroupChat { open, .. } => open,
+            _ => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_names_round_trip_and_junk_is_refused() {
+        for raw in ["pm.c.C1.P1", "pm.l.L1.g-9", "an.L1", "ch.L1", "gr.L1.abc"] {
+            assert_eq!(ThreadId::parse(raw).unwrap().to_string(), raw);
+        }
+        for junk in [
+            "",
+            "pm",
+            "pm.x.a.b",
+            "pm.c.a",
+            "an.",
+            "an.a.b",
+            "ch.a/b",
+            "gr.L1",
+            "gr.L1..",
+            &format!("an.{}", "x".repeat(41)),
+        ] {
+            assert!(ThreadId::parse(junk).is_none(), "{junk}");
+        }
+        assert_eq!(ThreadId::private("L", "p-7", "C").to_string(), "pm.c.C.7");
+        assert_eq!(ThreadId::private("L", "g-7", "C").to_string(), "pm.l.L.g-7");
+        assert_eq!(
+            ThreadId::parse("pm.c.C.7").unwrap().private_participant(),
+            Some("p-7".into())
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! The teacher forms a lesson's groups: by hand, at random, or as last time. Connected pupils
+//! hear of their new group at once (its document and chat).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::api_lessons::own_lesson;
+use super::extract::{ApiJson, TeacherCaller};
+use crate::app::AppState;
+use crate::channels::session::member_names;
+use crate::error::ApiError;
+use crate::lessons::groups::{self, Group};
+use crate::lessons::lesson::Lesson;
+use crate::validate::invalid;
+
+/// The largest group `random` makes; bigger is a class, not a group.
+const MAX_GROUP_SIZE: usize = 10;
+
+fn groups_json(state: &AppState, lesson: &Lesson, list: &[Group]) -> Result<Value, ApiError> {
+    let names = member_names(state.store.as_ref(), lesson)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let groups: Vec<Value> = list
+        .iter()
+        .map(|g| {
+            let members: Vec<Value> = g
+                .members
+                .iter()
+                .map(|id| json!({ "id": id, "name": names.get(id) }))
+                .collect();
+            json!({ "id": g.id, "number": g.number, "members": members })
+        })
+        .collect();
+    Ok(json!({ "groups": groups }))
+}
+
+/// Who may be grouped: everyone on the lesson's list.
+fn groupable(state: &AppState, lesson: &Lesson) -> Result<HashSet<String>, ApiError> {
+    Ok(member_names(state.store.as_ref(), lesson)
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .into_keys()
+        .collect())
+}
+
+fn save(state: &AppState, lesson: &Lesson, members: Vec<Vec<String>>) -> Result<Value, ApiError> {
+    let allowed = groupable(state, lesson)?;
+    let list = groups::set(
+        state.store.as_ref(),
+        lesson,
+        members,
+        &allowed,
+        state.clock.now_ms(),
+    )?;
+    state.channels.groups_changed(&lesson.id);
+    tracing::info!(lesson_id = %lesson.id, groups = list.len(), "groups formed");
+    groups_json(state, lesson, &list)
+}
+
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    Path(lesson_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
+    let list = groups::of_lesson(state.store.as_ref(), &lesson.id)?;
+    Ok(Json(groups_json(&state, &lesson, &list)?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetBody {
+    /// Each group as a list of participant ids; `[]` ends the group work.
+    groups: Vec<Vec<String>>,
+}
+
+pub async fn set(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    Path(lesson_id): Path<String>,
+    ApiJson(body): ApiJson<SetBody>,
+) -> Result<Json<Value>, ApiError> {
+    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
+    Ok(Json(save(&state, &lesson, body.groups)?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomBody {
+    size: usize,
+    /// Only pupils connected now (default), or everyone on the list.
+    #[serde(default = "yes")]
+    present_only: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub async fn random(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    Path(lesson_id): Path<String>,
+    ApiJson(body): ApiJson<RandomBody>,
+) -> Result<Json<Value>, ApiError> {
+    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
+    if body.size < 2 || body.size > MAX_GROUP_SIZE {
+        return Err(invalid("size", "must be from 2 to 10").into());
+    }
+    let mut people: Vec<String> = groupable(&state, &lesson)?.into_iter().collect();
+    if body.present_only {
+        let online = state.presence.online(&lesson.id);
+        people.retain(|p| online.contains(p));
+    }
+    if people.is_empty() {
+        return Err(invalid("present_only", "nobody to put in groups").into());
+    }
+    people.sort();
+    let members = groups::random_arrangement(people, body.size);
+    Ok(Json(save(&state, &lesson, members)?))
+}
+
+/// Last time's groups of this class (rostered pupils), formed again with fresh documents.
+pub async fn repeat(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    Path(lesson_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
+    let allowed = groupable(&state, &lesson)?;
+    let members = groups::last_arrangement(state.store.as_ref(), &lesson.class_id, &allowed)?;
+    if members.iter().all(Vec::is_empty) {
+        return Err(invalid("groups", "this class has no earlier groups").into());
+    }
+    Ok(Json(save(&state, &lesson, members)?))
+}
