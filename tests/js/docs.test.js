@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startTavla, launchChromium, person, lessonWithPupils, checkAccessibility, screenshot, expectHeading } from './harness.js';
+import { startTavla, launchChromium, signedIn as harnessSignedIn, lessonWithPupils, checkAccessibility, screenshot, expectHeading } from './harness.js';
 
 let tavla;
 let browser;
@@ -20,13 +20,7 @@ after(async () => {
   await tavla?.stop();
 });
 
-/** A browser context signed in with an API client's session cookie. */
-async function signedIn(client, options) {
-  const who = await person(browser, options);
-  const [name, value] = client.cookie().split('=');
-  await who.context.addCookies([{ name, value, url: tavla.base, secure: true, httpOnly: true, sameSite: 'Strict' }]);
-  return who;
-}
+const signedIn = (client, options) => harnessSignedIn(browser, tavla, client, options);
 
 const editor = (page) => page.locator('.ProseMirror');
 

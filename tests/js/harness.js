@@ -148,3 +148,11 @@ export async function screenshot(page, name) {
 export async function expectHeading(page, text) {
   await page.getByRole('heading', { level: 1, name: text, exact: true }).waitFor();
 }
+
+/** A browser context signed in with an API client's session cookie. */
+export async function signedIn(browser, tavla, client, options) {
+  const who = await person(browser, options);
+  const [name, value] = client.cookie().split('=');
+  await who.context.addCookies([{ name, value, url: tavla.base, secure: true, httpOnly: true, sameSite: 'Strict' }]);
+  return who;
+}

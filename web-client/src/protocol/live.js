@@ -1,9 +1,9 @@
-// The client WebSocket (/ws): JSON messages in, reconnects with backoff. Stops for good on the
-// close codes that mean "do not come back" (lesson ended 4001, removed 4002).
+// The client WebSocket (/ws): JSON messages in and out, reconnects with backoff. Stops for
+// good on the close codes that mean "do not come back" (lesson ended 4001, removed 4002).
 
 const FINAL_CODES = new Set([4001, 4002]);
 
-export function connectLive({ lessonId, onMessage, onState }) {
+export function connectLive({ lessonId, onMessage, onState, onOpen }) {
   let socket;
   let attempt = 0;
   let stopped = false;
@@ -14,18 +14,28 @@ export function connectLive({ lessonId, onMessage, onState }) {
     return lessonId ? `${base}?lesson=${encodeURIComponent(lessonId)}` : base;
   };
 
+  const send = (message) => {
+    if (socket?.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(message));
+    return true;
+  };
+
   const open = () => {
     socket = new WebSocket(url());
     socket.addEventListener('open', () => {
       attempt = 0;
       onState?.('online');
+      onOpen?.(send);
     });
     socket.addEventListener('message', (event) => {
+      let message;
       try {
-        onMessage(JSON.parse(event.data));
+        message = JSON.parse(event.data);
       } catch {
         // A message we cannot read is ignored; the server never sends one on purpose.
+        return;
       }
+      onMessage(message);
     });
     socket.addEventListener('close', (event) => {
       if (stopped) return;
@@ -41,6 +51,7 @@ export function connectLive({ lessonId, onMessage, onState }) {
   open();
 
   return {
+    send,
     close() {
       stopped = true;
       clearTimeout(timer);

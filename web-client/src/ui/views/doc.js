@@ -13,6 +13,7 @@ import { createToolbar } from '../../editor/toolbar.js';
 export function docTitle(doc, me) {
   if (doc.kind === 'class') return t('doc.kind_class');
   if (doc.kind === 'notes') return t('doc.kind_notes');
+  if (doc.kind === 'group') return t('doc.kind_group', { n: doc.group ?? '' });
   if (me.role !== 'teacher') return t('doc.kind_mine');
   return t('doc.kind_personal', { name: doc.title ?? '' });
 }

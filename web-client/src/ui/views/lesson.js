@@ -8,6 +8,8 @@ import { t, errorText } from '../../i18n.js';
 import { post, del } from '../../protocol/api.js';
 import { connectLive } from '../../protocol/live.js';
 import { lessonDocs } from './doc-list.js';
+import { messageStore } from '../../protocol/messages.js';
+import { teacherMessages } from '../messages/teacher.js';
 
 export async function lessonView({ main, me, params, navigate, setTitle }) {
   const id = params.get('id') ?? '';
@@ -48,11 +50,22 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
     if (!participants.length) list.replaceChildren(h('li', {}, t('lesson.nobody')));
   };
 
+  let panel;
+  const store = messageStore({
+    onChange: (type, msg) => panel?.update(type, msg),
+    onRefused: (msg) => message.show(t(`messages.refused_${msg.code}`)),
+  });
+  panel = teacherMessages({ store, lesson, onError: (text) => message.show(text), setTitle });
   const live = connectLive({
     lessonId: lesson.id,
+    onOpen: (send) => store.opened(send),
     onMessage: (msg) => {
-      if (msg.type === 'presence') draw(msg.participants);
+      if (msg.type === 'presence') {
+        draw(msg.participants);
+        panel.setPeople(msg.participants);
+      }
       if (msg.type === 'lesson_ended') navigate('/teacher');
+      store.handle(msg);
     },
     onState: (state) => { connection.textContent = state === 'reconnecting' ? t('live.reconnecting') : ''; },
   });
@@ -70,6 +83,7 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
       h('h2', { id: 'present-h' }, t('lesson.participants')),
       summary,
       list),
+    panel.el,
     docs.el,
     h('p', {}, h('button', { type: 'button', class: 'danger', onclick: async () => {
       if (!confirm(t('lesson.end_confirm'))) return;

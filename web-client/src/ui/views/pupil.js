@@ -1,20 +1,39 @@
-// The pupil's lesson page: their documents; messages and the live stream arrive in later
-// versions, and their places are here so the page keeps its shape.
+// The pupil's lesson page: their documents, their messages with the teacher (and the chats),
+// and the place of the live stream.
 import { h } from '../dom.js';
 import { heading } from '../shell.js';
 import { t } from '../../i18n.js';
 import { post } from '../../protocol/api.js';
 import { connectLive } from '../../protocol/live.js';
 import { pupilDocs } from './doc-list.js';
+import { messageStore } from '../../protocol/messages.js';
+import { pupilMessages } from '../messages/pupil.js';
 
 export async function pupilView({ main, me, navigate, setTitle }) {
   setTitle(t('pupil.title', { name: me.lesson.class_name }));
   const status = h('p', { class: 'connection', role: 'status' }, t('live.connecting'));
   const ended = h('div', { role: 'alert', class: 'notice', hidden: true });
 
+  const notice = h('p', { class: 'form-message', role: 'alert', hidden: true });
+  let messagesPane;
+  let docsList;
+  const store = messageStore({
+    onChange: (type, msg) => {
+      messagesPane?.update(type, msg);
+      // A new group brings a group document.
+      if (type === 'my_group' && docsList) pupilDocs(me).then((fresh) => docsList.replaceWith(docsList = fresh));
+    },
+    onRefused: (msg) => {
+      notice.textContent = t(`messages.refused_${msg.code}`);
+      notice.hidden = false;
+    },
+  });
+  messagesPane = pupilMessages({ store });
   const live = connectLive({
+    onOpen: (send) => store.opened(send),
     onMessage: (msg) => {
       if (msg.type === 'welcome') status.textContent = t('live.connected');
+      store.handle(msg);
     },
     onState: (state, code) => {
       if (state === 'reconnecting') status.textContent = t('live.reconnecting');
@@ -30,6 +49,7 @@ export async function pupilView({ main, me, navigate, setTitle }) {
 
   const pane = (id, title, body) => h('section', { class: 'pane', 'aria-labelledby': id }, h('h2', { id }, title), typeof body === 'string' ? h('p', { class: 'placeholder' }, body) : body);
   const docs = await pupilDocs(me);
+  docsList = docs;
   main.append(
     heading(t('pupil.title', { name: me.lesson.class_name })),
     h('p', {}, t('pupil.hello', { name: me.pupil.name }), me.pupil.at_home ? ` ${t('pupil.at_home_note')}` : ''),
@@ -37,7 +57,7 @@ export async function pupilView({ main, me, navigate, setTitle }) {
     ended,
     h('div', { class: 'panes' },
       pane('docs-h', t('pupil.docs'), docs),
-      pane('messages-h', t('pupil.messages'), t('pupil.messages_soon')),
+      pane('messages-h', t('pupil.messages'), h('div', {}, notice, messagesPane.el)),
       pane('stream-h', t('pupil.stream'), me.pupil.at_home ? t('pupil.stream_soon') : t('pupil.stream_in_room'))),
     h('p', {}, h('button', { type: 'button', onclick: async () => {
       await post('/logout').catch(() => {});

@@ -1,0 +1,104 @@
+// Messages, hands, chat switches and groups as the server tells them over /ws; no DOM. Keeps
+// the resume cursor and an outbox: a send is kept until the box says `sent`, and is sent again
+// (same client_id, so never stored twice) after a reconnect.
+
+export function messageStore({ onChange, onRefused }) {
+  const state = {
+    cursor: 0,
+    synced: false,
+    threads: null,
+    /** thread → Map(seq → message) */
+    messages: new Map(),
+    hands: [],
+    myHand: null,
+    chat: null,
+    myChat: null,
+    groups: [],
+    myGroup: undefined,
+  };
+  const outbox = new Map();
+  let send = () => false;
+
+  const put = (message) => {
+    if (!state.messages.has(message.thread)) state.messages.set(message.thread, new Map());
+    state.messages.get(message.thread).set(message.seq, message);
+  };
+
+  const flushOutbox = () => {
+    for (const request of outbox.values()) send(request);
+  };
+
+  return {
+    state,
+    /** Call from connectLive's onOpen. */
+    opened(sender) {
+      send = sender;
+      state.synced = false;
+      send({ type: 'sync', after: state.cursor });
+    },
+    /** Call with every message from /ws; returns whether it was one of ours. */
+    handle(msg) {
+      switch (msg.type) {
+        case 'threads': state.threads = msg; break;
+        case 'message':
+          put(msg.message);
+          state.cursor = Math.max(state.cursor, msg.message.seq);
+          onChange('message', msg.message);
+          return true;
+        case 'message_deleted': {
+          const message = state.messages.get(msg.thread)?.get(msg.message);
+          if (message) Object.assign(message, { deleted: true, text: '', doc: undefined });
+          state.cursor = Math.max(state.cursor, msg.seq);
+          break;
+        }
+        case 'synced':
+          state.cursor = Math.max(state.cursor, msg.seq);
+          state.synced = true;
+          flushOutbox();
+          break;
+        case 'sent': outbox.delete(msg.client_id); break;
+        case 'refused':
+          if (msg.client_id) outbox.delete(msg.client_id);
+          onRefused?.(msg);
+          return true;
+        case 'hands': state.hands = msg.queue; break;
+        case 'my_hand': state.myHand = msg; break;
+        case 'chat_settings': state.chat = msg; break;
+        case 'my_chat': state.myChat = msg; break;
+        case 'groups': state.groups = msg.groups; break;
+        case 'my_group': state.myGroup = msg.group; break;
+        default: return false;
+      }
+      onChange(msg.type, msg);
+      return true;
+    },
+    /** A thread's messages, oldest first. */
+    thread(id) {
+      return [...(state.messages.get(id)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
+    },
+    /** Writes into a thread; kept and resent until the box confirms it. */
+    write(thread, text, { announce = false, doc } = {}) {
+      const client_id = crypto.randomUUID();
+      const request = { type: 'send', client_id, thread, text, announce, ...(doc ? { doc } : {}) };
+      outbox.set(client_id, request);
+      if (state.synced) send(request);
+    },
+    /** Raises the hand; a question is kept and resent like a message until confirmed. */
+    raiseHand(question) {
+      const request = { type: 'raise_hand' };
+      if (question) {
+        request.question = question;
+        request.client_id = crypto.randomUUID();
+        outbox.set(request.client_id, request);
+      }
+      if (state.synced) send(request);
+    },
+    /** Requests that are state changes, not messages: not kept across reconnects. */
+    request(message) {
+      return send(message);
+    },
+    pending() {
+      return outbox.size;
+    },
+  };
+}

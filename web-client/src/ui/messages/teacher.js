@@ -1,0 +1,225 @@
+// The teacher's messages panel: the raised hands, every pupil's private thread (unread counts,
+// a sound if wanted), announcements, the chats with their switches, and the groups.
+import { h, replace, nextId } from '../dom.js';
+import { announce } from '../announce.js';
+import { t, errorText } from '../../i18n.js';
+import { post, put } from '../../protocol/api.js';
+import { threadList, composer } from './parts.js';
+
+const SOUND_KEY = 'tavla.sound';
+
+/** A short tone made in the browser: no file, nothing fetched. */
+function beep() {
+  try {
+    const audio = new AudioContext();
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    tone.frequency.value = 660;
+    gain.gain.value = 0.08;
+    tone.connect(gain).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.18);
+    tone.addEventListener('ended', () => audio.close());
+  } catch {
+    // No audio device: the visual cue is enough.
+  }
+}
+
+export function teacherMessages({ store, lesson, onError, setTitle }) {
+  const s = store.state;
+  let people = [];
+  let selected = null;
+  /** thread → highest seq the teacher has seen there */
+  const seen = new Map();
+  const lessonPath = `/lessons/${encodeURIComponent(lesson.id)}`;
+  const announcements = `an.${lesson.id}`;
+  const classChat = `ch.${lesson.id}`;
+
+  // Hands.
+  const queue = h('ol', { class: 'hand-queue', 'aria-labelledby': 'hands-h' });
+  const handsHeading = h('h2', { id: 'hands-h' }, t('messages.hands', { n: 0 }));
+
+  // Private threads.
+  const picker = h('ul', { class: 'thread-picker', 'aria-labelledby': 'threads-h' });
+  const threadHeading = h('h3', { id: 'thread-h', tabindex: -1 });
+  const thread = threadList(t('messages.private'));
+  const reply = composer({ label: t('messages.reply'), button: t('messages.send'), onSend: (text) => selected && store.write(selected.thread, text) });
+  const threadView = h('div', { class: 'thread-view', hidden: true }, threadHeading, thread.el, reply.el);
+
+  // Announcements.
+  const target = h('select', { id: 'announce-target' });
+  const announceBox = composer({
+    label: t('messages.announce_text'),
+    button: t('messages.announce_send'),
+    onSend: (text) => {
+      const group = s.groups.find((g) => g.id === target.value);
+      if (group) store.write(group.chat, text, { announce: true });
+      else store.write(announcements, text);
+      announce(t('messages.announced'));
+    },
+  });
+
+  // Chats.
+  const classOpen = h('input', { type: 'checkbox', id: 'class-chat-open', onchange: (e) => store.request({ type: 'set_chat', scope: 'class', open: e.target.checked }) });
+  const chatList = threadList(t('messages.class_chat'));
+  const chatComposer = composer({ label: t('messages.write_class'), button: t('messages.send'), onSend: (text) => store.write(classChat, text) });
+  const groupChats = h('div', { class: 'group-chats' });
+
+  // Groups.
+  const size = h('input', { type: 'number', id: 'group-size', min: 2, max: 10, value: 2 });
+  const groupsList = h('ul', { class: 'groups', 'aria-labelledby': 'groups-h' });
+  const byHand = h('div', { class: 'by-hand' });
+  const groupParts = new Map();
+  let groupChatsKey = null;
+  let byHandKey = null;
+  let handsBefore = new Set();
+  const groupsCall = async (method, path, body) => {
+    try {
+      await method(`${lessonPath}${path}`, body);
+      announce(t('groups.formed'));
+    } catch (failure) {
+      onError(errorText(failure));
+    }
+  };
+
+  const sound = h('input', { type: 'checkbox', id: 'sound-on', checked: localStorage.getItem(SOUND_KEY) === 'on', onchange: (e) => localStorage.setItem(SOUND_KEY, e.target.checked ? 'on' : 'off') });
+
+  const unread = (threadId) => store.thread(threadId).filter((m) => !m.author.teacher && m.seq > (seen.get(threadId) ?? 0)).length;
+
+  const moderation = (m) => m.author.teacher || m.deleted ? [] : [
+    h('button', { type: 'button', class: 'small', onclick: () => store.request({ type: 'delete_message', thread: m.thread, seq: m.seq }) }, t('messages.delete')),
+    ' ',
+    h('button', { type: 'button', class: 'small', onclick: () => { store.request({ type: 'mute', participant: m.author.id, minutes: 10 }); announce(t('messages.muted_named', { name: m.author.name })); } }, t('messages.mute', { name: m.author.name })),
+  ];
+
+  const select = (person) => {
+    selected = person;
+    threadView.hidden = false;
+    threadHeading.textContent = t('messages.thread_with', { name: person.name });
+    draw();
+    threadHeading.focus();
+  };
+
+  const drawGroups = () => {
+    replace(target, h('option', { value: '' }, t('messages.announce_everyone')), s.groups.map((g) => h('option', { value: g.id }, t('messages.group_number', { n: g.number }))));
+    replace(groupsList, s.groups.length ? s.groups.map((g) => h('li', {},
+      h('strong', {}, t('messages.group_number', { n: g.number })), ': ', g.members.map((m) => m.name).join(', '), ' ',
+      h('a', { href: `/doc?name=${encodeURIComponent(g.doc)}&lesson=${encodeURIComponent(lesson.id)}`, 'data-link': true }, t('messages.group_doc_named', { n: g.number })))) : h('li', {}, t('groups.none')));
+    const open = new Set(s.chat?.open_groups ?? []);
+    const ids = s.groups.map((g) => g.id).join();
+    if (ids !== groupChatsKey) {
+      // Built once per arrangement, so a message arriving does not wipe what the teacher types.
+      groupChatsKey = ids;
+      groupParts.clear();
+      replace(groupChats, s.groups.map((g) => {
+        const id = `group-open-${g.id}`;
+        const list = threadList(t('messages.group_chat_named', { n: g.number }));
+        const toggle = h('input', { type: 'checkbox', id, onchange: (e) => store.request({ type: 'set_chat', scope: g.id, open: e.target.checked }) });
+        groupParts.set(g.id, { list, toggle, chat: g.chat });
+        return h('details', { class: 'group-chat' },
+          h('summary', {}, t('messages.group_chat_named', { n: g.number })),
+          h('div', { class: 'check' }, toggle, h('label', { for: id }, t('messages.group_chat_open', { n: g.number }))),
+          list.el,
+          composer({ label: t('messages.write_group_named', { n: g.number }), button: t('messages.send'), onSend: (text) => store.write(g.chat, text) }).el);
+      }));
+    }
+    for (const [id, part] of groupParts) {
+      part.toggle.checked = open.has(id);
+      part.list.draw(store.thread(part.chat), moderation);
+    }
+    // By hand: a group number per person; rebuilt only when people or groups change, so a
+    // half-made arrangement survives someone's tablet reconnecting.
+    const handKey = `${people.map((p) => p.id).join()}|${s.groups.map((g) => g.members.map((m) => m.id).join('+')).join()}`;
+    if (handKey === byHandKey) return;
+    byHandKey = handKey;
+    const count = Math.max(s.groups.length + 1, 2);
+    const inGroup = new Map(s.groups.flatMap((g) => g.members.map((m) => [m.id, g.number])));
+    const selects = people.map((p) => {
+      const id = nextId('assign');
+      const choice = h('select', { id, 'data-participant': p.id },
+        h('option', { value: '' }, t('groups.no_group')),
+        Array.from({ length: count }, (_, i) => h('option', { value: i + 1, selected: inGroup.get(p.id) === i + 1 }, t('messages.group_number', { n: i + 1 }))));
+      return h('li', {}, h('label', { for: id }, p.name), ' ', choice);
+    });
+    replace(byHand, h('ul', { class: 'assign' }, selects), h('button', { type: 'button', onclick: () => {
+      const groups = Array.from({ length: count }, () => []);
+      for (const choice of byHand.querySelectorAll('select')) if (choice.value) groups[Number(choice.value) - 1].push(choice.dataset.participant);
+      groupsCall(put, '/groups', { groups: groups.filter((g) => g.length) });
+    } }, t('groups.save')));
+  };
+
+  const draw = () => {
+    handsHeading.textContent = t('messages.hands', { n: s.hands.length });
+    replace(queue, s.hands.length ? s.hands.map((hand) => {
+      const person = people.find((p) => p.id === hand.participant_id);
+      return h('li', { 'data-participant': hand.participant_id },
+        h('span', { class: 'name' }, hand.name),
+        hand.at_home ? h('span', { class: 'badge home' }, t('lesson.at_home')) : null,
+        hand.coming ? h('span', { class: 'badge' }, t('messages.coming_said')) : null,
+        hand.question ? h('p', { class: 'text' }, hand.question) : null,
+        h('p', { class: 'actions' },
+          person ? h('button', { type: 'button', class: 'small', onclick: () => select(person) }, t('messages.answer_named', { name: hand.name })) : null, ' ',
+          h('button', { type: 'button', class: 'small', disabled: hand.coming, onclick: () => store.request({ type: 'coming', participant: hand.participant_id }) }, t('messages.coming')), ' ',
+          h('button', { type: 'button', class: 'small', onclick: () => store.request({ type: 'lower_hand', participant: hand.participant_id }) }, t('messages.lower_named', { name: hand.name }))));
+    }) : h('li', {}, t('messages.no_hands')));
+
+    if (selected && !threadView.hidden) seen.set(selected.thread, Math.max(0, ...store.thread(selected.thread).map((m) => m.seq)));
+    let total = 0;
+    replace(picker, people.map((p) => {
+      const n = unread(p.thread);
+      total += n;
+      return h('li', {}, h('button', { type: 'button', class: 'thread-button', 'aria-pressed': selected?.id === p.id ? 'true' : 'false', onclick: () => select(p) },
+        p.name, n ? h('span', { class: 'badge unread' }, t('messages.unread', { n })) : null));
+    }));
+    setTitle(total ? `(${total}) ${t('lesson.title', { name: lesson.class.name })}` : t('lesson.title', { name: lesson.class.name }));
+    if (selected) thread.draw(store.thread(selected.thread));
+
+    classOpen.checked = Boolean(s.chat?.class_open);
+    chatList.draw(store.thread(classChat), moderation);
+  };
+
+  return {
+    el: h('div', { class: 'teacher-messages' },
+      h('section', { 'aria-labelledby': 'hands-h' }, handsHeading, queue),
+      h('section', { 'aria-labelledby': 'threads-h' }, h('h2', { id: 'threads-h' }, t('messages.threads')),
+        h('div', { class: 'check' }, sound, h('label', { for: 'sound-on' }, t('messages.sound'))),
+        picker, threadView),
+      h('section', { 'aria-labelledby': 'announce-h' }, h('h2', { id: 'announce-h' }, t('messages.announce')),
+        h('label', { for: 'announce-target' }, t('messages.announce_to')), target, announceBox.el),
+      h('section', { 'aria-labelledby': 'groups-h' }, h('h2', { id: 'groups-h' }, t('groups.title')),
+        groupsList,
+        h('p', {}, h('label', { for: 'group-size' }, t('groups.size')), ' ', size, ' ',
+          h('button', { type: 'button', onclick: () => groupsCall(post, '/groups/random', { size: Number(size.value) }) }, t('groups.random')), ' ',
+          h('button', { type: 'button', onclick: () => groupsCall(post, '/groups/repeat', {}) }, t('groups.repeat')), ' ',
+          h('button', { type: 'button', onclick: () => groupsCall(put, '/groups', { groups: [] }) }, t('groups.end'))),
+        h('details', {}, h('summary', {}, t('groups.by_hand')), byHand)),
+      h('section', { 'aria-labelledby': 'chat-h' }, h('h2', { id: 'chat-h' }, t('messages.chats')),
+        h('div', { class: 'check' }, classOpen, h('label', { for: 'class-chat-open' }, t('messages.class_chat_open'))),
+        chatList.el, chatComposer.el, groupChats)),
+    /** New participants list (from presence). */
+    setPeople(list) {
+      people = list;
+      draw();
+      drawGroups();
+    },
+    update(type, msg) {
+      if (type === 'message' && !msg.author.teacher && msg.thread.startsWith('pm.') && s.synced) {
+        const person = people.find((p) => p.thread === msg.thread);
+        if (selected?.thread !== msg.thread) {
+          announce(t(msg.kind === 'question' ? 'messages.new_question' : 'messages.new_private', { name: person?.name ?? msg.author.name }));
+          if (localStorage.getItem(SOUND_KEY) === 'on') beep();
+        }
+      }
+      if (type === 'hands') {
+        const raised = s.hands.filter((hand) => !handsBefore.has(hand.participant_id));
+        if (raised.length) {
+          announce(raised.map((hand) => t('messages.hand_raised', { name: hand.name })).join(' '));
+          if (localStorage.getItem(SOUND_KEY) === 'on') beep();
+        }
+        handsBefore = new Set(s.hands.map((hand) => hand.participant_id));
+      }
+      if (type === 'groups' || type === 'chat_settings' || (type === 'message' && msg.thread.startsWith('gr.'))) drawGroups();
+      draw();
+    },
+  };
+}
