@@ -7,6 +7,7 @@
 //! ```
 
 mod load;
+mod messages;
 mod report;
 mod servers;
 
@@ -29,11 +30,11 @@ struct Args {
     /// Seconds each typing scenario types for.
     #[arg(long, default_value_t = 20.0)]
     seconds: f64,
-    /// Scenarios to run (class, year, assembly, idle).
+    /// Scenarios to run (class, year, assembly, idle, hands30, hands300).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "class,year,assembly,idle"
+        default_value = "class,year,assembly,idle,hands30,hands300"
     )]
     only: Vec<String>,
     /// Where to write the Markdown report ("-" for nowhere).
@@ -116,8 +117,18 @@ async fn main() -> Result<(), BoxError> {
         server.stop().await;
         idle = Some((ours, theirs));
     }
+    let mut bursts = Vec::new();
+    for (key, pupils) in [("hands30", 30), ("hands300", 300)] {
+        if !args.only.iter().any(|o| o == key) {
+            continue;
+        }
+        eprintln!("lesson start with {pupils} pupils …");
+        let (server, _) = Server::tavla(&tavla, &Layout::OneDoc(pupils)).await?;
+        bursts.push(messages::lesson_start(&server).await?);
+        server.stop().await;
+    }
     let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let text = report::markdown(&typing, idle.as_ref(), &command);
+    let text = report::markdown(&typing, idle.as_ref(), &bursts, &command);
     println!("{text}");
     if args.out.as_os_str() != "-" {
         std::fs::write(&args.out, &text)?;

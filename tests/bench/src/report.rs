@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use crate::load::{IdleResult, TypingResult};
+use crate::messages::BurstResult;
 use crate::Typing;
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -60,6 +61,7 @@ fn row(out: &mut String, name: &str, r: &TypingResult) {
 pub fn markdown(
     typing: &[(&Typing, TypingResult, TypingResult)],
     idle: Option<&(IdleResult, IdleResult)>,
+    bursts: &[BurstResult],
     command: &str,
 ) -> String {
     let mut out = String::new();
@@ -143,6 +145,44 @@ pub fn markdown(
              leaves.\n",
             ours.rss_loaded_mib / theirs.rss_loaded_mib
         );
+    }
+    if !bursts.is_empty() {
+        let _ = writeln!(
+            out,
+            "## Lesson start on `/ws`: hands and private messages\n\n\
+             Within one second every pupil raises a hand with a question (stored in their \
+             private thread), and half a second later sends the teacher a private message. \
+             Latency is from a pupil's send to the teacher's socket receiving it; every message \
+             is written to the store and flushed (group commit) before it is delivered. Every \
+             change of the queue also goes to the teacher (the whole queue) and to each pupil \
+             whose place changed. No reference server speaks this protocol, so these are \
+             Tavla's own numbers.\n"
+        );
+        let _ = writeln!(
+            out,
+            "| Pupils | messages | p50 ms | p99 ms | max ms | CPU s | µs CPU/message | peak RSS MiB | lost |"
+        );
+        let _ = writeln!(
+            out,
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+        for b in bursts {
+            let l = &b.latencies_us;
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.2} | {:.2} | {:.1} | {:.2} | {:.0} | {:.1} | {} |",
+                b.pupils,
+                l.len(),
+                percentile(l, 50.0),
+                percentile(l, 99.0),
+                percentile(l, 100.0),
+                b.cpu_seconds,
+                b.cpu_seconds * 1e6 / (l.len().max(1) as f64),
+                b.peak_rss_mib,
+                b.lost
+            );
+        }
+        let _ = writeln!(out);
     }
     out
 }

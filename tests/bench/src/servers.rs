@@ -26,6 +26,10 @@ pub struct Server {
     pub connector: Option<Connector>,
     /// Tavla's HTTPS base, for `/metrics`.
     https_base: Option<String>,
+    /// Tavla: the teacher's `/ws` for the lesson, and each pupil's `/ws` (same cookies as the
+    /// document seats).
+    pub teacher_ws: Option<Seat>,
+    pub pupils_ws: Vec<Seat>,
     http: Option<reqwest::Client>,
     _data_dir: Option<tempfile::TempDir>,
 }
@@ -131,6 +135,7 @@ impl Server {
         let lesson_id = lesson["id"].as_str().ok_or("no lesson id")?.to_string();
         let code = lesson["code"].as_str().ok_or("no lesson code")?.to_string();
         let mut seats = Vec::with_capacity(layout.clients());
+        let mut pupils_ws = Vec::with_capacity(layout.clients());
         for i in 0..layout.clients() {
             let response = http
                 .post(format!("{base}/api/join"))
@@ -148,6 +153,10 @@ impl Server {
                     )
                 }
             };
+            pupils_ws.push(Seat {
+                url: format!("wss://localhost:{port}/ws"),
+                cookie: Some(cookie.clone()),
+            });
             seats.push(Seat {
                 url: format!("wss://localhost:{port}/yjs/{doc}"),
                 cookie: Some(cookie),
@@ -158,6 +167,11 @@ impl Server {
             pid,
             connector: Some(Connector::Rustls(Arc::new(client_tls(&ca)?))),
             https_base: Some(base),
+            teacher_ws: Some(Seat {
+                url: format!("wss://localhost:{port}/ws?lesson={lesson_id}"),
+                cookie: Some(teacher),
+            }),
+            pupils_ws,
             http: Some(http),
             _data_dir: Some(dir),
         };
@@ -214,6 +228,8 @@ impl Server {
             pid,
             connector: None,
             https_base: None,
+            teacher_ws: None,
+            pupils_ws: Vec::new(),
             http: None,
             _data_dir: None,
         };
