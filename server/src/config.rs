@@ -36,6 +36,8 @@ pub struct Config {
 pub struct Limits {
     /// Largest HTTP request body the JSON API accepts.
     pub max_body_bytes: usize,
+    /// Largest file a message may carry (an image or a PDF).
+    pub max_upload_bytes: usize,
     /// Teacher login attempts per minute, per client address and per teacher name.
     pub login_per_minute: u32,
     /// Join attempts (code or card) per minute per client address.
@@ -78,6 +80,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: 64 * 1024,
+            max_upload_bytes: 5 * 1024 * 1024,
             login_per_minute: 10,
             join_per_minute_per_address: 20,
             join_per_minute_per_code: 120,

@@ -48,6 +48,8 @@ pub enum ApiError {
     TooLarge,
     #[error("send JSON with Content-Type: application/json")]
     UnsupportedMediaType,
+    #[error("only PNG, JPEG, GIF, WebP images, PDF and plain text can be attached")]
+    UnsupportedFile,
     #[error("too many attempts; wait a minute")]
     RateLimited { retry_after_secs: u64 },
     #[error("the request came from another site")]
@@ -69,7 +71,7 @@ impl ApiError {
             NoActiveLesson | LessonFull | RosterFull | NameTaken => StatusCode::CONFLICT,
             Invalid(_) | MalformedJson(_) => StatusCode::BAD_REQUEST,
             TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            UnsupportedMediaType | UnsupportedFile => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -96,6 +98,7 @@ impl ApiError {
             MalformedJson(_) => "malformed_json",
             TooLarge => "too_large",
             UnsupportedMediaType => "unsupported_media_type",
+            UnsupportedFile => "unsupported_file",
             RateLimited { .. } => "rate_limited",
             CrossOrigin => "cross_origin",
             Internal(_) => "internal",
@@ -166,6 +169,21 @@ impl From<crate::docs::DocError> for ApiError {
             DocError::ReadOnly => ApiError::Forbidden,
             DocError::Store(s) => s.into(),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::channels::ChannelError> for ApiError {
+    fn from(e: crate::channels::ChannelError) -> Self {
+        use crate::channels::ChannelError;
+        match e {
+            ChannelError::NotFound => ApiError::NotFound,
+            ChannelError::Forbidden | ChannelError::ChatClosed | ChannelError::Muted => {
+                ApiError::Forbidden
+            }
+            ChannelError::Invalid(i) => ApiError::Invalid(i),
+            ChannelError::Store(s) => s.into(),
+            ChannelError::Commit(c) => ApiError::Internal(c),
         }
     }
 }

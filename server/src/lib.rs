@@ -18,6 +18,7 @@
 //!   hands; numbered, group-committed, delivered in order, resumable.
 //! - [`docs`]: shared documents: y-protocols rooms on yrs, the hub that loads/fans out/unloads
 //!   them, the group-commit persistence worker, document names and owners.
+//! - [`uploads`]: files attached to messages: safe types only, checked by their bytes.
 //! - [`tls`]: the local certificate authority, server certificates, renewal.
 //! - [`store`]: the small `Store` trait, its sled implementation, an in-memory one for tests.
 //! - [`datadir`]: the data directory's layout and the checks that refuse foreign files.
@@ -39,6 +40,7 @@ pub mod protocol;
 pub mod qr;
 pub mod store;
 pub mod tls;
+pub mod uploads;
 pub mod validate;
 
 pub use app::{start, start_with_clock, Running};

@@ -24,6 +24,9 @@ pub enum ClientMessage {
         text: String,
         #[serde(default)]
         doc: Option<String>,
+        /// An uploaded file (`POST /api/files`) for this thread; `text` may then be empty.
+        #[serde(default)]
+        file: Option<String>,
         /// Teachers: show it to a group as an announcement.
         #[serde(default)]
         announce: bool,

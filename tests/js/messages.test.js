@@ -63,6 +63,11 @@ test('a private question reaches the teacher alone; announcements, chat and grou
   await k.getByLabel('Svar', { exact: true }).fill(ANSWER);
   await k.getByLabel('Svar', { exact: true }).press('Enter');
   await o.getByRole('list', { name: 'Meldinger med læreren' }).getByText(ANSWER).waitFor();
+  // A picture goes along privately, too.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  await o.getByLabel('Legg ved bilde eller fil (PNG, JPEG, GIF, WebP, PDF, tekst)').setInputFiles({ name: 'oppgave.png', mimeType: 'image/png', buffer: png });
+  await o.getByRole('button', { name: 'Send' }).first().click();
+  await k.locator('.thread-view').getByRole('img', { name: 'Bilde: oppgave.png' }).waitFor();
   await k.getByRole('button', { name: 'Jeg kommer' }).click();
   await o.getByText('Læreren kommer til deg.').waitFor();
   await checkAccessibility(k, 'teacher lesson page with a raised hand and a thread');
@@ -81,7 +86,7 @@ test('a private question reaches the teacher alone; announcements, chat and grou
   await screenshot(s, 'pupil-announcement');
 
   const saraSees = await s.locator('body').innerText();
-  for (const secret of [QUESTION, ANSWER]) {
+  for (const secret of [QUESTION, ANSWER, 'oppgave.png']) {
     assert.ok(!saraSees.includes(secret), `Sara's page shows "${secret}"`);
     assert.ok(!saraFrames.some((f) => f.includes(secret)), `Sara's socket received "${secret}"`);
   }

@@ -28,6 +28,10 @@ struct Class {
     group_one: Value,
     ada_doc: String,
     teacher: User,
+    ada_user: User,
+    bo_user: User,
+    per_user: User,
+    lesson_id: String,
 }
 
 async fn pupil_by_card(server: &TestServer, secret: &str) -> User {
@@ -112,6 +116,10 @@ async fn class(server: &TestServer) -> Class {
         group_one,
         ada_doc,
         teacher,
+        ada_user,
+        bo_user,
+        per_user: per,
+        lesson_id,
     }
 }
 
@@ -724,4 +732,150 @@ async fn thirty_pupils_questions_arrive_once_in_order_across_a_restart() {
     assert_eq!(own.len(), EACH);
     assert!(own.iter().all(|t| t.starts_with("P01-")), "{own:?}");
     drop(server);
+}
+
+/// What is tried, by whom, where, with which type and bytes, and the answer expected.
+type RefusedUpload<'a> = (&'a str, &'a User, String, &'a str, Vec<u8>, StatusCode);
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-not-a-real-image-but-png-magic";
+
+/// A file sent in Ada's private thread reaches the teacher and nobody else; unsafe, lying,
+/// oversized and misplaced files are refused; deleting the message deletes the file.
+#[tokio::test]
+async fn files_go_only_to_who_may_read_their_thread() {
+    let server = TestServer::start_with(|c| c.limits.max_upload_bytes = 1024).await;
+    let mut c = class(&server).await;
+    let thread = c.ada_thread.clone();
+    let path = format!("/api/files?thread={thread}&name=oppgave.png");
+    let (status, file) = c.ada_user.upload(&path, "image/png", PNG.to_vec()).await;
+    assert_eq!(status, StatusCode::OK, "{file}");
+    let id = s(&file["id"]);
+    let sent = c
+        .ada
+        .request(
+            json!({ "type": "send", "client_id": "f1", "thread": thread, "text": "", "file": id }),
+        )
+        .await
+        .unwrap();
+    assert!(sent.iter().any(|m| m["type"] == "sent"));
+    let message = c
+        .owner
+        .until(|m| m["type"] == "message" && m["message"]["file"]["id"] == id.as_str())
+        .await;
+    assert_eq!(message["message"]["file"]["name"], "oppgave.png");
+
+    let (status, headers, body) = c.teacher.download(&format!("/api/files/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, PNG);
+    assert_eq!(headers["content-type"], "image/png");
+    assert_eq!(headers["cache-control"], "private, no-store");
+    assert_eq!(
+        c.ada_user.download(&format!("/api/files/{id}")).await.0,
+        StatusCode::OK
+    );
+    for (who, user) in [("Bo", &c.bo_user), ("the other teacher", &c.per_user)] {
+        assert_eq!(
+            user.download(&format!("/api/files/{id}")).await.0,
+            StatusCode::NOT_FOUND,
+            "{who}"
+        );
+    }
+    assert_eq!(
+        server
+            .client()
+            .download(&format!("/api/files/{id}"))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Refused uploads.
+    let nobody = server.client();
+    let cases: Vec<RefusedUpload> = vec![
+        (
+            "SVG",
+            &c.ada_user,
+            path.clone(),
+            "image/svg+xml",
+            b"<svg/>".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "a script dressed as PNG",
+            &c.ada_user,
+            path.clone(),
+            "image/png",
+            b"<script>".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "too large",
+            &c.ada_user,
+            path.clone(),
+            "image/png",
+            [PNG, &[0u8; 2048]].concat(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "empty",
+            &c.ada_user,
+            path.clone(),
+            "text/plain",
+            Vec::new(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "into a thread Bo cannot read",
+            &c.bo_user,
+            path.clone(),
+            "image/png",
+            PNG.to_vec(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "into the closed chat",
+            &c.bo_user,
+            format!("/api/files?thread={}", c.class_chat),
+            "image/png",
+            PNG.to_vec(),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "without a session",
+            &nobody,
+            path.clone(),
+            "image/png",
+            PNG.to_vec(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "by a teacher of another lesson",
+            &c.per_user,
+            format!("{path}&lesson={}", c.lesson_id),
+            "image/png",
+            PNG.to_vec(),
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (what, user, path, content_type, body, expected) in cases {
+        let (status, answer) = user.upload(&path, content_type, body).await;
+        assert_eq!(status, expected, "{what}: {answer}");
+    }
+    // Bo cannot send Ada's file in his own thread.
+    let bo_thread = c.bo_thread.clone();
+    assert_eq!(
+        c.bo.request(json!({ "type": "send", "client_id": "f2", "thread": bo_thread, "text": "se", "file": id }))
+            .await,
+        Err("invalid_input".into())
+    );
+    // The teacher deletes the message: the file is gone too.
+    let seq = message["message"]["seq"].as_u64().unwrap();
+    c.owner
+        .request(json!({ "type": "delete_message", "thread": thread, "seq": seq }))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.teacher.download(&format!("/api/files/{id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
 }

@@ -136,6 +136,7 @@ pub struct Draft {
     pub kind: MessageKind,
     pub text: String,
     pub doc: Option<String>,
+    pub file: Option<message::FileRef>,
     pub client_id: Option<String>,
 }
 
@@ -223,6 +224,7 @@ impl Channels {
                 kind: draft.kind,
                 text: draft.text,
                 doc: draft.doc,
+                file: draft.file,
                 deleted: false,
             });
             message::store_new(self.store(), &message, draft.client_id.as_deref())?;
@@ -252,6 +254,10 @@ impl Channels {
             stored.deleted = true;
             stored.text.clear();
             stored.doc = None;
+            // A deleted message's file goes with it.
+            if let Some(file) = stored.file.take() {
+                crate::uploads::delete(self.store(), &file.id)?;
+            }
             message::put(self.store(), &stored)?;
             let event_seq = *last + 1;
             message::store_deletion(self.store(), thread, event_seq, seq)?;

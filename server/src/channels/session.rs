@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::hands::{self, Hand, MyHand};
-use super::message::{Author, MessageKind, MAX_TEXT_CHARS};
+use super::message::{Author, FileRef, MessageKind, MAX_TEXT_CHARS};
 use super::thread::{self, ThreadId};
 use super::{ChannelError, Channels, Draft, Event};
 use crate::auth::{can, teachers, Action, Who};
@@ -13,6 +13,7 @@ use crate::docs::access::{self as doc_access, DocName};
 use crate::lessons::lesson::{self, Lesson};
 use crate::lessons::{classes, groups};
 use crate::protocol::{ClientMessage, GroupEntry, Member, ServerMessage};
+use crate::uploads;
 use crate::validate::invalid;
 
 /// Longest mute, in minutes: a lesson.
@@ -136,10 +137,14 @@ impl Session {
                 thread,
                 text,
                 doc,
+                file,
                 announce,
             } => {
                 let echo = Some(client_id.clone()).filter(|c| c.len() <= 64);
-                match self.send(&client_id, &thread, &text, doc, announce).await {
+                match self
+                    .send(&client_id, &thread, &text, doc, file, announce)
+                    .await
+                {
                     Ok(reply) => vec![reply],
                     Err(e) => vec![refused("send", echo, &e)],
                 }
@@ -489,34 +494,34 @@ impl Session {
         thread_name: &str,
         text: &str,
         doc: Option<String>,
+        file: Option<String>,
         announce: bool,
     ) -> Result<ServerMessage, ChannelError> {
         let client_id = checked_client_id(client_id)?;
-        let text = checked_text("text", text)?;
-        let store = self.hub.store();
-        let id = ThreadId::parse(thread_name).ok_or(ChannelError::NotFound)?;
+        // A file may go without words.
+        let text = match (&file, text.trim()) {
+            (Some(_), "") => String::new(),
+            _ => checked_text("text", text)?,
+        };
         let chat = self.hub.chat(&self.lesson.id)?;
-        let resolved = thread::resolve(store, &self.lesson, &chat, id)?;
-        if !can(&self.who, Action::ReadThread(resolved.facts(false))) {
-            return Err(ChannelError::NotFound);
-        }
-        let muted = self
-            .participant_id()
-            .and_then(|me| chat.muted_until(me, self.hub.now_ms()))
-            .is_some();
-        if !can(&self.who, Action::WriteThread(resolved.facts(muted))) {
-            return Err(match (resolved.is_chat(), resolved.is_open(), muted) {
-                (true, false, _) => ChannelError::ChatClosed,
-                (true, true, true) => ChannelError::Muted,
-                _ => ChannelError::Forbidden,
-            });
-        }
+        let resolved = thread::writable(
+            self.hub.store(),
+            &self.lesson,
+            &chat,
+            &self.who,
+            thread_name,
+            self.hub.now_ms(),
+        )?;
         if announce && !self.is_teacher() {
             return Err(ChannelError::Forbidden);
         }
         if let Some(doc) = &doc {
             self.check_doc_link(doc)?;
         }
+        let file = match file {
+            Some(id) => Some(self.attachment(&id, &resolved.id.to_string())?),
+            None => None,
+        };
         let kind = match resolved.id {
             ThreadId::Announcements { .. } => MessageKind::Announcement,
             _ if announce => MessageKind::Announcement,
@@ -531,12 +536,29 @@ impl Session {
                 kind,
                 text,
                 doc,
+                file,
                 client_id: Some(client_id.clone()),
             })
             .await?;
         Ok(ServerMessage::Sent {
             client_id,
             seq: message.seq,
+        })
+    }
+
+    /// A file goes only into the thread it was uploaded for, by the one who uploaded it.
+    fn attachment(&self, id: &str, thread: &str) -> Result<FileRef, ChannelError> {
+        let not_yours =
+            || ChannelError::from(invalid("file", "is not a file you sent to this thread"));
+        let upload = uploads::get(self.hub.store(), id)?.ok_or_else(not_yours)?;
+        if upload.thread != thread || upload.owner_id != self.author.id {
+            return Err(not_yours());
+        }
+        Ok(FileRef {
+            id: upload.id,
+            name: upload.file_name,
+            content_type: upload.content_type,
+            size: upload.size,
         })
     }
 
@@ -562,12 +584,14 @@ impl Session {
 
     async fn delete(&mut self, thread_name: &str, seq: u64) -> Result<(), ChannelError> {
         self.teacher_only()?;
-        let id = ThreadId::parse(thread_name).ok_or(ChannelError::NotFound)?;
         let chat = self.hub.chat(&self.lesson.id)?;
-        let resolved = thread::resolve(self.hub.store(), &self.lesson, &chat, id)?;
-        if !can(&self.who, Action::WriteThread(resolved.facts(false))) {
-            return Err(ChannelError::NotFound);
-        }
+        let resolved = thread::readable(
+            self.hub.store(),
+            &self.lesson,
+            &chat,
+            &self.who,
+            thread_name,
+        )?;
         self.hub
             .delete(&self.lesson.id, &resolved.id.to_string(), seq)
             .await
@@ -602,6 +626,7 @@ impl Session {
                     kind: MessageKind::Question,
                     text: question.clone(),
                     doc: None,
+                    file: None,
                     client_id: Some(client_id.clone()),
                 })
                 .await?;

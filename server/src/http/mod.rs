@@ -3,6 +3,7 @@
 
 mod api_classes;
 mod api_docs;
+mod api_files;
 mod api_groups;
 mod api_lessons;
 mod api_teachers;
@@ -89,6 +90,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/docs/{doc}/export", get(api_docs::export))
         .route("/docs/{doc}/settings", put(api_docs::settings))
         .route("/lessons/{lesson_id}/docs.zip", get(api_docs::lesson_zip))
+        .route(
+            "/files",
+            // Files are larger than JSON bodies; this inner limit overrides the API's.
+            post(api_files::upload)
+                .layer(DefaultBodyLimit::max(state.config.limits.max_upload_bytes)),
+        )
+        .route("/files/{file_id}", get(api_files::download))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .layer(middleware::from_fn(same_origin_writes));

@@ -30,10 +30,12 @@ pub enum Tree {
     /// Messages: `m/<thread>/<seq>` → Message; `del/<thread>/<seq>` → deleted seq; `counter`;
     /// `sent/<author>/<client id>` → (thread, seq); `hands/<lesson>`; `chat/<lesson>`
     Channels,
+    /// Attached files: `meta/<id>` → Upload; `data/<id>` → the bytes
+    Files,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 7] = [
+    pub const ALL: [Tree; 8] = [
         Tree::Teachers,
         Tree::Sessions,
         Tree::SetupTokens,
@@ -41,6 +43,7 @@ impl Tree {
         Tree::Lessons,
         Tree::Docs,
         Tree::Channels,
+        Tree::Files,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +55,7 @@ impl Tree {
             Tree::Lessons => "lessons",
             Tree::Docs => "docs",
             Tree::Channels => "channels",
+            Tree::Files => "files",
         }
     }
 }

@@ -33,3 +33,16 @@ export const get = (path) => api('GET', path);
 export const post = (path, body = {}) => api('POST', path, body);
 export const put = (path, body) => api('PUT', path, body);
 export const del = (path) => api('DELETE', path);
+
+/** Sends a file as the raw body; returns the stored file's `{id, name, content_type, size}`. */
+export async function upload(path, file) {
+  let response;
+  try {
+    response = await fetch(`/api${path}`, { method: 'POST', headers: { 'Content-Type': file.type || 'application/octet-stream' }, body: file, credentials: 'same-origin' });
+  } catch {
+    throw new ApiFailure(0, 'offline');
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiFailure(response.status, data.error?.code ?? 'internal', data.error?.field);
+  return data;
+}

@@ -1,6 +1,7 @@
 // Messages, hands, chat switches and groups as the server tells them over /ws; no DOM. Keeps
 // the resume cursor and an outbox: a send is kept until the box says `sent`, and is sent again
 // (same client_id, so never stored twice) after a reconnect.
+import { upload } from './api.js';
 
 export function messageStore({ onChange, onRefused }) {
   const state = {
@@ -77,11 +78,19 @@ export function messageStore({ onChange, onRefused }) {
       return [...(state.messages.get(id)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
     },
     /** Writes into a thread; kept and resent until the box confirms it. */
-    write(thread, text, { announce = false, doc } = {}) {
+    write(thread, text, { announce = false, doc, file } = {}) {
       const client_id = crypto.randomUUID();
-      const request = { type: 'send', client_id, thread, text, announce, ...(doc ? { doc } : {}) };
+      const request = { type: 'send', client_id, thread, text, announce, ...(doc ? { doc } : {}), ...(file ? { file } : {}) };
       outbox.set(client_id, request);
       if (state.synced) send(request);
+    },
+    /** Uploads a file for a thread, then writes the message carrying it. Rejects with the
+     *  upload's ApiFailure. Teachers name their lesson. */
+    async writeWithFile(thread, text, file, lessonId) {
+      const query = new URLSearchParams({ thread, name: file.name });
+      if (lessonId) query.set('lesson', lessonId);
+      const stored = await upload(`/files?${query}`, file);
+      this.write(thread, text, { file: stored.id });
     },
     /** Raises the hand; a question is kept and resent like a message until confirmed. */
     raiseHand(question) {

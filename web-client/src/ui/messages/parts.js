@@ -18,7 +18,19 @@ export function messageItem(message, actions = []) {
       ? h('p', { class: 'text' }, t('messages.deleted'))
       : h('p', { class: 'text' }, message.text),
     message.doc && !message.deleted ? h('p', {}, h('a', { href: `/doc?name=${encodeURIComponent(message.doc)}`, 'data-link': true }, t('messages.open_doc'))) : null,
+    message.file && !message.deleted ? attachment(message.file) : null,
     actions.length ? h('p', { class: 'actions' }, actions) : null);
+}
+
+/** An attached file: a picture is shown (and opens full size), anything else is a download. */
+function attachment(file) {
+  const href = `/api/files/${encodeURIComponent(file.id)}`;
+  const size = t('messages.file_size', { kb: Math.max(1, Math.round(file.size / 1024)) });
+  if (file.content_type.startsWith('image/')) {
+    return h('p', { class: 'attachment' }, h('a', { href, target: '_blank', rel: 'noopener' },
+      h('img', { src: href, alt: t('messages.picture_named', { name: file.name }), loading: 'lazy' })));
+  }
+  return h('p', { class: 'attachment' }, h('a', { href, download: file.name }, `${file.name} (${size})`));
 }
 
 /** A thread's messages; an empty thread says so. */
@@ -36,21 +48,30 @@ export function threadList(label) {
   };
 }
 
-/** A labelled text box with a send button. `onSend(text)`; Enter sends, Shift+Enter breaks. */
-export function composer({ label, button, onSend, hint }) {
+/**
+ * A labelled text box with a send button. `onSend(text, file)`; Enter sends, Shift+Enter
+ * breaks the line. With `attach`, a picture or PDF can go along (`file` is then a File).
+ */
+export function composer({ label, button, onSend, hint, attach = false }) {
   const id = nextId('compose');
   const hintId = `${id}-hint`;
   const box = h('textarea', { id, rows: 2, maxlength: 2000, 'aria-describedby': hint ? hintId : undefined });
   const submit = h('button', { type: 'submit' }, button);
   const reason = h('p', { class: 'hint', id: hintId }, hint ?? '');
+  const fileId = `${id}-file`;
+  const picker = attach ? h('input', { type: 'file', id: fileId, accept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain' }) : null;
   const form = h('form', { class: 'composer', onsubmit: (event) => {
     event.preventDefault();
     const text = box.value.trim();
-    if (!text) return;
-    onSend(text);
+    const file = picker?.files?.[0];
+    if (!text && !file) return;
+    onSend(text, file);
     box.value = '';
+    if (picker) picker.value = '';
     box.focus();
-  } }, h('label', { for: id }, label), box, reason, submit);
+  } }, h('label', { for: id }, label), box, reason,
+  picker ? h('p', { class: 'attach' }, h('label', { for: fileId }, t('messages.attach')), ' ', picker) : null,
+  submit);
   box.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();

@@ -3,10 +3,10 @@
 // opened them. Draws from the message store; knows nothing of the wire.
 import { h, replace } from '../dom.js';
 import { announce } from '../announce.js';
-import { t } from '../../i18n.js';
+import { t, errorText } from '../../i18n.js';
 import { threadList, composer } from './parts.js';
 
-export function pupilMessages({ store }) {
+export function pupilMessages({ store, onError }) {
   const s = store.state;
   // Announcements are read out as they come (their own live region, so they are not lost
   // among other updates).
@@ -29,7 +29,12 @@ export function pupilMessages({ store }) {
     label: t('messages.write_teacher'),
     button: t('messages.send'),
     hint: t('messages.private_hint'),
-    onSend: (text) => s.threads && store.write(s.threads.private, text),
+    attach: true,
+    onSend: (text, file) => {
+      if (!s.threads) return;
+      if (file) store.writeWithFile(s.threads.private, text, file).catch((failure) => onError(errorText(failure)));
+      else store.write(s.threads.private, text);
+    },
   });
 
   const classChat = threadList(t('messages.class_chat'));

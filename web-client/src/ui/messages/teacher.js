@@ -43,7 +43,16 @@ export function teacherMessages({ store, lesson, onError, setTitle }) {
   const picker = h('ul', { class: 'thread-picker', 'aria-labelledby': 'threads-h' });
   const threadHeading = h('h3', { id: 'thread-h', tabindex: -1 });
   const thread = threadList(t('messages.private'));
-  const reply = composer({ label: t('messages.reply'), button: t('messages.send'), onSend: (text) => selected && store.write(selected.thread, text) });
+  const reply = composer({
+    label: t('messages.reply'),
+    button: t('messages.send'),
+    attach: true,
+    onSend: (text, file) => {
+      if (!selected) return;
+      if (file) store.writeWithFile(selected.thread, text, file, lesson.id).catch((failure) => onError(errorText(failure)));
+      else store.write(selected.thread, text);
+    },
+  });
   const threadView = h('div', { class: 'thread-view', hidden: true }, threadHeading, thread.el, reply.el);
 
   // Announcements.

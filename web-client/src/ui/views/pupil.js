@@ -28,7 +28,7 @@ export async function pupilView({ main, me, navigate, setTitle }) {
       notice.hidden = false;
     },
   });
-  messagesPane = pupilMessages({ store });
+  messagesPane = pupilMessages({ store, onError: (text) => { notice.textContent = text; notice.hidden = false; } });
   const live = connectLive({
     onOpen: (send) => store.opened(send),
     onMessage: (msg) => {
