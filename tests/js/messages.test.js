@@ -66,8 +66,10 @@ test('a private question reaches the teacher alone; announcements, chat and grou
   // A picture goes along privately, too.
   const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
   await o.getByLabel('Legg ved bilde eller fil (PNG, JPEG, GIF, WebP, PDF, tekst)').setInputFiles({ name: 'oppgave.png', mimeType: 'image/png', buffer: png });
+  await o.getByLabel('Lenke til et dokument').selectOption({ label: 'Mitt dokument' });
   await o.getByRole('button', { name: 'Send' }).first().click();
   await k.locator('.thread-view').getByRole('img', { name: 'Bilde: oppgave.png' }).waitFor();
+  await k.locator('.thread-view').getByRole('link', { name: 'Åpne dokumentet' }).waitFor();
   await k.getByRole('button', { name: 'Jeg kommer' }).click();
   await o.getByText('Læreren kommer til deg.').waitFor();
   await checkAccessibility(k, 'teacher lesson page with a raised hand and a thread');

@@ -879,3 +879,35 @@ async fn files_go_only_to_who_may_read_their_thread() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// A rostered pupil's private thread follows them into the class's next lesson: both the pupil
+/// and the teacher see what was said last time.
+#[tokio::test]
+async fn a_rostered_pupils_thread_continues_in_the_next_lesson() {
+    let server = TestServer::start().await;
+    let mut c = class(&server).await;
+    let thread = c.ada_thread.clone();
+    c.ada.request(send(&thread, "SIST-GANG", "x1")).await.unwrap();
+    let (status, _) = c
+        .teacher
+        .post(&format!("/api/lessons/{}/end", c.lesson_id), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let class_id = s(&c.teacher.get("/api/classes").await.1["classes"][0]["id"]);
+    let next = start_lesson(&c.teacher, &class_id).await;
+    let cards = card_secrets(&c.teacher, &class_id).await;
+    let ada = pupil_by_card(&server, &cards[0].1).await;
+    let mut ada_live = Live::open(&ada, "").await;
+    let history = ada_live.sync(0).await;
+    assert_eq!(ada_live.thread("private"), thread, "the same thread");
+    assert!(history.iter().any(|m| m["message"]["text"] == "SIST-GANG"));
+    let mut teacher = Live::open(&c.teacher, &format!("?lesson={}", s(&next["id"]))).await;
+    let seen = teacher.sync(0).await;
+    assert!(seen.iter().any(|m| m["message"]["text"] == "SIST-GANG"));
+    // The reply in the new lesson reaches her there.
+    teacher.request(send(&thread, "VELKOMMEN-TILBAKE", "x2")).await.unwrap();
+    ada_live
+        .until(|m| m["message"]["text"] == "VELKOMMEN-TILBAKE")
+        .await;
+}

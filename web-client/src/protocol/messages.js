@@ -86,11 +86,11 @@ export function messageStore({ onChange, onRefused }) {
     },
     /** Uploads a file for a thread, then writes the message carrying it. Rejects with the
      *  upload's ApiFailure. Teachers name their lesson. */
-    async writeWithFile(thread, text, file, lessonId) {
+    async writeWithFile(thread, text, file, { lessonId, doc } = {}) {
       const query = new URLSearchParams({ thread, name: file.name });
       if (lessonId) query.set('lesson', lessonId);
       const stored = await upload(`/files?${query}`, file);
-      this.write(thread, text, { file: stored.id });
+      this.write(thread, text, { file: stored.id, doc });
     },
     /** Raises the hand; a question is kept and resent like a message until confirmed. */
     raiseHand(question) {

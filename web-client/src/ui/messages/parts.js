@@ -52,7 +52,7 @@ export function threadList(label) {
  * A labelled text box with a send button. `onSend(text, file)`; Enter sends, Shift+Enter
  * breaks the line. With `attach`, a picture or PDF can go along (`file` is then a File).
  */
-export function composer({ label, button, onSend, hint, attach = false }) {
+export function composer({ label, button, onSend, hint, attach = false, extra = null }) {
   const id = nextId('compose');
   const hintId = `${id}-hint`;
   const box = h('textarea', { id, rows: 2, maxlength: 2000, 'aria-describedby': hint ? hintId : undefined });
@@ -71,6 +71,7 @@ export function composer({ label, button, onSend, hint, attach = false }) {
     box.focus();
   } }, h('label', { for: id }, label), box, reason,
   picker ? h('p', { class: 'attach' }, h('label', { for: fileId }, t('messages.attach')), ' ', picker) : null,
+  extra,
   submit);
   box.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey) {

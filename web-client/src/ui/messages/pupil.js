@@ -5,6 +5,8 @@ import { h, replace } from '../dom.js';
 import { announce } from '../announce.js';
 import { t, errorText } from '../../i18n.js';
 import { threadList, composer } from './parts.js';
+import { get } from '../../protocol/api.js';
+import { docTitle } from '../views/doc.js';
 
 export function pupilMessages({ store, onError }) {
   const s = store.state;
@@ -25,15 +27,21 @@ export function pupilMessages({ store, onError }) {
   } });
 
   const privateThread = threadList(t('messages.private'));
+  // A link to one of the pupil's documents can go with a message ("look at what I wrote").
+  const docChoice = h('select', { id: 'link-doc' }, h('option', { value: '' }, t('messages.no_doc')));
+  get('/docs').then(({ docs }) => docChoice.append(...docs.map((doc) => h('option', { value: doc.name }, docTitle(doc, { role: 'pupil' }))))).catch(() => {});
   const privateComposer = composer({
     label: t('messages.write_teacher'),
     button: t('messages.send'),
     hint: t('messages.private_hint'),
     attach: true,
+    extra: h('p', {}, h('label', { for: 'link-doc' }, t('messages.link_doc')), ' ', docChoice),
     onSend: (text, file) => {
       if (!s.threads) return;
-      if (file) store.writeWithFile(s.threads.private, text, file).catch((failure) => onError(errorText(failure)));
-      else store.write(s.threads.private, text);
+      const doc = docChoice.value || undefined;
+      docChoice.value = '';
+      if (file) store.writeWithFile(s.threads.private, text, file, { doc }).catch((failure) => onError(errorText(failure)));
+      else store.write(s.threads.private, text, { doc });
     },
   });
 

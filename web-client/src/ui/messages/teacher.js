@@ -49,7 +49,7 @@ export function teacherMessages({ store, lesson, onError, setTitle }) {
     attach: true,
     onSend: (text, file) => {
       if (!selected) return;
-      if (file) store.writeWithFile(selected.thread, text, file, lesson.id).catch((failure) => onError(errorText(failure)));
+      if (file) store.writeWithFile(selected.thread, text, file, { lessonId: lesson.id }).catch((failure) => onError(errorText(failure)));
       else store.write(selected.thread, text);
     },
   });
