@@ -887,7 +887,10 @@ async fn a_rostered_pupils_thread_continues_in_the_next_lesson() {
     let server = TestServer::start().await;
     let mut c = class(&server).await;
     let thread = c.ada_thread.clone();
-    c.ada.request(send(&thread, "SIST-GANG", "x1")).await.unwrap();
+    c.ada
+        .request(send(&thread, "SIST-GANG", "x1"))
+        .await
+        .unwrap();
     let (status, _) = c
         .teacher
         .post(&format!("/api/lessons/{}/end", c.lesson_id), json!({}))
@@ -906,7 +909,10 @@ async fn a_rostered_pupils_thread_continues_in_the_next_lesson() {
     let seen = teacher.sync(0).await;
     assert!(seen.iter().any(|m| m["message"]["text"] == "SIST-GANG"));
     // The reply in the new lesson reaches her there.
-    teacher.request(send(&thread, "VELKOMMEN-TILBAKE", "x2")).await.unwrap();
+    teacher
+        .request(send(&thread, "VELKOMMEN-TILBAKE", "x2"))
+        .await
+        .unwrap();
     ada_live
         .until(|m| m["message"]["text"] == "VELKOMMEN-TILBAKE")
         .await;

@@ -1,5 +1,6 @@
-//! `kill -9` in the middle of a burst of edits: after a restart, every update the server had
-//! applied more than 100 ms before the kill is still there. Runs the real binary as a child.
+//! `kill -9` in the middle of a burst: after a restart, every document update the server had
+//! applied more than 100 ms before the kill is still there, and every message it had
+//! acknowledged is there exactly once. Runs the real binary as a child.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use tavla_e2e::serde_json::json;
 use tavla_e2e::yjs::DocClient;
-use tavla_e2e::{User, PASSWORD};
+use tavla_e2e::{Live, User, PASSWORD};
 
 /// The `tavla` binary next to this test's own executable (cargo builds it for the workspace).
 fn tavla_binary() -> PathBuf {
@@ -41,19 +42,19 @@ impl Drop for Child9 {
     }
 }
 
-fn start(data: &std::path::Path) -> Child9 {
-    // A burst faster than the default per-connection limit allows.
+/// Starts the binary on `port` (0: any), so a restart can come back where clients expect it.
+fn start(data: &std::path::Path, port: u16) -> Child9 {
+    // A burst faster than the default per-connection limits allow.
     let config = data.with_file_name("tavla.toml");
-    std::fs::write(&config, "[limits]\ndoc_messages_per_second = 100000\n").unwrap();
+    std::fs::write(
+        &config,
+        "[limits]\ndoc_messages_per_second = 100000\nws_messages_per_second = 100000\n",
+    )
+    .unwrap();
     let mut child = Command::new(tavla_binary())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--http-listen",
-            "127.0.0.1:0",
-            "--config",
-        ])
+        .args(["serve", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--http-listen", "127.0.0.1:0", "--config"])
         .arg(&config)
         .arg("--data-dir")
         .arg(data)
@@ -87,7 +88,7 @@ fn start(data: &std::path::Path) -> Child9 {
 async fn kill_9_during_a_burst_loses_nothing_older_than_100_ms() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut server = start(&data);
+    let mut server = start(&data, 0);
     let ca = std::fs::read(data.join("tls/ca.crt")).unwrap();
 
     let teacher = User::new(server.https_port, &ca, None);
@@ -140,7 +141,7 @@ async fn kill_9_during_a_burst_loses_nothing_older_than_100_ms() {
     let killed_at = Instant::now();
     server.child.wait().unwrap();
 
-    let server = start(&data);
+    let server = start(&data, 0);
     let again = User::new(server.https_port, &ca, None);
     let (status, _) = again
         .post(
@@ -172,4 +173,88 @@ async fn kill_9_during_a_burst_loses_nothing_older_than_100_ms() {
         must_survive.len()
     );
     drop(server);
+}
+
+/// A new box with a teacher, a class, a running lesson and a guest pupil "Ada".
+async fn lesson_with_ada(server: &Child9, ca: &[u8]) -> (User, User, String) {
+    let teacher = User::new(server.https_port, ca, None);
+    let token = server.setup_url.clone().unwrap();
+    let token = token.split("token=").nth(1).unwrap();
+    let (status, _) = teacher
+        .post(
+            "/api/setup",
+            json!({ "token": token, "name": "Kari", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, class) = teacher.post("/api/classes", json!({ "name": "7B" })).await;
+    let (_, lesson) = teacher
+        .post("/api/lessons", json!({ "class_id": class["id"] }))
+        .await;
+    let ada = User::new(server.https_port, ca, None);
+    let (status, _) = ada
+        .post(
+            "/api/join",
+            json!({ "code": lesson["code"], "name": "Ada" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let lesson_id = lesson["id"].as_str().unwrap().to_string();
+    (teacher, ada, lesson_id)
+}
+
+#[tokio::test]
+async fn kill_9_loses_no_acknowledged_message_and_a_resend_is_not_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = start(&data, 0);
+    let port = server.https_port;
+    let ca = std::fs::read(data.join("tls/ca.crt")).unwrap();
+    let (teacher, ada, lesson_id) = lesson_with_ada(&server, &ca).await;
+
+    let mut live = Live::try_open(&ada, "", 0).await.expect("connected");
+    let thread = live.thread("private");
+    let send = |k: usize| json!({ "type": "send", "client_id": format!("m{k}"), "thread": thread, "text": format!("<{k}>") });
+    // Ask, one after the other, for a while; then kill the box without warning.
+    let mut acked = Vec::new();
+    let started = Instant::now();
+    let mut k = 0;
+    while started.elapsed() < Duration::from_millis(500) {
+        let answer = live.try_request(send(k)).await.expect("the box is up");
+        assert!(answer.iter().any(|m| m["type"] == "sent"), "{answer:?}");
+        acked.push(k);
+        k += 1;
+    }
+    // One more on its way when the box dies.
+    let in_flight = k;
+    let _ = live.try_request(send(in_flight)).await;
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    drop(live);
+
+    let _server = start(&data, port);
+    let mut live = Live::try_open(&ada, "", 0).await.expect("reconnected");
+    // The web client resends what it has no `sent` for; here, the last one (maybe twice).
+    for _ in 0..2 {
+        let answer = live.try_request(send(in_flight)).await.expect("up");
+        assert!(answer.iter().any(|m| m["type"] == "sent"), "{answer:?}");
+    }
+    let mut teacher_live = Live::try_open(&teacher, &format!("?lesson={lesson_id}"), 0)
+        .await
+        .expect("teacher connected");
+    teacher_live.send(json!({ "type": "ping", "id": 1 })).await;
+    teacher_live.until(|m| m["type"] == "pong").await;
+    let texts: Vec<String> = teacher_live
+        .received
+        .iter()
+        .filter(|m| m["type"] == "message")
+        .map(|m| m["message"]["text"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        acked.len() > 20,
+        "the burst meant something ({})",
+        acked.len()
+    );
+    let expected: Vec<String> = (0..=in_flight).map(|k| format!("<{k}>")).collect();
+    assert_eq!(texts, expected, "every message once, in order");
 }
