@@ -3,31 +3,20 @@
 // the teacher sees both present; nynorsk works and is remembered; every page passes axe-core.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTavla, launchChromium, person, checkAccessibility, screenshot, expectHeading } from './harness.js';
+import { tavlaAndChromium, person, checkAccessibility, screenshot, expectHeading } from './harness.js';
 
-let tavla;
-let browser;
-
-before(async () => {
-  tavla = await startTavla();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await tavla?.stop();
-});
+const env = tavlaAndChromium({ before, after });
 
 test('a teacher sets up, starts a lesson, and sees two pupils arrive', async () => {
-  const allowedOrigins = [tavla.base, tavla.httpBase];
-  const teacher = await person(browser, { allowedOrigins });
+  const allowedOrigins = [env.tavla.base, env.tavla.httpBase];
+  const teacher = await person(env.browser, { allowedOrigins });
   const t = teacher.page;
 
-  await t.goto(tavla.base + '/');
+  await t.goto(env.tavla.base + '/');
   await expectHeading(t, 'Tavla er ikke satt opp ennå');
   await checkAccessibility(t, 'not set up');
 
-  await t.goto(tavla.setupUrl);
+  await t.goto(env.tavla.setupUrl);
   await expectHeading(t, 'Lag en lærerkonto');
   await checkAccessibility(t, 'setup');
   await t.getByLabel('Navnet ditt').fill('Kari Nordmann');
@@ -74,9 +63,9 @@ test('a teacher sets up, starts a lesson, and sees two pupils arrive', async () 
   await t.getByText('0 av 2 tilkoblet').waitFor();
 
   // Pupil 1: a phone, keyboard only. A wrong code first: a clear message in bokmål.
-  const guest = await person(browser, { viewport: { width: 360, height: 640 }, allowedOrigins });
+  const guest = await person(env.browser, { viewport: { width: 360, height: 640 }, allowedOrigins });
   const g = guest.page;
-  await g.goto(tavla.base + '/join');
+  await g.goto(env.tavla.base + '/join');
   await expectHeading(g, 'Bli med i timen');
   await checkAccessibility(g, 'join');
   // The router puts focus on the page heading; the next stop is the code field.
@@ -99,7 +88,7 @@ test('a teacher sets up, starts a lesson, and sees two pupils arrive', async () 
   await screenshot(g, 'pupil-phone');
 
   // Pupil 2: a tablet, scanning her card, following from home.
-  const ada = await person(browser, { viewport: { width: 1024, height: 768 }, allowedOrigins });
+  const ada = await person(env.browser, { viewport: { width: 1024, height: 768 }, allowedOrigins });
   const a = ada.page;
   await a.goto(adaCard);
   await expectHeading(a, 'Logg inn med kortet ditt');
@@ -144,9 +133,9 @@ test('a teacher sets up, starts a lesson, and sees two pupils arrive', async () 
 });
 
 test('the login and certificate pages work and pass axe-core', async () => {
-  const visitor = await person(browser, { allowedOrigins: [tavla.base, tavla.httpBase] });
+  const visitor = await person(env.browser, { allowedOrigins: [env.tavla.base, env.tavla.httpBase] });
   const p = visitor.page;
-  await p.goto(tavla.base + '/login');
+  await p.goto(env.tavla.base + '/login');
   await expectHeading(p, 'Innlogging for lærere');
   await checkAccessibility(p, 'login');
   await p.getByLabel('Navn').fill('Kari Nordmann');
@@ -155,7 +144,7 @@ test('the login and certificate pages work and pass axe-core', async () => {
   await p.getByText('Feil navn eller passord.').waitFor();
 
   // Over plain HTTP: the page a device opens before it trusts the box.
-  await p.goto(tavla.httpBase + '/install');
+  await p.goto(env.tavla.httpBase + '/install');
   await expectHeading(p, 'Installer boksens sertifikat');
   await p.locator('.fingerprint code').waitFor();
   await checkAccessibility(p, 'install (http)');

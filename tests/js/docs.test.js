@@ -5,22 +5,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startTavla, launchChromium, signedIn as harnessSignedIn, lessonWithPupils, checkAccessibility, screenshot, expectHeading } from './harness.js';
+import { tavlaAndChromium, signedIn as harnessSignedIn, lessonWithPupils, checkAccessibility, screenshot, expectHeading } from './harness.js';
 
-let tavla;
-let browser;
+const env = tavlaAndChromium({ before, after });
 
-before(async () => {
-  tavla = await startTavla();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await tavla?.stop();
-});
-
-const signedIn = (client, options) => harnessSignedIn(browser, tavla, client, options);
+const signedIn = (client, options) => harnessSignedIn(env.browser, env.tavla, client, options);
 
 const editor = (page) => page.locator('.ProseMirror');
 
@@ -35,15 +24,15 @@ async function download(page, linkName) {
 }
 
 test('teacher and two pupils write together, see each other, export and lock the document', async () => {
-  const allowedOrigins = [tavla.base];
-  const { teacher: kariApi, lesson, pupils: [olaApi, saraApi] } = await lessonWithPupils(tavla, ['Ola', 'Sara']);
+  const allowedOrigins = [env.tavla.base];
+  const { teacher: kariApi, lesson, pupils: [olaApi, saraApi] } = await lessonWithPupils(env.tavla, ['Ola', 'Sara']);
   const kari = await signedIn(kariApi, { allowedOrigins });
   const ola = await signedIn(olaApi, { allowedOrigins, viewport: { width: 1024, height: 768 } });
   const sara = await signedIn(saraApi, { allowedOrigins, viewport: { width: 360, height: 740 } });
   const [k, o, s] = [kari.page, ola.page, sara.page];
 
   // The teacher's lesson page lists the lesson's documents.
-  await k.goto(`${tavla.base}/teacher/lesson?id=${lesson.id}`);
+  await k.goto(`${env.tavla.base}/teacher/lesson?id=${lesson.id}`);
   await expectHeading(k, 'Time: 7B');
   for (const title of ['Klassens dokument', 'Mine notater (bare for meg)', 'Dokumentet til Ola', 'Dokumentet til Sara']) {
     await k.getByRole('link', { name: title, exact: true }).waitFor();
@@ -55,7 +44,7 @@ test('teacher and two pupils write together, see each other, export and lock the
 
   // Pupils find the class document on their lesson page.
   for (const page of [o, s]) {
-    await page.goto(`${tavla.base}/lesson`);
+    await page.goto(`${env.tavla.base}/lesson`);
     await expectHeading(page, 'Time i 7B');
     await page.getByRole('link', { name: 'Mitt dokument', exact: true }).waitFor();
     await page.getByRole('link', { name: 'Klassens dokument', exact: true }).click();

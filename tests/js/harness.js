@@ -156,3 +156,20 @@ export async function signedIn(browser, tavla, client, options) {
   await who.context.addCookies([{ name, value, url: tavla.base, secure: true, httpOnly: true, sameSite: 'Strict' }]);
   return who;
 }
+
+/**
+ * For a test file: starts Tavla and Chromium before its tests and stops them after. Returns an
+ * object whose `tavla` and `browser` are set once they run.
+ */
+export function tavlaAndChromium({ before, after }) {
+  const env = { tavla: null, browser: null };
+  before(async () => {
+    env.tavla = await startTavla();
+    env.browser = await launchChromium();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.tavla?.stop();
+  });
+  return env;
+}

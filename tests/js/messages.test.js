@@ -5,41 +5,30 @@
 // both pages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTavla, launchChromium, signedIn, lessonWithPupils, checkAccessibility, screenshot, expectHeading } from './harness.js';
+import { tavlaAndChromium, signedIn, lessonWithPupils, checkAccessibility, screenshot, expectHeading } from './harness.js';
 
-let tavla;
-let browser;
-
-before(async () => {
-  tavla = await startTavla();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await tavla?.stop();
-});
+const env = tavlaAndChromium({ before, after });
 
 const QUESTION = 'Jeg skjønner ikke oppgave 3b';
 const ANSWER = 'Se på eksempelet på side 12';
 
 test('a private question reaches the teacher alone; announcements, chat and groups reach the class', async () => {
-  const allowedOrigins = [tavla.base];
-  const { teacher: kariApi, lesson, pupils: [olaApi, saraApi] } = await lessonWithPupils(tavla, ['Ola', 'Sara']);
-  const kari = await signedIn(browser, tavla, kariApi, { allowedOrigins });
-  const ola = await signedIn(browser, tavla, olaApi, { allowedOrigins, viewport: { width: 1024, height: 768 } });
-  const sara = await signedIn(browser, tavla, saraApi, { allowedOrigins, viewport: { width: 360, height: 740 } });
+  const allowedOrigins = [env.tavla.base];
+  const { teacher: kariApi, lesson, pupils: [olaApi, saraApi] } = await lessonWithPupils(env.tavla, ['Ola', 'Sara']);
+  const kari = await signedIn(env.browser, env.tavla, kariApi, { allowedOrigins });
+  const ola = await signedIn(env.browser, env.tavla, olaApi, { allowedOrigins, viewport: { width: 1024, height: 768 } });
+  const sara = await signedIn(env.browser, env.tavla, saraApi, { allowedOrigins, viewport: { width: 360, height: 740 } });
   const [k, o, s] = [kari.page, ola.page, sara.page];
 
   // Everything Sara's page receives over its sockets.
   const saraFrames = [];
   s.on('websocket', (socket) => socket.on('framereceived', (frame) => saraFrames.push(String(frame.payload))));
 
-  await k.goto(`${tavla.base}/teacher/lesson?id=${lesson.id}`);
+  await k.goto(`${env.tavla.base}/teacher/lesson?id=${lesson.id}`);
   await expectHeading(k, 'Time: 7B');
   await k.getByText('Ingen har rukket opp hånda.').waitFor();
   for (const page of [o, s]) {
-    await page.goto(`${tavla.base}/lesson`);
+    await page.goto(`${env.tavla.base}/lesson`);
     await expectHeading(page, 'Time i 7B');
     await page.getByText('Koblet til timen.').waitFor();
   }

@@ -91,37 +91,8 @@ async fn kill_9_during_a_burst_loses_nothing_older_than_100_ms() {
     let mut server = start(&data, 0);
     let ca = std::fs::read(data.join("tls/ca.crt")).unwrap();
 
-    let teacher = User::new(server.https_port, &ca, None);
-    let token = server
-        .setup_url
-        .clone()
-        .unwrap()
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .to_string();
-    let (status, _) = teacher
-        .post(
-            "/api/setup",
-            json!({ "token": token, "name": "Kari", "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let (_, class) = teacher.post("/api/classes", json!({ "name": "7B" })).await;
-    let (_, lesson) = teacher
-        .post("/api/lessons", json!({ "class_id": class["id"] }))
-        .await;
-    let ada = User::new(server.https_port, &ca, None);
-    assert_eq!(
-        ada.post(
-            "/api/join",
-            json!({ "code": lesson["code"], "name": "Ada" })
-        )
-        .await
-        .0,
-        StatusCode::OK
-    );
-    let name = format!("lesson.{}.class", lesson["id"].as_str().unwrap());
+    let (teacher, ada, lesson_id) = lesson_with_ada(&server, &ca).await;
+    let name = format!("lesson.{lesson_id}.class");
 
     let mut writer = DocClient::connect(&ada, &name).await.unwrap();
     let mut observer = DocClient::connect(&teacher, &name).await.unwrap();

@@ -5,13 +5,13 @@ use std::io::Write;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::api_lessons::own_lesson;
+use super::download::{self, Shown};
 use super::extract::{ApiJson, Caller, TeacherCaller};
 use crate::app::AppState;
 use crate::auth::{can, Action, Who};
@@ -250,39 +250,6 @@ fn naming(
     })
 }
 
-fn attachment(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
-    // File names are ASCII-safe for the plain parameter and exact in the RFC 5987 one.
-    let ascii: String = file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = file_name
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// One document as HTML, Markdown or plain text.
 pub async fn export(
     State(state): State<Arc<AppState>>,
@@ -296,8 +263,9 @@ pub async fn export(
     let (title, stem) = naming(state.store.as_ref(), &resolved, lang)?;
     let snapshot = state.docs.snapshot_of(&resolved.name.to_string())?;
     let body = export::render(&snapshot, format, &title, lang)?;
-    Ok(attachment(
+    Ok(download::file(
         format.content_type(),
+        Shown::Download,
         &format!("{stem}.{}", format.extension()),
         body.into_bytes(),
     ))
@@ -324,8 +292,9 @@ pub async fn lesson_zip(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     let day = lesson_day(lesson.started_ms);
-    Ok(attachment(
+    Ok(download::file(
         "application/zip",
+        Shown::Download,
         &format!("{}-{day}.zip", file_stem(&class.name)),
         zip,
     ))

@@ -7,12 +7,13 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::api_lessons::own_lesson;
+use super::download::{self, Shown};
 use super::extract::Caller;
 use crate::app::AppState;
 use crate::auth::{can, Action, Who};
@@ -125,34 +126,17 @@ pub async fn download(
     let chat = state.channels.chat(&lesson.id)?;
     thread::readable(store, &lesson, &chat, &caller.who, &upload.thread)?;
     let bytes = uploads::bytes(store, &upload.id)?.ok_or(ApiError::NotFound)?;
-    let disposition = if uploads::is_image(&upload.content_type) {
-        "inline"
+    let shown = if uploads::is_image(&upload.content_type) {
+        Shown::Inline
     } else {
-        "attachment"
+        Shown::Download
     };
-    let ascii: String = upload
-        .file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, upload.content_type.clone()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("{disposition}; filename=\"{ascii}\""),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
+    Ok(download::file(
+        &upload.content_type,
+        shown,
+        &upload.file_name,
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 impl From<UploadError> for ApiError {

@@ -9,6 +9,7 @@ mod api_lessons;
 mod api_teachers;
 mod assets;
 mod ca_files;
+mod download;
 mod extract;
 mod metrics;
 pub mod plain;
