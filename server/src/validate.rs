@@ -27,6 +27,14 @@ pub fn name(field: &'static str, raw: &str, max: usize) -> Result<String, Invali
     Ok(trimmed.to_string())
 }
 
+/// One id inside a document or thread name (`lesson.<id>.class`): letters, digits and dashes,
+/// at most 40, so names split on `.` cannot be smuggled into each other.
+pub fn is_id(part: &str) -> bool {
+    !part.is_empty()
+        && part.len() <= 40
+        && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 pub const PERSON_NAME_MAX: usize = 60;
 pub const CLASS_NAME_MAX: usize = 40;
 pub const PASSWORD_MIN: usize = 8;

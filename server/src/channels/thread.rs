@@ -14,6 +14,7 @@ use crate::auth::{can, Action, ThreadFacts, ThreadKind, Who};
 use crate::lessons::lesson::Lesson;
 use crate::lessons::{classes, groups, lesson};
 use crate::store::Store;
+use crate::validate;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ThreadId {
@@ -37,16 +38,15 @@ pub enum ThreadId {
     },
 }
 
-fn is_id(part: &str) -> bool {
-    !part.is_empty()
-        && part.len() <= 40
-        && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
 impl ThreadId {
     pub fn parse(raw: &str) -> Option<Self> {
         let parts: Vec<&str> = raw.split('.').collect();
-        let id = |i: usize| parts.get(i).filter(|p| is_id(p)).map(|p| p.to_string());
+        let id = |i: usize| {
+            parts
+                .get(i)
+                .filter(|p| validate::is_id(p))
+                .map(|p| p.to_string())
+        };
         let thread = match parts.as_slice() {
             ["pm", "c", _, _] => ThreadId::PrivateRostered {
                 class_id: id(2)?,

@@ -14,6 +14,7 @@ use super::DocError;
 use crate::auth::{Audience, DocFacts};
 use crate::lessons::{classes, groups, lesson};
 use crate::store::{Store, StoreExt, Tree};
+use crate::validate;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocName {
@@ -79,16 +80,10 @@ pub enum OwnedAudience {
     },
 }
 
-fn is_id(part: &str) -> bool {
-    !part.is_empty()
-        && part.len() <= 40
-        && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
 impl DocName {
     pub fn parse(raw: &str) -> Option<Self> {
         let parts: Vec<&str> = raw.split('.').collect();
-        if !parts.iter().skip(1).step_by(2).all(|p| is_id(p)) {
+        if !parts.iter().skip(1).step_by(2).all(|p| validate::is_id(p)) {
             return None;
         }
         let name = match parts.as_slice() {
@@ -98,15 +93,15 @@ impl DocName {
             ["lesson", l, "notes"] => DocName::TeacherNotes {
                 lesson_id: l.to_string(),
             },
-            ["lesson", l, "pupil", p] if is_id(p) => DocName::GuestOwn {
+            ["lesson", l, "pupil", p] if validate::is_id(p) => DocName::GuestOwn {
                 lesson_id: l.to_string(),
                 participant_id: p.to_string(),
             },
-            ["lesson", l, "group", g] if is_id(g) => DocName::Group {
+            ["lesson", l, "group", g] if validate::is_id(g) => DocName::Group {
                 lesson_id: l.to_string(),
                 group_id: g.to_string(),
             },
-            ["class", c, "pupil", p] if is_id(p) => DocName::PupilOwn {
+            ["class", c, "pupil", p] if validate::is_id(p) => DocName::PupilOwn {
                 class_id: c.to_string(),
                 pupil_id: p.to_string(),
             },
