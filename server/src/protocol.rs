@@ -132,6 +132,11 @@ pub enum ServerMessage {
         group_open: bool,
         muted_until_ms: Option<u64>,
     },
+    /// A document this client may read was made read-only for pupils, or writable again.
+    DocSettings {
+        doc: String,
+        read_only: bool,
+    },
     /// Teachers: the lesson's groups.
     Groups {
         groups: Vec<GroupEntry>,

@@ -1,7 +1,8 @@
 // Writing together in headless Chromium: the teacher and two pupils type into the class
 // document and see each other's text, cursors and names; formatting and per-person undo work
 // from the keyboard; the teacher's overview previews pupils' own documents; exports download
-// with the text in them; locking the document stops a pupil's writing; axe-core on every page.
+// with the text in them; locking the document turns a pupil's open editor read-only at once
+// (and unlocking back); axe-core on every page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -128,14 +129,16 @@ test('teacher and two pupils write together, see each other, export and lock the
   assert.match(zip.name, /^7B-\d{4}-\d{2}-\d{2}\.zip$/);
   assert.equal(zip.bytes.subarray(0, 2).toString(), 'PK');
 
-  // The teacher locks the class document; Sara's next keystroke is refused and her page says so.
+  // The teacher locks the class document: Sara's open editor turns read-only at once, without
+  // her typing, and says so; unlocking gives it back.
   await k.getByLabel('Lås Klassens dokument for elevene').check();
-  await editor(s).click();
-  await s.keyboard.type('x');
-  await s.getByText('Læreren har låst dokumentet. Den siste endringen din ble ikke lagret.').waitFor();
+  await s.getByText('Læreren har låst dokumentet. Du kan lese det, men ikke skrive.').waitFor();
   await editor(s).and(s.locator('[contenteditable="false"]')).waitFor();
   await seesAll(s, everything);
   await checkAccessibility(s, 'locked document (pupil)');
+  await k.getByLabel('Lås Klassens dokument for elevene').uncheck();
+  await s.getByText('Læreren har åpnet dokumentet igjen. Du kan skrive.').waitFor();
+  await editor(s).and(s.locator('[contenteditable="true"]')).waitFor();
 
   for (const [label, who] of Object.entries({ kari, ola, sara })) {
     assert.deepEqual(who.problems, [], `${label}: no console errors, nothing fetched from outside the box`);

@@ -224,6 +224,51 @@ async fn a_read_only_document_refuses_pupils_writes_only() {
     assert_eq!(listed["docs"][0]["writable"], false);
 }
 
+/// Locking a document is pushed to the pupils who can open it (their editors turn read-only
+/// without a keystroke), and to nobody else.
+#[tokio::test]
+async fn locking_is_pushed_to_the_pupils_who_can_open_the_document() {
+    let server = TestServer::start().await;
+    let l = lesson(&server).await;
+    let mut ada = Live::open(&l.ada, "").await;
+    let mut bo = Live::open(&l.bo, "").await;
+    let ada_doc = own_doc(&l.ada).await;
+    for (name, read_only) in [
+        (ada_doc.clone(), true),
+        (class_doc(&l), true),
+        (class_doc(&l), false),
+    ] {
+        let (status, _) = l
+            .teacher
+            .send(
+                Method::PUT,
+                &format!("/api/docs/{name}/settings"),
+                Some(json!({ "read_only": read_only })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    for (who, live) in [("Ada", &mut ada), ("Bo", &mut bo)] {
+        let first = live.until_type("doc_settings").await;
+        if who == "Ada" {
+            assert_eq!(
+                first,
+                json!({ "type": "doc_settings", "doc": ada_doc, "read_only": true })
+            );
+            live.until_type("doc_settings").await;
+        } else {
+            assert_eq!(
+                first["doc"],
+                class_doc(&l),
+                "Bo hears nothing of Ada's document"
+            );
+            assert_eq!(first["read_only"], true);
+        }
+        let unlocked = live.until_type("doc_settings").await;
+        assert_eq!(unlocked["read_only"], false, "{who}");
+    }
+}
+
 #[tokio::test]
 async fn bad_frames_close_only_their_sender() {
     let server = TestServer::start_with(|c| {

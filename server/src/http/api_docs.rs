@@ -20,6 +20,7 @@ use crate::docs::export::{self, Format};
 use crate::docs::DocError;
 use crate::error::ApiError;
 use crate::lessons::lesson::Lesson;
+use crate::lessons::presence::LessonEvent;
 use crate::lessons::{classes, groups, lesson};
 use crate::store::Store;
 use crate::validate::invalid;
@@ -365,9 +366,33 @@ pub async fn settings(
     state
         .docs
         .set_read_only(&resolved.name.to_string(), body.read_only);
+    if let Some(lesson_id) = lesson_of(&state, &resolved)? {
+        state.presence.publish(
+            &lesson_id,
+            LessonEvent::DocSettings {
+                doc: resolved.name.to_string(),
+                read_only: body.read_only,
+            },
+        );
+    }
     Ok(Json(
         json!({ "name": resolved.name.to_string(), "read_only": body.read_only }),
     ))
+}
+
+/// The lesson whose pages show this document now: its own, or for a rostered pupil's document
+/// the class's running lesson.
+fn lesson_of(state: &AppState, resolved: &Resolved) -> Result<Option<String>, ApiError> {
+    Ok(match &resolved.name {
+        DocName::LessonClass { lesson_id }
+        | DocName::TeacherNotes { lesson_id }
+        | DocName::GuestOwn { lesson_id, .. }
+        | DocName::Group { lesson_id, .. } => Some(lesson_id.clone()),
+        DocName::PupilOwn { class_id, .. } => {
+            lesson::active_for_class(state.store.as_ref(), class_id, state.clock.now_ms())?
+                .map(|l| l.id)
+        }
+    })
 }
 
 #[cfg(test)]

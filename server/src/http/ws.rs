@@ -22,6 +22,7 @@ use crate::app::AppState;
 use crate::auth::{can, Action, Seat, Who};
 use crate::channels::session::Session;
 use crate::channels::thread::ThreadId;
+use crate::docs::access::{self as doc_access, DocName};
 use crate::error::{ApiError, CloseCode};
 use crate::lessons::lesson::{self, Lesson};
 use crate::lessons::presence::LessonEvent;
@@ -253,6 +254,17 @@ async fn on_event(
                 Ok(()) => Step::Continue,
                 Err(_) => Step::Gone,
             }
+        }
+        (Ok(LessonEvent::DocSettings { doc, read_only }), Attendee::Pupil(seat)) => {
+            // Only pupils who may open the document hear of it (its name says whose it is).
+            let who = Who::Pupil(seat.clone());
+            let readable = DocName::parse(&doc)
+                .and_then(|name| doc_access::resolve(state.store.as_ref(), name).ok())
+                .is_some_and(|r| can(&who, Action::ReadDoc(r.facts())));
+            if !readable {
+                return Step::Continue;
+            }
+            send_all(socket, vec![ServerMessage::DocSettings { doc, read_only }]).await
         }
         (Err(RecvError::Closed), _) => Step::Gone,
         _ => Step::Continue,

@@ -14,6 +14,9 @@ pub enum LessonEvent {
     Removed { participant_id: String },
     /// The lesson is over; every connection closes.
     Ended,
+    /// The teacher made a document read-only for pupils, or writable again; open editors
+    /// follow at once.
+    DocSettings { doc: String, read_only: bool },
 }
 
 #[derive(Default)]

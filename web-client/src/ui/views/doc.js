@@ -109,7 +109,16 @@ export async function docView({ main, me, params, setTitle }) {
   open();
   // Pupils stay present in the lesson while they write, and hear when it ends.
   const live = me.role === 'teacher' ? null : connectLive({
-    onMessage: () => {},
+    // The teacher locks or unlocks this document: the editor follows at once.
+    onMessage: (msg) => {
+      if (msg.type !== 'doc_settings' || msg.doc !== name || writable === !msg.read_only) return;
+      writable = !msg.read_only;
+      session?.destroy();
+      session = null;
+      notice.textContent = t(writable ? 'doc.became_writable' : 'doc.locked_now');
+      notice.hidden = false;
+      open();
+    },
     onState: (state, code) => {
       if (state !== 'closed') return;
       notice.textContent = t(code === 4002 ? 'pupil.removed' : 'pupil.ended');
