@@ -12,14 +12,14 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api_lessons::own_lesson;
+use super::api_lessons::callers_running_lesson;
 use super::download::{self, Shown};
 use super::extract::Caller;
 use crate::app::AppState;
-use crate::auth::{can, Action, Who};
+use crate::auth::Who;
 use crate::channels::thread;
 use crate::error::ApiError;
-use crate::lessons::lesson::{self, Lesson};
+use crate::lessons::lesson;
 use crate::uploads::{self, NewUpload, UploadError};
 
 #[derive(Deserialize)]
@@ -30,27 +30,6 @@ pub struct UploadQuery {
     name: Option<String>,
     /// Teachers: the lesson they are sending from.
     lesson: Option<String>,
-}
-
-/// The lesson the caller is in (pupils) or runs and names (teachers).
-fn callers_lesson(state: &AppState, who: &Who, named: Option<&str>) -> Result<Lesson, ApiError> {
-    match who {
-        Who::Nobody => Err(ApiError::Unauthenticated),
-        Who::Teacher { .. } => own_lesson(state, who, named.unwrap_or_default()),
-        Who::Pupil(seat) => {
-            let lesson = lesson::get(state.store.as_ref(), &seat.lesson_id)?;
-            if can(
-                who,
-                Action::AttendLesson {
-                    lesson_id: &lesson.id,
-                },
-            ) {
-                Ok(lesson)
-            } else {
-                Err(ApiError::Forbidden)
-            }
-        }
-    }
 }
 
 fn owner_id(who: &Who) -> String {
@@ -73,10 +52,7 @@ pub async fn upload(
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
         _ => ApiError::Invalid(crate::validate::invalid("file", "could not be read")),
     })?;
-    let lesson = callers_lesson(&state, &caller.who, query.lesson.as_deref())?;
-    if !lesson.is_active(state.clock.now_ms()) {
-        return Err(ApiError::LessonEnded);
-    }
+    let lesson = callers_running_lesson(&state, &caller.who, query.lesson.as_deref())?;
     let chat = state.channels.chat(&lesson.id)?;
     let resolved = thread::writable(
         state.store.as_ref(),

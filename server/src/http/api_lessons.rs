@@ -35,6 +35,36 @@ pub(super) fn own_lesson(state: &AppState, who: &Who, lesson_id: &str) -> Result
     }
 }
 
+/// The running lesson a live request is about: a pupil's own (from their session), or the one a
+/// teacher names and runs. Another teacher's lesson is 404, an ended one 410.
+pub(super) fn callers_running_lesson(
+    state: &AppState,
+    who: &Who,
+    named: Option<&str>,
+) -> Result<Lesson, ApiError> {
+    let lesson = match who {
+        Who::Nobody => return Err(ApiError::Unauthenticated),
+        Who::Teacher { .. } => own_lesson(state, who, named.unwrap_or_default())?,
+        Who::Pupil(seat) => {
+            let lesson = lesson::get(state.store.as_ref(), &seat.lesson_id)?;
+            if !can(
+                who,
+                Action::AttendLesson {
+                    lesson_id: &lesson.id,
+                },
+            ) {
+                return Err(ApiError::Forbidden);
+            }
+            lesson
+        }
+    };
+    if lesson.is_active(state.clock.now_ms()) {
+        Ok(lesson)
+    } else {
+        Err(ApiError::LessonEnded)
+    }
+}
+
 fn join_url(state: &AppState, host: Option<&str>, lesson: &Lesson) -> String {
     format!(
         "{}/join?code={}",

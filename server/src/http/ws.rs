@@ -16,6 +16,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
+use super::api_lessons::callers_running_lesson;
 use super::extract::Caller;
 use super::origin_matches_host;
 use crate::app::AppState;
@@ -24,7 +25,7 @@ use crate::channels::session::Session;
 use crate::channels::thread::ThreadId;
 use crate::docs::access::{self as doc_access, DocName};
 use crate::error::{ApiError, CloseCode};
-use crate::lessons::lesson::{self, Lesson};
+use crate::lessons::lesson::Lesson;
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::presence_list;
 use crate::protocol::{ClientMessage, ServerMessage};
@@ -57,37 +58,11 @@ pub async fn upgrade(
     if !origin_matches_host(&headers, &uri) {
         return Err(ApiError::CrossOrigin);
     }
-    let (lesson, attendee) = match caller.who {
-        Who::Nobody => return Err(ApiError::Unauthenticated),
-        Who::Teacher { .. } => {
-            let id = query.lesson.ok_or(ApiError::NotFound)?;
-            let lesson = lesson::get(state.store.as_ref(), &id)?;
-            if !can(
-                &caller.who,
-                Action::ManageLesson {
-                    lesson_teacher: &lesson.teacher_id,
-                },
-            ) {
-                return Err(ApiError::NotFound);
-            }
-            (lesson, Attendee::Teacher)
-        }
-        Who::Pupil(ref seat) => {
-            let lesson = lesson::get(state.store.as_ref(), &seat.lesson_id)?;
-            if !can(
-                &caller.who,
-                Action::AttendLesson {
-                    lesson_id: &lesson.id,
-                },
-            ) {
-                return Err(ApiError::Forbidden);
-            }
-            (lesson, Attendee::Pupil(seat.clone()))
-        }
+    let lesson = callers_running_lesson(&state, &caller.who, query.lesson.as_deref())?;
+    let attendee = match &caller.who {
+        Who::Pupil(seat) => Attendee::Pupil(seat.clone()),
+        _ => Attendee::Teacher,
     };
-    if !lesson.is_active(state.clock.now_ms()) {
-        return Err(ApiError::LessonEnded);
-    }
     let who = caller.who;
     let tracked = state.tasks.clone();
     Ok(ws
