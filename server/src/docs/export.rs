@@ -313,22 +313,21 @@ mod html {
     }
 }
 
+/// Blocks of Markdown or plain text: the non-empty ones, a blank line between, a line end after.
+fn join_blocks(blocks: impl Iterator<Item = String>) -> String {
+    let parts: Vec<String> = blocks.filter(|t| !t.is_empty()).collect();
+    let mut out = parts.join("\n\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
 mod markdown {
     use super::*;
 
     pub fn blocks(nodes: &[Node]) -> String {
-        let mut parts = Vec::new();
-        for n in nodes {
-            let text = block(n);
-            if !text.is_empty() {
-                parts.push(text);
-            }
-        }
-        let mut out = parts.join("\n\n");
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out
+        join_blocks(nodes.iter().map(block))
     }
 
     fn block(n: &Node) -> String {
@@ -451,12 +450,7 @@ mod text {
     use super::*;
 
     pub fn blocks(nodes: &[Node]) -> String {
-        let parts: Vec<String> = nodes.iter().map(block).filter(|t| !t.is_empty()).collect();
-        let mut out = parts.join("\n\n");
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out
+        join_blocks(nodes.iter().map(block))
     }
 
     fn block(n: &Node) -> String {
