@@ -10,6 +10,7 @@
 pub mod chat;
 pub mod hands;
 pub mod message;
+pub mod people;
 pub mod session;
 pub mod thread;
 
@@ -19,7 +20,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::clock::Clock;
+use crate::lessons::lesson::Lesson;
 use crate::lessons::LessonError;
+use crate::protocol::GroupEntry;
 use crate::store::{Store, StoreError};
 use crate::validate::Invalid;
 use chat::ChatSettings;
@@ -37,8 +40,8 @@ pub enum Event {
     },
     Hands(Arc<Vec<Hand>>),
     Chat(Arc<ChatSettings>),
-    /// The teacher re-formed the groups.
-    Groups,
+    /// The teacher re-formed the groups: the new ones, worked out once for every connection.
+    Groups(Arc<Vec<GroupEntry>>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -333,9 +336,12 @@ impl Channels {
         Self::durable(receipt).await
     }
 
-    /// Tells the lesson's connections that the groups changed (they re-read them).
-    pub fn groups_changed(&self, lesson_id: &str) {
-        self.buses.publish(lesson_id, Event::Groups);
+    /// Tells the lesson's connections the groups changed; returns the groups as clients see them.
+    pub fn groups_changed(&self, lesson: &Lesson) -> Result<Arc<Vec<GroupEntry>>, ChannelError> {
+        let entries = Arc::new(people::group_entries(self.store(), lesson)?);
+        self.buses
+            .publish(&lesson.id, Event::Groups(entries.clone()));
+        Ok(entries)
     }
 }
 

@@ -1,18 +1,19 @@
 //! One connection's view of the lesson's messages: what its holder may read, what they asked
 //! for, what they have been sent. No socket: requests and events go in, replies come out.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::hands::{self, Hand, MyHand};
 use super::message::{Author, FileRef, MessageKind, MAX_TEXT_CHARS};
+use super::people::{group_entries, member_names};
 use super::thread::{self, ThreadId};
 use super::{ChannelError, Channels, Draft, Event};
 use crate::auth::{can, teachers, Action, Who};
 use crate::docs::access::{self as doc_access, DocName};
 use crate::lessons::lesson::{self, Lesson};
 use crate::lessons::{classes, groups};
-use crate::protocol::{ClientMessage, GroupEntry, Member, ServerMessage};
+use crate::protocol::{ClientMessage, GroupEntry, ServerMessage};
 use crate::uploads;
 use crate::validate::invalid;
 
@@ -264,6 +265,7 @@ impl Session {
     fn sync(&mut self, after: u64) -> Result<Vec<ServerMessage>, ChannelError> {
         let threads = self.threads()?;
         let store = self.hub.store();
+        let entries = group_entries(store, &self.lesson)?;
         let (last, history) = self.hub.consistent(|| {
             let mut messages = Vec::new();
             let mut deletions = Vec::new();
@@ -279,7 +281,7 @@ impl Session {
         messages.sort_by_key(|m| m.seq);
         let mut out = Vec::new();
         if !self.is_teacher() {
-            out.push(self.threads_message(&threads));
+            out.push(self.threads_message(&threads, &entries));
         }
         out.extend(
             messages
@@ -305,18 +307,16 @@ impl Session {
         let hands = Arc::new(self.hub.hands(&self.lesson.id)?);
         out.extend(self.hands_view(&hands));
         out.extend(self.chat_view()?);
-        out.extend(self.groups_view()?);
+        out.push(self.groups_view(&entries));
         Ok(out)
     }
 
-    fn threads_message(&self, readable: &[String]) -> ServerMessage {
+    fn threads_message(&self, readable: &[String], entries: &[GroupEntry]) -> ServerMessage {
         let lesson = &self.lesson;
         let me = self.participant_id().unwrap_or_default();
-        let group_chat = readable
-            .iter()
-            .filter(|t| t.starts_with("gr."))
-            .find(|t| self.current_group_chat().as_deref() == Some(t.as_str()))
-            .cloned();
+        let group_chat = my_group(entries, me)
+            .map(|g| g.chat.clone())
+            .filter(|chat| readable.contains(chat));
         ServerMessage::Threads {
             private: ThreadId::private(&lesson.id, me, &lesson.class_id).to_string(),
             announcements: ThreadId::Announcements {
@@ -329,18 +329,6 @@ impl Session {
             .to_string(),
             group_chat,
         }
-    }
-
-    fn current_group_chat(&self) -> Option<String> {
-        let me = self.participant_id()?;
-        let group = groups::of_participant(self.hub.store(), &self.lesson.id, me).ok()??;
-        Some(
-            ThreadId::GroupChat {
-                lesson_id: self.lesson.id.clone(),
-                group_id: group.id,
-            }
-            .to_string(),
-        )
     }
 
     /// What an event means for this connection.
@@ -386,7 +374,7 @@ impl Session {
                 tracing::error!("reading chat settings failed: {e}");
                 Vec::new()
             }),
-            Event::Groups => self.regroup().unwrap_or_else(|e| {
+            Event::Groups(entries) => self.regroup(&entries).unwrap_or_else(|e| {
                 tracing::error!("reading groups failed: {e}");
                 Vec::new()
             }),
@@ -402,14 +390,14 @@ impl Session {
             .unwrap_or_else(|e| vec![refused("sync", None, &e)])
     }
 
-    fn regroup(&mut self) -> Result<Vec<ServerMessage>, ChannelError> {
+    fn regroup(&mut self, entries: &[GroupEntry]) -> Result<Vec<ServerMessage>, ChannelError> {
         let threads = self.threads()?;
         let mut out = Vec::new();
         if !self.is_teacher() {
-            out.push(self.threads_message(&threads));
+            out.push(self.threads_message(&threads, entries));
         }
         self.readable = threads.into_iter().collect();
-        out.extend(self.groups_view()?);
+        out.push(self.groups_view(entries));
         self.last_chat = None;
         out.extend(self.chat_view()?);
         Ok(out)
@@ -449,43 +437,16 @@ impl Session {
         Ok(vec![view])
     }
 
-    fn groups_view(&self) -> Result<Vec<ServerMessage>, ChannelError> {
-        let store = self.hub.store();
-        let current = groups::of_lesson(store, &self.lesson.id)?;
-        let names = member_names(store, &self.lesson)?;
-        let entry = |g: groups::Group| GroupEntry {
-            doc: DocName::Group {
-                lesson_id: self.lesson.id.clone(),
-                group_id: g.id.clone(),
-            }
-            .to_string(),
-            chat: ThreadId::GroupChat {
-                lesson_id: self.lesson.id.clone(),
-                group_id: g.id.clone(),
-            }
-            .to_string(),
-            members: g
-                .members
-                .iter()
-                .map(|id| Member {
-                    id: id.clone(),
-                    name: names.get(id).cloned().unwrap_or_default(),
-                })
-                .collect(),
-            id: g.id,
-            number: g.number,
-        };
-        Ok(vec![match self.participant_id() {
+    /// The groups for this connection: all of them for the teacher, a pupil's own for a pupil.
+    fn groups_view(&self, entries: &[GroupEntry]) -> ServerMessage {
+        match self.participant_id() {
             None => ServerMessage::Groups {
-                groups: current.into_iter().map(entry).collect(),
+                groups: entries.to_vec(),
             },
             Some(me) => ServerMessage::MyGroup {
-                group: current
-                    .into_iter()
-                    .find(|g| g.members.iter().any(|m| m == me))
-                    .map(entry),
+                group: my_group(entries, me).cloned(),
             },
-        }])
+        }
     }
 
     async fn send(
@@ -735,17 +696,9 @@ impl Session {
     }
 }
 
-/// Everyone who can be in the lesson (rostered pupils and guests who joined), by participant id.
-pub fn member_names(
-    store: &dyn crate::store::Store,
-    lesson: &Lesson,
-) -> Result<HashMap<String, String>, ChannelError> {
-    let mut names: HashMap<String, String> = classes::roster(store, &lesson.class_id)?
-        .into_iter()
-        .map(|p| (format!("p-{}", p.id), p.name))
-        .collect();
-    for p in lesson::participants(store, &lesson.id)? {
-        names.insert(p.id, p.name);
-    }
-    Ok(names)
+/// The group a participant is in, from the lesson's entries.
+fn my_group<'a>(entries: &'a [GroupEntry], participant_id: &str) -> Option<&'a GroupEntry> {
+    entries
+        .iter()
+        .find(|g| g.members.iter().any(|m| m.id == participant_id))
 }

@@ -12,36 +12,18 @@ use serde_json::{json, Value};
 use super::api_lessons::own_lesson;
 use super::extract::{ApiJson, TeacherCaller};
 use crate::app::AppState;
-use crate::channels::session::member_names;
+use crate::channels::people::{group_entries, member_names};
 use crate::error::ApiError;
-use crate::lessons::groups::{self, Group};
+use crate::lessons::groups;
 use crate::lessons::lesson::Lesson;
 use crate::validate::invalid;
 
 /// The largest group `random` makes; bigger is a class, not a group.
 const MAX_GROUP_SIZE: usize = 10;
 
-fn groups_json(state: &AppState, lesson: &Lesson, list: &[Group]) -> Result<Value, ApiError> {
-    let names = member_names(state.store.as_ref(), lesson)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let groups: Vec<Value> = list
-        .iter()
-        .map(|g| {
-            let members: Vec<Value> = g
-                .members
-                .iter()
-                .map(|id| json!({ "id": id, "name": names.get(id) }))
-                .collect();
-            json!({ "id": g.id, "number": g.number, "members": members })
-        })
-        .collect();
-    Ok(json!({ "groups": groups }))
-}
-
 /// Who may be grouped: everyone on the lesson's list.
 fn groupable(state: &AppState, lesson: &Lesson) -> Result<HashSet<String>, ApiError> {
-    Ok(member_names(state.store.as_ref(), lesson)
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+    Ok(member_names(state.store.as_ref(), lesson)?
         .into_keys()
         .collect())
 }
@@ -55,9 +37,9 @@ fn save(state: &AppState, lesson: &Lesson, members: Vec<Vec<String>>) -> Result<
         &allowed,
         state.clock.now_ms(),
     )?;
-    state.channels.groups_changed(&lesson.id);
     tracing::info!(lesson_id = %lesson.id, groups = list.len(), "groups formed");
-    groups_json(state, lesson, &list)
+    let entries = state.channels.groups_changed(lesson)?;
+    Ok(json!({ "groups": *entries }))
 }
 
 pub async fn get(
@@ -66,8 +48,8 @@ pub async fn get(
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
-    let list = groups::of_lesson(state.store.as_ref(), &lesson.id)?;
-    Ok(Json(groups_json(&state, &lesson, &list)?))
+    let entries = group_entries(state.store.as_ref(), &lesson)?;
+    Ok(Json(json!({ "groups": entries })))
 }
 
 #[derive(Deserialize)]
