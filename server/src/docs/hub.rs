@@ -23,6 +23,11 @@ const SNAPSHOT_EVERY: u64 = 1000;
 /// they are most of the traffic, and a cursor 50 ms late is not noticed.
 const AWARENESS_WINDOW: Duration = Duration::from_millis(50);
 
+/// Frames a document holds for connections that have not written them yet. Every loaded
+/// document allocates this many slots up front (32 bytes each), so it is kept small; a
+/// connection that falls further behind gets the whole state once instead (a catch-up).
+const FANOUT_SLOTS: usize = 256;
+
 /// Frames a connection writes before flushing the socket once.
 pub const WRITE_BATCH: usize = 64;
 
@@ -120,6 +125,7 @@ pub struct DocHub {
     idle_unload: Duration,
     next_connection: AtomicU64,
     loaded: watch::Sender<usize>,
+    catch_ups: AtomicU64,
 }
 
 /// One connection's handle on a document. Dropping it leaves the document.
@@ -154,6 +160,7 @@ impl DocHub {
             idle_unload,
             next_connection: AtomicU64::new(1),
             loaded: watch::channel(0).0,
+            catch_ups: AtomicU64::new(0),
         })
     }
 
@@ -163,6 +170,11 @@ impl DocHub {
 
     pub fn loaded_count(&self) -> usize {
         self.docs().len()
+    }
+
+    /// How often a connection fell behind and was sent the whole document instead.
+    pub fn catch_up_count(&self) -> u64 {
+        self.catch_ups.load(Ordering::Relaxed)
     }
 
     /// Follows the number of loaded documents (tests await unloading with it).
@@ -181,7 +193,7 @@ impl DocHub {
         let doc = Arc::new(LiveDoc {
             name: name.to_string(),
             room: Mutex::new(room),
-            fanout: broadcast::channel(1024).0,
+            fanout: broadcast::channel(FANOUT_SLOTS).0,
             connections: AtomicUsize::new(0),
             idle_since: Mutex::new(Some(Instant::now())),
             last_write: AtomicU64::new(0),
@@ -340,11 +352,12 @@ impl DocConnection {
     /// The next frame from other connections for this one.
     pub async fn next(&mut self) -> Incoming {
         loop {
-            match self.fanout.recv().await {
-                Ok(f) if f.from == self.id => continue,
-                Ok(f) => return Incoming::Frame(f.frame.clone()),
-                Err(broadcast::error::RecvError::Lagged(_)) => return self.catch_up(),
-                Err(broadcast::error::RecvError::Closed) => return Incoming::Closed,
+            let received = self.fanout.recv().await.map_err(|e| match e {
+                broadcast::error::RecvError::Lagged(n) => broadcast::error::TryRecvError::Lagged(n),
+                broadcast::error::RecvError::Closed => broadcast::error::TryRecvError::Closed,
+            });
+            if let Some(incoming) = self.incoming(received) {
+                return incoming;
             }
         }
     }
@@ -353,16 +366,34 @@ impl DocConnection {
     pub fn ready(&mut self) -> Option<Incoming> {
         loop {
             match self.fanout.try_recv() {
-                Ok(f) if f.from == self.id => continue,
-                Ok(f) => return Some(Incoming::Frame(f.frame.clone())),
-                Err(broadcast::error::TryRecvError::Lagged(_)) => return Some(self.catch_up()),
-                Err(broadcast::error::TryRecvError::Closed) => return Some(Incoming::Closed),
                 Err(broadcast::error::TryRecvError::Empty) => return None,
+                received => {
+                    if let Some(incoming) = self.incoming(received) {
+                        return Some(incoming);
+                    }
+                }
+            }
+        }
+    }
+
+    /// What a received fan-out means for this connection; `None` for its own frames.
+    fn incoming(
+        &self,
+        received: Result<Arc<Fanout>, broadcast::error::TryRecvError>,
+    ) -> Option<Incoming> {
+        match received {
+            Ok(f) if f.from == self.id => None,
+            Ok(f) => Some(Incoming::Frame(f.frame.clone())),
+            Err(broadcast::error::TryRecvError::Lagged(_)) => Some(self.catch_up()),
+            // `ready` answers Empty itself; `next` never sees it.
+            Err(broadcast::error::TryRecvError::Closed | broadcast::error::TryRecvError::Empty) => {
+                Some(Incoming::Closed)
             }
         }
     }
 
     fn catch_up(&self) -> Incoming {
+        self.hub.catch_ups.fetch_add(1, Ordering::Relaxed);
         Incoming::CatchUp(Bytes::from(self.doc.room().catch_up_frame()))
     }
 }

@@ -53,6 +53,11 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             state.docs.loaded_count() as u64,
         ),
         (
+            "tavla_doc_catch_ups",
+            "Times since start a connection fell behind a document and was sent all of it.",
+            state.docs.catch_up_count(),
+        ),
+        (
             "tavla_memory_rss_bytes",
             "Resident memory of the server process.",
             rss_bytes(),

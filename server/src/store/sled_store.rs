@@ -2,6 +2,9 @@ use std::path::Path;
 
 use super::{KeyValue, Store, StoreError, Tree};
 
+/// sled caches up to 1 GiB by default; on a Raspberry Pi that would be most of the memory.
+const SLED_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// The on-disk store: one sled database, one sled tree per [`Tree`].
 pub struct SledStore {
     db: sled::Db,
@@ -14,6 +17,7 @@ impl SledStore {
         let db = sled::Config::new()
             .path(path)
             .mode(sled::Mode::HighThroughput)
+            .cache_capacity(SLED_CACHE_BYTES)
             .open()
             .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
         let trees = Tree::ALL

@@ -68,6 +68,8 @@ pub struct TypingResult {
     pub peak_rss_mib: f64,
     pub lost: usize,
     pub diverged: usize,
+    /// Times Tavla sent a lagging connection the whole document (`None`: reference server).
+    pub catch_ups: Option<u64>,
     pub keystrokes: u64,
 }
 
@@ -337,6 +339,7 @@ pub async fn typing(
         peak_rss_mib: server.memory_mib().1,
         lost,
         diverged,
+        catch_ups: server.metric("tavla_doc_catch_ups").await,
         keystrokes,
     })
 }

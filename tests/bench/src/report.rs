@@ -101,10 +101,12 @@ pub fn markdown(
         let p99 = |r: &TypingResult| percentile(&r.latencies_us, 99.0);
         let _ = writeln!(
             out,
-            "\nTavla / reference: p99 {:.2}×, CPU per delivery {:.2}×, peak RSS {:.2}×.\n",
+            "\nTavla / reference: p99 {:.2}×, CPU per delivery {:.2}×, peak RSS {:.2}×. \
+             Connections that fell behind and were sent the whole document: {}.\n",
             p99(ours) / p99(theirs),
             cpu_per_delivery_us(ours) / cpu_per_delivery_us(theirs),
-            ours.peak_rss_mib / theirs.peak_rss_mib
+            ours.peak_rss_mib / theirs.peak_rss_mib,
+            ours.catch_ups.unwrap_or(0)
         );
     }
     if let Some((ours, theirs)) = idle {

@@ -271,6 +271,11 @@ impl Server {
 
     /// Tavla's count of documents in memory (`None` for the reference server).
     pub async fn docs_loaded(&self) -> Option<u64> {
+        self.metric("tavla_docs_loaded").await
+    }
+
+    /// One of Tavla's `/metrics` values (`None` for the reference server).
+    pub async fn metric(&self, name: &str) -> Option<u64> {
         let (base, http) = (self.https_base.as_ref()?, self.http.as_ref()?);
         let text = http
             .get(format!("{base}/metrics"))
@@ -281,7 +286,7 @@ impl Server {
             .await
             .ok()?;
         text.lines()
-            .find(|l| l.starts_with("tavla_docs_loaded "))
+            .find(|l| l.split_whitespace().next() == Some(name))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse().ok())
     }
