@@ -137,6 +137,10 @@ pub enum ServerMessage {
         doc: String,
         read_only: bool,
     },
+    /// New documents this client may open (a hand-out or a restored version).
+    DocsAdded {
+        docs: Vec<String>,
+    },
     /// Teachers: the lesson's groups.
     Groups {
         groups: Vec<GroupEntry>,

@@ -6,10 +6,12 @@
 //! lesson.<lesson>.pupil.<participant> a guest's own document: that guest and the teacher
 //! lesson.<lesson>.group.<group>      a group's document: its members and the teacher
 //! class.<class>.pupil.<pupil>        a rostered pupil's own document, kept across lessons
+//! lesson.<lesson>.copy.<copy>        a copy (hand-out or restored version): whom it is for
 //! ```
 
 use serde::{Deserialize, Serialize};
 
+use super::copies::{self, CopyFor};
 use super::DocError;
 use crate::auth::{Audience, DocFacts};
 use crate::lessons::{classes, groups, lesson};
@@ -36,6 +38,10 @@ pub enum DocName {
         lesson_id: String,
         group_id: String,
     },
+    Copy {
+        lesson_id: String,
+        copy_id: String,
+    },
 }
 
 /// Kinds as the web client names them.
@@ -46,6 +52,7 @@ pub enum DocKind {
     Notes,
     Personal,
     Group,
+    Copy,
 }
 
 /// Settings the teacher changes.
@@ -67,6 +74,8 @@ pub struct Resolved {
     pub owner_name: Option<String>,
     /// The group's number, for group documents.
     pub group_number: Option<usize>,
+    /// The teacher's title, for copies.
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +85,7 @@ pub enum OwnedAudience {
     Participant(String),
     Group {
         lesson_id: String,
+        group_id: String,
         members: Vec<String>,
     },
 }
@@ -101,6 +111,10 @@ impl DocName {
                 lesson_id: l.to_string(),
                 group_id: g.to_string(),
             },
+            ["lesson", l, "copy", c] if validate::is_id(c) => DocName::Copy {
+                lesson_id: l.to_string(),
+                copy_id: c.to_string(),
+            },
             ["class", c, "pupil", p] if validate::is_id(p) => DocName::PupilOwn {
                 class_id: c.to_string(),
                 pupil_id: p.to_string(),
@@ -116,6 +130,7 @@ impl DocName {
             DocName::TeacherNotes { .. } => DocKind::Notes,
             DocName::GuestOwn { .. } | DocName::PupilOwn { .. } => DocKind::Personal,
             DocName::Group { .. } => DocKind::Group,
+            DocName::Copy { .. } => DocKind::Copy,
         }
     }
 
@@ -150,6 +165,7 @@ impl std::fmt::Display for DocName {
                 lesson_id,
                 group_id,
             } => write!(f, "lesson.{lesson_id}.group.{group_id}"),
+            DocName::Copy { lesson_id, copy_id } => write!(f, "lesson.{lesson_id}.copy.{copy_id}"),
         }
     }
 }
@@ -177,6 +193,7 @@ pub fn save_settings(
 pub fn resolve(store: &dyn Store, name: DocName) -> Result<Resolved, DocError> {
     let not_found = |_| DocError::NotFound;
     let mut group_number = None;
+    let mut title = None;
     let (teacher_id, class_id, audience, owner_name) = match &name {
         DocName::LessonClass { lesson_id } | DocName::TeacherNotes { lesson_id } => {
             let lesson = lesson::get(store, lesson_id).map_err(not_found)?;
@@ -223,10 +240,37 @@ pub fn resolve(store: &dyn Store, name: DocName) -> Result<Resolved, DocError> {
                 lesson.class_id,
                 OwnedAudience::Group {
                     lesson_id: lesson.id,
+                    group_id: group.id,
                     members: group.members,
                 },
                 None,
             )
+        }
+        DocName::Copy { lesson_id, copy_id } => {
+            let lesson = lesson::get(store, lesson_id).map_err(not_found)?;
+            let copy = copies::get(store, lesson_id, copy_id)?.ok_or(DocError::NotFound)?;
+            title = Some(copy.title);
+            let mut owner_name = None;
+            let audience = match copy.for_whom {
+                CopyFor::Lesson => OwnedAudience::Lesson(lesson.id.clone()),
+                CopyFor::Teacher => OwnedAudience::TeacherOnly,
+                CopyFor::Participant(id) => {
+                    owner_name = lesson::get_participant(store, lesson_id, &id)
+                        .ok()
+                        .map(|p| p.name);
+                    OwnedAudience::Participant(id)
+                }
+                CopyFor::Group(group_id) => {
+                    let group = groups::get(store, lesson_id, &group_id).map_err(not_found)?;
+                    group_number = Some(group.number);
+                    OwnedAudience::Group {
+                        lesson_id: lesson.id.clone(),
+                        group_id: group.id,
+                        members: group.members,
+                    }
+                }
+            };
+            (lesson.teacher_id, lesson.class_id, audience, owner_name)
         }
     };
     let settings = settings(store, &name)?;
@@ -238,6 +282,7 @@ pub fn resolve(store: &dyn Store, name: DocName) -> Result<Resolved, DocError> {
         settings,
         owner_name,
         group_number,
+        title,
     })
 }
 
@@ -250,7 +295,9 @@ impl Resolved {
                 OwnedAudience::Lesson(l) => Audience::Lesson(l),
                 OwnedAudience::TeacherOnly => Audience::TeacherOnly,
                 OwnedAudience::Participant(p) => Audience::Participant(p),
-                OwnedAudience::Group { lesson_id, members } => Audience::Group {
+                OwnedAudience::Group {
+                    lesson_id, members, ..
+                } => Audience::Group {
                     lesson: lesson_id,
                     members,
                 },
@@ -271,6 +318,7 @@ mod tests {
             "lesson.abc.notes",
             "lesson.abc.pupil.g-12",
             "lesson.abc.group.9f3e",
+            "lesson.abc.copy.77aa",
             "class.c1.pupil.p9",
         ] {
             assert_eq!(DocName::parse(raw).unwrap().to_string(), raw);

@@ -2,7 +2,9 @@
 //! the persistence worker, and the naming and ownership of documents. No web framework here.
 
 pub mod access;
+pub mod copies;
 pub mod export;
+pub mod history;
 pub mod hub;
 pub mod persist;
 pub mod room;

@@ -16,6 +16,7 @@ use super::extract::{ApiJson, Caller, TeacherCaller};
 use crate::app::AppState;
 use crate::auth::{can, Action, Who};
 use crate::docs::access::{self, DocKind, DocName, DocSettings, Resolved};
+use crate::docs::copies;
 use crate::docs::export::{self, Format};
 use crate::docs::DocError;
 use crate::error::ApiError;
@@ -30,7 +31,7 @@ const PREVIEW_CHARS: usize = 240;
 
 /// The document named in a path, if the caller may read it. Documents the caller may not
 /// read are reported as missing, so names cannot be probed.
-fn readable(state: &AppState, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
+pub(super) fn readable(state: &AppState, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
     if matches!(who, Who::Nobody) {
         return Err(ApiError::Unauthenticated);
     }
@@ -42,12 +43,13 @@ fn readable(state: &AppState, who: &Who, raw: &str) -> Result<Resolved, ApiError
     Ok(resolved)
 }
 
-fn describe(state: &AppState, who: &Who, resolved: &Resolved, preview: bool) -> Value {
+pub(super) fn describe(state: &AppState, who: &Who, resolved: &Resolved, preview: bool) -> Value {
     let mut entry = json!({
         "name": resolved.name.to_string(),
         "kind": resolved.name.kind(),
         "title": resolved.owner_name,
         "group": resolved.group_number,
+        "copy_title": resolved.title,
         "read_only": resolved.settings.read_only,
         "writable": can(who, Action::WriteDoc(resolved.facts())),
     });
@@ -65,7 +67,7 @@ fn describe(state: &AppState, who: &Who, resolved: &Resolved, preview: bool) -> 
 
 /// Every document of a lesson, in the order the teacher sees them: the class document, the
 /// teacher's notes, the groups' documents, rostered pupils' own documents, then guests'.
-fn lesson_docs(store: &dyn Store, lesson: &Lesson) -> Result<Vec<Resolved>, ApiError> {
+pub(super) fn lesson_docs(store: &dyn Store, lesson: &Lesson) -> Result<Vec<Resolved>, ApiError> {
     let mut names = vec![
         DocName::LessonClass {
             lesson_id: lesson.id.clone(),
@@ -92,7 +94,15 @@ fn lesson_docs(store: &dyn Store, lesson: &Lesson) -> Result<Vec<Resolved>, ApiE
     {
         names.push(DocName::personal(&lesson.id, &guest.id, &lesson.class_id));
     }
+    names.extend(copies_of(store, &lesson.id)?);
     resolve_existing(store, names)
+}
+
+fn copies_of(store: &dyn Store, lesson_id: &str) -> Result<Vec<DocName>, ApiError> {
+    Ok(copies::of_lesson(store, lesson_id)?
+        .iter()
+        .map(copies::Copy::doc_name)
+        .collect())
 }
 
 fn resolve_existing(store: &dyn Store, names: Vec<DocName>) -> Result<Vec<Resolved>, ApiError> {
@@ -139,6 +149,8 @@ pub async fn list(
                     group_id: group.id,
                 });
             }
+            // Only the copies for this pupil survive the read filter below.
+            names.extend(copies_of(store, &seat.lesson_id)?);
             (resolve_existing(store, names)?, false)
         }
         Who::Teacher { .. } => {
@@ -247,6 +259,16 @@ fn naming(
             class.name.clone(),
             format!("{}-notes", file_stem(&class.name)),
         ),
+        (DocKind::Copy, _) => {
+            let mut title = resolved.title.clone().unwrap_or_default();
+            if let Some(owner) = &resolved.owner_name {
+                title = format!("{title} – {owner}");
+            } else if let Some(number) = resolved.group_number {
+                title = format!("{title} – {} {number}", group_word(lang));
+            }
+            let stem = file_stem(&title);
+            (title, stem)
+        }
         _ => (class.name.clone(), file_stem(&class.name)),
     })
 }
@@ -349,16 +371,7 @@ pub async fn settings(
     Path(doc): Path<String>,
     ApiJson(body): ApiJson<SettingsBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let name = DocName::parse(&doc).ok_or(ApiError::NotFound)?;
-    let resolved = access::resolve(state.store.as_ref(), name)?;
-    match &caller.who {
-        Who::Nobody => return Err(ApiError::Unauthenticated),
-        Who::Pupil(_) => return Err(ApiError::Forbidden),
-        Who::Teacher { .. } if !can(&caller.who, Action::ManageDoc(resolved.facts())) => {
-            return Err(ApiError::NotFound)
-        }
-        Who::Teacher { .. } => {}
-    }
+    let resolved = managed(&state, &caller.who, &doc)?;
     let settings = DocSettings {
         read_only: body.read_only,
     };
@@ -380,14 +393,28 @@ pub async fn settings(
     ))
 }
 
+/// The document named in a path, if the caller is the teacher who may manage it. Another
+/// teacher's document looks like no document; a pupil is told no.
+pub(super) fn managed(state: &AppState, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
+    let name = DocName::parse(raw).ok_or(ApiError::NotFound)?;
+    let resolved = access::resolve(state.store.as_ref(), name)?;
+    match who {
+        Who::Nobody => Err(ApiError::Unauthenticated),
+        Who::Pupil(_) => Err(ApiError::Forbidden),
+        Who::Teacher { .. } if can(who, Action::ManageDoc(resolved.facts())) => Ok(resolved),
+        Who::Teacher { .. } => Err(ApiError::NotFound),
+    }
+}
+
 /// The lesson whose pages show this document now: its own, or for a rostered pupil's document
 /// the class's running lesson.
-fn lesson_of(state: &AppState, resolved: &Resolved) -> Result<Option<String>, ApiError> {
+pub(super) fn lesson_of(state: &AppState, resolved: &Resolved) -> Result<Option<String>, ApiError> {
     Ok(match &resolved.name {
         DocName::LessonClass { lesson_id }
         | DocName::TeacherNotes { lesson_id }
         | DocName::GuestOwn { lesson_id, .. }
-        | DocName::Group { lesson_id, .. } => Some(lesson_id.clone()),
+        | DocName::Group { lesson_id, .. }
+        | DocName::Copy { lesson_id, .. } => Some(lesson_id.clone()),
         DocName::PupilOwn { class_id, .. } => {
             lesson::active_for_class(state.store.as_ref(), class_id, state.clock.now_ms())?
                 .map(|l| l.id)

@@ -10,11 +10,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::api_classes::svg_response;
+use super::api_history;
 use super::api_teachers::with_cookie;
 use super::extract::{ApiJson, ClientIp, RequestHost, TeacherCaller};
 use crate::app::AppState;
 use crate::auth::sessions::{self, Holder};
 use crate::auth::{can, Action, Seat, Who};
+use crate::docs::copies;
 use crate::error::ApiError;
 use crate::lessons::classes;
 use crate::lessons::lesson::{self, Lesson, Participant};
@@ -193,11 +195,12 @@ pub async fn end(
 ) -> Result<Json<Value>, ApiError> {
     let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
     lesson::end(state.store.as_ref(), state.clock.as_ref(), &lesson)?;
+    let versions = api_history::save_lesson_end_versions(&state, &lesson)?;
     sessions::revoke_where(state.store.as_ref(), |s| {
         sessions::pupil_seat_matches(s, |seat| seat.lesson_id == lesson.id)
     })?;
     state.presence.publish(&lesson.id, LessonEvent::Ended);
-    tracing::info!(lesson_id = %lesson.id, "lesson ended");
+    tracing::info!(lesson_id = %lesson.id, versions, "lesson ended");
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -217,6 +220,12 @@ fn seated(
     lesson: &Lesson,
     participant: &Participant,
 ) -> Result<Response, ApiError> {
+    copies::catch_up_newcomer(
+        state.store.as_ref(),
+        &lesson.id,
+        &participant.id,
+        state.clock.now_ms(),
+    )?;
     let lifetime = lesson.expires_ms.saturating_sub(state.clock.now_ms());
     let seat = Seat {
         participant_id: participant.id.clone(),

@@ -5,6 +5,8 @@ mod api_classes;
 mod api_docs;
 mod api_files;
 mod api_groups;
+mod api_handouts;
+mod api_history;
 mod api_lessons;
 mod api_teachers;
 mod assets;
@@ -90,6 +92,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/docs/{doc}", get(api_docs::get))
         .route("/docs/{doc}/export", get(api_docs::export))
         .route("/docs/{doc}/settings", put(api_docs::settings))
+        .route(
+            "/docs/{doc}/versions",
+            get(api_history::list).post(api_history::save),
+        )
+        .route(
+            "/docs/{doc}/versions/{version_id}/copy",
+            post(api_history::restore_as_copy),
+        )
+        .route("/docs/{doc}/hand-out", post(api_handouts::hand_out))
         .route("/lessons/{lesson_id}/docs.zip", get(api_docs::lesson_zip))
         .route(
             "/files",

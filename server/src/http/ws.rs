@@ -230,20 +230,33 @@ async fn on_event(
                 Err(_) => Step::Gone,
             }
         }
+        // Only pupils who may open a document hear of it (its name says whose it is).
         (Ok(LessonEvent::DocSettings { doc, read_only }), Attendee::Pupil(seat)) => {
-            // Only pupils who may open the document hear of it (its name says whose it is).
-            let who = Who::Pupil(seat.clone());
-            let readable = DocName::parse(&doc)
-                .and_then(|name| doc_access::resolve(state.store.as_ref(), name).ok())
-                .is_some_and(|r| can(&who, Action::ReadDoc(r.facts())));
-            if !readable {
+            if !may_read_doc(state, seat, &doc) {
                 return Step::Continue;
             }
             send_all(socket, vec![ServerMessage::DocSettings { doc, read_only }]).await
         }
+        (Ok(LessonEvent::DocsAdded { docs }), Attendee::Pupil(seat)) => {
+            let docs: Vec<String> = docs
+                .into_iter()
+                .filter(|d| may_read_doc(state, seat, d))
+                .collect();
+            if docs.is_empty() {
+                return Step::Continue;
+            }
+            send_all(socket, vec![ServerMessage::DocsAdded { docs }]).await
+        }
         (Err(RecvError::Closed), _) => Step::Gone,
         _ => Step::Continue,
     }
+}
+
+fn may_read_doc(state: &AppState, seat: &Seat, doc: &str) -> bool {
+    let who = Who::Pupil(seat.clone());
+    DocName::parse(doc)
+        .and_then(|name| doc_access::resolve(state.store.as_ref(), name).ok())
+        .is_some_and(|r| can(&who, Action::ReadDoc(r.facts())))
 }
 
 type Limiter = governor::DefaultDirectRateLimiter;

@@ -17,6 +17,8 @@ pub enum LessonEvent {
     /// The teacher made a document read-only for pupils, or writable again; open editors
     /// follow at once.
     DocSettings { doc: String, read_only: bool },
+    /// New documents (copies) were made; pupils who may open one of them are told.
+    DocsAdded { docs: Vec<String> },
 }
 
 #[derive(Default)]

@@ -1,0 +1,181 @@
+//! Copies: documents made from another one's content, for someone. The teacher hands a
+//! template out (a copy for each pupil or each group of the lesson), or restores an earlier
+//! version of a document as a new document beside it. A copy belongs to a lesson; its content
+//! starts as the source's and is edited on its own from then on.
+//!
+//! Keys in `Tree::Docs`:
+//! - `c/<lesson>/<copy>` — the copy's record (JSON)
+//! - `h/<lesson>/<handout>` — a hand-out (JSON), so pupils who join later get their copy too
+//! - `hs/<lesson>/<handout>` — the content handed out (one Yjs update)
+
+use serde::{Deserialize, Serialize};
+
+use super::access::DocName;
+use super::persist;
+use super::DocError;
+use crate::auth::tokens::random_id;
+use crate::store::{Store, StoreExt, Tree};
+
+/// Who a copy is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum CopyFor {
+    /// Every pupil of the lesson.
+    Lesson,
+    /// The teacher alone.
+    Teacher,
+    /// One pupil (a participant id).
+    Participant(String),
+    /// One group of the lesson (a group id).
+    Group(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Copy {
+    pub id: String,
+    pub lesson_id: String,
+    /// The teacher's title ("Task 1", "Class text before the break").
+    pub title: String,
+    pub for_whom: CopyFor,
+    /// The hand-out this copy came from, if any.
+    pub handout: Option<String>,
+    pub created_ms: u64,
+}
+
+impl Copy {
+    pub fn doc_name(&self) -> DocName {
+        DocName::Copy {
+            lesson_id: self.lesson_id.clone(),
+            copy_id: self.id.clone(),
+        }
+    }
+}
+
+/// To whom a template is handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandTo {
+    /// One copy for each pupil, also those who join later.
+    Pupils,
+    /// One copy for each group of the current arrangement.
+    Groups,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Handout {
+    pub id: String,
+    pub title: String,
+    pub to: HandTo,
+}
+
+fn copy_key(lesson_id: &str, copy_id: &str) -> String {
+    format!("c/{lesson_id}/{copy_id}")
+}
+
+fn handout_key(lesson_id: &str, handout_id: &str) -> String {
+    format!("h/{lesson_id}/{handout_id}")
+}
+
+fn handout_content_key(lesson_id: &str, handout_id: &str) -> String {
+    format!("hs/{lesson_id}/{handout_id}")
+}
+
+pub fn get(store: &dyn Store, lesson_id: &str, copy_id: &str) -> Result<Option<Copy>, DocError> {
+    Ok(store.get_json(Tree::Docs, &copy_key(lesson_id, copy_id))?)
+}
+
+/// The lesson's copies, oldest first; a hand-out's in the order of its recipients.
+pub fn of_lesson(store: &dyn Store, lesson_id: &str) -> Result<Vec<Copy>, DocError> {
+    let mut copies: Vec<Copy> = store.scan_json(Tree::Docs, &format!("c/{lesson_id}/"))?;
+    copies.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+    Ok(copies)
+}
+
+/// Stores `copy` as a new document with `content` (a Yjs update of a whole document).
+/// Nobody has the new name yet, so its content goes straight into the store.
+pub fn create(store: &dyn Store, copy: Copy, content: &[u8]) -> Result<Copy, DocError> {
+    let name = copy.doc_name().to_string();
+    store.put(Tree::Docs, persist::snapshot_key(&name).as_bytes(), content)?;
+    store.put_json(Tree::Docs, &copy_key(&copy.lesson_id, &copy.id), &copy)?;
+    Ok(copy)
+}
+
+/// Hands `content` out to everyone in `recipients` (participant or group ids, by `to`) and
+/// remembers it for pupils who join later.
+pub fn hand_out(
+    store: &dyn Store,
+    lesson_id: &str,
+    title: &str,
+    to: HandTo,
+    recipients: &[String],
+    content: &[u8],
+    now_ms: u64,
+) -> Result<Vec<Copy>, DocError> {
+    let handout = Handout {
+        id: random_id(),
+        title: title.to_string(),
+        to,
+    };
+    store.put(
+        Tree::Docs,
+        handout_content_key(lesson_id, &handout.id).as_bytes(),
+        content,
+    )?;
+    store.put_json(Tree::Docs, &handout_key(lesson_id, &handout.id), &handout)?;
+    recipients
+        .iter()
+        .enumerate()
+        .map(|(position, r)| {
+            let for_whom = match to {
+                HandTo::Pupils => CopyFor::Participant(r.clone()),
+                HandTo::Groups => CopyFor::Group(r.clone()),
+            };
+            let copy = Copy {
+                id: format!("{}-{position:04}", handout.id),
+                lesson_id: lesson_id.to_string(),
+                title: title.to_string(),
+                for_whom,
+                handout: Some(handout.id.clone()),
+                created_ms: now_ms,
+            };
+            create(store, copy, content)
+        })
+        .collect()
+}
+
+/// A pupil who joined after templates were handed out to every pupil gets their copies.
+pub fn catch_up_newcomer(
+    store: &dyn Store,
+    lesson_id: &str,
+    participant_id: &str,
+    now_ms: u64,
+) -> Result<(), DocError> {
+    let handouts: Vec<Handout> = store.scan_json(Tree::Docs, &format!("h/{lesson_id}/"))?;
+    let copies = of_lesson(store, lesson_id)?;
+    let mine = CopyFor::Participant(participant_id.to_string());
+    for handout in handouts.into_iter().filter(|h| h.to == HandTo::Pupils) {
+        let has_it = copies
+            .iter()
+            .any(|c| c.handout.as_deref() == Some(handout.id.as_str()) && c.for_whom == mine);
+        if has_it {
+            continue;
+        }
+        let Some(content) = store.get(
+            Tree::Docs,
+            handout_content_key(lesson_id, &handout.id).as_bytes(),
+        )?
+        else {
+            continue;
+        };
+        let copy = Copy {
+            id: format!("{}-{participant_id}", handout.id),
+            lesson_id: lesson_id.to_string(),
+            title: handout.title.clone(),
+            for_whom: mine.clone(),
+            handout: Some(handout.id.clone()),
+            created_ms: now_ms,
+        };
+        create(store, copy, &content)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! A document's history for its teacher: the saved versions, saving one, and restoring one as
+//! a new document (a copy) beside the current one, which stays as it is.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::api_docs::{describe, lesson_docs, lesson_of, managed, readable};
+use super::extract::{ApiJson, Caller};
+use crate::app::AppState;
+use crate::auth::tokens::random_id;
+use crate::docs::access::{OwnedAudience, Resolved};
+use crate::docs::copies::{self, Copy, CopyFor};
+use crate::docs::history;
+use crate::error::ApiError;
+use crate::lessons::lesson::Lesson;
+use crate::lessons::presence::LessonEvent;
+use crate::validate::{self, invalid};
+
+/// Longest version label and copy title, in characters.
+pub const LABEL_MAX: usize = 80;
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(doc): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let resolved = managed(&state, &caller.who, &doc)?;
+    let versions = history::list(state.store.as_ref(), &resolved.name.to_string())?;
+    Ok(Json(json!({ "versions": versions })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaveBody {
+    label: String,
+}
+
+pub async fn save(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(doc): Path<String>,
+    ApiJson(body): ApiJson<SaveBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let resolved = managed(&state, &caller.who, &doc)?;
+    let label = validate::name("label", &body.label, LABEL_MAX)?;
+    let name = resolved.name.to_string();
+    let content = state.docs.snapshot_of(&name)?;
+    let version = history::save(
+        state.store.as_ref(),
+        &name,
+        &label,
+        false,
+        &content,
+        state.clock.now_ms(),
+    )?
+    .ok_or(ApiError::Invalid(invalid("doc", "is empty")))?;
+    state.store.flush()?;
+    tracing::info!(doc = %name, "version saved");
+    Ok((StatusCode::CREATED, Json(json!({ "version": version }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopyBody {
+    title: String,
+}
+
+/// Restores a version as a new document for the same people as the original, in the lesson
+/// that shows the original now.
+pub async fn restore_as_copy(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((doc, version_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<CopyBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let resolved = managed(&state, &caller.who, &doc)?;
+    let title = validate::name("title", &body.title, LABEL_MAX)?;
+    let name = resolved.name.to_string();
+    let store = state.store.as_ref();
+    let content = history::content(store, &name, &version_id)?.ok_or(ApiError::NotFound)?;
+    let lesson_id = lesson_of(&state, &resolved)?.ok_or(ApiError::NoActiveLesson)?;
+    let copy = Copy {
+        id: random_id(),
+        lesson_id: lesson_id.clone(),
+        title,
+        for_whom: same_people(&resolved),
+        handout: None,
+        created_ms: state.clock.now_ms(),
+    };
+    let copy = copies::create(store, copy, &content)?;
+    store.flush()?;
+    tracing::info!(doc = %name, copy = %copy.id, "version restored as a copy");
+    let copy_name = copy.doc_name().to_string();
+    state.presence.publish(
+        &lesson_id,
+        LessonEvent::DocsAdded {
+            docs: vec![copy_name.clone()],
+        },
+    );
+    let made = readable(&state, &caller.who, &copy_name)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "doc": describe(&state, &caller.who, &made, false) })),
+    ))
+}
+
+/// Who a restored copy is for: whoever the original is for.
+fn same_people(resolved: &Resolved) -> CopyFor {
+    match &resolved.audience {
+        OwnedAudience::Lesson(_) => CopyFor::Lesson,
+        OwnedAudience::TeacherOnly => CopyFor::Teacher,
+        OwnedAudience::Participant(id) => CopyFor::Participant(id.clone()),
+        OwnedAudience::Group { group_id, .. } => CopyFor::Group(group_id.clone()),
+    }
+}
+
+/// Keeps every document of the lesson as it was when the lesson ended (those that are empty or
+/// unchanged since their last version excepted). Returns how many versions were saved.
+pub(super) fn save_lesson_end_versions(
+    state: &AppState,
+    lesson: &Lesson,
+) -> Result<usize, ApiError> {
+    let store = state.store.as_ref();
+    let now = state.clock.now_ms();
+    let mut saved = 0;
+    for doc in lesson_docs(store, lesson)? {
+        let name = doc.name.to_string();
+        let content = state.docs.snapshot_of(&name)?;
+        if history::save(store, &name, "", true, &content, now)?.is_some() {
+            saved += 1;
+        }
+    }
+    store.flush()?;
+    Ok(saved)
+}
