@@ -17,7 +17,8 @@
 //! - [`channels`]: private teacher↔pupil threads, announcements, class and group chat, raised
 //!   hands; numbered, group-committed, delivered in order, resumable.
 //! - [`docs`]: shared documents: y-protocols rooms on yrs, the hub that loads/fans out/unloads
-//!   them, the group-commit persistence worker, document names and owners.
+//!   them, the group-commit persistence worker, document names and owners, versions, and
+//!   copies (hand-outs, restored versions).
 //! - [`uploads`]: files attached to messages: safe types only, checked by their bytes.
 //! - [`tls`]: the local certificate authority, server certificates, renewal.
 //! - [`store`]: the small `Store` trait, its sled implementation, an in-memory one for tests.

@@ -145,3 +145,57 @@ test('teacher and two pupils write together, see each other, export and lock the
     await who.context.close();
   }
 });
+
+test('the teacher saves a version, hands the document out to each pupil and restores the version as a copy', async () => {
+  const allowedOrigins = [env.tavla.base];
+  const { teacher: kariApi, lesson, pupils: [olaApi] } = await lessonWithPupils(env.tavla, ['Ola']);
+  const kari = await signedIn(kariApi, { allowedOrigins });
+  const ola = await signedIn(olaApi, { allowedOrigins });
+  const [k, o] = [kari.page, ola.page];
+  await o.goto(`${env.tavla.base}/lesson`);
+  await expectHeading(o, 'Time i 7B');
+  await o.getByText('Koblet til timen.').waitFor();
+
+  await k.goto(`${env.tavla.base}/doc?name=lesson.${lesson.id}.notes&lesson=${lesson.id}`);
+  await expectHeading(k, 'Mine notater (bare for meg)');
+  await editor(k).click();
+  await k.keyboard.type('Oppgave: skriv tre setninger om elg.');
+  await k.getByLabel('Navn på versjonen').fill('Før timen');
+  await k.getByRole('button', { name: 'Lagre versjon' }).click();
+  await k.getByText('Versjonen «Før timen» er lagret.').waitFor();
+  await k.locator('.versions li', { hasText: 'Før timen' }).waitFor();
+  await editor(k).click();
+  await k.keyboard.press('Control+End');
+  await k.keyboard.type(' Frist fredag.');
+
+  // Handing out: every pupil gets their own copy; Ola's lesson page gets the link at once.
+  await k.getByLabel('Tittel på kopiene').fill('Elgoppgaven');
+  await k.getByRole('button', { name: 'Til hver elev' }).click();
+  await k.getByText('Delt ut til 1 elever.').waitFor();
+  await o.getByRole('link', { name: 'Elgoppgaven', exact: true }).click();
+  await expectHeading(o, 'Elgoppgaven');
+  await seesAll(o, ['Oppgave: skriv tre setninger om elg. Frist fredag.']);
+  await editor(o).click();
+  await o.keyboard.press('Control+End');
+  await o.keyboard.type(' Elgen er stor.');
+  await checkAccessibility(o, 'handed-out copy (pupil)');
+
+  // Restoring the saved version makes a copy; the notes keep what was written since.
+  await k.getByRole('button', { name: 'Gjenopprett Før timen som kopi' }).click();
+  await k.getByText('Kopien er laget. Dokumentet selv er uendret.').waitFor();
+  await checkAccessibility(k, 'document with versions and hand-out (teacher)');
+  await k.getByRole('link', { name: 'Åpne kopien' }).click();
+  await expectHeading(k, 'Før timen (kopi)');
+  await seesAll(k, ['Oppgave: skriv tre setninger om elg.']);
+  assert.equal(await editor(k).getByText('Frist fredag').count(), 0);
+
+  // The overview lists Ola's copy under his name with his text in the preview.
+  await k.goto(`${env.tavla.base}/teacher/lesson?id=${lesson.id}`);
+  await k.getByRole('link', { name: 'Elgoppgaven – Ola', exact: true }).waitFor();
+  await k.locator('[data-doc] .doc-preview', { hasText: 'Elgen er stor.' }).waitFor();
+
+  for (const [label, who] of Object.entries({ kari, ola })) {
+    assert.deepEqual(who.problems, [], `${label}: no console errors, nothing fetched from outside the box`);
+    await who.context.close();
+  }
+});

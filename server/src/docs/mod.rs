@@ -2,6 +2,7 @@
 //! the persistence worker, and the naming and ownership of documents. No web framework here.
 
 pub mod access;
+mod bounds;
 pub mod copies;
 pub mod export;
 pub mod history;

@@ -11,7 +11,7 @@ use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
 
-use super::DocError;
+use super::{bounds, DocError};
 
 /// What one connection has told the room: the awareness clients it speaks for, so they can be
 /// removed for everyone when it goes away.
@@ -122,6 +122,9 @@ impl Room {
         let messages = decode_frame(frame)?;
         // Check every message before applying any, so a bad frame leaves no trace.
         for message in &messages {
+            if let Message::Custom(tag, _) = message {
+                return Err(DocError::Malformed(format!("unknown message type {tag}")));
+            }
             if let Some(update) = carried_update(message)? {
                 if !update.is_empty() && !may_write {
                     return Err(DocError::ReadOnly);
@@ -194,9 +197,8 @@ impl Room {
             }
             // y-websocket clients never send auth; a permission decision is the server's.
             Message::Auth(_) => {}
-            Message::Custom(tag, _) => {
-                return Err(DocError::Malformed(format!("unknown message type {tag}")))
-            }
+            // Refused in `receive` before anything was applied.
+            Message::Custom(..) => {}
         }
         Ok(())
     }
@@ -254,6 +256,7 @@ fn decode_frame(frame: &[u8]) -> Result<Vec<Message>, DocError> {
     if frame.is_empty() {
         return Err(DocError::Malformed("empty frame".into()));
     }
+    bounds::check_claimed_counts(frame)?;
     let mut decoder = DecoderV1::new(Cursor::new(frame));
     let messages: Vec<Message> = MessageReader::new(&mut decoder)
         .map(|m| m.map_err(|e| DocError::Malformed(e.to_string())))
@@ -425,6 +428,28 @@ mod tests {
         let goodbye = room.leave(&peer).expect("removal is announced");
         assert_eq!(awareness_clients(&goodbye), [77]);
         assert_eq!(room.greeting().len(), 1);
+    }
+
+    /// Found by the fuzz target: an edit followed by an unknown message type used to be
+    /// applied, then the frame refused, so the edit was neither stored nor sent to anyone.
+    #[test]
+    fn an_edit_followed_by_an_unknown_message_is_refused_whole() {
+        let mut room = Room::load([]).unwrap();
+        let mut frame = client_edit("hei");
+        frame.extend([9, 0]);
+        let refused = room.receive(&mut Peer::default(), &frame, true, MAX);
+        assert!(
+            matches!(refused, Err(DocError::Malformed(_))),
+            "{refused:?}"
+        );
+        assert_eq!(text_of(&room), "");
+        // The bounds check before decoding refuses a claim of 2^32-1 clients in a few bytes.
+        let bomb = update_frame(&[0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0, 0]);
+        let refused = room.receive(&mut Peer::default(), &bomb, true, MAX);
+        assert!(
+            matches!(refused, Err(DocError::Malformed(_))),
+            "{refused:?}"
+        );
     }
 
     /// Fuzzing in the test suite: mutated and random frames never change the document unless

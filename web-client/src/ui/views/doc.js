@@ -8,12 +8,19 @@ import { t, lang } from '../../i18n.js';
 import { openDocument } from '../../editor/session.js';
 import { connectLive } from '../../protocol/live.js';
 import { createToolbar } from '../../editor/toolbar.js';
+import { teacherTools } from './doc-history.js';
 
 /** The heading a document gets, from its kind and (for personal documents) its owner. */
 export function docTitle(doc, me) {
   if (doc.kind === 'class') return t('doc.kind_class');
   if (doc.kind === 'notes') return t('doc.kind_notes');
   if (doc.kind === 'group') return t('doc.kind_group', { n: doc.group ?? '' });
+  if (doc.kind === 'copy') {
+    const title = doc.copy_title ?? '';
+    if (me.role === 'teacher' && doc.title) return t('doc.kind_copy_of', { title, name: doc.title });
+    if (doc.group) return t('doc.kind_copy_group', { title, n: doc.group });
+    return t('doc.kind_copy', { title });
+  }
   if (me.role !== 'teacher') return t('doc.kind_mine');
   return t('doc.kind_personal', { name: doc.title ?? '' });
 }
@@ -104,7 +111,8 @@ export async function docView({ main, me, params, setTitle }) {
         h('h2', { id: 'peers-h' }, t('doc.here')),
         peersList,
         h('h2', { id: 'export-h' }, t('doc.export')),
-        exportLinks(name))),
+        exportLinks(name),
+        me.role === 'teacher' ? teacherTools({ name, title, lessonId: fromLesson }) : null)),
   );
   open();
   // Pupils stay present in the lesson while they write, and hear when it ends.

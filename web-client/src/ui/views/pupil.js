@@ -1,6 +1,7 @@
 // The pupil's lesson page: their documents, their messages with the teacher (and the chats),
 // and the place of the live stream.
 import { h } from '../dom.js';
+import { announce } from '../announce.js';
 import { heading } from '../shell.js';
 import { t } from '../../i18n.js';
 import { post } from '../../protocol/api.js';
@@ -17,11 +18,22 @@ export async function pupilView({ main, me, navigate, setTitle }) {
   const notice = h('p', { class: 'form-message', role: 'alert', hidden: true });
   let messagesPane;
   let docsList;
+  // Redraws the list of documents; `tell` announces the ones that are new.
+  const refreshDocs = async (tell) => {
+    if (!docsList) return;
+    const before = new Set([...docsList.querySelectorAll('a')].map((a) => a.getAttribute('href')));
+    const fresh = await pupilDocs(me);
+    docsList.replaceWith(docsList = fresh);
+    if (!tell) return;
+    for (const a of fresh.querySelectorAll('a')) {
+      if (!before.has(a.getAttribute('href'))) announce(t('pupil.new_doc', { title: a.textContent }));
+    }
+  };
   const store = messageStore({
     onChange: (type, msg) => {
       messagesPane?.update(type, msg);
       // A new group brings a group document.
-      if (type === 'my_group' && docsList) pupilDocs(me).then((fresh) => docsList.replaceWith(docsList = fresh));
+      if (type === 'my_group') refreshDocs(false);
     },
     onRefused: (msg) => {
       notice.textContent = t(`messages.refused_${msg.code}`);
@@ -33,6 +45,7 @@ export async function pupilView({ main, me, navigate, setTitle }) {
     onOpen: (send) => store.opened(send),
     onMessage: (msg) => {
       if (msg.type === 'welcome') status.textContent = t('live.connected');
+      if (msg.type === 'docs_added') refreshDocs(true);
       store.handle(msg);
     },
     onState: (state, code) => {
