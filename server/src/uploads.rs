@@ -1,5 +1,6 @@
-//! Files people attach (an image or a PDF to the teacher): kept on the box, each tied to the
-//! thread it was sent in, which decides who may fetch it.
+//! Files people attach (an image or a PDF to the teacher) and images put into documents: kept
+//! on the box, each tied to the thread it was sent in or the document it was put into, which
+//! decides who may fetch it.
 //!
 //! Only types a browser shows safely are taken, and the bytes must be what the type says
 //! (checked by their first bytes), so a script cannot arrive dressed as a picture. No SVG: it
@@ -13,10 +14,14 @@ use crate::store::{Store, StoreError, StoreExt, Tree};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upload {
     pub id: String,
-    /// The thread it belongs to.
+    /// The thread it belongs to (empty for a document's image).
     pub thread: String,
-    /// The lesson it was sent in (resolves the thread's owners when it is fetched).
+    /// The lesson it was sent in (resolves the thread's owners when it is fetched; empty for a
+    /// document's image).
     pub lesson_id: String,
+    /// The document it was put into, for images in documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
     /// Who sent it (participant or teacher id).
     pub owner_id: String,
     pub file_name: String,
@@ -88,6 +93,7 @@ fn data_key(id: &str) -> String {
 pub struct NewUpload<'a> {
     pub thread: &'a str,
     pub lesson_id: &'a str,
+    pub doc: Option<&'a str>,
     pub owner_id: &'a str,
     pub file_name: &'a str,
     pub content_type: &'a str,
@@ -95,7 +101,8 @@ pub struct NewUpload<'a> {
     pub now_ms: u64,
 }
 
-/// Checks and stores a file; the caller has checked the sender may write the thread.
+/// Checks and stores a file; the caller has checked the sender may write the thread (or the
+/// document).
 pub fn save(store: &dyn Store, new: NewUpload<'_>) -> Result<Upload, UploadError> {
     if new.bytes.is_empty() {
         return Err(UploadError::Empty);
@@ -108,6 +115,7 @@ pub fn save(store: &dyn Store, new: NewUpload<'_>) -> Result<Upload, UploadError
         id: random_id(),
         thread: new.thread.to_string(),
         lesson_id: new.lesson_id.to_string(),
+        doc: new.doc.map(str::to_string),
         owner_id: new.owner_id.to_string(),
         file_name: clean_name(new.file_name),
         content_type,
@@ -146,6 +154,7 @@ mod tests {
         NewUpload {
             thread: "pm.l.L.g-1",
             lesson_id: "L",
+            doc: None,
             owner_id: "g-1",
             file_name: "../../etc/Bilde 1.png",
             content_type,

@@ -14,6 +14,9 @@ const signedIn = (client, options) => harnessSignedIn(env.browser, env.tavla, cl
 
 const editor = (page) => page.locator('.ProseMirror');
 
+/** A real 2×2 PNG, so the browser decodes it. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVQI12P4z8DAwMDAxMDAwMDAAAAbNgMBOXYLIQAAAABJRU5ErkJggg==', 'base64');
+
 /** Waits until the editor on `page` shows every one of `texts`. */
 async function seesAll(page, texts) {
   for (const text of texts) await editor(page).getByText(text).first().waitFor();
@@ -160,6 +163,14 @@ test('the teacher saves a version, hands the document out to each pupil and rest
   await expectHeading(k, 'Mine notater (bare for meg)');
   await editor(k).click();
   await k.keyboard.type('Oppgave: skriv tre setninger om elg.');
+  // A picture from the toolbar; its alt text is asked for.
+  kari.answers.push('En elg i skogen');
+  const [chooser] = await Promise.all([
+    k.waitForEvent('filechooser'),
+    k.getByRole('toolbar').getByRole('button', { name: 'Bilde', exact: true }).click(),
+  ]);
+  await chooser.setFiles({ name: 'elg.png', mimeType: 'image/png', buffer: PNG });
+  await editor(k).getByRole('img', { name: 'En elg i skogen' }).waitFor();
   await k.getByLabel('Navn på versjonen').fill('Før timen');
   await k.getByRole('button', { name: 'Lagre versjon' }).click();
   await k.getByText('Versjonen «Før timen» er lagret.').waitFor();
@@ -175,6 +186,10 @@ test('the teacher saves a version, hands the document out to each pupil and rest
   await o.getByRole('link', { name: 'Elgoppgaven', exact: true }).click();
   await expectHeading(o, 'Elgoppgaven');
   await seesAll(o, ['Oppgave: skriv tre setninger om elg. Frist fredag.']);
+  // The teacher's picture comes with the copy and loads for the pupil.
+  const picture = editor(o).getByRole('img', { name: 'En elg i skogen' });
+  await picture.waitFor();
+  await o.waitForFunction((img) => img.complete && img.naturalWidth > 0, await picture.elementHandle());
   await editor(o).click();
   await o.keyboard.press('Control+End');
   await o.keyboard.type(' Elgen er stor.');

@@ -108,7 +108,7 @@ export async function launchChromium() {
 
 /**
  * A browser context for one person. `problems` collects console errors and any request that
- * does not go to the box.
+ * does not go to the box; `answers` are typed into the page's prompts, in order.
  */
 export async function person(browser, { viewport = { width: 1280, height: 900 }, allowedOrigins }) {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport, locale: 'nb-NO' });
@@ -126,8 +126,10 @@ export async function person(browser, { viewport = { width: 1280, height: 900 },
       problems.push(`request left the box: ${url}`);
     }
   });
-  page.on('dialog', (dialog) => dialog.accept());
-  return { context, page, problems };
+  // Confirmations are accepted; a prompt gets the next of `answers` (tests push to it).
+  const answers = [];
+  page.on('dialog', (dialog) => dialog.accept(answers.shift()));
+  return { context, page, problems, answers };
 }
 
 /** axe-core on the page as it is now; fails on any WCAG 2.1 A/AA violation. */

@@ -343,3 +343,97 @@ async fn history_and_hand_out_refuse_the_wrong_people_and_bad_requests() {
     );
     assert!(copies_of(&l.ada).await.is_empty());
 }
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-png-magic-is-what-is-checked";
+
+#[tokio::test]
+async fn images_in_documents_are_for_who_may_read_the_document_or_a_copy_of_it() {
+    let l = lesson().await;
+    let notes = l.doc("notes");
+    let ada_doc = own_doc(&l.ada).await;
+    let upload = |doc: &str| format!("/api/files?doc={doc}&name=elg.png");
+
+    // A pupil puts a picture into her own document; the teacher sees it, Bo does not.
+    let (status, own) = l
+        .ada
+        .upload(&upload(&ada_doc), "image/png", PNG.to_vec())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    let own_path = format!("/api/files/{}", own["id"].as_str().unwrap());
+    let (status, _, bytes) = l.teacher.download(&own_path).await;
+    assert_eq!((status, bytes.as_slice()), (StatusCode::OK, PNG));
+    assert_eq!(l.bo.download(&own_path).await.0, StatusCode::NOT_FOUND);
+
+    // Nobody puts pictures into documents they may not write, and documents take pictures only.
+    assert_eq!(
+        l.bo.upload(&upload(&ada_doc), "image/png", PNG.to_vec())
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        l.bo.upload(&upload(&notes), "image/png", PNG.to_vec())
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let nobody = l.server.client();
+    assert_eq!(
+        nobody
+            .upload(&upload(&ada_doc), "image/png", PNG.to_vec())
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _) = l
+        .teacher
+        .send(
+            Method::PUT,
+            &format!("/api/docs/{}/settings", l.doc("class")),
+            Some(json!({ "read_only": true })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        l.ada
+            .upload(&upload(&l.doc("class")), "image/png", PNG.to_vec())
+            .await
+            .0,
+        StatusCode::FORBIDDEN,
+        "a locked document takes no pictures from pupils"
+    );
+    let (status, body) = l
+        .teacher
+        .upload(&upload(&notes), "application/pdf", b"%PDF-1.4".to_vec())
+        .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+    let (status, body) = l
+        .teacher
+        .upload("/api/files?name=elg.png", "image/png", PNG.to_vec())
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "neither thread nor doc: {body}"
+    );
+
+    // The teacher's picture in the notes reaches pupils only with a copy handed out to them.
+    let (status, pic) = l
+        .teacher
+        .upload(&upload(&notes), "image/png", PNG.to_vec())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let pic_path = format!("/api/files/{}", pic["id"].as_str().unwrap());
+    assert_eq!(l.ada.download(&pic_path).await.0, StatusCode::NOT_FOUND);
+    l.teacher_writes(&notes, "Se på bildet.").await;
+    let (status, _) = l
+        .teacher
+        .post(
+            &format!("/api/docs/{notes}/hand-out"),
+            json!({ "to": "pupils", "title": "Bildeoppgave" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _, bytes) = l.ada.download(&pic_path).await;
+    assert_eq!((status, bytes.as_slice()), (StatusCode::OK, PNG));
+}

@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use super::access::DocName;
 use super::persist;
 use super::DocError;
-use crate::auth::tokens::random_id;
 use crate::store::{Store, StoreExt, Tree};
 
 /// Who a copy is for.
@@ -39,6 +38,9 @@ pub struct Copy {
     pub for_whom: CopyFor,
     /// The hand-out this copy came from, if any.
     pub handout: Option<String>,
+    /// The document whose content it started from (its images stay readable in the copy).
+    #[serde(default)]
+    pub source: Option<String>,
     pub created_ms: u64,
 }
 
@@ -66,6 +68,8 @@ pub struct Handout {
     pub id: String,
     pub title: String,
     pub to: HandTo,
+    /// The document handed out.
+    pub source: String,
 }
 
 fn copy_key(lesson_id: &str, copy_id: &str) -> String {
@@ -105,17 +109,11 @@ pub fn create(store: &dyn Store, copy: Copy, content: &[u8]) -> Result<Copy, Doc
 pub fn hand_out(
     store: &dyn Store,
     lesson_id: &str,
-    title: &str,
-    to: HandTo,
+    handout: Handout,
     recipients: &[String],
     content: &[u8],
     now_ms: u64,
 ) -> Result<Vec<Copy>, DocError> {
-    let handout = Handout {
-        id: random_id(),
-        title: title.to_string(),
-        to,
-    };
     store.put(
         Tree::Docs,
         handout_content_key(lesson_id, &handout.id).as_bytes(),
@@ -126,16 +124,17 @@ pub fn hand_out(
         .iter()
         .enumerate()
         .map(|(position, r)| {
-            let for_whom = match to {
+            let for_whom = match handout.to {
                 HandTo::Pupils => CopyFor::Participant(r.clone()),
                 HandTo::Groups => CopyFor::Group(r.clone()),
             };
             let copy = Copy {
                 id: format!("{}-{position:04}", handout.id),
                 lesson_id: lesson_id.to_string(),
-                title: title.to_string(),
+                title: handout.title.clone(),
                 for_whom,
                 handout: Some(handout.id.clone()),
+                source: Some(handout.source.clone()),
                 created_ms: now_ms,
             };
             create(store, copy, content)
@@ -173,6 +172,7 @@ pub fn catch_up_newcomer(
             title: handout.title.clone(),
             for_whom: mine.clone(),
             handout: Some(handout.id.clone()),
+            source: Some(handout.source.clone()),
             created_ms: now_ms,
         };
         create(store, copy, &content)?;

@@ -1,5 +1,6 @@
-//! Files attached to messages: upload one for a thread the caller may write in, fetch one from
-//! a thread the caller may read. Anyone else gets 404, as for a file that does not exist.
+//! Files attached to messages and images in documents: upload one for a thread (or document)
+//! the caller may write in, fetch one from a thread (or document) the caller may read. Anyone
+//! else gets 404, as for a file that does not exist.
 
 use std::sync::Arc;
 
@@ -12,20 +13,26 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::api_docs::readable;
 use super::api_lessons::callers_running_lesson;
 use super::download::{self, Shown};
 use super::extract::Caller;
 use crate::app::AppState;
-use crate::auth::Who;
+use crate::auth::{can, Action, Who};
 use crate::channels::thread;
+use crate::docs::access::Resolved;
+use crate::docs::copies;
 use crate::error::ApiError;
 use crate::lessons::lesson;
 use crate::uploads::{self, NewUpload, UploadError};
+use crate::validate::invalid;
 
 #[derive(Deserialize)]
 pub struct UploadQuery {
     /// The thread the file is for.
-    thread: String,
+    thread: Option<String>,
+    /// Or the document the image goes into.
+    doc: Option<String>,
     /// The file's name as the sender's device called it.
     name: Option<String>,
     /// Teachers: the lesson they are sending from.
@@ -52,33 +59,68 @@ pub async fn upload(
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
         _ => ApiError::Invalid(crate::validate::invalid("file", "could not be read")),
     })?;
-    let lesson = callers_running_lesson(&state, &caller.who, query.lesson.as_deref())?;
-    let chat = state.channels.chat(&lesson.id)?;
-    let resolved = thread::writable(
-        state.store.as_ref(),
-        &lesson,
-        &chat,
-        &caller.who,
-        &query.thread,
-        state.clock.now_ms(),
-    )?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let saved = uploads::save(
-        state.store.as_ref(),
-        NewUpload {
-            thread: &resolved.id.to_string(),
-            lesson_id: &lesson.id,
-            owner_id: &owner_id(&caller.who),
-            file_name: query.name.as_deref().unwrap_or_default(),
-            content_type,
-            bytes: &body,
-            now_ms: state.clock.now_ms(),
-        },
-    )?;
-    tracing::info!(lesson_id = %lesson.id, size = saved.size, "file attached");
+    let file_name = query.name.as_deref().unwrap_or_default();
+    let owner = owner_id(&caller.who);
+    let now_ms = state.clock.now_ms();
+    let saved = match (&query.thread, &query.doc) {
+        (Some(thread_id), None) => {
+            let lesson = callers_running_lesson(&state, &caller.who, query.lesson.as_deref())?;
+            let chat = state.channels.chat(&lesson.id)?;
+            let resolved = thread::writable(
+                state.store.as_ref(),
+                &lesson,
+                &chat,
+                &caller.who,
+                thread_id,
+                now_ms,
+            )?;
+            tracing::info!(lesson_id = %lesson.id, size = body.len(), "file attached");
+            uploads::save(
+                state.store.as_ref(),
+                NewUpload {
+                    thread: &resolved.id.to_string(),
+                    lesson_id: &lesson.id,
+                    doc: None,
+                    owner_id: &owner,
+                    file_name,
+                    content_type,
+                    bytes: &body,
+                    now_ms,
+                },
+            )?
+        }
+        (None, Some(doc)) => {
+            let resolved = writable_doc(&state, &caller.who, doc)?;
+            // Documents show pictures only; a PDF belongs in a message.
+            if !uploads::is_image(&uploads::essence(content_type)) {
+                return Err(ApiError::UnsupportedFile);
+            }
+            tracing::info!(size = body.len(), "image put into a document");
+            uploads::save(
+                state.store.as_ref(),
+                NewUpload {
+                    thread: "",
+                    lesson_id: "",
+                    doc: Some(&resolved.name.to_string()),
+                    owner_id: &owner,
+                    file_name,
+                    content_type,
+                    bytes: &body,
+                    now_ms,
+                },
+            )?
+        }
+        _ => {
+            return Err(ApiError::Invalid(invalid(
+                "thread",
+                "give either a thread or a doc",
+            )))
+        }
+    };
     Ok(Json(json!({
         "id": saved.id,
         "name": saved.file_name,
@@ -98,9 +140,14 @@ pub async fn download(
     }
     let store = state.store.as_ref();
     let upload = uploads::get(store, &id)?.ok_or(ApiError::NotFound)?;
-    let lesson = lesson::get(store, &upload.lesson_id)?;
-    let chat = state.channels.chat(&lesson.id)?;
-    thread::readable(store, &lesson, &chat, &caller.who, &upload.thread)?;
+    match &upload.doc {
+        Some(doc) => image_readable(&state, &caller.who, doc)?,
+        None => {
+            let lesson = lesson::get(store, &upload.lesson_id)?;
+            let chat = state.channels.chat(&lesson.id)?;
+            thread::readable(store, &lesson, &chat, &caller.who, &upload.thread)?;
+        }
+    }
     let bytes = uploads::bytes(store, &upload.id)?.ok_or(ApiError::NotFound)?;
     let shown = if uploads::is_image(&upload.content_type) {
         Shown::Inline
@@ -113,6 +160,36 @@ pub async fn download(
         &upload.file_name,
         bytes,
     ))
+}
+
+/// The document an image is to go into, if the caller may write it.
+fn writable_doc(state: &AppState, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
+    let resolved = readable(state, who, raw)?;
+    if !can(who, Action::WriteDoc(resolved.facts())) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(resolved)
+}
+
+/// A document's image is for whoever may read the document, or a copy made from it (a
+/// template handed out keeps its pictures).
+fn image_readable(state: &AppState, who: &Who, doc: &str) -> Result<(), ApiError> {
+    if readable(state, who, doc).is_ok() {
+        return Ok(());
+    }
+    let Who::Pupil(seat) = who else {
+        return Err(ApiError::NotFound);
+    };
+    let store = state.store.as_ref();
+    let reads_a_copy = copies::of_lesson(store, &seat.lesson_id)?
+        .iter()
+        .filter(|c| c.source.as_deref() == Some(doc))
+        .any(|c| readable(state, who, &c.doc_name().to_string()).is_ok());
+    if reads_a_copy {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
 }
 
 impl From<UploadError> for ApiError {

@@ -13,7 +13,8 @@ use super::api_docs::{lesson_of, managed};
 use super::api_history::LABEL_MAX;
 use super::extract::{ApiJson, Caller};
 use crate::app::AppState;
-use crate::docs::copies::{self, HandTo};
+use crate::auth::tokens::random_id;
+use crate::docs::copies::{self, HandTo, Handout};
 use crate::error::ApiError;
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::{groups, lesson};
@@ -51,11 +52,16 @@ pub async fn hand_out(
         return Err(ApiError::Invalid(invalid("to", "the lesson has no groups")));
     }
     let content = state.docs.snapshot_of(&resolved.name.to_string())?;
+    let handout = Handout {
+        id: random_id(),
+        title,
+        to: body.to,
+        source: resolved.name.to_string(),
+    };
     let made = copies::hand_out(
         store,
         &lesson_id,
-        &title,
-        body.to,
+        handout,
         &recipients,
         &content,
         state.clock.now_ms(),

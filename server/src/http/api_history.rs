@@ -90,6 +90,7 @@ pub async fn restore_as_copy(
         title,
         for_whom: same_people(&resolved),
         handout: None,
+        source: Some(name.clone()),
         created_ms: state.clock.now_ms(),
     };
     let copy = copies::create(store, copy, &content)?;

@@ -61,6 +61,7 @@ export const TOOLS = [
   { key: 'numbers', run: wrapInList(orderedList), active: (s) => inList(s, orderedList) },
   { key: 'outdent', shortcut: 'Mod-[', run: liftListItem(listItem) },
   { key: 'link', active: (s) => markActive(s, link), needsSelection: true },
+  { key: 'image' },
   { key: 'undo', shortcut: 'Mod-z', run: undoCommand },
   { key: 'redo', shortcut: 'Mod-Shift-z', run: redoCommand },
 ];

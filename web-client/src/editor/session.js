@@ -9,6 +9,7 @@ import { baseKeymap } from 'prosemirror-commands';
 import { ySyncPlugin, yCursorPlugin, yUndoPlugin } from 'y-prosemirror';
 import { schema, FRAGMENT } from './schema.js';
 import { editingKeymap } from './commands.js';
+import { imageDropPlugin } from './images.js';
 import { PEER_COLOURS, colourIndexFor, colourIndexOf, cursorElement, selectionAttrs } from './peers.js';
 
 /** Close codes after which reconnecting with this Yjs doc is pointless (docs/PROTOCOL.md). */
@@ -16,9 +17,10 @@ const TERMINAL_CODES = new Set([4000, 4001, 4002, 4003, 4013]);
 
 /**
  * Opens `name` inside `mount`. `onStatus('connecting'|'online'|'offline')`, `onPeers([{name,
- * colour, me}])` and `onClosed(code)` (terminal close) report to the page.
+ * colour, me}])` and `onClosed(code)` (terminal close) report to the page; `askAlt(file)` asks for a
+ * pasted picture's alt text, `onImageError(failure)` reports a picture that could not be saved.
  */
-export function openDocument({ mount, name, userName, writable, attributes, onStatus, onPeers, onClosed, onChange }) {
+export function openDocument({ mount, name, userName, writable, attributes, onStatus, onPeers, onClosed, onChange, askAlt, onImageError }) {
   const ydoc = new Y.Doc();
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/yjs`;
   const provider = new WebsocketProvider(url, name, ydoc, {
@@ -72,6 +74,7 @@ export function openDocument({ mount, name, userName, writable, attributes, onSt
         yUndoPlugin(),
         keymap(editingKeymap),
         keymap(baseKeymap),
+        imageDropPlugin({ docName: name, askAlt, onError: onImageError }),
         notifyChanges,
       ],
     }),

@@ -4,7 +4,8 @@ import { h } from '../ui/dom.js';
 import { t } from '../i18n.js';
 import { TOOLS, setLink, normaliseHref } from './commands.js';
 
-export function createToolbar({ label, getView }) {
+/** `onImage(view)` handles the picture button (the page knows the document and asks for alt text). */
+export function createToolbar({ label, getView, onImage }) {
   const buttons = TOOLS.map((tool) => {
     const button = h('button', {
       type: 'button',
@@ -30,6 +31,9 @@ export function createToolbar({ label, getView }) {
       if (answer === null) return;
       const href = normaliseHref(answer);
       setLink(href)(view.state, view.dispatch);
+    } else if (tool.key === 'image') {
+      onImage(view);
+      return;
     } else {
       tool.run(view.state, view.dispatch, view);
     }

@@ -4,7 +4,8 @@ import { h, replace } from '../dom.js';
 import { heading } from '../shell.js';
 import { announce } from '../announce.js';
 import { loadOrExplain } from '../load.js';
-import { t, lang } from '../../i18n.js';
+import { t, lang, errorText } from '../../i18n.js';
+import { insertImage, IMAGE_ACCEPT } from '../../editor/images.js';
 import { openDocument } from '../../editor/session.js';
 import { connectLive } from '../../protocol/live.js';
 import { createToolbar } from '../../editor/toolbar.js';
@@ -50,7 +51,19 @@ export async function docView({ main, me, params, setTitle }) {
   let knownPeers = null;
   let writable = doc.writable;
 
-  const toolbar = createToolbar({ label: t('editor.toolbar'), getView: () => session?.view });
+  const showProblem = (failure) => {
+    notice.textContent = errorText(failure);
+    notice.hidden = false;
+  };
+  // Alt text is asked for every picture; an empty answer marks it as decoration.
+  const askAlt = () => prompt(t('editor.image_alt_prompt'));
+  const picker = h('input', { type: 'file', accept: IMAGE_ACCEPT, hidden: true, 'aria-hidden': 'true', tabindex: '-1' });
+  picker.addEventListener('change', () => {
+    const [file] = picker.files;
+    picker.value = '';
+    if (file && session) insertImage({ view: session.view, docName: name, file, askAlt, onError: showProblem });
+  });
+  const toolbar = createToolbar({ label: t('editor.toolbar'), getView: () => session?.view, onImage: () => picker.click() });
   mount.addEventListener('keydown', (event) => {
     if (event.altKey && event.key === 'F10') {
       event.preventDefault();
@@ -83,6 +96,8 @@ export async function docView({ main, me, params, setTitle }) {
       onStatus: (state) => { status.textContent = t(`doc.status_${state}`); },
       onPeers: drawPeers,
       onChange: (state) => toolbar.refresh(state, writable),
+      askAlt,
+      onImageError: showProblem,
       onClosed: (code) => {
         session?.destroy();
         session = null;
@@ -106,7 +121,7 @@ export async function docView({ main, me, params, setTitle }) {
     status,
     notice,
     h('div', { class: 'doc-layout' },
-      h('div', { class: 'doc-main' }, toolbar.el, hint, mount),
+      h('div', { class: 'doc-main' }, toolbar.el, picker, hint, mount),
       h('aside', { class: 'doc-side', 'aria-labelledby': 'peers-h' },
         h('h2', { id: 'peers-h' }, t('doc.here')),
         peersList,
