@@ -412,6 +412,8 @@ pub mod yjs {
         pub doc: Doc,
         pub socket: Socket,
         synced: bool,
+        /// Sync update messages received (each may carry several people's edits).
+        pub updates_received: usize,
     }
 
     pub type WsError = tokio_tungstenite::tungstenite::Error;
@@ -439,6 +441,7 @@ pub mod yjs {
                 doc,
                 socket,
                 synced: false,
+                updates_received: 0,
             };
             let step1 =
                 YMessage::Sync(SyncMessage::SyncStep1(client.doc.transact().state_vector()))
@@ -535,7 +538,10 @@ pub mod yjs {
                         self.apply(&update);
                         self.synced = true;
                     }
-                    YMessage::Sync(SyncMessage::Update(update)) => self.apply(&update),
+                    YMessage::Sync(SyncMessage::Update(update)) => {
+                        self.updates_received += 1;
+                        self.apply(&update);
+                    }
                     _ => {}
                 }
             }

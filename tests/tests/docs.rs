@@ -444,3 +444,38 @@ async fn a_burst_of_cursor_moves_reaches_others_as_few_frames_with_the_last_posi
         "41 cursor moves in a burst arrive coalesced, got {frames} frames"
     );
 }
+
+#[tokio::test]
+async fn a_busy_document_with_a_big_audience_merges_bursts_of_edits_and_loses_none() {
+    let server = TestServer::start().await;
+    let l = lesson(&server).await;
+    let name = class_doc(&l);
+    // 140 connections: the document holds edits for a few milliseconds and sends them merged.
+    let mut audience = Vec::new();
+    for _ in 0..137 {
+        audience.push(DocClient::connect(&l.teacher, &name).await.unwrap());
+    }
+    let mut ada = DocClient::connect(&l.ada, &name).await.unwrap();
+    let mut bo = DocClient::connect(&l.bo, &name).await.unwrap();
+    let mut reader = DocClient::connect(&l.teacher, &name).await.unwrap();
+    for i in 0..40 {
+        ada.append("a").await.unwrap();
+        if i % 2 == 0 {
+            bo.append("b").await.unwrap();
+        }
+    }
+    reader.until(|t| t.len() == 60).await.unwrap();
+    assert!(
+        reader.updates_received < 45,
+        "60 edits in a burst arrive merged, got {} update frames",
+        reader.updates_received
+    );
+    let text = reader.text();
+    assert_eq!(text.matches('a').count(), 40);
+    for (i, client) in audience.iter_mut().enumerate() {
+        let got = client.until(|t| t.len() == 60).await.unwrap();
+        assert_eq!(got, text, "connection {i} sees the same text");
+    }
+    ada.until(|t| t.len() == 60).await.unwrap();
+    assert_eq!(ada.text(), text);
+}

@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
 use super::persist::{self, Persister};
-use super::room::{Outcome, Peer, Room};
+use super::room::{self, Outcome, Peer, Room};
 use super::DocError;
 use crate::store::Store;
 
@@ -22,6 +22,16 @@ const SNAPSHOT_EVERY: u64 = 1000;
 /// Awareness (cursors, names) changes are gathered this long and sent as one frame: in a class
 /// they are most of the traffic, and a cursor 50 ms late is not noticed.
 const AWARENESS_WINDOW: Duration = Duration::from_millis(50);
+
+/// A document with many connections holds edits that arrive in quick succession for a moment
+/// and sends them as one merged update: every frame costs every connection a write (a system
+/// call, a TLS record, a TCP segment), so the larger the audience the more a short wait saves.
+/// The first edit after a quiet moment always goes out at once. A class (up to
+/// `WINDOW_FROM_CONNECTIONS`) never waits; above, one millisecond per
+/// `CONNECTIONS_PER_WINDOW_MS` more connections, up to `MAX_UPDATE_WINDOW` (300 wait 16 ms).
+const WINDOW_FROM_CONNECTIONS: usize = 60;
+const CONNECTIONS_PER_WINDOW_MS: usize = 15;
+const MAX_UPDATE_WINDOW: Duration = Duration::from_millis(20);
 
 /// Frames a document holds for connections that have not written them yet. Every loaded
 /// document allocates this many slots up front (32 bytes each), so it is kept small; a
@@ -41,6 +51,18 @@ pub struct Fanout {
 /// A `from` that is no connection, for frames the sender gets back too.
 const EVERYONE: u64 = 0;
 
+/// One lock for the window flag and the edits, so an edit is never left behind by a window
+/// that is just closing.
+#[derive(Default)]
+struct HeldUpdates {
+    window_open: bool,
+    /// Edits with their senders, in the order the document applied them.
+    updates: Vec<(u64, Vec<u8>)>,
+    /// An awareness window ended while this one was open: its frame goes out with the next
+    /// edits, so both share one write to every connection.
+    awareness_waiting: bool,
+}
+
 pub struct LiveDoc {
     pub name: String,
     room: Mutex<Room>,
@@ -51,6 +73,8 @@ pub struct LiveDoc {
     last_write: AtomicU64,
     logged_since_snapshot: AtomicU64,
     read_only: AtomicBool,
+    /// Edits held while the document's update window is open.
+    held: Mutex<HeldUpdates>,
     /// Awareness clients changed since the last awareness frame went out.
     awareness_pending: Mutex<BTreeSet<u64>>,
     awareness_flush_scheduled: AtomicBool,
@@ -81,6 +105,93 @@ impl LiveDoc {
         }));
     }
 
+    fn update_window(&self) -> Duration {
+        let ms = self
+            .connections
+            .load(Ordering::SeqCst)
+            .saturating_sub(WINDOW_FROM_CONNECTIONS)
+            / CONNECTIONS_PER_WINDOW_MS;
+        Duration::from_millis(ms as u64).min(MAX_UPDATE_WINDOW)
+    }
+
+    /// Fans out one connection's edits: at once when the document is quiet (or small), else
+    /// held and merged with whatever else arrives in the window. Called holding the room, so
+    /// edits go out in the order they were applied.
+    fn fan_out_updates(self: &Arc<Self>, from: u64, updates: &[Vec<u8>], frames: &[Vec<u8>]) {
+        if frames.is_empty() {
+            return;
+        }
+        let window = self.update_window();
+        if !window.is_zero() {
+            let mut held = self.held();
+            if held.window_open {
+                held.updates
+                    .extend(updates.iter().map(|u| (from, u.clone())));
+                return;
+            }
+            held.window_open = true;
+        }
+        for frame in frames {
+            self.send(from, frame.clone());
+        }
+        if !window.is_zero() {
+            let doc = self.clone();
+            tokio::spawn(async move { doc.hold_updates(window).await });
+        }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, HeldUpdates> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps the window open while edits keep coming, sending each window's edits as one;
+    /// closes it after a window with none.
+    async fn hold_updates(&self, window: Duration) {
+        loop {
+            tokio::time::sleep(window).await;
+            let (pending, awareness_waiting) = {
+                let mut held = self.held();
+                if held.updates.is_empty() {
+                    held.window_open = false;
+                }
+                (
+                    std::mem::take(&mut held.updates),
+                    std::mem::take(&mut held.awareness_waiting),
+                )
+            };
+            let closed = pending.is_empty();
+            self.send_merged(pending);
+            if awareness_waiting {
+                self.flush_awareness();
+            }
+            if closed {
+                return;
+            }
+        }
+    }
+
+    /// Sends held edits as one update.
+    fn send_merged(&self, pending: Vec<(u64, Vec<u8>)>) {
+        let Some(&(first, _)) = pending.first() else {
+            return;
+        };
+        // A sender does not need its own edits back; with several senders everyone gets all.
+        let from = if pending.iter().all(|(f, _)| *f == first) {
+            first
+        } else {
+            EVERYONE
+        };
+        match yrs::merge_updates_v1(pending.iter().map(|(_, u)| u)) {
+            Ok(merged) => self.send(from, room::update_frame(&merged)),
+            // Each was applied to the document already, so each is valid on its own.
+            Err(_) => {
+                for (sender, update) in pending {
+                    self.send(sender, room::update_frame(&update));
+                }
+            }
+        }
+    }
+
     /// Notes changed awareness clients; the first change in a window schedules the frame.
     fn awareness_changed(self: &Arc<Self>, clients: &[u64]) {
         if clients.is_empty() {
@@ -94,9 +205,20 @@ impl LiveDoc {
             let doc = self.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(AWARENESS_WINDOW).await;
-                doc.flush_awareness();
+                doc.awareness_window_ended();
             });
         }
+    }
+
+    fn awareness_window_ended(&self) {
+        {
+            let mut held = self.held();
+            if held.window_open {
+                held.awareness_waiting = true;
+                return;
+            }
+        }
+        self.flush_awareness();
     }
 
     fn flush_awareness(&self) {
@@ -199,6 +321,7 @@ impl DocHub {
             last_write: AtomicU64::new(0),
             logged_since_snapshot: AtomicU64::new(stored.len().saturating_sub(1) as u64),
             read_only: AtomicBool::new(read_only),
+            held: Mutex::default(),
             awareness_pending: Mutex::default(),
             awareness_flush_scheduled: AtomicBool::new(false),
         });
@@ -332,9 +455,7 @@ impl DocConnection {
                 let seq = hub.persister.update(&doc.name, update.clone());
                 doc.last_write.store(seq, Ordering::SeqCst);
             }
-            for frame in &outcome.broadcast {
-                doc.send(self.id, frame.clone());
-            }
+            doc.fan_out_updates(self.id, &outcome.updates, &outcome.broadcast);
             outcome
         };
         doc.awareness_changed(&outcome.awareness);

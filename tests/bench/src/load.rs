@@ -149,10 +149,15 @@ impl Client {
                 YMessage::Sync(SyncMessage::Update(update)) => {
                     let decoded = Update::decode_v1(&update)?;
                     if let (Some(log), Some(latencies)) = (log, latencies.as_deref_mut()) {
-                        for (client, clock) in decoded.state_vector().iter() {
+                        // A server may merge several keystrokes into one update: each counts.
+                        let first = decoded.state_vector_lower();
+                        for (client, end) in decoded.state_vector().iter() {
                             let index = client.get() as usize - 1;
-                            if index != self.index {
-                                if let Some(us) = log.latency_us(index, clock - 1, now) {
+                            if index == self.index {
+                                continue;
+                            }
+                            for clock in first.get(client)..*end {
+                                if let Some(us) = log.latency_us(index, clock, now) {
                                     latencies.push(us);
                                 }
                             }
