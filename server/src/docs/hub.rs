@@ -36,7 +36,7 @@ const MAX_UPDATE_WINDOW: Duration = Duration::from_millis(20);
 /// Frames a document holds for connections that have not written them yet. Every loaded
 /// document allocates this many slots up front (32 bytes each), so it is kept small; a
 /// connection that falls further behind gets the whole state once instead (a catch-up).
-const FANOUT_SLOTS: usize = 256;
+const FANOUT_SLOTS: usize = 128;
 
 /// Frames a connection writes before flushing the socket once.
 pub const WRITE_BATCH: usize = 64;

@@ -26,4 +26,4 @@ pub fn is_invalid_utf8(error: &axum::Error) -> bool {
 
 /// Read buffer per WebSocket. tungstenite's default (128 KiB) would cost a class of 1,000
 /// idle connections over 100 MiB; frames here are small and longer ones are read in pieces.
-pub const READ_BUFFER_BYTES: usize = 8 * 1024;
+pub const READ_BUFFER_BYTES: usize = 4 * 1024;
