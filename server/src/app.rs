@@ -15,10 +15,12 @@ use crate::channels::{ChannelError, Channels};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirError};
+use crate::docs::history;
 use crate::docs::hub::DocHub;
 use crate::docs::persist::Persister;
 use crate::http::{self, ratelimit::RateLimits};
-use crate::lessons::presence::Presence;
+use crate::lessons::lesson;
+use crate::lessons::presence::{LessonEvent, Presence};
 use crate::store::{SledStore, Store, StoreError};
 use crate::tls::{ServerNames, Tls, TlsError};
 
@@ -226,6 +228,7 @@ async fn serve(
     let https_task = tokio::spawn(http::serve::serve_https(https, state.clone()));
     let http_task = tokio::spawn(http::plain::serve_plain(http, state.clone()));
     let maintenance = tokio::spawn(maintain(state.clone()));
+    let lessons = tokio::spawn(wrap_up_lessons(state.clone()));
     let sweeper = tokio::spawn(state.docs.clone().sweep_until(state.shutdown.clone()));
 
     state.shutdown.cancelled().await;
@@ -241,9 +244,11 @@ async fn serve(
     let _ = tokio::join!(https_task, http_task, sweeper);
     // Every connection has ended, so nothing waits for a message commit any more.
     maintenance.abort();
+    lessons.abort();
     commit_worker.abort();
     // Aborted tasks hold the state (and so the store's lock) until they are really gone.
     let _ = maintenance.await;
+    let _ = lessons.await;
     let _ = commit_worker.await;
     // Every document is snapshotted and every queued write made durable before we exit.
     state.docs.flush_all().await;
@@ -268,6 +273,34 @@ async fn maintain(state: Arc<AppState>) {
             Err(e) => tracing::error!("certificate renewal failed: {e}"),
         }
         state.limits.forget_old();
+    }
+}
+
+/// Closes lessons whose time ran out (and any a stopped box missed): their documents get their
+/// end-of-lesson version, open pages hear the lesson ended.
+async fn wrap_up_lessons(state: Arc<AppState>) {
+    let mut tick =
+        tokio::time::interval(Duration::from_millis(state.config.limits.lesson_check_ms));
+    loop {
+        tick.tick().await;
+        let store = state.store.as_ref();
+        let now = state.clock.now_ms();
+        let over = match lesson::needing_wrap_up(store, now) {
+            Ok(over) => over,
+            Err(e) => {
+                tracing::error!("looking for lessons that ran out failed: {e}");
+                continue;
+            }
+        };
+        for ended in over {
+            match history::wrap_up_lesson(store, &state.docs, &ended, now) {
+                Ok(versions) => {
+                    tracing::info!(lesson_id = %ended.id, versions, "lesson ran out");
+                    state.presence.publish(&ended.id, LessonEvent::Ended);
+                }
+                Err(e) => tracing::error!(lesson_id = %ended.id, "closing a lesson failed: {e}"),
+            }
+        }
     }
 }
 

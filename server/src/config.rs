@@ -58,6 +58,9 @@ pub struct Limits {
     pub doc_messages_per_second: u32,
     /// A document nobody is connected to leaves memory after this many milliseconds.
     pub doc_idle_unload_ms: u64,
+    /// How often (milliseconds) to look for lessons whose time ran out, to close them and keep
+    /// an automatic version of their documents.
+    pub lesson_check_ms: u64,
 }
 
 impl Default for Config {
@@ -91,6 +94,7 @@ impl Default for Limits {
             doc_max_frame_bytes: 2 * 1024 * 1024,
             doc_messages_per_second: 100,
             doc_idle_unload_ms: 30_000,
+            lesson_check_ms: 60_000,
         }
     }
 }

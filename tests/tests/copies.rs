@@ -16,7 +16,10 @@ struct Lesson {
 }
 
 async fn lesson() -> Lesson {
-    let server = TestServer::start().await;
+    lesson_on(TestServer::start().await).await
+}
+
+async fn lesson_on(server: TestServer) -> Lesson {
     let teacher = server.first_teacher("Kari").await;
     let class = class_with(&teacher, "7B", &[]).await;
     let lesson = start_lesson(&teacher, class["id"].as_str().unwrap()).await;
@@ -269,6 +272,24 @@ async fn ending_the_lesson_keeps_a_version_of_every_document_with_content() {
         json!([]),
         "empty documents get no version"
     );
+}
+
+#[tokio::test]
+async fn a_lesson_that_runs_out_keeps_a_version_too_and_its_pages_hear_it_ended() {
+    let l = lesson_on(TestServer::start_with(|c| c.limits.lesson_check_ms = 20).await).await;
+    let class_doc = l.doc("class");
+    l.teacher_writes(&class_doc, "Tekst fra timen").await;
+    let mut ada = Live::open(&l.ada, "").await;
+    // Past the default 10 hours: the box finds the lesson over by itself.
+    l.server.clock.advance(11 * 3600 * 1000);
+    ada.until_type("lesson_ended").await;
+    let (_, versions) = l
+        .teacher
+        .get(&format!("/api/docs/{class_doc}/versions"))
+        .await;
+    let versions = versions["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 1, "{versions:?}");
+    assert_eq!(versions[0]["auto"], true);
 }
 
 #[tokio::test]

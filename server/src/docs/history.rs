@@ -7,8 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::DocError;
+use super::hub::DocHub;
+use super::{listing, DocError};
 use crate::auth::tokens::random_id;
+use crate::lessons::lesson::{self, Lesson};
 use crate::store::{Store, StoreExt, Tree};
 
 /// A document with nothing in it encodes as this many bytes; such documents get no version.
@@ -75,6 +77,27 @@ pub fn list(store: &dyn Store, doc: &str) -> Result<Vec<Version>, DocError> {
 
 pub fn content(store: &dyn Store, doc: &str, id: &str) -> Result<Option<Vec<u8>>, DocError> {
     Ok(store.get(Tree::Docs, content_key(doc, id).as_bytes())?)
+}
+
+/// The end of a lesson, whether the teacher ended it or its time ran out: every document of
+/// the lesson is kept as a version (those empty or unchanged since their last version
+/// excepted), once. Returns how many versions were saved.
+pub fn wrap_up_lesson(
+    store: &dyn Store,
+    docs: &DocHub,
+    ended: &Lesson,
+    now_ms: u64,
+) -> Result<usize, DocError> {
+    let mut saved = 0;
+    for doc in listing::lesson_docs(store, ended)? {
+        let name = doc.name.to_string();
+        let content = docs.snapshot_of(&name)?;
+        if save(store, &name, "", true, &content, now_ms)?.is_some() {
+            saved += 1;
+        }
+    }
+    lesson::mark_wrapped_up(store, ended)?;
+    Ok(saved)
 }
 
 #[cfg(test)]

@@ -7,9 +7,11 @@ pub mod copies;
 pub mod export;
 pub mod history;
 pub mod hub;
+pub mod listing;
 pub mod persist;
 pub mod room;
 
+use crate::lessons::LessonError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,4 +28,15 @@ pub enum DocError {
     Corrupt(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Lessons, classes and groups a document names are looked up while listing; anything missing
+/// is a missing document.
+impl From<LessonError> for DocError {
+    fn from(e: LessonError) -> Self {
+        match e {
+            LessonError::Store(e) => DocError::Store(e),
+            _ => DocError::NotFound,
+        }
+    }
 }

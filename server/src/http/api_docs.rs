@@ -16,11 +16,9 @@ use super::extract::{ApiJson, Caller, TeacherCaller};
 use crate::app::AppState;
 use crate::auth::{can, Action, Who};
 use crate::docs::access::{self, DocKind, DocName, DocSettings, Resolved};
-use crate::docs::copies;
 use crate::docs::export::{self, Format};
-use crate::docs::DocError;
+use crate::docs::listing;
 use crate::error::ApiError;
-use crate::lessons::lesson::Lesson;
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::{classes, groups, lesson};
 use crate::store::Store;
@@ -65,58 +63,6 @@ pub(super) fn describe(state: &AppState, who: &Who, resolved: &Resolved, preview
     entry
 }
 
-/// Every document of a lesson, in the order the teacher sees them: the class document, the
-/// teacher's notes, the groups' documents, rostered pupils' own documents, then guests'.
-pub(super) fn lesson_docs(store: &dyn Store, lesson: &Lesson) -> Result<Vec<Resolved>, ApiError> {
-    let mut names = vec![
-        DocName::LessonClass {
-            lesson_id: lesson.id.clone(),
-        },
-        DocName::TeacherNotes {
-            lesson_id: lesson.id.clone(),
-        },
-    ];
-    for group in groups::all_of_lesson(store, &lesson.id)? {
-        names.push(DocName::Group {
-            lesson_id: lesson.id.clone(),
-            group_id: group.id,
-        });
-    }
-    for pupil in classes::roster(store, &lesson.class_id)? {
-        names.push(DocName::PupilOwn {
-            class_id: lesson.class_id.clone(),
-            pupil_id: pupil.id,
-        });
-    }
-    for guest in lesson::participants(store, &lesson.id)?
-        .into_iter()
-        .filter(|p| p.pupil_id.is_none())
-    {
-        names.push(DocName::personal(&lesson.id, &guest.id, &lesson.class_id));
-    }
-    names.extend(copies_of(store, &lesson.id)?);
-    resolve_existing(store, names)
-}
-
-fn copies_of(store: &dyn Store, lesson_id: &str) -> Result<Vec<DocName>, ApiError> {
-    Ok(copies::of_lesson(store, lesson_id)?
-        .iter()
-        .map(copies::Copy::doc_name)
-        .collect())
-}
-
-fn resolve_existing(store: &dyn Store, names: Vec<DocName>) -> Result<Vec<Resolved>, ApiError> {
-    let mut found = Vec::new();
-    for name in names {
-        match access::resolve(store, name) {
-            Ok(r) => found.push(r),
-            Err(DocError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(found)
-}
-
 #[derive(Deserialize)]
 pub struct ListQuery {
     /// For teachers: the lesson whose documents to list.
@@ -150,12 +96,12 @@ pub async fn list(
                 });
             }
             // Only the copies for this pupil survive the read filter below.
-            names.extend(copies_of(store, &seat.lesson_id)?);
-            (resolve_existing(store, names)?, false)
+            names.extend(listing::copies_of(store, &seat.lesson_id)?);
+            (listing::resolve_existing(store, names)?, false)
         }
         Who::Teacher { .. } => {
             let lesson = own_lesson(&state, who, query.lesson.as_deref().unwrap_or(""))?;
-            (lesson_docs(store, &lesson)?, true)
+            (listing::lesson_docs(store, &lesson)?, true)
         }
     };
     let docs: Vec<Value> = docs
@@ -306,7 +252,7 @@ pub async fn lesson_zip(
     let store = state.store.as_ref();
     let class = classes::get(store, &lesson.class_id)?;
     let mut files = Vec::new();
-    for resolved in lesson_docs(store, &lesson)? {
+    for resolved in listing::lesson_docs(store, &lesson)? {
         let (title, stem) = naming(store, &resolved, lang)?;
         let snapshot = state.docs.snapshot_of(&resolved.name.to_string())?;
         files.push((title, stem, snapshot));

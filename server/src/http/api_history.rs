@@ -9,7 +9,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api_docs::{describe, lesson_docs, lesson_of, managed, readable};
+use super::api_docs::{describe, lesson_of, managed, readable};
 use super::extract::{ApiJson, Caller};
 use crate::app::AppState;
 use crate::auth::tokens::random_id;
@@ -17,7 +17,6 @@ use crate::docs::access::{OwnedAudience, Resolved};
 use crate::docs::copies::{self, Copy, CopyFor};
 use crate::docs::history;
 use crate::error::ApiError;
-use crate::lessons::lesson::Lesson;
 use crate::lessons::presence::LessonEvent;
 use crate::validate::{self, invalid};
 
@@ -118,24 +117,4 @@ fn same_people(resolved: &Resolved) -> CopyFor {
         OwnedAudience::Participant(id) => CopyFor::Participant(id.clone()),
         OwnedAudience::Group { group_id, .. } => CopyFor::Group(group_id.clone()),
     }
-}
-
-/// Keeps every document of the lesson as it was when the lesson ended (those that are empty or
-/// unchanged since their last version excepted). Returns how many versions were saved.
-pub(super) fn save_lesson_end_versions(
-    state: &AppState,
-    lesson: &Lesson,
-) -> Result<usize, ApiError> {
-    let store = state.store.as_ref();
-    let now = state.clock.now_ms();
-    let mut saved = 0;
-    for doc in lesson_docs(store, lesson)? {
-        let name = doc.name.to_string();
-        let content = state.docs.snapshot_of(&name)?;
-        if history::save(store, &name, "", true, &content, now)?.is_some() {
-            saved += 1;
-        }
-    }
-    store.flush()?;
-    Ok(saved)
 }

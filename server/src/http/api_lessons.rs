@@ -10,13 +10,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::api_classes::svg_response;
-use super::api_history;
 use super::api_teachers::with_cookie;
 use super::extract::{ApiJson, ClientIp, RequestHost, TeacherCaller};
 use crate::app::AppState;
 use crate::auth::sessions::{self, Holder};
 use crate::auth::{can, Action, Seat, Who};
-use crate::docs::copies;
+use crate::docs::{copies, history};
 use crate::error::ApiError;
 use crate::lessons::classes;
 use crate::lessons::lesson::{self, Lesson, Participant};
@@ -194,8 +193,13 @@ pub async fn end(
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
-    lesson::end(state.store.as_ref(), state.clock.as_ref(), &lesson)?;
-    let versions = api_history::save_lesson_end_versions(&state, &lesson)?;
+    let ended = lesson::end(state.store.as_ref(), state.clock.as_ref(), &lesson)?;
+    let versions = history::wrap_up_lesson(
+        state.store.as_ref(),
+        &state.docs,
+        &ended,
+        state.clock.now_ms(),
+    )?;
     sessions::revoke_where(state.store.as_ref(), |s| {
         sessions::pupil_seat_matches(s, |seat| seat.lesson_id == lesson.id)
     })?;

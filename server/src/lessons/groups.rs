@@ -172,6 +172,7 @@ mod tests {
             started_ms: 0,
             expires_ms: 1,
             ended_ms: None,
+            wrapped_up: false,
         }
     }
 

@@ -24,6 +24,9 @@ pub struct Lesson {
     pub started_ms: u64,
     pub expires_ms: u64,
     pub ended_ms: Option<u64>,
+    /// The end-of-lesson work (automatic versions of its documents) is done.
+    #[serde(default)]
+    pub wrapped_up: bool,
 }
 
 impl Lesson {
@@ -104,6 +107,7 @@ pub fn start(
         started_ms: now,
         expires_ms: now + u64::from(lesson_hours) * HOUR_MS,
         ended_ms: None,
+        wrapped_up: false,
     };
     store.put(
         Tree::Lessons,
@@ -261,6 +265,22 @@ pub fn remove_participant(
         b"1",
     )?;
     store.delete(Tree::Lessons, &participant_key(lesson_id, participant_id))?;
+    Ok(())
+}
+
+/// Lessons that are over (ended, or out of time) whose end-of-lesson work is not done yet.
+pub fn needing_wrap_up(store: &dyn Store, now_ms: u64) -> Result<Vec<Lesson>, LessonError> {
+    Ok(all(store)?
+        .into_iter()
+        .filter(|l| !l.is_active(now_ms) && !l.wrapped_up)
+        .collect())
+}
+
+pub fn mark_wrapped_up(store: &dyn Store, lesson: &Lesson) -> Result<(), LessonError> {
+    let mut done = get(store, &lesson.id)?;
+    done.wrapped_up = true;
+    store.put_json(Tree::Lessons, &lesson_key(&done.id), &done)?;
+    store.flush()?;
     Ok(())
 }
 
