@@ -151,12 +151,12 @@ test('teacher and two pupils write together, see each other, export and lock the
 
 test('the teacher saves a version, hands the document out to each pupil and restores the version as a copy', async () => {
   const allowedOrigins = [env.tavla.base];
-  const { teacher: kariApi, lesson, pupils: [olaApi] } = await lessonWithPupils(env.tavla, ['Ola']);
+  const { teacher: kariApi, lesson, pupils: [olaApi] } = await lessonWithPupils(env.tavla, ['Ola'], { className: '7C' });
   const kari = await signedIn(kariApi, { allowedOrigins });
   const ola = await signedIn(olaApi, { allowedOrigins });
   const [k, o] = [kari.page, ola.page];
   await o.goto(`${env.tavla.base}/lesson`);
-  await expectHeading(o, 'Time i 7B');
+  await expectHeading(o, 'Time i 7C');
   await o.getByText('Koblet til timen.').waitFor();
 
   await k.goto(`${env.tavla.base}/doc?name=lesson.${lesson.id}.notes&lesson=${lesson.id}`);
