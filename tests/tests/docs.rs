@@ -479,3 +479,39 @@ async fn a_busy_document_with_a_big_audience_merges_bursts_of_edits_and_loses_no
     ada.until(|t| t.len() == 60).await.unwrap();
     assert_eq!(ada.text(), text);
 }
+
+#[tokio::test]
+async fn a_cursor_carries_the_name_of_who_is_signed_in_not_the_one_a_client_claims() {
+    use futures_util::StreamExt;
+    use yrs::sync::{Awareness, Message as YMessage};
+    use yrs::updates::encoder::Encode;
+
+    let server = TestServer::start().await;
+    let l = lesson(&server).await;
+    let name = class_doc(&l);
+    let mut ada = DocClient::connect(&l.ada, &name).await.unwrap();
+    let mut bo = DocClient::connect(&l.bo, &name).await.unwrap();
+    let mut claim = Awareness::new(yrs::Doc::with_client_id(777));
+    claim
+        .set_local_state(json!({ "user": { "name": "Kari (lærer)", "color": "#000" } }))
+        .unwrap();
+    bo.send(YMessage::Awareness(claim.update().unwrap()).encode_v1())
+        .await
+        .unwrap();
+    loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(10), ada.socket.next())
+            .await
+            .expect("awareness within 10 s")
+            .unwrap()
+            .unwrap();
+        let Message::Binary(bytes) = message else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        if bytes.first() == Some(&1) && text.contains("#000") {
+            assert!(text.contains(r#""name":"Bo""#), "{text}");
+            assert!(!text.contains("lærer"), "{text}");
+            break;
+        }
+    }
+}

@@ -342,10 +342,12 @@ impl DocHub {
     }
 
     /// Joins a connection to the document; returns it with the greeting frames to send.
+    /// Connects `person` (the name others see on their cursor) to document `name`.
     pub fn connect(
         self: &Arc<Self>,
         name: &str,
         read_only: bool,
+        person: Option<String>,
     ) -> Result<(DocConnection, Vec<Vec<u8>>), DocError> {
         let doc = self.get(name, read_only)?;
         doc.connections.fetch_add(1, Ordering::SeqCst);
@@ -355,7 +357,7 @@ impl DocHub {
         let connection = DocConnection {
             id: self.next_connection.fetch_add(1, Ordering::Relaxed),
             hub: self.clone(),
-            peer: Peer::default(),
+            peer: person.map(Peer::named).unwrap_or_default(),
             fanout,
             doc,
         };

@@ -18,6 +18,18 @@ use super::{bounds, DocError};
 #[derive(Debug, Default)]
 pub struct Peer {
     awareness_clients: HashSet<u64>,
+    /// The signed-in person's name. Awareness states from this connection carry it as
+    /// `user.name` (cursor labels, who-is-here), whatever name the client put there.
+    name: Option<String>,
+}
+
+impl Peer {
+    pub fn named(name: String) -> Self {
+        Self {
+            name: Some(name),
+            ..Self::default()
+        }
+    }
 }
 
 /// What handling a client's frame produced.
@@ -125,6 +137,16 @@ impl Room {
             if let Message::Custom(tag, _) = message {
                 return Err(DocError::Malformed(format!("unknown message type {tag}")));
             }
+            // Other clients JSON.parse every state; one that is not JSON would break them.
+            if let Message::Awareness(update) = message {
+                let not_json = update
+                    .clients
+                    .values()
+                    .any(|e| serde_json::from_str::<serde_json::Value>(&e.json).is_err());
+                if not_json {
+                    return Err(DocError::Malformed("awareness state is not JSON".into()));
+                }
+            }
             if let Some(update) = carried_update(message)? {
                 if !update.is_empty() && !may_write {
                     return Err(DocError::ReadOnly);
@@ -181,7 +203,12 @@ impl Room {
                     .map_err(|e| DocError::Malformed(e.to_string()))?;
                 out.reply.push(Message::Awareness(update).encode_v1());
             }
-            Message::Awareness(update) => {
+            Message::Awareness(mut update) => {
+                if let Some(name) = &peer.name {
+                    for entry in update.clients.values_mut() {
+                        entry.json = with_name(&entry.json, name);
+                    }
+                }
                 for (client, entry) in &update.clients {
                     if &*entry.json == "null" {
                         peer.awareness_clients.remove(&client.get());
@@ -288,6 +315,24 @@ fn update_len(message: &Message) -> usize {
     match message {
         Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => bytes.len(),
         _ => 0,
+    }
+}
+
+/// The awareness state with `user.name` set to `name` (states without a `user` object, and
+/// the `null` of a client leaving, stay as they are).
+fn with_name(json: &str, name: &str) -> Arc<str> {
+    let Ok(mut state) = serde_json::from_str::<serde_json::Value>(json) else {
+        return json.into();
+    };
+    match state
+        .get_mut("user")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        Some(user) => {
+            user.insert("name".into(), name.into());
+            state.to_string().into()
+        }
+        None => json.into(),
     }
 }
 
@@ -428,6 +473,35 @@ mod tests {
         let goodbye = room.leave(&peer).expect("removal is announced");
         assert_eq!(awareness_clients(&goodbye), [77]);
         assert_eq!(room.greeting().len(), 1);
+    }
+
+    #[test]
+    fn awareness_carries_the_signed_in_name_and_must_be_json() {
+        let mut room = Room::load([]).unwrap();
+        let mut ada = Peer::named("Ada".into());
+        let mut claims = Awareness::new(Doc::with_client_id(5));
+        claims
+            .set_local_state(serde_json::json!({ "user": { "name": "Læreren", "color": "#000" } }))
+            .unwrap();
+        let frame = Message::Awareness(claims.update().unwrap()).encode_v1();
+        room.receive(&mut ada, &frame, false, MAX).unwrap();
+        let seen = room.awareness_frame([5]).unwrap();
+        let seen = String::from_utf8_lossy(&seen);
+        assert!(seen.contains(r#""name":"Ada""#), "{seen}");
+        assert!(!seen.contains("Læreren"), "{seen}");
+
+        let mut broken = claims.update().unwrap();
+        for entry in broken.clients.values_mut() {
+            entry.json = "{not json".into();
+        }
+        let mut frame = client_edit("hei");
+        frame.extend(Message::Awareness(broken).encode_v1());
+        let refused = room.receive(&mut ada, &frame, true, MAX);
+        assert!(
+            matches!(refused, Err(DocError::Malformed(_))),
+            "{refused:?}"
+        );
+        assert_eq!(text_of(&room), "", "nothing of the frame was applied");
     }
 
     /// Found by the fuzz target: an edit followed by an unknown message type used to be

@@ -15,11 +15,12 @@ use axum::response::Response;
 use super::extract::Caller;
 use super::origin_matches_host;
 use crate::app::AppState;
-use crate::auth::{can, Action, Who};
+use crate::auth::{can, teachers, Action, Who};
 use crate::docs::access::{self, DocName, Resolved};
 use crate::docs::hub::{DocConnection, Incoming, WRITE_BATCH};
 use crate::docs::DocError;
 use crate::error::{ApiError, CloseCode};
+use crate::lessons::lesson;
 
 pub async fn upgrade(
     State(state): State<Arc<AppState>>,
@@ -59,7 +60,11 @@ async fn connection(mut socket: WebSocket, state: Arc<AppState>, who: Who, resol
     let name = resolved.name.to_string();
     let span = tracing::info_span!("doc", doc = %name, role = ?who.role());
     let _enter = span.enter();
-    let (mut doc, greeting) = match state.docs.connect(&name, resolved.settings.read_only) {
+    let person = person_name(&state, &who);
+    let (mut doc, greeting) = match state
+        .docs
+        .connect(&name, resolved.settings.read_only, person)
+    {
         Ok(pair) => pair,
         Err(e) => {
             tracing::error!("opening the document failed: {e}");
@@ -110,6 +115,21 @@ async fn connection(mut socket: WebSocket, state: Arc<AppState>, who: Who, resol
     if let Some(code) = code {
         tracing::info!(close_code = code.code(), "closing document connection");
         close(&mut socket, code).await;
+    }
+}
+
+/// The caller's name as others should see it on their cursor.
+fn person_name(state: &AppState, who: &Who) -> Option<String> {
+    let store = state.store.as_ref();
+    match who {
+        Who::Teacher { teacher_id } => teachers::get(store, teacher_id)
+            .ok()
+            .flatten()
+            .map(|t| t.name),
+        Who::Pupil(seat) => lesson::get_participant(store, &seat.lesson_id, &seat.participant_id)
+            .ok()
+            .map(|p| p.name),
+        Who::Nobody => None,
     }
 }
 
