@@ -64,6 +64,9 @@ test('teacher and two pupils write together, see each other, export and lock the
   await k.keyboard.type('Elgen i Norge');
   await k.keyboard.press('Enter');
   await editor(o).locator('h2', { hasText: 'Elgen i Norge' }).waitFor();
+  // The new paragraph after the heading comes in its own update; typing before it arrives
+  // would write into the heading.
+  await editor(o).locator('h2 + p').waitFor();
 
   // Each pupil writes a line of their own at the end.
   await editor(o).click();
