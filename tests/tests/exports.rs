@@ -195,7 +195,8 @@ async fn the_teacher_downloads_a_whole_lesson_as_one_zip() {
 
 #[tokio::test]
 async fn the_teachers_list_previews_every_document() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_with(|c| c.limits.doc_idle_unload_ms = 20).await;
+    let mut loaded = server.running.state.docs.watch_loaded();
     let l = lesson_with_writing(&server).await;
     let (status, list) = l
         .teacher
@@ -213,6 +214,27 @@ async fn the_teachers_list_previews_every_document() {
     assert_eq!(preview_of(Some("Ada"), "personal"), "Adas hemmelige tekst");
     assert_eq!(preview_of(Some("Bo"), "personal"), "");
     assert_eq!(preview_of(Some("Åse Ødegård"), "personal"), "");
+    // Bo's document was not in memory, so its preview was kept; writing in it (which loads
+    // it) shows in the next list, also once it has left memory again.
+    let bo_doc = own_doc(&l.bo).await;
+    let mut bo = DocClient::connect(&l.bo, &bo_doc).await.unwrap();
+    bo.write_paragraph("Bos første ord").await.unwrap();
+    let mut watcher = DocClient::connect(&l.teacher, &bo_doc).await.unwrap();
+    watcher.until_rich("Bos første ord").await.unwrap();
+    drop((bo, watcher));
+    loaded.wait_for(|&n| n == 0).await.unwrap();
+    let (_, again) = l
+        .teacher
+        .get(&format!("/api/docs?lesson={}", l.lesson_id))
+        .await;
+    let bo_now = again["docs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == bo_doc.as_str())
+        .unwrap()["preview"]
+        .clone();
+    assert_eq!(bo_now, "Bos første ord", "{again}");
     // Pupils' lists carry no previews and only their own documents.
     let (_, list) = l.bo.get("/api/docs").await;
     assert_eq!(list["docs"].as_array().unwrap().len(), 2);

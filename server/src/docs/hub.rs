@@ -11,6 +11,7 @@ use bytes::Bytes;
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
+use super::export;
 use super::persist::{self, Persister};
 use super::room::{self, Outcome, Peer, Room};
 use super::DocError;
@@ -241,6 +242,9 @@ impl LiveDoc {
 
 pub struct DocHub {
     docs: Mutex<HashMap<String, Arc<LiveDoc>>>,
+    /// Text previews of documents not in memory: their content cannot change until they are
+    /// loaded again, so the teacher's overview need not rebuild them from the store each time.
+    previews: Mutex<HashMap<String, (usize, String)>>,
     store: Arc<dyn Store>,
     persister: Persister,
     max_doc_bytes: usize,
@@ -276,6 +280,7 @@ impl DocHub {
     ) -> Arc<Self> {
         Arc::new(Self {
             docs: Mutex::default(),
+            previews: Mutex::default(),
             store,
             persister,
             max_doc_bytes,
@@ -326,6 +331,7 @@ impl DocHub {
             awareness_flush_scheduled: AtomicBool::new(false),
         });
         docs.insert(name.to_string(), doc.clone());
+        self.previews().remove(name);
         self.loaded.send_replace(docs.len());
         Ok(doc)
     }
@@ -341,8 +347,38 @@ impl DocHub {
         Ok(Room::load(stored.iter().map(Vec::as_slice))?.snapshot())
     }
 
-    /// Joins a connection to the document; returns it with the greeting frames to send.
-    /// Connects `person` (the name others see on their cursor) to document `name`.
+    fn previews(&self) -> std::sync::MutexGuard<'_, HashMap<String, (usize, String)>> {
+        self.previews.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The first `max_chars` characters of the document's text on one line. A document not in
+    /// memory is read from the store once and its preview kept until it is loaded again.
+    pub fn preview(&self, name: &str, max_chars: usize) -> Result<String, DocError> {
+        let loaded = self.docs().get(name).cloned();
+        if let Some(doc) = loaded {
+            return export::preview(&doc.snapshot(), max_chars);
+        }
+        if let Some((max, text)) = self.previews().get(name) {
+            if *max == max_chars {
+                return Ok(text.clone());
+            }
+        }
+        let stored = persist::load(self.store.as_ref(), name)?;
+        let text = export::preview(
+            &Room::load(stored.iter().map(Vec::as_slice))?.snapshot(),
+            max_chars,
+        )?;
+        // Kept only if nobody loaded the document meanwhile (loading drops the kept preview).
+        let docs = self.docs();
+        if !docs.contains_key(name) {
+            self.previews()
+                .insert(name.to_string(), (max_chars, text.clone()));
+        }
+        Ok(text)
+    }
+
+    /// Joins a connection of `person` (the name others see on their cursor) to document
+    /// `name`; returns it with the greeting frames to send.
     pub fn connect(
         self: &Arc<Self>,
         name: &str,

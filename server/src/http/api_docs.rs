@@ -55,8 +55,7 @@ pub(super) fn describe(state: &AppState, who: &Who, resolved: &Resolved, preview
         // A damaged document still lists (its preview is empty); opening it reports the damage.
         entry["preview"] = state
             .docs
-            .snapshot_of(&resolved.name.to_string())
-            .and_then(|s| export::preview(&s, PREVIEW_CHARS))
+            .preview(&resolved.name.to_string(), PREVIEW_CHARS)
             .unwrap_or_default()
             .into();
     }
