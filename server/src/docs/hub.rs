@@ -106,6 +106,16 @@ impl LiveDoc {
         }));
     }
 
+    /// Replaces the document's logged updates with one snapshot. Taken and queued holding the
+    /// room: an edit applied in between would be logged before the snapshot and deleted with
+    /// the log, though the snapshot lacks it.
+    fn compact(&self, persister: &Persister) {
+        let room = self.room();
+        self.logged_since_snapshot.store(0, Ordering::SeqCst);
+        let seq = persister.snapshot(&self.name, room.snapshot());
+        self.last_write.store(seq, Ordering::SeqCst);
+    }
+
     fn update_window(&self) -> Duration {
         let ms = self
             .connections
@@ -421,7 +431,7 @@ impl DocHub {
         for name in &idle {
             if let Some(doc) = docs.remove(name) {
                 if doc.logged_since_snapshot.load(Ordering::SeqCst) > 0 {
-                    self.persister.snapshot(name, doc.room().snapshot());
+                    doc.compact(&self.persister);
                 }
             }
         }
@@ -465,7 +475,7 @@ impl DocHub {
         let docs: Vec<Arc<LiveDoc>> = self.docs().values().cloned().collect();
         for doc in docs {
             if doc.logged_since_snapshot.load(Ordering::SeqCst) > 0 {
-                self.persister.snapshot(&doc.name, doc.room().snapshot());
+                doc.compact(&self.persister);
             }
         }
         self.durable().await;
@@ -501,9 +511,7 @@ impl DocConnection {
             .logged_since_snapshot
             .fetch_add(outcome.updates.len() as u64, Ordering::SeqCst);
         if logged >= SNAPSHOT_EVERY {
-            doc.logged_since_snapshot.store(0, Ordering::SeqCst);
-            let seq = hub.persister.snapshot(&doc.name, doc.room().snapshot());
-            doc.last_write.store(seq, Ordering::SeqCst);
+            doc.compact(&hub.persister);
         }
         Ok(outcome.reply)
     }
