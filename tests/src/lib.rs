@@ -512,6 +512,23 @@ pub mod yjs {
             Ok(())
         }
 
+        /// Skips frames until an awareness frame arrives (10 s at most); returns it as text,
+        /// unapplied, so tests can count frames and look at the states sent.
+        pub async fn next_awareness_frame(&mut self) -> String {
+            loop {
+                let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                    .await
+                    .expect("awareness within 10 s")
+                    .expect("the connection stays open")
+                    .expect("a frame");
+                if let Message::Binary(bytes) = message {
+                    if bytes.first() == Some(&1) {
+                        return String::from_utf8_lossy(&bytes).into_owned();
+                    }
+                }
+            }
+        }
+
         /// Handles the next frame from the server. A close frame becomes an error carrying it.
         pub async fn next_frame(&mut self) -> Result<(), WsError> {
             let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())

@@ -47,6 +47,16 @@ impl Lesson {
         reader.until(|t| t.ends_with(text)).await.unwrap();
     }
 
+    /// The teacher hands `doc` out (`to` pupils or groups) under `title`.
+    async fn hand_out(&self, doc: &str, to: &str, title: &str) -> (StatusCode, Value) {
+        self.teacher
+            .post(
+                &format!("/api/docs/{doc}/hand-out"),
+                json!({ "to": to, "title": title }),
+            )
+            .await
+    }
+
     async fn participant_id(&self, name: &str) -> String {
         let mut live = Live::open(&self.teacher, &format!("?lesson={}", self.lesson_id)).await;
         let presence = live.until_type("presence").await;
@@ -86,13 +96,7 @@ async fn a_template_handed_out_gives_every_pupil_their_own_copy_also_latecomers(
     l.teacher_writes(&template, "Skriv om vikingene.").await;
     let mut ada_live = Live::open(&l.ada, "").await;
 
-    let (status, body) = l
-        .teacher
-        .post(
-            &format!("/api/docs/{template}/hand-out"),
-            json!({ "to": "pupils", "title": "Oppgave 1" }),
-        )
-        .await;
+    let (status, body) = l.hand_out(&template, "pupils", "Oppgave 1").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["docs"].as_array().unwrap().len(), 2);
 
@@ -164,13 +168,7 @@ async fn a_template_handed_out_to_groups_opens_for_the_members_only() {
     let l = lesson().await;
     let template = l.doc("class");
     l.teacher_writes(&template, "Gruppeoppgave").await;
-    let (status, body) = l
-        .teacher
-        .post(
-            &format!("/api/docs/{template}/hand-out"),
-            json!({ "to": "groups", "title": "Gruppeoppgave" }),
-        )
-        .await;
+    let (status, body) = l.hand_out(&template, "groups", "Gruppeoppgave").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "no groups yet: {body}");
 
     let ada_id = l.participant_id("Ada").await;
@@ -183,13 +181,7 @@ async fn a_template_handed_out_to_groups_opens_for_the_members_only() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = l
-        .teacher
-        .post(
-            &format!("/api/docs/{template}/hand-out"),
-            json!({ "to": "groups", "title": "Gruppeoppgave" }),
-        )
-        .await;
+    let (status, body) = l.hand_out(&template, "groups", "Gruppeoppgave").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let copy = body["docs"][0].as_str().unwrap().to_string();
     assert_eq!(text_of(&l.ada, &copy).await, "Gruppeoppgave");
@@ -447,13 +439,7 @@ async fn images_in_documents_are_for_who_may_read_the_document_or_a_copy_of_it()
     let pic_path = format!("/api/files/{}", pic["id"].as_str().unwrap());
     assert_eq!(l.ada.download(&pic_path).await.0, StatusCode::NOT_FOUND);
     l.teacher_writes(&notes, "Se på bildet.").await;
-    let (status, _) = l
-        .teacher
-        .post(
-            &format!("/api/docs/{notes}/hand-out"),
-            json!({ "to": "pupils", "title": "Bildeoppgave" }),
-        )
-        .await;
+    let (status, _) = l.hand_out(&notes, "pupils", "Bildeoppgave").await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, _, bytes) = l.ada.download(&pic_path).await;
     assert_eq!((status, bytes.as_slice()), (StatusCode::OK, PNG));

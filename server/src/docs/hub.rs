@@ -364,20 +364,15 @@ impl DocHub {
     /// The first `max_chars` characters of the document's text on one line. A document not in
     /// memory is read from the store once and its preview kept until it is loaded again.
     pub fn preview(&self, name: &str, max_chars: usize) -> Result<String, DocError> {
-        let loaded = self.docs().get(name).cloned();
-        if let Some(doc) = loaded {
-            return export::preview(&doc.snapshot(), max_chars);
-        }
-        if let Some((max, text)) = self.previews().get(name) {
-            if *max == max_chars {
-                return Ok(text.clone());
+        let loaded = self.docs().contains_key(name);
+        if !loaded {
+            if let Some((max, text)) = self.previews().get(name) {
+                if *max == max_chars {
+                    return Ok(text.clone());
+                }
             }
         }
-        let stored = persist::load(self.store.as_ref(), name)?;
-        let text = export::preview(
-            &Room::load(stored.iter().map(Vec::as_slice))?.snapshot(),
-            max_chars,
-        )?;
+        let text = export::preview(&self.snapshot_of(name)?, max_chars)?;
         // Kept only if nobody loaded the document meanwhile (loading drops the kept preview).
         let docs = self.docs();
         if !docs.contains_key(name) {

@@ -131,21 +131,14 @@ impl Room {
         may_write: bool,
         max_doc_bytes: usize,
     ) -> Result<Outcome, DocError> {
-        let messages = decode_frame(frame)?;
+        let mut messages = decode_frame(frame)?;
         // Check every message before applying any, so a bad frame leaves no trace.
-        for message in &messages {
+        for message in &mut messages {
             if let Message::Custom(tag, _) = message {
                 return Err(DocError::Malformed(format!("unknown message type {tag}")));
             }
-            // Other clients JSON.parse every state; one that is not JSON would break them.
             if let Message::Awareness(update) = message {
-                let not_json = update
-                    .clients
-                    .values()
-                    .any(|e| serde_json::from_str::<serde_json::Value>(&e.json).is_err());
-                if not_json {
-                    return Err(DocError::Malformed("awareness state is not JSON".into()));
-                }
+                sign_states(update, peer.name.as_deref())?;
             }
             if let Some(update) = carried_update(message)? {
                 if !update.is_empty() && !may_write {
@@ -203,12 +196,7 @@ impl Room {
                     .map_err(|e| DocError::Malformed(e.to_string()))?;
                 out.reply.push(Message::Awareness(update).encode_v1());
             }
-            Message::Awareness(mut update) => {
-                if let Some(name) = &peer.name {
-                    for entry in update.clients.values_mut() {
-                        entry.json = with_name(&entry.json, name);
-                    }
-                }
+            Message::Awareness(update) => {
                 for (client, entry) in &update.clients {
                     if &*entry.json == "null" {
                         peer.awareness_clients.remove(&client.get());
@@ -318,22 +306,22 @@ fn update_len(message: &Message) -> usize {
     }
 }
 
-/// The awareness state with `user.name` set to `name` (states without a `user` object, and
-/// the `null` of a client leaving, stay as they are).
-fn with_name(json: &str, name: &str) -> Arc<str> {
-    let Ok(mut state) = serde_json::from_str::<serde_json::Value>(json) else {
-        return json.into();
-    };
-    match state
-        .get_mut("user")
-        .and_then(serde_json::Value::as_object_mut)
-    {
-        Some(user) => {
+/// Checks that every awareness state is JSON (other clients JSON.parse each one; one that is
+/// not would break them) and, for a signed-in peer, sets `user.name` to their name (states
+/// without a `user` object, and the `null` of a client leaving, stay as they are).
+fn sign_states(update: &mut AwarenessUpdate, name: Option<&str>) -> Result<(), DocError> {
+    for entry in update.clients.values_mut() {
+        let mut state: serde_json::Value = serde_json::from_str(&entry.json)
+            .map_err(|_| DocError::Malformed("awareness state is not JSON".into()))?;
+        let user = state
+            .get_mut("user")
+            .and_then(serde_json::Value::as_object_mut);
+        if let (Some(name), Some(user)) = (name, user) {
             user.insert("name".into(), name.into());
-            state.to_string().into()
+            entry.json = state.to_string().into();
         }
-        None => json.into(),
     }
+    Ok(())
 }
 
 /// Decodes an awareness update frame's clients (for tests and tools).
