@@ -21,6 +21,7 @@ use crate::docs::persist::Persister;
 use crate::http::{self, ratelimit::RateLimits};
 use crate::lessons::lesson;
 use crate::lessons::presence::{LessonEvent, Presence};
+use crate::media::Media;
 use crate::store::{SledStore, Store, StoreError};
 use crate::tls::{ServerNames, Tls, TlsError};
 
@@ -31,6 +32,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub presence: Arc<Presence>,
     pub docs: Arc<DocHub>,
+    pub media: Arc<Media>,
     pub channels: Arc<Channels>,
     pub tls: Arc<Tls>,
     pub limits: RateLimits,
@@ -102,12 +104,16 @@ pub enum StartError {
     Auth(#[from] crate::auth::AuthError),
     #[error("messages: {0}")]
     Channels(#[from] ChannelError),
+    #[error("media: {0}")]
+    Media(#[from] crate::media::MediaError),
 }
 
 /// A started server.
 pub struct Running {
     pub https_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    /// Where browsers send audio and video (UDP).
+    pub media_addr: SocketAddr,
     /// The one-time link for the first teacher, when the box has no teacher yet.
     pub setup_url: Option<String>,
     pub base_url: String,
@@ -158,8 +164,11 @@ pub async fn start_with_clock(
         Duration::from_millis(config.limits.doc_idle_unload_ms),
     );
     let (channels, commit_worker) = Channels::start(store.clone(), clock.clone())?;
+    let media = Media::start(&config.media, config.listen.ip()).await?;
+    let media_addr = media.udp_addr();
     let state = Arc::new(AppState {
         docs,
+        media,
         channels,
         limits: RateLimits::new(&config.limits),
         config,
@@ -182,10 +191,11 @@ pub async fn start_with_clock(
         http,
         [persist_worker, commit_worker],
     ));
-    tracing::info!(%https_addr, %http_addr, "tavla is listening");
+    tracing::info!(%https_addr, %http_addr, %media_addr, "tavla is listening");
     Ok(Running {
         https_addr,
         http_addr,
+        media_addr,
         setup_url,
         base_url,
         state,
@@ -242,6 +252,8 @@ async fn serve(
         tracing::warn!("some connections did not close within 5 s");
     }
     let _ = tokio::join!(https_task, http_task, sweeper);
+    // Every connection closed its peer connections on the way out.
+    state.media.close().await;
     // Every connection has ended, so nothing waits for a message commit any more.
     maintenance.abort();
     lessons.abort();

@@ -29,6 +29,31 @@ pub struct Config {
     /// A lesson ends by itself this many hours after it started.
     pub lesson_hours: u32,
     pub limits: Limits,
+    pub media: MediaConfig,
+}
+
+/// Live video and voice (WebRTC). All media goes over one UDP port, so a VPN or firewall needs
+/// one rule; there is no STUN or TURN server outside the school.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// The UDP port every browser sends its audio and video to (0 picks a free port: tests).
+    pub udp_port: u16,
+    /// Addresses offered to browsers (ICE host candidates). Empty: every address of the box
+    /// except loopback, or only the HTTPS address when `listen` names one.
+    pub addresses: Vec<std::net::IpAddr>,
+    /// Peer connections (sending or receiving) one lesson may hold at once.
+    pub max_peers_per_lesson: usize,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            udp_port: 8443,
+            addresses: Vec::new(),
+            max_peers_per_lesson: 400,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +100,7 @@ impl Default for Config {
             home_networks: Vec::new(),
             lesson_hours: 10,
             limits: Limits::default(),
+            media: MediaConfig::default(),
         }
     }
 }
@@ -226,6 +252,10 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             http_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             host_name: Some("tavla-test".into()),
+            media: MediaConfig {
+                udp_port: 0,
+                ..MediaConfig::default()
+            },
             ..Self::default()
         }
     }

@@ -19,6 +19,8 @@
 //! - [`docs`]: shared documents: y-protocols rooms on yrs, the hub that loads/fans out/unloads
 //!   them, the group-commit persistence worker, document names and owners, versions, and
 //!   copies (hand-outs, restored versions).
+//! - [`media`]: live audio and video: the WebRTC forwarding unit (SFU) for lesson streams,
+//!   talk-back and private calls; its signaling rides on `/ws`.
 //! - [`uploads`]: files attached to messages: safe types only, checked by their bytes.
 //! - [`tls`]: the local certificate authority, server certificates, renewal.
 //! - [`store`]: the small `Store` trait, its sled implementation, an in-memory one for tests.
@@ -37,6 +39,7 @@ pub mod docs;
 pub mod error;
 pub mod http;
 pub mod lessons;
+pub mod media;
 pub mod protocol;
 pub mod qr;
 pub mod store;

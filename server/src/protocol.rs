@@ -7,6 +7,7 @@ use crate::auth::Role;
 use crate::channels::chat::ChatSettings;
 use crate::channels::hands::{Hand, MyHand};
 use crate::channels::message::Message;
+use crate::media::{Stream, WatchSource};
 
 /// Messages a client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -51,6 +52,44 @@ pub enum ClientMessage {
     SetChat { scope: String, open: bool },
     /// Teachers: mute a pupil in the chats for `minutes` (0 lifts it).
     Mute { participant: String, minutes: u32 },
+    /// Offer (or renegotiate) the peer connection that publishes `stream`; answered with
+    /// `media_answer`.
+    MediaPublish { stream: Stream, sdp: String },
+    /// Stop publishing `stream`.
+    MediaUnpublish { stream: Stream },
+    /// Receive `sources` on this client's receiving peer connection; the box sends
+    /// `media_offer` whenever there is something (new) to receive.
+    MediaWatch { sources: Vec<WatchSource> },
+    /// The answer to the box's last `media_offer`.
+    MediaAnswer { sdp: String },
+    /// Stop receiving.
+    MediaUnwatch,
+    /// A trickled ICE candidate for one of this client's peer connections (optional: the box
+    /// is ICE-lite and needs none).
+    MediaIce {
+        peer: String,
+        candidate: String,
+        #[serde(default)]
+        sdp_mid: Option<String>,
+        #[serde(default)]
+        sdp_mline_index: Option<u16>,
+    },
+    /// Teachers: let a pupil speak to the class (their microphone, and camera if `video`).
+    GrantTalk {
+        participant: String,
+        #[serde(default)]
+        video: bool,
+    },
+    /// Teachers: end a pupil's turn to speak.
+    RevokeTalk { participant: String },
+    /// Teachers: a private voice (or video) call with one pupil.
+    StartCall {
+        participant: String,
+        #[serde(default)]
+        video: bool,
+    },
+    /// Either side ends the private call.
+    HangUp,
 }
 
 /// Messages the server sends.
@@ -149,6 +188,40 @@ pub enum ServerMessage {
     MyGroup {
         group: Option<GroupEntry>,
     },
+    /// The box's answer to `media_publish`.
+    MediaAnswer {
+        stream: Stream,
+        sdp: String,
+    },
+    /// The box offers what this client receives now; reply with `media_answer`.
+    MediaOffer {
+        sdp: String,
+    },
+    /// A media request was not carried out; the connection stays open.
+    MediaRefused {
+        request: &'static str,
+        /// The peer connection concerned: a stream's name or `watch`.
+        peer: Option<&'static str>,
+        code: &'static str,
+        message: String,
+    },
+    /// The box closed one of this client's peer connections.
+    MediaClosed {
+        peer: &'static str,
+        reason: &'static str,
+    },
+    /// A pupil may speak now, or no longer (teachers hear of every pupil, pupils of themselves).
+    MediaTalk {
+        participant: String,
+        granted: bool,
+        video: bool,
+    },
+    /// A private call this client is part of started or ended.
+    MediaCall {
+        participant: String,
+        active: bool,
+        video: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -180,6 +253,23 @@ pub struct PresenceEntry {
 }
 
 impl ClientMessage {
+    /// Media signaling, carried out by the connection's media link.
+    pub fn is_media(&self) -> bool {
+        matches!(
+            self,
+            Self::MediaPublish { .. }
+                | Self::MediaUnpublish { .. }
+                | Self::MediaWatch { .. }
+                | Self::MediaAnswer { .. }
+                | Self::MediaUnwatch
+                | Self::MediaIce { .. }
+                | Self::GrantTalk { .. }
+                | Self::RevokeTalk { .. }
+                | Self::StartCall { .. }
+                | Self::HangUp
+        )
+    }
+
     pub fn parse(text: &str) -> Result<Self, String> {
         serde_json::from_str(text).map_err(|e| e.to_string())
     }

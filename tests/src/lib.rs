@@ -21,6 +21,8 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 pub use serde_json;
 
+pub mod rtc;
+
 pub const PASSWORD: &str = "riktig hest batteri";
 
 pub struct TestServer {

@@ -129,7 +129,18 @@ impl Session {
 
     pub async fn request(&mut self, request: ClientMessage) -> Vec<ServerMessage> {
         match request {
+            // Pings are answered by `/ws`, media requests by the connection's media link.
             ClientMessage::Ping { .. } => Vec::new(),
+            ClientMessage::MediaPublish { .. }
+            | ClientMessage::MediaUnpublish { .. }
+            | ClientMessage::MediaWatch { .. }
+            | ClientMessage::MediaAnswer { .. }
+            | ClientMessage::MediaUnwatch
+            | ClientMessage::MediaIce { .. }
+            | ClientMessage::GrantTalk { .. }
+            | ClientMessage::RevokeTalk { .. }
+            | ClientMessage::StartCall { .. }
+            | ClientMessage::HangUp => Vec::new(),
             ClientMessage::Sync { after } => self
                 .sync(after)
                 .unwrap_or_else(|e| vec![refused("sync", None, &e)]),

@@ -31,6 +31,7 @@ fn rss_bytes() -> u64 {
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let active_lessons =
         lesson::count_active(state.store.as_ref(), state.clock.now_ms()).unwrap_or(0);
+    let media = &state.media.counts;
     let gauges = [
         (
             "tavla_ws_connections",
@@ -56,6 +57,26 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             "tavla_doc_catch_ups",
             "Times since start a connection fell behind a document and was sent all of it.",
             state.docs.catch_up_count(),
+        ),
+        (
+            "tavla_media_peers",
+            "Open WebRTC peer connections (publishing and receiving).",
+            media.peers.load(Ordering::Relaxed) as u64,
+        ),
+        (
+            "tavla_media_tracks",
+            "Published tracks being forwarded.",
+            media.tracks.load(Ordering::Relaxed) as u64,
+        ),
+        (
+            "tavla_media_tasks",
+            "Media forwarding and feedback tasks running.",
+            media.tasks.load(Ordering::Relaxed) as u64,
+        ),
+        (
+            "tavla_media_packets_forwarded",
+            "RTP packets read from publishers and passed on since start.",
+            media.packets_forwarded.load(Ordering::Relaxed),
         ),
         (
             "tavla_memory_rss_bytes",

@@ -28,6 +28,8 @@ use crate::error::{ApiError, CloseCode};
 use crate::lessons::lesson::Lesson;
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::presence_list;
+use crate::media::link::MediaLink;
+use crate::media::stage::Party;
 use crate::protocol::{ClientMessage, ServerMessage};
 
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -113,6 +115,13 @@ async fn connection(
         Attendee::Pupil(seat) => Some(state.presence.connect(&lesson.id, &seat.participant_id)),
         Attendee::Teacher => None,
     };
+    let party = match &attendee {
+        Attendee::Pupil(seat) => Party::Pupil {
+            participant_id: seat.participant_id.clone(),
+        },
+        Attendee::Teacher => Party::Teacher,
+    };
+    let mut media = MediaLink::new(state.media.clone(), &lesson.id, party, state.store.clone());
     let limiter = message_limiter(state.config.limits.ws_messages_per_second);
     let span = tracing::info_span!("ws", lesson_id = %lesson.id, role = ?role);
     let _enter = span.enter();
@@ -128,6 +137,9 @@ async fn connection(
     if matches!(attendee, Attendee::Teacher)
         && send_presence(&mut socket, &state, &lesson).await.is_err()
     {
+        return;
+    }
+    if let Step::Gone = send_all(&mut socket, media.current_state()).await {
         return;
     }
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -151,9 +163,13 @@ async fn connection(
                 Err(RecvError::Lagged(_)) => send_all(&mut socket, session.resync()).await,
                 Err(RecvError::Closed) => Step::Gone,
             },
+            happening = media.next() => {
+                let replies = media.on(happening).await;
+                send_all(&mut socket, replies).await
+            }
             incoming = socket.recv() => {
                 last_heard = Instant::now();
-                on_incoming(&mut socket, &limiter, &mut session, incoming).await
+                on_incoming(&mut socket, &limiter, &mut session, &mut media, incoming).await
             }
         };
         match step {
@@ -162,6 +178,7 @@ async fn connection(
             Step::Close(code) => break Some(code),
         }
     };
+    media.close().await;
     if let Some(code) = close {
         let _ = self::close(&mut socket, code).await;
     }
@@ -265,6 +282,7 @@ async fn on_incoming(
     socket: &mut WebSocket,
     limiter: &Limiter,
     session: &mut Session,
+    media: &mut MediaLink,
     incoming: Option<Result<Message, axum::Error>>,
 ) -> Step {
     match incoming {
@@ -293,6 +311,10 @@ async fn on_incoming(
             match ClientMessage::parse(text.as_str()) {
                 Ok(ClientMessage::Ping { id }) => {
                     send_all(socket, vec![ServerMessage::Pong { id }]).await
+                }
+                Ok(request) if request.is_media() => {
+                    let replies = media.request(request).await;
+                    send_all(socket, replies).await
                 }
                 Ok(request) => {
                     let replies = session.request(request).await;

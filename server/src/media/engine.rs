@@ -1,0 +1,112 @@
+//! The WebRTC stack Tavla's peer connections share: default codecs and interceptors (NACK
+//! answers and requests, RTCP reports), ICE-lite on one muxed UDP socket, host candidates only.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use webrtc::api::interceptor_registry::register_default_interceptors;
+use webrtc::api::media_engine::MediaEngine;
+use webrtc::api::setting_engine::SettingEngine;
+use webrtc::api::{APIBuilder, API};
+use webrtc::ice::mdns::MulticastDnsMode;
+use webrtc::ice::network_type::NetworkType;
+use webrtc::ice::udp_mux::{UDPMux, UDPMuxDefault, UDPMuxParams};
+use webrtc::ice::udp_network::UDPNetwork;
+use webrtc::interceptor::registry::Registry;
+
+use super::MediaError;
+
+/// The shared API and the one UDP socket it sends and receives on.
+pub struct Engine {
+    pub api: API,
+    mux: Arc<UDPMuxDefault>,
+    pub udp_addr: SocketAddr,
+}
+
+impl Engine {
+    /// Binds the UDP port on `bind_ip` and offers `addresses` (or, when empty, what `bind_ip`
+    /// allows) to browsers.
+    pub async fn start(
+        bind_ip: IpAddr,
+        udp_port: u16,
+        addresses: &[IpAddr],
+    ) -> Result<Self, MediaError> {
+        let socket = tokio::net::UdpSocket::bind(SocketAddr::new(bind_ip, udp_port))
+            .await
+            .map_err(|e| MediaError::Bind(udp_port, e))?;
+        let udp_addr = socket
+            .local_addr()
+            .map_err(|e| MediaError::Bind(udp_port, e))?;
+        let mux = UDPMuxDefault::new(UDPMuxParams::new(socket));
+
+        let mut settings = SettingEngine::default();
+        // The box is reachable directly on the LAN or VPN: it only answers connectivity checks
+        // (ICE-lite), so browsers' obfuscated mDNS candidates never need resolving.
+        settings.set_lite(true);
+        settings.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
+        // A browser that vanished (lid closed, VPN down) frees its peers within seconds; its
+        // page reconnects by itself when it comes back.
+        settings.set_ice_timeouts(
+            Some(Duration::from_secs(4)),
+            Some(Duration::from_secs(12)),
+            Some(Duration::from_secs(2)),
+        );
+        settings.set_udp_network(UDPNetwork::Muxed(
+            mux.clone() as Arc<dyn UDPMux + Send + Sync>
+        ));
+        settings.set_network_types(vec![if bind_ip.is_ipv6() {
+            NetworkType::Udp6
+        } else {
+            NetworkType::Udp4
+        }]);
+        let offered = offered_addresses(bind_ip, addresses);
+        settings.set_include_loopback_candidate(offered.iter().any(|ip| ip.is_loopback()));
+        if !offered.is_empty() {
+            settings.set_ip_filter(Box::new(move |ip| offered.contains(&ip)));
+        }
+
+        let mut codecs = MediaEngine::default();
+        codecs.register_default_codecs()?;
+        let interceptors = register_default_interceptors(Registry::new(), &mut codecs)?;
+        let api = APIBuilder::new()
+            .with_media_engine(codecs)
+            .with_interceptor_registry(interceptors)
+            .with_setting_engine(settings)
+            .build();
+        Ok(Self { api, mux, udp_addr })
+    }
+
+    pub async fn close(&self) {
+        if let Err(e) = self.mux.close().await {
+            tracing::debug!("closing the media socket: {e}");
+        }
+    }
+}
+
+/// The configured addresses, or the one the server is bound to when it names one, or none
+/// (meaning every non-loopback address of the box).
+fn offered_addresses(bind_ip: IpAddr, configured: &[IpAddr]) -> Vec<IpAddr> {
+    if !configured.is_empty() {
+        configured.to_vec()
+    } else if bind_ip.is_unspecified() {
+        Vec::new()
+    } else {
+        vec![bind_ip]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offers_what_is_configured_else_the_bound_address() {
+        let lan: IpAddr = "10.0.0.5".parse().unwrap();
+        let any: IpAddr = "0.0.0.0".parse().unwrap();
+        let loopback: IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(offered_addresses(any, &[lan]), vec![lan]);
+        assert_eq!(offered_addresses(loopback, &[]), vec![loopback]);
+        assert!(offered_addresses(any, &[]).is_empty());
+    }
+}

@@ -1,0 +1,668 @@
+//! One client connection's media: the peer connections it publishes on (one per [`Stream`]),
+//! the one it receives on ("watch"), and the signaling between them and `/ws`.
+//!
+//! Publishing: the browser offers, the box answers. Receiving: the box offers whenever the
+//! tracks the client may receive change, and the browser answers. The box is ICE-lite with
+//! its candidates in every SDP it sends, so browsers need not send theirs.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc};
+use webrtc::ice_transport::ice_candidate::RTCIceCandidateInit;
+use webrtc::peer_connection::configuration::RTCConfiguration;
+use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
+use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+use webrtc::peer_connection::signaling_state::RTCSignalingState;
+use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
+use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
+use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
+use webrtc::track::track_local::TrackLocal;
+
+use super::forward::{forward, relay_keyframe_requests, Keyframes};
+use super::stage::{Allowed, Call, ConnId, NewTrack, Party, Refusal, Stage, StageEvent};
+use super::{offer, Counted, Gauge, Media, Stream, WatchSource};
+use crate::lessons::lesson;
+use crate::protocol::{ClientMessage, ServerMessage};
+use crate::store::Store;
+
+/// The receiving peer connection's name in messages.
+const WATCH: &str = "watch";
+
+/// A peer connection, counted in the lesson's and the box's peers while open.
+struct Peer {
+    pc: Arc<RTCPeerConnection>,
+    _counted: Counted,
+}
+
+struct Watch {
+    peer: Peer,
+    wants: HashSet<WatchSource>,
+    /// Track id → the sender carrying it to this client.
+    senders: HashMap<String, Arc<RTCRtpSender>>,
+    /// Tracks changed while an offer was out: offer again once it is answered.
+    renegotiate: bool,
+}
+
+/// Something that happened for this connection, from [`MediaLink::next`].
+pub enum Happening {
+    Stage(Result<StageEvent, broadcast::error::RecvError>),
+    /// A peer connection (by name) failed: the network between box and browser broke.
+    Failed(&'static str),
+}
+
+pub struct MediaLink {
+    media: Arc<Media>,
+    stage: Arc<Stage>,
+    conn: ConnId,
+    party: Party,
+    store: Arc<dyn Store>,
+    lesson_id: String,
+    publishers: HashMap<Stream, Peer>,
+    watch: Option<Watch>,
+    events: broadcast::Receiver<StageEvent>,
+    failed_tx: mpsc::UnboundedSender<&'static str>,
+    failed_rx: mpsc::UnboundedReceiver<&'static str>,
+}
+
+fn refused(
+    request: &'static str,
+    peer: Option<&'static str>,
+    code: &'static str,
+    message: impl Into<String>,
+) -> Vec<ServerMessage> {
+    vec![ServerMessage::MediaRefused {
+        request,
+        peer,
+        code,
+        message: message.into(),
+    }]
+}
+
+fn refusal(request: &'static str, peer: Option<&'static str>, why: Refusal) -> Vec<ServerMessage> {
+    match why {
+        Refusal::Forbidden => refused(request, peer, "forbidden", "not allowed now"),
+        Refusal::Full => refused(
+            request,
+            peer,
+            "full",
+            "the lesson has as many media connections as it may",
+        ),
+    }
+}
+
+impl MediaLink {
+    pub fn new(media: Arc<Media>, lesson_id: &str, party: Party, store: Arc<dyn Store>) -> Self {
+        let stage = media.stage(lesson_id);
+        let events = stage.subscribe();
+        let (failed_tx, failed_rx) = mpsc::unbounded_channel();
+        Self {
+            conn: media.new_connection_id(),
+            media,
+            stage,
+            party,
+            store,
+            lesson_id: lesson_id.to_string(),
+            publishers: HashMap::new(),
+            watch: None,
+            events,
+            failed_tx,
+            failed_rx,
+        }
+    }
+
+    /// Waits for the next thing to act on. Cancel-safe: nothing is lost if another branch of
+    /// the caller's `select!` wins.
+    pub async fn next(&mut self) -> Happening {
+        tokio::select! {
+            event = self.events.recv() => Happening::Stage(event),
+            Some(peer) = self.failed_rx.recv() => Happening::Failed(peer),
+        }
+    }
+
+    /// What this client should know on connecting: a talk-back grant or a call it is part of.
+    pub fn current_state(&self) -> Vec<ServerMessage> {
+        let mut out = Vec::new();
+        for (participant, video) in self.stage.talk_grants() {
+            if self.hears_of(&participant) {
+                out.push(ServerMessage::MediaTalk {
+                    participant,
+                    granted: true,
+                    video,
+                });
+            }
+        }
+        if let Some(call) = self
+            .stage
+            .call()
+            .filter(|c| c.includes(self.conn, &self.party))
+        {
+            out.push(call_message(&call, true));
+        }
+        out
+    }
+
+    /// Teachers hear of every pupil's talk-back; a pupil only of their own.
+    fn hears_of(&self, participant: &str) -> bool {
+        match &self.party {
+            Party::Teacher => true,
+            Party::Pupil { participant_id } => participant_id == participant,
+        }
+    }
+
+    pub async fn on(&mut self, happening: Happening) -> Vec<ServerMessage> {
+        match happening {
+            Happening::Failed(WATCH) => self.stop_watching("failed").await,
+            Happening::Failed(name) => match self.publishers.keys().find(|s| s.name() == name) {
+                Some(&stream) => self.stop_publishing(stream, "failed").await,
+                None => Vec::new(),
+            },
+            Happening::Stage(Ok(event)) => self.on_event(event).await,
+            // Missed some changes: catch up on all of them.
+            Happening::Stage(Err(broadcast::error::RecvError::Lagged(_))) => {
+                let mut out = self.current_state();
+                out.extend(self.sync_watch().await);
+                out
+            }
+            Happening::Stage(Err(broadcast::error::RecvError::Closed)) => Vec::new(),
+        }
+    }
+
+    async fn on_event(&mut self, event: StageEvent) -> Vec<ServerMessage> {
+        match event {
+            StageEvent::Tracks => self.sync_watch().await,
+            StageEvent::Talk {
+                participant_id,
+                granted,
+                video,
+            } => {
+                if !self.hears_of(&participant_id) {
+                    return Vec::new();
+                }
+                let mut out = vec![ServerMessage::MediaTalk {
+                    participant: participant_id,
+                    granted,
+                    video,
+                }];
+                if !granted && matches!(self.party, Party::Pupil { .. }) {
+                    out.extend(self.stop_publishing(Stream::Talk, "revoked").await);
+                }
+                out
+            }
+            StageEvent::Call { call, active } => {
+                if !call.includes(self.conn, &self.party) {
+                    return Vec::new();
+                }
+                let mut out = vec![call_message(&call, active)];
+                if !active {
+                    out.extend(self.stop_publishing(Stream::Call, "ended").await);
+                }
+                out
+            }
+            StageEvent::Replaced { conn, stream } if conn == self.conn => {
+                self.stop_publishing(stream, "replaced").await
+            }
+            StageEvent::Replaced { .. } => Vec::new(),
+        }
+    }
+
+    /// Carries out a media request from the client (see docs/PROTOCOL.md).
+    pub async fn request(&mut self, request: ClientMessage) -> Vec<ServerMessage> {
+        match request {
+            ClientMessage::MediaPublish { stream, sdp } => self.publish(stream, sdp).await,
+            ClientMessage::MediaUnpublish { stream } => self.stop_publishing(stream, "asked").await,
+            ClientMessage::MediaWatch { sources } => self.watch(sources).await,
+            ClientMessage::MediaAnswer { sdp } => self.answer(sdp).await,
+            ClientMessage::MediaUnwatch => self.stop_watching("asked").await,
+            ClientMessage::MediaIce {
+                peer,
+                candidate,
+                sdp_mid,
+                sdp_mline_index,
+            } => {
+                let init = RTCIceCandidateInit {
+                    candidate,
+                    sdp_mid,
+                    sdp_mline_index,
+                    username_fragment: None,
+                };
+                self.add_candidate(&peer, init).await
+            }
+            ClientMessage::GrantTalk { participant, video } => {
+                self.as_teacher_about("grant_talk", &participant, |stage| {
+                    stage.grant_talk(&participant, video)
+                })
+            }
+            ClientMessage::RevokeTalk { participant } => {
+                self.as_teacher_about("revoke_talk", &participant, |stage| {
+                    stage.revoke_talk(&participant)
+                })
+            }
+            ClientMessage::StartCall { participant, video } => {
+                let teacher_conn = self.conn;
+                self.as_teacher_about("start_call", &participant, |stage| {
+                    stage.start_call(Call {
+                        teacher_conn,
+                        participant_id: participant.clone(),
+                        video,
+                    })
+                })
+            }
+            ClientMessage::HangUp => match self.stage.call() {
+                Some(call) if call.includes(self.conn, &self.party) => {
+                    self.stage.end_call();
+                    Vec::new()
+                }
+                _ => refusal("hang_up", None, Refusal::Forbidden),
+            },
+            // Not media; `/ws` sends these elsewhere.
+            _ => Vec::new(),
+        }
+    }
+
+    /// A teacher's request about one pupil of this lesson; its outcome reaches everyone
+    /// concerned as a stage event.
+    fn as_teacher_about(
+        &self,
+        request: &'static str,
+        participant: &str,
+        act: impl FnOnce(&Stage),
+    ) -> Vec<ServerMessage> {
+        if self.party != Party::Teacher {
+            return refusal(request, None, Refusal::Forbidden);
+        }
+        if lesson::get_participant(self.store.as_ref(), &self.lesson_id, participant).is_err() {
+            return refused(request, None, "not_found", "no such pupil in this lesson");
+        }
+        act(&self.stage);
+        Vec::new()
+    }
+
+    async fn open_peer(&self, name: &'static str) -> Result<Peer, Vec<ServerMessage>> {
+        let request = if name == WATCH {
+            "media_watch"
+        } else {
+            "media_publish"
+        };
+        if let Err(why) = self.stage.peer_opened() {
+            return Err(refusal(request, Some(name), why));
+        }
+        let pc = match self
+            .media
+            .engine
+            .api
+            .new_peer_connection(RTCConfiguration::default())
+            .await
+        {
+            Ok(pc) => Arc::new(pc),
+            Err(e) => {
+                self.stage.peer_closed();
+                tracing::error!("opening a peer connection failed: {e}");
+                return Err(refused(
+                    request,
+                    Some(name),
+                    "internal",
+                    "media is not available",
+                ));
+            }
+        };
+        let failed = self.failed_tx.clone();
+        pc.on_peer_connection_state_change(Box::new(move |state| {
+            if state == RTCPeerConnectionState::Failed {
+                let _ = failed.send(name);
+            }
+            Box::pin(async {})
+        }));
+        Ok(Peer {
+            pc,
+            _counted: self.media.counts.count(Gauge::Peers),
+        })
+    }
+
+    async fn close_peer(&self, peer: Peer) {
+        if let Err(e) = peer.pc.close().await {
+            tracing::debug!("closing a peer connection: {e}");
+        }
+        self.stage.peer_closed();
+    }
+
+    async fn publish(&mut self, stream: Stream, sdp: String) -> Vec<ServerMessage> {
+        const REQUEST: &str = "media_publish";
+        let peer_name = Some(stream.name());
+        let allowed = match self.stage.may_publish(stream, self.conn, &self.party) {
+            Ok(allowed) => allowed,
+            Err(why) => return refusal(REQUEST, peer_name, why),
+        };
+        if let Err(bad) = offer::check(&sdp, allowed) {
+            return refused(REQUEST, peer_name, bad.code, bad.message);
+        }
+        let description = match RTCSessionDescription::offer(sdp) {
+            Ok(d) => d,
+            Err(e) => return refused(REQUEST, peer_name, "bad_sdp", e.to_string()),
+        };
+        if !self.publishers.contains_key(&stream) {
+            let peer = match self.open_peer(stream.name()).await {
+                Ok(peer) => peer,
+                Err(refusal) => return refusal,
+            };
+            self.forward_tracks_of(&peer.pc, stream, allowed);
+            if matches!(stream, Stream::Camera | Stream::Screen) {
+                self.stage.claim(stream, self.conn);
+            }
+            self.publishers.insert(stream, peer);
+        }
+        let pc = self.publishers[&stream].pc.clone();
+        match answer_offer(&pc, description).await {
+            Ok(sdp) => vec![ServerMessage::MediaAnswer { stream, sdp }],
+            Err(e) => {
+                let mut out = refused(REQUEST, peer_name, "bad_sdp", e.to_string());
+                out.extend(self.stop_publishing(stream, "failed").await);
+                out
+            }
+        }
+    }
+
+    /// Puts every track the browser sends on this peer connection on the stage.
+    fn forward_tracks_of(&self, pc: &Arc<RTCPeerConnection>, stream: Stream, allowed: Allowed) {
+        let stage = self.stage.clone();
+        let counts = self.media.counts.clone();
+        let owner = self.party.clone();
+        let owner_conn = self.conn;
+        let publisher = Arc::downgrade(pc);
+        pc.on_track(Box::new(move |remote, _receiver, _transceiver| {
+            let stage = stage.clone();
+            let counts = counts.clone();
+            let owner = owner.clone();
+            let publisher = publisher.clone();
+            Box::pin(async move {
+                let kind = remote.kind();
+                // The offer was checked; a track of another kind would be a renegotiation
+                // that slipped past it.
+                if !allowed.kind(kind) {
+                    return;
+                }
+                let video = kind == webrtc::rtp_transceiver::rtp_codec::RTPCodecType::Video;
+                let track = stage.add_track(
+                    NewTrack {
+                        stream,
+                        kind,
+                        owner_conn,
+                        owner,
+                        keyframes: Keyframes::new(publisher, remote.ssrc(), video),
+                        counted: counts.count(Gauge::Tracks),
+                    },
+                    remote.codec().capability,
+                );
+                let task = counts.count(Gauge::Tasks);
+                tokio::spawn(async move {
+                    forward(remote, track, stage, counts).await;
+                    drop(task);
+                });
+            })
+        }));
+    }
+
+    async fn stop_publishing(
+        &mut self,
+        stream: Stream,
+        reason: &'static str,
+    ) -> Vec<ServerMessage> {
+        let Some(peer) = self.publishers.remove(&stream) else {
+            return Vec::new();
+        };
+        self.stage.withdraw(self.conn, stream);
+        self.close_peer(peer).await;
+        vec![ServerMessage::MediaClosed {
+            peer: stream.name(),
+            reason,
+        }]
+    }
+
+    async fn watch(&mut self, sources: Vec<WatchSource>) -> Vec<ServerMessage> {
+        const REQUEST: &str = "media_watch";
+        if sources.is_empty() {
+            return refused(REQUEST, Some(WATCH), "invalid", "name at least one source");
+        }
+        for &source in &sources {
+            if let Err(why) = self.stage.may_watch(source, self.conn, &self.party) {
+                return refusal(REQUEST, Some(WATCH), why);
+            }
+        }
+        if self.watch.is_none() {
+            let peer = match self.open_peer(WATCH).await {
+                Ok(peer) => peer,
+                Err(refusal) => return refusal,
+            };
+            self.watch = Some(Watch {
+                peer,
+                wants: HashSet::new(),
+                senders: HashMap::new(),
+                renegotiate: false,
+            });
+        }
+        if let Some(watch) = &mut self.watch {
+            watch.wants = sources.into_iter().collect();
+        }
+        self.sync_watch().await
+    }
+
+    /// Brings the receiving peer connection's tracks in line with what the client may and
+    /// wants to receive now, and offers the change.
+    async fn sync_watch(&mut self) -> Vec<ServerMessage> {
+        let Some(watch) = &mut self.watch else {
+            return Vec::new();
+        };
+        // A call that ended is no longer something to watch.
+        watch
+            .wants
+            .retain(|&s| self.stage.may_watch(s, self.conn, &self.party).is_ok());
+        let visible = self.stage.visible_to(self.conn, &self.party, &watch.wants);
+        let mut changed = false;
+        let gone: Vec<String> = watch
+            .senders
+            .keys()
+            .filter(|id| !visible.iter().any(|t| &t.id == *id))
+            .cloned()
+            .collect();
+        for id in gone {
+            if let Some(sender) = watch.senders.remove(&id) {
+                if let Err(e) = watch.peer.pc.remove_track(&sender).await {
+                    tracing::debug!("removing a track: {e}");
+                }
+                changed = true;
+            }
+        }
+        for track in visible {
+            if watch.senders.contains_key(&track.id) {
+                continue;
+            }
+            let init = RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Sendonly,
+                send_encodings: Vec::new(),
+            };
+            let local = track.local.clone() as Arc<dyn TrackLocal + Send + Sync>;
+            let transceiver = match watch
+                .peer
+                .pc
+                .add_transceiver_from_track(local, Some(init))
+                .await
+            {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::debug!("adding a track: {e}");
+                    continue;
+                }
+            };
+            let sender = transceiver.sender().await;
+            let task = self.media.counts.count(Gauge::Tasks);
+            let relay = relay_keyframe_requests(sender.clone(), track.clone());
+            tokio::spawn(async move {
+                relay.await;
+                drop(task);
+            });
+            watch.senders.insert(track.id.clone(), sender);
+            changed = true;
+        }
+        if changed {
+            self.offer_watch().await
+        } else {
+            Vec::new()
+        }
+    }
+
+    async fn offer_watch(&mut self) -> Vec<ServerMessage> {
+        let Some(watch) = &mut self.watch else {
+            return Vec::new();
+        };
+        let pc = watch.peer.pc.clone();
+        if pc.signaling_state() != RTCSignalingState::Stable {
+            watch.renegotiate = true;
+            return Vec::new();
+        }
+        match make_offer(&pc).await {
+            Ok(sdp) => vec![ServerMessage::MediaOffer { sdp }],
+            Err(e) => {
+                tracing::warn!("offering media failed: {e}");
+                let mut out = refused("media_watch", Some(WATCH), "internal", e.to_string());
+                out.extend(self.stop_watching("failed").await);
+                out
+            }
+        }
+    }
+
+    async fn answer(&mut self, sdp: String) -> Vec<ServerMessage> {
+        const REQUEST: &str = "media_answer";
+        let Some(watch) = &mut self.watch else {
+            return refused(
+                REQUEST,
+                Some(WATCH),
+                "unexpected",
+                "no offer is waiting for an answer",
+            );
+        };
+        let pc = watch.peer.pc.clone();
+        if pc.signaling_state() != RTCSignalingState::HaveLocalOffer {
+            return refused(
+                REQUEST,
+                Some(WATCH),
+                "unexpected",
+                "no offer is waiting for an answer",
+            );
+        }
+        let applied = match RTCSessionDescription::answer(sdp) {
+            Ok(description) => pc.set_remote_description(description).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = applied {
+            let mut out = refused(REQUEST, Some(WATCH), "bad_sdp", e.to_string());
+            out.extend(self.stop_watching("failed").await);
+            return out;
+        }
+        // New receivers start with a keyframe rather than waiting for the next one.
+        let tracks: Vec<_> = self
+            .stage
+            .visible_to(self.conn, &self.party, &watch.wants)
+            .into_iter()
+            .filter(|t| watch.senders.contains_key(&t.id))
+            .collect();
+        for track in tracks {
+            track.keyframes.request().await;
+        }
+        if std::mem::take(&mut watch.renegotiate) {
+            return self.offer_watch().await;
+        }
+        Vec::new()
+    }
+
+    async fn stop_watching(&mut self, reason: &'static str) -> Vec<ServerMessage> {
+        let Some(watch) = self.watch.take() else {
+            return Vec::new();
+        };
+        self.close_peer(watch.peer).await;
+        vec![ServerMessage::MediaClosed {
+            peer: WATCH,
+            reason,
+        }]
+    }
+
+    async fn add_candidate(&self, peer: &str, init: RTCIceCandidateInit) -> Vec<ServerMessage> {
+        const REQUEST: &str = "media_ice";
+        let pc = if peer == WATCH {
+            self.watch.as_ref().map(|w| w.peer.pc.clone())
+        } else {
+            self.publishers
+                .iter()
+                .find(|(s, _)| s.name() == peer)
+                .map(|(_, p)| p.pc.clone())
+        };
+        let Some(pc) = pc else {
+            return refused(
+                REQUEST,
+                None,
+                "no_such_peer",
+                "you have no such peer connection",
+            );
+        };
+        match pc.add_ice_candidate(init).await {
+            Ok(()) => Vec::new(),
+            Err(e) => refused(REQUEST, None, "bad_candidate", e.to_string()),
+        }
+    }
+
+    /// Closes every peer connection of this client; a call it started ends with it.
+    pub async fn close(mut self) {
+        let streams: Vec<Stream> = self.publishers.keys().copied().collect();
+        for stream in streams {
+            self.stop_publishing(stream, "closed").await;
+        }
+        self.stop_watching("closed").await;
+        if self
+            .stage
+            .call()
+            .is_some_and(|c| c.teacher_conn == self.conn && self.party == Party::Teacher)
+        {
+            self.stage.end_call();
+        }
+    }
+}
+
+fn call_message(call: &Call, active: bool) -> ServerMessage {
+    ServerMessage::MediaCall {
+        participant: call.participant_id.clone(),
+        active,
+        video: call.video,
+    }
+}
+
+/// ICE gathering on the muxed socket is local and quick; this only bounds a broken stack.
+const GATHERING_LIMIT: Duration = Duration::from_secs(5);
+
+/// The local description once its candidates are in it (the box sends no trickle).
+async fn described(pc: &RTCPeerConnection) -> Result<String, webrtc::Error> {
+    pc.local_description()
+        .await
+        .map(|d| d.sdp)
+        .ok_or(webrtc::Error::ErrNoRemoteDescription)
+}
+
+async fn answer_offer(
+    pc: &RTCPeerConnection,
+    offer: RTCSessionDescription,
+) -> Result<String, webrtc::Error> {
+    pc.set_remote_description(offer).await?;
+    let answer = pc.create_answer(None).await?;
+    let mut gathered = pc.gathering_complete_promise().await;
+    pc.set_local_description(answer).await?;
+    let _ = tokio::time::timeout(GATHERING_LIMIT, gathered.recv()).await;
+    described(pc).await
+}
+
+async fn make_offer(pc: &RTCPeerConnection) -> Result<String, webrtc::Error> {
+    let offer = pc.create_offer(None).await?;
+    let mut gathered = pc.gathering_complete_promise().await;
+    pc.set_local_description(offer).await?;
+    let _ = tokio::time::timeout(GATHERING_LIMIT, gathered.recv()).await;
+    described(pc).await
+}

@@ -1,0 +1,170 @@
+//! Live audio and video: a selective forwarding unit (SFU) on webrtc-rs. Browsers publish
+//! tracks to the box; the box forwards their RTP, undecoded, to whoever may receive them.
+//!
+//! - [`engine`]: the shared WebRTC stack (codecs, interceptors, ICE-lite on one UDP port).
+//! - [`stage`]: one lesson's published tracks, talk-back grants and private call, and the
+//!   rules of who receives what.
+//! - [`forward`]: copying a published track's packets to its subscribers; keyframe requests.
+//! - [`offer`]: what a browser's offer asks to send, checked before it is answered.
+//! - [`link`]: one client connection's peer connections and its signaling.
+//!
+//! Signaling rides on the client WebSocket (`/ws`); docs/PROTOCOL.md has every message.
+//! Nothing is recorded: packets pass through memory only.
+
+pub mod engine;
+pub mod forward;
+pub mod link;
+pub mod offer;
+pub mod stage;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::MediaConfig;
+use engine::Engine;
+use stage::Stage;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("cannot bind the media UDP port {0}: {1}")]
+    Bind(u16, std::io::Error),
+    #[error("webrtc: {0}")]
+    WebRtc(#[from] webrtc::Error),
+}
+
+/// What a client publishes on one peer connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    /// The teacher's camera and microphone, for the lesson's watchers.
+    Camera,
+    /// The teacher's shared screen, for the lesson's watchers.
+    Screen,
+    /// A pupil the teacher let speak: their microphone (and camera if allowed), to the teacher.
+    Talk,
+    /// The two sides of a private call.
+    Call,
+}
+
+impl Stream {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stream::Camera => "camera",
+            Stream::Screen => "screen",
+            Stream::Talk => "talk",
+            Stream::Call => "call",
+        }
+    }
+}
+
+/// What a client asks to receive on its receiving peer connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WatchSource {
+    /// The teacher's camera and screen.
+    Lesson,
+    /// Teachers: the pupils allowed to speak.
+    Talk,
+    /// Their side's view of a private call they are in.
+    Call,
+}
+
+/// Live counts for /metrics; each is raised by a [`Counted`] and lowered when it drops, so a
+/// leak shows as a count that does not return to zero.
+#[derive(Default)]
+pub struct MediaCounts {
+    pub peers: AtomicUsize,
+    pub tracks: AtomicUsize,
+    pub tasks: AtomicUsize,
+    pub packets_forwarded: AtomicU64,
+}
+
+#[derive(Clone, Copy)]
+pub enum Gauge {
+    Peers,
+    Tracks,
+    Tasks,
+}
+
+/// Holds one unit of a gauge for as long as it lives.
+pub struct Counted {
+    counts: Arc<MediaCounts>,
+    gauge: Gauge,
+}
+
+impl MediaCounts {
+    fn gauge(&self, gauge: Gauge) -> &AtomicUsize {
+        match gauge {
+            Gauge::Peers => &self.peers,
+            Gauge::Tracks => &self.tracks,
+            Gauge::Tasks => &self.tasks,
+        }
+    }
+
+    pub fn count(self: &Arc<Self>, gauge: Gauge) -> Counted {
+        self.gauge(gauge).fetch_add(1, Ordering::Relaxed);
+        Counted {
+            counts: self.clone(),
+            gauge,
+        }
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.counts
+            .gauge(self.gauge)
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The box's media service: the WebRTC stack and the stage of every lesson with media.
+pub struct Media {
+    engine: Engine,
+    stages: Mutex<HashMap<String, Weak<Stage>>>,
+    pub counts: Arc<MediaCounts>,
+    max_peers_per_lesson: usize,
+    next_connection: AtomicU64,
+}
+
+impl Media {
+    pub async fn start(config: &MediaConfig, bind_ip: IpAddr) -> Result<Arc<Self>, MediaError> {
+        let engine = Engine::start(bind_ip, config.udp_port, &config.addresses).await?;
+        tracing::info!(udp = %engine.udp_addr, "media listening");
+        Ok(Arc::new(Self {
+            engine,
+            stages: Mutex::new(HashMap::new()),
+            counts: Arc::new(MediaCounts::default()),
+            max_peers_per_lesson: config.max_peers_per_lesson,
+            next_connection: AtomicU64::new(1),
+        }))
+    }
+
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.engine.udp_addr
+    }
+
+    /// The lesson's stage, made when its first client connects and gone with its last.
+    pub fn stage(&self, lesson_id: &str) -> Arc<Stage> {
+        let mut stages = self.stages.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(stage) = stages.get(lesson_id).and_then(Weak::upgrade) {
+            return stage;
+        }
+        stages.retain(|_, weak| weak.strong_count() > 0);
+        let stage = Arc::new(Stage::new(self.max_peers_per_lesson));
+        stages.insert(lesson_id.to_string(), Arc::downgrade(&stage));
+        stage
+    }
+
+    fn new_connection_id(&self) -> u64 {
+        self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub async fn close(&self) {
+        self.engine.close().await;
+    }
+}

@@ -1,0 +1,472 @@
+//! One lesson's media: the tracks published into it, who the teacher let speak, the private
+//! call, and [`Stage::visible_to`], the one rule of who receives which track.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::broadcast;
+use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
+use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
+
+use super::forward::Keyframes;
+use super::{Counted, Stream, WatchSource};
+
+/// A client connection, numbered by the box.
+pub type ConnId = u64;
+
+/// Who is on the other end of a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Party {
+    Teacher,
+    Pupil { participant_id: String },
+}
+
+impl Party {
+    /// How a track's stream id names its owner: `teacher` or the participant id.
+    fn label(&self) -> &str {
+        match self {
+            Party::Teacher => "teacher",
+            Party::Pupil { participant_id } => participant_id,
+        }
+    }
+}
+
+/// A published track as subscribers receive it.
+pub struct Track {
+    pub id: String,
+    pub stream: Stream,
+    pub kind: RTPCodecType,
+    pub owner_conn: ConnId,
+    pub owner: Party,
+    pub local: Arc<TrackLocalStaticRTP>,
+    pub keyframes: Keyframes,
+    _counted: Counted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The teacher's connection that started it: only it hears the pupil.
+    pub teacher_conn: ConnId,
+    pub participant_id: String,
+    pub video: bool,
+}
+
+/// Changes every connection of the lesson hears about and sorts out for itself.
+#[derive(Debug, Clone)]
+pub enum StageEvent {
+    /// Tracks came or went: receivers bring their peer connection up to date.
+    Tracks,
+    Talk {
+        participant_id: String,
+        granted: bool,
+        video: bool,
+    },
+    Call {
+        call: Call,
+        active: bool,
+    },
+    /// Another connection took over publishing `stream`; `conn` stops.
+    Replaced {
+        conn: ConnId,
+        stream: Stream,
+    },
+}
+
+/// Why a request about the stage is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The role or the moment does not allow it.
+    Forbidden,
+    /// The lesson holds as many peer connections as it may.
+    Full,
+}
+
+#[derive(Default)]
+struct Inner {
+    tracks: Vec<Arc<Track>>,
+    /// Pupils the teacher lets speak, and whether with their camera too.
+    talk: HashMap<String, bool>,
+    call: Option<Call>,
+    /// Which connection publishes the camera and the screen.
+    publishers: HashMap<Stream, ConnId>,
+    peers: usize,
+    next_track: u64,
+}
+
+pub struct Stage {
+    inner: Mutex<Inner>,
+    events: broadcast::Sender<StageEvent>,
+    max_peers: usize,
+}
+
+/// A published track before it has an id.
+pub struct NewTrack {
+    pub stream: Stream,
+    pub kind: RTPCodecType,
+    pub owner_conn: ConnId,
+    pub owner: Party,
+    pub keyframes: Keyframes,
+    pub counted: Counted,
+}
+
+impl Stage {
+    pub fn new(max_peers: usize) -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+            events: broadcast::channel(64).0,
+            max_peers,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn tell(&self, event: StageEvent) {
+        // Nobody listening is fine: the stage has no connections then.
+        let _ = self.events.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<StageEvent> {
+        self.events.subscribe()
+    }
+
+    /// Reserves room for one more peer connection; [`Stage::peer_closed`] gives it back.
+    pub fn peer_opened(&self) -> Result<(), Refusal> {
+        let mut inner = self.lock();
+        if inner.peers >= self.max_peers {
+            return Err(Refusal::Full);
+        }
+        inner.peers += 1;
+        Ok(())
+    }
+
+    pub fn peer_closed(&self) {
+        let mut inner = self.lock();
+        inner.peers = inner.peers.saturating_sub(1);
+    }
+
+    /// May `party` on `conn` publish `stream` now, and which kinds (audio, video)?
+    pub fn may_publish(
+        &self,
+        stream: Stream,
+        conn: ConnId,
+        party: &Party,
+    ) -> Result<Allowed, Refusal> {
+        let inner = self.lock();
+        let everything = Allowed {
+            audio: true,
+            video: true,
+        };
+        match (stream, party) {
+            (Stream::Camera | Stream::Screen, Party::Teacher) => Ok(everything),
+            (Stream::Talk, Party::Pupil { participant_id }) => inner
+                .talk
+                .get(participant_id)
+                .map(|&video| Allowed { audio: true, video })
+                .ok_or(Refusal::Forbidden),
+            (Stream::Call, party) => match &inner.call {
+                Some(call) if call.includes(conn, party) => Ok(Allowed {
+                    audio: true,
+                    video: call.video,
+                }),
+                _ => Err(Refusal::Forbidden),
+            },
+            _ => Err(Refusal::Forbidden),
+        }
+    }
+
+    /// May `party` ask to receive `source`?
+    pub fn may_watch(
+        &self,
+        source: WatchSource,
+        conn: ConnId,
+        party: &Party,
+    ) -> Result<(), Refusal> {
+        let inner = self.lock();
+        let allowed = match source {
+            WatchSource::Lesson => true,
+            WatchSource::Talk => *party == Party::Teacher,
+            WatchSource::Call => inner.call.as_ref().is_some_and(|c| c.includes(conn, party)),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Refusal::Forbidden)
+        }
+    }
+
+    /// `conn` publishes the camera or the screen from now on; whoever did before is told to
+    /// stop, and their tracks leave the stage at once.
+    pub fn claim(&self, stream: Stream, conn: ConnId) {
+        let before = {
+            let mut inner = self.lock();
+            let before = inner.publishers.insert(stream, conn);
+            if let Some(old) = before.filter(|&old| old != conn) {
+                inner
+                    .tracks
+                    .retain(|t| !(t.owner_conn == old && t.stream == stream));
+            }
+            before
+        };
+        if let Some(old) = before.filter(|&old| old != conn) {
+            self.tell(StageEvent::Replaced { conn: old, stream });
+            self.tell(StageEvent::Tracks);
+        }
+    }
+
+    pub fn add_track(
+        &self,
+        new: NewTrack,
+        codec: webrtc::rtp_transceiver::rtp_codec::RTCRtpCodecCapability,
+    ) -> Arc<Track> {
+        let track = {
+            let mut inner = self.lock();
+            inner.next_track += 1;
+            let kind = match new.kind {
+                RTPCodecType::Audio => "audio",
+                _ => "video",
+            };
+            let id = format!("{}-{kind}-{}", new.stream.name(), inner.next_track);
+            let stream_id = format!("{}.{}", new.stream.name(), new.owner.label());
+            let track = Arc::new(Track {
+                local: Arc::new(TrackLocalStaticRTP::new(codec, id.clone(), stream_id)),
+                id,
+                stream: new.stream,
+                kind: new.kind,
+                owner_conn: new.owner_conn,
+                owner: new.owner,
+                keyframes: new.keyframes,
+                _counted: new.counted,
+            });
+            inner.tracks.push(track.clone());
+            track
+        };
+        self.tell(StageEvent::Tracks);
+        track
+    }
+
+    pub fn remove_track(&self, id: &str) {
+        let removed = {
+            let mut inner = self.lock();
+            let before = inner.tracks.len();
+            inner.tracks.retain(|t| t.id != id);
+            before != inner.tracks.len()
+        };
+        if removed {
+            self.tell(StageEvent::Tracks);
+        }
+    }
+
+    /// Takes every track `conn` published on `stream` off the stage.
+    pub fn withdraw(&self, conn: ConnId, stream: Stream) {
+        let removed = {
+            let mut inner = self.lock();
+            let before = inner.tracks.len();
+            inner
+                .tracks
+                .retain(|t| !(t.owner_conn == conn && t.stream == stream));
+            if inner.publishers.get(&stream) == Some(&conn) {
+                inner.publishers.remove(&stream);
+            }
+            before != inner.tracks.len()
+        };
+        if removed {
+            self.tell(StageEvent::Tracks);
+        }
+    }
+
+    /// The tracks `conn` receives when it asks for `wants`.
+    pub fn visible_to(
+        &self,
+        conn: ConnId,
+        party: &Party,
+        wants: &HashSet<WatchSource>,
+    ) -> Vec<Arc<Track>> {
+        let inner = self.lock();
+        inner
+            .tracks
+            .iter()
+            .filter(|t| t.owner_conn != conn)
+            .filter(|t| match t.stream {
+                Stream::Camera | Stream::Screen => wants.contains(&WatchSource::Lesson),
+                Stream::Talk => wants.contains(&WatchSource::Talk) && *party == Party::Teacher,
+                Stream::Call => {
+                    wants.contains(&WatchSource::Call)
+                        && inner.call.as_ref().is_some_and(|call| {
+                            call.includes(conn, party) && call.includes(t.owner_conn, &t.owner)
+                        })
+                }
+            })
+            .cloned()
+            .collect()
+    }
+
+    pub fn talk_grants(&self) -> Vec<(String, bool)> {
+        self.lock()
+            .talk
+            .iter()
+            .map(|(id, video)| (id.clone(), *video))
+            .collect()
+    }
+
+    pub fn talk_grant(&self, participant_id: &str) -> Option<bool> {
+        self.lock().talk.get(participant_id).copied()
+    }
+
+    pub fn grant_talk(&self, participant_id: &str, video: bool) {
+        self.lock().talk.insert(participant_id.to_string(), video);
+        self.tell(StageEvent::Talk {
+            participant_id: participant_id.to_string(),
+            granted: true,
+            video,
+        });
+    }
+
+    /// Ends a pupil's talk-back: their tracks leave the stage now, before their page stops
+    /// sending.
+    pub fn revoke_talk(&self, participant_id: &str) {
+        {
+            let mut inner = self.lock();
+            inner.talk.remove(participant_id);
+            inner.tracks.retain(|t| {
+                !(t.stream == Stream::Talk
+                    && matches!(&t.owner, Party::Pupil { participant_id: p } if p == participant_id))
+            });
+        }
+        self.tell(StageEvent::Talk {
+            participant_id: participant_id.to_string(),
+            granted: false,
+            video: false,
+        });
+        self.tell(StageEvent::Tracks);
+    }
+
+    pub fn call(&self) -> Option<Call> {
+        self.lock().call.clone()
+    }
+
+    /// Starts a private call; one that was running ends first.
+    pub fn start_call(&self, call: Call) {
+        self.end_call();
+        self.lock().call = Some(call.clone());
+        self.tell(StageEvent::Call { call, active: true });
+    }
+
+    /// Ends the call, if any; its tracks leave the stage at once.
+    pub fn end_call(&self) {
+        let ended = {
+            let mut inner = self.lock();
+            let ended = inner.call.take();
+            if ended.is_some() {
+                inner.tracks.retain(|t| t.stream != Stream::Call);
+            }
+            ended
+        };
+        if let Some(call) = ended {
+            self.tell(StageEvent::Call {
+                call,
+                active: false,
+            });
+            self.tell(StageEvent::Tracks);
+        }
+    }
+}
+
+/// Which kinds a publisher may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowed {
+    pub audio: bool,
+    pub video: bool,
+}
+
+impl Allowed {
+    pub fn kind(&self, kind: RTPCodecType) -> bool {
+        match kind {
+            RTPCodecType::Audio => self.audio,
+            RTPCodecType::Video => self.video,
+            _ => false,
+        }
+    }
+}
+
+impl Call {
+    /// Is this connection one of the call's two sides?
+    pub fn includes(&self, conn: ConnId, party: &Party) -> bool {
+        match party {
+            Party::Teacher => conn == self.teacher_conn,
+            Party::Pupil { participant_id } => *participant_id == self.participant_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pupil(id: &str) -> Party {
+        Party::Pupil {
+            participant_id: id.into(),
+        }
+    }
+
+    #[test]
+    fn only_teachers_publish_the_lesson_and_only_granted_pupils_talk() {
+        let stage = Stage::new(10);
+        assert!(stage
+            .may_publish(Stream::Camera, 1, &Party::Teacher)
+            .is_ok());
+        assert_eq!(
+            stage.may_publish(Stream::Camera, 2, &pupil("p1")),
+            Err(Refusal::Forbidden)
+        );
+        assert_eq!(
+            stage.may_publish(Stream::Talk, 2, &pupil("p1")),
+            Err(Refusal::Forbidden)
+        );
+        stage.grant_talk("p1", false);
+        assert_eq!(
+            stage.may_publish(Stream::Talk, 2, &pupil("p1")),
+            Ok(Allowed {
+                audio: true,
+                video: false
+            })
+        );
+        assert!(stage.may_publish(Stream::Talk, 3, &pupil("p2")).is_err());
+        stage.revoke_talk("p1");
+        assert!(stage.may_publish(Stream::Talk, 2, &pupil("p1")).is_err());
+        assert!(stage.may_watch(WatchSource::Talk, 2, &pupil("p1")).is_err());
+    }
+
+    #[test]
+    fn a_call_belongs_to_its_two_sides() {
+        let stage = Stage::new(10);
+        stage.start_call(Call {
+            teacher_conn: 1,
+            participant_id: "p1".into(),
+            video: false,
+        });
+        assert!(stage.may_watch(WatchSource::Call, 2, &pupil("p1")).is_ok());
+        assert!(stage
+            .may_watch(WatchSource::Call, 1, &Party::Teacher)
+            .is_ok());
+        assert!(stage.may_watch(WatchSource::Call, 3, &pupil("p2")).is_err());
+        assert!(
+            stage
+                .may_watch(WatchSource::Call, 4, &Party::Teacher)
+                .is_err(),
+            "another teacher connection is not the call's"
+        );
+        stage.end_call();
+        assert!(stage.may_watch(WatchSource::Call, 2, &pupil("p1")).is_err());
+    }
+
+    #[test]
+    fn peers_are_capped() {
+        let stage = Stage::new(1);
+        assert!(stage.peer_opened().is_ok());
+        assert_eq!(stage.peer_opened(), Err(Refusal::Full));
+        stage.peer_closed();
+        assert!(stage.peer_opened().is_ok());
+    }
+}

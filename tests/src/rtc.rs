@@ -1,0 +1,268 @@
+//! A WebRTC client (webrtc-rs) that signals over `/ws` like the web client does: publishes
+//! synthetic RTP (the box forwards without decoding, so any payload will do) and receives.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use webrtc::api::media_engine::{MediaEngine, MIME_TYPE_OPUS, MIME_TYPE_VP8};
+use webrtc::api::setting_engine::SettingEngine;
+use webrtc::api::{APIBuilder, API};
+use webrtc::ice::mdns::MulticastDnsMode;
+use webrtc::ice::network_type::NetworkType;
+use webrtc::peer_connection::configuration::RTCConfiguration;
+use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::rtp::header::Header;
+use webrtc::rtp::packet::Packet;
+use webrtc::rtp_transceiver::rtp_codec::RTCRtpCodecCapability;
+use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
+use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
+use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
+use webrtc::track::track_local::{TrackLocal, TrackLocalWriter};
+
+use crate::{next_json, send_text, Socket};
+
+fn api() -> API {
+    let mut codecs = MediaEngine::default();
+    codecs.register_default_codecs().expect("codecs");
+    let mut settings = SettingEngine::default();
+    settings.set_include_loopback_candidate(true);
+    settings.set_network_types(vec![NetworkType::Udp4]);
+    settings.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
+    settings.set_ip_filter(Box::new(|ip| ip.is_loopback()));
+    APIBuilder::new()
+        .with_media_engine(codecs)
+        .with_setting_engine(settings)
+        .build()
+}
+
+async fn new_peer() -> Arc<RTCPeerConnection> {
+    Arc::new(
+        api()
+            .new_peer_connection(RTCConfiguration::default())
+            .await
+            .expect("peer connection"),
+    )
+}
+
+/// The local description once gathering is done (the box takes no trickled candidates).
+async fn gathered(pc: &RTCPeerConnection, description: RTCSessionDescription) -> String {
+    let mut done = pc.gathering_complete_promise().await;
+    pc.set_local_description(description)
+        .await
+        .expect("local description");
+    let _ = done.recv().await;
+    pc.local_description().await.expect("described").sdp
+}
+
+/// Publishes `stream` with an audio and/or a video track sending 50 packets a second.
+pub struct Publisher {
+    pub pc: Arc<RTCPeerConnection>,
+    pub sent: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Publisher(sent {})", self.sent.load(Ordering::Relaxed))
+    }
+}
+
+/// An offer to publish, without sending it: for tests of refused offers.
+pub async fn publishing_offer(audio: bool, video: bool) -> (Arc<RTCPeerConnection>, String) {
+    let pc = new_peer().await;
+    let mut tracks: Vec<Arc<TrackLocalStaticRTP>> = Vec::new();
+    if audio {
+        tracks.push(track(MIME_TYPE_OPUS, "audio"));
+    }
+    if video {
+        tracks.push(track(MIME_TYPE_VP8, "video"));
+    }
+    for t in &tracks {
+        let init = RTCRtpTransceiverInit {
+            direction: RTCRtpTransceiverDirection::Sendonly,
+            send_encodings: Vec::new(),
+        };
+        pc.add_transceiver_from_track(t.clone() as Arc<dyn TrackLocal + Send + Sync>, Some(init))
+            .await
+            .expect("track added");
+    }
+    let offer = pc.create_offer(None).await.expect("offer");
+    let sdp = gathered(&pc, offer).await;
+    (pc, sdp)
+}
+
+fn track(mime: &str, id: &str) -> Arc<TrackLocalStaticRTP> {
+    Arc::new(TrackLocalStaticRTP::new(
+        RTCRtpCodecCapability {
+            mime_type: mime.to_string(),
+            ..Default::default()
+        },
+        id.to_string(),
+        "tavla-test".to_string(),
+    ))
+}
+
+/// Publishes and waits for the box's answer; `Err` holds the box's refusal.
+pub async fn publish(
+    socket: &mut Socket,
+    stream: &str,
+    audio: bool,
+    video: bool,
+) -> Result<Publisher, Value> {
+    let (pc, sdp) = publishing_offer(audio, video).await;
+    let request = json!({ "type": "media_publish", "stream": stream, "sdp": sdp });
+    send_text(socket, &request.to_string()).await;
+    let reply = next_media(socket).await;
+    if reply["type"] != "media_answer" {
+        let _ = pc.close().await;
+        return Err(reply);
+    }
+    let answer = RTCSessionDescription::answer(reply["sdp"].as_str().expect("sdp").to_string())
+        .expect("answer parses");
+    pc.set_remote_description(answer)
+        .await
+        .expect("answer applies");
+    let sent = Arc::new(AtomicU64::new(0));
+    spawn_sending(&pc, sent.clone()).await;
+    Ok(Publisher { pc, sent })
+}
+
+/// Sends a packet on every track every 20 ms until the peer connection closes.
+async fn spawn_sending(pc: &Arc<RTCPeerConnection>, sent: Arc<AtomicU64>) {
+    let mut tracks = Vec::new();
+    for transceiver in pc.get_transceivers().await {
+        if let Some(t) = transceiver.sender().await.track().await {
+            tracks.push(t);
+        }
+    }
+    let weak = Arc::downgrade(pc);
+    tokio::spawn(async move {
+        let mut sequence: u16 = 0;
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        loop {
+            tick.tick().await;
+            let Some(pc) = weak.upgrade() else { return };
+            if pc.connection_state()
+                == webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState::Closed
+            {
+                return;
+            }
+            sequence = sequence.wrapping_add(1);
+            for t in &tracks {
+                let Some(writer) = t.as_any().downcast_ref::<TrackLocalStaticRTP>() else {
+                    continue;
+                };
+                let packet = Packet {
+                    header: Header {
+                        version: 2,
+                        sequence_number: sequence,
+                        timestamp: u32::from(sequence) * 960,
+                        marker: true,
+                        ..Default::default()
+                    },
+                    payload: vec![0x10, 0, 0, 0, 0, 0, 0, 0].into(),
+                };
+                if writer.write_rtp(&packet).await.is_ok() {
+                    sent.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    });
+}
+
+/// Receives what the box offers; counts packets and names the streams they belong to.
+pub struct Watcher {
+    pub pc: Arc<RTCPeerConnection>,
+    pub packets: Arc<AtomicU64>,
+    /// The stream id of every track received (`camera.teacher`, `talk.<participant>`, …).
+    pub streams: Arc<Mutex<Vec<String>>>,
+}
+
+impl Watcher {
+    pub async fn new() -> Self {
+        let pc = new_peer().await;
+        let packets = Arc::new(AtomicU64::new(0));
+        let streams = Arc::new(Mutex::new(Vec::new()));
+        let (count, names) = (packets.clone(), streams.clone());
+        pc.on_track(Box::new(move |remote, _, _| {
+            names.lock().unwrap().push(remote.stream_id());
+            let count = count.clone();
+            tokio::spawn(async move {
+                while remote.read_rtp().await.is_ok() {
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+            Box::pin(async {})
+        }));
+        Self {
+            pc,
+            packets,
+            streams,
+        }
+    }
+
+    /// Asks to receive `sources`.
+    pub async fn ask(&self, socket: &mut Socket, sources: &[&str]) {
+        let request = json!({ "type": "media_watch", "sources": sources });
+        send_text(socket, &request.to_string()).await;
+    }
+
+    /// Answers one `media_offer` (already read from the socket).
+    pub async fn answer(&self, socket: &mut Socket, offer: &Value) {
+        let sdp = offer["sdp"].as_str().expect("offer sdp").to_string();
+        let offer = RTCSessionDescription::offer(sdp).expect("offer parses");
+        self.pc
+            .set_remote_description(offer)
+            .await
+            .expect("offer applies");
+        let answer = self.pc.create_answer(None).await.expect("answer");
+        let sdp = gathered(&self.pc, answer).await;
+        let reply = json!({ "type": "media_answer", "sdp": sdp });
+        send_text(socket, &reply.to_string()).await;
+    }
+
+    /// Answers offers until packets arrive from `streams` distinct streams.
+    pub async fn receive_from(&self, socket: &mut Socket, streams: usize) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if self.packets.load(Ordering::Relaxed) > 0 && self.stream_count() >= streams {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no media within 20 s"
+            );
+            match tokio::time::timeout(Duration::from_millis(50), next_json(socket)).await {
+                Ok(message) if message["type"] == "media_offer" => {
+                    self.answer(socket, &message).await
+                }
+                Ok(message) if message["type"] == "media_refused" => {
+                    panic!("refused: {message}")
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub fn stream_count(&self) -> usize {
+        let mut names = self.streams.lock().unwrap().clone();
+        names.sort();
+        names.dedup();
+        names.len()
+    }
+}
+
+/// The next media message (skipping presence, hands and the like).
+pub async fn next_media(socket: &mut Socket) -> Value {
+    loop {
+        let message = next_json(socket).await;
+        if message["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("media_"))
+        {
+            return message;
+        }
+    }
+}

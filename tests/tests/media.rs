@@ -1,0 +1,432 @@
+//! Live media through the box's SFU with real WebRTC clients (webrtc-rs) signaling over `/ws`:
+//! the lesson stream, talk-back, private calls, bad signaling, and no leaks after many joins.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use tavla_e2e::rtc::{self, next_media, Watcher};
+use tavla_e2e::serde_json::{json, Value};
+use tavla_e2e::*;
+
+struct Lesson {
+    server: TestServer,
+    teacher: User,
+    id: String,
+    code: String,
+}
+
+async fn lesson() -> Lesson {
+    let server = TestServer::start().await;
+    let teacher = server.first_teacher("Kari").await;
+    let class = class_with(&teacher, "7B", &[]).await;
+    let lesson = start_lesson(&teacher, class["id"].as_str().unwrap()).await;
+    Lesson {
+        id: lesson["id"].as_str().unwrap().to_string(),
+        code: lesson["code"].as_str().unwrap().to_string(),
+        server,
+        teacher,
+    }
+}
+
+impl Lesson {
+    async fn teacher_socket(&self) -> Socket {
+        let mut socket = self
+            .teacher
+            .ws(&format!("?lesson={}", self.id))
+            .await
+            .unwrap();
+        assert_eq!(next_json(&mut socket).await["type"], "welcome");
+        socket
+    }
+
+    /// A guest pupil's socket and participant id.
+    async fn pupil(&self, name: &str) -> (Socket, String) {
+        let pupil = self.server.client();
+        let (status, body) = pupil
+            .post("/api/join", json!({ "code": self.code, "name": name }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let mut socket = pupil.ws("").await.unwrap();
+        assert_eq!(next_json(&mut socket).await["type"], "welcome");
+        (socket, body["pupil"]["id"].as_str().unwrap().to_string())
+    }
+
+    async fn gauge(&self, name: &str) -> u64 {
+        let (_, metrics) = self.teacher.get("/metrics").await;
+        metrics
+            .as_str()
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} in /metrics"))
+            .parse()
+            .unwrap()
+    }
+
+    /// Waits until the media gauges read `peers`, `tracks`, `tasks` (closing is asynchronous).
+    async fn settles_at(&self, peers: u64, tracks: u64, tasks: u64) {
+        let mut last = (0, 0, 0);
+        for _ in 0..200 {
+            last = (
+                self.gauge("tavla_media_peers").await,
+                self.gauge("tavla_media_tracks").await,
+                self.gauge("tavla_media_tasks").await,
+            );
+            if last == (peers, tracks, tasks) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "media gauges stayed at {last:?}, expected {:?}",
+            (peers, tracks, tasks)
+        );
+    }
+}
+
+fn refusal(message: &Value) -> (&str, &str) {
+    assert_eq!(message["type"], "media_refused", "{message}");
+    (
+        message["request"].as_str().unwrap(),
+        message["code"].as_str().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_lesson_reaches_watchers_and_a_pupil_speaks_only_while_let() {
+    let lesson = lesson().await;
+    let mut teacher = lesson.teacher_socket().await;
+    let (mut ada, ada_id) = lesson.pupil("Ada").await;
+
+    let camera = rtc::publish(&mut teacher, "camera", true, true)
+        .await
+        .unwrap();
+    let ada_view = Watcher::new().await;
+    ada_view.ask(&mut ada, &["lesson"]).await;
+    ada_view.receive_from(&mut ada, 1).await;
+    // Audio and video arrive as one stream named for its source and owner.
+    let streams = ada_view.streams.lock().unwrap().clone();
+    assert!(streams.iter().all(|s| s == "camera.teacher"), "{streams:?}");
+    assert!(camera.sent.load(Ordering::Relaxed) > 0);
+
+    // Not allowed to speak: the box refuses her microphone and her watching the talk-back.
+    assert_eq!(
+        refusal(
+            &rtc::publish(&mut ada, "talk", true, false)
+                .await
+                .unwrap_err()
+        ),
+        ("media_publish", "forbidden")
+    );
+    ada_view.ask(&mut ada, &["lesson", "talk"]).await;
+    assert_eq!(
+        refusal(&next_media(&mut ada).await),
+        ("media_watch", "forbidden")
+    );
+
+    // The teacher lets her speak, voice only.
+    let grant = json!({ "type": "grant_talk", "participant": ada_id });
+    send_text(&mut teacher, &grant.to_string()).await;
+    let told = next_media(&mut ada).await;
+    assert_eq!(
+        (told["type"].as_str(), told["granted"].as_bool()),
+        (Some("media_talk"), Some(true))
+    );
+    assert_eq!(
+        next_media(&mut teacher).await["participant"],
+        ada_id.as_str()
+    );
+    assert_eq!(
+        refusal(
+            &rtc::publish(&mut ada, "talk", true, true)
+                .await
+                .unwrap_err()
+        ),
+        ("media_publish", "forbidden_track"),
+        "a camera was not allowed"
+    );
+    let _voice = rtc::publish(&mut ada, "talk", true, false).await.unwrap();
+    let teacher_hears = Watcher::new().await;
+    teacher_hears.ask(&mut teacher, &["talk"]).await;
+    teacher_hears.receive_from(&mut teacher, 1).await;
+    assert_eq!(
+        teacher_hears.streams.lock().unwrap().as_slice(),
+        [format!("talk.{ada_id}")]
+    );
+    lesson.settles_at(4, 3, 3 + 3).await;
+
+    // Revoked: her peer is closed and her track leaves the teacher's connection.
+    let revoke = json!({ "type": "revoke_talk", "participant": ada_id });
+    send_text(&mut teacher, &revoke.to_string()).await;
+    let told = next_media(&mut ada).await;
+    assert_eq!(told["granted"], false, "{told}");
+    let closed = next_media(&mut ada).await;
+    assert_eq!(
+        (
+            closed["type"].as_str(),
+            closed["peer"].as_str(),
+            closed["reason"].as_str()
+        ),
+        (Some("media_closed"), Some("talk"), Some("revoked"))
+    );
+    assert_eq!(next_media(&mut teacher).await["type"], "media_talk");
+    let renegotiation = next_media(&mut teacher).await;
+    assert_eq!(renegotiation["type"], "media_offer");
+    teacher_hears.answer(&mut teacher, &renegotiation).await;
+    lesson.settles_at(3, 2, 2 + 2).await;
+    assert_eq!(
+        refusal(
+            &rtc::publish(&mut ada, "talk", true, false)
+                .await
+                .unwrap_err()
+        ),
+        ("media_publish", "forbidden")
+    );
+}
+
+#[tokio::test]
+async fn a_private_call_is_only_between_its_two_sides() {
+    let lesson = lesson().await;
+    let mut teacher = lesson.teacher_socket().await;
+    let mut other_tab = lesson.teacher_socket().await;
+    let (mut ada, ada_id) = lesson.pupil("Ada").await;
+    let (mut bo, _) = lesson.pupil("Bo").await;
+
+    let call = json!({ "type": "start_call", "participant": ada_id });
+    send_text(&mut teacher, &call.to_string()).await;
+    let told = next_media(&mut ada).await;
+    assert_eq!(
+        (told["type"].as_str(), told["active"].as_bool()),
+        (Some("media_call"), Some(true))
+    );
+    assert_eq!(next_media(&mut teacher).await["type"], "media_call");
+
+    // Bo and the teacher's other tab may neither receive nor send on it.
+    let bo_view = Watcher::new().await;
+    bo_view.ask(&mut bo, &["call"]).await;
+    assert_eq!(
+        refusal(&next_media(&mut bo).await),
+        ("media_watch", "forbidden")
+    );
+    assert_eq!(
+        refusal(
+            &rtc::publish(&mut bo, "call", true, false)
+                .await
+                .unwrap_err()
+        ),
+        ("media_publish", "forbidden")
+    );
+    let tab_view = Watcher::new().await;
+    tab_view.ask(&mut other_tab, &["call"]).await;
+    assert_eq!(
+        refusal(&next_media(&mut other_tab).await),
+        ("media_watch", "forbidden")
+    );
+    send_text(&mut bo, r#"{"type":"hang_up"}"#).await;
+    assert_eq!(
+        refusal(&next_media(&mut bo).await),
+        ("hang_up", "forbidden")
+    );
+
+    // Voice both ways; a video track was not part of this call.
+    assert_eq!(
+        refusal(
+            &rtc::publish(&mut ada, "call", true, true)
+                .await
+                .unwrap_err()
+        ),
+        ("media_publish", "forbidden_track")
+    );
+    let _ada_voice = rtc::publish(&mut ada, "call", true, false).await.unwrap();
+    let _teacher_voice = rtc::publish(&mut teacher, "call", true, false)
+        .await
+        .unwrap();
+    let teacher_hears = Watcher::new().await;
+    teacher_hears.ask(&mut teacher, &["call"]).await;
+    teacher_hears.receive_from(&mut teacher, 1).await;
+    assert_eq!(
+        teacher_hears.streams.lock().unwrap().as_slice(),
+        [format!("call.{ada_id}")]
+    );
+    let ada_hears = Watcher::new().await;
+    ada_hears.ask(&mut ada, &["call"]).await;
+    ada_hears.receive_from(&mut ada, 1).await;
+    assert_eq!(
+        ada_hears.streams.lock().unwrap().as_slice(),
+        ["call.teacher"]
+    );
+    // Bo, watching the lesson, gets nothing of the call.
+    bo_view.ask(&mut bo, &["lesson"]).await;
+    let camera = rtc::publish(&mut other_tab, "camera", false, true)
+        .await
+        .unwrap();
+    bo_view.receive_from(&mut bo, 1).await;
+    assert_eq!(
+        bo_view.streams.lock().unwrap().as_slice(),
+        ["camera.teacher"]
+    );
+    drop(camera);
+
+    // Ada hangs up: both sides hear it and their call peers close.
+    send_text(&mut ada, r#"{"type":"hang_up"}"#).await;
+    let ended = next_media(&mut ada).await;
+    assert_eq!(
+        (ended["type"].as_str(), ended["active"].as_bool()),
+        (Some("media_call"), Some(false))
+    );
+    let ended = next_of_type(&mut teacher, "media_call").await;
+    assert_eq!(ended["active"], false);
+}
+
+#[tokio::test]
+async fn bad_signaling_is_refused_and_the_stream_carries_on() {
+    let lesson = lesson().await;
+    let mut teacher = lesson.teacher_socket().await;
+    let (mut ada, _) = lesson.pupil("Ada").await;
+    let _camera = rtc::publish(&mut teacher, "camera", false, true)
+        .await
+        .unwrap();
+    let view = Watcher::new().await;
+    view.ask(&mut ada, &["lesson"]).await;
+    view.receive_from(&mut ada, 1).await;
+
+    let (mut bo, bo_id) = lesson.pupil("Bo").await;
+    let (_offer_pc, good_offer) = rtc::publishing_offer(true, false).await;
+    let cases: Vec<(Value, (&str, &str))> = vec![
+        (
+            json!({"type": "media_publish", "stream": "camera", "sdp": "v=0 nonsense"}),
+            ("media_publish", "forbidden"),
+        ),
+        (
+            json!({"type": "media_answer", "sdp": "v=0"}),
+            ("media_answer", "unexpected"),
+        ),
+        (
+            json!({"type": "media_ice", "peer": "camera", "candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}),
+            ("media_ice", "no_such_peer"),
+        ),
+        (
+            json!({"type": "media_watch", "sources": []}),
+            ("media_watch", "invalid"),
+        ),
+        (
+            json!({"type": "grant_talk", "participant": bo_id}),
+            ("grant_talk", "forbidden"),
+        ),
+        (
+            json!({"type": "start_call", "participant": bo_id}),
+            ("start_call", "forbidden"),
+        ),
+        (
+            json!({"type": "media_publish", "stream": "talk", "sdp": good_offer}),
+            ("media_publish", "forbidden"),
+        ),
+    ];
+    for (request, expected) in &cases {
+        send_text(&mut bo, &request.to_string()).await;
+        assert_eq!(refusal(&next_media(&mut bo).await), *expected, "{request}");
+    }
+    // The teacher's bad input: garbage SDP, a data channel, an unknown pupil.
+    let teacher_cases: Vec<(Value, (&str, &str))> = vec![
+        (
+            json!({"type": "media_publish", "stream": "screen", "sdp": "v=0 nonsense"}),
+            ("media_publish", "bad_sdp"),
+        ),
+        (
+            json!({"type": "grant_talk", "participant": "nobody-here"}),
+            ("grant_talk", "not_found"),
+        ),
+        (
+            json!({"type": "media_ice", "peer": "watch", "candidate": "x"}),
+            ("media_ice", "no_such_peer"),
+        ),
+    ];
+    for (request, expected) in &teacher_cases {
+        send_text(&mut teacher, &request.to_string()).await;
+        assert_eq!(
+            refusal(&next_media(&mut teacher).await),
+            *expected,
+            "{request}"
+        );
+    }
+    // A malformed candidate on a peer Ada has.
+    let bad_candidate =
+        json!({"type": "media_ice", "peer": "watch", "candidate": "candidate:garbage"});
+    send_text(&mut ada, &bad_candidate.to_string()).await;
+    assert_eq!(
+        refusal(&next_media(&mut ada).await),
+        ("media_ice", "bad_candidate")
+    );
+
+    // Unknown sources and fields are protocol errors: that client is closed with 4000.
+    send_text(
+        &mut bo,
+        r#"{"type":"media_watch","sources":["everything"]}"#,
+    )
+    .await;
+    assert_eq!(
+        close_frame(&mut bo).await.map(|f| u16::from(f.code)),
+        Some(4000)
+    );
+    // A flood closes the flooder with 4008.
+    let (mut flooder, _) = lesson.pupil("Flo").await;
+    for _ in 0..60 {
+        let _ = futures_util_send(&mut flooder, r#"{"type":"media_unwatch"}"#).await;
+    }
+    assert_eq!(
+        close_frame(&mut flooder).await.map(|f| u16::from(f.code)),
+        Some(4008)
+    );
+
+    // Through all of it Ada kept receiving the stream.
+    let before = view.packets.load(Ordering::Relaxed);
+    let mut waited = 0;
+    while view.packets.load(Ordering::Relaxed) <= before + 10 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += 1;
+        assert!(waited < 500, "Ada's stream stopped");
+    }
+}
+
+async fn futures_util_send(socket: &mut Socket, text: &str) -> Result<(), ()> {
+    use futures_util::SinkExt;
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::Text(text.into()))
+        .await
+        .map_err(|_| ())
+}
+
+#[tokio::test]
+async fn two_hundred_joins_and_leaves_leave_no_peer_track_or_task_behind() {
+    let lesson = lesson().await;
+    let mut teacher = lesson.teacher_socket().await;
+    let camera = rtc::publish(&mut teacher, "camera", true, true)
+        .await
+        .unwrap();
+    let (mut ada, _) = lesson.pupil("Ada").await;
+    lesson.settles_at(1, 2, 2).await;
+    for round in 0..200 {
+        let view = Watcher::new().await;
+        view.ask(&mut ada, &["lesson"]).await;
+        view.receive_from(&mut ada, 1).await;
+        if round % 20 != 19 {
+            send_text(&mut ada, r#"{"type":"media_unwatch"}"#).await;
+            assert_eq!(next_media(&mut ada).await["type"], "media_closed");
+        } else {
+            // Leaving by closing the page (joins are rate-limited, so only now and then).
+            drop(ada);
+            ada = lesson.pupil(&format!("Ada {round}")).await.0;
+        }
+        let _ = view.pc.close().await;
+    }
+    lesson.settles_at(1, 2, 2).await;
+    // Ending the lesson closes the rest.
+    let (status, _) = lesson
+        .teacher
+        .post(&format!("/api/lessons/{}/end", lesson.id), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    lesson.settles_at(0, 0, 0).await;
+    drop(camera);
+}
