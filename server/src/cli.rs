@@ -80,6 +80,9 @@ struct ServeArgs {
     /// Networks of pupils at home, i.e. the school's VPN (comma-separated, e.g. 10.8.0.0/24).
     #[arg(long, env = "TAVLA_HOME_NETWORKS", value_delimiter = ',')]
     home_networks: Option<Vec<IpNet>>,
+    /// UDP port for all live audio and video [default: 8443]. Port 0 picks a free port.
+    #[arg(long, env = "TAVLA_MEDIA_UDP_PORT")]
+    media_udp_port: Option<u16>,
 }
 
 fn load_config(common: &CommonArgs, mut overrides: Overrides) -> Result<Config, String> {
@@ -114,6 +117,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         tls_key: args.tls_key,
         host_name: args.host_name,
         home_networks: args.home_networks,
+        media_udp_port: args.media_udp_port,
         data_dir: None,
     };
     let config = load_config(&args.common, overrides)?;

@@ -145,10 +145,11 @@ pub struct Overrides {
     pub tls_key: Option<PathBuf>,
     pub host_name: Option<String>,
     pub home_networks: Option<Vec<IpNet>>,
+    pub media_udp_port: Option<u16>,
 }
 
 /// Every `TAVLA_*` variable Tavla reads.
-pub const KNOWN_ENV: [&str; 8] = [
+pub const KNOWN_ENV: [&str; 9] = [
     "TAVLA_CONFIG",
     "TAVLA_DATA_DIR",
     "TAVLA_LISTEN",
@@ -157,6 +158,7 @@ pub const KNOWN_ENV: [&str; 8] = [
     "TAVLA_TLS_KEY",
     "TAVLA_HOST_NAME",
     "TAVLA_HOME_NETWORKS",
+    "TAVLA_MEDIA_UDP_PORT",
 ];
 
 impl Config {
@@ -206,6 +208,9 @@ impl Config {
         }
         if let Some(v) = o.home_networks {
             self.home_networks = v;
+        }
+        if let Some(v) = o.media_udp_port {
+            self.media.udp_port = v;
         }
     }
 

@@ -48,6 +48,7 @@ fn help_explains_every_option() {
         "--tls-key",
         "--host-name",
         "--home-networks",
+        "--media-udp-port",
     ] {
         assert!(out.contains(option), "serve --help lacks {option}");
     }
@@ -136,6 +137,8 @@ fn teachers_are_added_from_the_command_line() {
             "127.0.0.1:0",
             "--http-listen",
             "127.0.0.1:0",
+            "--media-udp-port",
+            "0",
             "--data-dir",
         ])
         .arg(&data)

@@ -25,7 +25,7 @@ const binary = process.env.TEST_TAVLA_BINARY ?? join(targetDir, 'debug', 'tavla'
 export async function startTavla() {
   const dataDir = mkdtempSync(join(tmpdir(), 'tavla-browser-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAVLA_')));
-  const child = spawn(binary, ['serve', '--data-dir', join(dataDir, 'data'), '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0'], {
+  const child = spawn(binary, ['serve', '--data-dir', join(dataDir, 'data'), '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--media-udp-port', '0'], {
     env: { ...env, RUST_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

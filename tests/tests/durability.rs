@@ -54,7 +54,13 @@ fn start(data: &std::path::Path, port: u16) -> Child9 {
     let mut child = Command::new(tavla_binary())
         .args(["serve", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
-        .args(["--http-listen", "127.0.0.1:0", "--config"])
+        .args([
+            "--http-listen",
+            "127.0.0.1:0",
+            "--media-udp-port",
+            "0",
+            "--config",
+        ])
         .arg(&config)
         .arg("--data-dir")
         .arg(data)

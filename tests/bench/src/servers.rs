@@ -70,6 +70,8 @@ impl Server {
                 "127.0.0.1:0",
                 "--http-listen",
                 "127.0.0.1:0",
+                "--media-udp-port",
+                "0",
             ])
             .arg("--data-dir")
             .arg(dir.path().join("data"))
