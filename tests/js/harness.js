@@ -81,7 +81,8 @@ export function apiClient(tavla) {
 
 /**
  * The teacher Kari with a lesson of a new class (`className`, 7B unless said), and `pupils`
- * guests who joined it. The first call on a Tavla sets Kari up; later ones sign her in.
+ * guests who joined it (a name, or `{ name, atHome }`). The first call on a Tavla sets Kari
+ * up; later ones sign her in.
  */
 export async function lessonWithPupils(tavla, pupils, { className = '7B' } = {}) {
   const teacher = apiClient(tavla);
@@ -96,9 +97,10 @@ export async function lessonWithPupils(tavla, pupils, { className = '7B' } = {})
   const cls = (await teacher.call('POST', '/api/classes', { name: className })).body;
   const lesson = (await teacher.call('POST', '/api/lessons', { class_id: cls.id })).body;
   const joined = [];
-  for (const name of pupils) {
+  for (const entry of pupils) {
+    const { name, atHome = false } = typeof entry === 'string' ? { name: entry } : entry;
     const pupil = apiClient(tavla);
-    assert.equal((await pupil.call('POST', '/api/join', { code: lesson.code, name })).status, 200);
+    assert.equal((await pupil.call('POST', '/api/join', { code: lesson.code, name, at_home: atHome })).status, 200);
     joined.push(pupil);
   }
   return { teacher, lesson, pupils: joined };
@@ -111,6 +113,8 @@ export async function launchChromium() {
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      // Tavla listens on 127.0.0.1 in tests; received audio plays without a click.
+      '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
     ],
   });
 }

@@ -10,6 +10,8 @@ import { connectLive } from '../../protocol/live.js';
 import { lessonDocs } from './doc-list.js';
 import { messageStore } from '../../protocol/messages.js';
 import { teacherMessages } from '../messages/teacher.js';
+import { mediaClient } from '../../protocol/media.js';
+import { teacherStream } from '../media/teacher-stream.js';
 
 export async function lessonView({ main, me, params, navigate, setTitle }) {
   const id = params.get('id') ?? '';
@@ -56,13 +58,27 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
     onRefused: (msg) => message.show(t(`messages.refused_${msg.code}`)),
   });
   panel = teacherMessages({ store, lesson, onError: (text) => message.show(text), setTitle });
+  let stream;
+  const media = mediaClient({
+    onTrack: (track, mediaStream) => stream.onTrack(track, mediaStream),
+    onRefused: () => message.show(t('media.refused')),
+  });
+  stream = teacherStream({ media, onError: (text) => message.show(text) });
   const live = connectLive({
     lessonId: lesson.id,
-    onOpen: (send) => store.opened(send),
+    onOpen: (send) => {
+      store.opened(send);
+      media.opened(send);
+    },
     onMessage: (msg) => {
+      if (media.handle(msg)) {
+        stream.update(msg);
+        return;
+      }
       if (msg.type === 'presence') {
         draw(msg.participants);
         panel.setPeople(msg.participants);
+        stream.setPeople(msg.participants);
       }
       if (msg.type === 'lesson_ended') navigate('/teacher');
       store.handle(msg);
@@ -83,6 +99,7 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
       h('h2', { id: 'present-h' }, t('lesson.participants')),
       summary,
       list),
+    stream.el,
     panel.el,
     docs.el,
     h('p', {}, h('button', { type: 'button', class: 'danger', onclick: async () => {
@@ -97,6 +114,8 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
   );
   return () => {
     live.close();
+    media.close();
+    stream.stop();
     docs.stop();
   };
 }

@@ -9,6 +9,8 @@ import { connectLive } from '../../protocol/live.js';
 import { pupilDocs } from './doc-list.js';
 import { messageStore } from '../../protocol/messages.js';
 import { pupilMessages } from '../messages/pupil.js';
+import { mediaClient } from '../../protocol/media.js';
+import { pupilStream } from '../media/pupil-stream.js';
 
 export async function pupilView({ main, me, navigate, setTitle }) {
   setTitle(t('pupil.title', { name: me.lesson.class_name }));
@@ -40,10 +42,24 @@ export async function pupilView({ main, me, navigate, setTitle }) {
       notice.hidden = false;
     },
   });
-  messagesPane = pupilMessages({ store, onError: (text) => { notice.textContent = text; notice.hidden = false; } });
+  const showError = (text) => { notice.textContent = text; notice.hidden = false; };
+  messagesPane = pupilMessages({ store, onError: showError });
+  let stream;
+  const media = mediaClient({
+    onTrack: (track, mediaStream) => stream.onTrack(track, mediaStream),
+    onRefused: () => showError(t('media.refused')),
+  });
+  stream = pupilStream({ media, atHome: me.pupil.at_home, onError: showError });
   const live = connectLive({
-    onOpen: (send) => store.opened(send),
+    onOpen: (send) => {
+      store.opened(send);
+      media.opened(send);
+    },
     onMessage: (msg) => {
+      if (media.handle(msg)) {
+        stream.update(msg);
+        return;
+      }
       if (msg.type === 'welcome') status.textContent = t('live.connected');
       if (msg.type === 'docs_added') refreshDocs(true);
       store.handle(msg);
@@ -71,11 +87,15 @@ export async function pupilView({ main, me, navigate, setTitle }) {
     h('div', { class: 'panes' },
       pane('docs-h', t('pupil.docs'), docs),
       pane('messages-h', t('pupil.messages'), h('div', {}, notice, messagesPane.el)),
-      pane('stream-h', t('pupil.stream'), me.pupil.at_home ? t('pupil.stream_soon') : t('pupil.stream_in_room'))),
+      pane('stream-h', t('pupil.stream'), stream.el)),
     h('p', {}, h('button', { type: 'button', onclick: async () => {
       await post('/logout').catch(() => {});
       navigate('/join');
     } }, t('pupil.leave'))),
   );
-  return () => live.close();
+  return () => {
+    live.close();
+    media.close();
+    stream.stop();
+  };
 }

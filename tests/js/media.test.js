@@ -1,0 +1,120 @@
+// Live media in headless Chromium with fake camera and microphone, through Tavla's SFU: the
+// teacher goes live, a pupil at home sees and hears it (getStats: frames decoded, audio
+// samples received), is let speak and the teacher's page receives her voice until the
+// teacher ends it, then a private call. A pupil in the room gets no media unless she asks,
+// and the box refuses her the call. axe-core on both pages.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { tavlaAndChromium, signedIn, lessonWithPupils, checkAccessibility, screenshot, expectHeading } from './harness.js';
+
+const env = tavlaAndChromium({ before, after });
+
+// Keeps every RTCPeerConnection a page makes, so the test can read getStats() from them.
+function recordPeers() {
+  const Native = window.RTCPeerConnection;
+  window.testPeers = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      window.testPeers.push(this);
+    }
+  };
+}
+
+/** The sum of `field` over every inbound RTP stream of `kind` on the page's peers. */
+const received = (page, kind, field) => page.evaluate(async ([kind, field]) => {
+  let total = 0;
+  for (const pc of window.testPeers) {
+    if (pc.connectionState === 'closed') continue;
+    for (const report of (await pc.getStats()).values()) {
+      if (report.type === 'inbound-rtp' && report.kind === kind) total += report[field] ?? 0;
+    }
+  }
+  return total;
+}, [kind, field]);
+
+/** Waits until `field` grows past what it is now (and past zero). */
+async function grows(page, kind, field) {
+  const before = await received(page, kind, field);
+  await page.waitForFunction(async ([kind, field, before]) => {
+    let total = 0;
+    for (const pc of window.testPeers) {
+      if (pc.connectionState === 'closed') continue;
+      for (const report of (await pc.getStats()).values()) {
+        if (report.type === 'inbound-rtp' && report.kind === kind) total += report[field] ?? 0;
+      }
+    }
+    return total > before;
+  }, [kind, field, before], { polling: 250, timeout: 30000 });
+}
+
+test('the teacher goes live, a pupil at home sees and hears it, speaks when let, and takes a private call', async () => {
+  const allowedOrigins = [env.tavla.base, env.tavla.base.replace('https', 'wss')];
+  const { teacher: kariApi, lesson, pupils: [olaApi, saraApi] } = await lessonWithPupils(env.tavla, [{ name: 'Ola', atHome: true }, 'Sara'], { className: '8C' });
+  const kari = await signedIn(env.browser, env.tavla, kariApi, { allowedOrigins });
+  const ola = await signedIn(env.browser, env.tavla, olaApi, { allowedOrigins, viewport: { width: 1024, height: 768 } });
+  const sara = await signedIn(env.browser, env.tavla, saraApi, { allowedOrigins, viewport: { width: 360, height: 740 } });
+  const [k, o, s] = [kari.page, ola.page, sara.page];
+  for (const page of [k, o, s]) await page.addInitScript(recordPeers);
+  const saraFrames = [];
+  s.on('websocket', (socket) => socket.on('framereceived', (frame) => saraFrames.push(String(frame.payload))));
+
+  await k.goto(`${env.tavla.base}/teacher/lesson?id=${lesson.id}`);
+  await expectHeading(k, 'Time: 8C');
+  await k.getByRole('button', { name: 'Start kamera og mikrofon' }).click();
+  await k.getByText('Du sender direkte.').waitFor();
+
+  // Ola follows from home: the stream starts by itself.
+  await o.goto(`${env.tavla.base}/lesson`);
+  await expectHeading(o, 'Time i 8C');
+  await o.getByLabel('Læreren', { exact: true }).waitFor();
+  await grows(o, 'video', 'framesDecoded');
+  await grows(o, 'audio', 'totalSamplesReceived');
+  await checkAccessibility(o, 'pupil at home watching the lesson');
+  await screenshot(o, 'pupil-at-home-stream');
+
+  // Sara is in the room: no media unless she asks.
+  await s.goto(`${env.tavla.base}/lesson`);
+  await expectHeading(s, 'Time i 8C');
+  await s.getByRole('button', { name: 'Se sendingen' }).waitFor();
+  assert.equal(await s.evaluate(() => window.testPeers.length), 0, 'no peer connection for a pupil in the room');
+
+  // Kari lets Ola speak; his voice reaches Kari's page.
+  await k.getByRole('button', { name: 'La Ola snakke' }).click();
+  await o.getByText('Læreren lar deg snakke.').first().waitFor();
+  await o.getByRole('button', { name: 'Slå på mikrofonen og snakk' }).click();
+  await o.getByText('Mikrofonen din er på. Klassen hører deg.').waitFor();
+  await k.getByLabel('Ola snakker').waitFor({ state: 'attached' });
+  await grows(k, 'audio', 'totalSamplesReceived');
+  await checkAccessibility(k, 'teacher live with a pupil speaking');
+  await screenshot(k, 'teacher-live-pupil-speaking');
+
+  // Kari ends it: Ola's microphone stops and his voice leaves Kari's page.
+  await k.getByRole('button', { name: 'Stopp Ola' }).click();
+  await o.getByText('Du snakker ikke lenger til klassen.').first().waitFor();
+  await k.getByLabel('Ola snakker').waitFor({ state: 'detached' });
+  assert.equal(await o.evaluate(() => window.testPeers.filter((pc) => pc.getSenders().some((sender) => sender.track?.kind === 'audio' && sender.track.readyState === 'live') && pc.connectionState !== 'closed').length), 0,
+    'no live microphone is sent from Ola any more');
+
+  // A private call: only Kari and Ola hear it.
+  await k.getByRole('button', { name: 'Ring Ola' }).click();
+  await o.getByText('Læreren ringer deg. Bare dere to hører samtalen.').waitFor();
+  await o.getByRole('button', { name: 'Svar' }).click();
+  await o.getByLabel('Læreren i samtalen').waitFor({ state: 'attached' });
+  await k.getByLabel('Samtale med Ola').waitFor({ state: 'attached' });
+  await grows(k, 'audio', 'totalSamplesReceived');
+  // Sara's page asks the box for the call herself: refused.
+  const refusal = await s.evaluate(() => new Promise((resolve) => {
+    const socket = new WebSocket(`wss://${location.host}/ws`);
+    socket.onopen = () => socket.send(JSON.stringify({ type: 'media_watch', sources: ['call'] }));
+    socket.onmessage = (event) => {
+      const msg = JSON.parse(event.data);
+      if (msg.type === 'media_refused') { socket.close(); resolve(msg); }
+    };
+  }));
+  assert.equal(refusal.code, 'forbidden');
+  await k.getByRole('button', { name: 'Legg på' }).click();
+  await o.getByText('Samtalen er avsluttet.').first().waitFor();
+  assert.ok(!saraFrames.some((f) => f.includes('media_call') || f.includes('media_offer')), 'Sara heard nothing of the call');
+  assert.deepEqual([...kari.problems, ...ola.problems, ...sara.problems], []);
+});

@@ -1,0 +1,225 @@
+// The teacher's live panel: camera and microphone (with pickers and mutes) and screen share to
+// the pupils at home, letting a pupil speak (their voice plays here, into the classroom), and
+// a private call with one pupil.
+import { h, replace } from '../dom.js';
+import { announce } from '../announce.js';
+import { t } from '../../i18n.js';
+import { askForMedia, devicePicker, player, stopTracks } from './devices.js';
+
+export function teacherStream({ media, onError }) {
+  let camera = null; // MediaStream sent as "camera"
+  let screen = null;
+  let people = [];
+  const talking = new Map(); // participant id -> { video }
+  let call = null; // { participant, video, stream }
+  const remote = new Map(); // stream id -> element
+
+  const status = h('p', { role: 'status', class: 'media-status' });
+  const preview = h('div', { class: 'media-preview' });
+  const incoming = h('div', { class: 'media-incoming' });
+  const talkList = h('ul', { class: 'talkers', 'aria-labelledby': 'talk-h' });
+  const callBox = h('div', { class: 'call', hidden: true });
+
+  const cameraButton = h('button', { type: 'button', class: 'primary', 'aria-pressed': 'false', onclick: () => (camera ? stopCamera() : startCamera()) }, t('media.camera_start'));
+  const micButton = h('button', { type: 'button', disabled: true, 'aria-pressed': 'false', onclick: () => toggle('audio', micButton, 'media.mic_mute', 'media.mic_unmute') }, t('media.mic_mute'));
+  const videoButton = h('button', { type: 'button', disabled: true, 'aria-pressed': 'false', onclick: () => toggle('video', videoButton, 'media.video_off', 'media.video_on') }, t('media.video_off'));
+  const screenButton = h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => (screen ? stopScreen() : startScreen()) }, t('media.screen_start'));
+
+  const swap = async (kind, deviceId) => {
+    if (!camera) return;
+    const fresh = await navigator.mediaDevices.getUserMedia({ [kind]: { deviceId: { exact: deviceId } } }).catch(() => null);
+    if (!fresh) { onError(t('media.no_device')); return; }
+    const [track] = kind === 'audio' ? fresh.getAudioTracks() : fresh.getVideoTracks();
+    const [old] = kind === 'audio' ? camera.getAudioTracks() : camera.getVideoTracks();
+    await media.replaceTrack('camera', old, track);
+    old?.stop();
+    drawPreview();
+  };
+  const cameraPicker = devicePicker('videoinput', t('media.pick_camera'), (id) => swap('video', id));
+  const micPicker = devicePicker('audioinput', t('media.pick_mic'), (id) => swap('audio', id));
+
+  function toggle(kind, button, onKey, offKey) {
+    const tracks = kind === 'audio' ? camera?.getAudioTracks() : camera?.getVideoTracks();
+    if (!tracks?.length) return;
+    const enabled = !tracks[0].enabled;
+    tracks.forEach((track) => { track.enabled = enabled; });
+    button.setAttribute('aria-pressed', String(!enabled));
+    button.textContent = t(enabled ? onKey : offKey);
+  }
+
+  function drawPreview() {
+    replace(preview,
+      camera ? player(camera, { label: t('media.own_camera'), muted: true }) : null,
+      screen ? player(screen, { label: t('media.own_screen'), muted: true }) : null);
+  }
+
+  async function startCamera() {
+    camera = await askForMedia({ audio: true, video: true, onError });
+    if (!camera) return;
+    media.publish('camera', camera);
+    cameraButton.textContent = t('media.camera_stop');
+    cameraButton.setAttribute('aria-pressed', 'true');
+    micButton.disabled = false;
+    videoButton.disabled = false;
+    status.textContent = t('media.live');
+    drawPreview();
+    await cameraPicker.refresh(camera.getVideoTracks()[0]?.getSettings().deviceId);
+    await micPicker.refresh(camera.getAudioTracks()[0]?.getSettings().deviceId);
+  }
+
+  function stopCamera() {
+    media.unpublish('camera');
+    stopTracks(camera);
+    camera = null;
+    cameraButton.textContent = t('media.camera_start');
+    cameraButton.setAttribute('aria-pressed', 'false');
+    micButton.disabled = true;
+    videoButton.disabled = true;
+    status.textContent = t('media.not_live');
+    drawPreview();
+  }
+
+  async function startScreen() {
+    try {
+      screen = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch {
+      onError(t('media.no_screen'));
+      return;
+    }
+    // The browser's own "stop sharing" bar ends the track.
+    screen.getVideoTracks()[0]?.addEventListener('ended', () => stopScreen());
+    media.publish('screen', screen);
+    screenButton.textContent = t('media.screen_stop');
+    screenButton.setAttribute('aria-pressed', 'true');
+    drawPreview();
+  }
+
+  function stopScreen() {
+    if (!screen) return;
+    media.unpublish('screen');
+    stopTracks(screen);
+    screen = null;
+    screenButton.textContent = t('media.screen_start');
+    screenButton.setAttribute('aria-pressed', 'false');
+    drawPreview();
+  }
+
+  const nameOf = (id) => people.find((p) => p.id === id)?.name ?? t('media.someone');
+
+  function drawTalkers() {
+    const online = people.filter((p) => p.online);
+    talkList.replaceChildren(...online.map((p) => {
+      const granted = talking.has(p.id);
+      return h('li', { 'data-participant': p.id },
+        h('span', { class: 'name' }, p.name),
+        p.at_home ? h('span', { class: 'badge home' }, t('lesson.at_home')) : null,
+        h('button', { type: 'button', class: 'small', 'aria-pressed': String(granted), onclick: () => media.send(granted
+          ? { type: 'revoke_talk', participant: p.id }
+          : { type: 'grant_talk', participant: p.id }) }, t(granted ? 'media.talk_stop_named' : 'media.talk_let_named', { name: p.name })),
+        h('button', { type: 'button', class: 'small', disabled: Boolean(call), onclick: () => startCall(p.id) }, t('media.call_named', { name: p.name })));
+    }));
+    if (!online.length) talkList.replaceChildren(h('li', {}, t('media.nobody_online')));
+  }
+
+  async function startCall(participant) {
+    media.send({ type: 'start_call', participant, video: false });
+    const stream = await askForMedia({ audio: true, onError });
+    if (!stream) return;
+    call = { participant, stream };
+    media.publish('call', stream);
+    media.watch('call');
+    drawCall();
+  }
+
+  function endCall(tell) {
+    if (tell) media.send({ type: 'hang_up' });
+    if (!call) return;
+    media.unpublish('call');
+    media.unwatch('call');
+    dropRemote('call.');
+    stopTracks(call.stream);
+    call = null;
+    drawCall();
+  }
+
+  function drawCall() {
+    callBox.hidden = !call;
+    callBox.replaceChildren(...(call ? [
+      h('p', {}, t('media.in_call_with', { name: nameOf(call.participant) })),
+      h('button', { type: 'button', class: 'danger', onclick: () => endCall(true) }, t('media.hang_up'))] : []));
+    drawTalkers();
+  }
+
+  function dropRemote(prefix) {
+    for (const [id, el] of remote) {
+      if (!id.startsWith(prefix)) continue;
+      el.remove();
+      remote.delete(id);
+    }
+  }
+
+  function onTrack(track, stream) {
+    const id = stream?.id ?? '';
+    if (remote.has(id)) return;
+    const [kind, who] = id.split('.');
+    const name = nameOf(who);
+    const label = kind === 'call' ? t('media.call_audio', { name }) : t('media.talk_audio', { name });
+    const el = player(stream, { label, audioOnly: track.kind === 'audio' && !stream.getVideoTracks().length });
+    remote.set(id, el);
+    incoming.append(el);
+    stream.addEventListener('removetrack', () => {
+      if (stream.getTracks().length) return;
+      el.remove();
+      remote.delete(id);
+    });
+  }
+
+  return {
+    el: h('section', { class: 'media-panel', 'aria-labelledby': 'stream-h' },
+      h('h2', { id: 'stream-h' }, t('media.teacher_title')),
+      h('p', { class: 'hint' }, t('media.teacher_hint')),
+      h('div', { class: 'media-controls' }, cameraButton, micButton, videoButton, screenButton),
+      h('div', { class: 'media-pickers' }, cameraPicker.el, micPicker.el),
+      status,
+      preview,
+      h('h3', { id: 'talk-h' }, t('media.talk_title')),
+      talkList,
+      callBox,
+      incoming),
+    onTrack,
+    setPeople(list) {
+      people = list;
+      drawTalkers();
+    },
+    /** Media messages about people (talk grants, calls); the rest is the media client's. */
+    update(msg) {
+      if (msg.type === 'media_talk') {
+        if (msg.granted) {
+          talking.set(msg.participant, { video: msg.video });
+          media.watch('talk');
+          announce(t('media.talk_granted_named', { name: nameOf(msg.participant) }));
+        } else {
+          talking.delete(msg.participant);
+          dropRemote(`talk.${msg.participant}`);
+          if (!talking.size) media.unwatch('talk');
+        }
+        drawTalkers();
+      }
+      if (msg.type === 'media_call' && !msg.active) {
+        announce(t('media.call_ended'));
+        endCall(false);
+      }
+      if (msg.type === 'media_closed' && msg.peer === 'camera' && msg.reason === 'replaced') {
+        stopTracks(camera);
+        camera = null;
+        drawPreview();
+        status.textContent = t('media.replaced');
+      }
+    },
+    stop() {
+      stopTracks(camera);
+      stopTracks(screen);
+      if (call) stopTracks(call.stream);
+    },
+  };
+}
