@@ -430,3 +430,55 @@ async fn two_hundred_joins_and_leaves_leave_no_peer_track_or_task_behind() {
     lesson.settles_at(0, 0, 0).await;
     drop(camera);
 }
+
+#[tokio::test]
+async fn watchers_follow_a_publisher_that_comes_back_or_a_classroom_camera_that_takes_over() {
+    let lesson = lesson().await;
+    let mut laptop = lesson.teacher_socket().await;
+    let (mut ada, _) = lesson.pupil("Ada").await;
+    let first = rtc::publish(&mut laptop, "camera", false, true)
+        .await
+        .unwrap();
+    let view = Watcher::new().await;
+    view.ask(&mut ada, &["lesson"]).await;
+    view.receive_from(&mut ada, 1).await;
+
+    // The teacher's laptop drops off (Wi-Fi) and its page comes back: Ada is offered the new
+    // track without doing anything.
+    drop(laptop);
+    let _ = first.pc.close().await;
+    let without = next_media(&mut ada).await;
+    assert_eq!(without["type"], "media_offer");
+    view.answer(&mut ada, &without).await;
+    lesson.settles_at(1, 0, 0).await;
+    let mut laptop = lesson.teacher_socket().await;
+    let _second = rtc::publish(&mut laptop, "camera", false, true)
+        .await
+        .unwrap();
+    let before = view.packets.load(Ordering::Relaxed);
+    let offer = next_media(&mut ada).await;
+    assert_eq!(offer["type"], "media_offer");
+    view.answer(&mut ada, &offer).await;
+    let mut waited = 0;
+    while view.packets.load(Ordering::Relaxed) <= before {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += 1;
+        assert!(waited < 500, "no packets from the new camera track");
+    }
+
+    // A phone on a stand signs in as the teacher and sends the camera: the laptop stops.
+    let mut phone = lesson.teacher_socket().await;
+    let _phone_camera = rtc::publish(&mut phone, "camera", false, true)
+        .await
+        .unwrap();
+    let closed = next_media(&mut laptop).await;
+    assert_eq!(
+        (
+            closed["type"].as_str(),
+            closed["peer"].as_str(),
+            closed["reason"].as_str()
+        ),
+        (Some("media_closed"), Some("camera"), Some("replaced"))
+    );
+    lesson.settles_at(2, 1, 2).await;
+}

@@ -325,7 +325,9 @@ impl MediaLink {
         if let Err(e) = peer.pc.close().await {
             tracing::debug!("closing a peer connection: {e}");
         }
+        drop(peer);
         self.stage.peer_closed();
+        self.media.peer_gone();
     }
 
     async fn publish(&mut self, stream: Stream, sdp: String) -> Vec<ServerMessage> {

@@ -19,7 +19,7 @@ pub mod stage;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use serde::{Deserialize, Serialize};
@@ -129,7 +129,11 @@ pub struct Media {
     pub counts: Arc<MediaCounts>,
     max_peers_per_lesson: usize,
     next_connection: AtomicU64,
+    release_pending: Arc<AtomicBool>,
 }
+
+/// Peers leave in waves (a lesson ends, a class stops watching); one release after the wave.
+const RELEASE_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Media {
     pub async fn start(config: &MediaConfig, bind_ip: IpAddr) -> Result<Arc<Self>, MediaError> {
@@ -141,6 +145,7 @@ impl Media {
             counts: Arc::new(MediaCounts::default()),
             max_peers_per_lesson: config.max_peers_per_lesson,
             next_connection: AtomicU64::new(1),
+            release_pending: Arc::new(AtomicBool::new(false)),
         }))
     }
 
@@ -167,4 +172,34 @@ impl Media {
     pub async fn close(&self) {
         self.engine.close().await;
     }
+
+    /// Called after a peer connection closed: once closing has been quiet for
+    /// [`RELEASE_AFTER`], the memory the peers' buffers held goes back to the system (see
+    /// [`release_freed_memory`]).
+    fn peer_gone(&self) {
+        if self.release_pending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let pending = self.release_pending.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(RELEASE_AFTER).await;
+            pending.store(false, Ordering::Release);
+            let _ = tokio::task::spawn_blocking(release_freed_memory).await;
+        });
+    }
 }
+
+/// A class's media connections leave in one go at the end of a lesson, and glibc keeps the
+/// freed memory in its per-thread arenas; on a Pi that memory is better back with the system
+/// until the next lesson.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_freed_memory() {
+    // SAFETY: malloc_trim only returns free pages of the allocator's own heaps to the kernel;
+    // it touches no memory in use and has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_freed_memory() {}

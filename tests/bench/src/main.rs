@@ -7,6 +7,7 @@
 //! ```
 
 mod load;
+mod media;
 mod messages;
 mod report;
 mod servers;
@@ -30,11 +31,11 @@ struct Args {
     /// Seconds each typing scenario types for.
     #[arg(long, default_value_t = 20.0)]
     seconds: f64,
-    /// Scenarios to run (class, year, assembly, idle, hands30, hands300).
+    /// Scenarios to run (class, year, assembly, idle, hands30, hands300, viewers).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "class,year,assembly,idle,hands30,hands300"
+        default_value = "class,year,assembly,idle,hands30,hands300,viewers"
     )]
     only: Vec<String>,
     /// Where to write the Markdown report ("-" for nowhere).
@@ -71,6 +72,7 @@ const TYPING: [Typing; 3] = [
     },
 ];
 const IDLE_DOCS: usize = 1000;
+const VIEWERS: [usize; 4] = [1, 10, 30, 100];
 
 fn default_tavla() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -127,8 +129,17 @@ async fn main() -> Result<(), BoxError> {
         bursts.push(messages::lesson_start(&server).await?);
         server.stop().await;
     }
+    let mut viewers = Vec::new();
+    if args.only.iter().any(|o| o == "viewers") {
+        for n in VIEWERS {
+            eprintln!("live lesson with {n} viewers …");
+            let (server, _) = Server::tavla(&tavla, &Layout::OneDoc(n)).await?;
+            viewers.push(media::viewers(&server, n, args.seconds).await?);
+            server.stop().await;
+        }
+    }
     let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let text = report::markdown(&typing, idle.as_ref(), &bursts, &command);
+    let text = report::markdown(&typing, idle.as_ref(), &bursts, &viewers, &command);
     println!("{text}");
     if args.out.as_os_str() != "-" {
         std::fs::write(&args.out, &text)?;

@@ -15,7 +15,7 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use crate::servers::{BoxError, Seat, Server};
 
-type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The window in which every pupil acts.
 const SPREAD: Duration = Duration::from_secs(1);
@@ -30,7 +30,7 @@ pub struct BurstResult {
     pub lost: usize,
 }
 
-async fn open(connector: Option<Connector>, seat: &Seat) -> Result<Socket, BoxError> {
+pub async fn open(connector: Option<Connector>, seat: &Seat) -> Result<Socket, BoxError> {
     let mut request = seat.url.as_str().into_client_request()?;
     if let Some(cookie) = &seat.cookie {
         request.headers_mut().insert("cookie", cookie.parse()?);
@@ -40,7 +40,7 @@ async fn open(connector: Option<Connector>, seat: &Seat) -> Result<Socket, BoxEr
     Ok(socket)
 }
 
-async fn next_json(socket: &mut Socket) -> Result<Value, BoxError> {
+pub async fn next_json(socket: &mut Socket) -> Result<Value, BoxError> {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(60), socket.next())
             .await?
