@@ -139,9 +139,14 @@ pub async fn viewers(server: &Server, n: usize, seconds: f64) -> Result<ViewersR
     let tally = Arc::new(Mutex::new(Tally::default()));
     let gate = Arc::new(Semaphore::new(CONNECTING_AT_ONCE));
     let mut joining = Vec::new();
-    for seat in server.pupils_ws.iter().take(n).cloned() {
-        let (api, gate, connector, tally) =
-            (api.clone(), gate.clone(), connector.clone(), tally.clone());
+    for seat in server.pupils_ws.iter().take(n) {
+        let (api, gate, connector, tally, seat) = (
+            api.clone(),
+            gate.clone(),
+            connector.clone(),
+            tally.clone(),
+            seat.clone(),
+        );
         joining.push(tokio::spawn(async move {
             let _permit = gate.acquire().await?;
             let socket = open(connector, &seat).await?;
