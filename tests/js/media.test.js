@@ -79,8 +79,9 @@ test('the teacher goes live, a pupil at home sees and hears it, speaks when let,
   await s.getByRole('button', { name: 'Se sendingen' }).waitFor();
   assert.equal(await s.evaluate(() => window.testPeers.length), 0, 'no peer connection for a pupil in the room');
 
-  // Kari lets Ola speak; his voice reaches Kari's page.
-  await k.getByRole('button', { name: 'La Ola snakke' }).click();
+  // Ola raises his hand to speak; Kari lets him from the queue, and his voice reaches her page.
+  await o.getByRole('button', { name: 'Rekk opp hånda' }).click();
+  await k.locator('.hand-queue').getByRole('button', { name: 'La Ola snakke' }).click();
   await o.getByText('Læreren lar deg snakke.').first().waitFor();
   await o.getByRole('button', { name: 'Slå på mikrofonen og snakk' }).click();
   await o.getByText('Mikrofonen din er på. Klassen hører deg.').waitFor();
@@ -96,8 +97,9 @@ test('the teacher goes live, a pupil at home sees and hears it, speaks when let,
   assert.equal(await o.evaluate(() => window.testPeers.filter((pc) => pc.getSenders().some((sender) => sender.track?.kind === 'audio' && sender.track.readyState === 'live') && pc.connectionState !== 'closed').length), 0,
     'no live microphone is sent from Ola any more');
 
-  // A private call: only Kari and Ola hear it.
-  await k.getByRole('button', { name: 'Ring Ola' }).click();
+  // A private call from Ola's private thread: only Kari and Ola hear it.
+  await k.getByRole('button', { name: 'Ola', exact: true }).click();
+  await k.locator('.thread-view').getByRole('button', { name: 'Ring Ola' }).click();
   await o.getByText('Læreren ringer deg. Bare dere to hører samtalen.').waitFor();
   await o.getByRole('button', { name: 'Svar' }).click();
   await o.getByLabel('Læreren i samtalen').waitFor({ state: 'attached' });

@@ -122,6 +122,7 @@ export function teacherStream({ media, onError }) {
   }
 
   async function startCall(participant) {
+    if (call) return;
     media.send({ type: 'start_call', participant, video: false });
     const stream = await askForMedia({ audio: true, onError });
     if (!stream) return;
@@ -187,6 +188,8 @@ export function teacherStream({ media, onError }) {
       callBox,
       incoming),
     onTrack,
+    letSpeak: (participant) => media.send({ type: 'grant_talk', participant }),
+    call: (participant) => startCall(participant),
     setPeople(list) {
       people = list;
       drawTalkers();

@@ -25,7 +25,11 @@ function beep() {
   }
 }
 
-export function teacherMessages({ store, lesson, onError, setTitle }) {
+/**
+ * `live` (optional) offers the live panel's actions here: `letSpeak(participantId)` next to a
+ * raised hand of a pupil at home, `call(participantId)` in a pupil's private thread.
+ */
+export function teacherMessages({ store, lesson, onError, setTitle, live }) {
   const s = store.state;
   let people = [];
   let selected = null;
@@ -53,7 +57,8 @@ export function teacherMessages({ store, lesson, onError, setTitle }) {
       else store.write(selected.thread, text);
     },
   });
-  const threadView = h('div', { class: 'thread-view', hidden: true }, threadHeading, thread.el, reply.el);
+  const callButton = h('button', { type: 'button', class: 'small', hidden: !live, onclick: () => selected && live?.call(selected.id) });
+  const threadView = h('div', { class: 'thread-view', hidden: true }, threadHeading, callButton, thread.el, reply.el);
 
   // Announcements.
   const target = h('select', { id: 'announce-target' });
@@ -105,6 +110,7 @@ export function teacherMessages({ store, lesson, onError, setTitle }) {
     selected = person;
     threadView.hidden = false;
     threadHeading.textContent = t('messages.thread_with', { name: person.name });
+    callButton.textContent = t('media.call_named', { name: person.name });
     draw();
     threadHeading.focus();
   };
@@ -169,6 +175,8 @@ export function teacherMessages({ store, lesson, onError, setTitle }) {
         h('p', { class: 'actions' },
           person ? h('button', { type: 'button', class: 'small', onclick: () => select(person) }, t('messages.answer_named', { name: hand.name })) : null, ' ',
           h('button', { type: 'button', class: 'small', disabled: hand.coming, onclick: () => store.request({ type: 'coming', participant: hand.participant_id }) }, t('messages.coming')), ' ',
+          // A pupil at home cannot be walked to: they raise a hand to be let speak.
+          hand.at_home && live ? [h('button', { type: 'button', class: 'small', onclick: () => live.letSpeak(hand.participant_id) }, t('media.talk_let_named', { name: hand.name })), ' '] : null,
           h('button', { type: 'button', class: 'small', onclick: () => store.request({ type: 'lower_hand', participant: hand.participant_id }) }, t('messages.lower_named', { name: hand.name }))));
     }) : h('li', {}, t('messages.no_hands')));
 

@@ -57,13 +57,13 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
     onChange: (type, msg) => panel?.update(type, msg),
     onRefused: (msg) => message.show(t(`messages.refused_${msg.code}`)),
   });
-  panel = teacherMessages({ store, lesson, onError: (text) => message.show(text), setTitle });
   let stream;
   const media = mediaClient({
     onTrack: (track, mediaStream) => stream.onTrack(track, mediaStream),
     onRefused: () => message.show(t('media.refused')),
   });
   stream = teacherStream({ media, onError: (text) => message.show(text) });
+  panel = teacherMessages({ store, lesson, onError: (text) => message.show(text), setTitle, live: stream });
   const live = connectLive({
     lessonId: lesson.id,
     onOpen: (send) => {
