@@ -70,6 +70,17 @@ test('the teacher goes live, a pupil at home sees and hears it, speaks when let,
   await o.getByLabel('Læreren', { exact: true }).waitFor();
   await grows(o, 'video', 'framesDecoded');
   await grows(o, 'audio', 'totalSamplesReceived');
+  // Kari's camera goes out in simulcast layers; Ola decodes the one the box picked for him.
+  const layers = await k.evaluate(async () => {
+    const rids = new Set();
+    for (const pc of window.testPeers) {
+      for (const report of (await pc.getStats()).values()) {
+        if (report.type === 'outbound-rtp' && report.kind === 'video' && report.rid && report.packetsSent > 0) rids.add(report.rid);
+      }
+    }
+    return [...rids].sort();
+  });
+  assert.ok(layers.length >= 2, `simulcast layers sent: ${layers}`);
   await checkAccessibility(o, 'pupil at home watching the lesson');
   await screenshot(o, 'pupil-at-home-stream');
 

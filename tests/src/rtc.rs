@@ -16,7 +16,9 @@ use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::rtp::header::Header;
 use webrtc::rtp::packet::Packet;
-use webrtc::rtp_transceiver::rtp_codec::RTCRtpCodecCapability;
+use webrtc::rtp_transceiver::rtp_codec::{
+    RTCRtpCodecCapability, RTCRtpHeaderExtensionCapability, RTPCodecType,
+};
 use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
 use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
@@ -27,6 +29,20 @@ use crate::{next_json, send_text, Socket};
 fn api() -> API {
     let mut codecs = MediaEngine::default();
     codecs.register_default_codecs().expect("codecs");
+    for uri in [
+        webrtc::sdp::extmap::SDES_MID_URI,
+        webrtc::sdp::extmap::SDES_RTP_STREAM_ID_URI,
+    ] {
+        codecs
+            .register_header_extension(
+                RTCRtpHeaderExtensionCapability {
+                    uri: uri.to_owned(),
+                },
+                RTPCodecType::Video,
+                None,
+            )
+            .expect("simulcast header extensions");
+    }
     let mut settings = SettingEngine::default();
     settings.set_include_loopback_candidate(true);
     settings.set_network_types(vec![NetworkType::Udp4]);
@@ -172,12 +188,96 @@ async fn spawn_sending(pc: &Arc<RTCPeerConnection>, sent: Arc<AtomicU64>) {
     });
 }
 
+/// Publishes `camera` video in simulcast layers named `rids` (lowest first). Every packet is
+/// one VP8 frame whose payload names its layer (byte 2); every 10th is a keyframe. Layer `i`
+/// sends `i + 1` packets per 20 ms, so the box ranks them by bitrate in this order.
+pub async fn publish_simulcast(socket: &mut Socket, rids: &[&str]) -> Result<Publisher, Value> {
+    let pc = new_peer().await;
+    let layers: Vec<Arc<TrackLocalStaticRTP>> = rids
+        .iter()
+        .map(|rid| {
+            Arc::new(TrackLocalStaticRTP::new_with_rid(
+                RTCRtpCodecCapability {
+                    mime_type: MIME_TYPE_VP8.to_string(),
+                    ..Default::default()
+                },
+                "video".to_string(),
+                rid.to_string(),
+                "tavla-test".to_string(),
+            ))
+        })
+        .collect();
+    let sender = pc
+        .add_track(layers[0].clone() as Arc<dyn TrackLocal + Send + Sync>)
+        .await
+        .expect("first layer");
+    for layer in &layers[1..] {
+        sender
+            .add_encoding(layer.clone() as Arc<dyn TrackLocal + Send + Sync>)
+            .await
+            .expect("more layers");
+    }
+    let offer = pc.create_offer(None).await.expect("offer");
+    let sdp = gathered(&pc, offer).await;
+    let request = json!({ "type": "media_publish", "stream": "camera", "sdp": sdp });
+    send_text(socket, &request.to_string()).await;
+    let reply = next_media(socket).await;
+    if reply["type"] != "media_answer" {
+        return Err(reply);
+    }
+    let answer = RTCSessionDescription::answer(reply["sdp"].as_str().expect("sdp").to_string())
+        .expect("answer parses");
+    pc.set_remote_description(answer)
+        .await
+        .expect("answer applies");
+    let sent = Arc::new(AtomicU64::new(0));
+    let (weak, count) = (Arc::downgrade(&pc), sent.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        let mut sequences = vec![0u16; layers.len()];
+        let mut frame: u32 = 0;
+        loop {
+            tick.tick().await;
+            if weak.upgrade().is_none() {
+                return;
+            }
+            frame += 1;
+            for (i, layer) in layers.iter().enumerate() {
+                for _ in 0..=i {
+                    sequences[i] = sequences[i].wrapping_add(1);
+                    // VP8 descriptor: S=1, partition 0; frame header bit 0 clear = keyframe.
+                    let key = if frame.is_multiple_of(10) { 0x00 } else { 0x01 };
+                    let packet = Packet {
+                        header: Header {
+                            version: 2,
+                            sequence_number: sequences[i],
+                            timestamp: frame * 1800,
+                            marker: true,
+                            ..Default::default()
+                        },
+                        payload: vec![0x10, key, i as u8, 0, 0, 0, 0, 0].into(),
+                    };
+                    if layer.write_rtp(&packet).await.is_ok() {
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+    });
+    Ok(Publisher { pc, sent })
+}
+
 /// Receives what the box offers; counts packets and names the streams they belong to.
 pub struct Watcher {
     pub pc: Arc<RTCPeerConnection>,
     pub packets: Arc<AtomicU64>,
     /// The stream id of every track received (`camera.teacher`, `talk.<participant>`, …).
     pub streams: Arc<Mutex<Vec<String>>>,
+    /// Every video packet received: its sequence number and payload byte 2 (the layer, for
+    /// [`publish_simulcast`]).
+    pub video: Arc<Mutex<Vec<(u16, u8)>>>,
+    /// The SSRC of the last video track received.
+    pub video_ssrc: Arc<AtomicU64>,
 }
 
 impl Watcher {
@@ -185,13 +285,30 @@ impl Watcher {
         let pc = new_peer().await;
         let packets = Arc::new(AtomicU64::new(0));
         let streams = Arc::new(Mutex::new(Vec::new()));
-        let (count, names) = (packets.clone(), streams.clone());
+        let video = Arc::new(Mutex::new(Vec::new()));
+        let video_ssrc = Arc::new(AtomicU64::new(0));
+        let (count, names, log, ssrc) = (
+            packets.clone(),
+            streams.clone(),
+            video.clone(),
+            video_ssrc.clone(),
+        );
         pc.on_track(Box::new(move |remote, _, _| {
             names.lock().unwrap().push(remote.stream_id());
-            let count = count.clone();
+            let is_video = remote.kind() == RTPCodecType::Video;
+            if is_video {
+                ssrc.store(u64::from(remote.ssrc()), Ordering::Relaxed);
+            }
+            let (count, log) = (count.clone(), log.clone());
             tokio::spawn(async move {
-                while remote.read_rtp().await.is_ok() {
+                while let Ok((packet, _)) = remote.read_rtp().await {
                     count.fetch_add(1, Ordering::Relaxed);
+                    if is_video {
+                        let layer = packet.payload.get(2).copied().unwrap_or(0);
+                        log.lock()
+                            .unwrap()
+                            .push((packet.header.sequence_number, layer));
+                    }
                 }
             });
             Box::pin(async {})
@@ -200,6 +317,8 @@ impl Watcher {
             pc,
             packets,
             streams,
+            video,
+            video_ssrc,
         }
     }
 
@@ -244,6 +363,27 @@ impl Watcher {
                 _ => {}
             }
         }
+    }
+
+    /// The layer byte of the last video packet received.
+    pub fn last_layer(&self) -> Option<u8> {
+        self.video.lock().unwrap().last().map(|(_, layer)| *layer)
+    }
+
+    /// Tells the box, as receiver reports, that `fraction_lost` (of 256) of the video is lost.
+    pub async fn report_loss(&self, fraction_lost: u8) {
+        use webrtc::rtcp::receiver_report::ReceiverReport;
+        use webrtc::rtcp::reception_report::ReceptionReport;
+        let report = ReceiverReport {
+            ssrc: 1,
+            reports: vec![ReceptionReport {
+                ssrc: self.video_ssrc.load(Ordering::Relaxed) as u32,
+                fraction_lost,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let _ = self.pc.write_rtcp(&[Box::new(report)]).await;
     }
 
     pub fn stream_count(&self) -> usize {

@@ -482,3 +482,52 @@ async fn watchers_follow_a_publisher_that_comes_back_or_a_classroom_camera_that_
     );
     lesson.settles_at(2, 1, 2).await;
 }
+
+#[tokio::test]
+async fn a_viewer_losing_packets_is_moved_to_a_lower_simulcast_layer_without_a_gap() {
+    let lesson = lesson().await;
+    let mut teacher = lesson.teacher_socket().await;
+    let (mut ada, _) = lesson.pupil("Ada").await;
+    let _camera = rtc::publish_simulcast(&mut teacher, &["q", "h", "f"])
+        .await
+        .unwrap();
+    lesson.settles_at(1, 1, 3).await;
+    let view = Watcher::new().await;
+    view.ask(&mut ada, &["lesson"]).await;
+    view.receive_from(&mut ada, 1).await;
+    // A good connection starts on the full layer.
+    wait_for_layer(&view, 2, 0).await;
+
+    // Loss reported: one layer down, and again.
+    wait_for_layer(&view, 1, 128).await;
+    wait_for_layer(&view, 0, 128).await;
+
+    // The viewer saw one stream: sequence numbers without a gap across both switches.
+    let log = view.video.lock().unwrap().clone();
+    let gaps: Vec<_> = log
+        .windows(2)
+        .filter(|w| w[1].0 != w[0].0.wrapping_add(1))
+        .collect();
+    assert!(gaps.is_empty(), "gaps in the rewritten stream: {gaps:?}");
+    let layers: Vec<u8> = log.iter().map(|(_, layer)| *layer).collect();
+    assert!(
+        layers.windows(2).all(|w| w[1] <= w[0]),
+        "only ever down: {layers:?}"
+    );
+}
+
+/// Reports `loss` twice (what it takes to step down once), then waits until the viewer
+/// receives `layer`.
+async fn wait_for_layer(view: &Watcher, layer: u8, loss: u8) {
+    if loss > 0 {
+        view.report_loss(loss).await;
+        view.report_loss(loss).await;
+    }
+    for _ in 0..200 {
+        if view.last_layer() == Some(layer) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never got layer {layer}; last {:?}", view.last_layer());
+}

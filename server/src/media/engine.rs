@@ -14,6 +14,7 @@ use webrtc::ice::network_type::NetworkType;
 use webrtc::ice::udp_mux::{UDPMux, UDPMuxDefault, UDPMuxParams};
 use webrtc::ice::udp_network::UDPNetwork;
 use webrtc::interceptor::registry::Registry;
+use webrtc::rtp_transceiver::rtp_codec::{RTCRtpHeaderExtensionCapability, RTPCodecType};
 
 use super::MediaError;
 
@@ -68,6 +69,20 @@ impl Engine {
 
         let mut codecs = MediaEngine::default();
         codecs.register_default_codecs()?;
+        // Simulcast layers are told apart by their rid (RFC 8852).
+        for uri in [
+            webrtc::sdp::extmap::SDES_MID_URI,
+            webrtc::sdp::extmap::SDES_RTP_STREAM_ID_URI,
+            webrtc::sdp::extmap::SDES_REPAIR_RTP_STREAM_ID_URI,
+        ] {
+            codecs.register_header_extension(
+                RTCRtpHeaderExtensionCapability {
+                    uri: uri.to_owned(),
+                },
+                RTPCodecType::Video,
+                None,
+            )?;
+        }
         let interceptors = register_default_interceptors(Registry::new(), &mut codecs)?;
         let api = APIBuilder::new()
             .with_media_engine(codecs)

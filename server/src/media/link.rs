@@ -19,11 +19,14 @@ use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
 use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
 use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
+use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use webrtc::track::track_local::TrackLocal;
 
-use super::forward::{forward, relay_keyframe_requests, Keyframes};
+use super::forward::{
+    down_track, forward, forward_layer, pick_layers, relay_keyframe_requests, Keyframes,
+};
 use super::stage::{Allowed, Call, ConnId, NewTrack, Party, Refusal, Stage, StageEvent};
-use super::{offer, Counted, Gauge, Media, Stream, WatchSource};
+use super::{offer, Counted, Gauge, Media, MediaCounts, Stream, WatchSource};
 use crate::lessons::lesson;
 use crate::protocol::{ClientMessage, ServerMessage};
 use crate::store::Store;
@@ -386,22 +389,31 @@ impl MediaLink {
                     return;
                 }
                 let video = kind == webrtc::rtp_transceiver::rtp_codec::RTPCodecType::Video;
-                let track = stage.add_track(
-                    NewTrack {
-                        stream,
-                        kind,
-                        owner_conn,
-                        owner,
-                        keyframes: Keyframes::new(publisher, remote.ssrc(), video),
-                        counted: counts.count(Gauge::Tracks),
-                    },
-                    remote.codec().capability,
-                );
+                let keyframes = || Keyframes::new(publisher.clone(), remote.ssrc(), video);
+                let new = NewTrack {
+                    stream,
+                    kind,
+                    owner_conn,
+                    owner,
+                    keyframes: keyframes(),
+                    counted: counts.count(Gauge::Tracks),
+                };
+                let codec = remote.codec().capability;
                 let task = counts.count(Gauge::Tasks);
-                tokio::spawn(async move {
-                    forward(remote, track, stage, counts).await;
-                    drop(task);
-                });
+                let rid = remote.rid().to_string();
+                if rid.is_empty() {
+                    let track = stage.add_track(new, codec);
+                    tokio::spawn(async move {
+                        forward(remote, track, stage, counts).await;
+                        drop(task);
+                    });
+                } else {
+                    let (track, layer) = stage.add_layer(new, codec, &rid, keyframes());
+                    tokio::spawn(async move {
+                        forward_layer(remote, track, layer, stage, counts).await;
+                        drop(task);
+                    });
+                }
             })
         }));
     }
@@ -484,11 +496,19 @@ impl MediaLink {
                 direction: RTCRtpTransceiverDirection::Sendonly,
                 send_encodings: Vec::new(),
             };
-            let local = track.local.clone() as Arc<dyn TrackLocal + Send + Sync>;
+            // A simulcast track gets a track of this subscriber's own, fed with its layer.
+            let own = track.simulcast.is_some().then(|| {
+                Arc::new(TrackLocalStaticRTP::new(
+                    track.local.codec(),
+                    track.local.id().to_string(),
+                    track.local.stream_id().to_string(),
+                ))
+            });
+            let local = own.clone().unwrap_or_else(|| track.local.clone());
             let transceiver = match watch
                 .peer
                 .pc
-                .add_transceiver_from_track(local, Some(init))
+                .add_transceiver_from_track(local as Arc<dyn TrackLocal + Send + Sync>, Some(init))
                 .await
             {
                 Ok(t) => t,
@@ -498,12 +518,21 @@ impl MediaLink {
                 }
             };
             let sender = transceiver.sender().await;
-            let task = self.media.counts.count(Gauge::Tasks);
-            let relay = relay_keyframe_requests(sender.clone(), track.clone());
-            tokio::spawn(async move {
-                relay.await;
-                drop(task);
-            });
+            let counts = &self.media.counts;
+            match own {
+                None => spawn_counted(
+                    counts,
+                    relay_keyframe_requests(sender.clone(), track.clone()),
+                ),
+                Some(own) => {
+                    let (target_tx, target_rx) = tokio::sync::watch::channel(0);
+                    spawn_counted(counts, down_track(track.clone(), own, target_rx));
+                    spawn_counted(
+                        counts,
+                        pick_layers(sender.clone(), track.clone(), target_tx),
+                    );
+                }
+            }
             watch.senders.insert(track.id.clone(), sender);
             changed = true;
         }
@@ -570,7 +599,7 @@ impl MediaLink {
             .filter(|t| watch.senders.contains_key(&t.id))
             .collect();
         for track in tracks {
-            track.keyframes.request().await;
+            track.request_keyframe().await;
         }
         if std::mem::take(&mut watch.renegotiate) {
             return self.offer_watch().await;
@@ -628,6 +657,18 @@ impl MediaLink {
             self.stage.end_call();
         }
     }
+}
+
+/// Runs a media task, counted in /metrics while it lives.
+fn spawn_counted(
+    counts: &Arc<MediaCounts>,
+    task: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    let counted = counts.count(Gauge::Tasks);
+    tokio::spawn(async move {
+        task.await;
+        drop(counted);
+    });
 }
 
 fn call_message(call: &Call, active: bool) -> ServerMessage {

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod forward;
 pub mod link;
 pub mod offer;
+pub mod simulcast;
 pub mod stage;
 
 use std::collections::HashMap;

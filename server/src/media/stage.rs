@@ -5,10 +5,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::broadcast;
-use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
+use webrtc::rtp_transceiver::rtp_codec::{RTCRtpCodecCapability, RTPCodecType};
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 
 use super::forward::Keyframes;
+use super::simulcast::Simulcast;
 use super::{Counted, Stream, WatchSource};
 
 /// A client connection, numbered by the box.
@@ -38,9 +39,26 @@ pub struct Track {
     pub kind: RTPCodecType,
     pub owner_conn: ConnId,
     pub owner: Party,
+    /// Subscribers of a single-layer track share this; for a simulcast track it is the
+    /// template of each subscriber's own.
     pub local: Arc<TrackLocalStaticRTP>,
     pub keyframes: Keyframes,
+    pub simulcast: Option<Simulcast>,
     _counted: Counted,
+}
+
+impl Track {
+    /// Asks the publisher for a keyframe (of every layer, for a simulcast track).
+    pub async fn request_keyframe(&self) {
+        match &self.simulcast {
+            None => self.keyframes.request().await,
+            Some(layers) => {
+                for (layer, _) in layers.ranked() {
+                    layers.request_keyframe(layer).await;
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,34 +233,73 @@ impl Stage {
         }
     }
 
-    pub fn add_track(
+    pub fn add_track(&self, new: NewTrack, codec: RTCRtpCodecCapability) -> Arc<Track> {
+        let track = Self::new_track(&mut self.lock(), new, codec, false);
+        self.tell(StageEvent::Tracks);
+        track
+    }
+
+    /// A simulcast layer arrived: joins its publisher's track of that stream, made by the
+    /// first layer. Returns the track and the layer's index.
+    pub fn add_layer(
         &self,
         new: NewTrack,
-        codec: webrtc::rtp_transceiver::rtp_codec::RTCRtpCodecCapability,
-    ) -> Arc<Track> {
-        let track = {
+        codec: RTCRtpCodecCapability,
+        rid: &str,
+        keyframes: Keyframes,
+    ) -> (Arc<Track>, usize) {
+        let (track, made) = {
             let mut inner = self.lock();
-            inner.next_track += 1;
-            let kind = match new.kind {
-                RTPCodecType::Audio => "audio",
-                _ => "video",
-            };
-            let id = format!("{}-{kind}-{}", new.stream.name(), inner.next_track);
-            let stream_id = format!("{}.{}", new.stream.name(), new.owner.label());
-            let track = Arc::new(Track {
-                local: Arc::new(TrackLocalStaticRTP::new(codec, id.clone(), stream_id)),
-                id,
-                stream: new.stream,
-                kind: new.kind,
-                owner_conn: new.owner_conn,
-                owner: new.owner,
-                keyframes: new.keyframes,
-                _counted: new.counted,
-            });
-            inner.tracks.push(track.clone());
-            track
+            let existing = inner
+                .tracks
+                .iter()
+                .find(|t| {
+                    t.owner_conn == new.owner_conn
+                        && t.stream == new.stream
+                        && t.kind == new.kind
+                        && t.simulcast.is_some()
+                })
+                .cloned();
+            match existing {
+                Some(track) => (track, false),
+                None => (Self::new_track(&mut inner, new, codec, true), true),
+            }
         };
-        self.tell(StageEvent::Tracks);
+        let layer = track
+            .simulcast
+            .as_ref()
+            .map_or(0, |layers| layers.add_layer(rid, keyframes));
+        if made {
+            self.tell(StageEvent::Tracks);
+        }
+        (track, layer)
+    }
+
+    fn new_track(
+        inner: &mut Inner,
+        new: NewTrack,
+        codec: RTCRtpCodecCapability,
+        simulcast: bool,
+    ) -> Arc<Track> {
+        inner.next_track += 1;
+        let kind = match new.kind {
+            RTPCodecType::Audio => "audio",
+            _ => "video",
+        };
+        let id = format!("{}-{kind}-{}", new.stream.name(), inner.next_track);
+        let stream_id = format!("{}.{}", new.stream.name(), new.owner.label());
+        let track = Arc::new(Track {
+            simulcast: simulcast.then(|| Simulcast::new(codec.mime_type.clone())),
+            local: Arc::new(TrackLocalStaticRTP::new(codec, id.clone(), stream_id)),
+            id,
+            stream: new.stream,
+            kind: new.kind,
+            owner_conn: new.owner_conn,
+            owner: new.owner,
+            keyframes: new.keyframes,
+            _counted: new.counted,
+        });
+        inner.tracks.push(track.clone());
         track
     }
 

@@ -5,6 +5,13 @@
 // A peer that fails, or a /ws that reconnects, is set up again by itself.
 
 const RETRY_MS = 1000;
+// The camera goes out in three sizes; the box gives each viewer the one its connection
+// carries (a pupil at home on a weak line gets the smallest instead of a frozen picture).
+const SIMULCAST = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500000 },
+  { rid: 'f', maxBitrate: 1500000 },
+];
 
 export function mediaClient({ onTrack, onClosed, onRefused }) {
   let send = () => false;
@@ -29,7 +36,8 @@ export function mediaClient({ onTrack, onClosed, onRefused }) {
     const pc = peer(stream);
     entry.pc = pc;
     for (const track of entry.mediaStream.getTracks()) {
-      pc.addTransceiver(track, { direction: 'sendonly', streams: [entry.mediaStream] });
+      const layers = stream === 'camera' && track.kind === 'video' ? { sendEncodings: SIMULCAST } : {};
+      pc.addTransceiver(track, { direction: 'sendonly', streams: [entry.mediaStream], ...layers });
     }
     await pc.setLocalDescription(await pc.createOffer());
     send({ type: 'media_publish', stream, sdp: pc.localDescription.sdp });
