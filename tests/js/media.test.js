@@ -81,6 +81,7 @@ test('the teacher goes live, a pupil at home sees and hears it, speaks when let,
     return [...rids].sort();
   });
   assert.ok(layers.length >= 2, `simulcast layers sent: ${layers}`);
+  assert.equal(await o.evaluate(() => window.testPeers.length), 1, 'one receiving peer connection');
   await checkAccessibility(o, 'pupil at home watching the lesson');
   await screenshot(o, 'pupil-at-home-stream');
 

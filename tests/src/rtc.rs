@@ -342,11 +342,13 @@ impl Watcher {
         send_text(socket, &reply.to_string()).await;
     }
 
-    /// Answers offers until packets arrive from `streams` distinct streams.
-    pub async fn receive_from(&self, socket: &mut Socket, streams: usize) {
+    /// Answers offers until `tracks` tracks arrived and packets flow.
+    pub async fn receive_from(&self, socket: &mut Socket, tracks: usize) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
-            if self.packets.load(Ordering::Relaxed) > 0 && self.stream_count() >= streams {
+            if self.packets.load(Ordering::Relaxed) > 0
+                && self.streams.lock().unwrap().len() >= tracks
+            {
                 return;
             }
             assert!(
@@ -384,13 +386,6 @@ impl Watcher {
             ..Default::default()
         };
         let _ = self.pc.write_rtcp(&[Box::new(report)]).await;
-    }
-
-    pub fn stream_count(&self) -> usize {
-        let mut names = self.streams.lock().unwrap().clone();
-        names.sort();
-        names.dedup();
-        names.len()
     }
 }
 

@@ -85,6 +85,28 @@ impl Lesson {
     }
 }
 
+/// The next media message within `limit` (longer than `next_json`'s 10 s).
+async fn next_media_within(socket: &mut Socket, limit: Duration) -> Value {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let frame = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("a media message in time")
+            .expect("socket open")
+            .expect("no socket error");
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = frame {
+            let message: Value = tavla_e2e::serde_json::from_str(&text).unwrap();
+            if message["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("media_"))
+            {
+                return message;
+            }
+        }
+    }
+}
+
 fn refusal(message: &Value) -> (&str, &str) {
     assert_eq!(message["type"], "media_refused", "{message}");
     (
@@ -102,12 +124,19 @@ async fn the_lesson_reaches_watchers_and_a_pupil_speaks_only_while_let() {
     let camera = rtc::publish(&mut teacher, "camera", true, true)
         .await
         .unwrap();
+    let _screen = rtc::publish(&mut teacher, "screen", false, true)
+        .await
+        .unwrap();
     let ada_view = Watcher::new().await;
     ada_view.ask(&mut ada, &["lesson"]).await;
-    ada_view.receive_from(&mut ada, 1).await;
-    // Audio and video arrive as one stream named for its source and owner.
-    let streams = ada_view.streams.lock().unwrap().clone();
-    assert!(streams.iter().all(|s| s == "camera.teacher"), "{streams:?}");
+    ada_view.receive_from(&mut ada, 3).await;
+    // Each stream is named for its source and owner (camera audio and video share one).
+    let mut streams = ada_view.streams.lock().unwrap().clone();
+    streams.sort();
+    assert_eq!(
+        streams,
+        ["camera.teacher", "camera.teacher", "screen.teacher"]
+    );
     assert!(camera.sent.load(Ordering::Relaxed) > 0);
 
     // Not allowed to speak: the box refuses her microphone and her watching the talk-back.
@@ -154,7 +183,9 @@ async fn the_lesson_reaches_watchers_and_a_pupil_speaks_only_while_let() {
         teacher_hears.streams.lock().unwrap().as_slice(),
         [format!("talk.{ada_id}")]
     );
-    lesson.settles_at(4, 3, 3 + 3).await;
+    // Peers: camera, screen, Ada's watch and talk, the teacher's watch. Tracks: camera ×2,
+    // screen, talk. Tasks: a forwarder per track, a feedback relay per track a viewer gets.
+    lesson.settles_at(5, 4, 4 + 4).await;
 
     // Revoked: her peer is closed and her track leaves the teacher's connection.
     let revoke = json!({ "type": "revoke_talk", "participant": ada_id });
@@ -174,7 +205,7 @@ async fn the_lesson_reaches_watchers_and_a_pupil_speaks_only_while_let() {
     let renegotiation = next_media(&mut teacher).await;
     assert_eq!(renegotiation["type"], "media_offer");
     teacher_hears.answer(&mut teacher, &renegotiation).await;
-    lesson.settles_at(3, 2, 2 + 2).await;
+    lesson.settles_at(4, 3, 3 + 3).await;
     assert_eq!(
         refusal(
             &rtc::publish(&mut ada, "talk", true, false)
@@ -432,7 +463,7 @@ async fn two_hundred_joins_and_leaves_leave_no_peer_track_or_task_behind() {
 }
 
 #[tokio::test]
-async fn watchers_follow_a_publisher_that_comes_back_or_a_classroom_camera_that_takes_over() {
+async fn watchers_follow_a_publisher_that_comes_back_a_broken_viewer_and_a_classroom_camera() {
     let lesson = lesson().await;
     let mut laptop = lesson.teacher_socket().await;
     let (mut ada, _) = lesson.pupil("Ada").await;
@@ -465,6 +496,22 @@ async fn watchers_follow_a_publisher_that_comes_back_or_a_classroom_camera_that_
         waited += 1;
         assert!(waited < 500, "no packets from the new camera track");
     }
+
+    // Ada's network breaks (her peer connection goes away without a word on /ws): the box
+    // notices, closes its side and says so; her page sets up a new one and receives again.
+    let _ = view.pc.close().await;
+    let closed = next_media_within(&mut ada, Duration::from_secs(30)).await;
+    assert_eq!(
+        (
+            closed["type"].as_str(),
+            closed["peer"].as_str(),
+            closed["reason"].as_str()
+        ),
+        (Some("media_closed"), Some("watch"), Some("failed"))
+    );
+    let again = Watcher::new().await;
+    again.ask(&mut ada, &["lesson"]).await;
+    again.receive_from(&mut ada, 1).await;
 
     // A phone on a stand signs in as the teacher and sends the camera: the laptop stops.
     let mut phone = lesson.teacher_socket().await;

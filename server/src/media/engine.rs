@@ -50,7 +50,7 @@ impl Engine {
         // page reconnects by itself when it comes back.
         settings.set_ice_timeouts(
             Some(Duration::from_secs(4)),
-            Some(Duration::from_secs(12)),
+            Some(Duration::from_secs(8)),
             Some(Duration::from_secs(2)),
         );
         settings.set_udp_network(UDPNetwork::Muxed(

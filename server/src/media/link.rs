@@ -36,9 +36,14 @@ const WATCH: &str = "watch";
 
 /// A peer connection, counted in the lesson's and the box's peers while open.
 struct Peer {
+    /// Tells this peer's failure from that of one it replaced.
+    number: u64,
     pc: Arc<RTCPeerConnection>,
     _counted: Counted,
 }
+
+/// Which peer connection broke: its name (a stream's or `watch`) and number.
+type Broken = (&'static str, u64);
 
 struct Watch {
     peer: Peer,
@@ -52,8 +57,9 @@ struct Watch {
 /// Something that happened for this connection, from [`MediaLink::next`].
 pub enum Happening {
     Stage(Result<StageEvent, broadcast::error::RecvError>),
-    /// A peer connection (by name) failed: the network between box and browser broke.
-    Failed(&'static str),
+    /// A peer connection failed or the browser closed it: the network between box and
+    /// browser broke, or the page went away without saying so.
+    Failed(Broken),
 }
 
 pub struct MediaLink {
@@ -66,8 +72,9 @@ pub struct MediaLink {
     publishers: HashMap<Stream, Peer>,
     watch: Option<Watch>,
     events: broadcast::Receiver<StageEvent>,
-    failed_tx: mpsc::UnboundedSender<&'static str>,
-    failed_rx: mpsc::UnboundedReceiver<&'static str>,
+    failed_tx: mpsc::UnboundedSender<Broken>,
+    failed_rx: mpsc::UnboundedReceiver<Broken>,
+    peers_opened: u64,
 }
 
 fn refused(
@@ -113,6 +120,7 @@ impl MediaLink {
             events,
             failed_tx,
             failed_rx,
+            peers_opened: 0,
         }
     }
 
@@ -157,11 +165,24 @@ impl MediaLink {
 
     pub async fn on(&mut self, happening: Happening) -> Vec<ServerMessage> {
         match happening {
-            Happening::Failed(WATCH) => self.stop_watching("failed").await,
-            Happening::Failed(name) => match self.publishers.keys().find(|s| s.name() == name) {
-                Some(&stream) => self.stop_publishing(stream, "failed").await,
-                None => Vec::new(),
-            },
+            Happening::Failed((WATCH, number)) => {
+                if self.watch.as_ref().is_some_and(|w| w.peer.number == number) {
+                    self.stop_watching("failed").await
+                } else {
+                    Vec::new()
+                }
+            }
+            Happening::Failed((name, number)) => {
+                let broken = self
+                    .publishers
+                    .iter()
+                    .find(|(s, p)| s.name() == name && p.number == number)
+                    .map(|(&s, _)| s);
+                match broken {
+                    Some(stream) => self.stop_publishing(stream, "failed").await,
+                    None => Vec::new(),
+                }
+            }
             Happening::Stage(Ok(event)) => self.on_event(event).await,
             // Missed some changes: catch up on all of them.
             Happening::Stage(Err(broadcast::error::RecvError::Lagged(_))) => {
@@ -283,7 +304,7 @@ impl MediaLink {
         Vec::new()
     }
 
-    async fn open_peer(&self, name: &'static str) -> Result<Peer, Vec<ServerMessage>> {
+    async fn open_peer(&mut self, name: &'static str) -> Result<Peer, Vec<ServerMessage>> {
         let request = if name == WATCH {
             "media_watch"
         } else {
@@ -311,14 +332,22 @@ impl MediaLink {
                 ));
             }
         };
+        self.peers_opened += 1;
+        let number = self.peers_opened;
         let failed = self.failed_tx.clone();
         pc.on_peer_connection_state_change(Box::new(move |state| {
-            if state == RTCPeerConnectionState::Failed {
-                let _ = failed.send(name);
+            // Closed also when the box closes it; by then the peer is gone and the report
+            // finds nothing to stop.
+            if matches!(
+                state,
+                RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed
+            ) {
+                let _ = failed.send((name, number));
             }
             Box::pin(async {})
         }));
         Ok(Peer {
+            number,
             pc,
             _counted: self.media.counts.count(Gauge::Peers),
         })

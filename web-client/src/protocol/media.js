@@ -15,6 +15,8 @@ const SIMULCAST = [
 
 export function mediaClient({ onTrack, onClosed, onRefused }) {
   let send = () => false;
+  // Until /ws first opens, requests are only remembered; `opened` carries them out.
+  let connected = false;
   const publishers = new Map(); // stream -> { pc, mediaStream }
   let watcher = null; // RTCPeerConnection
   const sources = new Set();
@@ -106,6 +108,7 @@ export function mediaClient({ onTrack, onClosed, onRefused }) {
     /** Called with the socket's `send` each time /ws (re)opens: sets everything up again. */
     opened(sendFn) {
       send = sendFn;
+      connected = true;
       for (const stream of publishers.keys()) offerToPublish(stream);
       if (sources.size) openWatcher();
     },
@@ -117,7 +120,7 @@ export function mediaClient({ onTrack, onClosed, onRefused }) {
     },
     publish(stream, mediaStream) {
       publishers.set(stream, { pc: null, mediaStream });
-      queue = queue.then(() => offerToPublish(stream)).catch(() => {});
+      if (connected) queue = queue.then(() => offerToPublish(stream)).catch(() => {});
     },
     unpublish(stream) {
       if (!publishers.has(stream)) return;
@@ -136,6 +139,7 @@ export function mediaClient({ onTrack, onClosed, onRefused }) {
     watch(source) {
       if (sources.has(source)) return;
       sources.add(source);
+      if (!connected) return;
       if (!watcher) openWatcher();
       else send({ type: 'media_watch', sources: [...sources] });
     },
