@@ -91,7 +91,9 @@ test('the teacher goes live, a pupil at home sees and hears it, speaks when let,
   await s.getByRole('button', { name: 'Se sendingen' }).waitFor();
   assert.equal(await s.evaluate(() => window.testPeers.length), 0, 'no peer connection for a pupil in the room');
 
-  // Ola raises his hand to speak; Kari lets him from the queue, and his voice reaches her page.
+  // Ola raises his hand to speak; Kari lets him from the queue, with his camera, and his
+  // voice and picture reach her page.
+  await k.getByLabel('Elever som får snakke, kan også vise seg på kamera').check();
   await o.getByRole('button', { name: 'Rekk opp hånda' }).click();
   await k.locator('.hand-queue').getByRole('button', { name: 'La Ola snakke' }).click();
   await o.getByText('Læreren lar deg snakke.').first().waitFor();
@@ -99,6 +101,8 @@ test('the teacher goes live, a pupil at home sees and hears it, speaks when let,
   await o.getByText('Mikrofonen din er på. Klassen hører deg.').waitFor();
   await k.getByLabel('Ola snakker').waitFor({ state: 'attached' });
   await grows(k, 'audio', 'totalSamplesReceived');
+  await grows(k, 'video', 'framesDecoded');
+  assert.equal(await k.getByLabel('Ola snakker').evaluate((el) => el.tagName), 'VIDEO');
   await checkAccessibility(k, 'teacher live with a pupil speaking');
   await screenshot(k, 'teacher-live-pupil-speaking');
 

@@ -17,7 +17,11 @@ struct Lesson {
 }
 
 async fn lesson() -> Lesson {
-    let server = TestServer::start().await;
+    lesson_with(|_| {}).await
+}
+
+async fn lesson_with(adjust: impl FnOnce(&mut tavla::Config)) -> Lesson {
+    let server = TestServer::start_with(adjust).await;
     let teacher = server.first_teacher("Kari").await;
     let class = class_with(&teacher, "7B", &[]).await;
     let lesson = start_lesson(&teacher, class["id"].as_str().unwrap()).await;
@@ -577,4 +581,21 @@ async fn wait_for_layer(view: &Watcher, layer: u8, loss: u8) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("never got layer {layer}; last {:?}", view.last_layer());
+}
+
+#[tokio::test]
+async fn a_lesson_holds_at_most_its_share_of_peer_connections() {
+    let lesson = lesson_with(|c| c.media.max_peers_per_lesson = 1).await;
+    let mut teacher = lesson.teacher_socket().await;
+    let (mut ada, _) = lesson.pupil("Ada").await;
+    let _camera = rtc::publish(&mut teacher, "camera", false, true)
+        .await
+        .unwrap();
+    let view = Watcher::new().await;
+    view.ask(&mut ada, &["lesson"]).await;
+    assert_eq!(
+        refusal(&next_media(&mut ada).await),
+        ("media_watch", "full")
+    );
+    lesson.settles_at(1, 1, 1).await;
 }

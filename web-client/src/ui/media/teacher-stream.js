@@ -18,6 +18,9 @@ export function teacherStream({ media, onError }) {
   const preview = h('div', { class: 'media-preview' });
   const incoming = h('div', { class: 'media-incoming' });
   const talkList = h('ul', { class: 'talkers', 'aria-labelledby': 'talk-h' });
+  // Pupils let speak may also show themselves when this is on.
+  const withCamera = h('input', { type: 'checkbox', id: 'talk-camera' });
+  const grant = (participant) => media.send({ type: 'grant_talk', participant, video: withCamera.checked });
   const callBox = h('div', { class: 'call', hidden: true });
 
   const cameraButton = h('button', { type: 'button', class: 'primary', 'aria-pressed': 'false', onclick: () => (camera ? stopCamera() : startCamera()) }, t('media.camera_start'));
@@ -113,9 +116,9 @@ export function teacherStream({ media, onError }) {
       return h('li', { 'data-participant': p.id },
         h('span', { class: 'name' }, p.name),
         p.at_home ? h('span', { class: 'badge home' }, t('lesson.at_home')) : null,
-        h('button', { type: 'button', class: 'small', 'aria-pressed': String(granted), onclick: () => media.send(granted
-          ? { type: 'revoke_talk', participant: p.id }
-          : { type: 'grant_talk', participant: p.id }) }, t(granted ? 'media.talk_stop_named' : 'media.talk_let_named', { name: p.name })),
+        h('button', { type: 'button', class: 'small', 'aria-pressed': String(granted), onclick: () => (granted
+          ? media.send({ type: 'revoke_talk', participant: p.id })
+          : grant(p.id)) }, t(granted ? 'media.talk_stop_named' : 'media.talk_let_named', { name: p.name })),
         h('button', { type: 'button', class: 'small', disabled: Boolean(call), onclick: () => startCall(p.id) }, t('media.call_named', { name: p.name })));
     }));
     if (!online.length) talkList.replaceChildren(h('li', {}, t('media.nobody_online')));
@@ -161,13 +164,16 @@ export function teacherStream({ media, onError }) {
 
   function onTrack(track, stream) {
     const id = stream?.id ?? '';
-    if (remote.has(id)) return;
+    const before = remote.get(id);
+    // A picture that joins the voice later turns its <audio> into a <video>.
+    if (before && (track.kind === 'audio' || before.tagName === 'VIDEO')) return;
     const [kind, who] = id.split('.');
     const name = nameOf(who);
     const label = kind === 'call' ? t('media.call_audio', { name }) : t('media.talk_audio', { name });
-    const el = player(stream, { label, audioOnly: track.kind === 'audio' && !stream.getVideoTracks().length });
+    const el = player(stream, { label, audioOnly: !stream.getVideoTracks().length });
     remote.set(id, el);
-    incoming.append(el);
+    if (before) before.replaceWith(el);
+    else incoming.append(el);
     stream.addEventListener('removetrack', () => {
       if (stream.getTracks().length) return;
       el.remove();
@@ -184,11 +190,12 @@ export function teacherStream({ media, onError }) {
       status,
       preview,
       h('h3', { id: 'talk-h' }, t('media.talk_title')),
+      h('div', { class: 'check' }, withCamera, h('label', { for: 'talk-camera' }, t('media.talk_with_camera'))),
       talkList,
       callBox,
       incoming),
     onTrack,
-    letSpeak: (participant) => media.send({ type: 'grant_talk', participant }),
+    letSpeak: grant,
     call: (participant) => startCall(participant),
     setPeople(list) {
       people = list;
