@@ -1,8 +1,9 @@
 // Live media in headless Chromium with fake camera and microphone, through Tavla's SFU: the
-// teacher goes live, a pupil at home sees and hears it (getStats: frames decoded, audio
-// samples received), is let speak and the teacher's page receives her voice until the
-// teacher ends it, then a private call. A pupil in the room gets no media unless she asks,
-// and the box refuses her the call. axe-core on both pages.
+// teacher goes live (camera in simulcast layers), a pupil at home sees and hears it
+// (getStats: frames decoded, audio samples received), raises his hand and is let speak with
+// his camera, and the teacher's page receives his voice and picture until she ends it; then
+// a private call from his private thread. A pupil in the room gets no media unless she asks,
+// and the box refuses her the call. axe-core on the pages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { tavlaAndChromium, signedIn, lessonWithPupils, checkAccessibility, screenshot, expectHeading } from './harness.js';
