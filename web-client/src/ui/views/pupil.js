@@ -84,10 +84,12 @@ export async function pupilView({ main, me, navigate, setTitle }) {
     h('p', {}, t('pupil.hello', { name: me.pupil.name }), me.pupil.at_home ? ` ${t('pupil.at_home_note')}` : ''),
     status,
     ended,
+    // At home the lesson's picture is the main thing: first and full width.
+    me.pupil.at_home ? h('div', { class: 'stream-first' }, pane('stream-h', t('pupil.stream'), stream.el)) : null,
     h('div', { class: 'panes' },
       pane('docs-h', t('pupil.docs'), docs),
       pane('messages-h', t('pupil.messages'), h('div', {}, notice, messagesPane.el)),
-      pane('stream-h', t('pupil.stream'), stream.el)),
+      me.pupil.at_home ? null : pane('stream-h', t('pupil.stream'), stream.el)),
     h('p', {}, h('button', { type: 'button', onclick: async () => {
       await post('/logout').catch(() => {});
       navigate('/join');
