@@ -113,7 +113,7 @@ pub struct Running {
     pub https_addr: SocketAddr,
     pub http_addr: SocketAddr,
     /// Where browsers send audio and video (UDP).
-    pub media_addr: SocketAddr,
+    pub media: crate::media::engine::Udp,
     /// The one-time link for the first teacher, when the box has no teacher yet.
     pub setup_url: Option<String>,
     pub base_url: String,
@@ -165,7 +165,7 @@ pub async fn start_with_clock(
     );
     let (channels, commit_worker) = Channels::start(store.clone(), clock.clone())?;
     let media = Media::start(&config.media, config.listen.ip()).await?;
-    let media_addr = media.udp_addr();
+    let media_udp = media.udp();
     let state = Arc::new(AppState {
         docs,
         media,
@@ -191,11 +191,11 @@ pub async fn start_with_clock(
         http,
         [persist_worker, commit_worker],
     ));
-    tracing::info!(%https_addr, %http_addr, %media_addr, "tavla is listening");
+    tracing::info!(%https_addr, %http_addr, media = %media_udp, "tavla is listening");
     Ok(Running {
         https_addr,
         http_addr,
-        media_addr,
+        media: media_udp,
         setup_url,
         base_url,
         state,

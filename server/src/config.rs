@@ -39,6 +39,9 @@ pub struct Config {
 pub struct MediaConfig {
     /// The UDP port every browser sends its audio and video to (0 picks a free port: tests).
     pub udp_port: u16,
+    /// Instead of the one port: a port per peer connection from this range, `[first, last]`,
+    /// for networks whose rules want that. `udp_port` is then not used.
+    pub udp_port_range: Option<[u16; 2]>,
     /// Addresses offered to browsers (ICE host candidates). Empty: every address of the box
     /// except loopback, or only the HTTPS address when `listen` names one.
     pub addresses: Vec<std::net::IpAddr>,
@@ -50,6 +53,7 @@ impl Default for MediaConfig {
     fn default() -> Self {
         Self {
             udp_port: 8443,
+            udp_port_range: None,
             addresses: Vec::new(),
             max_peers_per_lesson: 400,
         }
@@ -236,6 +240,13 @@ impl Config {
                 "rate limits must be at least 1".into(),
             ));
         }
+        if let Some([first, last]) = self.media.udp_port_range {
+            if first == 0 || first > last {
+                return Err(ConfigError::Invalid(
+                    "media.udp_port_range must be [first, last] with 0 < first <= last".into(),
+                ));
+            }
+        }
         if let Some(name) = &self.host_name {
             if name.is_empty()
                 || !name
@@ -315,6 +326,15 @@ mod tests {
             check_env(["PATH".to_string(), "TAVLA_LISTN".to_string()].into_iter()).unwrap_err();
         assert!(err.to_string().contains("TAVLA_LISTN"));
         assert!(check_env(KNOWN_ENV.iter().map(|s| s.to_string())).is_ok());
+    }
+
+    #[test]
+    fn a_backwards_media_port_range_is_refused() {
+        let mut config = Config::default();
+        config.media.udp_port_range = Some([50100, 50000]);
+        assert!(config.validate().is_err());
+        config.media.udp_port_range = Some([50000, 50100]);
+        assert!(config.validate().is_ok());
     }
 
     #[test]

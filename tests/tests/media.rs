@@ -599,3 +599,27 @@ async fn a_lesson_holds_at_most_its_share_of_peer_connections() {
     );
     lesson.settles_at(1, 1, 1).await;
 }
+
+#[tokio::test]
+async fn a_port_range_instead_of_one_port_carries_media_too() {
+    let lesson = lesson_with(|c| c.media.udp_port_range = Some([42100, 42199])).await;
+    let mut teacher = lesson.teacher_socket().await;
+    let (mut ada, _) = lesson.pupil("Ada").await;
+    let camera = rtc::publish(&mut teacher, "camera", false, true)
+        .await
+        .unwrap();
+    let answer = camera.pc.remote_description().await.unwrap().sdp;
+    let ports: Vec<u16> = answer
+        .lines()
+        .filter(|l| l.starts_with("a=candidate:"))
+        .filter_map(|l| l.split_whitespace().nth(5)?.parse().ok())
+        .collect();
+    assert!(!ports.is_empty(), "{answer}");
+    assert!(
+        ports.iter().all(|p| (42100..=42199).contains(p)),
+        "{ports:?}"
+    );
+    let view = Watcher::new().await;
+    view.ask(&mut ada, &["lesson"]).await;
+    view.receive_from(&mut ada, 1).await;
+}

@@ -12,36 +12,63 @@ use webrtc::api::{APIBuilder, API};
 use webrtc::ice::mdns::MulticastDnsMode;
 use webrtc::ice::network_type::NetworkType;
 use webrtc::ice::udp_mux::{UDPMux, UDPMuxDefault, UDPMuxParams};
-use webrtc::ice::udp_network::UDPNetwork;
+use webrtc::ice::udp_network::{EphemeralUDP, UDPNetwork};
 use webrtc::interceptor::registry::Registry;
 use webrtc::rtp_transceiver::rtp_codec::{RTCRtpHeaderExtensionCapability, RTPCodecType};
 
 use super::MediaError;
+use crate::config::MediaConfig;
 
-/// The shared API and the one UDP socket it sends and receives on.
+/// The shared API and the one UDP socket it sends and receives on (none with a port range).
 pub struct Engine {
     pub api: API,
-    mux: Arc<UDPMuxDefault>,
-    pub udp_addr: SocketAddr,
+    mux: Option<Arc<UDPMuxDefault>>,
+    pub udp: Udp,
+}
+
+/// Where browsers send media.
+#[derive(Debug, Clone, Copy)]
+pub enum Udp {
+    /// Every peer connection on this one socket.
+    Port(SocketAddr),
+    /// A port per peer connection from this range.
+    Range(u16, u16),
+}
+
+impl std::fmt::Display for Udp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Udp::Port(addr) => write!(f, "{addr}"),
+            Udp::Range(first, last) => write!(f, "ports {first}-{last}"),
+        }
+    }
 }
 
 impl Engine {
-    /// Binds the UDP port on `bind_ip` and offers `addresses` (or, when empty, what `bind_ip`
-    /// allows) to browsers.
-    pub async fn start(
-        bind_ip: IpAddr,
-        udp_port: u16,
-        addresses: &[IpAddr],
-    ) -> Result<Self, MediaError> {
-        let socket = tokio::net::UdpSocket::bind(SocketAddr::new(bind_ip, udp_port))
-            .await
-            .map_err(|e| MediaError::Bind(udp_port, e))?;
-        let udp_addr = socket
-            .local_addr()
-            .map_err(|e| MediaError::Bind(udp_port, e))?;
-        let mux = UDPMuxDefault::new(UDPMuxParams::new(socket));
-
+    /// Binds the UDP port on `bind_ip` (or uses the configured range) and offers
+    /// `addresses` (or, when empty, what `bind_ip` allows) to browsers.
+    pub async fn start(config: &MediaConfig, bind_ip: IpAddr) -> Result<Self, MediaError> {
         let mut settings = SettingEngine::default();
+        let (mux, udp) = match config.udp_port_range {
+            Some([first, last]) => {
+                let range = EphemeralUDP::new(first, last)
+                    .map_err(|e| MediaError::WebRtc(webrtc::Error::Ice(e)))?;
+                settings.set_udp_network(UDPNetwork::Ephemeral(range));
+                (None, Udp::Range(first, last))
+            }
+            None => {
+                let port = config.udp_port;
+                let socket = tokio::net::UdpSocket::bind(SocketAddr::new(bind_ip, port))
+                    .await
+                    .map_err(|e| MediaError::Bind(port, e))?;
+                let addr = socket.local_addr().map_err(|e| MediaError::Bind(port, e))?;
+                let mux = UDPMuxDefault::new(UDPMuxParams::new(socket));
+                settings.set_udp_network(UDPNetwork::Muxed(
+                    mux.clone() as Arc<dyn UDPMux + Send + Sync>
+                ));
+                (Some(mux), Udp::Port(addr))
+            }
+        };
         // The box is reachable directly on the LAN or VPN: it only answers connectivity checks
         // (ICE-lite), so browsers' obfuscated mDNS candidates never need resolving.
         settings.set_lite(true);
@@ -53,15 +80,12 @@ impl Engine {
             Some(Duration::from_secs(8)),
             Some(Duration::from_secs(2)),
         );
-        settings.set_udp_network(UDPNetwork::Muxed(
-            mux.clone() as Arc<dyn UDPMux + Send + Sync>
-        ));
         settings.set_network_types(vec![if bind_ip.is_ipv6() {
             NetworkType::Udp6
         } else {
             NetworkType::Udp4
         }]);
-        let offered = offered_addresses(bind_ip, addresses);
+        let offered = offered_addresses(bind_ip, &config.addresses);
         settings.set_include_loopback_candidate(offered.iter().any(|ip| ip.is_loopback()));
         if !offered.is_empty() {
             settings.set_ip_filter(Box::new(move |ip| offered.contains(&ip)));
@@ -89,12 +113,14 @@ impl Engine {
             .with_interceptor_registry(interceptors)
             .with_setting_engine(settings)
             .build();
-        Ok(Self { api, mux, udp_addr })
+        Ok(Self { api, mux, udp })
     }
 
     pub async fn close(&self) {
-        if let Err(e) = self.mux.close().await {
-            tracing::debug!("closing the media socket: {e}");
+        if let Some(mux) = &self.mux {
+            if let Err(e) = mux.close().await {
+                tracing::debug!("closing the media socket: {e}");
+            }
         }
     }
 }

@@ -19,7 +19,7 @@ pub mod simulcast;
 pub mod stage;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
@@ -138,8 +138,8 @@ const RELEASE_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Media {
     pub async fn start(config: &MediaConfig, bind_ip: IpAddr) -> Result<Arc<Self>, MediaError> {
-        let engine = Engine::start(bind_ip, config.udp_port, &config.addresses).await?;
-        tracing::info!(udp = %engine.udp_addr, "media listening");
+        let engine = Engine::start(config, bind_ip).await?;
+        tracing::info!(udp = %engine.udp, "media listening");
         Ok(Arc::new(Self {
             engine,
             stages: Mutex::new(HashMap::new()),
@@ -150,8 +150,8 @@ impl Media {
         }))
     }
 
-    pub fn udp_addr(&self) -> SocketAddr {
-        self.engine.udp_addr
+    pub fn udp(&self) -> engine::Udp {
+        self.engine.udp
     }
 
     /// The lesson's stage, made when its first client connects and gone with its last.
