@@ -26,7 +26,9 @@ use webrtc::track::track_local::{TrackLocal, TrackLocalWriter};
 
 use crate::{next_json, send_text, Socket};
 
-fn api() -> API {
+/// A WebRTC stack for clients on this machine: loopback candidates only, VP8/Opus and the
+/// rest of the default codecs, simulcast header extensions (also used by `tavla-bench`).
+pub fn api() -> API {
     let mut codecs = MediaEngine::default();
     codecs.register_default_codecs().expect("codecs");
     for uri in [
@@ -64,7 +66,7 @@ async fn new_peer() -> Arc<RTCPeerConnection> {
 }
 
 /// The local description once gathering is done (the box takes no trickled candidates).
-async fn gathered(pc: &RTCPeerConnection, description: RTCSessionDescription) -> String {
+pub async fn gathered(pc: &RTCPeerConnection, description: RTCSessionDescription) -> String {
     let mut done = pc.gathering_complete_promise().await;
     pc.set_local_description(description)
         .await

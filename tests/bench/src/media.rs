@@ -11,11 +11,8 @@ use futures_util::SinkExt;
 use serde_json::json;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
-use webrtc::api::media_engine::{MediaEngine, MIME_TYPE_OPUS, MIME_TYPE_VP8};
-use webrtc::api::setting_engine::SettingEngine;
-use webrtc::api::{APIBuilder, API};
-use webrtc::ice::mdns::MulticastDnsMode;
-use webrtc::ice::network_type::NetworkType;
+use webrtc::api::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
+use webrtc::api::API;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::peer_connection::RTCPeerConnection;
@@ -26,6 +23,8 @@ use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirecti
 use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use webrtc::track::track_local::{TrackLocal, TrackLocalWriter};
+
+use tavla_e2e::rtc::{api, gathered};
 
 use crate::messages::{next_json, open, Socket};
 use crate::servers::{BoxError, Server};
@@ -51,27 +50,6 @@ pub struct ViewersResult {
     pub lost: u64,
     pub received: u64,
     pub peers_after_leaving: Option<u64>,
-}
-
-fn api() -> API {
-    let mut codecs = MediaEngine::default();
-    codecs.register_default_codecs().expect("codecs");
-    let mut settings = SettingEngine::default();
-    settings.set_include_loopback_candidate(true);
-    settings.set_network_types(vec![NetworkType::Udp4]);
-    settings.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
-    settings.set_ip_filter(Box::new(|ip| ip.is_loopback()));
-    APIBuilder::new()
-        .with_media_engine(codecs)
-        .with_setting_engine(settings)
-        .build()
-}
-
-async fn described(pc: &RTCPeerConnection, d: RTCSessionDescription) -> Result<String, BoxError> {
-    let mut gathered = pc.gathering_complete_promise().await;
-    pc.set_local_description(d).await?;
-    let _ = gathered.recv().await;
-    Ok(pc.local_description().await.ok_or("no description")?.sdp)
 }
 
 async fn next_of(socket: &mut Socket, kind: &str) -> Result<serde_json::Value, BoxError> {
@@ -119,7 +97,7 @@ pub async fn viewers(server: &Server, n: usize, seconds: f64) -> Result<ViewersR
             .await?;
     }
     let offer = publisher.create_offer(None).await?;
-    let sdp = described(&publisher, offer).await?;
+    let sdp = gathered(&publisher, offer).await;
     let publish = json!({ "type": "media_publish", "stream": "camera", "sdp": sdp });
     teacher
         .send(Message::Text(publish.to_string().into()))
@@ -326,7 +304,7 @@ async fn viewer(
         )?)
         .await?;
         let answer = pc.create_answer(None).await?;
-        let sdp = described(&pc, answer).await?;
+        let sdp = gathered(&pc, answer).await;
         let reply = json!({ "type": "media_answer", "sdp": sdp });
         socket.send(Message::Text(reply.to_string().into())).await?;
         while tokio::time::timeout(Duration::from_secs(5), arrived.recv())
