@@ -13,7 +13,7 @@ const SIMULCAST = [
   { rid: 'f', maxBitrate: 1500000 },
 ];
 
-export function mediaClient({ onTrack, onClosed, onRefused }) {
+export function mediaClient({ onTrack, onRefused }) {
   let send = () => false;
   // Until /ws first opens, requests are only remembered; `opened` carries them out.
   let connected = false;
@@ -85,7 +85,6 @@ export function mediaClient({ onTrack, onClosed, onRefused }) {
           if (failed) setTimeout(() => restart(msg.peer, pc), RETRY_MS);
           else forget(msg.peer);
         }
-        onClosed?.(msg.peer, msg.reason);
         break;
       }
       case 'media_refused':
