@@ -97,7 +97,13 @@ pub async fn publishing_offer(audio: bool, video: bool) -> (Arc<RTCPeerConnectio
     if video {
         tracks.push(track(MIME_TYPE_VP8, "video"));
     }
-    for t in &tracks {
+    let sdp = sending_offer(&pc, &tracks).await;
+    (pc, sdp)
+}
+
+/// Adds `tracks` to `pc` as send-only transceivers and returns the gathered offer.
+pub async fn sending_offer(pc: &RTCPeerConnection, tracks: &[Arc<TrackLocalStaticRTP>]) -> String {
+    for t in tracks {
         let init = RTCRtpTransceiverInit {
             direction: RTCRtpTransceiverDirection::Sendonly,
             send_encodings: Vec::new(),
@@ -107,11 +113,11 @@ pub async fn publishing_offer(audio: bool, video: bool) -> (Arc<RTCPeerConnectio
             .expect("track added");
     }
     let offer = pc.create_offer(None).await.expect("offer");
-    let sdp = gathered(&pc, offer).await;
-    (pc, sdp)
+    gathered(pc, offer).await
 }
 
-fn track(mime: &str, id: &str) -> Arc<TrackLocalStaticRTP> {
+/// A track to send with `mime`'s codec (the box forwards any payload).
+pub fn track(mime: &str, id: &str) -> Arc<TrackLocalStaticRTP> {
     Arc::new(TrackLocalStaticRTP::new(
         RTCRtpCodecCapability {
             mime_type: mime.to_string(),
@@ -130,6 +136,20 @@ pub async fn publish(
     video: bool,
 ) -> Result<Publisher, Value> {
     let (pc, sdp) = publishing_offer(audio, video).await;
+    offer_to_publish(socket, &pc, stream, sdp).await?;
+    let sent = Arc::new(AtomicU64::new(0));
+    spawn_sending(&pc, sent.clone()).await;
+    Ok(Publisher { pc, sent })
+}
+
+/// Sends `media_publish` with `sdp` and applies the box's answer; `Err` holds its refusal
+/// (and `pc` is closed).
+async fn offer_to_publish(
+    socket: &mut Socket,
+    pc: &RTCPeerConnection,
+    stream: &str,
+    sdp: String,
+) -> Result<(), Value> {
     let request = json!({ "type": "media_publish", "stream": stream, "sdp": sdp });
     send_text(socket, &request.to_string()).await;
     let reply = next_media(socket).await;
@@ -142,9 +162,7 @@ pub async fn publish(
     pc.set_remote_description(answer)
         .await
         .expect("answer applies");
-    let sent = Arc::new(AtomicU64::new(0));
-    spawn_sending(&pc, sent.clone()).await;
-    Ok(Publisher { pc, sent })
+    Ok(())
 }
 
 /// Sends a packet on every track every 20 ms until the peer connection closes.
@@ -221,17 +239,7 @@ pub async fn publish_simulcast(socket: &mut Socket, rids: &[&str]) -> Result<Pub
     }
     let offer = pc.create_offer(None).await.expect("offer");
     let sdp = gathered(&pc, offer).await;
-    let request = json!({ "type": "media_publish", "stream": "camera", "sdp": sdp });
-    send_text(socket, &request.to_string()).await;
-    let reply = next_media(socket).await;
-    if reply["type"] != "media_answer" {
-        return Err(reply);
-    }
-    let answer = RTCSessionDescription::answer(reply["sdp"].as_str().expect("sdp").to_string())
-        .expect("answer parses");
-    pc.set_remote_description(answer)
-        .await
-        .expect("answer applies");
+    offer_to_publish(socket, &pc, "camera", sdp).await?;
     let sent = Arc::new(AtomicU64::new(0));
     let (weak, count) = (Arc::downgrade(&pc), sent.clone());
     tokio::spawn(async move {
@@ -342,6 +350,14 @@ impl Watcher {
         let sdp = gathered(&self.pc, answer).await;
         let reply = json!({ "type": "media_answer", "sdp": sdp });
         send_text(socket, &reply.to_string()).await;
+    }
+
+    /// A new watcher that asks for `sources` and answers until `tracks` tracks arrived.
+    pub async fn watching(socket: &mut Socket, sources: &[&str], tracks: usize) -> Self {
+        let watcher = Self::new().await;
+        watcher.ask(socket, sources).await;
+        watcher.receive_from(socket, tracks).await;
+        watcher
     }
 
     /// Answers offers until `tracks` tracks arrived and packets flow.

@@ -111,6 +111,13 @@ async fn next_media_within(socket: &mut Socket, limit: Duration) -> Value {
     }
 }
 
+/// The box's refusal of a publish that should not be allowed.
+async fn publish_refused(socket: &mut Socket, stream: &str, audio: bool, video: bool) -> Value {
+    rtc::publish(socket, stream, audio, video)
+        .await
+        .expect_err("the box refuses this publish")
+}
+
 fn refusal(message: &Value) -> (&str, &str) {
     assert_eq!(message["type"], "media_refused", "{message}");
     (
@@ -131,9 +138,7 @@ async fn the_lesson_reaches_watchers_and_a_pupil_speaks_only_while_let() {
     let _screen = rtc::publish(&mut teacher, "screen", false, true)
         .await
         .unwrap();
-    let ada_view = Watcher::new().await;
-    ada_view.ask(&mut ada, &["lesson"]).await;
-    ada_view.receive_from(&mut ada, 3).await;
+    let ada_view = Watcher::watching(&mut ada, &["lesson"], 3).await;
     // Each stream is named for its source and owner (camera audio and video share one).
     let mut streams = ada_view.streams.lock().unwrap().clone();
     streams.sort();
@@ -145,11 +150,7 @@ async fn the_lesson_reaches_watchers_and_a_pupil_speaks_only_while_let() {
 
     // Not allowed to speak: the box refuses her microphone and her watching the talk-back.
     assert_eq!(
-        refusal(
-            &rtc::publish(&mut ada, "talk", true, false)
-                .await
-                .unwrap_err()
-        ),
+        refusal(&publish_refused(&mut ada, "talk", true, false).await),
         ("media_publish", "forbidden")
     );
     ada_view.ask(&mut ada, &["lesson", "talk"]).await;
@@ -171,18 +172,12 @@ async fn the_lesson_reaches_watchers_and_a_pupil_speaks_only_while_let() {
         ada_id.as_str()
     );
     assert_eq!(
-        refusal(
-            &rtc::publish(&mut ada, "talk", true, true)
-                .await
-                .unwrap_err()
-        ),
+        refusal(&publish_refused(&mut ada, "talk", true, true).await),
         ("media_publish", "forbidden_track"),
         "a camera was not allowed"
     );
     let _voice = rtc::publish(&mut ada, "talk", true, false).await.unwrap();
-    let teacher_hears = Watcher::new().await;
-    teacher_hears.ask(&mut teacher, &["talk"]).await;
-    teacher_hears.receive_from(&mut teacher, 1).await;
+    let teacher_hears = Watcher::watching(&mut teacher, &["talk"], 1).await;
     assert_eq!(
         teacher_hears.streams.lock().unwrap().as_slice(),
         [format!("talk.{ada_id}")]
@@ -211,11 +206,7 @@ async fn the_lesson_reaches_watchers_and_a_pupil_speaks_only_while_let() {
     teacher_hears.answer(&mut teacher, &renegotiation).await;
     lesson.settles_at(4, 3, 3 + 3).await;
     assert_eq!(
-        refusal(
-            &rtc::publish(&mut ada, "talk", true, false)
-                .await
-                .unwrap_err()
-        ),
+        refusal(&publish_refused(&mut ada, "talk", true, false).await),
         ("media_publish", "forbidden")
     );
 }
@@ -245,11 +236,7 @@ async fn a_private_call_is_only_between_its_two_sides() {
         ("media_watch", "forbidden")
     );
     assert_eq!(
-        refusal(
-            &rtc::publish(&mut bo, "call", true, false)
-                .await
-                .unwrap_err()
-        ),
+        refusal(&publish_refused(&mut bo, "call", true, false).await),
         ("media_publish", "forbidden")
     );
     let tab_view = Watcher::new().await;
@@ -266,27 +253,19 @@ async fn a_private_call_is_only_between_its_two_sides() {
 
     // Voice both ways; a video track was not part of this call.
     assert_eq!(
-        refusal(
-            &rtc::publish(&mut ada, "call", true, true)
-                .await
-                .unwrap_err()
-        ),
+        refusal(&publish_refused(&mut ada, "call", true, true).await),
         ("media_publish", "forbidden_track")
     );
     let _ada_voice = rtc::publish(&mut ada, "call", true, false).await.unwrap();
     let _teacher_voice = rtc::publish(&mut teacher, "call", true, false)
         .await
         .unwrap();
-    let teacher_hears = Watcher::new().await;
-    teacher_hears.ask(&mut teacher, &["call"]).await;
-    teacher_hears.receive_from(&mut teacher, 1).await;
+    let teacher_hears = Watcher::watching(&mut teacher, &["call"], 1).await;
     assert_eq!(
         teacher_hears.streams.lock().unwrap().as_slice(),
         [format!("call.{ada_id}")]
     );
-    let ada_hears = Watcher::new().await;
-    ada_hears.ask(&mut ada, &["call"]).await;
-    ada_hears.receive_from(&mut ada, 1).await;
+    let ada_hears = Watcher::watching(&mut ada, &["call"], 1).await;
     assert_eq!(
         ada_hears.streams.lock().unwrap().as_slice(),
         ["call.teacher"]
@@ -322,9 +301,7 @@ async fn bad_signaling_is_refused_and_the_stream_carries_on() {
     let _camera = rtc::publish(&mut teacher, "camera", false, true)
         .await
         .unwrap();
-    let view = Watcher::new().await;
-    view.ask(&mut ada, &["lesson"]).await;
-    view.receive_from(&mut ada, 1).await;
+    let view = Watcher::watching(&mut ada, &["lesson"], 1).await;
 
     let (mut bo, bo_id) = lesson.pupil("Bo").await;
     let (_offer_pc, good_offer) = rtc::publishing_offer(true, false).await;
@@ -474,9 +451,7 @@ async fn watchers_follow_a_publisher_that_comes_back_a_broken_viewer_and_a_class
     let first = rtc::publish(&mut laptop, "camera", false, true)
         .await
         .unwrap();
-    let view = Watcher::new().await;
-    view.ask(&mut ada, &["lesson"]).await;
-    view.receive_from(&mut ada, 1).await;
+    let view = Watcher::watching(&mut ada, &["lesson"], 1).await;
 
     // The teacher's laptop drops off (Wi-Fi) and its page comes back: Ada is offered the new
     // track without doing anything.
@@ -513,9 +488,7 @@ async fn watchers_follow_a_publisher_that_comes_back_a_broken_viewer_and_a_class
         ),
         (Some("media_closed"), Some("watch"), Some("failed"))
     );
-    let again = Watcher::new().await;
-    again.ask(&mut ada, &["lesson"]).await;
-    again.receive_from(&mut ada, 1).await;
+    let _again = Watcher::watching(&mut ada, &["lesson"], 1).await;
 
     // A phone on a stand signs in as the teacher and sends the camera: the laptop stops.
     let mut phone = lesson.teacher_socket().await;
@@ -543,9 +516,7 @@ async fn a_viewer_losing_packets_is_moved_to_a_lower_simulcast_layer_without_a_g
         .await
         .unwrap();
     lesson.settles_at(1, 1, 3).await;
-    let view = Watcher::new().await;
-    view.ask(&mut ada, &["lesson"]).await;
-    view.receive_from(&mut ada, 1).await;
+    let view = Watcher::watching(&mut ada, &["lesson"], 1).await;
     // A good connection starts on the full layer.
     wait_for_layer(&view, 2, 0).await;
 
@@ -619,7 +590,5 @@ async fn a_port_range_instead_of_one_port_carries_media_too() {
         ports.iter().all(|p| (42100..=42199).contains(p)),
         "{ports:?}"
     );
-    let view = Watcher::new().await;
-    view.ask(&mut ada, &["lesson"]).await;
-    view.receive_from(&mut ada, 1).await;
+    let _view = Watcher::watching(&mut ada, &["lesson"], 1).await;
 }

@@ -179,9 +179,10 @@ pub async fn pick_layers(
     let Some(layers) = &track.simulcast else {
         return;
     };
-    let mut picker = LayerPicker::new(layers.ranked().len());
+    let ranked = layers.ranked();
+    let mut picker = LayerPicker::new(ranked.len());
     let mut estimate: Option<f64> = None;
-    if let Some(&(top, _)) = layers.ranked().last() {
+    if let Some(&(top, _)) = ranked.last() {
         let _ = target.send(top);
     }
     while let Ok((packets, _)) = sender.read_rtcp().await {

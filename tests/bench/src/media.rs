@@ -18,13 +18,10 @@ use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::rtp::header::Header;
 use webrtc::rtp::packet::Packet;
-use webrtc::rtp_transceiver::rtp_codec::RTCRtpCodecCapability;
-use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
-use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
-use webrtc::track::track_local::{TrackLocal, TrackLocalWriter};
+use webrtc::track::track_local::TrackLocalWriter;
 
-use tavla_e2e::rtc::{api, gathered};
+use tavla_e2e::rtc::{api, gathered, sending_offer, track};
 
 use crate::messages::{next_json, open, Socket};
 use crate::servers::{BoxError, Server};
@@ -87,17 +84,7 @@ pub async fn viewers(server: &Server, n: usize, seconds: f64) -> Result<ViewersR
     let publisher = api.new_peer_connection(RTCConfiguration::default()).await?;
     let video = track(MIME_TYPE_VP8, "video");
     let audio = track(MIME_TYPE_OPUS, "audio");
-    for t in [&video, &audio] {
-        let init = RTCRtpTransceiverInit {
-            direction: RTCRtpTransceiverDirection::Sendonly,
-            send_encodings: Vec::new(),
-        };
-        publisher
-            .add_transceiver_from_track(t.clone() as Arc<dyn TrackLocal + Send + Sync>, Some(init))
-            .await?;
-    }
-    let offer = publisher.create_offer(None).await?;
-    let sdp = gathered(&publisher, offer).await;
+    let sdp = sending_offer(&publisher, &[video.clone(), audio.clone()]).await;
     let publish = json!({ "type": "media_publish", "stream": "camera", "sdp": sdp });
     teacher
         .send(Message::Text(publish.to_string().into()))
@@ -183,17 +170,6 @@ pub async fn viewers(server: &Server, n: usize, seconds: f64) -> Result<ViewersR
         received,
         peers_after_leaving: peers_after_leaving.map(|p| p.saturating_sub(1)),
     })
-}
-
-fn track(mime: &str, id: &str) -> Arc<TrackLocalStaticRTP> {
-    Arc::new(TrackLocalStaticRTP::new(
-        RTCRtpCodecCapability {
-            mime_type: mime.to_string(),
-            ..Default::default()
-        },
-        id.to_string(),
-        "bench".to_string(),
-    ))
 }
 
 /// Payload: send time (µs since `epoch`) and the track's packet counter, then padding.
