@@ -30,7 +30,7 @@ pub enum ApiError {
     NoActiveLesson,
     #[error("this login card is not valid any more")]
     InvalidCard,
-    #[error("this setup link is not valid (used, expired or mistyped)")]
+    #[error("this link is not valid (used, expired or mistyped)")]
     InvalidToken,
     #[error("the lesson is full")]
     LessonFull,
@@ -152,6 +152,7 @@ impl From<LessonError> for ApiError {
             LessonError::Ended => ApiError::LessonEnded,
             LessonError::NoActiveLesson => ApiError::NoActiveLesson,
             LessonError::InvalidCard => ApiError::InvalidCard,
+            LessonError::InvalidLink => ApiError::InvalidToken,
             LessonError::Full => ApiError::LessonFull,
             LessonError::Removed => ApiError::RemovedFromLesson,
             LessonError::RosterFull(_) => ApiError::RosterFull,

@@ -216,6 +216,10 @@ pub enum ServerMessage {
         granted: bool,
         video: bool,
     },
+    /// Teachers: the classroom camera started or stopped sending (on connecting: only if live).
+    ClassroomCamera {
+        live: bool,
+    },
     /// A private call this client is part of started or ended.
     MediaCall {
         participant: String,
@@ -270,6 +274,31 @@ impl ClientMessage {
         )
     }
 
+    /// The message's `type`, as refusals name the request.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Ping { .. } => "ping",
+            Self::Sync { .. } => "sync",
+            Self::Send { .. } => "send",
+            Self::DeleteMessage { .. } => "delete_message",
+            Self::RaiseHand { .. } => "raise_hand",
+            Self::LowerHand { .. } => "lower_hand",
+            Self::Coming { .. } => "coming",
+            Self::SetChat { .. } => "set_chat",
+            Self::Mute { .. } => "mute",
+            Self::MediaPublish { .. } => "media_publish",
+            Self::MediaUnpublish { .. } => "media_unpublish",
+            Self::MediaWatch { .. } => "media_watch",
+            Self::MediaAnswer { .. } => "media_answer",
+            Self::MediaUnwatch => "media_unwatch",
+            Self::MediaIce { .. } => "media_ice",
+            Self::GrantTalk { .. } => "grant_talk",
+            Self::RevokeTalk { .. } => "revoke_talk",
+            Self::StartCall { .. } => "start_call",
+            Self::HangUp => "hang_up",
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Self, String> {
         serde_json::from_str(text).map_err(|e| e.to_string())
     }
@@ -285,6 +314,20 @@ impl ServerMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `name` is the `type` the client sent.
+    #[test]
+    fn names_are_the_wire_types() {
+        for text in [
+            r#"{"type":"sync","after":0}"#,
+            r#"{"type":"media_unwatch"}"#,
+            r#"{"type":"hang_up"}"#,
+            r#"{"type":"coming","participant":"p"}"#,
+        ] {
+            let message = ClientMessage::parse(text).unwrap();
+            assert!(text.contains(&format!(r#""type":"{}""#, message.name())));
+        }
+    }
 
     #[test]
     fn parses_known_messages_and_refuses_others() {

@@ -1,5 +1,5 @@
 //! Every teacher route tried by every role: no session, a pupil of the lesson, a pupil of
-//! another lesson, another teacher, the owner. Only the owner may touch a class or lesson;
+//! another lesson, the lesson's classroom camera, another teacher, the owner. Only the owner may touch a class or lesson;
 //! any teacher may list their own things and create classes. This test is the spec.
 
 use reqwest::{Method, StatusCode};
@@ -43,6 +43,13 @@ async fn every_route_refuses_every_role_but_its_own() {
     let other_class = class_with(&other_teacher, "8A", &[]).await;
     let other_lesson = start_lesson(&other_teacher, other_class["id"].as_str().unwrap()).await;
     let foreign_pupil = guest(&server, other_lesson["code"].as_str().unwrap(), "Fremmed").await;
+    let camera = server.client();
+    let (_, link) = owner
+        .post(&format!("/api/lessons/{lesson_id}/camera"), json!({}))
+        .await;
+    let token = link["url"].as_str().unwrap().split_once('#').unwrap().1;
+    let (status, _) = camera.post("/api/camera", json!({ "token": token })).await;
+    assert_eq!(status, StatusCode::OK);
 
     let c = &class_id;
     let l = &lesson_id;
@@ -99,6 +106,12 @@ async fn every_route_refuses_every_role_but_its_own() {
         ),
         route(Method::GET, format!("/api/lessons/{l}/groups"), None, false),
         route(
+            Method::POST,
+            format!("/api/lessons/{l}/camera"),
+            Some(json!({})),
+            false,
+        ),
+        route(
             Method::PUT,
             format!("/api/lessons/{l}/groups"),
             Some(json!({ "groups": [[participant_id]] })),
@@ -151,6 +164,7 @@ async fn every_route_refuses_every_role_but_its_own() {
         for (who, user) in [
             ("pupil of the lesson", &pupil),
             ("pupil of another lesson", &foreign_pupil),
+            ("classroom camera", &camera),
         ] {
             let (status, body) = user.send(r.method.clone(), &r.path, r.body.clone()).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {what}: {body}");
@@ -175,6 +189,7 @@ async fn every_route_refuses_every_role_but_its_own() {
     let (_, detail) = owner.get(&format!("/api/classes/{c}")).await;
     assert_eq!(detail["pupils"].as_array().unwrap().len(), 2);
     assert_eq!(pupil.get("/api/me").await.1["role"], "pupil");
+    assert_eq!(camera.get("/api/me").await.1["role"], "camera");
 
     for r in &routes {
         let (status, body) = owner.send(r.method.clone(), &r.path, r.body.clone()).await;

@@ -56,6 +56,35 @@ impl Lesson {
         (socket, body["pupil"]["id"].as_str().unwrap().to_string())
     }
 
+    /// A one-time classroom camera link from the teacher: its token (after `#`).
+    async fn camera_link(&self) -> String {
+        let (status, link) = self
+            .teacher
+            .post(&format!("/api/lessons/{}/camera", self.id), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{link}");
+        assert!(link["qr_svg"].as_str().unwrap().starts_with("<?xml"));
+        let url = link["url"].as_str().unwrap();
+        let (page, token) = url.split_once('#').expect("token in the fragment");
+        assert!(page.ends_with("/camera"), "{url}");
+        token.to_string()
+    }
+
+    /// A second device paired as the classroom camera, and its socket.
+    async fn classroom_camera(&self) -> (User, Socket) {
+        let token = self.camera_link().await;
+        let device = self.server.client();
+        let (status, body) = device.post("/api/camera", json!({ "token": token })).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let mut socket = device.ws("").await.unwrap();
+        let welcome = next_json(&mut socket).await;
+        assert_eq!(
+            (welcome["type"].as_str(), welcome["role"].as_str()),
+            (Some("welcome"), Some("camera"))
+        );
+        (device, socket)
+    }
+
     async fn gauge(&self, name: &str) -> u64 {
         let (_, metrics) = self.teacher.get("/metrics").await;
         metrics
@@ -490,8 +519,8 @@ async fn watchers_follow_a_publisher_that_comes_back_a_broken_viewer_and_a_class
     );
     let _again = Watcher::watching(&mut ada, &["lesson"], 1).await;
 
-    // A phone on a stand signs in as the teacher and sends the camera: the laptop stops.
-    let mut phone = lesson.teacher_socket().await;
+    // A phone on a stand, paired as the classroom camera, sends the camera: the laptop stops.
+    let (_, mut phone) = lesson.classroom_camera().await;
     let _phone_camera = rtc::publish(&mut phone, "camera", false, true)
         .await
         .unwrap();
@@ -591,4 +620,167 @@ async fn a_port_range_instead_of_one_port_carries_media_too() {
         "{ports:?}"
     );
     let _view = Watcher::watching(&mut ada, &["lesson"], 1).await;
+}
+
+#[tokio::test]
+async fn a_classroom_camera_films_the_lesson_and_does_nothing_else() {
+    let lesson = lesson().await;
+    let mut teacher = lesson.teacher_socket().await;
+    let (mut ada, ada_id) = lesson.pupil("Ada").await;
+    let (camera, mut phone) = lesson.classroom_camera().await;
+
+    let film = rtc::publish(&mut phone, "camera", true, true)
+        .await
+        .unwrap();
+    let view = Watcher::watching(&mut ada, &["lesson"], 2).await;
+    assert_eq!(
+        view.streams.lock().unwrap().as_slice(),
+        ["camera.classroom", "camera.classroom"]
+    );
+    assert!(film.sent.load(Ordering::Relaxed) > 0);
+    // The teacher's page is told the classroom camera is live.
+    let told = next_of_type(&mut teacher, "classroom_camera").await;
+    assert_eq!(told["live"], true);
+
+    // It sends nothing but the camera and receives nothing.
+    for stream in ["screen", "talk", "call"] {
+        assert_eq!(
+            refusal(&publish_refused(&mut phone, stream, true, false).await),
+            ("media_publish", "forbidden"),
+            "{stream}"
+        );
+    }
+    for source in ["lesson", "talk", "call"] {
+        Watcher::new().await.ask(&mut phone, &[source]).await;
+        assert_eq!(
+            refusal(&next_media(&mut phone).await),
+            ("media_watch", "forbidden"),
+            "{source}"
+        );
+    }
+    for request in [
+        json!({ "type": "grant_talk", "participant": ada_id }),
+        json!({ "type": "start_call", "participant": ada_id }),
+    ] {
+        send_text(&mut phone, &request.to_string()).await;
+        assert_eq!(refusal(&next_media(&mut phone).await).1, "forbidden");
+    }
+    // No messages: every message request is refused, the socket stays open.
+    for request in [
+        json!({ "type": "sync", "after": 0 }),
+        json!({ "type": "send", "client_id": "c1", "thread": "x", "text": "hei" }),
+        json!({ "type": "raise_hand" }),
+        json!({ "type": "set_chat", "scope": "class", "open": true }),
+    ] {
+        send_text(&mut phone, &request.to_string()).await;
+        let refused = next_of_type(&mut phone, "refused").await;
+        assert_eq!(
+            (refused["request"].as_str(), refused["code"].as_str()),
+            (request["type"].as_str(), Some("forbidden"))
+        );
+    }
+    // Nor pages, documents, files or the teacher's API.
+    let class_doc = format!("lesson.{}.class", lesson.id);
+    for (path, expected) in [
+        ("/api/lessons".to_string(), StatusCode::FORBIDDEN),
+        (format!("/api/lessons/{}", lesson.id), StatusCode::FORBIDDEN),
+        ("/api/docs".to_string(), StatusCode::FORBIDDEN),
+        (format!("/api/docs/{class_doc}"), StatusCode::NOT_FOUND),
+        ("/api/classes".to_string(), StatusCode::FORBIDDEN),
+    ] {
+        assert_eq!(camera.get(&path).await.0, expected, "{path}");
+    }
+    let (status, _) = camera
+        .post(&format!("/api/lessons/{}/camera", lesson.id), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a camera makes no cameras");
+    assert!(
+        tavla_e2e::yjs::DocClient::connect(&camera, &class_doc)
+            .await
+            .is_err(),
+        "a camera opens no document"
+    );
+    let (_, me) = camera.get("/api/me").await;
+    assert_eq!(me["role"], "camera");
+
+    // The camera stops: the teacher hears of it. The lesson ends: the phone is closed and
+    // signed out.
+    let stop = json!({ "type": "media_unpublish", "stream": "camera" });
+    send_text(&mut phone, &stop.to_string()).await;
+    let told = next_of_type(&mut teacher, "classroom_camera").await;
+    assert_eq!(told["live"], false);
+    let (status, _) = lesson
+        .teacher
+        .post(&format!("/api/lessons/{}/end", lesson.id), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        next_of_type(&mut phone, "lesson_ended").await["type"],
+        "lesson_ended"
+    );
+    assert_eq!(
+        close_frame(&mut phone).await.map(|f| u16::from(f.code)),
+        Some(4001)
+    );
+    let (_, me) = camera.get("/api/me").await;
+    assert_eq!(me["role"], "nobody");
+}
+
+#[tokio::test]
+async fn camera_links_are_the_teachers_to_make_and_work_once() {
+    let lesson = lesson().await;
+    let (ada, _) = lesson.pupil("Ada").await;
+    drop(ada);
+    let path = format!("/api/lessons/{}/camera", lesson.id);
+
+    // Only the lesson's teacher makes links: a pupil, another teacher and nobody are refused.
+    let pupil = guest(&lesson.server, &lesson.code, "Bo").await;
+    assert_eq!(pupil.post(&path, json!({})).await.0, StatusCode::FORBIDDEN);
+    let other = lesson.server.invited_teacher(&lesson.teacher, "Per").await;
+    assert_eq!(other.post(&path, json!({})).await.0, StatusCode::NOT_FOUND);
+    let nobody = lesson.server.client();
+    assert_eq!(
+        nobody.post(&path, json!({})).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A link works once; a second device with it, a made-up, an oversized or a malformed
+    // token gets a clear error and no session.
+    let token = lesson.camera_link().await;
+    let first = lesson.server.client();
+    let (status, _) = first.post("/api/camera", json!({ "token": token })).await;
+    assert_eq!(status, StatusCode::OK);
+    for body in [
+        json!({ "token": token }),
+        json!({ "token": "made-up" }),
+        json!({ "token": "x".repeat(10_000) }),
+        json!({ "token": "" }),
+    ] {
+        let device = lesson.server.client();
+        let (status, error) = device.post("/api/camera", body).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
+        assert_eq!(error["error"]["code"], "invalid_token");
+        assert_eq!(device.get("/api/me").await.1["role"], "nobody");
+    }
+    for body in [
+        json!({}),
+        json!({ "token": 5 }),
+        json!({ "token": "a", "extra": 1 }),
+    ] {
+        let (status, error) = nobody.post("/api/camera", body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    }
+
+    // A link of a lesson that has ended does not work.
+    let token = lesson.camera_link().await;
+    lesson
+        .teacher
+        .post(&format!("/api/lessons/{}/end", lesson.id), json!({}))
+        .await;
+    let (status, error) = nobody.post("/api/camera", json!({ "token": token })).await;
+    assert_eq!(status, StatusCode::GONE, "{error}");
+    assert_eq!(
+        lesson.teacher.post(&path, json!({})).await.0,
+        StatusCode::GONE
+    );
 }

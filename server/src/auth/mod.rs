@@ -25,8 +25,16 @@ pub struct Seat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Who {
     Nobody,
-    Teacher { teacher_id: String },
+    Teacher {
+        teacher_id: String,
+    },
     Pupil(Seat),
+    /// A device the teacher paired by a one-time link (a phone on a stand, the classroom PC):
+    /// it sends the lesson's camera picture and sound and may do nothing else.
+    Camera {
+        lesson_id: String,
+        teacher_id: String,
+    },
 }
 
 /// The roles people see in the interface and in logs.
@@ -37,6 +45,7 @@ pub enum Role {
     Teacher,
     Pupil,
     RemotePupil,
+    Camera,
 }
 
 impl Who {
@@ -46,6 +55,7 @@ impl Who {
             Who::Teacher { .. } => Role::Teacher,
             Who::Pupil(seat) if seat.at_home => Role::RemotePupil,
             Who::Pupil(_) => Role::Pupil,
+            Who::Camera { .. } => Role::Camera,
         }
     }
 }
@@ -63,6 +73,8 @@ pub enum Action<'a> {
     ManageLesson { lesson_teacher: &'a str },
     /// Take part in a lesson: the pupil page and its live connection.
     AttendLesson { lesson_id: &'a str },
+    /// Send the classroom camera's picture and sound into a lesson, and nothing else.
+    FilmLesson { lesson_id: &'a str },
     /// Open a shared document: see it, and who else is in it.
     ReadDoc(DocFacts<'a>),
     /// Change a shared document.
@@ -184,6 +196,7 @@ pub fn can(who: &Who, action: Action<'_>) -> bool {
             teacher_id == lesson_teacher
         }
         (Who::Pupil(seat), Action::AttendLesson { lesson_id }) => seat.lesson_id == lesson_id,
+        (Who::Camera { lesson_id: own, .. }, Action::FilmLesson { lesson_id }) => own == lesson_id,
         (
             Who::Teacher { teacher_id },
             Action::ReadDoc(doc) | Action::WriteDoc(doc) | Action::ManageDoc(doc),
@@ -228,6 +241,45 @@ mod tests {
         })
     }
 
+    fn camera(lesson: &str) -> Who {
+        Who::Camera {
+            lesson_id: lesson.into(),
+            teacher_id: "t1".into(),
+        }
+    }
+
+    /// A camera reads and writes nothing: no document, no thread, even of its own lesson.
+    #[test]
+    fn a_camera_reads_and_writes_nothing() {
+        let cam = camera("L1");
+        let doc = DocFacts {
+            teacher_id: "t1",
+            class_id: "c1",
+            audience: Audience::Lesson("L1"),
+            read_only: false,
+        };
+        let thread = ThreadFacts {
+            teacher_id: "t1",
+            class_id: "c1",
+            kind: ThreadKind::ClassChat {
+                lesson: "L1",
+                open: true,
+            },
+            muted: false,
+        };
+        for action in [
+            Action::ReadDoc(doc),
+            Action::WriteDoc(doc),
+            Action::ManageDoc(doc),
+            Action::ReadThread(thread),
+            Action::WriteThread(thread),
+            Action::AttendLesson { lesson_id: "L1" },
+        ] {
+            assert!(!can(&cam, action), "{action:?}");
+        }
+        assert_eq!(cam.role(), Role::Camera);
+    }
+
     /// The permission table: every role against every action, for the owner and for others.
     #[test]
     fn permission_table() {
@@ -258,32 +310,20 @@ mod tests {
                 },
             ),
             ("attend lesson", Action::AttendLesson { lesson_id: "L1" }),
+            ("film lesson", Action::FilmLesson { lesson_id: "L1" }),
         ];
         // Rows: owner teacher, other teacher, pupil in room, pupil at home, pupil of another
-        // lesson, nobody. Columns follow `actions`.
-        let table: [(&str, &Who, [bool; 5]); 6] = [
-            ("owner teacher", &owner, [true, true, true, true, false]),
-            (
-                "other teacher",
-                &other_teacher,
-                [true, true, false, false, false],
-            ),
-            (
-                "pupil in room",
-                &in_room,
-                [false, false, false, false, true],
-            ),
-            (
-                "pupil at home",
-                &at_home,
-                [false, false, false, false, true],
-            ),
-            (
-                "pupil of other lesson",
-                &other_lesson,
-                [false, false, false, false, false],
-            ),
-            ("nobody", &nobody, [false, false, false, false, false]),
+        // lesson, the lesson's camera, another lesson's camera, nobody. Columns follow `actions`.
+        let f = false;
+        let table: [(&str, &Who, [bool; 6]); 8] = [
+            ("owner teacher", &owner, [true, true, true, true, f, f]),
+            ("other teacher", &other_teacher, [true, true, f, f, f, f]),
+            ("pupil in room", &in_room, [f, f, f, f, true, f]),
+            ("pupil at home", &at_home, [f, f, f, f, true, f]),
+            ("pupil of other lesson", &other_lesson, [f, f, f, f, f, f]),
+            ("camera", &camera("L1"), [f, f, f, f, f, true]),
+            ("other lesson's camera", &camera("L2"), [f, f, f, f, f, f]),
+            ("nobody", &nobody, [f, f, f, f, f, f]),
         ];
         for (who_name, who, expected) in table {
             for ((action_name, action), allowed) in actions.iter().zip(expected) {

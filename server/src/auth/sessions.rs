@@ -13,8 +13,14 @@ pub const TEACHER_SESSION_MS: u64 = 7 * DAY_MS;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Holder {
-    Teacher { teacher_id: String },
+    Teacher {
+        teacher_id: String,
+    },
     Pupil(Seat),
+    Camera {
+        lesson_id: String,
+        teacher_id: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,6 +37,13 @@ impl Session {
                 teacher_id: teacher_id.clone(),
             },
             Holder::Pupil(seat) => Who::Pupil(seat.clone()),
+            Holder::Camera {
+                lesson_id,
+                teacher_id,
+            } => Who::Camera {
+                lesson_id: lesson_id.clone(),
+                teacher_id: teacher_id.clone(),
+            },
         }
     }
 }
@@ -95,6 +108,15 @@ pub fn revoke_where(
 
 pub fn pupil_seat_matches(session: &Session, f: impl Fn(&Seat) -> bool) -> bool {
     matches!(&session.holder, Holder::Pupil(seat) if f(seat))
+}
+
+/// A session that exists only for `lesson_id`: its pupils' and its classroom cameras'.
+pub fn belongs_to_lesson(session: &Session, lesson_id: &str) -> bool {
+    match &session.holder {
+        Holder::Pupil(seat) => seat.lesson_id == lesson_id,
+        Holder::Camera { lesson_id: own, .. } => own == lesson_id,
+        Holder::Teacher { .. } => false,
+    }
 }
 
 /// `Set-Cookie` value for a new session. Secure + HttpOnly + SameSite=Strict: the cookie never

@@ -101,7 +101,8 @@ impl Session {
                     teacher: false,
                 }
             }
-            Who::Nobody => return Err(ChannelError::Forbidden),
+            // A classroom camera sends media and takes part in no thread.
+            Who::Nobody | Who::Camera { .. } => return Err(ChannelError::Forbidden),
         };
         Ok(Self {
             hub,

@@ -79,6 +79,7 @@ pub async fn list(
     let who = &caller.who;
     let (docs, preview) = match who {
         Who::Nobody => return Err(ApiError::Unauthenticated),
+        Who::Camera { .. } => return Err(ApiError::Forbidden),
         Who::Pupil(seat) => {
             let mut names = vec![
                 DocName::LessonClass {
@@ -339,13 +340,13 @@ pub async fn settings(
 }
 
 /// The document named in a path, if the caller is the teacher who may manage it. Another
-/// teacher's document looks like no document; a pupil is told no.
+/// teacher's document looks like no document; a pupil or a camera is told no.
 pub(super) fn managed(state: &AppState, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
     let name = DocName::parse(raw).ok_or(ApiError::NotFound)?;
     let resolved = access::resolve(state.store.as_ref(), name)?;
     match who {
         Who::Nobody => Err(ApiError::Unauthenticated),
-        Who::Pupil(_) => Err(ApiError::Forbidden),
+        Who::Pupil(_) | Who::Camera { .. } => Err(ApiError::Forbidden),
         Who::Teacher { .. } if can(who, Action::ManageDoc(resolved.facts())) => Ok(resolved),
         Who::Teacher { .. } => Err(ApiError::NotFound),
     }

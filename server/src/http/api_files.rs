@@ -43,7 +43,7 @@ fn owner_id(who: &Who) -> String {
     match who {
         Who::Teacher { teacher_id } => teacher_id.clone(),
         Who::Pupil(seat) => seat.participant_id.clone(),
-        Who::Nobody => String::new(),
+        Who::Nobody | Who::Camera { .. } => String::new(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Lessons over HTTP: start, join by code or card, who is present, remove, end.
+//! Lessons over HTTP: start, join by code or card, who is present, remove, end, and pairing a
+//! classroom camera.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -17,9 +18,10 @@ use crate::auth::sessions::{self, Holder};
 use crate::auth::{can, Action, Seat, Who};
 use crate::docs::{copies, history};
 use crate::error::ApiError;
-use crate::lessons::classes;
 use crate::lessons::lesson::{self, Lesson, Participant};
 use crate::lessons::presence::LessonEvent;
+use crate::lessons::{camera, classes};
+use crate::qr;
 
 /// The lesson, if the caller runs it. Others get 404, as for a lesson that does not exist.
 pub(super) fn own_lesson(state: &AppState, who: &Who, lesson_id: &str) -> Result<Lesson, ApiError> {
@@ -51,6 +53,18 @@ pub(super) fn callers_running_lesson(
             if !can(
                 who,
                 Action::AttendLesson {
+                    lesson_id: &lesson.id,
+                },
+            ) {
+                return Err(ApiError::Forbidden);
+            }
+            lesson
+        }
+        Who::Camera { lesson_id, .. } => {
+            let lesson = lesson::get(state.store.as_ref(), lesson_id)?;
+            if !can(
+                who,
+                Action::FilmLesson {
                     lesson_id: &lesson.id,
                 },
             ) {
@@ -201,7 +215,7 @@ pub async fn end(
         state.clock.now_ms(),
     )?;
     sessions::revoke_where(state.store.as_ref(), |s| {
-        sessions::pupil_seat_matches(s, |seat| seat.lesson_id == lesson.id)
+        sessions::belongs_to_lesson(s, &lesson.id)
     })?;
     state.presence.publish(&lesson.id, LessonEvent::Ended);
     tracing::info!(lesson_id = %lesson.id, versions, "lesson ended");
@@ -314,4 +328,61 @@ pub async fn card_login(
         is_at_home(&state, ip, body.at_home),
     )?;
     seated(&state, &lesson, &participant)
+}
+
+/// `POST /api/lessons/{id}/camera`: a one-time link (and its QR code) that makes the device
+/// opening it this lesson's classroom camera. The token rides in the fragment, which browsers
+/// never send to a server or put in a Referer.
+pub async fn camera_link(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    RequestHost(host): RequestHost,
+    Path(lesson_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
+    if !lesson.is_active(state.clock.now_ms()) {
+        return Err(ApiError::LessonEnded);
+    }
+    let (token, expires_ms) = camera::issue(state.store.as_ref(), state.clock.as_ref(), &lesson)?;
+    let url = format!(
+        "{}/camera#{token}",
+        state.reachable_base_url(host.as_deref())
+    );
+    let qr_svg = qr::svg(&url).ok_or_else(|| ApiError::Internal("camera link QR".into()))?;
+    Ok(Json(
+        json!({ "url": url, "qr_svg": qr_svg, "expires_ms": expires_ms }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraBody {
+    token: String,
+}
+
+/// `POST /api/camera`: uses a camera link and signs this device in as the lesson's camera
+/// until the lesson ends.
+pub async fn camera_sign_in(
+    State(state): State<Arc<AppState>>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<CameraBody>,
+) -> Result<Response, ApiError> {
+    state.limits.join(ip, None)?;
+    let lesson = camera::redeem(state.store.as_ref(), state.clock.as_ref(), &body.token)?;
+    let lifetime = lesson.expires_ms.saturating_sub(state.clock.now_ms());
+    let token = sessions::create(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        Holder::Camera {
+            lesson_id: lesson.id.clone(),
+            teacher_id: lesson.teacher_id.clone(),
+        },
+        lifetime,
+    )?;
+    tracing::info!(lesson_id = %lesson.id, "classroom camera paired");
+    let body = Json(json!({ "role": "camera", "lesson": { "id": lesson.id } }));
+    Ok(with_cookie(
+        body.into_response(),
+        &sessions::cookie(&token, lifetime),
+    ))
 }

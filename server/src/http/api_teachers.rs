@@ -173,6 +173,14 @@ pub async fn me(
                 "lesson": { "id": seat.lesson_id, "class_name": class.name },
             })
         }
+        Who::Camera { lesson_id, .. } => {
+            let lesson = lesson::get(store, lesson_id)?;
+            let class = classes::get(store, &lesson.class_id)?;
+            json!({
+                "role": caller.who.role(),
+                "lesson": { "id": lesson.id, "class_name": class.name },
+            })
+        }
     }))
 }
 

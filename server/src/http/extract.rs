@@ -80,11 +80,19 @@ fn still_valid(state: &AppState, session: &Session) -> Result<bool, ApiError> {
             }
             Err(_) => false,
         },
+        Who::Camera {
+            lesson_id,
+            teacher_id,
+        } => {
+            teachers::get(state.store.as_ref(), &teacher_id)?.is_some()
+                && lesson::get(state.store.as_ref(), &lesson_id)
+                    .is_ok_and(|l| l.is_active(state.clock.now_ms()))
+        }
         Who::Nobody => false,
     })
 }
 
-/// A signed-in teacher; anyone else gets 401 (no session) or 403 (a pupil).
+/// A signed-in teacher; anyone else gets 401 (no session) or 403 (a pupil, a camera).
 pub struct TeacherCaller {
     pub teacher_id: String,
     pub who: Who,
@@ -104,7 +112,7 @@ impl FromRequestParts<Arc<AppState>> for TeacherCaller {
                 who: caller.who.clone(),
             }),
             Who::Nobody => Err(ApiError::Unauthenticated),
-            Who::Pupil(_) => Err(ApiError::Forbidden),
+            Who::Pupil(_) | Who::Camera { .. } => Err(ApiError::Forbidden),
         }
     }
 }

@@ -74,6 +74,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/lessons/{lesson_id}/end", post(api_lessons::end))
         .route(
+            "/lessons/{lesson_id}/camera",
+            post(api_lessons::camera_link),
+        )
+        .route(
             "/lessons/{lesson_id}/groups",
             get(api_groups::get).put(api_groups::set),
         )
@@ -87,6 +91,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/join", post(api_lessons::join))
         .route("/card-login", post(api_lessons::card_login))
+        .route("/camera", post(api_lessons::camera_sign_in))
         .route("/tls", get(ca_files::info))
         .route("/docs", get(api_docs::list))
         .route("/docs/{doc}", get(api_docs::get))

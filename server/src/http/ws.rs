@@ -45,6 +45,7 @@ pub struct WsQuery {
 enum Attendee {
     Teacher,
     Pupil(Seat),
+    Camera,
 }
 
 pub async fn upgrade(
@@ -63,6 +64,7 @@ pub async fn upgrade(
     let lesson = callers_running_lesson(&state, &caller.who, query.lesson.as_deref())?;
     let attendee = match &caller.who {
         Who::Pupil(seat) => Attendee::Pupil(seat.clone()),
+        Who::Camera { .. } => Attendee::Camera,
         _ => Attendee::Teacher,
     };
     let who = caller.who;
@@ -103,23 +105,28 @@ async fn connection(
     let role = who.role();
     let mut events = state.presence.subscribe(&lesson.id);
     let mut channel_events = state.channels.subscribe(&lesson.id);
-    let mut session = match Session::new(state.channels.clone(), lesson.clone(), who) {
-        Ok(session) => session,
-        Err(e) => {
-            tracing::error!("starting a message session failed: {e}");
-            let _ = close(&mut socket, CloseCode::Internal).await;
-            return;
-        }
+    // A classroom camera takes part in no thread: it has no message session.
+    let mut session = match attendee {
+        Attendee::Camera => None,
+        _ => match Session::new(state.channels.clone(), lesson.clone(), who) {
+            Ok(session) => Some(session),
+            Err(e) => {
+                tracing::error!("starting a message session failed: {e}");
+                let _ = close(&mut socket, CloseCode::Internal).await;
+                return;
+            }
+        },
     };
     let _online = match &attendee {
         Attendee::Pupil(seat) => Some(state.presence.connect(&lesson.id, &seat.participant_id)),
-        Attendee::Teacher => None,
+        Attendee::Teacher | Attendee::Camera => None,
     };
     let party = match &attendee {
         Attendee::Pupil(seat) => Party::Pupil {
             participant_id: seat.participant_id.clone(),
         },
         Attendee::Teacher => Party::Teacher,
+        Attendee::Camera => Party::Camera,
     };
     let mut media = MediaLink::new(state.media.clone(), &lesson.id, party, state.store.clone());
     let limiter = message_limiter(state.config.limits.ws_messages_per_second);
@@ -157,11 +164,14 @@ async fn connection(
                 }
             }
             event = events.recv() => on_event(&mut socket, &state, &lesson, &attendee, event).await,
-            event = channel_events.recv() => match event {
-                Ok(event) => send_all(&mut socket, session.event(event)).await,
+            event = channel_events.recv() => match (event, session.as_mut()) {
+                (Ok(event), Some(session)) => send_all(&mut socket, session.event(event)).await,
                 // Missed some: the store has them.
-                Err(RecvError::Lagged(_)) => send_all(&mut socket, session.resync()).await,
-                Err(RecvError::Closed) => Step::Gone,
+                (Err(RecvError::Lagged(_)), Some(session)) => {
+                    send_all(&mut socket, session.resync()).await
+                }
+                (Err(RecvError::Closed), _) => Step::Gone,
+                (_, None) => Step::Continue,
             },
             happening = media.next() => {
                 let replies = media.on(happening).await;
@@ -169,7 +179,7 @@ async fn connection(
             }
             incoming = socket.recv() => {
                 last_heard = Instant::now();
-                on_incoming(&mut socket, &limiter, &mut session, &mut media, incoming).await
+                on_incoming(&mut socket, &limiter, session.as_mut(), &mut media, incoming).await
             }
         };
         match step {
@@ -281,7 +291,7 @@ type Limiter = governor::DefaultDirectRateLimiter;
 async fn on_incoming(
     socket: &mut WebSocket,
     limiter: &Limiter,
-    session: &mut Session,
+    session: Option<&mut Session>,
     media: &mut MediaLink,
     incoming: Option<Result<Message, axum::Error>>,
 ) -> Step {
@@ -317,7 +327,15 @@ async fn on_incoming(
                     send_all(socket, replies).await
                 }
                 Ok(request) => {
-                    let replies = session.request(request).await;
+                    let replies = match session {
+                        Some(session) => session.request(request).await,
+                        None => vec![ServerMessage::Refused {
+                            request: request.name(),
+                            client_id: None,
+                            code: "forbidden",
+                            message: "a classroom camera only sends media".into(),
+                        }],
+                    };
                     send_all(socket, replies).await
                 }
                 Err(reason) => refuse(socket, CloseCode::BadMessage, reason).await,

@@ -39,7 +39,7 @@ pub async fn upgrade(
     let name = DocName::parse(&doc).ok_or(ApiError::NotFound)?;
     let resolved = access::resolve(state.store.as_ref(), name)?;
     if !can(&caller.who, Action::ReadDoc(resolved.facts())) {
-        // Another teacher's document looks like no document; a pupil is told no.
+        // Another teacher's document looks like no document; a pupil or camera is told no.
         return Err(match caller.who {
             Who::Teacher { .. } => ApiError::NotFound,
             _ => ApiError::Forbidden,
@@ -129,7 +129,7 @@ fn person_name(state: &AppState, who: &Who) -> Option<String> {
         Who::Pupil(seat) => lesson::get_participant(store, &seat.lesson_id, &seat.participant_id)
             .ok()
             .map(|p| p.name),
-        Who::Nobody => None,
+        Who::Nobody | Who::Camera { .. } => None,
     }
 }
 

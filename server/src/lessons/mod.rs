@@ -1,5 +1,7 @@
-//! Classes, their rosters and login cards; lessons, join codes, participants; who is online.
+//! Classes, their rosters and login cards; lessons, join codes, participants, classroom camera
+//! links; who is online.
 
+pub mod camera;
 pub mod classes;
 pub mod groups;
 pub mod lesson;
@@ -25,6 +27,8 @@ pub enum LessonError {
     NoActiveLesson,
     #[error("the login card is not valid")]
     InvalidCard,
+    #[error("the link is not valid (used, expired or mistyped)")]
+    InvalidLink,
     #[error("the teacher removed you from this lesson")]
     Removed,
     #[error("the lesson is full")]

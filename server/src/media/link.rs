@@ -75,6 +75,8 @@ pub struct MediaLink {
     failed_tx: mpsc::UnboundedSender<Broken>,
     failed_rx: mpsc::UnboundedReceiver<Broken>,
     peers_opened: u64,
+    /// Teachers: whether they were last told the classroom camera is live.
+    told_camera_live: bool,
 }
 
 fn refused(
@@ -121,6 +123,7 @@ impl MediaLink {
             failed_tx,
             failed_rx,
             peers_opened: 0,
+            told_camera_live: false,
         }
     }
 
@@ -133,9 +136,14 @@ impl MediaLink {
         }
     }
 
-    /// What this client should know on connecting: a talk-back grant or a call it is part of.
-    pub fn current_state(&self) -> Vec<ServerMessage> {
+    /// What this client should know on connecting: a talk-back grant or a call it is part of,
+    /// and for teachers whether the classroom camera is live.
+    pub fn current_state(&mut self) -> Vec<ServerMessage> {
         let mut out = Vec::new();
+        if self.party == Party::Teacher && self.stage.classroom_camera_live() {
+            self.told_camera_live = true;
+            out.push(ServerMessage::ClassroomCamera { live: true });
+        }
         for (participant, video) in self.stage.talk_grants() {
             if self.hears_of(&participant) {
                 out.push(ServerMessage::MediaTalk {
@@ -155,11 +163,25 @@ impl MediaLink {
         out
     }
 
+    /// Teachers: a word when the classroom camera goes live or stops.
+    fn camera_news(&mut self) -> Vec<ServerMessage> {
+        if self.party != Party::Teacher {
+            return Vec::new();
+        }
+        let live = self.stage.classroom_camera_live();
+        if live == self.told_camera_live {
+            return Vec::new();
+        }
+        self.told_camera_live = live;
+        vec![ServerMessage::ClassroomCamera { live }]
+    }
+
     /// Teachers hear of every pupil's talk-back; a pupil only of their own.
     fn hears_of(&self, participant: &str) -> bool {
         match &self.party {
             Party::Teacher => true,
             Party::Pupil { participant_id } => participant_id == participant,
+            Party::Camera => false,
         }
     }
 
@@ -196,7 +218,11 @@ impl MediaLink {
 
     async fn on_event(&mut self, event: StageEvent) -> Vec<ServerMessage> {
         match event {
-            StageEvent::Tracks => self.sync_watch().await,
+            StageEvent::Tracks => {
+                let mut out = self.camera_news();
+                out.extend(self.sync_watch().await);
+                out
+            }
             StageEvent::Talk {
                 participant_id,
                 granted,

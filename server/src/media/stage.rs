@@ -19,14 +19,19 @@ pub type ConnId = u64;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Party {
     Teacher,
-    Pupil { participant_id: String },
+    Pupil {
+        participant_id: String,
+    },
+    /// The lesson's classroom camera: it publishes the camera stream and receives nothing.
+    Camera,
 }
 
 impl Party {
-    /// How a track's stream id names its owner: `teacher` or the participant id.
+    /// How a track's stream id names its owner: `teacher`, `classroom` or the participant id.
     fn label(&self) -> &str {
         match self {
             Party::Teacher => "teacher",
+            Party::Camera => "classroom",
             Party::Pupil { participant_id } => participant_id,
         }
     }
@@ -177,7 +182,9 @@ impl Stage {
             video: true,
         };
         match (stream, party) {
-            (Stream::Camera | Stream::Screen, Party::Teacher) => Ok(everything),
+            (Stream::Camera | Stream::Screen, Party::Teacher) | (Stream::Camera, Party::Camera) => {
+                Ok(everything)
+            }
             (Stream::Talk, Party::Pupil { participant_id }) => inner
                 .talk
                 .get(participant_id)
@@ -203,7 +210,7 @@ impl Stage {
     ) -> Result<(), Refusal> {
         let inner = self.lock();
         let allowed = match source {
-            WatchSource::Lesson => true,
+            WatchSource::Lesson => *party != Party::Camera,
             WatchSource::Talk => *party == Party::Teacher,
             WatchSource::Call => inner.call.as_ref().is_some_and(|c| c.includes(conn, party)),
         };
@@ -333,6 +340,11 @@ impl Stage {
         }
     }
 
+    /// Is a classroom camera sending into the lesson now?
+    pub fn classroom_camera_live(&self) -> bool {
+        self.lock().tracks.iter().any(|t| t.owner == Party::Camera)
+    }
+
     /// The tracks `conn` receives when it asks for `wants`.
     pub fn visible_to(
         &self,
@@ -453,6 +465,7 @@ impl Call {
         match party {
             Party::Teacher => conn == self.teacher_conn,
             Party::Pupil { participant_id } => *participant_id == self.participant_id,
+            Party::Camera => false,
         }
     }
 }

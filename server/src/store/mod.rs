@@ -23,7 +23,8 @@ pub enum Tree {
     SetupTokens,
     /// `class/<id>` → Class; `pupil/<class id>/<pupil id>` → Pupil; `card/<sha256(secret)>` → pupil ref
     Classes,
-    /// `lesson/<id>` → Lesson; `code/<code>` → lesson id; `part/<lesson id>/<participant id>` → Participant
+    /// `lesson/<id>` → Lesson; `code/<code>` → lesson id; `part/<lesson id>/<participant id>` → Participant;
+    /// `camera/<sha256(token)>` → classroom camera link
     Lessons,
     /// Shared documents: `s/<doc>` snapshot, `u/<doc>/<key>` logged updates, `m/<doc>` settings
     Docs,
