@@ -3,10 +3,11 @@
 // (getStats: frames decoded, audio samples received), raises his hand and is let speak with
 // his camera, and the teacher's page receives his voice and picture until she ends it; then
 // a private call from his private thread. A pupil in the room gets no media unless she asks,
-// and the box refuses her the call. axe-core on the pages.
+// and the box refuses her the call. A phone paired by the teacher's link sends the classroom
+// camera instead, and plays the voice of a pupil let speak. axe-core on the pages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tavlaAndChromium, signedIn, lessonWithPupils, checkAccessibility, screenshot, expectHeading } from './harness.js';
+import { tavlaAndChromium, signedIn, person, lessonWithPupils, checkAccessibility, screenshot, expectHeading } from './harness.js';
 
 const env = tavlaAndChromium({ before, after });
 
@@ -136,4 +137,58 @@ test('the teacher goes live, a pupil at home sees and hears it, speaks when let,
   await o.getByText('Samtalen er avsluttet.').first().waitFor();
   assert.ok(!saraFrames.some((f) => f.includes('media_call') || f.includes('media_offer')), 'Sara heard nothing of the call');
   assert.deepEqual([...kari.problems, ...ola.problems, ...sara.problems], []);
+});
+
+test('a phone paired by the teacher\'s link sends the classroom camera to a pupil at home and plays her voice', async () => {
+  const allowedOrigins = [env.tavla.base, env.tavla.base.replace('https', 'wss')];
+  const { teacher: kariApi, lesson, pupils: [noraApi] } = await lessonWithPupils(env.tavla, [{ name: 'Nora', atHome: true }], { className: '9D' });
+  const kari = await signedIn(env.browser, env.tavla, kariApi, { allowedOrigins });
+  const nora = await signedIn(env.browser, env.tavla, noraApi, { allowedOrigins });
+  const phone = await person(env.browser, { allowedOrigins, viewport: { width: 390, height: 844 } });
+  const [k, n, p] = [kari.page, nora.page, phone.page];
+  for (const page of [k, n, p]) await page.addInitScript(recordPeers);
+
+  await k.goto(`${env.tavla.base}/teacher/lesson?id=${lesson.id}`);
+  await expectHeading(k, 'Time: 9D');
+  await k.getByText('Ingen klasseromskamera sender.').waitFor();
+  await k.getByRole('button', { name: 'Koble til et klasseromskamera' }).click();
+  await k.getByRole('img', { name: 'Kode som skannes med kameraenheten' }).waitFor();
+  const link = await k.locator('input.camera-url').inputValue();
+  assert.ok(link.startsWith(`${env.tavla.base}/camera#`), link);
+  await checkAccessibility(k, 'teacher with a classroom camera link');
+
+  // The phone opens the link (as scanning the code would) and becomes the camera.
+  await p.goto(link);
+  await expectHeading(p, 'Klasseromskamera');
+  await checkAccessibility(p, 'classroom camera before pairing');
+  await p.getByRole('button', { name: 'Bruk denne enheten som klasseromskamera' }).click();
+  await p.getByText('Sender: elevene hjemme ser og hører klasserommet.').waitFor();
+  assert.equal(new URL(p.url()).hash, '', 'the used link leaves the address bar');
+  await k.getByText('Klasseromskameraet sender.').waitFor();
+
+  // Nora at home sees and hears the classroom.
+  await n.goto(`${env.tavla.base}/lesson`);
+  await n.getByLabel('Klasseromskamera', { exact: true }).waitFor();
+  await grows(n, 'video', 'framesDecoded');
+  await grows(n, 'audio', 'totalSamplesReceived');
+  await checkAccessibility(p, 'classroom camera sending');
+  await screenshot(p, 'classroom-camera');
+
+  // Kari lets Nora speak: her voice plays on the phone, whose microphone hears the room, and
+  // not on Kari's page.
+  await k.getByRole('button', { name: 'La Nora snakke' }).click();
+  await n.getByRole('button', { name: 'Slå på mikrofonen og snakk' }).click();
+  await grows(p, 'audio', 'totalSamplesReceived');
+  await p.getByLabel('En elev som snakker').waitFor({ state: 'attached' });
+  await k.getByLabel('Nora snakker').waitFor({ state: 'attached' });
+  assert.equal(await k.getByLabel('Nora snakker').evaluate((el) => el.muted), true, 'not played twice');
+  await k.getByRole('button', { name: 'Stopp Nora' }).click();
+  await p.getByLabel('En elev som snakker').waitFor({ state: 'detached' });
+
+  // The phone stops; the teacher's page says so. A reload keeps it the camera.
+  await p.getByRole('button', { name: 'Stopp sending' }).click();
+  await k.getByText('Ingen klasseromskamera sender.').waitFor();
+  await p.reload();
+  await p.getByRole('button', { name: 'Start sending' }).waitFor();
+  assert.deepEqual([...kari.problems, ...nora.problems, ...phone.problems], []);
 });

@@ -623,7 +623,7 @@ async fn a_port_range_instead_of_one_port_carries_media_too() {
 }
 
 #[tokio::test]
-async fn a_classroom_camera_films_the_lesson_and_does_nothing_else() {
+async fn a_classroom_camera_films_the_lesson_plays_talk_back_and_does_nothing_else() {
     let lesson = lesson().await;
     let mut teacher = lesson.teacher_socket().await;
     let (mut ada, ada_id) = lesson.pupil("Ada").await;
@@ -642,7 +642,7 @@ async fn a_classroom_camera_films_the_lesson_and_does_nothing_else() {
     let told = next_of_type(&mut teacher, "classroom_camera").await;
     assert_eq!(told["live"], true);
 
-    // It sends nothing but the camera and receives nothing.
+    // It sends nothing but the camera, and receives only the pupils let speak.
     for stream in ["screen", "talk", "call"] {
         assert_eq!(
             refusal(&publish_refused(&mut phone, stream, true, false).await),
@@ -650,7 +650,7 @@ async fn a_classroom_camera_films_the_lesson_and_does_nothing_else() {
             "{stream}"
         );
     }
-    for source in ["lesson", "talk", "call"] {
+    for source in ["lesson", "call"] {
         Watcher::new().await.ask(&mut phone, &[source]).await;
         assert_eq!(
             refusal(&next_media(&mut phone).await),
@@ -665,6 +665,18 @@ async fn a_classroom_camera_films_the_lesson_and_does_nothing_else() {
         send_text(&mut phone, &request.to_string()).await;
         assert_eq!(refusal(&next_media(&mut phone).await).1, "forbidden");
     }
+    // A pupil the teacher lets speak is heard from the camera device (whose microphone hears
+    // the room, so its echo canceller must know what it plays).
+    let grant = json!({ "type": "grant_talk", "participant": ada_id });
+    send_text(&mut teacher, &grant.to_string()).await;
+    assert_eq!(next_media(&mut ada).await["granted"], true);
+    let _voice = rtc::publish(&mut ada, "talk", true, false).await.unwrap();
+    let room = Watcher::watching(&mut phone, &["talk"], 1).await;
+    assert_eq!(
+        room.streams.lock().unwrap().as_slice(),
+        [format!("talk.{ada_id}")]
+    );
+
     // No messages: every message request is refused, the socket stays open.
     for request in [
         json!({ "type": "sync", "after": 0 }),

@@ -16,6 +16,7 @@ import { pupilView } from './ui/views/pupil.js';
 import { installView } from './ui/views/install.js';
 import { notSetUpView } from './ui/views/not-set-up.js';
 import { docView } from './ui/views/doc.js';
+import { cameraView } from './ui/views/camera.js';
 
 const teacherOnly = new Set(['/teacher', '/teacher/class', '/teacher/cards', '/teacher/lesson', '/teacher/projector']);
 
@@ -32,6 +33,7 @@ const routes = {
   '/lesson': pupilView,
   '/install': installView,
   '/doc': docView,
+  '/camera': cameraView,
 };
 
 let me = { role: 'nobody' };
@@ -50,6 +52,7 @@ async function refreshMe() {
 function homeFor(who) {
   if (who.role === 'teacher') return '/teacher';
   if (who.role === 'pupil' || who.role === 'remote_pupil') return '/lesson';
+  if (who.role === 'camera') return '/camera';
   return '/join';
 }
 

@@ -22,7 +22,8 @@ pub enum Party {
     Pupil {
         participant_id: String,
     },
-    /// The lesson's classroom camera: it publishes the camera stream and receives nothing.
+    /// The lesson's classroom camera: it publishes the camera stream and receives only the
+    /// pupils' talk-back, to play it where its microphone can cancel the echo.
     Camera,
 }
 
@@ -211,7 +212,7 @@ impl Stage {
         let inner = self.lock();
         let allowed = match source {
             WatchSource::Lesson => *party != Party::Camera,
-            WatchSource::Talk => *party == Party::Teacher,
+            WatchSource::Talk => hears_talk(party),
             WatchSource::Call => inner.call.as_ref().is_some_and(|c| c.includes(conn, party)),
         };
         if allowed {
@@ -359,7 +360,7 @@ impl Stage {
             .filter(|t| t.owner_conn != conn)
             .filter(|t| match t.stream {
                 Stream::Camera | Stream::Screen => wants.contains(&WatchSource::Lesson),
-                Stream::Talk => wants.contains(&WatchSource::Talk) && *party == Party::Teacher,
+                Stream::Talk => wants.contains(&WatchSource::Talk) && hears_talk(party),
                 Stream::Call => {
                     wants.contains(&WatchSource::Call)
                         && inner.call.as_ref().is_some_and(|call| {
@@ -457,6 +458,11 @@ impl Allowed {
             _ => false,
         }
     }
+}
+
+/// Pupils let speak are heard in the room: on the teacher's device and the classroom camera.
+fn hears_talk(party: &Party) -> bool {
+    matches!(party, Party::Teacher | Party::Camera)
 }
 
 impl Call {

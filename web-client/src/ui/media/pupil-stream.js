@@ -11,7 +11,9 @@ export function pupilStream({ media, atHome, onError }) {
   let grant = null; // { video } while the teacher lets this pupil speak
   let talk = null; // MediaStream sent as "talk"
   let call = null; // { video, stream, answered }
-  const screens = new Map(); // "camera" | "screen" -> element
+  // Keyed by stream id (`camera.teacher`, `camera.classroom`, `screen.teacher`): when the
+  // classroom camera takes over, its picture may arrive before the teacher's leaves.
+  const screens = new Map();
   let layout = 'both';
 
   const waiting = h('p', { class: 'placeholder' }, t('media.waiting'));
@@ -63,23 +65,24 @@ export function pupilStream({ media, atHome, onError }) {
   }
 
   function onTrack(track, stream) {
-    const [kind] = (stream?.id ?? '').split('.');
+    const id = stream?.id ?? '';
+    const [kind, owner] = id.split('.');
     if (kind === 'call') {
       if (!callMedia.childElementCount) callMedia.append(player(stream, { label: t('media.call_teacher'), audioOnly: !call?.video }));
       return;
     }
-    if (screens.has(kind) || !['camera', 'screen'].includes(kind)) return;
-    const el = player(stream, { label: t(`media.teacher_${kind}`) });
+    if (screens.has(id) || !['camera', 'screen'].includes(kind)) return;
+    const el = player(stream, { label: t(owner === 'classroom' ? 'media.classroom_camera_title' : `media.teacher_${kind}`) });
     el.dataset.source = kind;
     el.volume = Number(volume.value);
-    screens.set(kind, el);
+    screens.set(id, el);
     stage.append(el);
     waiting.hidden = true;
     announce(t('media.stream_started'));
     stream.addEventListener('removetrack', () => {
       if (stream.getTracks().length) return;
       el.remove();
-      screens.delete(kind);
+      screens.delete(id);
       waiting.hidden = screens.size > 0;
     });
   }

@@ -1,18 +1,21 @@
 // The teacher's live panel: camera and microphone (with pickers and mutes) and screen share to
 // the pupils at home, letting a pupil speak (their voice plays here, into the classroom), and
-// a private call with one pupil.
-import { h, replace } from '../dom.js';
+// a private call with one pupil; pairing a classroom camera (a second device) by a one-time link.
+import { h, replace, nextId } from '../dom.js';
 import { announce } from '../announce.js';
-import { t } from '../../i18n.js';
+import { t, errorText } from '../../i18n.js';
+import { post } from '../../protocol/api.js';
 import { askForMedia, devicePicker, player, stopTracks } from './devices.js';
 
-export function teacherStream({ media, onError }) {
+export function teacherStream({ media, lessonId, onError }) {
   let camera = null; // MediaStream sent as "camera"
   let screen = null;
   let people = [];
   const talking = new Map(); // participant id -> { video }
   let call = null; // { participant, video, stream }
   const remote = new Map(); // stream id -> element
+  // While the classroom camera sends, pupils' voices play there instead of here (see below).
+  let classroomLive = false;
 
   const status = h('p', { role: 'status', class: 'media-status' });
   const preview = h('div', { class: 'media-preview' });
@@ -70,16 +73,42 @@ export function teacherStream({ media, onError }) {
     await micPicker.refresh(camera.getAudioTracks()[0]?.getSettings().deviceId);
   }
 
-  function stopCamera() {
-    media.unpublish('camera');
+  /** `replaced`: another device (the classroom camera) took over; the box already stopped us. */
+  function stopCamera({ replaced = false } = {}) {
+    if (!replaced) media.unpublish('camera');
     stopTracks(camera);
     camera = null;
     cameraButton.textContent = t('media.camera_start');
     cameraButton.setAttribute('aria-pressed', 'false');
     micButton.disabled = true;
     videoButton.disabled = true;
-    status.textContent = t('media.not_live');
+    status.textContent = t(replaced ? 'media.replaced' : 'media.not_live');
     drawPreview();
+  }
+
+  // The classroom camera: a link (and QR code) for a second device, and whether it sends.
+  const classroomStatus = h('p', { role: 'status' }, t('media.classroom_camera_off'));
+  const classroomLink = h('div', { class: 'camera-link', hidden: true });
+  async function connectClassroomCamera() {
+    let link;
+    try {
+      link = await post(`/lessons/${encodeURIComponent(lessonId)}/camera`);
+    } catch (failure) {
+      onError(errorText(failure));
+      return;
+    }
+    // The box's own QR code (SVG made from the link), put in as an element, not as markup.
+    const svg = new DOMParser().parseFromString(link.qr_svg, 'image/svg+xml').documentElement;
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', t('media.classroom_camera_code'));
+    const field = nextId('camera-url');
+    classroomLink.replaceChildren(
+      h('p', {}, t('media.classroom_camera_hint')),
+      h('div', { class: 'field' },
+        h('label', { for: field }, t('media.classroom_camera_title')),
+        h('input', { id: field, type: 'text', readonly: true, value: link.url, class: 'camera-url', onfocus: (e) => e.target.select() })),
+      document.importNode(svg, true));
+    classroomLink.hidden = false;
   }
 
   async function startScreen() {
@@ -171,6 +200,7 @@ export function teacherStream({ media, onError }) {
     const name = nameOf(who);
     const label = kind === 'call' ? t('media.call_audio', { name }) : t('media.talk_audio', { name });
     const el = player(stream, { label, audioOnly: !stream.getVideoTracks().length });
+    el.muted = kind === 'talk' && classroomLive;
     remote.set(id, el);
     if (before) before.replaceWith(el);
     else incoming.append(el);
@@ -189,6 +219,11 @@ export function teacherStream({ media, onError }) {
       h('div', { class: 'media-pickers' }, cameraPicker.el, micPicker.el),
       status,
       preview,
+      h('h3', {}, t('media.classroom_camera_title')),
+      classroomStatus,
+      h('p', { class: 'hint' }, t('media.classroom_camera_voices')),
+      h('button', { type: 'button', onclick: connectClassroomCamera }, t('media.classroom_camera_connect')),
+      classroomLink,
       h('h3', { id: 'talk-h' }, t('media.talk_title')),
       h('div', { class: 'check' }, withCamera, h('label', { for: 'talk-camera' }, t('media.talk_with_camera'))),
       talkList,
@@ -201,7 +236,8 @@ export function teacherStream({ media, onError }) {
       people = list;
       drawTalkers();
     },
-    /** Media messages about people (talk grants, calls); the rest is the media client's. */
+    /** Media messages about people (talk grants, calls) and the classroom camera; the rest is
+     * the media client's. */
     update(msg) {
       if (msg.type === 'media_talk') {
         if (msg.granted) {
@@ -220,10 +256,16 @@ export function teacherStream({ media, onError }) {
         endCall(false);
       }
       if (msg.type === 'media_closed' && msg.peer === 'camera' && msg.reason === 'replaced') {
-        stopTracks(camera);
-        camera = null;
-        drawPreview();
-        status.textContent = t('media.replaced');
+        stopCamera({ replaced: true });
+      }
+      if (msg.type === 'classroom_camera') {
+        classroomLive = msg.live;
+        classroomStatus.textContent = t(msg.live ? 'media.classroom_camera_live' : 'media.classroom_camera_off');
+        // The link is used up once the camera sends.
+        if (msg.live) classroomLink.hidden = true;
+        // Its microphone hears the room, and only its own echo canceller knows what it plays:
+        // pupils' voices play on the camera device, not twice and not from here.
+        for (const [id, el] of remote) if (id.startsWith('talk.')) el.muted = classroomLive;
       }
     },
     stop() {

@@ -62,7 +62,7 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
     onTrack: (track, mediaStream) => stream.onTrack(track, mediaStream),
     onRefused: () => message.show(t('media.refused')),
   });
-  stream = teacherStream({ media, onError: (text) => message.show(text) });
+  stream = teacherStream({ media, lessonId: lesson.id, onError: (text) => message.show(text) });
   panel = teacherMessages({ store, lesson, onError: (text) => message.show(text), setTitle, live: stream });
   const live = connectLive({
     lessonId: lesson.id,
@@ -71,7 +71,7 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
       media.opened(send);
     },
     onMessage: (msg) => {
-      if (media.handle(msg)) {
+      if (media.handle(msg) || msg.type === 'classroom_camera') {
         stream.update(msg);
         return;
       }
