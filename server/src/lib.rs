@@ -13,7 +13,8 @@
 //! - [`protocol`]: the JSON messages of the client WebSocket.
 //! - [`error`]: the one error type that reaches clients; WebSocket close codes.
 //! - [`auth`]: teachers, sessions, setup links, and [`auth::can`], the whole permission table.
-//! - [`lessons`]: classes, rosters, login cards, lessons, join codes, groups, presence.
+//! - [`lessons`]: classes, rosters, login cards, lessons, join codes, groups, presence,
+//!   classroom camera links.
 //! - [`channels`]: private teacher↔pupil threads, announcements, class and group chat, raised
 //!   hands; numbered, group-committed, delivered in order, resumable.
 //! - [`docs`]: shared documents: y-protocols rooms on yrs, the hub that loads/fans out/unloads
