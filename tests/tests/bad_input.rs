@@ -182,6 +182,12 @@ async fn join_is_rate_limited() {
         StatusCode::TOO_MANY_REQUESTS,
         "cards share the budget"
     );
+    let (status, _) = pupil.post("/api/camera", json!({ "token": "x" })).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "camera links share the budget"
+    );
     let neighbour = server.client_from(Some("127.0.0.3".parse().unwrap()));
     assert_eq!(
         neighbour
