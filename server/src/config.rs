@@ -85,7 +85,8 @@ pub struct Limits {
     pub doc_max_frame_bytes: usize,
     /// Frames per second a document connection may send (bursts of twice this).
     pub doc_messages_per_second: u32,
-    /// A document nobody is connected to leaves memory after this many milliseconds.
+    /// A document nobody is connected to leaves memory after this many milliseconds; one that
+    /// is open but nobody edits is put to sleep (held as one encoded update) after as long.
     pub doc_idle_unload_ms: u64,
     /// How often (milliseconds) to look for lessons whose time ran out, to close them and keep
     /// an automatic version of their documents.

@@ -27,7 +27,7 @@
 //! - [`store`]: the small `Store` trait, its sled implementation, an in-memory one for tests.
 //! - [`datadir`]: the data directory's layout and the checks that refuse foreign files.
 //! - [`config`]: defaults < `tavla.toml` < `TAVLA_*` < flags.
-//! - [`clock`], [`validate`], [`qr`]: small helpers.
+//! - [`clock`], [`validate`], [`qr`], [`memory`]: small helpers.
 
 pub mod app;
 pub mod auth;
@@ -41,6 +41,7 @@ pub mod error;
 pub mod http;
 pub mod lessons;
 pub mod media;
+pub mod memory;
 pub mod protocol;
 pub mod qr;
 pub mod store;

@@ -400,6 +400,68 @@ async fn documents_survive_a_restart_and_idle_ones_leave_memory_as_a_snapshot() 
     assert_eq!(after.text(), format!("{expected}siste"));
 }
 
+/// Waits until the server holds `asleep` documents asleep (the sweep runs every few ms here).
+async fn asleep(server: &TestServer, asleep: usize) {
+    let docs = &server.running.state.docs;
+    for _ in 0..500 {
+        if docs.asleep_count() == asleep {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{} documents asleep, not {asleep}", docs.asleep_count());
+}
+
+#[tokio::test]
+async fn an_open_document_nobody_edits_sleeps_and_wakes_for_the_next_edit() {
+    let server = TestServer::start_with(|c| c.limits.doc_idle_unload_ms = 20).await;
+    let l = lesson(&server).await;
+    let name = class_doc(&l);
+    let mut ada = DocClient::connect(&l.ada, &name).await.unwrap();
+    let mut bo = DocClient::connect(&l.bo, &name).await.unwrap();
+    for i in 0..20 {
+        ada.append(&format!("{i} ")).await.unwrap();
+    }
+    bo.until(|t| t.ends_with("19 ")).await.unwrap();
+
+    // Both still have it open; nobody writes: it sleeps, compacted, and stays loaded.
+    asleep(&server, 1).await;
+    assert_eq!(server.running.state.docs.loaded_count(), 1);
+    server.running.state.docs.durable().await;
+    let log = server
+        .running
+        .state
+        .store
+        .scan_prefix(Tree::Docs, format!("u/{name}/").as_bytes())
+        .unwrap();
+    assert!(log.is_empty(), "it sleeps as its snapshot");
+    let (_, metrics) = l.teacher.get("/metrics").await;
+    assert!(metrics.as_str().unwrap().contains("tavla_docs_asleep 1"));
+
+    // Bo writes: it wakes, Ada gets the edit, and a latecomer gets everything.
+    bo.append("slutt").await.unwrap();
+    ada.until(|t| t.ends_with("slutt")).await.unwrap();
+    let expected: String = (0..20).map(|i| format!("{i} ")).collect::<String>() + "slutt";
+    let teacher = DocClient::connect(&l.teacher, &name).await.unwrap();
+    assert_eq!(teacher.text(), expected);
+    assert_eq!(ada.text(), expected);
+    drop((ada, bo, teacher));
+
+    // And after a restart.
+    let dir = server.stop().await;
+    let server = TestServer::start_in(dir, |_| {}).await;
+    let teacher = server.client();
+    let (status, _) = teacher
+        .post(
+            "/api/login",
+            json!({ "name": "Kari", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let after = DocClient::connect(&teacher, &name).await.unwrap();
+    assert_eq!(after.text(), expected);
+}
+
 #[tokio::test]
 async fn a_burst_of_cursor_moves_reaches_others_as_few_frames_with_the_last_position() {
     use yrs::sync::{Awareness, Message as YMessage};

@@ -1,5 +1,6 @@
 //! The documents in memory: loaded on first use, shared by every connection, fanned out to
-//! them, unloaded (after a snapshot) when nobody has used them for a while.
+//! them, put to sleep when nobody has edited them for a while, unloaded (after a snapshot)
+//! when nobody has them open.
 
 use std::collections::{BTreeSet, HashMap};
 use std::panic::AssertUnwindSafe;
@@ -15,6 +16,7 @@ use super::export;
 use super::persist::{self, Persister};
 use super::room::{self, Outcome, Peer, Room};
 use super::DocError;
+use crate::memory;
 use crate::store::Store;
 
 /// Snapshot a loaded document once this many updates were logged since the last one.
@@ -110,7 +112,10 @@ impl LiveDoc {
     /// room: an edit applied in between would be logged before the snapshot and deleted with
     /// the log, though the snapshot lacks it.
     fn compact(&self, persister: &Persister) {
-        let room = self.room();
+        self.compact_holding(&self.room(), persister);
+    }
+
+    fn compact_holding(&self, room: &Room, persister: &Persister) {
         self.logged_since_snapshot.store(0, Ordering::SeqCst);
         let seq = persister.snapshot(&self.name, room.snapshot());
         self.last_write.store(seq, Ordering::SeqCst);
@@ -394,7 +399,7 @@ impl DocHub {
         doc.connections.fetch_add(1, Ordering::SeqCst);
         *doc.idle_since.lock().unwrap_or_else(|p| p.into_inner()) = None;
         let fanout = doc.fanout.subscribe();
-        let greeting = doc.room().greeting();
+        let greeting = doc.room().greeting()?;
         let connection = DocConnection {
             id: self.next_connection.fetch_add(1, Ordering::Relaxed),
             hub: self.clone(),
@@ -405,9 +410,45 @@ impl DocHub {
         Ok((connection, greeting))
     }
 
+    /// Documents loaded but asleep (see [`Room::sleep`]).
+    pub fn asleep_count(&self) -> usize {
+        let docs: Vec<Arc<LiveDoc>> = self.docs().values().cloned().collect();
+        docs.iter().filter(|d| d.room().is_asleep()).count()
+    }
+
+    /// Puts to sleep the documents people have open but nobody has synced or edited for
+    /// `idle_unload`; their log is compacted into the snapshot they sleep as. Returns how many
+    /// fell asleep.
+    fn sleep_idle(&self) -> usize {
+        let open: Vec<Arc<LiveDoc>> = self
+            .docs()
+            .values()
+            .filter(|d| d.connections.load(Ordering::SeqCst) > 0)
+            .cloned()
+            .collect();
+        let mut slept = 0;
+        for doc in open {
+            let mut room = doc.room();
+            if room.is_asleep() || room.idle_for() < self.idle_unload {
+                continue;
+            }
+            if doc.logged_since_snapshot.load(Ordering::SeqCst) > 0 {
+                doc.compact_holding(&room, &self.persister);
+            }
+            room.sleep();
+            slept += 1;
+        }
+        slept
+    }
+
+    /// Puts idle open documents to sleep and unloads unused ones; returns how many of either.
+    pub fn sweep(&self) -> usize {
+        self.sleep_idle() + self.unload_idle()
+    }
+
     /// Unloads documents nobody has used for `idle_unload`, once their writes are durable,
     /// leaving a snapshot behind. Returns how many were unloaded.
-    pub fn sweep(&self) -> usize {
+    fn unload_idle(&self) -> usize {
         let now = Instant::now();
         let mut docs = self.docs();
         let idle: Vec<String> = docs
@@ -434,7 +475,7 @@ impl DocHub {
         idle.len()
     }
 
-    /// Runs `sweep` until `stop` fires.
+    /// Runs `sweep` until `stop` fires. Memory freed by a sweep goes back to the system.
     pub async fn sweep_until(self: Arc<Self>, stop: tokio_util::sync::CancellationToken) {
         let mut tick = tokio::time::interval(
             self.idle_unload
@@ -443,7 +484,11 @@ impl DocHub {
         loop {
             tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = tick.tick() => { self.sweep(); }
+                _ = tick.tick() => {
+                    if self.sweep() > 0 {
+                        let _ = tokio::task::spawn_blocking(memory::release_freed).await;
+                    }
+                }
             }
         }
     }

@@ -1,8 +1,14 @@
 //! One shared document and its awareness (cursors, names), speaking y-protocols. No sockets
 //! here: bytes in, bytes out, so the protocol is tested and fuzzed without a server.
+//!
+//! A room whose document nobody has synced or edited for a while can [`Room::sleep`]: it keeps
+//! the document as one encoded update (a few KiB instead of ~150 bytes per yrs item) and only
+//! the awareness states live, and wakes on the next sync message. Cursor traffic, which goes
+//! on while people merely look, does not wake it.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use yrs::encoding::read::Cursor;
 use yrs::sync::protocol::{MessageReader, MSG_SYNC, MSG_SYNC_UPDATE};
@@ -46,12 +52,55 @@ pub struct Outcome {
     pub updates: Vec<Vec<u8>>,
 }
 
+/// Filled by a document's update observer during a transaction: exactly what changed.
+type Changes = Arc<Mutex<Vec<Vec<u8>>>>;
+
 pub struct Room {
+    /// The awareness states and, while awake, the document (asleep: an empty stand-in).
     awareness: Awareness,
-    /// Filled by the document's update observer during a transaction: exactly what changed.
-    changes: Arc<Mutex<Vec<Vec<u8>>>>,
+    changes: Changes,
     /// Bytes of updates held (stored snapshot and log); a cheap bound on document size.
     size: usize,
+    /// While asleep: the whole document as one update (lib0 v1).
+    asleep: Option<Vec<u8>>,
+    /// The last sync message (or waking).
+    last_sync: Instant,
+}
+
+/// A fresh document with UTF-16 offsets, as JavaScript counts them, so indexes agree with
+/// browser editors.
+fn new_doc() -> Doc {
+    Doc::with_options(Options {
+        offset_kind: OffsetKind::Utf16,
+        ..Options::default()
+    })
+}
+
+/// A document holding `stored` (a snapshot and logged updates), with an observer that collects
+/// every later change; and the stored size.
+fn observed_doc<'a>(
+    stored: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<(Doc, Changes, usize), DocError> {
+    let doc = new_doc();
+    let mut size = 0;
+    {
+        let mut txn = doc.transact_mut();
+        for bytes in stored {
+            size += bytes.len();
+            let update = Update::decode_v1(bytes).map_err(|e| DocError::Corrupt(e.to_string()))?;
+            txn.apply_update(update)
+                .map_err(|e| DocError::Corrupt(e.to_string()))?;
+        }
+    }
+    let changes: Changes = Arc::default();
+    let sink = changes.clone();
+    doc.observe_update_v1("tavla-room", move |_, event| {
+        sink.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(event.update.clone());
+    })
+    .map_err(|e| DocError::Corrupt(e.to_string()))?;
+    Ok((doc, changes, size))
 }
 
 /// Encodes a document update as a y-protocols sync "update" frame.
@@ -76,40 +125,20 @@ fn write_var_buf(out: &mut Vec<u8>, bytes: &[u8]) {
 impl Room {
     /// A room with the stored state (a snapshot and logged updates, lib0 v1).
     pub fn load<'a>(stored: impl IntoIterator<Item = &'a [u8]>) -> Result<Self, DocError> {
-        // UTF-16 offsets, as JavaScript counts them, so indexes agree with browser editors.
-        let doc = Doc::with_options(Options {
-            offset_kind: OffsetKind::Utf16,
-            ..Options::default()
-        });
-        let mut size = 0;
-        {
-            let mut txn = doc.transact_mut();
-            for bytes in stored {
-                size += bytes.len();
-                let update =
-                    Update::decode_v1(bytes).map_err(|e| DocError::Corrupt(e.to_string()))?;
-                txn.apply_update(update)
-                    .map_err(|e| DocError::Corrupt(e.to_string()))?;
-            }
-        }
-        let changes: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
-        let sink = changes.clone();
-        doc.observe_update_v1("tavla-room", move |_, event| {
-            sink.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(event.update.clone());
-        })
-        .map_err(|e| DocError::Corrupt(e.to_string()))?;
+        let (doc, changes, size) = observed_doc(stored)?;
         Ok(Self {
             awareness: Awareness::new(doc),
             changes,
             size,
+            asleep: None,
+            last_sync: Instant::now(),
         })
     }
 
     /// The first frames a new connection gets: our state vector (sync step 1), and everyone's
     /// awareness so the newcomer sees who is here.
-    pub fn greeting(&self) -> Vec<Vec<u8>> {
+    pub fn greeting(&mut self) -> Result<Vec<Vec<u8>>, DocError> {
+        self.wake()?;
         let sv = self.awareness.doc().transact().state_vector();
         let mut frames = vec![Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1()];
         if let Ok(update) = self.awareness.update() {
@@ -117,7 +146,58 @@ impl Room {
                 frames.push(Message::Awareness(update).encode_v1());
             }
         }
-        frames
+        Ok(frames)
+    }
+
+    pub fn is_asleep(&self) -> bool {
+        self.asleep.is_some()
+    }
+
+    /// How long since the last sync message (or waking).
+    pub fn idle_for(&self) -> Duration {
+        self.last_sync.elapsed()
+    }
+
+    /// Keeps the document as one encoded update and frees its items; awareness stays live.
+    pub fn sleep(&mut self) {
+        if self.asleep.is_some() {
+            return;
+        }
+        let state = self.snapshot();
+        self.move_awareness_to(Awareness::new(new_doc()));
+        self.changes = Arc::default();
+        self.size = state.len();
+        self.asleep = Some(state);
+    }
+
+    /// Loads the document back from its encoded state, if it sleeps.
+    fn wake(&mut self) -> Result<(), DocError> {
+        self.last_sync = Instant::now();
+        let Some(state) = self.asleep.take() else {
+            return Ok(());
+        };
+        match observed_doc([state.as_slice()]) {
+            Ok((doc, changes, _)) => {
+                self.move_awareness_to(Awareness::new(doc));
+                self.changes = changes;
+                Ok(())
+            }
+            Err(e) => {
+                self.asleep = Some(state);
+                Err(e)
+            }
+        }
+    }
+
+    /// Replaces the awareness (and with it the document), keeping everyone's states.
+    fn move_awareness_to(&mut self, mut fresh: Awareness) {
+        if let Ok(states) = self.awareness.update() {
+            if !states.clients.is_empty() {
+                // States from our own encoding; they apply to an empty awareness as they are.
+                let _ = fresh.apply_update(states);
+            }
+        }
+        self.awareness = fresh;
     }
 
     /// Handles one binary frame (possibly several messages) from `peer`.
@@ -163,6 +243,9 @@ impl Room {
         message: Message,
         out: &mut Outcome,
     ) -> Result<(), DocError> {
+        if let Message::Sync(_) = message {
+            self.wake()?;
+        }
         match message {
             Message::Sync(SyncMessage::SyncStep1(sv)) => {
                 let update = self
@@ -251,10 +334,14 @@ impl Room {
 
     /// The whole document as one update (lib0 v1): a snapshot.
     pub fn snapshot(&self) -> Vec<u8> {
-        self.awareness
-            .doc()
-            .transact()
-            .encode_state_as_update_v1(&StateVector::default())
+        match &self.asleep {
+            Some(state) => state.clone(),
+            None => self
+                .awareness
+                .doc()
+                .transact()
+                .encode_state_as_update_v1(&StateVector::default()),
+        }
     }
 
     /// A sync step 2 with the whole document, for a connection that fell behind.
@@ -262,7 +349,8 @@ impl Room {
         Message::Sync(SyncMessage::SyncStep2(self.snapshot())).encode_v1()
     }
 
-    pub fn doc(&self) -> &Doc {
+    #[cfg(test)]
+    fn doc(&self) -> &Doc {
         self.awareness.doc()
     }
 }
@@ -381,6 +469,76 @@ mod tests {
         );
     }
 
+    /// Ada's cursor in the room, as her client would send it.
+    fn ada_is_here(room: &mut Room, peer: &mut Peer) {
+        let mut theirs = Awareness::new(Doc::with_client_id(77));
+        theirs
+            .set_local_state(serde_json::json!({ "user": { "name": "Ada" } }))
+            .unwrap();
+        let frame = Message::Awareness(theirs.update().unwrap()).encode_v1();
+        room.receive(peer, &frame, false, MAX).unwrap();
+    }
+
+    #[test]
+    fn a_sleeping_room_keeps_text_and_cursors_and_wakes_on_sync() {
+        let mut room = Room::load([]).unwrap();
+        let mut ada = Peer::default();
+        room.receive(&mut ada, &client_edit("hei"), true, MAX)
+            .unwrap();
+        ada_is_here(&mut room, &mut ada);
+        let before = room.snapshot();
+
+        room.sleep();
+        assert!(room.is_asleep());
+        assert_eq!(
+            room.snapshot(),
+            before,
+            "the state it sleeps as is the document"
+        );
+        assert_eq!(text_of(&room), "", "no items in memory");
+        // Cursors go on without waking it.
+        assert!(room.awareness_frame([77]).is_some());
+        ada_is_here(&mut room, &mut ada);
+        assert!(room.is_asleep());
+
+        // A newcomer's sync wakes it with everything.
+        let step1 = Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
+        let outcome = room
+            .receive(&mut Peer::default(), &step1, false, MAX)
+            .unwrap();
+        assert!(!room.is_asleep());
+        assert_eq!(text_of(&room), "hei");
+        let newcomer = Doc::new();
+        let Ok(Message::Sync(SyncMessage::SyncStep2(update))) =
+            Message::decode_v1(&outcome.reply[0])
+        else {
+            panic!("a sync step 2");
+        };
+        newcomer
+            .transact_mut()
+            .apply_update(Update::decode_v1(&update).unwrap())
+            .unwrap();
+        let t = newcomer.get_or_insert_text("t");
+        assert_eq!(t.get_string(&newcomer.transact()), "hei");
+        assert!(room.awareness_frame([77]).is_some(), "cursors kept");
+    }
+
+    #[test]
+    fn an_edit_wakes_a_sleeping_room_and_is_broadcast_once() {
+        let mut room = Room::load([]).unwrap();
+        room.receive(&mut Peer::default(), &client_edit("a"), true, MAX)
+            .unwrap();
+        room.sleep();
+        let outcome = room
+            .receive(&mut Peer::default(), &client_edit("b"), true, MAX)
+            .unwrap();
+        assert_eq!(outcome.updates.len(), 1, "only the new edit is logged");
+        assert_eq!(outcome.broadcast.len(), 1);
+        let text = text_of(&room);
+        assert!(text == "ab" || text == "ba", "{text}");
+        assert!(room.greeting().is_ok());
+    }
+
     #[test]
     fn sync_step_1_is_answered_with_what_the_client_lacks() {
         let mut room = Room::load([]).unwrap();
@@ -457,10 +615,14 @@ mod tests {
             .awareness_frame([77, 78])
             .expect("a frame for the known client");
         assert_eq!(awareness_clients(&frame), [77]);
-        assert_eq!(room.greeting().len(), 2, "newcomers see who is here");
+        assert_eq!(
+            room.greeting().unwrap().len(),
+            2,
+            "newcomers see who is here"
+        );
         let goodbye = room.leave(&peer).expect("removal is announced");
         assert_eq!(awareness_clients(&goodbye), [77]);
-        assert_eq!(room.greeting().len(), 1);
+        assert_eq!(room.greeting().unwrap().len(), 1);
     }
 
     #[test]

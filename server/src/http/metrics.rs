@@ -54,6 +54,11 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             state.docs.loaded_count() as u64,
         ),
         (
+            "tavla_docs_asleep",
+            "Of the loaded documents, those open but idle, held as one encoded update.",
+            state.docs.asleep_count() as u64,
+        ),
+        (
             "tavla_doc_catch_ups",
             "Times since start a connection fell behind a document and was sent all of it.",
             state.docs.catch_up_count(),

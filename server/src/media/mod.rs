@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex, Weak};
 use serde::{Deserialize, Serialize};
 
 use crate::config::MediaConfig;
+use crate::memory;
 use engine::Engine;
 use stage::Stage;
 
@@ -175,8 +176,8 @@ impl Media {
     }
 
     /// Called after a peer connection closed: once closing has been quiet for
-    /// [`RELEASE_AFTER`], the memory the peers' buffers held goes back to the system (see
-    /// [`release_freed_memory`]).
+    /// [`RELEASE_AFTER`], the memory the peers' buffers held goes back to the system (a
+    /// class's media connections leave in one go at the end of a lesson).
     fn peer_gone(&self) {
         if self.release_pending.swap(true, Ordering::AcqRel) {
             return;
@@ -185,22 +186,7 @@ impl Media {
         tokio::spawn(async move {
             tokio::time::sleep(RELEASE_AFTER).await;
             pending.store(false, Ordering::Release);
-            let _ = tokio::task::spawn_blocking(release_freed_memory).await;
+            let _ = tokio::task::spawn_blocking(memory::release_freed).await;
         });
     }
 }
-
-/// A class's media connections leave in one go at the end of a lesson, and glibc keeps the
-/// freed memory in its per-thread arenas; on a Pi that memory is better back with the system
-/// until the next lesson.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_freed_memory() {
-    // SAFETY: malloc_trim only returns free pages of the allocator's own heaps to the kernel;
-    // it touches no memory in use and has no preconditions.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_freed_memory() {}

@@ -3,7 +3,7 @@ use std::path::Path;
 use super::{KeyValue, Store, StoreError, Tree};
 
 /// sled caches up to 1 GiB by default; on a Raspberry Pi that would be most of the memory.
-const SLED_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+const SLED_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The on-disk store: one sled database, one sled tree per [`Tree`].
 pub struct SledStore {

@@ -352,6 +352,8 @@ pub async fn typing(
 pub struct IdleResult {
     pub docs: usize,
     pub rss_loaded_mib: f64,
+    /// Of the loaded documents, those asleep when `rss_loaded_mib` was read (Tavla only).
+    pub docs_asleep_loaded: Option<u64>,
     pub rss_after_close_mib: f64,
     pub docs_loaded_after_close: Option<u64>,
 }
@@ -370,6 +372,7 @@ pub async fn idle_docs(server: &Server, seats: &[Seat]) -> Result<IdleResult, Bo
     // Let both servers settle (apply, persist) before reading their memory.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (rss_loaded, _) = server.memory_mib();
+    let docs_asleep_loaded = server.metric("tavla_docs_asleep").await;
     for mut client in clients {
         let _ = client.socket.close(None).await;
     }
@@ -383,6 +386,7 @@ pub async fn idle_docs(server: &Server, seats: &[Seat]) -> Result<IdleResult, Bo
     Ok(IdleResult {
         docs: seats.len(),
         rss_loaded_mib: rss_loaded,
+        docs_asleep_loaded,
         rss_after_close_mib: server.memory_mib().0,
         docs_loaded_after_close: server.docs_loaded().await,
     })

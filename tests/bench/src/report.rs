@@ -119,28 +119,23 @@ pub fn markdown(
         );
         let _ = writeln!(
             out,
-            "| Server | RSS loaded MiB | RSS after all left MiB | documents still loaded |"
+            "| Server | RSS loaded MiB | of them asleep | RSS after all left MiB | documents still loaded |"
         );
-        let _ = writeln!(out, "| --- | ---: | ---: | ---: |");
-        let loaded = |r: &IdleResult| {
-            r.docs_loaded_after_close
-                .map(|n| n.to_string())
+        let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: |");
+        let reported = |n: Option<u64>| {
+            n.map(|n| n.to_string())
                 .unwrap_or_else(|| "(not reported)".into())
         };
-        let _ = writeln!(
-            out,
-            "| Tavla | {:.1} | {:.1} | {} |",
-            ours.rss_loaded_mib,
-            ours.rss_after_close_mib,
-            loaded(ours)
-        );
-        let _ = writeln!(
-            out,
-            "| @y/websocket-server | {:.1} | {:.1} | {} |",
-            theirs.rss_loaded_mib,
-            theirs.rss_after_close_mib,
-            loaded(theirs)
-        );
+        for (server, r) in [("Tavla", ours), ("@y/websocket-server", theirs)] {
+            let _ = writeln!(
+                out,
+                "| {server} | {:.1} | {} | {:.1} | {} |",
+                r.rss_loaded_mib,
+                reported(r.docs_asleep_loaded),
+                r.rss_after_close_mib,
+                reported(r.docs_loaded_after_close)
+            );
+        }
         let _ = writeln!(
             out,
             "\nTavla / reference RSS with the documents loaded: {:.2}×. Tavla snapshots an idle \
