@@ -209,6 +209,8 @@ impl MediaLink {
             // Missed some changes: catch up on all of them.
             Happening::Stage(Err(broadcast::error::RecvError::Lagged(_))) => {
                 let mut out = self.current_state();
+                // A camera that stopped while we lagged is not in the current state.
+                out.extend(self.camera_news());
                 out.extend(self.sync_watch().await);
                 out
             }

@@ -138,9 +138,11 @@ pub fn markdown(
         }
         let _ = writeln!(
             out,
-            "\nTavla / reference RSS with the documents loaded: {:.2}×. Tavla snapshots an idle \
-             document to its store and drops it from memory (here after 1 s; 30 s by default); \
-             the reference server without persistence discards a document when its last client \
+            "\nTavla / reference RSS with the documents loaded: {:.2}×. Tavla puts an open \
+             document nobody edits to sleep (snapshotted, held as one encoded update, cursors \
+             still live) and drops one nobody has open from memory, here after 1 s (30 s by \
+             default); \"of them asleep\" counts the sleeping ones when RSS was read. The \
+             reference server without persistence discards a document when its last client \
              leaves.\n",
             ours.rss_loaded_mib / theirs.rss_loaded_mib
         );
