@@ -386,6 +386,13 @@ async fn documents_survive_a_restart_and_idle_ones_leave_memory_as_a_snapshot() 
     teacher.until(|t| t.ends_with("siste")).await.unwrap();
     drop((bo, teacher));
 
+    let (_server, teacher) = restarted(server).await;
+    let after = DocClient::connect(&teacher, &name).await.unwrap();
+    assert_eq!(after.text(), format!("{expected}siste"));
+}
+
+/// The server started again on its data, and the teacher signed in anew.
+async fn restarted(server: TestServer) -> (TestServer, User) {
     let dir = server.stop().await;
     let server = TestServer::start_in(dir, |_| {}).await;
     let teacher = server.client();
@@ -396,8 +403,7 @@ async fn documents_survive_a_restart_and_idle_ones_leave_memory_as_a_snapshot() 
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let after = DocClient::connect(&teacher, &name).await.unwrap();
-    assert_eq!(after.text(), format!("{expected}siste"));
+    (server, teacher)
 }
 
 /// Waits until the server holds `asleep` documents asleep (the sweep runs every few ms here).
@@ -448,16 +454,7 @@ async fn an_open_document_nobody_edits_sleeps_and_wakes_for_the_next_edit() {
     drop((ada, bo, teacher));
 
     // And after a restart.
-    let dir = server.stop().await;
-    let server = TestServer::start_in(dir, |_| {}).await;
-    let teacher = server.client();
-    let (status, _) = teacher
-        .post(
-            "/api/login",
-            json!({ "name": "Kari", "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let (_server, teacher) = restarted(server).await;
     let after = DocClient::connect(&teacher, &name).await.unwrap();
     assert_eq!(after.text(), expected);
 }

@@ -5,13 +5,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::api_classes::svg_response;
-use super::api_teachers::with_cookie;
+use super::api_teachers::with_session;
 use super::extract::{ApiJson, ClientIp, RequestHost, TeacherCaller};
 use crate::app::AppState;
 use crate::auth::sessions::{self, Holder};
@@ -251,24 +251,16 @@ fn seated(
         class_id: lesson.class_id.clone(),
         at_home: participant.at_home,
     };
-    let token = sessions::create(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        Holder::Pupil(seat),
-        lifetime,
-    )?;
-    state
-        .presence
-        .publish(&lesson.id, LessonEvent::PresenceChanged);
-    let body = Json(json!({
+    let body = json!({
         "role": if participant.at_home { "remote_pupil" } else { "pupil" },
         "pupil": { "id": participant.id, "name": participant.name, "at_home": participant.at_home },
         "lesson": { "id": lesson.id },
-    }));
-    Ok(with_cookie(
-        body.into_response(),
-        &sessions::cookie(&token, lifetime),
-    ))
+    });
+    let response = with_session(state, Holder::Pupil(seat), lifetime, body)?;
+    state
+        .presence
+        .publish(&lesson.id, LessonEvent::PresenceChanged);
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -370,19 +362,12 @@ pub async fn camera_sign_in(
     state.limits.join(ip, None)?;
     let lesson = camera::redeem(state.store.as_ref(), state.clock.as_ref(), &body.token)?;
     let lifetime = lesson.expires_ms.saturating_sub(state.clock.now_ms());
-    let token = sessions::create(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        Holder::Camera {
-            lesson_id: lesson.id.clone(),
-            teacher_id: lesson.teacher_id.clone(),
-        },
-        lifetime,
-    )?;
+    let holder = Holder::Camera {
+        lesson_id: lesson.id.clone(),
+        teacher_id: lesson.teacher_id.clone(),
+    };
+    let body = json!({ "role": "camera", "lesson": { "id": lesson.id } });
+    let response = with_session(&state, holder, lifetime, body)?;
     tracing::info!(lesson_id = %lesson.id, "classroom camera paired");
-    let body = Json(json!({ "role": "camera", "lesson": { "id": lesson.id } }));
-    Ok(with_cookie(
-        body.into_response(),
-        &sessions::cookie(&token, lifetime),
-    ))
+    Ok(response)
 }

@@ -32,21 +32,32 @@ async fn blocking<T: Send + 'static>(
 
 /// A response that signs the teacher in.
 fn signed_in(state: &AppState, teacher: &Teacher) -> Result<Response, ApiError> {
+    let holder = Holder::Teacher {
+        teacher_id: teacher.id.clone(),
+    };
+    with_session(state, holder, TEACHER_SESSION_MS, teacher_json(teacher))
+}
+
+/// The JSON answer `body` that also starts a session for `holder`, lasting `lifetime_ms`.
+pub fn with_session(
+    state: &AppState,
+    holder: Holder,
+    lifetime_ms: u64,
+    body: Value,
+) -> Result<Response, ApiError> {
     let token = sessions::create(
         state.store.as_ref(),
         state.clock.as_ref(),
-        Holder::Teacher {
-            teacher_id: teacher.id.clone(),
-        },
-        TEACHER_SESSION_MS,
+        holder,
+        lifetime_ms,
     )?;
     Ok(with_cookie(
-        Json(teacher_json(teacher)).into_response(),
-        &sessions::cookie(&token, TEACHER_SESSION_MS),
+        Json(body).into_response(),
+        &sessions::cookie(&token, lifetime_ms),
     ))
 }
 
-pub fn with_cookie(mut response: Response, cookie: &str) -> Response {
+fn with_cookie(mut response: Response, cookie: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

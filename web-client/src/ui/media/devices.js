@@ -15,7 +15,7 @@ export async function askForMedia({ audio = true, video = false, onError }) {
 }
 
 /** A labelled select of the devices of one kind; `onPick` gets the chosen device id. */
-export function devicePicker(kind, label, onPick) {
+function devicePicker(kind, label, onPick) {
   const id = nextId(kind);
   const select = h('select', { id, disabled: true, onchange: () => onPick(select.value) });
   return {
@@ -34,4 +34,32 @@ export function player(stream, { label, muted = false, audioOnly = false }) {
   el.muted = muted;
   el.srcObject = stream;
   return el;
+}
+
+/**
+ * Camera and microphone pickers for the published `camera` stream: a choice swaps that device
+ * in place, without renegotiating. `current()` is the MediaStream being sent, or null.
+ */
+export function cameraPickers({ media, current, onError, onSwapped }) {
+  const swap = async (kind, deviceId) => {
+    const sending = current();
+    if (!sending) return;
+    const fresh = await navigator.mediaDevices.getUserMedia({ [kind]: { deviceId: { exact: deviceId } } }).catch(() => null);
+    if (!fresh) { onError(t('media.no_device')); return; }
+    const [track] = kind === 'audio' ? fresh.getAudioTracks() : fresh.getVideoTracks();
+    const [old] = kind === 'audio' ? sending.getAudioTracks() : sending.getVideoTracks();
+    await media.replaceTrack('camera', old, track);
+    old?.stop();
+    onSwapped();
+  };
+  const cameraPicker = devicePicker('videoinput', t('media.pick_camera'), (id) => swap('video', id));
+  const micPicker = devicePicker('audioinput', t('media.pick_mic'), (id) => swap('audio', id));
+  return {
+    el: h('div', { class: 'media-pickers' }, cameraPicker.el, micPicker.el),
+    /** Lists the devices, the ones `stream` uses chosen. */
+    async refresh(stream) {
+      await cameraPicker.refresh(stream.getVideoTracks()[0]?.getSettings().deviceId);
+      await micPicker.refresh(stream.getAudioTracks()[0]?.getSettings().deviceId);
+    },
+  };
 }

@@ -5,7 +5,7 @@ import { h, replace, nextId } from '../dom.js';
 import { announce } from '../announce.js';
 import { t, errorText } from '../../i18n.js';
 import { post } from '../../protocol/api.js';
-import { askForMedia, devicePicker, player, stopTracks } from './devices.js';
+import { askForMedia, cameraPickers, player, stopTracks } from './devices.js';
 
 export function teacherStream({ media, lessonId, onError }) {
   let camera = null; // MediaStream sent as "camera"
@@ -31,18 +31,7 @@ export function teacherStream({ media, lessonId, onError }) {
   const videoButton = h('button', { type: 'button', disabled: true, 'aria-pressed': 'false', onclick: () => toggle('video', videoButton, 'media.video_off', 'media.video_on') }, t('media.video_off'));
   const screenButton = h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => (screen ? stopScreen() : startScreen()) }, t('media.screen_start'));
 
-  const swap = async (kind, deviceId) => {
-    if (!camera) return;
-    const fresh = await navigator.mediaDevices.getUserMedia({ [kind]: { deviceId: { exact: deviceId } } }).catch(() => null);
-    if (!fresh) { onError(t('media.no_device')); return; }
-    const [track] = kind === 'audio' ? fresh.getAudioTracks() : fresh.getVideoTracks();
-    const [old] = kind === 'audio' ? camera.getAudioTracks() : camera.getVideoTracks();
-    await media.replaceTrack('camera', old, track);
-    old?.stop();
-    drawPreview();
-  };
-  const cameraPicker = devicePicker('videoinput', t('media.pick_camera'), (id) => swap('video', id));
-  const micPicker = devicePicker('audioinput', t('media.pick_mic'), (id) => swap('audio', id));
+  const pickers = cameraPickers({ media, current: () => camera, onError, onSwapped: () => drawPreview() });
 
   function toggle(kind, button, onKey, offKey) {
     const tracks = kind === 'audio' ? camera?.getAudioTracks() : camera?.getVideoTracks();
@@ -69,8 +58,7 @@ export function teacherStream({ media, lessonId, onError }) {
     videoButton.disabled = false;
     status.textContent = t('media.live');
     drawPreview();
-    await cameraPicker.refresh(camera.getVideoTracks()[0]?.getSettings().deviceId);
-    await micPicker.refresh(camera.getAudioTracks()[0]?.getSettings().deviceId);
+    await pickers.refresh(camera);
   }
 
   /** `replaced`: another device (the classroom camera) took over; the box already stopped us. */
@@ -216,7 +204,7 @@ export function teacherStream({ media, lessonId, onError }) {
       h('h2', { id: 'stream-h' }, t('media.teacher_title')),
       h('p', { class: 'hint' }, t('media.teacher_hint')),
       h('div', { class: 'media-controls' }, cameraButton, micButton, videoButton, screenButton),
-      h('div', { class: 'media-pickers' }, cameraPicker.el, micPicker.el),
+      pickers.el,
       status,
       preview,
       h('h3', {}, t('media.classroom_camera_title')),

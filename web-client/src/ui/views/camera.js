@@ -10,7 +10,7 @@ import { t, errorText } from '../../i18n.js';
 import { post } from '../../protocol/api.js';
 import { connectLive } from '../../protocol/live.js';
 import { mediaClient } from '../../protocol/media.js';
-import { askForMedia, devicePicker, player, stopTracks } from '../media/devices.js';
+import { askForMedia, cameraPickers, player, stopTracks } from '../media/devices.js';
 
 export async function cameraView({ main, me, refreshMe, setTitle }) {
   setTitle(t('camera.title'));
@@ -55,18 +55,7 @@ export async function cameraView({ main, me, refreshMe, setTitle }) {
     const preview = h('div', { class: 'media-preview' });
     const voices = h('div', { class: 'media-incoming' });
     const media = mediaClient({ onTrack: play, onRefused: () => message.show(t('media.refused')) });
-    const swap = async (kind, deviceId) => {
-      if (!sending) return;
-      const fresh = await navigator.mediaDevices.getUserMedia({ [kind]: { deviceId: { exact: deviceId } } }).catch(() => null);
-      if (!fresh) { message.show(t('media.no_device')); return; }
-      const [track] = kind === 'audio' ? fresh.getAudioTracks() : fresh.getVideoTracks();
-      const [old] = kind === 'audio' ? sending.getAudioTracks() : sending.getVideoTracks();
-      await media.replaceTrack('camera', old, track);
-      old?.stop();
-      show();
-    };
-    const cameraPicker = devicePicker('videoinput', t('media.pick_camera'), (id) => swap('video', id));
-    const micPicker = devicePicker('audioinput', t('media.pick_mic'), (id) => swap('audio', id));
+    const pickers = cameraPickers({ media, current: () => sending, onError: (text) => message.show(text), onSwapped: () => show() });
     const button = h('button', { type: 'button', class: 'primary', 'aria-pressed': 'false', onclick: () => (sending ? halt('camera.stopped') : start()) }, t('camera.start'));
 
     /** A pupil let speak: their voice (the picture, if any, is for the teacher's page). */
@@ -92,8 +81,7 @@ export async function cameraView({ main, me, refreshMe, setTitle }) {
       show();
       // A phone on a stand must not go to sleep mid-lesson.
       wakeLock = await navigator.wakeLock?.request('screen').catch(() => null);
-      await cameraPicker.refresh(sending.getVideoTracks()[0]?.getSettings().deviceId);
-      await micPicker.refresh(sending.getAudioTracks()[0]?.getSettings().deviceId);
+      await pickers.refresh(sending);
     }
 
     /** Stops sending; `tell` unless the box already stopped us. */
@@ -136,7 +124,7 @@ export async function cameraView({ main, me, refreshMe, setTitle }) {
       h('p', { class: 'hint' }, t('camera.keep_open')),
       message.el,
       h('div', { class: 'media-controls' }, button),
-      h('div', { class: 'media-pickers' }, cameraPicker.el, micPicker.el),
+      pickers.el,
       status,
       preview,
       voices);
