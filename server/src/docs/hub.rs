@@ -485,8 +485,17 @@ impl DocHub {
             tokio::select! {
                 _ = stop.cancelled() => break,
                 _ = tick.tick() => {
-                    if self.sweep() > 0 {
-                        let _ = tokio::task::spawn_blocking(memory::release_freed).await;
+                    // Snapshotting a thousand documents is work for a blocking thread.
+                    let hub = self.clone();
+                    let swept = tokio::task::spawn_blocking(move || {
+                        let swept = hub.sweep();
+                        if swept > 0 {
+                            memory::release_freed();
+                        }
+                        swept
+                    });
+                    if swept.await.is_err() {
+                        tracing::error!("sweeping idle documents failed");
                     }
                 }
             }
