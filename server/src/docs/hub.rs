@@ -432,10 +432,11 @@ impl DocHub {
             if room.is_asleep() || room.idle_for() < self.idle_unload {
                 continue;
             }
+            // Asleep first: the snapshot is then the state it sleeps as, encoded once.
+            room.sleep();
             if doc.logged_since_snapshot.load(Ordering::SeqCst) > 0 {
                 doc.compact_holding(&room, &self.persister);
             }
-            room.sleep();
             slept += 1;
         }
         slept
