@@ -72,6 +72,24 @@ test('the teacher goes live, a pupil at home sees and hears it, speaks when let,
   await o.getByLabel('Læreren', { exact: true }).waitFor();
   await grows(o, 'video', 'framesDecoded');
   await grows(o, 'audio', 'totalSamplesReceived');
+  // What Ola sees: a picture that is not black and moves (Chromium's fake camera draws a
+  // turning figure), from a 640×480 camera whose top simulcast layer Chromium leaves off.
+  await o.waitForFunction(() => {
+    const video = document.querySelector('.media-stage video');
+    if (!video?.videoWidth) return false;
+    const canvas = Object.assign(document.createElement('canvas'), { width: 32, height: 24 });
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    context.drawImage(video, 0, 0, 32, 24);
+    const data = context.getImageData(0, 0, 32, 24).data;
+    let brightness = 0;
+    for (let i = 0; i < data.length; i += 4) brightness += data[i] + data[i + 1] + data[i + 2];
+    brightness /= (data.length / 4) * 3;
+    const signature = Array.from(data).join(',');
+    const moved = window.lastPicture !== undefined && window.lastPicture !== signature;
+    window.lastPicture = signature;
+    return brightness > 20 && moved;
+  }, null, { polling: 500, timeout: 30000 });
+  assert.equal(await o.locator('.media-stage .notice:not([hidden])').count(), 0, 'no "no picture" or "start" notice');
   // Kari's camera goes out in simulcast layers; Ola decodes the one the box picked for him.
   const layers = await k.evaluate(async () => {
     const rids = new Set();
@@ -191,4 +209,41 @@ test('a phone paired by the teacher\'s link sends the classroom camera to a pupi
   await p.reload();
   await p.getByRole('button', { name: 'Start sending' }).waitFor();
   assert.deepEqual([...kari.problems, ...nora.problems, ...phone.problems], []);
+});
+
+// What Safari on an iPad and Chromium without this suite's flag do: a page may not start
+// playing sound before the person has touched it.
+function playOnlyAfterAClick() {
+  let touched = false;
+  for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, () => { touched = true; }, true);
+  const play = HTMLMediaElement.prototype.play;
+  HTMLMediaElement.prototype.play = function playWhenAllowed() {
+    if (!this.muted && !touched) return Promise.reject(new DOMException('play() needs a click first', 'NotAllowedError'));
+    return play.call(this);
+  };
+}
+
+test('where the browser waits for a click to play, the pupil at home gets a start button, not a silent black box', async () => {
+  const allowedOrigins = [env.tavla.base, env.tavla.base.replace('https', 'wss')];
+  const { teacher: kariApi, lesson, pupils: [noraApi] } = await lessonWithPupils(env.tavla, [{ name: 'Nora', atHome: true }], { className: '8D' });
+  const kari = await signedIn(env.browser, env.tavla, kariApi, { allowedOrigins });
+  const nora = await signedIn(env.browser, env.tavla, noraApi, { allowedOrigins, viewport: { width: 390, height: 844 } });
+  await nora.page.addInitScript(playOnlyAfterAClick);
+  await kari.page.goto(`${env.tavla.base}/teacher/lesson?id=${lesson.id}`);
+  await kari.page.getByRole('button', { name: 'Start kamera og mikrofon' }).click();
+  await kari.page.getByText('Du sender direkte.').waitFor();
+  await nora.page.goto(`${env.tavla.base}/lesson`);
+  const start = nora.page.getByRole('button', { name: 'Start bilde og lyd' });
+  await start.waitFor();
+  await nora.page.getByText('Nettleseren venter på at du starter avspillingen.').waitFor();
+  assert.equal(await nora.page.locator('.media-stage video').evaluate((video) => video.paused), true);
+  await checkAccessibility(nora.page, 'pupil at home, playing waits for a click');
+  await start.click();
+  await nora.page.waitForFunction(() => {
+    const video = document.querySelector('.media-stage video');
+    return video && !video.paused && video.videoWidth > 0;
+  }, null, { timeout: 30000 });
+  await start.waitFor({ state: 'hidden' });
+  await nora.page.getByText('Nettleseren venter på at du starter avspillingen.').waitFor({ state: 'hidden' });
+  assert.deepEqual([...kari.problems, ...nora.problems], []);
 });

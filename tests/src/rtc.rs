@@ -1,6 +1,7 @@
 //! A WebRTC client (webrtc-rs) that signals over `/ws` like the web client does: publishes
 //! synthetic RTP (the box forwards without decoding, so any payload will do) and receives.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,7 +15,7 @@ use webrtc::ice::network_type::NetworkType;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::peer_connection::RTCPeerConnection;
-use webrtc::rtp::header::Header;
+use webrtc::rtp::header::{Extension, Header};
 use webrtc::rtp::packet::Packet;
 use webrtc::rtp_transceiver::rtp_codec::{
     RTCRtpCodecCapability, RTCRtpHeaderExtensionCapability, RTPCodecType,
@@ -79,6 +80,28 @@ pub async fn gathered(pc: &RTCPeerConnection, description: RTCSessionDescription
 pub struct Publisher {
     pub pc: Arc<RTCPeerConnection>,
     pub sent: Arc<AtomicU64>,
+    /// Simulcast layers (by rid) that send nothing for now, as a browser turns layers off.
+    silent: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Publisher {
+    fn new(pc: Arc<RTCPeerConnection>, sent: Arc<AtomicU64>) -> Self {
+        Self {
+            pc,
+            sent,
+            silent: Arc::default(),
+        }
+    }
+
+    /// Stops (`false`) or restarts (`true`) sending the simulcast layer `rid`.
+    pub fn send_layer(&self, rid: &str, sending: bool) {
+        let mut silent = self.silent.lock().unwrap();
+        if sending {
+            silent.remove(rid);
+        } else {
+            silent.insert(rid.to_string());
+        }
+    }
 }
 
 impl std::fmt::Debug for Publisher {
@@ -139,7 +162,7 @@ pub async fn publish(
     offer_to_publish(socket, &pc, stream, sdp).await?;
     let sent = Arc::new(AtomicU64::new(0));
     spawn_sending(&pc, sent.clone()).await;
-    Ok(Publisher { pc, sent })
+    Ok(Publisher::new(pc, sent))
 }
 
 /// Sends `media_publish` with `sdp` and applies the box's answer; `Err` holds its refusal
@@ -210,8 +233,15 @@ async fn spawn_sending(pc: &Arc<RTCPeerConnection>, sent: Arc<AtomicU64>) {
 
 /// Publishes `camera` video in simulcast layers named `rids` (lowest first). Every packet is
 /// one VP8 frame whose payload names its layer (byte 2); every 10th is a keyframe. Layer `i`
-/// sends `i + 1` packets per 20 ms, so the box ranks them by bitrate in this order.
-pub async fn publish_simulcast(socket: &mut Socket, rids: &[&str]) -> Result<Publisher, Value> {
+/// sends `i + 1` packets per 20 ms, so the box ranks them by bitrate in this order. Layers in
+/// `silent` send nothing until [`Publisher::send_layer`] turns them on. As a browser's do,
+/// the packets carry a header extension of the sender's own beside mid and rid, so their
+/// extension block is padded.
+pub async fn publish_simulcast(
+    socket: &mut Socket,
+    rids: &[&str],
+    silent: &[&str],
+) -> Result<Publisher, Value> {
     let pc = new_peer().await;
     let layers: Vec<Arc<TrackLocalStaticRTP>> = rids
         .iter()
@@ -240,8 +270,16 @@ pub async fn publish_simulcast(socket: &mut Socket, rids: &[&str]) -> Result<Pub
     let offer = pc.create_offer(None).await.expect("offer");
     let sdp = gathered(&pc, offer).await;
     offer_to_publish(socket, &pc, "camera", sdp).await?;
-    let sent = Arc::new(AtomicU64::new(0));
-    let (weak, count) = (Arc::downgrade(&pc), sent.clone());
+    let publisher = Publisher::new(pc, Arc::new(AtomicU64::new(0)));
+    for rid in silent {
+        publisher.send_layer(rid, false);
+    }
+    let (weak, count, silent) = (
+        Arc::downgrade(&publisher.pc),
+        publisher.sent.clone(),
+        publisher.silent.clone(),
+    );
+    let rids: Vec<String> = rids.iter().map(|r| r.to_string()).collect();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         let mut sequences = vec![0u16; layers.len()];
@@ -253,6 +291,9 @@ pub async fn publish_simulcast(socket: &mut Socket, rids: &[&str]) -> Result<Pub
             }
             frame += 1;
             for (i, layer) in layers.iter().enumerate() {
+                if silent.lock().unwrap().contains(&rids[i]) {
+                    continue;
+                }
                 for _ in 0..=i {
                     sequences[i] = sequences[i].wrapping_add(1);
                     // VP8 descriptor: S=1, partition 0; frame header bit 0 clear = keyframe.
@@ -263,6 +304,12 @@ pub async fn publish_simulcast(socket: &mut Socket, rids: &[&str]) -> Result<Pub
                             sequence_number: sequences[i],
                             timestamp: frame * 1800,
                             marker: true,
+                            extension: true,
+                            extension_profile: ONE_BYTE_EXTENSIONS,
+                            extensions: vec![Extension {
+                                id: 14,
+                                payload: vec![7].into(),
+                            }],
                             ..Default::default()
                         },
                         payload: vec![0x10, key, i as u8, 0, 0, 0, 0, 0].into(),
@@ -274,8 +321,11 @@ pub async fn publish_simulcast(socket: &mut Socket, rids: &[&str]) -> Result<Pub
             }
         }
     });
-    Ok(Publisher { pc, sent })
+    Ok(publisher)
 }
+
+/// RFC 8285's one-byte header extension profile.
+const ONE_BYTE_EXTENSIONS: u16 = 0xBEDE;
 
 /// Receives what the box offers; counts packets and names the streams they belong to.
 pub struct Watcher {

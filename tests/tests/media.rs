@@ -541,7 +541,7 @@ async fn a_viewer_losing_packets_is_moved_to_a_lower_simulcast_layer_without_a_g
     let lesson = lesson().await;
     let mut teacher = lesson.teacher_socket().await;
     let (mut ada, _) = lesson.pupil("Ada").await;
-    let _camera = rtc::publish_simulcast(&mut teacher, &["q", "h", "f"])
+    let _camera = rtc::publish_simulcast(&mut teacher, &["q", "h", "f"], &[])
         .await
         .unwrap();
     lesson.settles_at(1, 1, 3).await;
@@ -565,6 +565,37 @@ async fn a_viewer_losing_packets_is_moved_to_a_lower_simulcast_layer_without_a_g
         layers.windows(2).all(|w| w[1] <= w[0]),
         "only ever down: {layers:?}"
     );
+}
+
+/// Chromium sends two of its three layers for a 640×480 camera, and turns layers off and on
+/// as its CPU and uplink allow: a viewer gets the best layer that arrives, at once, and moves
+/// when one stops or starts, in one unbroken stream.
+#[tokio::test]
+async fn a_viewer_gets_the_best_layer_that_arrives_when_the_top_one_is_off_or_stops() {
+    let lesson = lesson().await;
+    let mut teacher = lesson.teacher_socket().await;
+    let (mut ada, _) = lesson.pupil("Ada").await;
+    let camera = rtc::publish_simulcast(&mut teacher, &["q", "h", "f"], &["f"])
+        .await
+        .unwrap();
+    // One forwarding task per layer that arrives: f has sent nothing.
+    lesson.settles_at(1, 1, 2).await;
+    let view = Watcher::watching(&mut ada, &["lesson"], 1).await;
+    wait_for_layer(&view, 1, 0).await;
+
+    camera.send_layer("f", true);
+    wait_for_layer(&view, 2, 0).await;
+    camera.send_layer("f", false);
+    wait_for_layer(&view, 1, 0).await;
+    camera.send_layer("h", false);
+    wait_for_layer(&view, 0, 0).await;
+
+    let log = view.video.lock().unwrap().clone();
+    let gaps: Vec<_> = log
+        .windows(2)
+        .filter(|w| w[1].0 != w[0].0.wrapping_add(1))
+        .collect();
+    assert!(gaps.is_empty(), "gaps in the rewritten stream: {gaps:?}");
 }
 
 /// Reports `loss` twice (what it takes to step down once), then waits until the viewer

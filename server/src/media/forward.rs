@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use webrtc::rtp::header::Header;
 use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
 use webrtc::track::track_local::TrackLocalWriter;
 use webrtc::track::track_remote::TrackRemote;
@@ -18,7 +19,7 @@ use webrtc::rtcp::payload_feedbacks::receiver_estimated_maximum_bitrate::Receive
 use webrtc::rtcp::receiver_report::ReceiverReport;
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 
-use super::simulcast::{affordable, keyframe_start, LayerPicker, Rewriter};
+use super::simulcast::{affordable, keyframe_start, layer_at, LayerPicker, Rewriter};
 use super::stage::{Stage, Track};
 use super::MediaCounts;
 
@@ -30,7 +31,14 @@ pub struct Keyframes {
     publisher: Weak<RTCPeerConnection>,
     media_ssrc: u32,
     video: bool,
-    last: Mutex<Option<Instant>>,
+    asked: Arc<Mutex<Asked>>,
+}
+
+/// When a publisher was last asked, and whether a request waits for the gap to pass.
+#[derive(Default)]
+struct Asked {
+    last: Option<Instant>,
+    deferred: bool,
 }
 
 impl Keyframes {
@@ -39,32 +47,74 @@ impl Keyframes {
             publisher,
             media_ssrc,
             video,
-            last: Mutex::new(None),
+            asked: Arc::default(),
         }
     }
 
+    /// Asks now, or — within [`KEYFRAME_GAP`] of the last request — once the gap has passed.
+    /// A request is never dropped: a viewer switching layers or joining waits for exactly
+    /// this keyframe, and a publisher (VP8 in Chromium) may send no other for minutes.
     pub async fn request(&self) {
         if !self.video {
             return;
         }
-        {
-            let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-            if last.is_some_and(|at| at.elapsed() < KEYFRAME_GAP) {
-                return;
+        let wait = {
+            let mut asked = self.asked.lock().unwrap_or_else(|e| e.into_inner());
+            match asked.last.map(|at| at.elapsed()) {
+                Some(since) if since < KEYFRAME_GAP => {
+                    if asked.deferred {
+                        return;
+                    }
+                    asked.deferred = true;
+                    Some(KEYFRAME_GAP - since)
+                }
+                _ => {
+                    asked.last = Some(Instant::now());
+                    None
+                }
             }
-            *last = Some(Instant::now());
-        }
-        let Some(publisher) = self.publisher.upgrade() else {
+        };
+        let Some(wait) = wait else {
+            send_pli(&self.publisher, self.media_ssrc).await;
             return;
         };
-        let pli = PictureLossIndication {
-            sender_ssrc: 0,
-            media_ssrc: self.media_ssrc,
-        };
-        if let Err(e) = publisher.write_rtcp(&[Box::new(pli)]).await {
-            tracing::debug!("keyframe request not sent: {e}");
-        }
+        let (publisher, media_ssrc, asked) =
+            (self.publisher.clone(), self.media_ssrc, self.asked.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            {
+                let mut asked = asked.lock().unwrap_or_else(|e| e.into_inner());
+                asked.deferred = false;
+                asked.last = Some(Instant::now());
+            }
+            send_pli(&publisher, media_ssrc).await;
+        });
     }
+}
+
+async fn send_pli(publisher: &Weak<RTCPeerConnection>, media_ssrc: u32) {
+    let Some(publisher) = publisher.upgrade() else {
+        return;
+    };
+    let pli = PictureLossIndication {
+        sender_ssrc: 0,
+        media_ssrc,
+    };
+    if let Err(e) = publisher.write_rtcp(&[Box::new(pli)]).await {
+        tracing::debug!("keyframe request not sent: {e}");
+    }
+}
+
+/// Makes a publisher's RTP header fit for the subscribers' connections. The publisher's header
+/// extension ids mean nothing there (each negotiated its own), and all that came with them
+/// goes too: a browser's extension block is padded, and a padding count left behind makes
+/// the header's size disagree with what is written once a subscriber's sender adds an
+/// extension of its own — every such packet then fails to send (a black picture at home).
+pub fn strip_extensions(header: &mut Header) {
+    header.extension = false;
+    header.extension_profile = 0;
+    header.extensions.clear();
+    header.extensions_padding = 0;
 }
 
 /// Copies the publisher's packets to every subscriber until the publisher's track ends, then
@@ -76,10 +126,7 @@ pub async fn forward(
     counts: Arc<MediaCounts>,
 ) {
     while let Ok((mut packet, _)) = remote.read_rtp().await {
-        // The publisher's header extension ids mean nothing on the subscribers' connections,
-        // which negotiated their own.
-        packet.header.extension = false;
-        packet.header.extensions.clear();
+        strip_extensions(&mut packet.header);
         // A subscriber that went away fails its write; the others still got theirs.
         let _ = track.local.write_rtp(&packet).await;
         counts.packets_forwarded.fetch_add(1, Ordering::Relaxed);
@@ -119,8 +166,7 @@ pub async fn forward_layer(
         return;
     };
     while let Ok((mut packet, _)) = remote.read_rtp().await {
-        packet.header.extension = false;
-        packet.header.extensions.clear();
+        strip_extensions(&mut packet.header);
         layers.send(layer, packet);
         counts.packets_forwarded.fetch_add(1, Ordering::Relaxed);
     }
@@ -128,6 +174,12 @@ pub async fn forward_layer(
         stage.remove_track(&track.id);
     }
 }
+
+/// How long a viewer switching layers waits for the new layer's keyframe before asking again.
+const KEYFRAME_RETRY: Duration = Duration::from_secs(1);
+/// How often a viewer's layer is checked against the layers arriving, so one whose layer
+/// stopped moves on without waiting for its next receiver report.
+const LAYER_CHECK: Duration = Duration::from_millis(500);
 
 /// One subscriber's view of a simulcast track: the packets of the layer `target` names,
 /// rewritten into one continuous stream, into the subscriber's own `local` track. Ends when
@@ -142,6 +194,7 @@ pub async fn down_track(
     };
     let mut packets = layers.subscribe();
     let mut rewriter = Rewriter::default();
+    let mut asked = Instant::now();
     loop {
         tokio::select! {
             changed = target.changed() => {
@@ -155,7 +208,14 @@ pub async fn down_track(
                     let mut packet = p.packet.clone();
                     let keyframe = keyframe_start(&layers.mime_type, &packet.payload);
                     if rewriter.accept(p.layer, want, keyframe, &mut packet) {
-                        let _ = local.write_rtp(&packet).await;
+                        if let Err(e) = local.write_rtp(&packet).await {
+                            tracing::debug!("forwarding to a viewer: {e}");
+                        }
+                    }
+                    // Waiting for the layer's keyframe: the request may have been lost.
+                    if rewriter.current() != Some(want) && asked.elapsed() >= KEYFRAME_RETRY {
+                        asked = Instant::now();
+                        layers.request_keyframe(want).await;
                     }
                 }
                 // Fell behind: what follows needs a fresh keyframe to decode.
@@ -169,8 +229,9 @@ pub async fn down_track(
     }
 }
 
-/// A simulcast subscriber's RTCP: keyframe requests go to the publisher of the layer it gets;
-/// receiver reports and REMB move it between layers ([`LayerPicker`]).
+/// A simulcast subscriber's layer: its RTCP (keyframe requests go to the publisher of the layer
+/// it gets; receiver reports and REMB move it up or down, [`LayerPicker`]) and the layers
+/// arriving (one that stops is left for the best one that still comes).
 pub async fn pick_layers(
     sender: Arc<RTCRtpSender>,
     track: Arc<Track>,
@@ -179,43 +240,90 @@ pub async fn pick_layers(
     let Some(layers) = &track.simulcast else {
         return;
     };
-    let ranked = layers.ranked();
-    let mut picker = LayerPicker::new(ranked.len());
+    let mut picker = LayerPicker::new();
     let mut estimate: Option<f64> = None;
-    if let Some(&(top, _)) = ranked.last() {
-        let _ = target.send(top);
-    }
-    while let Ok((packets, _)) = sender.read_rtcp().await {
+    let mut check = tokio::time::interval(LAYER_CHECK);
+    loop {
+        let rtcp = tokio::select! {
+            read = sender.read_rtcp() => match read {
+                Ok((packets, _)) => Some(packets),
+                Err(_) => return,
+            },
+            _ = check.tick() => None,
+        };
         let ranked = layers.ranked();
-        if ranked.is_empty() {
+        if let Some(packets) = &rtcp {
+            let mut report = None;
+            for p in packets.iter() {
+                let any = p.as_any();
+                if let Some(rr) = any.downcast_ref::<ReceiverReport>() {
+                    report = rr.reports.first().map(|r| r.fraction_lost).or(report);
+                }
+                if let Some(remb) = any.downcast_ref::<ReceiverEstimatedMaximumBitrate>() {
+                    estimate = Some(f64::from(remb.bitrate));
+                }
+            }
+            if let (Some(fraction_lost), false) = (report, ranked.is_empty()) {
+                let rates: Vec<f64> = ranked.iter().map(|(_, rate)| *rate).collect();
+                let cap = estimate.map(|e| affordable(&rates, e));
+                picker.on_report(fraction_lost, layers.layer_count(), cap, Instant::now());
+            }
+        }
+        let Some(want) = layer_at(&ranked, picker.target()) else {
+            // Nothing arrives (the publisher paused): keep what it had.
             continue;
-        }
-        let mut report = None;
-        for p in packets.iter() {
-            let any = p.as_any();
-            if let Some(rr) = any.downcast_ref::<ReceiverReport>() {
-                report = rr.reports.first().map(|r| r.fraction_lost).or(report);
-            }
-            if let Some(remb) = any.downcast_ref::<ReceiverEstimatedMaximumBitrate>() {
-                estimate = Some(f64::from(remb.bitrate));
-            }
-        }
-        let mut want = *target.borrow();
-        if let Some(fraction_lost) = report {
-            let rates: Vec<f64> = ranked.iter().map(|(_, rate)| *rate).collect();
-            let cap = estimate.map(|e| affordable(&rates, e));
-            let rank =
-                picker.on_report(fraction_lost, ranked.len(), cap, std::time::Instant::now());
-            want = ranked[rank.min(ranked.len() - 1)].0;
-        } else if !ranked.iter().any(|(layer, _)| *layer == want) {
-            // The layer it had stopped: the best one left.
-            want = ranked[ranked.len() - 1].0;
-        }
+        };
         if want != *target.borrow() {
             let _ = target.send(want);
             layers.request_keyframe(want).await;
-        } else if wants_keyframe(&packets) {
+        } else if rtcp.as_deref().is_some_and(wants_keyframe) {
             layers.request_keyframe(want).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use webrtc::rtp::header::Extension;
+    use webrtc::rtp::packet::Packet;
+    use webrtc::util::{Marshal, Unmarshal};
+
+    /// A packet as a browser sends it: one-byte header extensions (mid, rid, one more) whose
+    /// block is padded to a word.
+    fn browser_packet() -> bytes::Bytes {
+        let extension = |id: u8, value: &[u8]| Extension {
+            id,
+            payload: bytes::Bytes::copy_from_slice(value),
+        };
+        let packet = Packet {
+            header: Header {
+                version: 2,
+                extension: true,
+                extension_profile: 0xBEDE,
+                extensions: vec![extension(4, b"0"), extension(10, b"h"), extension(3, &[9])],
+                sequence_number: 7,
+                ..Default::default()
+            },
+            payload: vec![0x10, 0, 1, 2, 3].into(),
+        };
+        packet.marshal().expect("a browser's packet")
+    }
+
+    #[test]
+    fn a_forwarded_packet_still_sends_when_the_viewers_connection_adds_an_extension() {
+        let mut bytes = browser_packet();
+        let mut packet = Packet::unmarshal(&mut bytes).expect("parses");
+        assert_ne!(packet.header.extensions_padding, 0, "the block is padded");
+        strip_extensions(&mut packet.header);
+        // What the viewer's sender does with the mid it negotiated.
+        packet
+            .header
+            .set_extension(1, bytes::Bytes::from_static(b"12"))
+            .expect("extension set");
+        let sent = packet.marshal().expect("marshals as its size says");
+        let back = Packet::unmarshal(&mut sent.clone()).expect("the viewer parses it");
+        assert_eq!(back.payload, packet.payload);
+        assert_eq!(back.header.extensions.len(), 1, "only the viewer's own");
     }
 }

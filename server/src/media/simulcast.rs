@@ -30,6 +30,10 @@ const SWITCH_TIMESTAMP_STEP: u32 = 3000;
 /// Packets of a layer waiting for a slow subscriber; one that falls further behind skips
 /// ahead and waits for a keyframe.
 const BACKLOG: usize = 256;
+/// A layer with no packet for this long is not arriving: a browser turns its top layer off
+/// for a small camera (Chromium sends two of three for 640×480) or when its CPU or uplink is
+/// short, and turns it on again later. Viewers move to the best layer that arrives.
+pub const STALE_AFTER: Duration = Duration::from_millis(1500);
 
 /// The layers of one simulcast track and the packets of all of them, for every subscriber's
 /// [`super::forward::down_track`] to pick from.
@@ -37,6 +41,8 @@ pub struct Simulcast {
     pub mime_type: String,
     packets: broadcast::Sender<Arc<LayerPacket>>,
     layers: Mutex<Vec<Arc<Layer>>>,
+    /// The clock of the layers' `last_packet`.
+    epoch: Instant,
 }
 
 pub struct Layer {
@@ -45,6 +51,8 @@ pub struct Layer {
     bytes: AtomicU64,
     since: Instant,
     live: AtomicBool,
+    /// When its last packet came, in ms since the track's epoch.
+    last_packet_ms: AtomicU64,
 }
 
 pub struct LayerPacket {
@@ -59,7 +67,12 @@ impl Simulcast {
             mime_type,
             packets: broadcast::channel(BACKLOG).0,
             layers: Mutex::new(Vec::new()),
+            epoch: Instant::now(),
         }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
     }
 
     fn layers(&self) -> MutexGuard<'_, Vec<Arc<Layer>>> {
@@ -76,6 +89,7 @@ impl Simulcast {
             bytes: AtomicU64::new(0),
             since: Instant::now(),
             live: AtomicBool::new(true),
+            last_packet_ms: AtomicU64::new(self.now_ms()),
         });
         match layers.iter().position(|l| l.rid == rid) {
             Some(at) => {
@@ -102,6 +116,7 @@ impl Simulcast {
         if let Some(l) = self.layers().get(layer) {
             l.bytes
                 .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+            l.last_packet_ms.store(self.now_ms(), Ordering::Relaxed);
         }
         // No subscriber yet is fine.
         let _ = self.packets.send(Arc::new(LayerPacket { layer, packet }));
@@ -111,13 +126,21 @@ impl Simulcast {
         self.packets.subscribe()
     }
 
-    /// Live layers, lowest bitrate first, with their bitrates (bits/s since they started).
+    /// How many layers the track has had (arriving or not): the picker's scale.
+    pub fn layer_count(&self) -> usize {
+        self.layers().len()
+    }
+
+    /// The layers arriving now, lowest bitrate first, with their bitrates (bits/s since they
+    /// started).
     pub fn ranked(&self) -> Vec<(usize, f64)> {
+        let stale_before = self.now_ms().saturating_sub(STALE_AFTER.as_millis() as u64);
         let mut ranked: Vec<(usize, f64)> = self
             .layers()
             .iter()
             .enumerate()
             .filter(|(_, l)| l.live.load(Ordering::Relaxed))
+            .filter(|(_, l)| l.last_packet_ms.load(Ordering::Relaxed) >= stale_before)
             .map(|(i, l)| {
                 let seconds = l.since.elapsed().as_secs_f64().max(0.1);
                 (i, l.bytes.load(Ordering::Relaxed) as f64 * 8.0 / seconds)
@@ -204,6 +227,15 @@ fn h264_keyframe_start(payload: &[u8]) -> bool {
     }
 }
 
+/// The layer a picker's `rank` (0 = lowest of all the track's layers) means among the layers
+/// arriving now (`ranked`, lowest first): the same one, or the best below it when the layers
+/// above have stopped. None when nothing arrives.
+pub fn layer_at(ranked: &[(usize, f64)], rank: usize) -> Option<usize> {
+    ranked
+        .get(rank.min(ranked.len().saturating_sub(1)))
+        .map(|(layer, _)| *layer)
+}
+
 /// Picks a subscriber's layer (0 = lowest) from its receiver reports.
 #[derive(Debug)]
 pub struct LayerPicker {
@@ -212,12 +244,19 @@ pub struct LayerPicker {
     good_since: Option<Instant>,
 }
 
+impl Default for LayerPicker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl LayerPicker {
-    /// Starts on the highest layer: on the classroom LAN that is right, and a weak
-    /// connection shows loss within two reports (a second or two).
-    pub fn new(layers: usize) -> Self {
+    /// Starts on the highest layer there is, also one that starts arriving later: on the
+    /// classroom LAN that is right, and a weak connection shows loss within two reports (a
+    /// second or two).
+    pub fn new() -> Self {
         Self {
-            target: layers.saturating_sub(1),
+            target: usize::MAX,
             lossy_reports: 0,
             good_since: None,
         }
@@ -410,8 +449,11 @@ mod tests {
     #[test]
     fn loss_steps_down_and_a_quiet_connection_steps_back_up() {
         let start = Instant::now();
-        let mut picker = LayerPicker::new(3);
-        assert_eq!(picker.target(), 2);
+        let mut picker = LayerPicker::new();
+        assert_eq!(
+            layer_at(&[(0, 1.0), (1, 2.0), (2, 3.0)], picker.target()),
+            Some(2)
+        );
         assert_eq!(
             picker.on_report(60, 3, None, start),
             2,
@@ -431,6 +473,35 @@ mod tests {
             0,
             "capped by the estimate"
         );
+    }
+
+    #[test]
+    fn a_rank_above_the_layers_arriving_means_the_best_that_arrives() {
+        let two = [(1, 150_000.0), (0, 500_000.0)];
+        assert_eq!(layer_at(&two, 2), Some(0), "the top layer is off: the next");
+        assert_eq!(layer_at(&two, 0), Some(1));
+        assert_eq!(layer_at(&[], 2), None);
+    }
+
+    #[test]
+    fn a_layer_that_stops_arriving_leaves_the_ranking() {
+        let layers = Simulcast::new("video/VP8".into());
+        let quiet = Keyframes::new(std::sync::Weak::new(), 1, true);
+        let busy = Keyframes::new(std::sync::Weak::new(), 2, true);
+        assert_eq!(layers.add_layer("q", quiet), 0);
+        assert_eq!(layers.add_layer("h", busy), 1);
+        layers.layers()[0]
+            .last_packet_ms
+            .store(0, Ordering::Relaxed);
+        let later = Instant::now() - STALE_AFTER - Duration::from_millis(10);
+        let layers = Simulcast {
+            epoch: later,
+            ..layers
+        };
+        layers.send(1, packet(1, 1));
+        let ranked: Vec<usize> = layers.ranked().iter().map(|(l, _)| *l).collect();
+        assert_eq!(ranked, vec![1], "only the layer whose packets come");
+        assert_eq!(layers.layer_count(), 2);
     }
 
     #[test]

@@ -36,6 +36,50 @@ export function player(stream, { label, muted = false, audioOnly = false }) {
   return el;
 }
 
+// A picture that has not moved for this long is not getting through.
+const STALL_MS = 6000;
+
+/**
+ * A received stream in a frame that never leaves the viewer with a silent black box: where
+ * the browser blocks playing without a click, a button starts it; a picture that does not
+ * arrive (or stops) is said in words. `el` is the frame, `media` the <video>.
+ */
+export function watchedPlayer(stream, { label, source }) {
+  const media = player(stream, { label });
+  // Started by play() below, whose refusal is what tells us to offer the button.
+  media.autoplay = false;
+  const start = h('button', { type: 'button', class: 'primary', hidden: true, onclick: () => play() }, t('media.start_playing'));
+  const notice = h('p', { class: 'notice', role: 'status', hidden: true });
+  const el = h('div', { class: 'screen', 'data-source': source }, media, start, notice);
+
+  function play() {
+    media.play().then(() => { start.hidden = true; }, (error) => {
+      if (error?.name !== 'NotAllowedError') return;
+      start.hidden = false;
+      notice.textContent = t('media.autoplay_blocked');
+      notice.hidden = false;
+    });
+  }
+
+  // Decoded frames, as the browser counts them: the same count for STALL_MS means no picture.
+  const frames = () => media.getVideoPlaybackQuality?.().totalVideoFrames ?? (media.videoWidth ? 1 : 0);
+  let seen = 0;
+  let since = Date.now();
+  let shown = false;
+  const check = setInterval(() => {
+    if (el.isConnected) shown = true;
+    else if (shown) { clearInterval(check); return; }
+    if (!start.hidden || !stream.getVideoTracks().length) return;
+    const now = frames();
+    if (now !== seen) { seen = now; since = Date.now(); }
+    const stalled = Date.now() - since >= STALL_MS;
+    if (stalled && notice.hidden) { notice.textContent = t('media.no_picture'); notice.hidden = false; }
+    if (!stalled && !notice.hidden) notice.hidden = true;
+  }, 1000);
+  play();
+  return { el, media };
+}
+
 /**
  * Camera and microphone pickers for the published `camera` stream: a choice swaps that device
  * in place, without renegotiating. `current()` is the MediaStream being sent, or null.

@@ -4,7 +4,7 @@
 import { h, nextId, replace } from '../dom.js';
 import { announce } from '../announce.js';
 import { t } from '../../i18n.js';
-import { askForMedia, player, stopTracks } from './devices.js';
+import { askForMedia, player, stopTracks, watchedPlayer } from './devices.js';
 
 export function pupilStream({ media, atHome, onError }) {
   let watching = false;
@@ -12,7 +12,8 @@ export function pupilStream({ media, atHome, onError }) {
   let talk = null; // MediaStream sent as "talk"
   let call = null; // { video, stream, answered }
   // Keyed by stream id (`camera.teacher`, `camera.classroom`, `screen.teacher`): when the
-  // classroom camera takes over, its picture may arrive before the teacher's leaves.
+  // classroom camera takes over, its picture may arrive before the teacher's leaves. Each is
+  // `{ el, media }` from watchedPlayer.
   const screens = new Map();
   let layout = 'both';
 
@@ -36,7 +37,7 @@ export function pupilStream({ media, atHome, onError }) {
   const callMedia = h('div', {});
 
   function setVolume() {
-    for (const el of screens.values()) el.volume = Number(volume.value);
+    for (const { media } of screens.values()) media.volume = Number(volume.value);
   }
 
   function setLayout(name) {
@@ -72,16 +73,15 @@ export function pupilStream({ media, atHome, onError }) {
       return;
     }
     if (screens.has(id) || !['camera', 'screen'].includes(kind)) return;
-    const el = player(stream, { label: t(owner === 'classroom' ? 'media.classroom_camera_title' : `media.teacher_${kind}`) });
-    el.dataset.source = kind;
-    el.volume = Number(volume.value);
-    screens.set(id, el);
-    stage.append(el);
+    const screen = watchedPlayer(stream, { label: t(owner === 'classroom' ? 'media.classroom_camera_title' : `media.teacher_${kind}`), source: kind });
+    screen.media.volume = Number(volume.value);
+    screens.set(id, screen);
+    stage.append(screen.el);
     waiting.hidden = true;
     announce(t('media.stream_started'));
     stream.addEventListener('removetrack', () => {
       if (stream.getTracks().length) return;
-      el.remove();
+      screen.el.remove();
       screens.delete(id);
       waiting.hidden = screens.size > 0;
     });
