@@ -1,7 +1,7 @@
 //! Startup and ordered shutdown. `start` opens the data dir, store and certificates, binds the
 //! listeners and returns a [`Running`] handle; tests use it with port 0 and a temp dir.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,82 +10,21 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::grants::Grants;
 use crate::auth::teachers::{self, TokenKind};
 use crate::channels::{ChannelError, Channels};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirError};
-use crate::docs::history;
 use crate::docs::hub::DocHub;
 use crate::docs::persist::Persister;
+use crate::http::state::{base_url, AppState};
 use crate::http::{self, ratelimit::RateLimits};
-use crate::lessons::lesson;
-use crate::lessons::presence::{LessonEvent, Presence};
+use crate::lessons::presence::Presence;
 use crate::media::Media;
+use crate::service::{self, Services};
 use crate::store::{SledStore, Store, StoreError};
 use crate::tls::{ServerNames, Tls, TlsError};
-
-/// Everything request handlers share.
-pub struct AppState {
-    pub config: Config,
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
-    pub presence: Arc<Presence>,
-    pub docs: Arc<DocHub>,
-    pub media: Arc<Media>,
-    pub channels: Arc<Channels>,
-    pub tls: Arc<Tls>,
-    pub limits: RateLimits,
-    pub names: ServerNames,
-    /// Open client WebSockets (for /metrics).
-    pub ws_connections: AtomicUsize,
-    /// The bound HTTPS port, for links (join QR codes, setup links).
-    pub https_port: u16,
-    pub shutdown: CancellationToken,
-    /// WebSocket tasks; shutdown waits for them to send their close frames.
-    pub tasks: TaskTracker,
-}
-
-impl AppState {
-    /// An address pupils can reach the box at: the one the teacher used, unless that was
-    /// loopback (the teacher on the box itself), then the box's first LAN address.
-    pub fn reachable_base_url(&self, host_header: Option<&str>) -> String {
-        let host = host_header
-            .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host))
-            .filter(|h| !is_loopback_host(h));
-        match host {
-            Some(h) => format!("https://{h}:{}", self.https_port),
-            None => base_url(self.config.listen.ip(), self.https_port, &self.names),
-        }
-    }
-}
-
-fn is_loopback_host(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// `https://<address>:<port>` for printing: the listen address, or the first LAN address when
-/// listening on all interfaces.
-pub fn base_url(listen_ip: IpAddr, port: u16, names: &ServerNames) -> String {
-    let ip = if listen_ip.is_unspecified() {
-        names
-            .ips
-            .iter()
-            .find(|ip| ip.is_ipv4() && !ip.is_loopback())
-            .copied()
-            .unwrap_or(IpAddr::from([127, 0, 0, 1]))
-    } else {
-        listen_ip
-    };
-    match ip {
-        IpAddr::V6(v6) => format!("https://[{v6}]:{port}"),
-        IpAddr::V4(v4) => format!("https://{v4}:{port}"),
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -167,14 +106,17 @@ pub async fn start_with_clock(
     let media = Media::start(&config.media, config.listen.ip()).await?;
     let media_udp = media.udp();
     let state = Arc::new(AppState {
-        docs,
-        media,
-        channels,
+        services: Services {
+            store,
+            clock,
+            presence: Presence::new(),
+            docs,
+            media,
+            channels,
+            grants: Grants::new(),
+        },
         limits: RateLimits::new(&config.limits),
         config,
-        store,
-        clock,
-        presence: Presence::new(),
         tls: Arc::new(tls),
         names,
         ws_connections: AtomicUsize::new(0),
@@ -204,12 +146,12 @@ pub async fn start_with_clock(
 }
 
 fn first_teacher_link(state: &AppState, base_url: &str) -> Result<Option<String>, StartError> {
-    if teachers::any_exists(state.store.as_ref())? {
+    if teachers::any_exists(state.services.store.as_ref())? {
         return Ok(None);
     }
     let token = teachers::issue_setup_token(
-        state.store.as_ref(),
-        state.clock.as_ref(),
+        state.services.store.as_ref(),
+        state.services.clock.as_ref(),
         TokenKind::FirstTeacher,
         None,
     )?;
@@ -239,7 +181,13 @@ async fn serve(
     let http_task = tokio::spawn(http::plain::serve_plain(http, state.clone()));
     let maintenance = tokio::spawn(maintain(state.clone()));
     let lessons = tokio::spawn(wrap_up_lessons(state.clone()));
-    let sweeper = tokio::spawn(state.docs.clone().sweep_until(state.shutdown.clone()));
+    let sweeper = tokio::spawn(
+        state
+            .services
+            .docs
+            .clone()
+            .sweep_until(state.shutdown.clone()),
+    );
 
     state.shutdown.cancelled().await;
     tracing::info!("shutting down: closing connections");
@@ -253,7 +201,7 @@ async fn serve(
     }
     let _ = tokio::join!(https_task, http_task, sweeper);
     // Every connection closed its peer connections on the way out.
-    state.media.close().await;
+    state.services.media.close().await;
     // Every connection has ended, so nothing waits for a message commit any more.
     maintenance.abort();
     lessons.abort();
@@ -263,10 +211,10 @@ async fn serve(
     let _ = lessons.await;
     let _ = commit_worker.await;
     // Every document is snapshotted and every queued write made durable before we exit.
-    state.docs.flush_all().await;
-    state.docs.close_persistence();
+    state.services.docs.flush_all().await;
+    state.services.docs.close_persistence();
     let _ = persist_worker.await;
-    if let Err(e) = state.store.flush() {
+    if let Err(e) = state.services.store.flush() {
         tracing::error!("flushing the store at shutdown failed: {e}");
     }
     tracing::info!("stopped");
@@ -279,7 +227,7 @@ async fn maintain(state: Arc<AppState>) {
     loop {
         tick.tick().await;
         let names = ServerNames::of_this_machine(state.config.host_name.as_deref());
-        match state.tls.refresh(names, state.clock.now_ms()) {
+        match state.tls.refresh(names, state.services.clock.now_ms()) {
             Ok(true) => tracing::info!("serving a renewed certificate"),
             Ok(false) => {}
             Err(e) => tracing::error!("certificate renewal failed: {e}"),
@@ -288,30 +236,15 @@ async fn maintain(state: Arc<AppState>) {
     }
 }
 
-/// Closes lessons whose time ran out (and any a stopped box missed): their documents get their
-/// end-of-lesson version, open pages hear the lesson ended.
+/// Ends lessons whose time ran out (and any a stopped box missed), as the teacher's "end
+/// lesson" does: their connections close, their documents get their end-of-lesson version.
 async fn wrap_up_lessons(state: Arc<AppState>) {
     let mut tick =
         tokio::time::interval(Duration::from_millis(state.config.limits.lesson_check_ms));
     loop {
         tick.tick().await;
-        let store = state.store.as_ref();
-        let now = state.clock.now_ms();
-        let over = match lesson::needing_wrap_up(store, now) {
-            Ok(over) => over,
-            Err(e) => {
-                tracing::error!("looking for lessons that ran out failed: {e}");
-                continue;
-            }
-        };
-        for ended in over {
-            match history::wrap_up_lesson(store, &state.docs, &ended, now) {
-                Ok(versions) => {
-                    tracing::info!(lesson_id = %ended.id, versions, "lesson ran out");
-                    state.presence.publish(&ended.id, LessonEvent::Ended);
-                }
-                Err(e) => tracing::error!(lesson_id = %ended.id, "closing a lesson failed: {e}"),
-            }
+        if let Err(e) = service::lessons::end_those_over(&state.services) {
+            tracing::error!("closing lessons that ran out failed: {e}");
         }
     }
 }

@@ -158,7 +158,7 @@ fn add_teacher(common: &CommonArgs, name: &str, password_stdin: bool) -> Result<
             teachers::issue_setup_token(&store, &clock, TokenKind::Invite, Some(name.to_string()))
                 .map_err(|e| e.to_string())?;
         let names = ServerNames::of_this_machine(config.host_name.as_deref());
-        let base = crate::app::base_url(config.listen.ip(), config.listen.port(), &names);
+        let base = crate::http::state::base_url(config.listen.ip(), config.listen.port(), &names);
         println!("Give {name} this one-time link (valid 7 days): {base}/setup?token={token}");
     }
     store.flush().map_err(|e| e.to_string())?;

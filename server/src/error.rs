@@ -7,6 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::auth::grants::Ended;
 use crate::auth::AuthError;
 use crate::lessons::LessonError;
 use crate::store::StoreError;
@@ -224,6 +225,13 @@ pub enum CloseCode {
     Removed,
     /// 4003: a write to a document that is read-only for this client.
     ReadOnly,
+    /// 4004: the person logged out (on this or another page of the same sign-in); do not
+    /// reconnect.
+    LoggedOut,
+    /// 4005: the pupil's login card was replaced; sign in again with the new card.
+    CardReissued,
+    /// 4006: awareness (cursor) state for a client id another connection speaks for.
+    NotYours,
     /// 4008: too many messages per second.
     RateLimited,
     /// 4010: the client stopped answering pings.
@@ -245,6 +253,9 @@ impl CloseCode {
             CloseCode::LessonEnded => 4001,
             CloseCode::Removed => 4002,
             CloseCode::ReadOnly => 4003,
+            CloseCode::LoggedOut => 4004,
+            CloseCode::CardReissued => 4005,
+            CloseCode::NotYours => 4006,
             CloseCode::RateLimited => 4008,
             CloseCode::Timeout => 4010,
             CloseCode::DocTooLarge => 4013,
@@ -262,10 +273,24 @@ impl CloseCode {
             CloseCode::LessonEnded => "lesson ended",
             CloseCode::Removed => "removed by the teacher",
             CloseCode::ReadOnly => "document is read-only",
+            CloseCode::LoggedOut => "logged out",
+            CloseCode::CardReissued => "login card replaced",
+            CloseCode::NotYours => "awareness for another client",
             CloseCode::RateLimited => "too many messages",
             CloseCode::Timeout => "no answer to ping",
             CloseCode::DocTooLarge => "document too large",
             CloseCode::Internal => "server error",
+        }
+    }
+}
+
+impl From<Ended> for CloseCode {
+    fn from(why: Ended) -> Self {
+        match why {
+            Ended::LessonEnded => CloseCode::LessonEnded,
+            Ended::Removed => CloseCode::Removed,
+            Ended::LoggedOut => CloseCode::LoggedOut,
+            Ended::CardReissued => CloseCode::CardReissued,
         }
     }
 }

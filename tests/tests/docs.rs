@@ -347,7 +347,7 @@ async fn documents_survive_a_restart_and_idle_ones_leave_memory_as_a_snapshot() 
     let server = TestServer::start_with(|c| c.limits.doc_idle_unload_ms = 20).await;
     let l = lesson(&server).await;
     let name = class_doc(&l);
-    let mut loaded = server.running.state.docs.watch_loaded();
+    let mut loaded = server.running.state.services.docs.watch_loaded();
     {
         let mut ada = DocClient::connect(&l.ada, &name).await.unwrap();
         for i in 0..50 {
@@ -357,9 +357,9 @@ async fn documents_survive_a_restart_and_idle_ones_leave_memory_as_a_snapshot() 
     }
     // Nobody is connected: the document is snapshotted and unloaded.
     loaded.wait_for(|&n| n == 0).await.unwrap();
-    server.running.state.docs.durable().await;
+    server.running.state.services.docs.durable().await;
     {
-        let store = &server.running.state.store;
+        let store = &server.running.state.services.store;
         let log = store
             .scan_prefix(Tree::Docs, format!("u/{name}/").as_bytes())
             .unwrap();
@@ -408,7 +408,7 @@ async fn restarted(server: TestServer) -> (TestServer, User) {
 
 /// Waits until the server holds `asleep` documents asleep (the sweep runs every few ms here).
 async fn asleep(server: &TestServer, asleep: usize) {
-    let docs = &server.running.state.docs;
+    let docs = &server.running.state.services.docs;
     for _ in 0..500 {
         if docs.asleep_count() == asleep {
             return;
@@ -432,11 +432,12 @@ async fn an_open_document_nobody_edits_sleeps_and_wakes_for_the_next_edit() {
 
     // Both still have it open; nobody writes: it sleeps, compacted, and stays loaded.
     asleep(&server, 1).await;
-    assert_eq!(server.running.state.docs.loaded_count(), 1);
-    server.running.state.docs.durable().await;
+    assert_eq!(server.running.state.services.docs.loaded_count(), 1);
+    server.running.state.services.docs.durable().await;
     let log = server
         .running
         .state
+        .services
         .store
         .scan_prefix(Tree::Docs, format!("u/{name}/").as_bytes())
         .unwrap();

@@ -196,7 +196,7 @@ async fn the_teacher_downloads_a_whole_lesson_as_one_zip() {
 #[tokio::test]
 async fn the_teachers_list_previews_every_document() {
     let server = TestServer::start_with(|c| c.limits.doc_idle_unload_ms = 20).await;
-    let mut loaded = server.running.state.docs.watch_loaded();
+    let mut loaded = server.running.state.services.docs.watch_loaded();
     let l = lesson_with_writing(&server).await;
     let (status, list) = l
         .teacher

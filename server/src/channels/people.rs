@@ -1,6 +1,7 @@
 //! Who is in a lesson, by name, and its groups as clients see them. Computed once per change
 //! and shared by every connection (and the HTTP answer), not once per socket.
 
+use crate::ids::ParticipantId;
 use std::collections::HashMap;
 
 use super::thread::ThreadId;
@@ -18,7 +19,7 @@ pub fn member_names(
 ) -> Result<HashMap<String, String>, ChannelError> {
     let mut names: HashMap<String, String> = classes::roster(store, &lesson.class_id)?
         .into_iter()
-        .map(|p| (format!("p-{}", p.id), p.name))
+        .map(|p| (ParticipantId::rostered(&p.id).to_string(), p.name))
         .collect();
     for p in lesson::participants(store, &lesson.id)? {
         names.insert(p.id, p.name);

@@ -1,6 +1,7 @@
 //! One connection's view of the lesson's messages: what its holder may read, what they asked
 //! for, what they have been sent. No socket: requests and events go in, replies come out.
 
+use crate::ids::ParticipantId;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -247,7 +248,7 @@ impl Session {
                 for pupil in classes::roster(store, &lesson.class_id)? {
                     candidates.push(ThreadId::private(
                         &lesson.id,
-                        &format!("p-{}", pupil.id),
+                        ParticipantId::rostered(&pupil.id).as_str(),
                         &lesson.class_id,
                     ));
                 }

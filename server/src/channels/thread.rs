@@ -11,6 +11,7 @@
 use super::chat::ChatSettings;
 use super::ChannelError;
 use crate::auth::{can, Action, ThreadFacts, ThreadKind, Who};
+use crate::ids::ParticipantId;
 use crate::lessons::lesson::Lesson;
 use crate::lessons::{classes, groups, lesson};
 use crate::store::Store;
@@ -69,7 +70,7 @@ impl ThreadId {
 
     /// The private thread of a lesson participant with the teacher.
     pub fn private(lesson_id: &str, participant_id: &str, class_id: &str) -> Self {
-        match participant_id.strip_prefix("p-") {
+        match ParticipantId::from_raw(participant_id).pupil_id() {
             Some(pupil_id) => ThreadId::PrivateRostered {
                 class_id: class_id.to_string(),
                 pupil_id: pupil_id.to_string(),
@@ -84,7 +85,9 @@ impl ThreadId {
     /// The pupil a private thread belongs to.
     pub fn private_participant(&self) -> Option<String> {
         match self {
-            ThreadId::PrivateRostered { pupil_id, .. } => Some(format!("p-{pupil_id}")),
+            ThreadId::PrivateRostered { pupil_id, .. } => {
+                Some(ParticipantId::rostered(pupil_id).to_string())
+            }
             ThreadId::PrivateGuest { participant_id, .. } => Some(participant_id.clone()),
             _ => None,
         }
@@ -163,7 +166,7 @@ pub fn resolve(
             }
             classes::get_pupil(store, class_id, pupil_id).map_err(not_found)?;
             OwnedKind::Private {
-                participant_id: format!("p-{pupil_id}"),
+                participant_id: ParticipantId::rostered(pupil_id).to_string(),
                 lesson: None,
             }
         }

@@ -9,6 +9,7 @@
 //! lesson.<lesson>.copy.<copy>        a copy (hand-out or restored version): whom it is for
 //! ```
 
+use crate::ids::ParticipantId;
 use serde::{Deserialize, Serialize};
 
 use super::copies::{self, CopyFor};
@@ -136,7 +137,7 @@ impl DocName {
 
     /// The personal document of a lesson participant.
     pub fn personal(lesson_id: &str, participant_id: &str, class_id: &str) -> Self {
-        match participant_id.strip_prefix("p-") {
+        match ParticipantId::from_raw(participant_id).pupil_id() {
             Some(pupil_id) => DocName::PupilOwn {
                 class_id: class_id.to_string(),
                 pupil_id: pupil_id.to_string(),
@@ -224,7 +225,7 @@ pub fn resolve(store: &dyn Store, name: DocName) -> Result<Resolved, DocError> {
             (
                 class.teacher_id,
                 class.id,
-                OwnedAudience::Participant(format!("p-{pupil_id}")),
+                OwnedAudience::Participant(ParticipantId::rostered(pupil_id).to_string()),
                 Some(pupil.name),
             )
         }

@@ -16,6 +16,9 @@ use crate::store::{Store, StoreExt, Tree};
 /// A document with nothing in it encodes as this many bytes; such documents get no version.
 const EMPTY_DOC_BYTES: usize = 2;
 
+/// Longest version label and copy title, in characters.
+pub const LABEL_MAX: usize = 80;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Version {
     pub id: String,

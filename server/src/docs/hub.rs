@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::export;
 use super::persist::{self, Persister};
-use super::room::{self, Outcome, Peer, Room};
+use super::room::{self, Outcome, Peer, Person, Room};
 use super::DocError;
 use crate::memory;
 use crate::store::Store;
@@ -387,13 +387,13 @@ impl DocHub {
         Ok(text)
     }
 
-    /// Joins a connection of `person` (the name others see on their cursor) to document
+    /// Joins a connection of `person` (whose name and role others see on their cursor) to document
     /// `name`; returns it with the greeting frames to send.
     pub fn connect(
         self: &Arc<Self>,
         name: &str,
         read_only: bool,
-        person: Option<String>,
+        person: Person,
     ) -> Result<(DocConnection, Vec<Vec<u8>>), DocError> {
         let doc = self.get(name, read_only)?;
         doc.connections.fetch_add(1, Ordering::SeqCst);
@@ -403,7 +403,7 @@ impl DocHub {
         let connection = DocConnection {
             id: self.next_connection.fetch_add(1, Ordering::Relaxed),
             hub: self.clone(),
-            peer: person.map(Peer::named).unwrap_or_default(),
+            peer: Peer::new(person),
             fanout,
             doc,
         };

@@ -22,6 +22,8 @@ pub enum DocError {
     ReadOnly,
     #[error("the document would grow past its size limit")]
     TooLarge,
+    #[error("awareness for a client id this connection does not speak for")]
+    NotYours,
     #[error("no such document")]
     NotFound,
     #[error("stored document is damaged: {0}")]

@@ -6,7 +6,8 @@
 //! the awareness states live, and wakes on the next sync message. Cursor traffic, which goes
 //! on while people merely look, does not wake it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,23 +20,56 @@ use yrs::{Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
 
 use super::{bounds, DocError};
 
-/// What one connection has told the room: the awareness clients it speaks for, so they can be
-/// removed for everyone when it goes away.
-#[derive(Debug, Default)]
-pub struct Peer {
-    awareness_clients: HashSet<u64>,
-    /// The signed-in person's name. Awareness states from this connection carry it as
-    /// `user.name` (cursor labels, who-is-here), whatever name the client put there.
-    name: Option<String>,
+/// A connection speaks for at most this many awareness clients (y-websocket uses one; a few
+/// allow an editor that keeps more than one document in one page).
+pub const MAX_AWARENESS_CLIENTS: usize = 4;
+
+/// Who a connection is, from its sign-in: what its cursor shows, whatever the client claims.
+#[derive(Debug, Clone, Default)]
+pub struct Person {
+    /// Stable for one person (a teacher, a pupil in a lesson): a reconnecting page of the same
+    /// person may take over its own awareness client id; nobody else may.
+    pub id: Option<String>,
+    /// Set as `user.name` in every awareness state the connection sends.
+    pub name: Option<String>,
+    /// Set as `user.role` likewise (`teacher`, `pupil`).
+    pub role: Option<&'static str>,
 }
 
+/// What one connection has told the room: the awareness clients it speaks for, so they can be
+/// removed for everyone when it goes away, and who it is.
+#[derive(Debug)]
+pub struct Peer {
+    /// This connection, among all connections of the box.
+    key: u64,
+    awareness_clients: HashSet<u64>,
+    person: Person,
+}
+
+static NEXT_PEER: AtomicU64 = AtomicU64::new(1);
+
 impl Peer {
-    pub fn named(name: String) -> Self {
+    pub fn new(person: Person) -> Self {
         Self {
-            name: Some(name),
-            ..Self::default()
+            key: NEXT_PEER.fetch_add(1, Ordering::Relaxed),
+            awareness_clients: HashSet::new(),
+            person,
         }
     }
+}
+
+impl Default for Peer {
+    /// A connection of nobody in particular (tests, tools): it owns only what it sets.
+    fn default() -> Self {
+        Self::new(Person::default())
+    }
+}
+
+/// Which connection speaks for an awareness client id, and whose it is.
+#[derive(Debug, Clone)]
+struct Owner {
+    peer: u64,
+    person: Option<String>,
 }
 
 /// What handling a client's frame produced.
@@ -65,6 +99,8 @@ pub struct Room {
     asleep: Option<Vec<u8>>,
     /// The last sync message (or waking).
     last_sync: Instant,
+    /// Awareness client id → the connection that speaks for it.
+    owners: HashMap<u64, Owner>,
 }
 
 /// A fresh document with UTF-16 offsets, as JavaScript counts them, so indexes agree with
@@ -132,6 +168,7 @@ impl Room {
             size,
             asleep: None,
             last_sync: Instant::now(),
+            owners: HashMap::new(),
         })
     }
 
@@ -218,7 +255,8 @@ impl Room {
                 return Err(DocError::Malformed(format!("unknown message type {tag}")));
             }
             if let Message::Awareness(update) = message {
-                sign_states(update, peer.name.as_deref())?;
+                self.check_owner(peer, update)?;
+                sign_states(update, &peer.person)?;
             }
             if let Some(update) = carried_update(message)? {
                 if !update.is_empty() && !may_write {
@@ -281,10 +319,19 @@ impl Room {
             }
             Message::Awareness(update) => {
                 for (client, entry) in &update.clients {
+                    let id = client.get();
                     if &*entry.json == "null" {
-                        peer.awareness_clients.remove(&client.get());
+                        peer.awareness_clients.remove(&id);
+                        if self.owners.get(&id).is_some_and(|o| o.peer == peer.key) {
+                            self.owners.remove(&id);
+                        }
                     } else {
-                        peer.awareness_clients.insert(client.get());
+                        peer.awareness_clients.insert(id);
+                        let owner = Owner {
+                            peer: peer.key,
+                            person: peer.person.id.clone(),
+                        };
+                        self.owners.insert(id, owner);
                     }
                 }
                 out.awareness
@@ -315,16 +362,43 @@ impl Room {
         Some(Message::Awareness(update).encode_v1())
     }
 
-    /// Forgets `peer`'s awareness clients; returns the frame telling everyone else.
-    pub fn leave(&mut self, peer: &Peer) -> Option<Vec<u8>> {
-        if peer.awareness_clients.is_empty() {
-            return None;
+    /// Refuses awareness for a client id another connection speaks for (unless it is the
+    /// same person's: a page that reconnected), and more clients than a connection may have.
+    fn check_owner(&self, peer: &Peer, update: &AwarenessUpdate) -> Result<(), DocError> {
+        let mut speaks_for = peer.awareness_clients.clone();
+        for (client, entry) in &update.clients {
+            let id = client.get();
+            if let Some(owner) = self.owners.get(&id) {
+                let same_person = owner.person.is_some() && owner.person == peer.person.id;
+                if owner.peer != peer.key && !same_person {
+                    return Err(DocError::NotYours);
+                }
+            }
+            if &*entry.json != "null" {
+                speaks_for.insert(id);
+            }
         }
+        if speaks_for.len() > MAX_AWARENESS_CLIENTS {
+            return Err(DocError::NotYours);
+        }
+        Ok(())
+    }
+
+    /// Forgets `peer`'s awareness clients (those another page of the same person has not
+    /// taken over); returns the frame telling everyone else.
+    pub fn leave(&mut self, peer: &Peer) -> Option<Vec<u8>> {
         let ids: Vec<yrs::block::ClientID> = peer
             .awareness_clients
             .iter()
+            .filter(|id| self.owners.get(id).is_some_and(|o| o.peer == peer.key))
             .map(|&id| yrs::block::ClientID::new(id))
             .collect();
+        if ids.is_empty() {
+            return None;
+        }
+        for id in &ids {
+            self.owners.remove(&id.get());
+        }
         for id in &ids {
             self.awareness.remove_state(*id);
         }
@@ -395,19 +469,26 @@ fn update_len(message: &Message) -> usize {
 }
 
 /// Checks that every awareness state is JSON (other clients JSON.parse each one; one that is
-/// not would break them) and, for a signed-in peer, sets `user.name` to their name (states
-/// without a `user` object, and the `null` of a client leaving, stay as they are).
-fn sign_states(update: &mut AwarenessUpdate, name: Option<&str>) -> Result<(), DocError> {
+/// not would break them) and, for a signed-in peer, sets `user.name` and `user.role` to who
+/// they are (states without a `user` object, and the `null` of a client leaving, stay as
+/// they are).
+fn sign_states(update: &mut AwarenessUpdate, person: &Person) -> Result<(), DocError> {
     for entry in update.clients.values_mut() {
         let mut state: serde_json::Value = serde_json::from_str(&entry.json)
             .map_err(|_| DocError::Malformed("awareness state is not JSON".into()))?;
-        let user = state
+        let Some(user) = state
             .get_mut("user")
-            .and_then(serde_json::Value::as_object_mut);
-        if let (Some(name), Some(user)) = (name, user) {
-            user.insert("name".into(), name.into());
-            entry.json = state.to_string().into();
+            .and_then(serde_json::Value::as_object_mut)
+        else {
+            continue;
+        };
+        if let Some(name) = &person.name {
+            user.insert("name".into(), name.as_str().into());
         }
+        if let Some(role) = person.role {
+            user.insert("role".into(), role.into());
+        }
+        entry.json = state.to_string().into();
     }
     Ok(())
 }
@@ -628,7 +709,11 @@ mod tests {
     #[test]
     fn awareness_carries_the_signed_in_name_and_must_be_json() {
         let mut room = Room::load([]).unwrap();
-        let mut ada = Peer::named("Ada".into());
+        let mut ada = Peer::new(Person {
+            id: Some("ada".into()),
+            name: Some("Ada".into()),
+            role: Some("pupil"),
+        });
         let mut claims = Awareness::new(Doc::with_client_id(5));
         claims
             .set_local_state(serde_json::json!({ "user": { "name": "Læreren", "color": "#000" } }))
@@ -652,6 +737,104 @@ mod tests {
             "{refused:?}"
         );
         assert_eq!(text_of(&room), "", "nothing of the frame was applied");
+    }
+
+    fn person(id: &str, name: &str) -> Peer {
+        Peer::new(Person {
+            id: Some(id.into()),
+            name: Some(name.into()),
+            role: Some("pupil"),
+        })
+    }
+
+    fn cursor_of(client: u64, state: serde_json::Value) -> Vec<u8> {
+        let mut awareness = Awareness::new(Doc::with_client_id(client));
+        awareness.set_local_state(state).unwrap();
+        Message::Awareness(awareness.update().unwrap()).encode_v1()
+    }
+
+    /// The `null` state y-protocols sends to take a client's cursor away.
+    fn gone(client: u64) -> Vec<u8> {
+        let entry = yrs::sync::awareness::AwarenessUpdateEntry {
+            clock: 99,
+            json: "null".into(),
+        };
+        let clients = [(yrs::block::ClientID::new(client), entry)].into();
+        Message::Awareness(AwarenessUpdate { clients }).encode_v1()
+    }
+
+    #[test]
+    fn a_connection_speaks_only_for_its_own_awareness_clients() {
+        let mut room = Room::load([]).unwrap();
+        let mut teacher = Peer::new(Person {
+            id: Some("teacher:t1".into()),
+            name: Some("Kari".into()),
+            role: Some("teacher"),
+        });
+        let mut ola = person("pupil:L1:p-ola", "Ola");
+        let kari_cursor = cursor_of(5, serde_json::json!({ "user": { "name": "Kari" } }));
+        room.receive(&mut teacher, &kari_cursor, false, MAX)
+            .unwrap();
+
+        for forged in [
+            cursor_of(5, serde_json::json!({ "user": { "name": "Kari" } })),
+            gone(5),
+        ] {
+            let refused = room.receive(&mut ola, &forged, false, MAX);
+            assert!(matches!(refused, Err(DocError::NotYours)), "{refused:?}");
+        }
+        let seen = String::from_utf8_lossy(&room.awareness_frame([5]).unwrap()).to_string();
+        assert!(
+            seen.contains(r#""role":"teacher""#) && seen.contains("Kari"),
+            "{seen}"
+        );
+
+        // Ola's own cursor shows his name and role, whatever he claims.
+        let claim = cursor_of(
+            9,
+            serde_json::json!({ "user": { "name": "Kari", "role": "teacher" } }),
+        );
+        room.receive(&mut ola, &claim, false, MAX).unwrap();
+        let seen = String::from_utf8_lossy(&room.awareness_frame([9]).unwrap()).to_string();
+        assert!(
+            seen.contains(r#""name":"Ola""#) && seen.contains(r#""role":"pupil""#),
+            "{seen}"
+        );
+
+        // A page of Kari's that reconnected takes over her cursor; the old connection
+        // leaving then does not remove it.
+        let mut kari_again = Peer::new(Person {
+            id: Some("teacher:t1".into()),
+            name: Some("Kari".into()),
+            role: Some("teacher"),
+        });
+        room.receive(&mut kari_again, &kari_cursor, false, MAX)
+            .unwrap();
+        assert!(room.leave(&teacher).is_none());
+        assert!(room.awareness_frame([5]).is_some());
+
+        // More clients than a connection may speak for.
+        let mut greedy = person("pupil:L1:p-sara", "Sara");
+        for client in 20..20 + MAX_AWARENESS_CLIENTS as u64 {
+            room.receive(
+                &mut greedy,
+                &cursor_of(client, serde_json::json!({})),
+                false,
+                MAX,
+            )
+            .unwrap();
+        }
+        let refused = room.receive(
+            &mut greedy,
+            &cursor_of(99, serde_json::json!({})),
+            false,
+            MAX,
+        );
+        assert!(matches!(refused, Err(DocError::NotYours)), "{refused:?}");
+
+        // Once Kari's page is gone, the id is free.
+        room.leave(&kari_again);
+        room.receive(&mut ola, &kari_cursor, false, MAX).unwrap();
     }
 
     /// Found by the fuzz target: an edit followed by an unknown message type used to be

@@ -1,47 +1,36 @@
 //! Classes, rosters and login cards over HTTP. Teachers only, and only their own classes.
 
+use super::respond::svg_response;
+use crate::service::{self, access};
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{ApiJson, RequestHost, TeacherCaller};
-use crate::app::AppState;
+use super::state::AppState;
 use crate::auth::{can, Action};
 use crate::error::ApiError;
 use crate::lessons::classes::{self, Class, Pupil};
 use crate::lessons::lesson;
-
-/// The class, if it exists and the caller may manage it. Someone else's class answers 404, like
-/// a class that does not exist, so ids cannot be probed.
-fn own_class(state: &AppState, teacher: &TeacherCaller, class_id: &str) -> Result<Class, ApiError> {
-    let class = classes::get(state.store.as_ref(), class_id)?;
-    if can(
-        &teacher.who,
-        Action::ManageClass {
-            class_teacher: &class.teacher_id,
-        },
-    ) {
-        Ok(class)
-    } else {
-        Err(ApiError::NotFound)
-    }
-}
 
 fn pupil_json(p: &Pupil) -> Value {
     json!({ "id": p.id, "name": p.name })
 }
 
 fn class_json(state: &AppState, class: &Class) -> Result<Value, ApiError> {
-    let roster: Vec<Value> = classes::roster(state.store.as_ref(), &class.id)?
+    let roster: Vec<Value> = classes::roster(state.services.store.as_ref(), &class.id)?
         .iter()
         .map(pupil_json)
         .collect();
-    let active = lesson::active_for_class(state.store.as_ref(), &class.id, state.clock.now_ms())?;
+    let active = lesson::active_for_class(
+        state.services.store.as_ref(),
+        &class.id,
+        state.services.clock.now_ms(),
+    )?;
     Ok(json!({
         "id": class.id,
         "name": class.name,
@@ -54,10 +43,11 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
 ) -> Result<Json<Value>, ApiError> {
-    let list: Vec<Value> = classes::list_for_teacher(state.store.as_ref(), &teacher.teacher_id)?
-        .iter()
-        .map(|c| json!({ "id": c.id, "name": c.name }))
-        .collect();
+    let list: Vec<Value> =
+        classes::list_for_teacher(state.services.store.as_ref(), &teacher.teacher_id)?
+            .iter()
+            .map(|c| json!({ "id": c.id, "name": c.name }))
+            .collect();
     Ok(Json(json!({ "classes": list })))
 }
 
@@ -78,8 +68,8 @@ pub async fn create(
         return Err(ApiError::Forbidden);
     }
     let (class, _) = classes::create(
-        state.store.as_ref(),
-        state.clock.as_ref(),
+        state.services.store.as_ref(),
+        state.services.clock.as_ref(),
         &teacher.teacher_id,
         &body.name,
         &body.pupils,
@@ -92,7 +82,7 @@ pub async fn get(
     teacher: TeacherCaller,
     Path(class_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let class = own_class(&state, &teacher, &class_id)?;
+    let class = access::own_class(&state.services, &teacher.who, &class_id)?;
     Ok(Json(class_json(&state, &class)?))
 }
 
@@ -108,10 +98,10 @@ pub async fn add_pupils(
     Path(class_id): Path<String>,
     ApiJson(body): ApiJson<AddPupilsBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let class = own_class(&state, &teacher, &class_id)?;
+    let class = access::own_class(&state.services, &teacher.who, &class_id)?;
     classes::add_pupils(
-        state.store.as_ref(),
-        state.clock.as_ref(),
+        state.services.store.as_ref(),
+        state.services.clock.as_ref(),
         &class.id,
         &body.names,
     )?;
@@ -123,8 +113,8 @@ pub async fn remove_pupil(
     teacher: TeacherCaller,
     Path((class_id, pupil_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let class = own_class(&state, &teacher, &class_id)?;
-    classes::remove_pupil(state.store.as_ref(), &class.id, &pupil_id)?;
+    service::roster::remove_pupil(&state.services, &teacher.who, &class_id, &pupil_id)?;
+    let class = access::own_class(&state.services, &teacher.who, &class_id)?;
     Ok(Json(class_json(&state, &class)?))
 }
 
@@ -134,8 +124,7 @@ pub async fn reissue_card(
     teacher: TeacherCaller,
     Path((class_id, pupil_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let class = own_class(&state, &teacher, &class_id)?;
-    let pupil = classes::reissue_card(state.store.as_ref(), &class.id, &pupil_id)?;
+    let pupil = service::roster::reissue_card(&state.services, &teacher.who, &class_id, &pupil_id)?;
     Ok(Json(pupil_json(&pupil)))
 }
 
@@ -156,8 +145,8 @@ pub async fn cards(
     RequestHost(host): RequestHost,
     Path(class_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let class = own_class(&state, &teacher, &class_id)?;
-    let cards: Vec<Value> = classes::roster(state.store.as_ref(), &class.id)?
+    let class = access::own_class(&state.services, &teacher.who, &class_id)?;
+    let cards: Vec<Value> = classes::roster(state.services.store.as_ref(), &class.id)?
         .iter()
         .map(|p| json!({ "id": p.id, "name": p.name, "url": card_url(&state, host.as_deref(), p) }))
         .collect();
@@ -172,21 +161,7 @@ pub async fn card_qr(
     RequestHost(host): RequestHost,
     Path((class_id, pupil_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let class = own_class(&state, &teacher, &class_id)?;
-    let pupil = classes::get_pupil(state.store.as_ref(), &class.id, &pupil_id)?;
+    let class = access::own_class(&state.services, &teacher.who, &class_id)?;
+    let pupil = classes::get_pupil(state.services.store.as_ref(), &class.id, &pupil_id)?;
     svg_response(&card_url(&state, host.as_deref(), &pupil))
-}
-
-pub fn svg_response(text: &str) -> Result<Response, ApiError> {
-    let svg = crate::qr::svg(text)
-        .ok_or_else(|| ApiError::Internal("link too long for a QR code".into()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/svg+xml"),
-            // Cards carry secrets: keep them out of shared caches.
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        svg,
-    )
-        .into_response())
 }

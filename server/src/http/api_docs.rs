@@ -10,57 +10,20 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api_lessons::own_lesson;
+use super::doc_json::describe;
 use super::download::{self, Shown};
 use super::extract::{ApiJson, Caller, TeacherCaller};
-use crate::app::AppState;
+use super::state::AppState;
 use crate::auth::{can, Action, Who};
-use crate::docs::access::{self, DocKind, DocName, DocSettings, Resolved};
+use crate::docs::access::{self as doc_access, DocKind, DocName, DocSettings, Resolved};
 use crate::docs::export::{self, Format};
 use crate::docs::listing;
 use crate::error::ApiError;
 use crate::lessons::presence::LessonEvent;
-use crate::lessons::{classes, groups, lesson};
+use crate::lessons::{classes, groups};
+use crate::service::access;
 use crate::store::Store;
 use crate::validate::invalid;
-
-/// Characters of text in a teacher's preview of each document.
-const PREVIEW_CHARS: usize = 240;
-
-/// The document named in a path, if the caller may read it. Documents the caller may not
-/// read are reported as missing, so names cannot be probed.
-pub(super) fn readable(state: &AppState, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
-    if matches!(who, Who::Nobody) {
-        return Err(ApiError::Unauthenticated);
-    }
-    let name = DocName::parse(raw).ok_or(ApiError::NotFound)?;
-    let resolved = access::resolve(state.store.as_ref(), name)?;
-    if !can(who, Action::ReadDoc(resolved.facts())) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(resolved)
-}
-
-pub(super) fn describe(state: &AppState, who: &Who, resolved: &Resolved, preview: bool) -> Value {
-    let mut entry = json!({
-        "name": resolved.name.to_string(),
-        "kind": resolved.name.kind(),
-        "title": resolved.owner_name,
-        "group": resolved.group_number,
-        "copy_title": resolved.title,
-        "read_only": resolved.settings.read_only,
-        "writable": can(who, Action::WriteDoc(resolved.facts())),
-    });
-    if preview {
-        // A damaged document still lists (its preview is empty); opening it reports the damage.
-        entry["preview"] = state
-            .docs
-            .preview(&resolved.name.to_string(), PREVIEW_CHARS)
-            .unwrap_or_default()
-            .into();
-    }
-    entry
-}
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -75,7 +38,7 @@ pub async fn list(
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let store = state.store.as_ref();
+    let store = state.services.store.as_ref();
     let who = &caller.who;
     let (docs, preview) = match who {
         Who::Nobody => return Err(ApiError::Unauthenticated),
@@ -100,7 +63,8 @@ pub async fn list(
             (listing::resolve_existing(store, names)?, false)
         }
         Who::Teacher { .. } => {
-            let lesson = own_lesson(&state, who, query.lesson.as_deref().unwrap_or(""))?;
+            let lesson =
+                access::own_lesson(&state.services, who, query.lesson.as_deref().unwrap_or(""))?;
             (listing::lesson_docs(store, &lesson)?, true)
         }
     };
@@ -118,7 +82,7 @@ pub async fn get(
     caller: Caller,
     Path(doc): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let resolved = readable(&state, &caller.who, &doc)?;
+    let resolved = access::readable_doc(&state.services, &caller.who, &doc)?;
     Ok(Json(describe(&state, &caller.who, &resolved, false)))
 }
 
@@ -226,11 +190,14 @@ pub async fn export(
     Path(doc): Path<String>,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let resolved = readable(&state, &caller.who, &doc)?;
+    let resolved = access::readable_doc(&state.services, &caller.who, &doc)?;
     let format = parse_format(&query.format)?;
     let lang = parse_lang(query.lang.as_deref())?;
-    let (title, stem) = naming(state.store.as_ref(), &resolved, lang)?;
-    let snapshot = state.docs.snapshot_of(&resolved.name.to_string())?;
+    let (title, stem) = naming(state.services.store.as_ref(), &resolved, lang)?;
+    let snapshot = state
+        .services
+        .docs
+        .snapshot_of(&resolved.name.to_string())?;
     let body = export::render(&snapshot, format, &title, lang)?;
     Ok(download::file(
         format.content_type(),
@@ -247,14 +214,17 @@ pub async fn lesson_zip(
     Path(lesson_id): Path<String>,
     Query(query): Query<ZipQuery>,
 ) -> Result<Response, ApiError> {
-    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
+    let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
     let lang = parse_lang(query.lang.as_deref())?;
-    let store = state.store.as_ref();
+    let store = state.services.store.as_ref();
     let class = classes::get(store, &lesson.class_id)?;
     let mut files = Vec::new();
     for resolved in listing::lesson_docs(store, &lesson)? {
         let (title, stem) = naming(store, &resolved, lang)?;
-        let snapshot = state.docs.snapshot_of(&resolved.name.to_string())?;
+        let snapshot = state
+            .services
+            .docs
+            .snapshot_of(&resolved.name.to_string())?;
         files.push((title, stem, snapshot));
     }
     let zip = tokio::task::spawn_blocking(move || build_zip(files, lang))
@@ -317,16 +287,17 @@ pub async fn settings(
     Path(doc): Path<String>,
     ApiJson(body): ApiJson<SettingsBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let resolved = managed(&state, &caller.who, &doc)?;
+    let resolved = access::managed_doc(&state.services, &caller.who, &doc)?;
     let settings = DocSettings {
         read_only: body.read_only,
     };
-    access::save_settings(state.store.as_ref(), &resolved.name, &settings)?;
+    doc_access::save_settings(state.services.store.as_ref(), &resolved.name, &settings)?;
     state
+        .services
         .docs
         .set_read_only(&resolved.name.to_string(), body.read_only);
-    if let Some(lesson_id) = lesson_of(&state, &resolved)? {
-        state.presence.publish(
+    if let Some(lesson_id) = access::lesson_of(&state.services, &resolved)? {
+        state.services.presence.publish(
             &lesson_id,
             LessonEvent::DocSettings {
                 doc: resolved.name.to_string(),
@@ -337,35 +308,6 @@ pub async fn settings(
     Ok(Json(
         json!({ "name": resolved.name.to_string(), "read_only": body.read_only }),
     ))
-}
-
-/// The document named in a path, if the caller is the teacher who may manage it. Another
-/// teacher's document looks like no document; a pupil or a camera is told no.
-pub(super) fn managed(state: &AppState, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
-    let name = DocName::parse(raw).ok_or(ApiError::NotFound)?;
-    let resolved = access::resolve(state.store.as_ref(), name)?;
-    match who {
-        Who::Nobody => Err(ApiError::Unauthenticated),
-        Who::Pupil(_) | Who::Camera { .. } => Err(ApiError::Forbidden),
-        Who::Teacher { .. } if can(who, Action::ManageDoc(resolved.facts())) => Ok(resolved),
-        Who::Teacher { .. } => Err(ApiError::NotFound),
-    }
-}
-
-/// The lesson whose pages show this document now: its own, or for a rostered pupil's document
-/// the class's running lesson.
-pub(super) fn lesson_of(state: &AppState, resolved: &Resolved) -> Result<Option<String>, ApiError> {
-    Ok(match &resolved.name {
-        DocName::LessonClass { lesson_id }
-        | DocName::TeacherNotes { lesson_id }
-        | DocName::GuestOwn { lesson_id, .. }
-        | DocName::Group { lesson_id, .. }
-        | DocName::Copy { lesson_id, .. } => Some(lesson_id.clone()),
-        DocName::PupilOwn { class_id, .. } => {
-            lesson::active_for_class(state.store.as_ref(), class_id, state.clock.now_ms())?
-                .map(|l| l.id)
-        }
-    })
 }
 
 #[cfg(test)]

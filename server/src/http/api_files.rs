@@ -13,17 +13,16 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api_docs::readable;
-use super::api_lessons::callers_running_lesson;
 use super::download::{self, Shown};
 use super::extract::Caller;
-use crate::app::AppState;
+use super::state::AppState;
 use crate::auth::{can, Action, Who};
 use crate::channels::thread;
 use crate::docs::access::Resolved;
 use crate::docs::copies;
 use crate::error::ApiError;
 use crate::lessons::lesson;
+use crate::service::access;
 use crate::uploads::{self, NewUpload, UploadError};
 use crate::validate::invalid;
 
@@ -65,13 +64,14 @@ pub async fn upload(
         .unwrap_or_default();
     let file_name = query.name.as_deref().unwrap_or_default();
     let owner = owner_id(&caller.who);
-    let now_ms = state.clock.now_ms();
+    let now_ms = state.services.clock.now_ms();
     let saved = match (&query.thread, &query.doc) {
         (Some(thread_id), None) => {
-            let lesson = callers_running_lesson(&state, &caller.who, query.lesson.as_deref())?;
-            let chat = state.channels.chat(&lesson.id)?;
+            let lesson =
+                access::running_lesson(&state.services, &caller.who, query.lesson.as_deref())?;
+            let chat = state.services.channels.chat(&lesson.id)?;
             let resolved = thread::writable(
-                state.store.as_ref(),
+                state.services.store.as_ref(),
                 &lesson,
                 &chat,
                 &caller.who,
@@ -80,7 +80,7 @@ pub async fn upload(
             )?;
             tracing::info!(lesson_id = %lesson.id, size = body.len(), "file attached");
             uploads::save(
-                state.store.as_ref(),
+                state.services.store.as_ref(),
                 NewUpload {
                     thread: &resolved.id.to_string(),
                     lesson_id: &lesson.id,
@@ -101,7 +101,7 @@ pub async fn upload(
             }
             tracing::info!(size = body.len(), "image put into a document");
             uploads::save(
-                state.store.as_ref(),
+                state.services.store.as_ref(),
                 NewUpload {
                     thread: "",
                     lesson_id: "",
@@ -138,13 +138,13 @@ pub async fn download(
     if matches!(caller.who, Who::Nobody) {
         return Err(ApiError::Unauthenticated);
     }
-    let store = state.store.as_ref();
+    let store = state.services.store.as_ref();
     let upload = uploads::get(store, &id)?.ok_or(ApiError::NotFound)?;
     match &upload.doc {
         Some(doc) => image_readable(&state, &caller.who, doc)?,
         None => {
             let lesson = lesson::get(store, &upload.lesson_id)?;
-            let chat = state.channels.chat(&lesson.id)?;
+            let chat = state.services.channels.chat(&lesson.id)?;
             thread::readable(store, &lesson, &chat, &caller.who, &upload.thread)?;
         }
     }
@@ -164,7 +164,7 @@ pub async fn download(
 
 /// The document an image is to go into, if the caller may write it.
 fn writable_doc(state: &AppState, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
-    let resolved = readable(state, who, raw)?;
+    let resolved = access::readable_doc(&state.services, who, raw)?;
     if !can(who, Action::WriteDoc(resolved.facts())) {
         return Err(ApiError::Forbidden);
     }
@@ -174,17 +174,17 @@ fn writable_doc(state: &AppState, who: &Who, raw: &str) -> Result<Resolved, ApiE
 /// A document's image is for whoever may read the document, or a copy made from it (a
 /// template handed out keeps its pictures).
 fn image_readable(state: &AppState, who: &Who, doc: &str) -> Result<(), ApiError> {
-    if readable(state, who, doc).is_ok() {
+    if access::readable_doc(&state.services, who, doc).is_ok() {
         return Ok(());
     }
     let Who::Pupil(seat) = who else {
         return Err(ApiError::NotFound);
     };
-    let store = state.store.as_ref();
+    let store = state.services.store.as_ref();
     let reads_a_copy = copies::of_lesson(store, &seat.lesson_id)?
         .iter()
         .filter(|c| c.source.as_deref() == Some(doc))
-        .any(|c| readable(state, who, &c.doc_name().to_string()).is_ok());
+        .any(|c| access::readable_doc(&state.services, who, &c.doc_name().to_string()).is_ok());
     if reads_a_copy {
         Ok(())
     } else {

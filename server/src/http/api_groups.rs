@@ -9,13 +9,13 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api_lessons::own_lesson;
 use super::extract::{ApiJson, TeacherCaller};
-use crate::app::AppState;
+use super::state::AppState;
 use crate::channels::people::{group_entries, member_names};
 use crate::error::ApiError;
 use crate::lessons::groups;
 use crate::lessons::lesson::Lesson;
+use crate::service::access;
 use crate::validate::invalid;
 
 /// The largest group `random` makes; bigger is a class, not a group.
@@ -23,7 +23,7 @@ const MAX_GROUP_SIZE: usize = 10;
 
 /// Who may be grouped: everyone on the lesson's list.
 fn groupable(state: &AppState, lesson: &Lesson) -> Result<HashSet<String>, ApiError> {
-    Ok(member_names(state.store.as_ref(), lesson)?
+    Ok(member_names(state.services.store.as_ref(), lesson)?
         .into_keys()
         .collect())
 }
@@ -31,14 +31,14 @@ fn groupable(state: &AppState, lesson: &Lesson) -> Result<HashSet<String>, ApiEr
 fn save(state: &AppState, lesson: &Lesson, members: Vec<Vec<String>>) -> Result<Value, ApiError> {
     let allowed = groupable(state, lesson)?;
     let list = groups::set(
-        state.store.as_ref(),
+        state.services.store.as_ref(),
         lesson,
         members,
         &allowed,
-        state.clock.now_ms(),
+        state.services.clock.now_ms(),
     )?;
     tracing::info!(lesson_id = %lesson.id, groups = list.len(), "groups formed");
-    let entries = state.channels.groups_changed(lesson)?;
+    let entries = state.services.channels.groups_changed(lesson)?;
     Ok(json!({ "groups": *entries }))
 }
 
@@ -47,8 +47,8 @@ pub async fn get(
     teacher: TeacherCaller,
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
-    let entries = group_entries(state.store.as_ref(), &lesson)?;
+    let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
+    let entries = group_entries(state.services.store.as_ref(), &lesson)?;
     Ok(Json(json!({ "groups": entries })))
 }
 
@@ -65,7 +65,7 @@ pub async fn set(
     Path(lesson_id): Path<String>,
     ApiJson(body): ApiJson<SetBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
+    let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
     Ok(Json(save(&state, &lesson, body.groups)?))
 }
 
@@ -88,13 +88,13 @@ pub async fn random(
     Path(lesson_id): Path<String>,
     ApiJson(body): ApiJson<RandomBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
+    let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
     if body.size < 2 || body.size > MAX_GROUP_SIZE {
         return Err(invalid("size", "must be from 2 to 10").into());
     }
     let mut people: Vec<String> = groupable(&state, &lesson)?.into_iter().collect();
     if body.present_only {
-        let online = state.presence.online(&lesson.id);
+        let online = state.services.presence.online(&lesson.id);
         people.retain(|p| online.contains(p));
     }
     if people.is_empty() {
@@ -111,9 +111,10 @@ pub async fn repeat(
     teacher: TeacherCaller,
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
+    let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
     let allowed = groupable(&state, &lesson)?;
-    let members = groups::last_arrangement(state.store.as_ref(), &lesson.class_id, &allowed)?;
+    let members =
+        groups::last_arrangement(state.services.store.as_ref(), &lesson.class_id, &allowed)?;
     if members.iter().all(Vec::is_empty) {
         return Err(invalid("groups", "this class has no earlier groups").into());
     }

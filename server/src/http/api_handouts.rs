@@ -9,15 +9,15 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api_docs::{lesson_of, managed};
-use super::api_history::LABEL_MAX;
 use super::extract::{ApiJson, Caller};
-use crate::app::AppState;
+use super::state::AppState;
 use crate::auth::tokens::random_id;
 use crate::docs::copies::{self, HandTo, Handout};
+use crate::docs::history::LABEL_MAX;
 use crate::error::ApiError;
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::{groups, lesson};
+use crate::service::access;
 use crate::validate::{self, invalid};
 
 #[derive(Deserialize)]
@@ -33,10 +33,11 @@ pub async fn hand_out(
     Path(doc): Path<String>,
     ApiJson(body): ApiJson<HandOutBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let resolved = managed(&state, &caller.who, &doc)?;
+    let resolved = access::managed_doc(&state.services, &caller.who, &doc)?;
     let title = validate::name("title", &body.title, LABEL_MAX)?;
-    let store = state.store.as_ref();
-    let lesson_id = lesson_of(&state, &resolved)?.ok_or(ApiError::NoActiveLesson)?;
+    let store = state.services.store.as_ref();
+    let lesson_id =
+        access::lesson_of(&state.services, &resolved)?.ok_or(ApiError::NoActiveLesson)?;
     let recipients: Vec<String> = match body.to {
         HandTo::Pupils => lesson::participants(store, &lesson_id)?
             .into_iter()
@@ -51,7 +52,10 @@ pub async fn hand_out(
     if recipients.is_empty() && body.to == HandTo::Groups {
         return Err(ApiError::Invalid(invalid("to", "the lesson has no groups")));
     }
-    let content = state.docs.snapshot_of(&resolved.name.to_string())?;
+    let content = state
+        .services
+        .docs
+        .snapshot_of(&resolved.name.to_string())?;
     let handout = Handout {
         id: random_id(),
         title,
@@ -64,12 +68,13 @@ pub async fn hand_out(
         handout,
         &recipients,
         &content,
-        state.clock.now_ms(),
+        state.services.clock.now_ms(),
     )?;
     store.flush()?;
     let docs: Vec<String> = made.iter().map(|c| c.doc_name().to_string()).collect();
     tracing::info!(copies = docs.len(), "template handed out");
     state
+        .services
         .presence
         .publish(&lesson_id, LessonEvent::DocsAdded { docs: docs.clone() });
     Ok((StatusCode::CREATED, Json(json!({ "docs": docs }))))

@@ -9,27 +9,26 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api_docs::{describe, lesson_of, managed, readable};
+use super::doc_json::describe;
 use super::extract::{ApiJson, Caller};
-use crate::app::AppState;
+use super::state::AppState;
 use crate::auth::tokens::random_id;
 use crate::docs::access::{OwnedAudience, Resolved};
 use crate::docs::copies::{self, Copy, CopyFor};
 use crate::docs::history;
+use crate::docs::history::LABEL_MAX;
 use crate::error::ApiError;
 use crate::lessons::presence::LessonEvent;
+use crate::service::access;
 use crate::validate::{self, invalid};
-
-/// Longest version label and copy title, in characters.
-pub const LABEL_MAX: usize = 80;
 
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(doc): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let resolved = managed(&state, &caller.who, &doc)?;
-    let versions = history::list(state.store.as_ref(), &resolved.name.to_string())?;
+    let resolved = access::managed_doc(&state.services, &caller.who, &doc)?;
+    let versions = history::list(state.services.store.as_ref(), &resolved.name.to_string())?;
     Ok(Json(json!({ "versions": versions })))
 }
 
@@ -45,20 +44,20 @@ pub async fn save(
     Path(doc): Path<String>,
     ApiJson(body): ApiJson<SaveBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let resolved = managed(&state, &caller.who, &doc)?;
+    let resolved = access::managed_doc(&state.services, &caller.who, &doc)?;
     let label = validate::name("label", &body.label, LABEL_MAX)?;
     let name = resolved.name.to_string();
-    let content = state.docs.snapshot_of(&name)?;
+    let content = state.services.docs.snapshot_of(&name)?;
     let version = history::save(
-        state.store.as_ref(),
+        state.services.store.as_ref(),
         &name,
         &label,
         false,
         &content,
-        state.clock.now_ms(),
+        state.services.clock.now_ms(),
     )?
     .ok_or(ApiError::Invalid(invalid("doc", "is empty")))?;
-    state.store.flush()?;
+    state.services.store.flush()?;
     tracing::info!(doc = %name, "version saved");
     Ok((StatusCode::CREATED, Json(json!({ "version": version }))))
 }
@@ -77,12 +76,13 @@ pub async fn restore_as_copy(
     Path((doc, version_id)): Path<(String, String)>,
     ApiJson(body): ApiJson<CopyBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let resolved = managed(&state, &caller.who, &doc)?;
+    let resolved = access::managed_doc(&state.services, &caller.who, &doc)?;
     let title = validate::name("title", &body.title, LABEL_MAX)?;
     let name = resolved.name.to_string();
-    let store = state.store.as_ref();
+    let store = state.services.store.as_ref();
     let content = history::content(store, &name, &version_id)?.ok_or(ApiError::NotFound)?;
-    let lesson_id = lesson_of(&state, &resolved)?.ok_or(ApiError::NoActiveLesson)?;
+    let lesson_id =
+        access::lesson_of(&state.services, &resolved)?.ok_or(ApiError::NoActiveLesson)?;
     let copy = Copy {
         id: random_id(),
         lesson_id: lesson_id.clone(),
@@ -90,19 +90,19 @@ pub async fn restore_as_copy(
         for_whom: same_people(&resolved),
         handout: None,
         source: Some(name.clone()),
-        created_ms: state.clock.now_ms(),
+        created_ms: state.services.clock.now_ms(),
     };
     let copy = copies::create(store, copy, &content)?;
     store.flush()?;
     tracing::info!(doc = %name, copy = %copy.id, "version restored as a copy");
     let copy_name = copy.doc_name().to_string();
-    state.presence.publish(
+    state.services.presence.publish(
         &lesson_id,
         LessonEvent::DocsAdded {
             docs: vec![copy_name.clone()],
         },
     );
-    let made = readable(&state, &caller.who, &copy_name)?;
+    let made = access::readable_doc(&state.services, &caller.who, &copy_name)?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "doc": describe(&state, &caller.who, &made, false) })),

@@ -1,6 +1,7 @@
 //! Lessons over HTTP: start, join by code or card, who is present, remove, end, and pairing a
 //! classroom camera.
 
+use crate::service::{self, access};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -10,75 +11,17 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api_classes::svg_response;
-use super::api_teachers::with_session;
 use super::extract::{ApiJson, ClientIp, RequestHost, TeacherCaller};
-use crate::app::AppState;
-use crate::auth::sessions::{self, Holder};
-use crate::auth::{can, Action, Seat, Who};
-use crate::docs::{copies, history};
+use super::respond::{svg_response, with_session};
+use super::state::AppState;
+use crate::auth::sessions::Holder;
+use crate::auth::{can, Action, Seat};
+use crate::docs::copies;
 use crate::error::ApiError;
 use crate::lessons::lesson::{self, Lesson, Participant};
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::{camera, classes};
 use crate::qr;
-
-/// The lesson, if the caller runs it. Others get 404, as for a lesson that does not exist.
-pub(super) fn own_lesson(state: &AppState, who: &Who, lesson_id: &str) -> Result<Lesson, ApiError> {
-    let lesson = lesson::get(state.store.as_ref(), lesson_id)?;
-    if can(
-        who,
-        Action::ManageLesson {
-            lesson_teacher: &lesson.teacher_id,
-        },
-    ) {
-        Ok(lesson)
-    } else {
-        Err(ApiError::NotFound)
-    }
-}
-
-/// The running lesson a live request is about: a pupil's own (from their session), or the one a
-/// teacher names and runs. Another teacher's lesson is 404, an ended one 410.
-pub(super) fn callers_running_lesson(
-    state: &AppState,
-    who: &Who,
-    named: Option<&str>,
-) -> Result<Lesson, ApiError> {
-    let lesson = match who {
-        Who::Nobody => return Err(ApiError::Unauthenticated),
-        Who::Teacher { .. } => own_lesson(state, who, named.unwrap_or_default())?,
-        Who::Pupil(seat) => {
-            let lesson = lesson::get(state.store.as_ref(), &seat.lesson_id)?;
-            if !can(
-                who,
-                Action::AttendLesson {
-                    lesson_id: &lesson.id,
-                },
-            ) {
-                return Err(ApiError::Forbidden);
-            }
-            lesson
-        }
-        Who::Camera { lesson_id, .. } => {
-            let lesson = lesson::get(state.store.as_ref(), lesson_id)?;
-            if !can(
-                who,
-                Action::FilmLesson {
-                    lesson_id: &lesson.id,
-                },
-            ) {
-                return Err(ApiError::Forbidden);
-            }
-            lesson
-        }
-    };
-    if lesson.is_active(state.clock.now_ms()) {
-        Ok(lesson)
-    } else {
-        Err(ApiError::LessonEnded)
-    }
-}
 
 fn join_url(state: &AppState, host: Option<&str>, lesson: &Lesson) -> String {
     format!(
@@ -89,7 +32,7 @@ fn join_url(state: &AppState, host: Option<&str>, lesson: &Lesson) -> String {
 }
 
 fn lesson_json(state: &AppState, host: Option<&str>, lesson: &Lesson) -> Result<Value, ApiError> {
-    let class = classes::get(state.store.as_ref(), &lesson.class_id)?;
+    let class = classes::get(state.services.store.as_ref(), &lesson.class_id)?;
     Ok(json!({
         "id": lesson.id,
         "code": lesson.code,
@@ -97,7 +40,7 @@ fn lesson_json(state: &AppState, host: Option<&str>, lesson: &Lesson) -> Result<
         "join_url": join_url(state, host, lesson),
         "started_ms": lesson.started_ms,
         "expires_ms": lesson.expires_ms,
-        "active": lesson.is_active(state.clock.now_ms()),
+        "active": lesson.is_active(state.services.clock.now_ms()),
     }))
 }
 
@@ -113,7 +56,7 @@ pub async fn start(
     RequestHost(host): RequestHost,
     ApiJson(body): ApiJson<StartBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let class = classes::get(state.store.as_ref(), &body.class_id)?;
+    let class = classes::get(state.services.store.as_ref(), &body.class_id)?;
     if !can(
         &teacher.who,
         Action::ManageClass {
@@ -123,8 +66,8 @@ pub async fn start(
         return Err(ApiError::NotFound);
     }
     let lesson = lesson::start(
-        state.store.as_ref(),
-        state.clock.as_ref(),
+        state.services.store.as_ref(),
+        state.services.clock.as_ref(),
         &class,
         state.config.lesson_hours,
     )?;
@@ -138,9 +81,9 @@ pub async fn list(
     RequestHost(host): RequestHost,
 ) -> Result<Json<Value>, ApiError> {
     let lessons = lesson::active_for_teacher(
-        state.store.as_ref(),
+        state.services.store.as_ref(),
         &teacher.teacher_id,
-        state.clock.now_ms(),
+        state.services.clock.now_ms(),
     )?;
     let list = lessons
         .iter()
@@ -155,7 +98,7 @@ pub async fn get(
     RequestHost(host): RequestHost,
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
+    let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
     Ok(Json(lesson_json(&state, host.as_deref(), &lesson)?))
 }
 
@@ -166,7 +109,7 @@ pub async fn qr(
     RequestHost(host): RequestHost,
     Path(lesson_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
+    let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
     svg_response(&join_url(&state, host.as_deref(), &lesson))
 }
 
@@ -175,8 +118,8 @@ pub async fn participants(
     teacher: TeacherCaller,
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
-    let list = super::ws::presence_with_threads(&state, &lesson)?;
+    let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
+    let list = service::lessons::presence(&state.services, &lesson)?;
     Ok(Json(json!({ "participants": list })))
 }
 
@@ -185,19 +128,12 @@ pub async fn remove_participant(
     teacher: TeacherCaller,
     Path((lesson_id, participant_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
-    lesson::remove_participant(state.store.as_ref(), &lesson.id, &participant_id)?;
-    sessions::revoke_where(state.store.as_ref(), |s| {
-        sessions::pupil_seat_matches(s, |seat| {
-            seat.lesson_id == lesson.id && seat.participant_id == participant_id
-        })
-    })?;
-    state
-        .presence
-        .publish(&lesson.id, LessonEvent::Removed { participant_id });
-    state
-        .presence
-        .publish(&lesson.id, LessonEvent::PresenceChanged);
+    service::lessons::remove_participant(
+        &state.services,
+        &teacher.who,
+        &lesson_id,
+        &participant_id,
+    )?;
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -206,19 +142,7 @@ pub async fn end(
     teacher: TeacherCaller,
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = own_lesson(&state, &teacher.who, &lesson_id)?;
-    let ended = lesson::end(state.store.as_ref(), state.clock.as_ref(), &lesson)?;
-    let versions = history::wrap_up_lesson(
-        state.store.as_ref(),
-        &state.docs,
-        &ended,
-        state.clock.now_ms(),
-    )?;
-    sessions::revoke_where(state.store.as_ref(), |s| {
-        sessions::belongs_to_lesson(s, &lesson.id)
-    })?;
-    state.presence.publish(&lesson.id, LessonEvent::Ended);
-    tracing::info!(lesson_id = %lesson.id, versions, "lesson ended");
+    service::lessons::end(&state.services, &teacher.who, &lesson_id)?;
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -239,12 +163,14 @@ fn seated(
     participant: &Participant,
 ) -> Result<Response, ApiError> {
     copies::catch_up_newcomer(
-        state.store.as_ref(),
+        state.services.store.as_ref(),
         &lesson.id,
         &participant.id,
-        state.clock.now_ms(),
+        state.services.clock.now_ms(),
     )?;
-    let lifetime = lesson.expires_ms.saturating_sub(state.clock.now_ms());
+    let lifetime = lesson
+        .expires_ms
+        .saturating_sub(state.services.clock.now_ms());
     let seat = Seat {
         participant_id: participant.id.clone(),
         lesson_id: lesson.id.clone(),
@@ -258,6 +184,7 @@ fn seated(
     });
     let response = with_session(state, Holder::Pupil(seat), lifetime, body)?;
     state
+        .services
         .presence
         .publish(&lesson.id, LessonEvent::PresenceChanged);
     Ok(response)
@@ -279,10 +206,14 @@ pub async fn join(
 ) -> Result<Response, ApiError> {
     let code = lesson::normalize_code(&body.code);
     state.limits.join(ip, Some(&code))?;
-    let lesson = lesson::by_code(state.store.as_ref(), &code, state.clock.now_ms())?;
+    let lesson = lesson::by_code(
+        state.services.store.as_ref(),
+        &code,
+        state.services.clock.now_ms(),
+    )?;
     let participant = lesson::join_guest(
-        state.store.as_ref(),
-        state.clock.as_ref(),
+        state.services.store.as_ref(),
+        state.services.clock.as_ref(),
         &lesson,
         &body.name,
         is_at_home(&state, ip, body.at_home),
@@ -308,13 +239,16 @@ pub async fn card_login(
     if body.secret.len() > 100 {
         return Err(ApiError::InvalidCard);
     }
-    let pupil = classes::pupil_by_card(state.store.as_ref(), &body.secret)?;
-    let lesson =
-        lesson::active_for_class(state.store.as_ref(), &pupil.class_id, state.clock.now_ms())?
-            .ok_or(ApiError::NoActiveLesson)?;
+    let pupil = classes::pupil_by_card(state.services.store.as_ref(), &body.secret)?;
+    let lesson = lesson::active_for_class(
+        state.services.store.as_ref(),
+        &pupil.class_id,
+        state.services.clock.now_ms(),
+    )?
+    .ok_or(ApiError::NoActiveLesson)?;
     let participant = lesson::join_rostered(
-        state.store.as_ref(),
-        state.clock.as_ref(),
+        state.services.store.as_ref(),
+        state.services.clock.as_ref(),
         &lesson,
         &pupil,
         is_at_home(&state, ip, body.at_home),
@@ -331,8 +265,12 @@ pub async fn camera_link(
     RequestHost(host): RequestHost,
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = callers_running_lesson(&state, &teacher.who, Some(&lesson_id))?;
-    let (token, expires_ms) = camera::issue(state.store.as_ref(), state.clock.as_ref(), &lesson)?;
+    let lesson = access::running_lesson(&state.services, &teacher.who, Some(&lesson_id))?;
+    let (token, expires_ms) = camera::issue(
+        state.services.store.as_ref(),
+        state.services.clock.as_ref(),
+        &lesson,
+    )?;
     let url = format!(
         "{}/camera#{token}",
         state.reachable_base_url(host.as_deref())
@@ -357,8 +295,14 @@ pub async fn camera_sign_in(
     ApiJson(body): ApiJson<CameraBody>,
 ) -> Result<Response, ApiError> {
     state.limits.join(ip, None)?;
-    let lesson = camera::redeem(state.store.as_ref(), state.clock.as_ref(), &body.token)?;
-    let lifetime = lesson.expires_ms.saturating_sub(state.clock.now_ms());
+    let lesson = camera::redeem(
+        state.services.store.as_ref(),
+        state.services.clock.as_ref(),
+        &body.token,
+    )?;
+    let lifetime = lesson
+        .expires_ms
+        .saturating_sub(state.services.clock.now_ms());
     let holder = Holder::Camera {
         lesson_id: lesson.id.clone(),
         teacher_id: lesson.teacher_id.clone(),

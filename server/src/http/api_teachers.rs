@@ -3,19 +3,20 @@
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{ApiJson, Caller, ClientIp, RequestHost, TeacherCaller};
-use crate::app::AppState;
+use super::respond::{with_cookie, with_session};
+use super::state::AppState;
 use crate::auth::sessions::{self, Holder, TEACHER_SESSION_MS};
 use crate::auth::teachers::{self, Teacher, TokenKind};
 use crate::auth::{can, Action, AuthError, Who};
 use crate::error::ApiError;
 use crate::lessons::{classes, lesson};
+use crate::service;
 use crate::validate::{self, invalid};
 
 pub const LANGUAGES: [&str; 3] = ["nb", "nn", "en"];
@@ -38,32 +39,6 @@ fn signed_in(state: &AppState, teacher: &Teacher) -> Result<Response, ApiError> 
     with_session(state, holder, TEACHER_SESSION_MS, teacher_json(teacher))
 }
 
-/// The JSON answer `body` that also starts a session for `holder`, lasting `lifetime_ms`.
-pub fn with_session(
-    state: &AppState,
-    holder: Holder,
-    lifetime_ms: u64,
-    body: Value,
-) -> Result<Response, ApiError> {
-    let token = sessions::create(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        holder,
-        lifetime_ms,
-    )?;
-    Ok(with_cookie(
-        Json(body).into_response(),
-        &sessions::cookie(&token, lifetime_ms),
-    ))
-}
-
-fn with_cookie(mut response: Response, cookie: &str) -> Response {
-    if let Ok(value) = HeaderValue::from_str(cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    response
-}
-
 fn teacher_json(t: &Teacher) -> Value {
     json!({ "role": "teacher", "teacher": { "id": t.id, "name": t.name, "lang": t.lang } })
 }
@@ -78,7 +53,11 @@ pub async fn setup_info(
     State(state): State<Arc<AppState>>,
     Query(q): Query<TokenQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let record = teachers::peek_setup_token(state.store.as_ref(), state.clock.as_ref(), &q.token)?;
+    let record = teachers::peek_setup_token(
+        state.services.store.as_ref(),
+        state.services.clock.as_ref(),
+        &q.token,
+    )?;
     Ok(Json(json!({ "kind": record.kind, "name": record.name })))
 }
 
@@ -100,8 +79,8 @@ pub async fn setup(
     let st = state.clone();
     let teacher = blocking(move || {
         teachers::redeem_setup_token(
-            st.store.as_ref(),
-            st.clock.as_ref(),
+            st.services.store.as_ref(),
+            st.services.clock.as_ref(),
             &body.token,
             &body.name,
             &body.password,
@@ -129,9 +108,10 @@ pub async fn login(
     }
     state.limits.login(ip, &body.name)?;
     let st = state.clone();
-    let teacher =
-        blocking(move || teachers::verify_login(st.store.as_ref(), &body.name, &body.password))
-            .await;
+    let teacher = blocking(move || {
+        teachers::verify_login(st.services.store.as_ref(), &body.name, &body.password)
+    })
+    .await;
     match teacher {
         Ok(teacher) => signed_in(&state, &teacher),
         Err(e) => {
@@ -145,9 +125,7 @@ pub async fn logout(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = caller.token {
-        sessions::revoke(state.store.as_ref(), &token)?;
-    }
+    service::sessions::log_out(&state.services, caller.token.as_deref())?;
     Ok(with_cookie(
         Json(json!({ "ok": true })).into_response(),
         &sessions::clearing_cookie(),
@@ -159,7 +137,7 @@ pub async fn me(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
-    let store = state.store.as_ref();
+    let store = state.services.store.as_ref();
     Ok(Json(match &caller.who {
         Who::Nobody => json!({
             "role": "nobody",
@@ -210,7 +188,11 @@ pub async fn set_lang(
     if !LANGUAGES.contains(&body.lang.as_str()) {
         return Err(invalid("lang", "is not a supported language").into());
     }
-    teachers::set_lang(state.store.as_ref(), &teacher.teacher_id, &body.lang)?;
+    teachers::set_lang(
+        state.services.store.as_ref(),
+        &teacher.teacher_id,
+        &body.lang,
+    )?;
     Ok(Json(json!({ "lang": body.lang })))
 }
 
@@ -218,7 +200,7 @@ pub async fn list_teachers(
     State(state): State<Arc<AppState>>,
     _teacher: TeacherCaller,
 ) -> Result<Json<Value>, ApiError> {
-    let list: Vec<Value> = teachers::list(state.store.as_ref())?
+    let list: Vec<Value> = teachers::list(state.services.store.as_ref())?
         .iter()
         .map(|t| json!({ "id": t.id, "name": t.name }))
         .collect();
@@ -246,8 +228,8 @@ pub async fn invite(
         .map(|n| validate::name("name", &n, validate::PERSON_NAME_MAX))
         .transpose()?;
     let token = teachers::issue_setup_token(
-        state.store.as_ref(),
-        state.clock.as_ref(),
+        state.services.store.as_ref(),
+        state.services.clock.as_ref(),
         TokenKind::Invite,
         name,
     )?;

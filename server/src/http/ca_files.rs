@@ -12,7 +12,7 @@ use rustls::pki_types::CertificateDer;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
+use super::state::AppState;
 use crate::error::ApiError;
 
 fn ca_der(state: &AppState) -> Result<Vec<u8>, ApiError> {

@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::app::AppState;
+use super::state::AppState;
 use crate::auth::sessions::{self, token_from_cookie_header, Session};
 use crate::auth::{teachers, Who};
 use crate::error::ApiError;
@@ -52,7 +52,11 @@ impl FromRequestParts<Arc<AppState>> for Caller {
                 token: None,
             });
         };
-        let session = sessions::lookup(state.store.as_ref(), state.clock.as_ref(), &token)?;
+        let session = sessions::lookup(
+            state.services.store.as_ref(),
+            state.services.clock.as_ref(),
+            &token,
+        )?;
         let who = match session {
             Some(session) if still_valid(state, &session)? => session.who(),
             _ => Who::Nobody,
@@ -67,12 +71,14 @@ impl FromRequestParts<Arc<AppState>> for Caller {
 /// A session outlives neither its teacher account nor its lesson.
 fn still_valid(state: &AppState, session: &Session) -> Result<bool, ApiError> {
     Ok(match session.who() {
-        Who::Teacher { teacher_id } => teachers::get(state.store.as_ref(), &teacher_id)?.is_some(),
-        Who::Pupil(seat) => match lesson::get(state.store.as_ref(), &seat.lesson_id) {
+        Who::Teacher { teacher_id } => {
+            teachers::get(state.services.store.as_ref(), &teacher_id)?.is_some()
+        }
+        Who::Pupil(seat) => match lesson::get(state.services.store.as_ref(), &seat.lesson_id) {
             Ok(l) => {
-                l.is_active(state.clock.now_ms())
+                l.is_active(state.services.clock.now_ms())
                     && lesson::get_participant(
-                        state.store.as_ref(),
+                        state.services.store.as_ref(),
                         &seat.lesson_id,
                         &seat.participant_id,
                     )
@@ -84,9 +90,9 @@ fn still_valid(state: &AppState, session: &Session) -> Result<bool, ApiError> {
             lesson_id,
             teacher_id,
         } => {
-            teachers::get(state.store.as_ref(), &teacher_id)?.is_some()
-                && lesson::get(state.store.as_ref(), &lesson_id)
-                    .is_ok_and(|l| l.is_active(state.clock.now_ms()))
+            teachers::get(state.services.store.as_ref(), &teacher_id)?.is_some()
+                && lesson::get(state.services.store.as_ref(), &lesson_id)
+                    .is_ok_and(|l| l.is_active(state.services.clock.now_ms()))
         }
         Who::Nobody => false,
     })

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
-use crate::app::AppState;
+use super::state::AppState;
 use crate::lessons::lesson;
 
 pub async fn healthz() -> &'static str {
@@ -30,8 +30,9 @@ fn rss_bytes() -> u64 {
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let active_lessons =
-        lesson::count_active(state.store.as_ref(), state.clock.now_ms()).unwrap_or(0);
-    let media = &state.media.counts;
+        lesson::count_active(state.services.store.as_ref(), state.services.clock.now_ms())
+            .unwrap_or(0);
+    let media = &state.services.media.counts;
     let gauges = [
         (
             "tavla_ws_connections",
@@ -46,22 +47,22 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         (
             "tavla_lessons_live",
             "Lessons with at least one pupil connected.",
-            state.presence.live_lessons() as u64,
+            state.services.presence.live_lessons() as u64,
         ),
         (
             "tavla_docs_loaded",
             "Shared documents held in memory.",
-            state.docs.loaded_count() as u64,
+            state.services.docs.loaded_count() as u64,
         ),
         (
             "tavla_docs_asleep",
             "Of the loaded documents, those open but idle, held as one encoded update.",
-            state.docs.asleep_count() as u64,
+            state.services.docs.asleep_count() as u64,
         ),
         (
             "tavla_doc_catch_ups",
             "Times since start a connection fell behind a document and was sent all of it.",
-            state.docs.catch_up_count(),
+            state.services.docs.catch_up_count(),
         ),
         (
             "tavla_media_peers",

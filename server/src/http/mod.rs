@@ -11,13 +11,16 @@ mod api_lessons;
 mod api_teachers;
 mod assets;
 mod ca_files;
+mod doc_json;
 mod download;
 mod extract;
 mod metrics;
 pub mod plain;
 pub mod ratelimit;
+mod respond;
 pub mod serve;
 mod socket_limits;
+pub mod state;
 mod ws;
 mod yjs;
 
@@ -30,8 +33,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use state::AppState;
 
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()

@@ -11,8 +11,8 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use super::state::AppState;
 use super::{assets, ca_files, metrics};
-use crate::app::AppState;
 
 pub async fn serve_plain(listener: TcpListener, state: Arc<AppState>) {
     let shutdown = state.shutdown.clone();

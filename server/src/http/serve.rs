@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
-use crate::app::AppState;
+use super::state::AppState;
 
 /// A TLS handshake that takes longer than this is dropped (a stalled client holds no slot).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -16,21 +16,19 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use super::api_lessons::callers_running_lesson;
 use super::extract::Caller;
 use super::origin_matches_host;
-use crate::app::AppState;
-use crate::auth::{can, Action, Seat, Who};
+use super::state::AppState;
+use crate::auth::grants::{Ended, Grant};
+use crate::auth::{Seat, Who};
 use crate::channels::session::Session;
-use crate::channels::thread::ThreadId;
-use crate::docs::access::{self as doc_access, DocName};
 use crate::error::{ApiError, CloseCode};
 use crate::lessons::lesson::Lesson;
 use crate::lessons::presence::LessonEvent;
-use crate::lessons::presence_list;
 use crate::media::link::MediaLink;
 use crate::media::stage::Party;
 use crate::protocol::{ClientMessage, ServerMessage};
+use crate::service::{self, access};
 
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// A connection silent this long (no pong, no message) is closed: the pupil shows as absent.
@@ -61,7 +59,19 @@ pub async fn upgrade(
     if !origin_matches_host(&headers, &uri) {
         return Err(ApiError::CrossOrigin);
     }
-    let lesson = callers_running_lesson(&state, &caller.who, query.lesson.as_deref())?;
+    // The grant first, then the checks: access withdrawn while this request was on its way
+    // is either seen by the checks or withdraws the grant.
+    let grant = service::sessions::open_grant(
+        &state.services,
+        &caller.who,
+        caller.token.as_deref(),
+        query.lesson.as_deref().or(match &caller.who {
+            Who::Pupil(seat) => Some(seat.lesson_id.as_str()),
+            Who::Camera { lesson_id, .. } => Some(lesson_id.as_str()),
+            _ => None,
+        }),
+    )?;
+    let lesson = access::running_lesson(&state.services, &caller.who, query.lesson.as_deref())?;
     let attendee = match &caller.who {
         Who::Pupil(seat) => Attendee::Pupil(seat.clone()),
         Who::Camera { .. } => Attendee::Camera,
@@ -74,7 +84,7 @@ pub async fn upgrade(
         .max_message_size(state.config.limits.ws_max_message_bytes)
         .max_frame_size(state.config.limits.ws_max_message_bytes)
         .on_upgrade(move |socket| {
-            tracked.track_future(connection(socket, state, lesson, attendee, who))
+            tracked.track_future(connection(socket, state, lesson, attendee, who, grant))
         }))
 }
 
@@ -100,15 +110,16 @@ async fn connection(
     lesson: Lesson,
     attendee: Attendee,
     who: Who,
+    mut grant: Grant,
 ) {
     let _counted = Counted::new(state.clone());
     let role = who.role();
-    let mut events = state.presence.subscribe(&lesson.id);
-    let mut channel_events = state.channels.subscribe(&lesson.id);
+    let mut events = state.services.presence.subscribe(&lesson.id);
+    let mut channel_events = state.services.channels.subscribe(&lesson.id);
     // A classroom camera takes part in no thread: it has no message session.
     let mut session = match attendee {
         Attendee::Camera => None,
-        _ => match Session::new(state.channels.clone(), lesson.clone(), who) {
+        _ => match Session::new(state.services.channels.clone(), lesson.clone(), who) {
             Ok(session) => Some(session),
             Err(e) => {
                 tracing::error!("starting a message session failed: {e}");
@@ -118,7 +129,12 @@ async fn connection(
         },
     };
     let _online = match &attendee {
-        Attendee::Pupil(seat) => Some(state.presence.connect(&lesson.id, &seat.participant_id)),
+        Attendee::Pupil(seat) => Some(
+            state
+                .services
+                .presence
+                .connect(&lesson.id, &seat.participant_id),
+        ),
         Attendee::Teacher | Attendee::Camera => None,
     };
     let party = match &attendee {
@@ -128,7 +144,12 @@ async fn connection(
         Attendee::Teacher => Party::Teacher,
         Attendee::Camera => Party::Camera,
     };
-    let mut media = MediaLink::new(state.media.clone(), &lesson.id, party, state.store.clone());
+    let mut media = MediaLink::new(
+        state.services.media.clone(),
+        &lesson.id,
+        party,
+        state.services.store.clone(),
+    );
     let limiter = message_limiter(state.config.limits.ws_messages_per_second);
     let span = tracing::info_span!("ws", lesson_id = %lesson.id, role = ?role);
     let _enter = span.enter();
@@ -153,6 +174,13 @@ async fn connection(
     let mut last_heard = Instant::now();
     let close = loop {
         let step = tokio::select! {
+            // Withdrawn access wins over anything else that is ready: nothing more is
+            // delivered to, or accepted from, a connection whose grant ended.
+            biased;
+            why = grant.revoked() => {
+                let _ = send_all(&mut socket, farewell(why)).await;
+                Step::Close(CloseCode::from(why))
+            }
             _ = state.shutdown.cancelled() => Step::Close(CloseCode::GoingAway),
             _ = ping.tick() => {
                 if last_heard.elapsed() > SILENCE_LIMIT {
@@ -240,16 +268,6 @@ async fn on_event(
     event: Result<LessonEvent, RecvError>,
 ) -> Step {
     match (event, attendee) {
-        (Ok(LessonEvent::Ended), _) => {
-            let _ = send(socket, &ServerMessage::LessonEnded).await;
-            Step::Close(CloseCode::LessonEnded)
-        }
-        (Ok(LessonEvent::Removed { participant_id }), Attendee::Pupil(seat))
-            if participant_id == seat.participant_id =>
-        {
-            let _ = send(socket, &ServerMessage::Removed).await;
-            Step::Close(CloseCode::Removed)
-        }
         // A lagging teacher missed some changes; the full list they get now covers them.
         (Ok(LessonEvent::PresenceChanged) | Err(RecvError::Lagged(_)), Attendee::Teacher) => {
             match send_presence(socket, state, lesson).await {
@@ -280,10 +298,17 @@ async fn on_event(
 }
 
 fn may_read_doc(state: &AppState, seat: &Seat, doc: &str) -> bool {
-    let who = Who::Pupil(seat.clone());
-    DocName::parse(doc)
-        .and_then(|name| doc_access::resolve(state.store.as_ref(), name).ok())
-        .is_some_and(|r| can(&who, Action::ReadDoc(r.facts())))
+    access::pupil_may_read(&state.services, &Who::Pupil(seat.clone()), doc)
+}
+
+/// What a page hears before its connection closes because its grant ended (the close code
+/// says it too; these are for pages that show the reason from the message).
+fn farewell(why: Ended) -> Vec<ServerMessage> {
+    match why {
+        Ended::LessonEnded => vec![ServerMessage::LessonEnded],
+        Ended::Removed => vec![ServerMessage::Removed],
+        Ended::LoggedOut | Ended::CardReissued => Vec::new(),
+    }
 }
 
 type Limiter = governor::DefaultDirectRateLimiter;
@@ -363,7 +388,7 @@ async fn send_presence(
     state: &AppState,
     lesson: &Lesson,
 ) -> Result<(), axum::Error> {
-    let participants = match presence_with_threads(state, lesson) {
+    let participants = match service::lessons::presence(&state.services, lesson) {
         Ok(list) => list,
         Err(e) => {
             tracing::error!("reading presence failed: {e}");
@@ -378,16 +403,4 @@ async fn send_presence(
         },
     )
     .await
-}
-
-/// The lesson's presence list with each pupil's private thread named.
-pub(super) fn presence_with_threads(
-    state: &AppState,
-    lesson: &Lesson,
-) -> Result<Vec<crate::protocol::PresenceEntry>, crate::lessons::LessonError> {
-    let mut list = presence_list(state.store.as_ref(), &state.presence, lesson)?;
-    for entry in &mut list {
-        entry.thread = ThreadId::private(&lesson.id, &entry.id, &lesson.class_id).to_string();
-    }
-    Ok(list)
 }

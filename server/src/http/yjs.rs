@@ -14,13 +14,16 @@ use axum::response::Response;
 
 use super::extract::Caller;
 use super::origin_matches_host;
-use crate::app::AppState;
+use super::state::AppState;
+use crate::auth::grants::Grant;
 use crate::auth::{can, teachers, Action, Who};
 use crate::docs::access::{self, DocName, Resolved};
 use crate::docs::hub::{DocConnection, Incoming, WRITE_BATCH};
+use crate::docs::room::Person;
 use crate::docs::DocError;
 use crate::error::{ApiError, CloseCode};
 use crate::lessons::lesson;
+use crate::service;
 
 pub async fn upgrade(
     State(state): State<Arc<AppState>>,
@@ -36,8 +39,11 @@ pub async fn upgrade(
     if caller.who == Who::Nobody {
         return Err(ApiError::Unauthenticated);
     }
+    // The grant first, then the checks (see `ws::upgrade`).
+    let grant =
+        service::sessions::open_grant(&state.services, &caller.who, caller.token.as_deref(), None)?;
     let name = DocName::parse(&doc).ok_or(ApiError::NotFound)?;
-    let resolved = access::resolve(state.store.as_ref(), name)?;
+    let resolved = access::resolve(state.services.store.as_ref(), name)?;
     if !can(&caller.who, Action::ReadDoc(resolved.facts())) {
         // Another teacher's document looks like no document; a pupil or camera is told no.
         return Err(match caller.who {
@@ -52,26 +58,34 @@ pub async fn upgrade(
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {
-            tracked.track_future(connection(socket, state, caller.who, resolved))
+            tracked.track_future(connection(socket, state, caller.who, resolved, grant))
         }))
 }
 
-async fn connection(mut socket: WebSocket, state: Arc<AppState>, who: Who, resolved: Resolved) {
+async fn connection(
+    mut socket: WebSocket,
+    state: Arc<AppState>,
+    who: Who,
+    resolved: Resolved,
+    mut grant: Grant,
+) {
     let name = resolved.name.to_string();
     let span = tracing::info_span!("doc", doc = %name, role = ?who.role());
     let _enter = span.enter();
-    let person = person_name(&state, &who);
-    let (mut doc, greeting) = match state
-        .docs
-        .connect(&name, resolved.settings.read_only, person)
-    {
-        Ok(pair) => pair,
-        Err(e) => {
-            tracing::error!("opening the document failed: {e}");
-            close(&mut socket, CloseCode::Internal).await;
-            return;
-        }
-    };
+    let person = person(&state, &who);
+    let (mut doc, greeting) =
+        match state
+            .services
+            .docs
+            .connect(&name, resolved.settings.read_only, person)
+        {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::error!("opening the document failed: {e}");
+                close(&mut socket, CloseCode::Internal).await;
+                return;
+            }
+        };
     for frame in greeting {
         if socket.send(Message::Binary(frame.into())).await.is_err() {
             return;
@@ -80,6 +94,10 @@ async fn connection(mut socket: WebSocket, state: Arc<AppState>, who: Who, resol
     let limiter = message_limiter(state.config.limits.doc_messages_per_second);
     let code = loop {
         tokio::select! {
+            // Withdrawn access wins over a frame that is ready: nothing from this connection
+            // is applied, stored or passed on once its grant ended.
+            biased;
+            why = grant.revoked() => break Some(CloseCode::from(why)),
             _ = state.shutdown.cancelled() => break Some(CloseCode::GoingAway),
             outgoing = doc.next() => match outgoing {
                 Incoming::Frame(frame) | Incoming::CatchUp(frame) => {
@@ -118,18 +136,26 @@ async fn connection(mut socket: WebSocket, state: Arc<AppState>, who: Who, resol
     }
 }
 
-/// The caller's name as others should see it on their cursor.
-fn person_name(state: &AppState, who: &Who) -> Option<String> {
-    let store = state.store.as_ref();
+/// The caller as others see them on their cursor: from the sign-in, never from the client.
+fn person(state: &AppState, who: &Who) -> Person {
+    let store = state.services.store.as_ref();
     match who {
-        Who::Teacher { teacher_id } => teachers::get(store, teacher_id)
-            .ok()
-            .flatten()
-            .map(|t| t.name),
-        Who::Pupil(seat) => lesson::get_participant(store, &seat.lesson_id, &seat.participant_id)
-            .ok()
-            .map(|p| p.name),
-        Who::Nobody | Who::Camera { .. } => None,
+        Who::Teacher { teacher_id } => Person {
+            id: Some(format!("teacher:{teacher_id}")),
+            name: teachers::get(store, teacher_id)
+                .ok()
+                .flatten()
+                .map(|t| t.name),
+            role: Some("teacher"),
+        },
+        Who::Pupil(seat) => Person {
+            id: Some(format!("pupil:{}:{}", seat.lesson_id, seat.participant_id)),
+            name: lesson::get_participant(store, &seat.lesson_id, &seat.participant_id)
+                .ok()
+                .map(|p| p.name),
+            role: Some("pupil"),
+        },
+        Who::Nobody | Who::Camera { .. } => Person::default(),
     }
 }
 
@@ -165,6 +191,7 @@ fn handle_frame(
     doc.receive(frame, may_write).map_err(|e| match e {
         DocError::ReadOnly => CloseCode::ReadOnly,
         DocError::TooLarge => CloseCode::DocTooLarge,
+        DocError::NotYours => CloseCode::NotYours,
         DocError::Malformed(reason) => {
             tracing::info!(%reason, "malformed document frame");
             CloseCode::BadMessage

@@ -6,6 +6,8 @@
 
 use std::collections::HashSet;
 
+use crate::ids::ParticipantId;
+
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
@@ -119,7 +121,7 @@ pub fn set(
         .map(|g| {
             g.members
                 .iter()
-                .filter(|m| m.starts_with("p-"))
+                .filter(|m| ParticipantId::from_raw(m).is_rostered())
                 .cloned()
                 .collect()
         })

@@ -1,6 +1,7 @@
 //! Lessons: started by a teacher for a class, joined with a short code, ended by the teacher
 //! (or by themselves after `lesson_hours`).
 
+use crate::ids::ParticipantId;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -226,7 +227,7 @@ pub fn join_rostered(
     pupil: &Pupil,
     at_home: bool,
 ) -> Result<Participant, LessonError> {
-    let id = format!("p-{}", pupil.id);
+    let id = ParticipantId::rostered(&pupil.id).to_string();
     if store
         .get(Tree::Lessons, removed_key(&lesson.id, &id).as_bytes())?
         .is_some()

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod lesson;
 pub mod presence;
 
+use crate::ids::ParticipantId;
 use crate::protocol::PresenceEntry;
 use crate::store::Store;
 use lesson::Lesson;
@@ -54,7 +55,7 @@ pub fn presence_list(
     let mut entries: Vec<PresenceEntry> = classes::roster(store, &lesson.class_id)?
         .into_iter()
         .map(|pupil| {
-            let id = format!("p-{}", pupil.id);
+            let id = ParticipantId::rostered(&pupil.id).to_string();
             let seat = joined.iter().find(|p| p.id == id);
             PresenceEntry {
                 online: online.contains(&id),

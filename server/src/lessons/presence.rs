@@ -1,4 +1,6 @@
 //! Who is connected to which lesson, and the events a lesson's connections listen for.
+//! (Connections that must close — the lesson ended, a pupil removed — are closed by their
+//! grant, [`crate::auth::grants`], not by an event here.)
 //! In memory only: presence is about now, not history.
 
 use std::collections::{HashMap, HashSet};
@@ -10,10 +12,6 @@ use tokio::sync::broadcast;
 pub enum LessonEvent {
     /// Someone connected or left; teachers re-read the list.
     PresenceChanged,
-    /// The teacher removed this participant; their connections close.
-    Removed { participant_id: String },
-    /// The lesson is over; every connection closes.
-    Ended,
     /// The teacher made a document read-only for pupils, or writable again; open editors
     /// follow at once.
     DocSettings { doc: String, read_only: bool },

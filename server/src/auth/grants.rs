@@ -1,0 +1,251 @@
+//! Grants: what an open connection was allowed when it opened, held for as long as it is
+//! open, and withdrawn the moment a use-case takes that access away.
+//!
+//! Every long-lived connection (`/ws` with its media, `/yjs`) takes a [`Grant`] when it opens,
+//! naming who it is for, which session made it and which lesson it serves. A service function
+//! that removes access (remove a pupil, end a lesson, log out, reissue a card, delete a pupil
+//! from the roster) calls [`Grants::revoke`] with a [`Revocation`]; each matching connection's
+//! [`Grant::revoked`] resolves at once and the connection closes with the code its
+//! [`Ended`] reason maps to. Access is therefore never only an upgrade-time check.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::watch;
+
+use super::Who;
+
+/// Why a grant ended; each maps to one WebSocket close code (docs/PROTOCOL.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The lesson ended (by the teacher or its time ran out).
+    LessonEnded,
+    /// The teacher removed the pupil from the lesson, or from the class list.
+    Removed,
+    /// The person logged out (on this device).
+    LoggedOut,
+    /// The pupil's login card was replaced; sessions made with the old one are over.
+    CardReissued,
+}
+
+/// Which grants a revocation ends.
+#[derive(Debug, Clone)]
+pub enum Revocation {
+    /// Every grant of one lesson except its teachers' documents: pupils', cameras' and the
+    /// teacher's `/ws` of that lesson.
+    Lesson { lesson_id: String },
+    /// One pupil in one lesson.
+    Participant {
+        lesson_id: String,
+        participant_id: String,
+    },
+    /// A participant id in every lesson of a class (a rostered pupil's `p-<pupil>`).
+    ParticipantInClass {
+        class_id: String,
+        participant_id: String,
+    },
+    /// Everything one session opened.
+    Session { session_key: String },
+}
+
+/// What one grant was given for.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub who: Who,
+    /// The hash of the session token that opened the connection.
+    pub session_key: String,
+    /// The lesson a `/ws` connection follows (documents outlive lessons: `None` there).
+    pub lesson_id: Option<String>,
+}
+
+impl Revocation {
+    fn covers(&self, holder: &Holder) -> bool {
+        match self {
+            Revocation::Session { session_key } => &holder.session_key == session_key,
+            Revocation::Lesson { lesson_id } => match &holder.who {
+                Who::Pupil(seat) => &seat.lesson_id == lesson_id,
+                Who::Camera { lesson_id: own, .. } => own == lesson_id,
+                Who::Teacher { .. } => holder.lesson_id.as_ref() == Some(lesson_id),
+                Who::Nobody => false,
+            },
+            Revocation::Participant {
+                lesson_id,
+                participant_id,
+            } => matches!(&holder.who, Who::Pupil(seat)
+                if &seat.lesson_id == lesson_id && &seat.participant_id == participant_id),
+            Revocation::ParticipantInClass {
+                class_id,
+                participant_id,
+            } => matches!(&holder.who, Who::Pupil(seat)
+                if &seat.class_id == class_id && &seat.participant_id == participant_id),
+        }
+    }
+}
+
+struct Entry {
+    holder: Holder,
+    ended: watch::Sender<Option<Ended>>,
+}
+
+/// Every grant held by an open connection on this box.
+#[derive(Default)]
+pub struct Grants {
+    open: Mutex<HashMap<u64, Entry>>,
+    next: AtomicU64,
+}
+
+impl Grants {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    fn open(&self) -> MutexGuard<'_, HashMap<u64, Entry>> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers an open connection's grant; it is withdrawn from the registry when dropped.
+    pub fn issue(self: &Arc<Self>, holder: Holder) -> Grant {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (ended, watcher) = watch::channel(None);
+        self.open().insert(id, Entry { holder, ended });
+        Grant {
+            id,
+            grants: self.clone(),
+            watcher,
+        }
+    }
+
+    /// Ends every grant `revocation` covers; returns how many.
+    pub fn revoke(&self, revocation: &Revocation, why: Ended) -> usize {
+        let open = self.open();
+        let mut ended = 0;
+        for entry in open.values().filter(|e| revocation.covers(&e.holder)) {
+            // The first reason sticks: a pupil removed and then signed out was removed.
+            entry.ended.send_if_modified(|now| {
+                if now.is_some() {
+                    return false;
+                }
+                *now = Some(why);
+                true
+            });
+            ended += 1;
+        }
+        ended
+    }
+
+    /// Open grants (for /metrics and tests).
+    pub fn count(&self) -> usize {
+        self.open().len()
+    }
+}
+
+/// One connection's grant. Dropping it takes it out of the registry.
+pub struct Grant {
+    id: u64,
+    grants: Arc<Grants>,
+    watcher: watch::Receiver<Option<Ended>>,
+}
+
+impl Grant {
+    /// Resolves when the grant is withdrawn, with why. Cancel-safe, for `select!` loops.
+    pub async fn revoked(&mut self) -> Ended {
+        loop {
+            if let Some(why) = *self.watcher.borrow_and_update() {
+                return why;
+            }
+            if self.watcher.changed().await.is_err() {
+                // The registry dropped the sender: only at shutdown, which closes the
+                // connection by itself; wait for that instead.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// Whether the grant has been withdrawn (checked before acting on a message).
+    pub fn is_revoked(&self) -> bool {
+        self.watcher.borrow().is_some()
+    }
+}
+
+impl Drop for Grant {
+    fn drop(&mut self) {
+        self.grants.open().remove(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Seat;
+
+    fn pupil(lesson: &str, class: &str, participant: &str) -> Who {
+        Who::Pupil(Seat {
+            participant_id: participant.into(),
+            lesson_id: lesson.into(),
+            class_id: class.into(),
+            at_home: false,
+        })
+    }
+
+    fn holder(who: Who, session: &str, lesson: Option<&str>) -> Holder {
+        Holder {
+            who,
+            session_key: session.into(),
+            lesson_id: lesson.map(str::to_string),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_revocation_ends_exactly_the_grants_it_covers() {
+        let grants = Grants::new();
+        let mut ola = grants.issue(holder(pupil("L1", "C1", "p-ola"), "s1", Some("L1")));
+        let sara = grants.issue(holder(pupil("L1", "C1", "p-sara"), "s2", Some("L1")));
+        let teacher = Who::Teacher {
+            teacher_id: "t1".into(),
+        };
+        let mut teacher_ws = grants.issue(holder(teacher.clone(), "s3", Some("L1")));
+        let teacher_doc = grants.issue(holder(teacher, "s3", None));
+        let later_ola = grants.issue(holder(pupil("L2", "C1", "p-ola"), "s4", Some("L2")));
+
+        let removed = Revocation::Participant {
+            lesson_id: "L1".into(),
+            participant_id: "p-ola".into(),
+        };
+        assert_eq!(grants.revoke(&removed, Ended::Removed), 1);
+        assert_eq!(ola.revoked().await, Ended::Removed);
+        assert!(!sara.is_revoked() && !later_ola.is_revoked());
+
+        let ended = Revocation::Lesson {
+            lesson_id: "L1".into(),
+        };
+        assert_eq!(grants.revoke(&ended, Ended::LessonEnded), 3);
+        assert_eq!(
+            ola.revoked().await,
+            Ended::Removed,
+            "the first reason stays"
+        );
+        assert_eq!(teacher_ws.revoked().await, Ended::LessonEnded);
+        assert!(sara.is_revoked());
+        assert!(
+            !teacher_doc.is_revoked(),
+            "a teacher's documents outlive the lesson"
+        );
+
+        let card = Revocation::ParticipantInClass {
+            class_id: "C1".into(),
+            participant_id: "p-ola".into(),
+        };
+        grants.revoke(&card, Ended::CardReissued);
+        assert!(later_ola.is_revoked());
+
+        let logout = Revocation::Session {
+            session_key: "s3".into(),
+        };
+        grants.revoke(&logout, Ended::LoggedOut);
+        assert!(teacher_doc.is_revoked());
+
+        drop((ola, sara, teacher_ws, teacher_doc, later_ola));
+        assert_eq!(grants.count(), 0, "dropped grants leave the registry");
+    }
+}

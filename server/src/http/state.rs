@@ -1,0 +1,72 @@
+//! What every handler and socket loop shares: the use-cases ([`Services`]), the
+//! configuration, and the HTTP-side parts (certificates, rate limits, the shutdown token).
+
+use std::net::IpAddr;
+use std::sync::atomic::AtomicUsize;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::ratelimit::RateLimits;
+use crate::config::Config;
+use crate::service::Services;
+use crate::tls::{ServerNames, Tls};
+use std::sync::Arc;
+
+/// Everything request handlers share.
+pub struct AppState {
+    pub config: Config,
+    /// The use-cases, and the subsystems they compose.
+    pub services: Services,
+    pub tls: Arc<Tls>,
+    pub limits: RateLimits,
+    pub names: ServerNames,
+    /// Open client WebSockets (for /metrics).
+    pub ws_connections: AtomicUsize,
+    /// The bound HTTPS port, for links (join QR codes, setup links).
+    pub https_port: u16,
+    pub shutdown: CancellationToken,
+    /// WebSocket tasks; shutdown waits for them to send their close frames.
+    pub tasks: TaskTracker,
+}
+
+impl AppState {
+    /// An address pupils can reach the box at: the one the teacher used, unless that was
+    /// loopback (the teacher on the box itself), then the box's first LAN address.
+    pub fn reachable_base_url(&self, host_header: Option<&str>) -> String {
+        let host = host_header
+            .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host))
+            .filter(|h| !is_loopback_host(h));
+        match host {
+            Some(h) => format!("https://{h}:{}", self.https_port),
+            None => base_url(self.config.listen.ip(), self.https_port, &self.names),
+        }
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `https://<address>:<port>` for printing: the listen address, or the first LAN address when
+/// listening on all interfaces.
+pub fn base_url(listen_ip: IpAddr, port: u16, names: &ServerNames) -> String {
+    let ip = if listen_ip.is_unspecified() {
+        names
+            .ips
+            .iter()
+            .find(|ip| ip.is_ipv4() && !ip.is_loopback())
+            .copied()
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+    } else {
+        listen_ip
+    };
+    match ip {
+        IpAddr::V6(v6) => format!("https://[{v6}]:{port}"),
+        IpAddr::V4(v4) => format!("https://{v4}:{port}"),
+    }
+}

@@ -1,0 +1,119 @@
+//! "Is this the caller's …?": the lookups use-cases start with. Each answers with
+//! [`auth::can`]; what the caller may not see is reported as missing (404), so ids cannot be
+//! probed, and what a pupil or camera may not do is refused (403).
+
+use super::Services;
+use crate::auth::{can, Action, Who};
+use crate::docs::access::{self as doc_access, DocName, Resolved};
+use crate::error::ApiError;
+use crate::lessons::classes::{self, Class};
+use crate::lessons::lesson::{self, Lesson};
+
+/// The lesson, if the caller runs it. Others get 404, as for a lesson that does not exist.
+pub fn own_lesson(s: &Services, who: &Who, lesson_id: &str) -> Result<Lesson, ApiError> {
+    let lesson = lesson::get(s.store.as_ref(), lesson_id)?;
+    let manages = Action::ManageLesson {
+        lesson_teacher: &lesson.teacher_id,
+    };
+    if can(who, manages) {
+        Ok(lesson)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// The class, if the caller may manage it. Someone else's class answers 404.
+pub fn own_class(s: &Services, who: &Who, class_id: &str) -> Result<Class, ApiError> {
+    let class = classes::get(s.store.as_ref(), class_id)?;
+    let manages = Action::ManageClass {
+        class_teacher: &class.teacher_id,
+    };
+    if can(who, manages) {
+        Ok(class)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// The running lesson a live request is about: a pupil's own (from their session), the
+/// camera's, or the one a teacher names and runs. Another teacher's lesson is 404, an ended
+/// one 410.
+pub fn running_lesson(s: &Services, who: &Who, named: Option<&str>) -> Result<Lesson, ApiError> {
+    let lesson = match who {
+        Who::Nobody => return Err(ApiError::Unauthenticated),
+        Who::Teacher { .. } => own_lesson(s, who, named.unwrap_or_default())?,
+        Who::Pupil(seat) => {
+            let lesson = lesson::get(s.store.as_ref(), &seat.lesson_id)?;
+            let attends = Action::AttendLesson {
+                lesson_id: &lesson.id,
+            };
+            if !can(who, attends) {
+                return Err(ApiError::Forbidden);
+            }
+            lesson
+        }
+        Who::Camera { lesson_id, .. } => {
+            let lesson = lesson::get(s.store.as_ref(), lesson_id)?;
+            let films = Action::FilmLesson {
+                lesson_id: &lesson.id,
+            };
+            if !can(who, films) {
+                return Err(ApiError::Forbidden);
+            }
+            lesson
+        }
+    };
+    if lesson.is_active(s.clock.now_ms()) {
+        Ok(lesson)
+    } else {
+        Err(ApiError::LessonEnded)
+    }
+}
+
+/// The document `raw` names, if the caller may read it; others are reported missing.
+pub fn readable_doc(s: &Services, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
+    if matches!(who, Who::Nobody) {
+        return Err(ApiError::Unauthenticated);
+    }
+    let name = DocName::parse(raw).ok_or(ApiError::NotFound)?;
+    let resolved = doc_access::resolve(s.store.as_ref(), name)?;
+    if !can(who, Action::ReadDoc(resolved.facts())) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(resolved)
+}
+
+/// The document `raw` names, if the caller is the teacher who may manage it. Another
+/// teacher's document looks like no document; a pupil or a camera is told no.
+pub fn managed_doc(s: &Services, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
+    let name = DocName::parse(raw).ok_or(ApiError::NotFound)?;
+    let resolved = doc_access::resolve(s.store.as_ref(), name)?;
+    match who {
+        Who::Nobody => Err(ApiError::Unauthenticated),
+        Who::Pupil(_) | Who::Camera { .. } => Err(ApiError::Forbidden),
+        Who::Teacher { .. } if can(who, Action::ManageDoc(resolved.facts())) => Ok(resolved),
+        Who::Teacher { .. } => Err(ApiError::NotFound),
+    }
+}
+
+/// The lesson whose pages show this document now: its own, or for a rostered pupil's document
+/// the class's running lesson.
+pub fn lesson_of(s: &Services, resolved: &Resolved) -> Result<Option<String>, ApiError> {
+    Ok(match &resolved.name {
+        DocName::LessonClass { lesson_id }
+        | DocName::TeacherNotes { lesson_id }
+        | DocName::GuestOwn { lesson_id, .. }
+        | DocName::Group { lesson_id, .. }
+        | DocName::Copy { lesson_id, .. } => Some(lesson_id.clone()),
+        DocName::PupilOwn { class_id, .. } => {
+            lesson::active_for_class(s.store.as_ref(), class_id, s.clock.now_ms())?.map(|l| l.id)
+        }
+    })
+}
+
+/// May a pupil with this seat open the document `raw` names? (For what a `/ws` tells them.)
+pub fn pupil_may_read(s: &Services, who: &Who, raw: &str) -> bool {
+    DocName::parse(raw)
+        .and_then(|name| doc_access::resolve(s.store.as_ref(), name).ok())
+        .is_some_and(|r| can(who, Action::ReadDoc(r.facts())))
+}

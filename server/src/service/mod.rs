@@ -1,0 +1,38 @@
+//! The use-cases: one function each (end a lesson, remove a pupil, reissue a card, log out …).
+//! A handler or socket loop parses its input, calls one of these, and maps the typed result.
+//! These functions are the one place that changes state and says what follows from it: which
+//! sessions end, which open connections lose their grant (and so close, with which code),
+//! what else is told. Nothing here knows about HTTP.
+//!
+//! - [`access`]: "is this the caller's …?" — the lookups every use-case starts with, each
+//!   answered by [`crate::auth::can`].
+//! - [`lessons`]: ending lessons (by the teacher or the clock), removing a pupil, presence.
+//! - [`roster`]: a class's pupils: reissuing a card, deleting a pupil from the class list.
+//! - [`sessions`]: logging out, and the grant an open connection holds.
+
+pub mod access;
+pub mod lessons;
+pub mod roster;
+pub mod sessions;
+
+use std::sync::Arc;
+
+use crate::auth::grants::Grants;
+use crate::channels::Channels;
+use crate::clock::Clock;
+use crate::docs::hub::DocHub;
+use crate::lessons::presence::Presence;
+use crate::media::Media;
+use crate::store::Store;
+
+/// The subsystems the use-cases compose; built once at start.
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub presence: Arc<Presence>,
+    pub docs: Arc<DocHub>,
+    pub media: Arc<Media>,
+    pub channels: Arc<Channels>,
+    /// Every open connection's grant: what withdrawing access closes.
+    pub grants: Arc<Grants>,
+}
