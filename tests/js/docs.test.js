@@ -217,3 +217,33 @@ test('the teacher saves a version, hands the document out to each pupil and rest
     await who.context.close();
   }
 });
+
+test('when the teacher removes a pupil and ends the lesson, open pages say so in plain words and stop', async () => {
+  const allowedOrigins = [env.tavla.base];
+  const { teacher: kariApi, lesson, pupils: [olaApi, saraApi] } = await lessonWithPupils(env.tavla, ['Ola', 'Sara'], { className: '7E' });
+  const ola = await signedIn(olaApi, { allowedOrigins });
+  const sara = await signedIn(saraApi, { allowedOrigins, viewport: { width: 390, height: 844 } });
+  const [o, s] = [ola.page, sara.page];
+  await o.goto(`${env.tavla.base}/lesson`);
+  await o.getByRole('link', { name: 'Klassens dokument', exact: true }).click();
+  await o.getByText('Tilkoblet. Endringene lagres mens du skriver.').waitFor();
+  await s.goto(`${env.tavla.base}/lesson`);
+  await expectHeading(s, 'Time i 7E');
+  await s.getByText('Koblet til timen.').waitFor();
+
+  // Ola is removed while he writes: his editor stops and says why.
+  const { body: me } = await olaApi.call('GET', '/api/me');
+  assert.equal((await kariApi.call('DELETE', `/api/lessons/${lesson.id}/participants/${me.pupil.id}`)).status, 200);
+  await o.getByRole('alert').getByText('Læreren har fjernet deg fra timen.').first().waitFor();
+  await o.getByRole('toolbar').waitFor({ state: 'hidden' });
+  assert.equal(await o.getByText('Tilkoblet. Endringene lagres mens du skriver.').count(), 0, 'no longer claims to save');
+  await checkAccessibility(o, 'document after the pupil was removed');
+
+  // The lesson ends: Sara's lesson page says so once and its controls stop.
+  assert.equal((await kariApi.call('POST', `/api/lessons/${lesson.id}/end`, {})).status, 200);
+  await s.getByText('Timen er slutt.').waitFor();
+  assert.equal(await s.getByRole('button', { name: 'Rekk opp hånda' }).isDisabled(), true);
+  await screenshot(s, 'pupil-lesson-ended');
+  await checkAccessibility(s, 'pupil page after the lesson ended');
+  assert.deepEqual([...ola.problems, ...sara.problems], []);
+});

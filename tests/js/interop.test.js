@@ -137,3 +137,33 @@ test('a pupil is refused a document they may not read, and a read-only write clo
   bo.provider.destroy();
   await people.teacher.call('PUT', `/api/docs/${name}/settings`, { read_only: false });
 });
+
+test('a pupil the teacher removes is cut off: the official provider is closed with 4002 and what it writes afterwards is not kept', async () => {
+  const { teacher, lesson, pupils: [cato, dina] } = await lessonWithPupils(tavla, ['Cato', 'Dina'], { className: '7C' });
+  const name = `lesson.${lesson.id}.class`;
+  const kari = connect(teacher, name);
+  const c = connect(cato, name);
+  const d = connect(dina, name);
+  await Promise.all([synced(kari.provider), synced(c.provider), synced(d.provider)]);
+  c.doc.getText('t').insert(0, 'before. ');
+  await until(kari.doc, () => kari.doc.getText('t').toString().includes('before'));
+  const closed = new Promise((resolve) => c.provider.on('connection-close', (event) => resolve(event?.code)));
+
+  const { body: me } = await cato.call('GET', '/api/me');
+  const removed = await teacher.call('DELETE', `/api/lessons/${lesson.id}/participants/${me.pupil.id}`);
+  assert.equal(removed.status, 200);
+  c.doc.getText('t').insert(0, 'ghost. ');
+  assert.equal(await closed, 4002);
+  c.provider.disconnect();
+
+  // Dina carries on; the teacher sees her, never the ghost.
+  d.doc.getText('t').insert(0, 'still here. ');
+  await until(kari.doc, () => kari.doc.getText('t').toString().includes('still here'));
+  assert.ok(!kari.doc.getText('t').toString().includes('ghost'), kari.doc.getText('t').toString());
+  // A fresh provider of the teacher's reads what the box stored.
+  const fresh = connect(teacher, name);
+  await synced(fresh.provider);
+  const stored = fresh.doc.getText('t').toString();
+  assert.ok(stored.includes('before') && stored.includes('still here') && !stored.includes('ghost'), stored);
+  assert.equal((await cato.call('GET', '/api/docs')).status, 401, 'his session ended too');
+});

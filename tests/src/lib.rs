@@ -73,6 +73,19 @@ impl TestServer {
         Self::start_in(dir, |c| c.listen = addr).await
     }
 
+    /// Restarts on the same data dir and signs the teacher `name` (set up with [`PASSWORD`])
+    /// in again.
+    pub async fn restart_signed_in(self, name: &str) -> (Self, User) {
+        let dir = self.stop().await;
+        let server = Self::start_in(dir, |_| {}).await;
+        let teacher = server.client();
+        let (status, body) = teacher
+            .post("/api/login", json!({ "name": name, "password": PASSWORD }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        (server, teacher)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.running.https_addr.port())
     }
@@ -720,6 +733,24 @@ impl Live {
         match answer.iter().find(|m| m["type"] == "refused") {
             Some(refusal) => Err(refusal["code"].as_str().unwrap_or("?").to_string()),
             None => Ok(answer),
+        }
+    }
+
+    /// Reads (and keeps) messages until the server closes; returns the close code.
+    pub async fn closed_with(&mut self) -> Option<u16> {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .expect("the server closes within 10 s");
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    let value: Value = serde_json::from_str(&text).expect("server sends JSON");
+                    self.received.push(value);
+                }
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return None,
+            }
         }
     }
 

@@ -393,17 +393,7 @@ async fn documents_survive_a_restart_and_idle_ones_leave_memory_as_a_snapshot() 
 
 /// The server started again on its data, and the teacher signed in anew.
 async fn restarted(server: TestServer) -> (TestServer, User) {
-    let dir = server.stop().await;
-    let server = TestServer::start_in(dir, |_| {}).await;
-    let teacher = server.client();
-    let (status, _) = teacher
-        .post(
-            "/api/login",
-            json!({ "name": "Kari", "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    (server, teacher)
+    server.restart_signed_in("Kari").await
 }
 
 /// Waits until the server holds `asleep` documents asleep (the sweep runs every few ms here).

@@ -29,6 +29,15 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
 }
 
+/**
+ * Why a connection was closed for good, in plain words: the close codes that end access
+ * (docs/PROTOCOL.md), or `fallback` for any other.
+ */
+export function closedText(code, fallback = 'doc.closed') {
+  const keys = { 4001: 'pupil.ended', 4002: 'pupil.removed', 4004: 'access.logged_out', 4005: 'access.card_reissued', 4006: 'access.not_yours' };
+  return t(keys[code] ?? fallback);
+}
+
 /** The message for an API error code, falling back to a general one. */
 export function errorText(failure) {
   const key = `error.${failure?.code ?? 'internal'}`;

@@ -1,7 +1,8 @@
 // The client WebSocket (/ws): JSON messages in and out, reconnects with backoff. Stops for
-// good on the close codes that mean "do not come back" (lesson ended 4001, removed 4002).
+// good on the close codes that mean "do not come back" (docs/PROTOCOL.md): the lesson ended
+// (4001), removed (4002), logged out (4004), login card replaced (4005).
 
-const FINAL_CODES = new Set([4001, 4002]);
+const FINAL_CODES = new Set([4001, 4002, 4004, 4005]);
 
 export function connectLive({ lessonId, onMessage, onState, onOpen }) {
   let socket;

@@ -4,7 +4,7 @@ import { h, replace } from '../dom.js';
 import { heading } from '../shell.js';
 import { announce } from '../announce.js';
 import { loadOrExplain } from '../load.js';
-import { t, lang, errorText } from '../../i18n.js';
+import { t, lang, errorText, closedText } from '../../i18n.js';
 import { insertImage, IMAGE_ACCEPT } from '../../editor/images.js';
 import { openDocument } from '../../editor/session.js';
 import { connectLive } from '../../protocol/live.js';
@@ -110,7 +110,14 @@ export async function docView({ main, me, params, setTitle }) {
           open();
           return;
         }
-        status.textContent = t(code === 4002 ? 'pupil.removed' : code === 4001 ? 'pupil.ended' : 'doc.closed');
+        // Access ended (or the page broke a rule): say so where "connected" stood, stop
+        // offering the tools, and keep what is on the screen readable.
+        status.textContent = closedText(code);
+        notice.textContent = closedText(code);
+        notice.hidden = false;
+        writable = false;
+        toolbar.el.hidden = true;
+        hint.textContent = t('doc.read_only_hint');
       },
     });
   };
@@ -144,7 +151,7 @@ export async function docView({ main, me, params, setTitle }) {
     },
     onState: (state, code) => {
       if (state !== 'closed') return;
-      notice.textContent = t(code === 4002 ? 'pupil.removed' : 'pupil.ended');
+      notice.textContent = closedText(code, 'pupil.ended');
       notice.hidden = false;
     },
   });

@@ -4,7 +4,7 @@ import { h, formMessage } from '../dom.js';
 import { heading } from '../shell.js';
 import { loadOrExplain } from '../load.js';
 import { announce } from '../announce.js';
-import { t, errorText } from '../../i18n.js';
+import { t, errorText, closedText } from '../../i18n.js';
 import { post, del } from '../../protocol/api.js';
 import { connectLive } from '../../protocol/live.js';
 import { lessonDocs } from './doc-list.js';
@@ -83,7 +83,12 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
       if (msg.type === 'lesson_ended') navigate('/teacher');
       store.handle(msg);
     },
-    onState: (state) => { connection.textContent = state === 'reconnecting' ? t('live.reconnecting') : ''; },
+    onState: (state, code) => {
+      // The lesson ended (here or on another page) or she logged out elsewhere: say it once;
+      // the page does not retry.
+      if (state === 'closed') connection.textContent = closedText(code, 'pupil.ended');
+      else connection.textContent = state === 'reconnecting' ? t('live.reconnecting') : '';
+    },
   });
 
   const docs = lessonDocs({ lesson, me, onError: (text) => message.show(text) });

@@ -3,7 +3,7 @@
 import { h } from '../dom.js';
 import { announce } from '../announce.js';
 import { heading } from '../shell.js';
-import { t } from '../../i18n.js';
+import { t, closedText } from '../../i18n.js';
 import { post } from '../../protocol/api.js';
 import { connectLive } from '../../protocol/live.js';
 import { pupilDocs } from './doc-list.js';
@@ -70,8 +70,12 @@ export async function pupilView({ main, me, navigate, setTitle }) {
         status.textContent = '';
         ended.hidden = false;
         ended.replaceChildren(
-          h('p', {}, code === 4002 ? t('pupil.removed') : t('pupil.ended')),
-          h('a', { href: '/join', 'data-link': true }, t('pupil.join_again')));
+          h('p', {}, closedText(code, 'pupil.ended')),
+          code === 4005
+            ? h('a', { href: '/card', 'data-link': true }, t('access.sign_in_again'))
+            : h('a', { href: '/join', 'data-link': true }, t('pupil.join_again')));
+        // Nothing on the page works any more: say so instead of controls that do nothing.
+        for (const control of main.querySelectorAll('.panes button, .panes textarea, .panes input, .panes select, .pupil-stream button')) control.disabled = true;
       }
     },
   });
@@ -79,7 +83,8 @@ export async function pupilView({ main, me, navigate, setTitle }) {
   const pane = (id, title, body) => h('section', { class: 'pane', 'aria-labelledby': id }, h('h2', { id }, title), typeof body === 'string' ? h('p', { class: 'placeholder' }, body) : body);
   const docs = await pupilDocs(me);
   docsList = docs;
-  main.append(
+  // `append` would write a null as the text "null": leave the absent parts out.
+  main.append(...[
     heading(t('pupil.title', { name: me.lesson.class_name })),
     h('p', {}, t('pupil.hello', { name: me.pupil.name }), me.pupil.at_home ? ` ${t('pupil.at_home_note')}` : ''),
     status,
@@ -94,7 +99,7 @@ export async function pupilView({ main, me, navigate, setTitle }) {
       await post('/logout').catch(() => {});
       navigate('/join');
     } }, t('pupil.leave'))),
-  );
+  ].filter(Boolean));
   return () => {
     live.close();
     media.close();
