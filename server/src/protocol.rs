@@ -7,7 +7,6 @@ use crate::auth::Role;
 use crate::channels::chat::ChatSettings;
 use crate::channels::hands::{Hand, MyHand};
 use crate::channels::message::Message;
-use crate::media::{Stream, WatchSource};
 
 /// Messages a client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -347,4 +346,41 @@ mod tests {
             r#"{"type":"lesson_ended"}"#
         );
     }
+}
+
+/// What a client publishes on one peer connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    /// The teacher's camera and microphone, for the lesson's watchers.
+    Camera,
+    /// The teacher's shared screen, for the lesson's watchers.
+    Screen,
+    /// A pupil the teacher let speak: their microphone (and camera if allowed), to the teacher.
+    Talk,
+    /// The two sides of a private call.
+    Call,
+}
+
+impl Stream {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stream::Camera => "camera",
+            Stream::Screen => "screen",
+            Stream::Talk => "talk",
+            Stream::Call => "call",
+        }
+    }
+}
+
+/// What a client asks to receive on its receiving peer connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WatchSource {
+    /// The teacher's camera and screen.
+    Lesson,
+    /// Teachers: the pupils allowed to speak.
+    Talk,
+    /// Their side's view of a private call they are in.
+    Call,
 }

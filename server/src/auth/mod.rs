@@ -22,8 +22,11 @@ pub struct Seat {
     pub at_home: bool,
 }
 
-/// The caller of a request, resolved from the session cookie.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Who someone is: built once per request or connection from the session cookie, and the
+/// one identity every decision ([`can`]), grant and session holds. Sessions store it in its
+/// tagged form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Who {
     Nobody,
     Teacher {
@@ -86,6 +89,42 @@ pub enum Action<'a> {
     ReadThread(ThreadFacts<'a>),
     /// Write into a message thread.
     WriteThread(ThreadFacts<'a>),
+    /// Raise (or lower) one's own hand in a lesson.
+    RaiseHand { lesson_id: &'a str },
+    /// Send audio or video into a lesson's live media.
+    SendMedia(MediaFacts<'a>),
+    /// Receive one of a lesson's live sources.
+    ReceiveMedia(MediaFacts<'a>),
+}
+
+/// What `can` needs to know about a live-media request: which stream or source, and what the
+/// lesson's stage says about the asker right now.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaFacts<'a> {
+    pub lesson_id: &'a str,
+    /// The teacher who runs the lesson.
+    pub lesson_teacher: &'a str,
+    pub medium: Medium,
+    /// Sending video (else audio). Ignored for receiving.
+    pub video: bool,
+    /// The teacher lets this pupil speak: `Some(with camera)`.
+    pub talk_grant: Option<bool>,
+    /// This connection is one side of the lesson's private call: `Some(with video)`.
+    pub in_call: Option<bool>,
+}
+
+/// The live streams of a lesson, as sent and as received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Medium {
+    /// The teacher's (or the classroom camera's) camera and microphone; as a source, the
+    /// lesson's camera and screen together.
+    Lesson,
+    /// The teacher's shared screen.
+    Screen,
+    /// A pupil the teacher let speak.
+    Talk,
+    /// The two sides of a private call.
+    Call,
 }
 
 /// What `can` needs to know about a message thread.
@@ -209,6 +248,44 @@ pub fn can(who: &Who, action: Action<'_>) -> bool {
         }
         (Who::Pupil(seat), Action::ReadThread(thread)) => pupil_may_read_thread(seat, &thread),
         (Who::Pupil(seat), Action::WriteThread(thread)) => pupil_may_write_thread(seat, &thread),
+        (Who::Pupil(seat), Action::RaiseHand { lesson_id }) => seat.lesson_id == lesson_id,
+        (who, Action::SendMedia(m)) => may_send_media(who, &m),
+        (who, Action::ReceiveMedia(m)) => may_receive_media(who, &m),
+        _ => false,
+    }
+}
+
+/// The teacher who runs the lesson, a pupil in it, or its classroom camera.
+fn side(who: &Who, m: &MediaFacts<'_>) -> Option<Role> {
+    match who {
+        Who::Teacher { teacher_id } if teacher_id == m.lesson_teacher => Some(Role::Teacher),
+        Who::Pupil(seat) if seat.lesson_id == m.lesson_id => Some(Role::Pupil),
+        Who::Camera { lesson_id, .. } if lesson_id == m.lesson_id => Some(Role::Camera),
+        _ => None,
+    }
+}
+
+/// The teacher sends the lesson and the screen; the classroom camera only the lesson's
+/// camera; a pupil only what the teacher allowed (their voice, their camera if allowed too);
+/// a private call's two sides send into it (video only in a video call).
+fn may_send_media(who: &Who, m: &MediaFacts<'_>) -> bool {
+    let allowed_kind = |video_allowed: bool| video_allowed || !m.video;
+    match (side(who, m), m.medium) {
+        (Some(Role::Teacher), Medium::Lesson | Medium::Screen) => true,
+        (Some(Role::Camera), Medium::Lesson) => true,
+        (Some(Role::Pupil), Medium::Talk) => m.talk_grant.is_some_and(allowed_kind),
+        (Some(Role::Teacher | Role::Pupil), Medium::Call) => m.in_call.is_some_and(allowed_kind),
+        _ => false,
+    }
+}
+
+/// Teachers and pupils receive the lesson; the pupils let speak are heard in the room (on the
+/// teacher's device and the classroom camera); a call only by its two sides.
+fn may_receive_media(who: &Who, m: &MediaFacts<'_>) -> bool {
+    match (side(who, m), m.medium) {
+        (Some(Role::Teacher | Role::Pupil), Medium::Lesson) => true,
+        (Some(Role::Teacher | Role::Camera), Medium::Talk) => true,
+        (Some(Role::Teacher | Role::Pupil), Medium::Call) => m.in_call.is_some(),
         _ => false,
     }
 }
@@ -331,6 +408,79 @@ mod tests {
                 assert_eq!(can(who, *action), allowed, "{who_name} / {action_name}");
             }
         }
+    }
+
+    /// The live-media rules: who sends and receives what, with and without the stage's say.
+    #[test]
+    fn media_table() {
+        let facts = |medium, video, talk_grant, in_call| MediaFacts {
+            lesson_id: "L1",
+            lesson_teacher: "t1",
+            medium,
+            video,
+            talk_grant,
+            in_call,
+        };
+        let owner = Who::Teacher {
+            teacher_id: "t1".into(),
+        };
+        let other_teacher = Who::Teacher {
+            teacher_id: "t2".into(),
+        };
+        let pupil_here = pupil("L1", true);
+        let pupil_elsewhere = pupil("L2", true);
+        let cam = camera("L1");
+        let send = |who: &Who, m| can(who, Action::SendMedia(m));
+        let receive = |who: &Who, m| can(who, Action::ReceiveMedia(m));
+        let lesson_video = facts(Medium::Lesson, true, None, None);
+        assert!(send(&owner, lesson_video) && send(&cam, lesson_video));
+        assert!(!send(&other_teacher, lesson_video) && !send(&pupil_here, lesson_video));
+        assert!(send(&owner, facts(Medium::Screen, true, None, None)));
+        assert!(!send(&cam, facts(Medium::Screen, true, None, None)));
+        // Talk-back: only with the teacher's leave, video only when allowed.
+        assert!(!send(&pupil_here, facts(Medium::Talk, false, None, None)));
+        assert!(send(
+            &pupil_here,
+            facts(Medium::Talk, false, Some(false), None)
+        ));
+        assert!(!send(
+            &pupil_here,
+            facts(Medium::Talk, true, Some(false), None)
+        ));
+        assert!(send(
+            &pupil_here,
+            facts(Medium::Talk, true, Some(true), None)
+        ));
+        assert!(!send(
+            &pupil_elsewhere,
+            facts(Medium::Talk, false, Some(true), None)
+        ));
+        // Calls: its two sides, video only in a video call; nobody else.
+        assert!(send(
+            &pupil_here,
+            facts(Medium::Call, false, None, Some(false))
+        ));
+        assert!(!send(
+            &pupil_here,
+            facts(Medium::Call, true, None, Some(false))
+        ));
+        assert!(!send(&pupil_here, facts(Medium::Call, false, None, None)));
+        assert!(!send(&cam, facts(Medium::Call, false, None, Some(true))));
+        // Receiving.
+        let lesson = facts(Medium::Lesson, false, None, None);
+        assert!(receive(&owner, lesson) && receive(&pupil_here, lesson));
+        assert!(!receive(&cam, lesson) && !receive(&pupil_elsewhere, lesson));
+        let talk = facts(Medium::Talk, false, None, None);
+        assert!(receive(&owner, talk) && receive(&cam, talk) && !receive(&pupil_here, talk));
+        assert!(!receive(
+            &pupil_here,
+            facts(Medium::Call, false, None, None)
+        ));
+        assert!(receive(
+            &pupil_here,
+            facts(Medium::Call, false, None, Some(true))
+        ));
+        assert!(!receive(&Who::Nobody, lesson));
     }
 
     #[test]

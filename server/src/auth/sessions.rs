@@ -10,41 +10,18 @@ use crate::store::{Store, StoreError, StoreExt, Tree};
 pub const COOKIE_NAME: &str = "tavla_session";
 pub const TEACHER_SESSION_MS: u64 = 7 * DAY_MS;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Holder {
-    Teacher {
-        teacher_id: String,
-    },
-    Pupil(Seat),
-    Camera {
-        lesson_id: String,
-        teacher_id: String,
-    },
-}
-
+/// A signed-in session. `holder` is who it is for, stored in the same tagged form as [`Who`]
+/// serializes to (`{"kind": "teacher", "teacher_id": …}`); `Who::Nobody` is never stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
-    pub holder: Holder,
+    pub holder: Who,
     pub created_ms: u64,
     pub expires_ms: u64,
 }
 
 impl Session {
     pub fn who(&self) -> Who {
-        match &self.holder {
-            Holder::Teacher { teacher_id } => Who::Teacher {
-                teacher_id: teacher_id.clone(),
-            },
-            Holder::Pupil(seat) => Who::Pupil(seat.clone()),
-            Holder::Camera {
-                lesson_id,
-                teacher_id,
-            } => Who::Camera {
-                lesson_id: lesson_id.clone(),
-                teacher_id: teacher_id.clone(),
-            },
-        }
+        self.holder.clone()
     }
 }
 
@@ -52,7 +29,7 @@ impl Session {
 pub fn create(
     store: &dyn Store,
     clock: &dyn Clock,
-    holder: Holder,
+    holder: Who,
     lifetime_ms: u64,
 ) -> Result<String, StoreError> {
     let token = random_token(32);
@@ -107,15 +84,15 @@ pub fn revoke_where(
 }
 
 pub fn pupil_seat_matches(session: &Session, f: impl Fn(&Seat) -> bool) -> bool {
-    matches!(&session.holder, Holder::Pupil(seat) if f(seat))
+    matches!(&session.holder, Who::Pupil(seat) if f(seat))
 }
 
 /// A session that exists only for `lesson_id`: its pupils' and its classroom cameras'.
 pub fn belongs_to_lesson(session: &Session, lesson_id: &str) -> bool {
     match &session.holder {
-        Holder::Pupil(seat) => seat.lesson_id == lesson_id,
-        Holder::Camera { lesson_id: own, .. } => own == lesson_id,
-        Holder::Teacher { .. } => false,
+        Who::Pupil(seat) => seat.lesson_id == lesson_id,
+        Who::Camera { lesson_id: own, .. } => own == lesson_id,
+        Who::Teacher { .. } | Who::Nobody => false,
     }
 }
 
@@ -152,7 +129,7 @@ mod tests {
     fn sessions_expire_and_are_found_only_by_their_token() {
         let store = MemoryStore::new();
         let clock = ManualClock::new();
-        let holder = Holder::Teacher {
+        let holder = Who::Teacher {
             teacher_id: "t1".into(),
         };
         let token = create(&store, &clock, holder, 1000).unwrap();

@@ -37,14 +37,18 @@ pub struct Session {
 }
 
 fn refused(request: &'static str, client_id: Option<String>, e: &ChannelError) -> ServerMessage {
-    if let ChannelError::Store(_) | ChannelError::Commit(_) = e {
+    // What went wrong inside the box is logged, never sent.
+    let message = if let ChannelError::Store(_) | ChannelError::Commit(_) = e {
         tracing::error!("message request failed: {e}");
-    }
+        "internal error".to_string()
+    } else {
+        e.to_string()
+    };
     ServerMessage::Refused {
         request,
         client_id,
         code: e.code(),
-        message: e.to_string(),
+        message,
     }
 }
 
@@ -118,8 +122,15 @@ impl Session {
         })
     }
 
+    /// Whether this is the teacher running the lesson: they moderate it (delete, mute, open
+    /// chats, "coming to you") and read every thread of it. Decided by [`can`].
     fn is_teacher(&self) -> bool {
-        matches!(self.who, Who::Teacher { .. })
+        can(
+            &self.who,
+            Action::ManageLesson {
+                lesson_teacher: &self.lesson.teacher_id,
+            },
+        )
     }
 
     fn participant_id(&self) -> Option<&str> {
@@ -576,7 +587,10 @@ impl Session {
         question: Option<String>,
         client_id: Option<String>,
     ) -> Result<Vec<ServerMessage>, ChannelError> {
-        let Who::Pupil(seat) = &self.who else {
+        let raises = Action::RaiseHand {
+            lesson_id: &self.lesson.id,
+        };
+        let (Who::Pupil(seat), true) = (&self.who, can(&self.who, raises)) else {
             return Err(ChannelError::Forbidden);
         };
         let question = match question.as_deref().map(str::trim) {
@@ -628,14 +642,15 @@ impl Session {
     }
 
     async fn lower_hand(&mut self, participant: Option<String>) -> Result<(), ChannelError> {
+        let teacher = self.is_teacher();
         let whose = match (&self.who, participant) {
-            (Who::Teacher { .. }, Some(p)) => {
+            (_, Some(p)) if teacher => {
                 if !member_names(self.hub.store(), &self.lesson)?.contains_key(&p) {
                     return Err(ChannelError::NotFound);
                 }
                 p
             }
-            (Who::Teacher { .. }, None) => {
+            (_, None) if teacher => {
                 return Err(invalid("participant", "name whose hand to lower").into())
             }
             (Who::Pupil(seat), None) => seat.participant_id.clone(),

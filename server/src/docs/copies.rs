@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::access::DocName;
+use super::name::DocName;
 use super::persist;
 use super::DocError;
 use crate::store::{Store, StoreExt, Tree};

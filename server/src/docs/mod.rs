@@ -8,6 +8,7 @@ pub mod export;
 pub mod history;
 pub mod hub;
 pub mod listing;
+pub mod name;
 pub mod persist;
 pub mod room;
 

@@ -14,8 +14,7 @@ use serde_json::{json, Value};
 use super::extract::{ApiJson, ClientIp, RequestHost, TeacherCaller};
 use super::respond::{svg_response, with_session};
 use super::state::AppState;
-use crate::auth::sessions::Holder;
-use crate::auth::{can, Action, Seat};
+use crate::auth::{can, Action, Seat, Who};
 use crate::docs::copies;
 use crate::error::ApiError;
 use crate::lessons::lesson::{self, Lesson, Participant};
@@ -182,7 +181,7 @@ fn seated(
         "pupil": { "id": participant.id, "name": participant.name, "at_home": participant.at_home },
         "lesson": { "id": lesson.id },
     });
-    let response = with_session(state, Holder::Pupil(seat), lifetime, body)?;
+    let response = with_session(state, Who::Pupil(seat), lifetime, body)?;
     state
         .services
         .presence
@@ -303,7 +302,7 @@ pub async fn camera_sign_in(
     let lifetime = lesson
         .expires_ms
         .saturating_sub(state.services.clock.now_ms());
-    let holder = Holder::Camera {
+    let holder = Who::Camera {
         lesson_id: lesson.id.clone(),
         teacher_id: lesson.teacher_id.clone(),
     };

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::extract::{ApiJson, Caller, ClientIp, RequestHost, TeacherCaller};
 use super::respond::{with_cookie, with_session};
 use super::state::AppState;
-use crate::auth::sessions::{self, Holder, TEACHER_SESSION_MS};
+use crate::auth::sessions::{self, TEACHER_SESSION_MS};
 use crate::auth::teachers::{self, Teacher, TokenKind};
 use crate::auth::{can, Action, AuthError, Who};
 use crate::error::ApiError;
@@ -33,7 +33,7 @@ async fn blocking<T: Send + 'static>(
 
 /// A response that signs the teacher in.
 fn signed_in(state: &AppState, teacher: &Teacher) -> Result<Response, ApiError> {
-    let holder = Holder::Teacher {
+    let holder = Who::Teacher {
         teacher_id: teacher.id.clone(),
     };
     with_session(state, holder, TEACHER_SESSION_MS, teacher_json(teacher))

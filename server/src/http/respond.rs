@@ -7,13 +7,14 @@ use axum::Json;
 use serde_json::Value;
 
 use super::state::AppState;
-use crate::auth::sessions::{self, Holder};
+use crate::auth::sessions;
+use crate::auth::Who;
 use crate::error::ApiError;
 
 /// The JSON answer `body` that also starts a session for `holder`, lasting `lifetime_ms`.
 pub fn with_session(
     state: &AppState,
-    holder: Holder,
+    holder: Who,
     lifetime_ms: u64,
     body: Value,
 ) -> Result<Response, ApiError> {

@@ -26,7 +26,6 @@ use crate::error::{ApiError, CloseCode};
 use crate::lessons::lesson::Lesson;
 use crate::lessons::presence::LessonEvent;
 use crate::media::link::MediaLink;
-use crate::media::stage::Party;
 use crate::protocol::{ClientMessage, ServerMessage};
 use crate::service::{self, access};
 
@@ -38,12 +37,6 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(50);
 pub struct WsQuery {
     /// For teachers: the lesson to watch.
     lesson: Option<String>,
-}
-
-enum Attendee {
-    Teacher,
-    Pupil(Seat),
-    Camera,
 }
 
 pub async fn upgrade(
@@ -72,11 +65,6 @@ pub async fn upgrade(
         }),
     )?;
     let lesson = access::running_lesson(&state.services, &caller.who, query.lesson.as_deref())?;
-    let attendee = match &caller.who {
-        Who::Pupil(seat) => Attendee::Pupil(seat.clone()),
-        Who::Camera { .. } => Attendee::Camera,
-        _ => Attendee::Teacher,
-    };
     let who = caller.who;
     let tracked = state.tasks.clone();
     Ok(ws
@@ -84,7 +72,7 @@ pub async fn upgrade(
         .max_message_size(state.config.limits.ws_max_message_bytes)
         .max_frame_size(state.config.limits.ws_max_message_bytes)
         .on_upgrade(move |socket| {
-            tracked.track_future(connection(socket, state, lesson, attendee, who, grant))
+            tracked.track_future(connection(socket, state, lesson, who, grant))
         }))
 }
 
@@ -108,7 +96,6 @@ async fn connection(
     mut socket: WebSocket,
     state: Arc<AppState>,
     lesson: Lesson,
-    attendee: Attendee,
     who: Who,
     mut grant: Grant,
 ) {
@@ -117,9 +104,9 @@ async fn connection(
     let mut events = state.services.presence.subscribe(&lesson.id);
     let mut channel_events = state.services.channels.subscribe(&lesson.id);
     // A classroom camera takes part in no thread: it has no message session.
-    let mut session = match attendee {
-        Attendee::Camera => None,
-        _ => match Session::new(state.services.channels.clone(), lesson.clone(), who) {
+    let mut session = match who {
+        Who::Camera { .. } => None,
+        _ => match Session::new(state.services.channels.clone(), lesson.clone(), who.clone()) {
             Ok(session) => Some(session),
             Err(e) => {
                 tracing::error!("starting a message session failed: {e}");
@@ -128,26 +115,20 @@ async fn connection(
             }
         },
     };
-    let _online = match &attendee {
-        Attendee::Pupil(seat) => Some(
+    let _online = match &who {
+        Who::Pupil(seat) => Some(
             state
                 .services
                 .presence
                 .connect(&lesson.id, &seat.participant_id),
         ),
-        Attendee::Teacher | Attendee::Camera => None,
-    };
-    let party = match &attendee {
-        Attendee::Pupil(seat) => Party::Pupil {
-            participant_id: seat.participant_id.clone(),
-        },
-        Attendee::Teacher => Party::Teacher,
-        Attendee::Camera => Party::Camera,
+        _ => None,
     };
     let mut media = MediaLink::new(
         state.services.media.clone(),
         &lesson.id,
-        party,
+        &lesson.teacher_id,
+        who.clone(),
         state.services.store.clone(),
     );
     let limiter = message_limiter(state.config.limits.ws_messages_per_second);
@@ -162,7 +143,7 @@ async fn connection(
     if send(&mut socket, &welcome).await.is_err() {
         return;
     }
-    if matches!(attendee, Attendee::Teacher)
+    if matches!(who, Who::Teacher { .. })
         && send_presence(&mut socket, &state, &lesson).await.is_err()
     {
         return;
@@ -191,7 +172,7 @@ async fn connection(
                     Step::Continue
                 }
             }
-            event = events.recv() => on_event(&mut socket, &state, &lesson, &attendee, event).await,
+            event = events.recv() => on_event(&mut socket, &state, &lesson, &who, event).await,
             event = channel_events.recv() => match (event, session.as_mut()) {
                 (Ok(event), Some(session)) => send_all(&mut socket, session.event(event)).await,
                 // Missed some: the store has them.
@@ -264,25 +245,25 @@ async fn on_event(
     socket: &mut WebSocket,
     state: &AppState,
     lesson: &Lesson,
-    attendee: &Attendee,
+    who: &Who,
     event: Result<LessonEvent, RecvError>,
 ) -> Step {
-    match (event, attendee) {
+    match (event, who) {
         // A lagging teacher missed some changes; the full list they get now covers them.
-        (Ok(LessonEvent::PresenceChanged) | Err(RecvError::Lagged(_)), Attendee::Teacher) => {
+        (Ok(LessonEvent::PresenceChanged) | Err(RecvError::Lagged(_)), Who::Teacher { .. }) => {
             match send_presence(socket, state, lesson).await {
                 Ok(()) => Step::Continue,
                 Err(_) => Step::Gone,
             }
         }
         // Only pupils who may open a document hear of it (its name says whose it is).
-        (Ok(LessonEvent::DocSettings { doc, read_only }), Attendee::Pupil(seat)) => {
+        (Ok(LessonEvent::DocSettings { doc, read_only }), Who::Pupil(seat)) => {
             if !may_read_doc(state, seat, &doc) {
                 return Step::Continue;
             }
             send_all(socket, vec![ServerMessage::DocSettings { doc, read_only }]).await
         }
-        (Ok(LessonEvent::DocsAdded { docs }), Attendee::Pupil(seat)) => {
+        (Ok(LessonEvent::DocsAdded { docs }), Who::Pupil(seat)) => {
             let docs: Vec<String> = docs
                 .into_iter()
                 .filter(|d| may_read_doc(state, seat, d))

@@ -22,11 +22,11 @@ use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use webrtc::track::track_local::TrackLocal;
 
-use super::forward::{
-    down_track, forward, forward_layer, pick_layers, relay_keyframe_requests, Keyframes,
-};
-use super::stage::{Allowed, Call, ConnId, NewTrack, Party, Refusal, Stage, StageEvent};
+use super::forward::{down_track, forward, forward_layer, pick_layers, relay_keyframe_requests};
+use super::keyframes::Keyframes;
+use super::stage::{Allowed, Call, ConnId, NewTrack, Refusal, Stage, StageEvent};
 use super::{offer, Counted, Gauge, Media, MediaCounts, Stream, WatchSource};
+use crate::auth::{can, Action, Who};
 use crate::lessons::lesson;
 use crate::protocol::{ClientMessage, ServerMessage};
 use crate::store::Store;
@@ -66,7 +66,9 @@ pub struct MediaLink {
     media: Arc<Media>,
     stage: Arc<Stage>,
     conn: ConnId,
-    party: Party,
+    who: Who,
+    /// The teacher who runs the lesson (for [`can`]'s "manages this lesson").
+    lesson_teacher: String,
     store: Arc<dyn Store>,
     lesson_id: String,
     publishers: HashMap<Stream, Peer>,
@@ -93,6 +95,16 @@ fn refused(
     }]
 }
 
+/// An SDP the stack could not use: the detail goes to the log, the client gets the code.
+fn bad_sdp(
+    request: &'static str,
+    peer: Option<&'static str>,
+    error: &webrtc::Error,
+) -> Vec<ServerMessage> {
+    tracing::debug!("SDP refused: {error}");
+    refused(request, peer, "bad_sdp", "the SDP cannot be used")
+}
+
 fn refusal(request: &'static str, peer: Option<&'static str>, why: Refusal) -> Vec<ServerMessage> {
     match why {
         Refusal::Forbidden => refused(request, peer, "forbidden", "not allowed now"),
@@ -106,15 +118,22 @@ fn refusal(request: &'static str, peer: Option<&'static str>, why: Refusal) -> V
 }
 
 impl MediaLink {
-    pub fn new(media: Arc<Media>, lesson_id: &str, party: Party, store: Arc<dyn Store>) -> Self {
-        let stage = media.stage(lesson_id);
+    pub fn new(
+        media: Arc<Media>,
+        lesson_id: &str,
+        lesson_teacher: &str,
+        who: Who,
+        store: Arc<dyn Store>,
+    ) -> Self {
+        let stage = media.stage(lesson_id, lesson_teacher);
         let events = stage.subscribe();
         let (failed_tx, failed_rx) = mpsc::unbounded_channel();
         Self {
             conn: media.new_connection_id(),
             media,
             stage,
-            party,
+            who,
+            lesson_teacher: lesson_teacher.to_string(),
             store,
             lesson_id: lesson_id.to_string(),
             publishers: HashMap::new(),
@@ -140,7 +159,7 @@ impl MediaLink {
     /// and for teachers whether the classroom camera is live.
     pub fn current_state(&mut self) -> Vec<ServerMessage> {
         let mut out = Vec::new();
-        if self.party == Party::Teacher && self.stage.classroom_camera_live() {
+        if self.is_teacher() && self.stage.classroom_camera_live() {
             self.told_camera_live = true;
             out.push(ServerMessage::ClassroomCamera { live: true });
         }
@@ -156,7 +175,7 @@ impl MediaLink {
         if let Some(call) = self
             .stage
             .call()
-            .filter(|c| c.includes(self.conn, &self.party))
+            .filter(|c| c.includes(self.conn, &self.who))
         {
             out.push(call_message(&call, true));
         }
@@ -165,7 +184,7 @@ impl MediaLink {
 
     /// Teachers: a word when the classroom camera goes live or stops.
     fn camera_news(&mut self) -> Vec<ServerMessage> {
-        if self.party != Party::Teacher {
+        if !self.is_teacher() {
             return Vec::new();
         }
         let live = self.stage.classroom_camera_live();
@@ -178,11 +197,21 @@ impl MediaLink {
 
     /// Teachers hear of every pupil's talk-back; a pupil only of their own.
     fn hears_of(&self, participant: &str) -> bool {
-        match &self.party {
-            Party::Teacher => true,
-            Party::Pupil { participant_id } => participant_id == participant,
-            Party::Camera => false,
+        match &self.who {
+            Who::Teacher { .. } => true,
+            Who::Pupil(seat) => seat.participant_id == participant,
+            Who::Camera { .. } | Who::Nobody => false,
         }
+    }
+
+    /// The teacher who runs this lesson (not merely some teacher).
+    fn is_teacher(&self) -> bool {
+        can(
+            &self.who,
+            Action::ManageLesson {
+                lesson_teacher: &self.lesson_teacher,
+            },
+        )
     }
 
     pub async fn on(&mut self, happening: Happening) -> Vec<ServerMessage> {
@@ -238,13 +267,13 @@ impl MediaLink {
                     granted,
                     video,
                 }];
-                if !granted && matches!(self.party, Party::Pupil { .. }) {
+                if !granted && matches!(self.who, Who::Pupil(_)) {
                     out.extend(self.stop_publishing(Stream::Talk, "revoked").await);
                 }
                 out
             }
             StageEvent::Call { call, active } => {
-                if !call.includes(self.conn, &self.party) {
+                if !call.includes(self.conn, &self.who) {
                     return Vec::new();
                 }
                 let mut out = vec![call_message(&call, active)];
@@ -303,7 +332,7 @@ impl MediaLink {
                 })
             }
             ClientMessage::HangUp => match self.stage.call() {
-                Some(call) if call.includes(self.conn, &self.party) => {
+                Some(call) if call.includes(self.conn, &self.who) => {
                     self.stage.end_call();
                     Vec::new()
                 }
@@ -322,7 +351,7 @@ impl MediaLink {
         participant: &str,
         act: impl FnOnce(&Stage),
     ) -> Vec<ServerMessage> {
-        if self.party != Party::Teacher {
+        if !self.is_teacher() {
             return refusal(request, None, Refusal::Forbidden);
         }
         if lesson::get_participant(self.store.as_ref(), &self.lesson_id, participant).is_err() {
@@ -393,7 +422,7 @@ impl MediaLink {
     async fn publish(&mut self, stream: Stream, sdp: String) -> Vec<ServerMessage> {
         const REQUEST: &str = "media_publish";
         let peer_name = Some(stream.name());
-        let allowed = match self.stage.may_publish(stream, self.conn, &self.party) {
+        let allowed = match self.stage.may_publish(stream, self.conn, &self.who) {
             Ok(allowed) => allowed,
             Err(why) => return refusal(REQUEST, peer_name, why),
         };
@@ -402,7 +431,7 @@ impl MediaLink {
         }
         let description = match RTCSessionDescription::offer(sdp) {
             Ok(d) => d,
-            Err(e) => return refused(REQUEST, peer_name, "bad_sdp", e.to_string()),
+            Err(e) => return bad_sdp(REQUEST, peer_name, &e),
         };
         if !self.publishers.contains_key(&stream) {
             let peer = match self.open_peer(stream.name()).await {
@@ -419,7 +448,7 @@ impl MediaLink {
         match answer_offer(&pc, description).await {
             Ok(sdp) => vec![ServerMessage::MediaAnswer { stream, sdp }],
             Err(e) => {
-                let mut out = refused(REQUEST, peer_name, "bad_sdp", e.to_string());
+                let mut out = bad_sdp(REQUEST, peer_name, &e);
                 out.extend(self.stop_publishing(stream, "failed").await);
                 out
             }
@@ -430,7 +459,7 @@ impl MediaLink {
     fn forward_tracks_of(&self, pc: &Arc<RTCPeerConnection>, stream: Stream, allowed: Allowed) {
         let stage = self.stage.clone();
         let counts = self.media.counts.clone();
-        let owner = self.party.clone();
+        let owner = self.who.clone();
         let owner_conn = self.conn;
         let publisher = Arc::downgrade(pc);
         pc.on_track(Box::new(move |remote, _receiver, _transceiver| {
@@ -497,7 +526,7 @@ impl MediaLink {
             return refused(REQUEST, Some(WATCH), "invalid", "name at least one source");
         }
         for &source in &sources {
-            if let Err(why) = self.stage.may_watch(source, self.conn, &self.party) {
+            if let Err(why) = self.stage.may_watch(source, self.conn, &self.who) {
                 return refusal(REQUEST, Some(WATCH), why);
             }
         }
@@ -528,8 +557,8 @@ impl MediaLink {
         // A call that ended is no longer something to watch.
         watch
             .wants
-            .retain(|&s| self.stage.may_watch(s, self.conn, &self.party).is_ok());
-        let visible = self.stage.visible_to(self.conn, &self.party, &watch.wants);
+            .retain(|&s| self.stage.may_watch(s, self.conn, &self.who).is_ok());
+        let visible = self.stage.visible_to(self.conn, &self.who, &watch.wants);
         let mut changed = false;
         let gone: Vec<String> = watch
             .senders
@@ -613,7 +642,12 @@ impl MediaLink {
             Ok(sdp) => vec![ServerMessage::MediaOffer { sdp }],
             Err(e) => {
                 tracing::warn!("offering media failed: {e}");
-                let mut out = refused("media_watch", Some(WATCH), "internal", e.to_string());
+                let mut out = refused(
+                    "media_watch",
+                    Some(WATCH),
+                    "internal",
+                    "media is not available",
+                );
                 out.extend(self.stop_watching("failed").await);
                 out
             }
@@ -644,14 +678,14 @@ impl MediaLink {
             Err(e) => Err(e),
         };
         if let Err(e) = applied {
-            let mut out = refused(REQUEST, Some(WATCH), "bad_sdp", e.to_string());
+            let mut out = bad_sdp(REQUEST, Some(WATCH), &e);
             out.extend(self.stop_watching("failed").await);
             return out;
         }
         // New receivers start with a keyframe rather than waiting for the next one.
         let tracks: Vec<_> = self
             .stage
-            .visible_to(self.conn, &self.party, &watch.wants)
+            .visible_to(self.conn, &self.who, &watch.wants)
             .into_iter()
             .filter(|t| watch.senders.contains_key(&t.id))
             .collect();
@@ -695,7 +729,15 @@ impl MediaLink {
         };
         match pc.add_ice_candidate(init).await {
             Ok(()) => Vec::new(),
-            Err(e) => refused(REQUEST, None, "bad_candidate", e.to_string()),
+            Err(e) => {
+                tracing::debug!("ICE candidate refused: {e}");
+                refused(
+                    REQUEST,
+                    None,
+                    "bad_candidate",
+                    "the ICE candidate cannot be used",
+                )
+            }
         }
     }
 
@@ -709,7 +751,7 @@ impl MediaLink {
         if self
             .stage
             .call()
-            .is_some_and(|c| c.teacher_conn == self.conn && self.party == Party::Teacher)
+            .is_some_and(|c| c.teacher_conn == self.conn && self.is_teacher())
         {
             self.stage.end_call();
         }

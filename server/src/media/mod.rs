@@ -4,7 +4,9 @@
 //! - [`engine`]: the shared WebRTC stack (codecs, interceptors, ICE-lite on one UDP port).
 //! - [`stage`]: one lesson's published tracks, talk-back grants and private call, and the
 //!   rules of who receives what.
-//! - [`forward`]: copying a published track's packets to its subscribers; keyframe requests.
+//! - [`forward`]: copying a published track's packets to its subscribers, simulcast layers
+//!   picked per subscriber ([`simulcast`]).
+//! - [`keyframes`]: asking a publisher for a keyframe, at most once per gap, never dropped.
 //! - [`offer`]: what a browser's offer asks to send, checked before it is answered.
 //! - [`link`]: one client connection's peer connections and its signaling.
 //!
@@ -13,6 +15,7 @@
 
 pub mod engine;
 pub mod forward;
+pub mod keyframes;
 pub mod link;
 pub mod offer;
 pub mod simulcast;
@@ -23,9 +26,9 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use serde::{Deserialize, Serialize};
 
 use crate::config::MediaConfig;
+pub use crate::protocol::{Stream, WatchSource};
 use crate::memory;
 use engine::Engine;
 use stage::Stage;
@@ -36,43 +39,6 @@ pub enum MediaError {
     Bind(u16, std::io::Error),
     #[error("webrtc: {0}")]
     WebRtc(#[from] webrtc::Error),
-}
-
-/// What a client publishes on one peer connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stream {
-    /// The teacher's camera and microphone, for the lesson's watchers.
-    Camera,
-    /// The teacher's shared screen, for the lesson's watchers.
-    Screen,
-    /// A pupil the teacher let speak: their microphone (and camera if allowed), to the teacher.
-    Talk,
-    /// The two sides of a private call.
-    Call,
-}
-
-impl Stream {
-    pub fn name(self) -> &'static str {
-        match self {
-            Stream::Camera => "camera",
-            Stream::Screen => "screen",
-            Stream::Talk => "talk",
-            Stream::Call => "call",
-        }
-    }
-}
-
-/// What a client asks to receive on its receiving peer connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WatchSource {
-    /// The teacher's camera and screen.
-    Lesson,
-    /// Teachers: the pupils allowed to speak.
-    Talk,
-    /// Their side's view of a private call they are in.
-    Call,
 }
 
 /// Live counts for /metrics; each is raised by a [`Counted`] and lowered when it drops, so a
@@ -155,16 +121,27 @@ impl Media {
         self.engine.udp
     }
 
-    /// The lesson's stage, made when its first client connects and gone with its last.
-    pub fn stage(&self, lesson_id: &str) -> Arc<Stage> {
+    /// The stage of `lesson_id` (run by `lesson_teacher`), made when its first client
+    /// connects and gone with its last.
+    pub fn stage(&self, lesson_id: &str, lesson_teacher: &str) -> Arc<Stage> {
         let mut stages = self.stages.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(stage) = stages.get(lesson_id).and_then(Weak::upgrade) {
             return stage;
         }
         stages.retain(|_, weak| weak.strong_count() > 0);
-        let stage = Arc::new(Stage::new(self.max_peers_per_lesson));
+        let stage = Arc::new(Stage::new(
+            lesson_id,
+            lesson_teacher,
+            self.max_peers_per_lesson,
+        ));
         stages.insert(lesson_id.to_string(), Arc::downgrade(&stage));
         stage
+    }
+
+    /// The lesson's stage if anyone has media open in it.
+    pub fn existing_stage(&self, lesson_id: &str) -> Option<Arc<Stage>> {
+        let stages = self.stages.lock().unwrap_or_else(|e| e.into_inner());
+        stages.get(lesson_id).and_then(Weak::upgrade)
     }
 
     fn new_connection_id(&self) -> u64 {

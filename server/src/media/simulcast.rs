@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use webrtc::rtp::packet::Packet;
 
-use super::forward::Keyframes;
+use super::keyframes::Keyframes;
 
 /// Loss above this in two reports in a row: one layer down.
 const LOSS_HIGH: f64 = 0.10;

@@ -8,33 +8,41 @@ use tokio::sync::broadcast;
 use webrtc::rtp_transceiver::rtp_codec::{RTCRtpCodecCapability, RTPCodecType};
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 
-use super::forward::Keyframes;
+use super::keyframes::Keyframes;
 use super::simulcast::Simulcast;
 use super::{Counted, Stream, WatchSource};
+use crate::auth::{can, Action, MediaFacts, Medium, Who};
 
 /// A client connection, numbered by the box.
 pub type ConnId = u64;
 
-/// Who is on the other end of a connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Party {
-    Teacher,
-    Pupil {
-        participant_id: String,
-    },
-    /// The lesson's classroom camera: it publishes the camera stream and receives only the
-    /// pupils' talk-back, to play it where its microphone can cancel the echo.
-    Camera,
+/// How a track's stream id names its owner: `teacher`, `classroom` (the lesson's classroom
+/// camera) or the pupil's participant id.
+fn label(owner: &Who) -> &str {
+    match owner {
+        Who::Teacher { .. } => "teacher",
+        Who::Camera { .. } => "classroom",
+        Who::Pupil(seat) => &seat.participant_id,
+        Who::Nobody => "nobody",
+    }
 }
 
-impl Party {
-    /// How a track's stream id names its owner: `teacher`, `classroom` or the participant id.
-    fn label(&self) -> &str {
-        match self {
-            Party::Teacher => "teacher",
-            Party::Camera => "classroom",
-            Party::Pupil { participant_id } => participant_id,
-        }
+/// The medium a published stream is, for [`can`].
+fn sent_medium(stream: Stream) -> Medium {
+    match stream {
+        Stream::Camera => Medium::Lesson,
+        Stream::Screen => Medium::Screen,
+        Stream::Talk => Medium::Talk,
+        Stream::Call => Medium::Call,
+    }
+}
+
+/// The medium a watched source is, for [`can`].
+fn received_medium(source: WatchSource) -> Medium {
+    match source {
+        WatchSource::Lesson => Medium::Lesson,
+        WatchSource::Talk => Medium::Talk,
+        WatchSource::Call => Medium::Call,
     }
 }
 
@@ -44,7 +52,7 @@ pub struct Track {
     pub stream: Stream,
     pub kind: RTPCodecType,
     pub owner_conn: ConnId,
-    pub owner: Party,
+    pub owner: Who,
     /// Subscribers of a single-layer track share this; for a simulcast track it is the
     /// template of each subscriber's own.
     pub local: Arc<TrackLocalStaticRTP>,
@@ -121,6 +129,8 @@ pub struct Stage {
     inner: Mutex<Inner>,
     events: broadcast::Sender<StageEvent>,
     max_peers: usize,
+    lesson_id: String,
+    lesson_teacher: String,
 }
 
 /// A published track before it has an id.
@@ -128,17 +138,40 @@ pub struct NewTrack {
     pub stream: Stream,
     pub kind: RTPCodecType,
     pub owner_conn: ConnId,
-    pub owner: Party,
+    pub owner: Who,
     pub keyframes: Keyframes,
     pub counted: Counted,
 }
 
 impl Stage {
-    pub fn new(max_peers: usize) -> Self {
+    /// The stage of `lesson_id`, run by `lesson_teacher`.
+    pub fn new(lesson_id: &str, lesson_teacher: &str, max_peers: usize) -> Self {
         Self {
             inner: Mutex::new(Inner::default()),
             events: broadcast::channel(64).0,
             max_peers,
+            lesson_id: lesson_id.to_string(),
+            lesson_teacher: lesson_teacher.to_string(),
+        }
+    }
+
+    /// The facts [`can`] decides a media request of `who` on `conn` by.
+    fn facts(&self, inner: &Inner, medium: Medium, conn: ConnId, who: &Who) -> MediaFacts<'_> {
+        let talk_grant = match who {
+            Who::Pupil(seat) => inner.talk.get(&seat.participant_id).copied(),
+            _ => None,
+        };
+        MediaFacts {
+            lesson_id: &self.lesson_id,
+            lesson_teacher: &self.lesson_teacher,
+            medium,
+            video: false,
+            talk_grant,
+            in_call: inner
+                .call
+                .as_ref()
+                .filter(|call| call.includes(conn, who))
+                .map(|call| call.video),
         }
     }
 
@@ -170,52 +203,33 @@ impl Stage {
         inner.peers = inner.peers.saturating_sub(1);
     }
 
-    /// May `party` on `conn` publish `stream` now, and which kinds (audio, video)?
-    pub fn may_publish(
-        &self,
-        stream: Stream,
-        conn: ConnId,
-        party: &Party,
-    ) -> Result<Allowed, Refusal> {
+    /// May `who` on `conn` publish `stream` now, and which kinds (audio, video)? Asked of
+    /// [`can`] with what the stage says now (talk grants, the call).
+    pub fn may_publish(&self, stream: Stream, conn: ConnId, who: &Who) -> Result<Allowed, Refusal> {
         let inner = self.lock();
-        let everything = Allowed {
-            audio: true,
-            video: true,
-        };
-        match (stream, party) {
-            (Stream::Camera | Stream::Screen, Party::Teacher) | (Stream::Camera, Party::Camera) => {
-                Ok(everything)
-            }
-            (Stream::Talk, Party::Pupil { participant_id }) => inner
-                .talk
-                .get(participant_id)
-                .map(|&video| Allowed { audio: true, video })
-                .ok_or(Refusal::Forbidden),
-            (Stream::Call, party) => match &inner.call {
-                Some(call) if call.includes(conn, party) => Ok(Allowed {
-                    audio: true,
-                    video: call.video,
+        let facts = self.facts(&inner, sent_medium(stream), conn, who);
+        let allowed = Allowed {
+            audio: can(who, Action::SendMedia(facts)),
+            video: can(
+                who,
+                Action::SendMedia(MediaFacts {
+                    video: true,
+                    ..facts
                 }),
-                _ => Err(Refusal::Forbidden),
-            },
-            _ => Err(Refusal::Forbidden),
+            ),
+        };
+        if allowed.audio || allowed.video {
+            Ok(allowed)
+        } else {
+            Err(Refusal::Forbidden)
         }
     }
 
-    /// May `party` ask to receive `source`?
-    pub fn may_watch(
-        &self,
-        source: WatchSource,
-        conn: ConnId,
-        party: &Party,
-    ) -> Result<(), Refusal> {
+    /// May `who` on `conn` ask to receive `source`?
+    pub fn may_watch(&self, source: WatchSource, conn: ConnId, who: &Who) -> Result<(), Refusal> {
         let inner = self.lock();
-        let allowed = match source {
-            WatchSource::Lesson => *party != Party::Camera,
-            WatchSource::Talk => hears_talk(party),
-            WatchSource::Call => inner.call.as_ref().is_some_and(|c| c.includes(conn, party)),
-        };
-        if allowed {
+        let facts = self.facts(&inner, received_medium(source), conn, who);
+        if can(who, Action::ReceiveMedia(facts)) {
             Ok(())
         } else {
             Err(Refusal::Forbidden)
@@ -295,7 +309,7 @@ impl Stage {
             _ => "video",
         };
         let id = format!("{}-{kind}-{}", new.stream.name(), inner.next_track);
-        let stream_id = format!("{}.{}", new.stream.name(), new.owner.label());
+        let stream_id = format!("{}.{}", new.stream.name(), label(&new.owner));
         let track = Arc::new(Track {
             simulcast: simulcast.then(|| Simulcast::new(codec.mime_type.clone())),
             local: Arc::new(TrackLocalStaticRTP::new(codec, id.clone(), stream_id)),
@@ -343,29 +357,45 @@ impl Stage {
 
     /// Is a classroom camera sending into the lesson now?
     pub fn classroom_camera_live(&self) -> bool {
-        self.lock().tracks.iter().any(|t| t.owner == Party::Camera)
+        self.lock()
+            .tracks
+            .iter()
+            .any(|t| matches!(t.owner, Who::Camera { .. }))
     }
 
-    /// The tracks `conn` receives when it asks for `wants`.
+    /// The tracks `conn` receives when it asks for `wants`: those of the sources it may
+    /// receive now ([`can`]), a call's only from its other side.
     pub fn visible_to(
         &self,
         conn: ConnId,
-        party: &Party,
+        who: &Who,
         wants: &HashSet<WatchSource>,
     ) -> Vec<Arc<Track>> {
         let inner = self.lock();
+        let may = |source: WatchSource| {
+            wants.contains(&source)
+                && can(
+                    who,
+                    Action::ReceiveMedia(self.facts(&inner, received_medium(source), conn, who)),
+                )
+        };
+        let (lesson, talk, call) = (
+            may(WatchSource::Lesson),
+            may(WatchSource::Talk),
+            may(WatchSource::Call),
+        );
         inner
             .tracks
             .iter()
             .filter(|t| t.owner_conn != conn)
             .filter(|t| match t.stream {
-                Stream::Camera | Stream::Screen => wants.contains(&WatchSource::Lesson),
-                Stream::Talk => wants.contains(&WatchSource::Talk) && hears_talk(party),
+                Stream::Camera | Stream::Screen => lesson,
+                Stream::Talk => talk,
                 Stream::Call => {
-                    wants.contains(&WatchSource::Call)
-                        && inner.call.as_ref().is_some_and(|call| {
-                            call.includes(conn, party) && call.includes(t.owner_conn, &t.owner)
-                        })
+                    call && inner
+                        .call
+                        .as_ref()
+                        .is_some_and(|c| c.includes(t.owner_conn, &t.owner))
                 }
             })
             .cloned()
@@ -401,7 +431,7 @@ impl Stage {
             inner.talk.remove(participant_id);
             inner.tracks.retain(|t| {
                 !(t.stream == Stream::Talk
-                    && matches!(&t.owner, Party::Pupil { participant_id: p } if p == participant_id))
+                    && matches!(&t.owner, Who::Pupil(seat) if seat.participant_id == participant_id))
             });
         }
         self.tell(StageEvent::Talk {
@@ -460,18 +490,13 @@ impl Allowed {
     }
 }
 
-/// Pupils let speak are heard in the room: on the teacher's device and the classroom camera.
-fn hears_talk(party: &Party) -> bool {
-    matches!(party, Party::Teacher | Party::Camera)
-}
-
 impl Call {
     /// Is this connection one of the call's two sides?
-    pub fn includes(&self, conn: ConnId, party: &Party) -> bool {
-        match party {
-            Party::Teacher => conn == self.teacher_conn,
-            Party::Pupil { participant_id } => *participant_id == self.participant_id,
-            Party::Camera => false,
+    pub fn includes(&self, conn: ConnId, who: &Who) -> bool {
+        match who {
+            Who::Teacher { .. } => conn == self.teacher_conn,
+            Who::Pupil(seat) => seat.participant_id == self.participant_id,
+            Who::Camera { .. } | Who::Nobody => false,
         }
     }
 }
@@ -480,18 +505,29 @@ impl Call {
 mod tests {
     use super::*;
 
-    fn pupil(id: &str) -> Party {
-        Party::Pupil {
+    fn pupil(id: &str) -> Who {
+        Who::Pupil(crate::auth::Seat {
             participant_id: id.into(),
+            lesson_id: "L1".into(),
+            class_id: "C1".into(),
+            at_home: true,
+        })
+    }
+
+    fn teacher() -> Who {
+        Who::Teacher {
+            teacher_id: "t1".into(),
         }
+    }
+
+    fn stage(max_peers: usize) -> Stage {
+        Stage::new("L1", "t1", max_peers)
     }
 
     #[test]
     fn only_teachers_publish_the_lesson_and_only_granted_pupils_talk() {
-        let stage = Stage::new(10);
-        assert!(stage
-            .may_publish(Stream::Camera, 1, &Party::Teacher)
-            .is_ok());
+        let stage = stage(10);
+        assert!(stage.may_publish(Stream::Camera, 1, &teacher()).is_ok());
         assert_eq!(
             stage.may_publish(Stream::Camera, 2, &pupil("p1")),
             Err(Refusal::Forbidden)
@@ -516,21 +552,17 @@ mod tests {
 
     #[test]
     fn a_call_belongs_to_its_two_sides() {
-        let stage = Stage::new(10);
+        let stage = stage(10);
         stage.start_call(Call {
             teacher_conn: 1,
             participant_id: "p1".into(),
             video: false,
         });
         assert!(stage.may_watch(WatchSource::Call, 2, &pupil("p1")).is_ok());
-        assert!(stage
-            .may_watch(WatchSource::Call, 1, &Party::Teacher)
-            .is_ok());
+        assert!(stage.may_watch(WatchSource::Call, 1, &teacher()).is_ok());
         assert!(stage.may_watch(WatchSource::Call, 3, &pupil("p2")).is_err());
         assert!(
-            stage
-                .may_watch(WatchSource::Call, 4, &Party::Teacher)
-                .is_err(),
+            stage.may_watch(WatchSource::Call, 4, &teacher()).is_err(),
             "another teacher connection is not the call's"
         );
         stage.end_call();
@@ -539,7 +571,7 @@ mod tests {
 
     #[test]
     fn peers_are_capped() {
-        let stage = Stage::new(1);
+        let stage = stage(1);
         assert!(stage.peer_opened().is_ok());
         assert_eq!(stage.peer_opened(), Err(Refusal::Full));
         stage.peer_closed();

@@ -90,9 +90,10 @@ pub(super) fn withdraw_participant(
         },
         Ended::Removed,
     );
-    let stage = s.media.stage(lesson_id);
-    if stage.talk_grant(participant_id).is_some() {
-        stage.revoke_talk(participant_id);
+    if let Some(stage) = s.media.existing_stage(lesson_id) {
+        if stage.talk_grant(participant_id).is_some() {
+            stage.revoke_talk(participant_id);
+        }
     }
     s.presence.publish(lesson_id, LessonEvent::PresenceChanged);
     Ok(())
