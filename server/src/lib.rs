@@ -2,19 +2,19 @@
 //!
 //! # Layout
 //!
-//! Dependencies point down this list: `http` uses everything; `auth` and `lessons` use only
-//! `store`, `clock` and `validate`; nothing below `http` knows about axum.
+//! Dependencies point down this list (one exception: `protocol` names the channel types it
+//! serializes); there are no import cycles, and nothing below `http` knows about axum.
 //!
 //! - [`cli`]: the command line (`tavla serve`, `tavla teacher add`); `main.rs` only calls it.
 //! - [`app`]: [`app::start`] opens the data dir, store and certificates, binds, serves; ordered
 //!   shutdown. Tests start it on port 0.
-//! - [`http`]: axum routers (JSON API, `/ws`, embedded web client, CA files, metrics), the TLS
-//!   accept loop, the plain-HTTP redirector, rate limits, security headers.
-//! - [`protocol`]: the JSON messages of the client WebSocket.
+//! - [`http`]: axum routers (JSON API, `/ws`, `/yjs`, embedded web client, CA files, metrics),
+//!   the TLS accept loop, the plain-HTTP redirector, rate limits, security headers. Handlers
+//!   parse, call one [`service`] function and answer; socket loops hold a grant.
+//! - [`service`]: the use-cases (end a lesson, remove a pupil, reissue a card, log out …), one
+//!   function each; the one place that changes state and says what follows (sessions ended,
+//!   grants revoked).
 //! - [`error`]: the one error type that reaches clients; WebSocket close codes.
-//! - [`auth`]: teachers, sessions, setup links, and [`auth::can`], the whole permission table.
-//! - [`lessons`]: classes, rosters, login cards, lessons, join codes, groups, presence,
-//!   classroom camera links.
 //! - [`channels`]: private teacher↔pupil threads, announcements, class and group chat, raised
 //!   hands; numbered, group-committed, delivered in order, resumable.
 //! - [`docs`]: shared documents: y-protocols rooms on yrs, the hub that loads/fans out/unloads
@@ -22,11 +22,17 @@
 //!   copies (hand-outs, restored versions).
 //! - [`media`]: live audio and video: the WebRTC forwarding unit (SFU) for lesson streams,
 //!   talk-back and private calls; its signaling rides on `/ws`.
+//! - [`lessons`]: classes, rosters, login cards, lessons, join codes, groups, presence,
+//!   classroom camera links.
+//! - [`protocol`]: the JSON messages of the client WebSocket, and the media stream names.
 //! - [`uploads`]: files attached to messages: safe types only, checked by their bytes.
+//! - [`auth`]: [`auth::Who`] (the one identity), [`auth::can`] (the whole permission table),
+//!   grants held by open connections, sessions, teachers, setup links.
 //! - [`tls`]: the local certificate authority, server certificates, renewal.
 //! - [`store`]: the small `Store` trait, its sled implementation, an in-memory one for tests.
 //! - [`datadir`]: the data directory's layout and the checks that refuse foreign files.
 //! - [`config`]: defaults < `tavla.toml` < `TAVLA_*` < flags.
+//! - [`ids`]: typed ids whose form means something, parsed in one place.
 //! - [`clock`], [`validate`], [`qr`], [`memory`]: small helpers.
 
 pub mod app;

@@ -268,3 +268,125 @@ async fn the_live_socket_refuses_the_wrong_people() {
     assert_eq!(welcome["lesson_id"], other_lesson["id"]);
     assert_eq!(welcome["role"], "pupil");
 }
+
+/// The "after revocation" column: for each use-case that withdraws access, everything the
+/// pupil (or teacher) could do before — read and list documents, export, open `/ws` and
+/// `/yjs`, ask for a file upload — is refused after it, over HTTP and at the socket upgrade.
+#[tokio::test]
+async fn after_access_is_withdrawn_everything_that_was_allowed_is_refused() {
+    let server = TestServer::start().await;
+    let kari = server.first_teacher("Kari").await;
+    let class = class_with(&kari, "7B", &["Ada", "Bo", "Cy", "Di"]).await;
+    let class_id = class["id"].as_str().unwrap().to_string();
+    let lesson = start_lesson(&kari, &class_id).await;
+    let lesson_id = lesson["id"].as_str().unwrap().to_string();
+    let cards = card_secrets(&kari, &class_id).await;
+    let pupil_id = |name: &str| {
+        class["pupils"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let signed_in = |name: &'static str| {
+        let secret = cards.iter().find(|(n, _)| n == name).unwrap().1.clone();
+        let server = &server;
+        async move {
+            let pupil = server.client();
+            let (status, _) = pupil
+                .post("/api/card-login", json!({ "secret": secret }))
+                .await;
+            assert_eq!(status, StatusCode::OK);
+            pupil
+        }
+    };
+    let class_doc = format!("lesson.{lesson_id}.class");
+
+    /// What a pupil may do, each `true` when allowed.
+    async fn pupil_can(user: &User, class_doc: &str) -> Vec<(&'static str, bool)> {
+        let ok = |status: StatusCode| status == StatusCode::OK;
+        vec![
+            ("list documents", ok(user.get("/api/docs").await.0)),
+            (
+                "read the class document",
+                ok(user.get(&format!("/api/docs/{class_doc}")).await.0),
+            ),
+            (
+                "export it",
+                ok(user
+                    .get(&format!("/api/docs/{class_doc}/export?format=txt"))
+                    .await
+                    .0),
+            ),
+            ("say who they are", user.get("/api/me").await.1["role"] == "pupil"),
+            ("open /ws", user.ws("").await.is_ok()),
+            (
+                "open /yjs",
+                yjs::DocClient::connect(user, class_doc).await.is_ok(),
+            ),
+        ]
+    }
+    let withdrawals: Vec<(&str, &'static str, String, Value)> = vec![
+        (
+            "removed from the lesson",
+            "Ada",
+            format!(
+                "DELETE /api/lessons/{lesson_id}/participants/p-{}",
+                pupil_id("Ada")
+            ),
+            Value::Null,
+        ),
+        (
+            "card reissued",
+            "Bo",
+            format!("POST /api/classes/{class_id}/pupils/{}/card", pupil_id("Bo")),
+            json!({}),
+        ),
+        (
+            "deleted from the class list",
+            "Cy",
+            format!("DELETE /api/classes/{class_id}/pupils/{}", pupil_id("Cy")),
+            Value::Null,
+        ),
+        ("logged out", "Di", "POST /api/logout".into(), json!({})),
+    ];
+    for (what, name, call, body) in withdrawals {
+        let pupil = signed_in(name).await;
+        let before = pupil_can(&pupil, &class_doc).await;
+        assert!(before.iter().all(|(_, allowed)| *allowed), "{what}: {before:?}");
+        let (method, path) = call.split_once(' ').unwrap();
+        let caller = if what == "logged out" { &pupil } else { &kari };
+        let status = match method {
+            "DELETE" => caller.delete(path).await.0,
+            _ => caller.post(path, body).await.0,
+        };
+        assert_eq!(status, StatusCode::OK, "{what}");
+        let after = pupil_can(&pupil, &class_doc).await;
+        let still: Vec<_> = after.iter().filter(|(_, allowed)| *allowed).collect();
+        assert!(still.is_empty(), "{what}: still allowed {still:?}");
+    }
+
+    // The lesson ends: every pupil of it, however signed in, is refused everything.
+    let guest = guest(&server, lesson["code"].as_str().unwrap(), "Gjest").await;
+    assert!(pupil_can(&guest, &class_doc)
+        .await
+        .iter()
+        .all(|(_, allowed)| *allowed));
+    let (status, _) = kari
+        .post(&format!("/api/lessons/{lesson_id}/end"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let after = pupil_can(&guest, &class_doc).await;
+    assert!(after.iter().all(|(_, allowed)| !*allowed), "{after:?}");
+
+    // The teacher logs out: her routes and sockets are refused.
+    let (status, _) = kari.post("/api/logout", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(kari.get("/api/classes").await.0, StatusCode::UNAUTHORIZED);
+    assert!(kari.ws(&format!("?lesson={lesson_id}")).await.is_err());
+    assert!(yjs::DocClient::connect(&kari, &class_doc).await.is_err());
+}
