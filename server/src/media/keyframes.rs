@@ -35,7 +35,7 @@ impl Keyframes {
         }
     }
 
-    /// Asks now, or — within [`KEYFRAME_GAP`] of the last request — once the gap has passed.
+    /// Asks now, or — within `KEYFRAME_GAP` of the last request — once the gap has passed.
     /// A request is never dropped: a viewer switching layers or joining waits for exactly
     /// this keyframe, and a publisher (VP8 in Chromium) may send no other for minutes.
     pub async fn request(&self) {

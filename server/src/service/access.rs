@@ -1,5 +1,5 @@
 //! "Is this the caller's …?": the lookups use-cases start with. Each answers with
-//! [`auth::can`]; what the caller may not see is reported as missing (404), so ids cannot be
+//! [`crate::auth::can`]; what the caller may not see is reported as missing (404), so ids cannot be
 //! probed, and what a pupil or camera may not do is refused (403).
 
 use super::Services;

@@ -13,7 +13,7 @@ use crate::lessons::presence::LessonEvent;
 use crate::lessons::presence_list;
 use crate::protocol::PresenceEntry;
 
-/// The teacher ends their lesson. What follows is [`close`]'s.
+/// The teacher ends their lesson. What follows is `close`'s: sessions, grants, versions.
 pub fn end(s: &Services, who: &Who, lesson_id: &str) -> Result<(), ApiError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;
     let ended = lesson::end(s.store.as_ref(), s.clock.as_ref(), &lesson)?;
