@@ -322,7 +322,10 @@ async fn after_access_is_withdrawn_everything_that_was_allowed_is_refused() {
                     .await
                     .0),
             ),
-            ("say who they are", user.get("/api/me").await.1["role"] == "pupil"),
+            (
+                "say who they are",
+                user.get("/api/me").await.1["role"] == "pupil",
+            ),
             ("open /ws", user.ws("").await.is_ok()),
             (
                 "open /yjs",
@@ -343,7 +346,10 @@ async fn after_access_is_withdrawn_everything_that_was_allowed_is_refused() {
         (
             "card reissued",
             "Bo",
-            format!("POST /api/classes/{class_id}/pupils/{}/card", pupil_id("Bo")),
+            format!(
+                "POST /api/classes/{class_id}/pupils/{}/card",
+                pupil_id("Bo")
+            ),
             json!({}),
         ),
         (
@@ -357,7 +363,10 @@ async fn after_access_is_withdrawn_everything_that_was_allowed_is_refused() {
     for (what, name, call, body) in withdrawals {
         let pupil = signed_in(name).await;
         let before = pupil_can(&pupil, &class_doc).await;
-        assert!(before.iter().all(|(_, allowed)| *allowed), "{what}: {before:?}");
+        assert!(
+            before.iter().all(|(_, allowed)| *allowed),
+            "{what}: {before:?}"
+        );
         let (method, path) = call.split_once(' ').unwrap();
         let caller = if what == "logged out" { &pupil } else { &kari };
         let status = match method {

@@ -1,7 +1,8 @@
 //! Classes, rosters and login cards over HTTP. Teachers only, and only their own classes.
 
 use super::respond::svg_response;
-use crate::service::{self, access};
+use crate::service;
+use crate::service::roster::ClassView;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -12,42 +13,31 @@ use serde_json::{json, Value};
 
 use super::extract::{ApiJson, RequestHost, TeacherCaller};
 use super::state::AppState;
-use crate::auth::{can, Action};
 use crate::error::ApiError;
-use crate::lessons::classes::{self, Class, Pupil};
-use crate::lessons::lesson;
+use crate::lessons::classes::Pupil;
 
 fn pupil_json(p: &Pupil) -> Value {
     json!({ "id": p.id, "name": p.name })
 }
 
-fn class_json(state: &AppState, class: &Class) -> Result<Value, ApiError> {
-    let roster: Vec<Value> = classes::roster(state.services.store.as_ref(), &class.id)?
-        .iter()
-        .map(pupil_json)
-        .collect();
-    let active = lesson::active_for_class(
-        state.services.store.as_ref(),
-        &class.id,
-        state.services.clock.now_ms(),
-    )?;
-    Ok(json!({
-        "id": class.id,
-        "name": class.name,
+fn class_json(view: &ClassView) -> Value {
+    let roster: Vec<Value> = view.pupils.iter().map(pupil_json).collect();
+    json!({
+        "id": view.class.id,
+        "name": view.class.name,
         "pupils": roster,
-        "active_lesson": active.map(|l| json!({ "id": l.id, "code": l.code })),
-    }))
+        "active_lesson": view.running.as_ref().map(|l| json!({ "id": l.id, "code": l.code })),
+    })
 }
 
 pub async fn list(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
 ) -> Result<Json<Value>, ApiError> {
-    let list: Vec<Value> =
-        classes::list_for_teacher(state.services.store.as_ref(), &teacher.teacher_id)?
-            .iter()
-            .map(|c| json!({ "id": c.id, "name": c.name }))
-            .collect();
+    let list: Vec<Value> = service::roster::classes_of(&state.services, &teacher.who)?
+        .iter()
+        .map(|c| json!({ "id": c.id, "name": c.name }))
+        .collect();
     Ok(Json(json!({ "classes": list })))
 }
 
@@ -64,17 +54,9 @@ pub async fn create(
     teacher: TeacherCaller,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<Json<Value>, ApiError> {
-    if !can(&teacher.who, Action::CreateClass) {
-        return Err(ApiError::Forbidden);
-    }
-    let (class, _) = classes::create(
-        state.services.store.as_ref(),
-        state.services.clock.as_ref(),
-        &teacher.teacher_id,
-        &body.name,
-        &body.pupils,
-    )?;
-    Ok(Json(class_json(&state, &class)?))
+    let view =
+        service::roster::create_class(&state.services, &teacher.who, &body.name, &body.pupils)?;
+    Ok(Json(class_json(&view)))
 }
 
 pub async fn get(
@@ -82,8 +64,8 @@ pub async fn get(
     teacher: TeacherCaller,
     Path(class_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let class = access::own_class(&state.services, &teacher.who, &class_id)?;
-    Ok(Json(class_json(&state, &class)?))
+    let view = service::roster::class(&state.services, &teacher.who, &class_id)?;
+    Ok(Json(class_json(&view)))
 }
 
 #[derive(Deserialize)]
@@ -98,14 +80,8 @@ pub async fn add_pupils(
     Path(class_id): Path<String>,
     ApiJson(body): ApiJson<AddPupilsBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let class = access::own_class(&state.services, &teacher.who, &class_id)?;
-    classes::add_pupils(
-        state.services.store.as_ref(),
-        state.services.clock.as_ref(),
-        &class.id,
-        &body.names,
-    )?;
-    Ok(Json(class_json(&state, &class)?))
+    let view = service::roster::add_pupils(&state.services, &teacher.who, &class_id, &body.names)?;
+    Ok(Json(class_json(&view)))
 }
 
 pub async fn remove_pupil(
@@ -114,8 +90,8 @@ pub async fn remove_pupil(
     Path((class_id, pupil_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     service::roster::remove_pupil(&state.services, &teacher.who, &class_id, &pupil_id)?;
-    let class = access::own_class(&state.services, &teacher.who, &class_id)?;
-    Ok(Json(class_json(&state, &class)?))
+    let view = service::roster::class(&state.services, &teacher.who, &class_id)?;
+    Ok(Json(class_json(&view)))
 }
 
 /// Revokes a pupil's card and makes a new one.
@@ -145,8 +121,10 @@ pub async fn cards(
     RequestHost(host): RequestHost,
     Path(class_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let class = access::own_class(&state.services, &teacher.who, &class_id)?;
-    let cards: Vec<Value> = classes::roster(state.services.store.as_ref(), &class.id)?
+    let view = service::roster::class(&state.services, &teacher.who, &class_id)?;
+    let class = &view.class;
+    let cards: Vec<Value> = view
+        .pupils
         .iter()
         .map(|p| json!({ "id": p.id, "name": p.name, "url": card_url(&state, host.as_deref(), p) }))
         .collect();
@@ -161,7 +139,6 @@ pub async fn card_qr(
     RequestHost(host): RequestHost,
     Path((class_id, pupil_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let class = access::own_class(&state.services, &teacher.who, &class_id)?;
-    let pupil = classes::get_pupil(state.services.store.as_ref(), &class.id, &pupil_id)?;
+    let pupil = service::roster::pupil(&state.services, &teacher.who, &class_id, &pupil_id)?;
     svg_response(&card_url(&state, host.as_deref(), &pupil))
 }

@@ -14,13 +14,10 @@ use serde_json::{json, Value};
 use super::extract::{ApiJson, ClientIp, RequestHost, TeacherCaller};
 use super::respond::{svg_response, with_session};
 use super::state::AppState;
-use crate::auth::{can, Action, Seat, Who};
-use crate::docs::copies;
 use crate::error::ApiError;
-use crate::lessons::lesson::{self, Lesson, Participant};
-use crate::lessons::presence::LessonEvent;
-use crate::lessons::{camera, classes};
+use crate::lessons::lesson::{self, Lesson};
 use crate::qr;
+use crate::service::lessons::{LessonView, Seated};
 
 fn join_url(state: &AppState, host: Option<&str>, lesson: &Lesson) -> String {
     format!(
@@ -30,17 +27,17 @@ fn join_url(state: &AppState, host: Option<&str>, lesson: &Lesson) -> String {
     )
 }
 
-fn lesson_json(state: &AppState, host: Option<&str>, lesson: &Lesson) -> Result<Value, ApiError> {
-    let class = classes::get(state.services.store.as_ref(), &lesson.class_id)?;
-    Ok(json!({
+fn lesson_json(state: &AppState, host: Option<&str>, view: &LessonView) -> Value {
+    let lesson = &view.lesson;
+    json!({
         "id": lesson.id,
         "code": lesson.code,
-        "class": { "id": class.id, "name": class.name },
+        "class": { "id": lesson.class_id, "name": view.class_name },
         "join_url": join_url(state, host, lesson),
         "started_ms": lesson.started_ms,
         "expires_ms": lesson.expires_ms,
-        "active": lesson.is_active(state.services.clock.now_ms()),
-    }))
+        "active": view.active,
+    })
 }
 
 #[derive(Deserialize)]
@@ -55,23 +52,13 @@ pub async fn start(
     RequestHost(host): RequestHost,
     ApiJson(body): ApiJson<StartBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let class = classes::get(state.services.store.as_ref(), &body.class_id)?;
-    if !can(
+    let view = service::lessons::start(
+        &state.services,
         &teacher.who,
-        Action::ManageClass {
-            class_teacher: &class.teacher_id,
-        },
-    ) {
-        return Err(ApiError::NotFound);
-    }
-    let lesson = lesson::start(
-        state.services.store.as_ref(),
-        state.services.clock.as_ref(),
-        &class,
+        &body.class_id,
         state.config.lesson_hours,
     )?;
-    tracing::info!(lesson_id = %lesson.id, class_id = %class.id, "lesson started");
-    Ok(Json(lesson_json(&state, host.as_deref(), &lesson)?))
+    Ok(Json(lesson_json(&state, host.as_deref(), &view)))
 }
 
 pub async fn list(
@@ -79,15 +66,10 @@ pub async fn list(
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
 ) -> Result<Json<Value>, ApiError> {
-    let lessons = lesson::active_for_teacher(
-        state.services.store.as_ref(),
-        &teacher.teacher_id,
-        state.services.clock.now_ms(),
-    )?;
-    let list = lessons
+    let list: Vec<Value> = service::lessons::running(&state.services, &teacher.who)?
         .iter()
-        .map(|l| lesson_json(&state, host.as_deref(), l))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|view| lesson_json(&state, host.as_deref(), view))
+        .collect();
     Ok(Json(json!({ "lessons": list })))
 }
 
@@ -97,8 +79,8 @@ pub async fn get(
     RequestHost(host): RequestHost,
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
-    Ok(Json(lesson_json(&state, host.as_deref(), &lesson)?))
+    let view = service::lessons::own(&state.services, &teacher.who, &lesson_id)?;
+    Ok(Json(lesson_json(&state, host.as_deref(), &view)))
 }
 
 /// The join link as a QR code, for the projector.
@@ -155,38 +137,15 @@ fn is_at_home(state: &AppState, ip: IpAddr, says_at_home: bool) -> bool {
             .any(|net| net.contains(&ip))
 }
 
-/// Signs the pupil into their seat in the lesson.
-fn seated(
-    state: &AppState,
-    lesson: &Lesson,
-    participant: &Participant,
-) -> Result<Response, ApiError> {
-    copies::catch_up_newcomer(
-        state.services.store.as_ref(),
-        &lesson.id,
-        &participant.id,
-        state.services.clock.now_ms(),
-    )?;
-    let lifetime = lesson
-        .expires_ms
-        .saturating_sub(state.services.clock.now_ms());
-    let seat = Seat {
-        participant_id: participant.id.clone(),
-        lesson_id: lesson.id.clone(),
-        class_id: lesson.class_id.clone(),
-        at_home: participant.at_home,
-    };
+/// The answer that signs a pupil into their seat.
+fn seated_response(seated: Seated) -> Response {
+    let p = &seated.participant;
     let body = json!({
-        "role": if participant.at_home { "remote_pupil" } else { "pupil" },
-        "pupil": { "id": participant.id, "name": participant.name, "at_home": participant.at_home },
-        "lesson": { "id": lesson.id },
+        "role": if p.at_home { "remote_pupil" } else { "pupil" },
+        "pupil": { "id": p.id, "name": p.name, "at_home": p.at_home },
+        "lesson": { "id": seated.lesson_id },
     });
-    let response = with_session(state, Who::Pupil(seat), lifetime, body)?;
-    state
-        .services
-        .presence
-        .publish(&lesson.id, LessonEvent::PresenceChanged);
-    Ok(response)
+    with_session(&seated.token, seated.lifetime_ms, body)
 }
 
 #[derive(Deserialize)]
@@ -205,20 +164,14 @@ pub async fn join(
 ) -> Result<Response, ApiError> {
     let code = lesson::normalize_code(&body.code);
     state.limits.join(ip, Some(&code))?;
-    let lesson = lesson::by_code(
-        state.services.store.as_ref(),
+    let seated = service::lessons::join_by_code(
+        &state.services,
         &code,
-        state.services.clock.now_ms(),
-    )?;
-    let participant = lesson::join_guest(
-        state.services.store.as_ref(),
-        state.services.clock.as_ref(),
-        &lesson,
         &body.name,
         is_at_home(&state, ip, body.at_home),
         state.config.limits.max_pupils_per_lesson,
     )?;
-    seated(&state, &lesson, &participant)
+    Ok(seated_response(seated))
 }
 
 #[derive(Deserialize)]
@@ -238,21 +191,9 @@ pub async fn card_login(
     if body.secret.len() > 100 {
         return Err(ApiError::InvalidCard);
     }
-    let pupil = classes::pupil_by_card(state.services.store.as_ref(), &body.secret)?;
-    let lesson = lesson::active_for_class(
-        state.services.store.as_ref(),
-        &pupil.class_id,
-        state.services.clock.now_ms(),
-    )?
-    .ok_or(ApiError::NoActiveLesson)?;
-    let participant = lesson::join_rostered(
-        state.services.store.as_ref(),
-        state.services.clock.as_ref(),
-        &lesson,
-        &pupil,
-        is_at_home(&state, ip, body.at_home),
-    )?;
-    seated(&state, &lesson, &participant)
+    let at_home = is_at_home(&state, ip, body.at_home);
+    let seated = service::lessons::join_by_card(&state.services, &body.secret, at_home)?;
+    Ok(seated_response(seated))
 }
 
 /// `POST /api/lessons/{id}/camera`: a one-time link (and its QR code) that makes the device
@@ -264,12 +205,8 @@ pub async fn camera_link(
     RequestHost(host): RequestHost,
     Path(lesson_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let lesson = access::running_lesson(&state.services, &teacher.who, Some(&lesson_id))?;
-    let (token, expires_ms) = camera::issue(
-        state.services.store.as_ref(),
-        state.services.clock.as_ref(),
-        &lesson,
-    )?;
+    let (token, expires_ms) =
+        service::lessons::camera_link(&state.services, &teacher.who, &lesson_id)?;
     let url = format!(
         "{}/camera#{token}",
         state.reachable_base_url(host.as_deref())
@@ -294,20 +231,8 @@ pub async fn camera_sign_in(
     ApiJson(body): ApiJson<CameraBody>,
 ) -> Result<Response, ApiError> {
     state.limits.join(ip, None)?;
-    let lesson = camera::redeem(
-        state.services.store.as_ref(),
-        state.services.clock.as_ref(),
-        &body.token,
-    )?;
-    let lifetime = lesson
-        .expires_ms
-        .saturating_sub(state.services.clock.now_ms());
-    let holder = Who::Camera {
-        lesson_id: lesson.id.clone(),
-        teacher_id: lesson.teacher_id.clone(),
-    };
-    let body = json!({ "role": "camera", "lesson": { "id": lesson.id } });
-    let response = with_session(&state, holder, lifetime, body)?;
-    tracing::info!(lesson_id = %lesson.id, "classroom camera paired");
-    Ok(response)
+    let (token, lifetime_ms, lesson_id) =
+        service::lessons::pair_camera(&state.services, &body.token)?;
+    let body = json!({ "role": "camera", "lesson": { "id": lesson_id } });
+    Ok(with_session(&token, lifetime_ms, body))
 }

@@ -11,32 +11,29 @@ use serde_json::{json, Value};
 use super::extract::{ApiJson, Caller, ClientIp, RequestHost, TeacherCaller};
 use super::respond::{with_cookie, with_session};
 use super::state::AppState;
-use crate::auth::sessions::{self, TEACHER_SESSION_MS};
-use crate::auth::teachers::{self, Teacher, TokenKind};
-use crate::auth::{can, Action, AuthError, Who};
+use crate::auth::sessions;
+use crate::auth::teachers::Teacher;
 use crate::error::ApiError;
-use crate::lessons::{classes, lesson};
 use crate::service;
-use crate::validate::{self, invalid};
+use crate::service::teachers::{Me, SignedIn};
+use crate::validate;
 
-pub const LANGUAGES: [&str; 3] = ["nb", "nn", "en"];
-
-/// Runs slow password work off the async threads.
+/// Runs slow password work (argon2) off the async threads.
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(ApiError::from)
 }
 
-/// A response that signs the teacher in.
-fn signed_in(state: &AppState, teacher: &Teacher) -> Result<Response, ApiError> {
-    let holder = Who::Teacher {
-        teacher_id: teacher.id.clone(),
-    };
-    with_session(state, holder, TEACHER_SESSION_MS, teacher_json(teacher))
+/// The answer that signs the teacher in.
+fn signed_in(signed: SignedIn) -> Response {
+    with_session(
+        &signed.token,
+        signed.lifetime_ms,
+        teacher_json(&signed.teacher),
+    )
 }
 
 fn teacher_json(t: &Teacher) -> Value {
@@ -53,11 +50,7 @@ pub async fn setup_info(
     State(state): State<Arc<AppState>>,
     Query(q): Query<TokenQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let record = teachers::peek_setup_token(
-        state.services.store.as_ref(),
-        state.services.clock.as_ref(),
-        &q.token,
-    )?;
+    let record = service::teachers::setup_link(&state.services, &q.token)?;
     Ok(Json(json!({ "kind": record.kind, "name": record.name })))
 }
 
@@ -77,18 +70,11 @@ pub async fn setup(
     // Guessing setup tokens counts against the same budget as guessing passwords.
     state.limits.login(ip, "setup")?;
     let st = state.clone();
-    let teacher = blocking(move || {
-        teachers::redeem_setup_token(
-            st.services.store.as_ref(),
-            st.services.clock.as_ref(),
-            &body.token,
-            &body.name,
-            &body.password,
-        )
+    let signed = blocking(move || {
+        service::teachers::set_up(&st.services, &body.token, &body.name, &body.password)
     })
     .await?;
-    tracing::info!(teacher_id = %teacher.id, "teacher account created");
-    signed_in(&state, &teacher)
+    Ok(signed_in(signed))
 }
 
 #[derive(Deserialize)]
@@ -108,12 +94,11 @@ pub async fn login(
     }
     state.limits.login(ip, &body.name)?;
     let st = state.clone();
-    let teacher = blocking(move || {
-        teachers::verify_login(st.services.store.as_ref(), &body.name, &body.password)
-    })
-    .await;
-    match teacher {
-        Ok(teacher) => signed_in(&state, &teacher),
+    let signed =
+        blocking(move || service::teachers::sign_in(&st.services, &body.name, &body.password))
+            .await;
+    match signed {
+        Ok(signed) => Ok(signed_in(signed)),
         Err(e) => {
             tracing::info!(%ip, "failed teacher login");
             Err(e)
@@ -137,40 +122,34 @@ pub async fn me(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
-    let store = state.services.store.as_ref();
-    Ok(Json(match &caller.who {
-        Who::Nobody => json!({
-            "role": "nobody",
-            "needs_setup": !teachers::any_exists(store)?,
-        }),
-        Who::Teacher { teacher_id } => match teachers::get(store, teacher_id)? {
-            Some(t) => teacher_json(&t),
-            None => return Err(ApiError::Unauthenticated),
-        },
-        Who::Pupil(seat) => {
-            let participant =
-                lesson::get_participant(store, &seat.lesson_id, &seat.participant_id)?;
-            let class = classes::get(store, &seat.class_id)?;
-            json!({
-                "role": caller.who.role(),
+    let role = caller.who.role();
+    Ok(Json(
+        match service::teachers::me(&state.services, &caller.who)? {
+            Me::Nobody { needs_setup } => json!({ "role": "nobody", "needs_setup": needs_setup }),
+            Me::Teacher(teacher) => teacher_json(&teacher),
+            Me::Pupil {
+                seat,
+                participant,
+                class_name,
+            } => json!({
+                "role": role,
                 "pupil": {
                     "id": participant.id,
                     "name": participant.name,
                     "at_home": seat.at_home,
                     "rostered": participant.pupil_id.is_some(),
                 },
-                "lesson": { "id": seat.lesson_id, "class_name": class.name },
-            })
-        }
-        Who::Camera { lesson_id, .. } => {
-            let lesson = lesson::get(store, lesson_id)?;
-            let class = classes::get(store, &lesson.class_id)?;
-            json!({
-                "role": caller.who.role(),
-                "lesson": { "id": lesson.id, "class_name": class.name },
-            })
-        }
-    }))
+                "lesson": { "id": seat.lesson_id, "class_name": class_name },
+            }),
+            Me::Camera {
+                lesson_id,
+                class_name,
+            } => json!({
+                "role": role,
+                "lesson": { "id": lesson_id, "class_name": class_name },
+            }),
+        },
+    ))
 }
 
 #[derive(Deserialize)]
@@ -185,22 +164,15 @@ pub async fn set_lang(
     teacher: TeacherCaller,
     ApiJson(body): ApiJson<LangBody>,
 ) -> Result<Json<Value>, ApiError> {
-    if !LANGUAGES.contains(&body.lang.as_str()) {
-        return Err(invalid("lang", "is not a supported language").into());
-    }
-    teachers::set_lang(
-        state.services.store.as_ref(),
-        &teacher.teacher_id,
-        &body.lang,
-    )?;
+    service::teachers::set_lang(&state.services, &teacher.who, &body.lang)?;
     Ok(Json(json!({ "lang": body.lang })))
 }
 
 pub async fn list_teachers(
     State(state): State<Arc<AppState>>,
-    _teacher: TeacherCaller,
+    teacher: TeacherCaller,
 ) -> Result<Json<Value>, ApiError> {
-    let list: Vec<Value> = teachers::list(state.services.store.as_ref())?
+    let list: Vec<Value> = service::teachers::colleagues(&state.services, &teacher.who)?
         .iter()
         .map(|t| json!({ "id": t.id, "name": t.name }))
         .collect();
@@ -220,19 +192,7 @@ pub async fn invite(
     RequestHost(host): RequestHost,
     ApiJson(body): ApiJson<InviteBody>,
 ) -> Result<Json<Value>, ApiError> {
-    if !can(&teacher.who, Action::InviteTeacher) {
-        return Err(ApiError::Forbidden);
-    }
-    let name = body
-        .name
-        .map(|n| validate::name("name", &n, validate::PERSON_NAME_MAX))
-        .transpose()?;
-    let token = teachers::issue_setup_token(
-        state.services.store.as_ref(),
-        state.services.clock.as_ref(),
-        TokenKind::Invite,
-        name,
-    )?;
+    let token = service::teachers::invite(&state.services, &teacher.who, body.name.as_deref())?;
     let url = format!(
         "{}/setup?token={token}",
         state.reachable_base_url(host.as_deref())

@@ -9,10 +9,10 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::state::AppState;
-use crate::auth::sessions::{self, token_from_cookie_header, Session};
-use crate::auth::{teachers, Who};
+use crate::auth::sessions::token_from_cookie_header;
+use crate::auth::Who;
 use crate::error::ApiError;
-use crate::lessons::lesson;
+use crate::service;
 
 /// Like `axum::Json`, but a bad body becomes an [`ApiError`] with our JSON shape.
 pub struct ApiJson<T>(pub T);
@@ -52,15 +52,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
                 token: None,
             });
         };
-        let session = sessions::lookup(
-            state.services.store.as_ref(),
-            state.services.clock.as_ref(),
-            &token,
-        )?;
-        let who = match session {
-            Some(session) if still_valid(state, &session)? => session.who(),
-            _ => Who::Nobody,
-        };
+        let who = service::sessions::who_is(&state.services, &token)?;
         Ok(Caller {
             who,
             token: Some(token),
@@ -68,39 +60,8 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     }
 }
 
-/// A session outlives neither its teacher account nor its lesson.
-fn still_valid(state: &AppState, session: &Session) -> Result<bool, ApiError> {
-    Ok(match session.who() {
-        Who::Teacher { teacher_id } => {
-            teachers::get(state.services.store.as_ref(), &teacher_id)?.is_some()
-        }
-        Who::Pupil(seat) => match lesson::get(state.services.store.as_ref(), &seat.lesson_id) {
-            Ok(l) => {
-                l.is_active(state.services.clock.now_ms())
-                    && lesson::get_participant(
-                        state.services.store.as_ref(),
-                        &seat.lesson_id,
-                        &seat.participant_id,
-                    )
-                    .is_ok()
-            }
-            Err(_) => false,
-        },
-        Who::Camera {
-            lesson_id,
-            teacher_id,
-        } => {
-            teachers::get(state.services.store.as_ref(), &teacher_id)?.is_some()
-                && lesson::get(state.services.store.as_ref(), &lesson_id)
-                    .is_ok_and(|l| l.is_active(state.services.clock.now_ms()))
-        }
-        Who::Nobody => false,
-    })
-}
-
 /// A signed-in teacher; anyone else gets 401 (no session) or 403 (a pupil, a camera).
 pub struct TeacherCaller {
-    pub teacher_id: String,
     pub who: Who,
 }
 
@@ -113,10 +74,7 @@ impl FromRequestParts<Arc<AppState>> for TeacherCaller {
     ) -> Result<Self, ApiError> {
         let caller = Caller::from_request_parts(parts, state).await?;
         match caller.who {
-            Who::Teacher { ref teacher_id } => Ok(TeacherCaller {
-                teacher_id: teacher_id.clone(),
-                who: caller.who.clone(),
-            }),
+            Who::Teacher { .. } => Ok(TeacherCaller { who: caller.who }),
             Who::Nobody => Err(ApiError::Unauthenticated),
             Who::Pupil(_) | Who::Camera { .. } => Err(ApiError::Forbidden),
         }

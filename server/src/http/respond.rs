@@ -6,28 +6,16 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
-use super::state::AppState;
 use crate::auth::sessions;
-use crate::auth::Who;
 use crate::error::ApiError;
 
-/// The JSON answer `body` that also starts a session for `holder`, lasting `lifetime_ms`.
-pub fn with_session(
-    state: &AppState,
-    holder: Who,
-    lifetime_ms: u64,
-    body: Value,
-) -> Result<Response, ApiError> {
-    let token = sessions::create(
-        state.services.store.as_ref(),
-        state.services.clock.as_ref(),
-        holder,
-        lifetime_ms,
-    )?;
-    Ok(with_cookie(
+/// The JSON answer `body` that also sets the cookie of the session `token` (made by the
+/// service layer), lasting `lifetime_ms`.
+pub fn with_session(token: &str, lifetime_ms: u64, body: Value) -> Response {
+    with_cookie(
         Json(body).into_response(),
-        &sessions::cookie(&token, lifetime_ms),
-    ))
+        &sessions::cookie(token, lifetime_ms),
+    )
 }
 
 /// `response` with a `Set-Cookie` header.

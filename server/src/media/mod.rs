@@ -26,10 +26,9 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-
 use crate::config::MediaConfig;
-pub use crate::protocol::{Stream, WatchSource};
 use crate::memory;
+pub use crate::protocol::{Stream, WatchSource};
 use engine::Engine;
 use stage::Stage;
 

@@ -1,16 +1,18 @@
-//! Lessons: ending one (the teacher, or its time running out — one path for both), removing a
-//! pupil from one, and who is present.
+//! Lessons: starting one, joining (by code or card), ending one (the teacher, or its time
+//! running out — one path for both), removing a pupil, who is present, pairing a classroom
+//! camera.
 
-use super::{access, Services};
+use super::{access, sessions as session_service, Services};
 use crate::auth::grants::{Ended, Revocation};
 use crate::auth::sessions;
-use crate::auth::Who;
+use crate::auth::{Seat, Who};
 use crate::channels::thread::ThreadId;
-use crate::docs::history;
+use crate::docs::{copies, history};
 use crate::error::ApiError;
-use crate::lessons::lesson::{self, Lesson};
+use crate::lessons::lesson::{self, Lesson, Participant};
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::presence_list;
+use crate::lessons::{camera, classes};
 use crate::protocol::PresenceEntry;
 
 /// The teacher ends their lesson. What follows is `close`'s: sessions, grants, versions.
@@ -106,4 +108,134 @@ pub fn presence(s: &Services, lesson: &Lesson) -> Result<Vec<PresenceEntry>, Api
         entry.thread = ThreadId::private(&lesson.id, &entry.id, &lesson.class_id).to_string();
     }
     Ok(list)
+}
+
+/// A lesson as its teacher sees it: the lesson and its class's name.
+pub struct LessonView {
+    pub lesson: Lesson,
+    pub class_name: String,
+    pub active: bool,
+}
+
+fn view(s: &Services, lesson: Lesson) -> Result<LessonView, ApiError> {
+    let class = classes::get(s.store.as_ref(), &lesson.class_id)?;
+    Ok(LessonView {
+        active: lesson.is_active(s.clock.now_ms()),
+        class_name: class.name,
+        lesson,
+    })
+}
+
+/// The teacher starts a lesson of their class (or gets the one already running).
+pub fn start(
+    s: &Services,
+    who: &Who,
+    class_id: &str,
+    lesson_hours: u32,
+) -> Result<LessonView, ApiError> {
+    let class = access::own_class(s, who, class_id)?;
+    let lesson = lesson::start(s.store.as_ref(), s.clock.as_ref(), &class, lesson_hours)?;
+    tracing::info!(lesson_id = %lesson.id, class_id = %class.id, "lesson started");
+    view(s, lesson)
+}
+
+/// The teacher's running lessons.
+pub fn running(s: &Services, who: &Who) -> Result<Vec<LessonView>, ApiError> {
+    let Who::Teacher { teacher_id } = who else {
+        return Err(ApiError::Forbidden);
+    };
+    lesson::active_for_teacher(s.store.as_ref(), teacher_id, s.clock.now_ms())?
+        .into_iter()
+        .map(|l| view(s, l))
+        .collect()
+}
+
+/// One of the teacher's lessons.
+pub fn own(s: &Services, who: &Who, lesson_id: &str) -> Result<LessonView, ApiError> {
+    view(s, access::own_lesson(s, who, lesson_id)?)
+}
+
+/// A pupil signed into their seat: the session to set, and what the page shows first.
+pub struct Seated {
+    pub token: String,
+    pub lifetime_ms: u64,
+    pub participant: Participant,
+    pub lesson_id: String,
+}
+
+/// A guest joins a running lesson by its code and a name.
+pub fn join_by_code(
+    s: &Services,
+    code: &str,
+    name: &str,
+    at_home: bool,
+    max_pupils: usize,
+) -> Result<Seated, ApiError> {
+    let lesson = lesson::by_code(s.store.as_ref(), code, s.clock.now_ms())?;
+    let participant = lesson::join_guest(
+        s.store.as_ref(),
+        s.clock.as_ref(),
+        &lesson,
+        name,
+        at_home,
+        max_pupils,
+    )?;
+    seat(s, &lesson, participant)
+}
+
+/// A pupil on the class list signs in with their card, into the class's running lesson.
+pub fn join_by_card(s: &Services, secret: &str, at_home: bool) -> Result<Seated, ApiError> {
+    let pupil = classes::pupil_by_card(s.store.as_ref(), secret)?;
+    let lesson = lesson::active_for_class(s.store.as_ref(), &pupil.class_id, s.clock.now_ms())?
+        .ok_or(ApiError::NoActiveLesson)?;
+    let participant =
+        lesson::join_rostered(s.store.as_ref(), s.clock.as_ref(), &lesson, &pupil, at_home)?;
+    seat(s, &lesson, participant)
+}
+
+/// Seats a participant: hand-outs made before they came are copied for them, a session lasts
+/// as long as the lesson, and the teacher's list updates.
+fn seat(s: &Services, lesson: &Lesson, participant: Participant) -> Result<Seated, ApiError> {
+    copies::catch_up_newcomer(
+        s.store.as_ref(),
+        &lesson.id,
+        &participant.id,
+        s.clock.now_ms(),
+    )?;
+    let lifetime_ms = lesson.expires_ms.saturating_sub(s.clock.now_ms());
+    let who = Who::Pupil(Seat {
+        participant_id: participant.id.clone(),
+        lesson_id: lesson.id.clone(),
+        class_id: lesson.class_id.clone(),
+        at_home: participant.at_home,
+    });
+    let token = session_service::start(s, who, lifetime_ms)?;
+    s.presence.publish(&lesson.id, LessonEvent::PresenceChanged);
+    Ok(Seated {
+        token,
+        lifetime_ms,
+        participant,
+        lesson_id: lesson.id.clone(),
+    })
+}
+
+/// The teacher asks for a one-time classroom camera link for their running lesson: its token
+/// and when it expires.
+pub fn camera_link(s: &Services, who: &Who, lesson_id: &str) -> Result<(String, u64), ApiError> {
+    let lesson = access::running_lesson(s, who, Some(lesson_id))?;
+    Ok(camera::issue(s.store.as_ref(), s.clock.as_ref(), &lesson)?)
+}
+
+/// A device uses a camera link: it gets a session as the lesson's classroom camera until the
+/// lesson ends. Returns the session token, its lifetime and the lesson id.
+pub fn pair_camera(s: &Services, token: &str) -> Result<(String, u64, String), ApiError> {
+    let lesson = camera::redeem(s.store.as_ref(), s.clock.as_ref(), token)?;
+    let lifetime_ms = lesson.expires_ms.saturating_sub(s.clock.now_ms());
+    let who = Who::Camera {
+        lesson_id: lesson.id.clone(),
+        teacher_id: lesson.teacher_id.clone(),
+    };
+    let session = session_service::start(s, who, lifetime_ms)?;
+    tracing::info!(lesson_id = %lesson.id, "classroom camera paired");
+    Ok((session, lifetime_ms, lesson.id))
 }

@@ -8,12 +8,15 @@
 //!   answered by [`crate::auth::can`].
 //! - [`lessons`]: ending lessons (by the teacher or the clock), removing a pupil, presence.
 //! - [`roster`]: a class's pupils: reissuing a card, deleting a pupil from the class list.
-//! - [`sessions`]: logging out, and the grant an open connection holds.
+//! - [`sessions`]: signing in and out, who a session is for, and the grant an open
+//!   connection holds.
+//! - [`teachers`]: teacher accounts: setup links, invitations, signing in, "who am I".
 
 pub mod access;
 pub mod lessons;
 pub mod roster;
 pub mod sessions;
+pub mod teachers;
 
 use std::sync::Arc;
 

@@ -1,14 +1,14 @@
-//! A class's pupils: a new login card, and deleting a pupil from the class list. Both end what
-//! the pupil's old sign-ins hold, at once.
+//! Classes and their lists: making a class, adding pupils, a new login card, and deleting a
+//! pupil from the class list (the last two end what the pupil's old sign-ins hold, at once).
 
 use super::{access, lessons, Services};
 use crate::auth::grants::{Ended, Revocation};
 use crate::auth::sessions;
-use crate::auth::Who;
+use crate::auth::{can, Action, Who};
 use crate::error::ApiError;
 use crate::ids::ParticipantId;
-use crate::lessons::classes::{self, Pupil};
-use crate::lessons::lesson;
+use crate::lessons::classes::{self, Class, Pupil};
+use crate::lessons::lesson::{self, Lesson};
 
 /// A lost or seen card is replaced: the old card stops working, every session made with it
 /// ends and every connection of those sessions closes with 4005. The pupil signs in again
@@ -64,4 +64,65 @@ fn end_sign_ins(s: &Services, class_id: &str, pupil_id: &str, why: Ended) -> Res
         why,
     );
     Ok(())
+}
+
+/// A class as its teacher sees it: its class list and the lesson running now, if any.
+pub struct ClassView {
+    pub class: Class,
+    pub pupils: Vec<Pupil>,
+    pub running: Option<Lesson>,
+}
+
+/// One of the teacher's classes, with its list and running lesson.
+pub fn class(s: &Services, who: &Who, class_id: &str) -> Result<ClassView, ApiError> {
+    let class = access::own_class(s, who, class_id)?;
+    view(s, class)
+}
+
+fn view(s: &Services, class: Class) -> Result<ClassView, ApiError> {
+    Ok(ClassView {
+        pupils: classes::roster(s.store.as_ref(), &class.id)?,
+        running: lesson::active_for_class(s.store.as_ref(), &class.id, s.clock.now_ms())?,
+        class,
+    })
+}
+
+/// The teacher's classes.
+pub fn classes_of(s: &Services, who: &Who) -> Result<Vec<Class>, ApiError> {
+    let Who::Teacher { teacher_id } = who else {
+        return Err(ApiError::Forbidden);
+    };
+    Ok(classes::list_for_teacher(s.store.as_ref(), teacher_id)?)
+}
+
+/// A teacher makes a class, with a class list from the start if they like.
+pub fn create_class(
+    s: &Services,
+    who: &Who,
+    name: &str,
+    pupils: &[String],
+) -> Result<ClassView, ApiError> {
+    let (Who::Teacher { teacher_id }, true) = (who, can(who, Action::CreateClass)) else {
+        return Err(ApiError::Forbidden);
+    };
+    let (class, _) = classes::create(s.store.as_ref(), s.clock.as_ref(), teacher_id, name, pupils)?;
+    view(s, class)
+}
+
+/// The teacher adds pupils to the class list (each gets a card).
+pub fn add_pupils(
+    s: &Services,
+    who: &Who,
+    class_id: &str,
+    names: &[String],
+) -> Result<ClassView, ApiError> {
+    let class = access::own_class(s, who, class_id)?;
+    classes::add_pupils(s.store.as_ref(), s.clock.as_ref(), &class.id, names)?;
+    view(s, class)
+}
+
+/// One pupil of the teacher's class (for their card).
+pub fn pupil(s: &Services, who: &Who, class_id: &str, pupil_id: &str) -> Result<Pupil, ApiError> {
+    let class = access::own_class(s, who, class_id)?;
+    Ok(classes::get_pupil(s.store.as_ref(), &class.id, pupil_id)?)
 }

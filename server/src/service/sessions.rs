@@ -4,8 +4,45 @@ use super::Services;
 use crate::auth::grants::{Ended, Grant, Holder, Revocation};
 use crate::auth::sessions;
 use crate::auth::tokens::hash_token;
-use crate::auth::Who;
+use crate::auth::{teachers, Who};
 use crate::error::ApiError;
+use crate::lessons::lesson;
+
+/// Starts a session for `who`, lasting `lifetime_ms`; returns the token for the cookie (the
+/// store keeps only its hash).
+pub fn start(s: &Services, who: Who, lifetime_ms: u64) -> Result<String, ApiError> {
+    Ok(sessions::create(
+        s.store.as_ref(),
+        s.clock.as_ref(),
+        who,
+        lifetime_ms,
+    )?)
+}
+
+/// Who the session `token` is for; `Who::Nobody` when there is none, it expired, or what it
+/// was for is gone (a session outlives neither its teacher account nor its lesson and seat).
+pub fn who_is(s: &Services, token: &str) -> Result<Who, ApiError> {
+    let Some(session) = sessions::lookup(s.store.as_ref(), s.clock.as_ref(), token)? else {
+        return Ok(Who::Nobody);
+    };
+    let store = s.store.as_ref();
+    let running = |lesson_id: &str| {
+        lesson::get(store, lesson_id).is_ok_and(|l| l.is_active(s.clock.now_ms()))
+    };
+    let valid = match &session.holder {
+        Who::Teacher { teacher_id } => teachers::get(store, teacher_id)?.is_some(),
+        Who::Pupil(seat) => {
+            running(&seat.lesson_id)
+                && lesson::get_participant(store, &seat.lesson_id, &seat.participant_id).is_ok()
+        }
+        Who::Camera {
+            lesson_id,
+            teacher_id,
+        } => teachers::get(store, teacher_id)?.is_some() && running(lesson_id),
+        Who::Nobody => false,
+    };
+    Ok(if valid { session.holder } else { Who::Nobody })
+}
 
 /// Ends the session `token` belongs to, and closes every connection it opened (4004).
 pub fn log_out(s: &Services, token: Option<&str>) -> Result<(), ApiError> {
