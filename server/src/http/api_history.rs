@@ -12,23 +12,15 @@ use serde_json::{json, Value};
 use super::doc_json::describe;
 use super::extract::{ApiJson, Caller};
 use super::state::AppState;
-use crate::auth::tokens::random_id;
-use crate::docs::access::{OwnedAudience, Resolved};
-use crate::docs::copies::{self, Copy, CopyFor};
-use crate::docs::history;
-use crate::docs::history::LABEL_MAX;
 use crate::error::ApiError;
-use crate::lessons::presence::LessonEvent;
-use crate::service::access;
-use crate::validate::{self, invalid};
+use crate::service;
 
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(doc): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let resolved = access::managed_doc(&state.services, &caller.who, &doc)?;
-    let versions = history::list(state.services.store.as_ref(), &resolved.name.to_string())?;
+    let versions = service::history::versions(&state.services, &caller.who, &doc)?;
     Ok(Json(json!({ "versions": versions })))
 }
 
@@ -44,21 +36,7 @@ pub async fn save(
     Path(doc): Path<String>,
     ApiJson(body): ApiJson<SaveBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let resolved = access::managed_doc(&state.services, &caller.who, &doc)?;
-    let label = validate::name("label", &body.label, LABEL_MAX)?;
-    let name = resolved.name.to_string();
-    let content = state.services.docs.snapshot_of(&name)?;
-    let version = history::save(
-        state.services.store.as_ref(),
-        &name,
-        &label,
-        false,
-        &content,
-        state.services.clock.now_ms(),
-    )?
-    .ok_or(ApiError::Invalid(invalid("doc", "is empty")))?;
-    state.services.store.flush()?;
-    tracing::info!(doc = %name, "version saved");
+    let version = service::history::save(&state.services, &caller.who, &doc, &body.label)?;
     Ok((StatusCode::CREATED, Json(json!({ "version": version }))))
 }
 
@@ -76,45 +54,12 @@ pub async fn restore_as_copy(
     Path((doc, version_id)): Path<(String, String)>,
     ApiJson(body): ApiJson<CopyBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let resolved = access::managed_doc(&state.services, &caller.who, &doc)?;
-    let title = validate::name("title", &body.title, LABEL_MAX)?;
-    let name = resolved.name.to_string();
-    let store = state.services.store.as_ref();
-    let content = history::content(store, &name, &version_id)?.ok_or(ApiError::NotFound)?;
-    let lesson_id =
-        access::lesson_of(&state.services, &resolved)?.ok_or(ApiError::NoActiveLesson)?;
-    let copy = Copy {
-        id: random_id(),
-        lesson_id: lesson_id.clone(),
-        title,
-        for_whom: same_people(&resolved),
-        handout: None,
-        source: Some(name.clone()),
-        created_ms: state.services.clock.now_ms(),
-    };
-    let copy = copies::create(store, copy, &content)?;
-    store.flush()?;
-    tracing::info!(doc = %name, copy = %copy.id, "version restored as a copy");
-    let copy_name = copy.doc_name().to_string();
-    state.services.presence.publish(
-        &lesson_id,
-        LessonEvent::DocsAdded {
-            docs: vec![copy_name.clone()],
-        },
-    );
-    let made = access::readable_doc(&state.services, &caller.who, &copy_name)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "doc": describe(&state, &caller.who, &made, false) })),
-    ))
-}
-
-/// Who a restored copy is for: whoever the original is for.
-fn same_people(resolved: &Resolved) -> CopyFor {
-    match &resolved.audience {
-        OwnedAudience::Lesson(_) => CopyFor::Lesson,
-        OwnedAudience::TeacherOnly => CopyFor::Teacher,
-        OwnedAudience::Participant(id) => CopyFor::Participant(id.clone()),
-        OwnedAudience::Group { group_id, .. } => CopyFor::Group(group_id.clone()),
-    }
+    let made = service::history::restore_as_copy(
+        &state.services,
+        &caller.who,
+        &doc,
+        &version_id,
+        &body.title,
+    )?;
+    Ok((StatusCode::CREATED, Json(json!({ "doc": describe(&made) }))))
 }

@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use super::state::AppState;
-use crate::lessons::lesson;
+use crate::service;
 
 pub async fn healthz() -> &'static str {
     "ok\n"
@@ -29,9 +29,7 @@ fn rss_bytes() -> u64 {
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let active_lessons =
-        lesson::count_active(state.services.store.as_ref(), state.services.clock.now_ms())
-            .unwrap_or(0);
+    let active_lessons = service::lessons::count_running(&state.services).unwrap_or(0);
     let media = &state.services.media.counts;
     let gauges = [
         (

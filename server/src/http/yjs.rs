@@ -16,13 +16,12 @@ use super::extract::Caller;
 use super::origin_matches_host;
 use super::state::AppState;
 use crate::auth::grants::Grant;
-use crate::auth::{can, teachers, Action, Who};
-use crate::docs::access::{self, DocName, Resolved};
+use crate::auth::{can, Action, Who};
+use crate::docs::access::Resolved;
 use crate::docs::hub::{DocConnection, Incoming, WRITE_BATCH};
 use crate::docs::room::Person;
 use crate::docs::DocError;
 use crate::error::{ApiError, CloseCode};
-use crate::lessons::lesson;
 use crate::service;
 
 pub async fn upgrade(
@@ -42,15 +41,7 @@ pub async fn upgrade(
     // The grant first, then the checks (see `ws::upgrade`).
     let grant =
         service::sessions::open_grant(&state.services, &caller.who, caller.token.as_deref(), None)?;
-    let name = DocName::parse(&doc).ok_or(ApiError::NotFound)?;
-    let resolved = access::resolve(state.services.store.as_ref(), name)?;
-    if !can(&caller.who, Action::ReadDoc(resolved.facts())) {
-        // Another teacher's document looks like no document; a pupil or camera is told no.
-        return Err(match caller.who {
-            Who::Teacher { .. } => ApiError::NotFound,
-            _ => ApiError::Forbidden,
-        });
-    }
+    let (resolved, person) = service::docs::open_live(&state.services, &caller.who, &doc)?;
     let tracked = state.tasks.clone();
     let max = state.config.limits.doc_max_frame_bytes;
     Ok(ws
@@ -58,7 +49,9 @@ pub async fn upgrade(
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {
-            tracked.track_future(connection(socket, state, caller.who, resolved, grant))
+            tracked.track_future(connection(
+                socket, state, caller.who, resolved, person, grant,
+            ))
         }))
 }
 
@@ -67,12 +60,12 @@ async fn connection(
     state: Arc<AppState>,
     who: Who,
     resolved: Resolved,
+    person: Person,
     mut grant: Grant,
 ) {
     let name = resolved.name.to_string();
     let span = tracing::info_span!("doc", doc = %name, role = ?who.role());
     let _enter = span.enter();
-    let person = person(&state, &who);
     let (mut doc, greeting) =
         match state
             .services
@@ -133,29 +126,6 @@ async fn connection(
     if let Some(code) = code {
         tracing::info!(close_code = code.code(), "closing document connection");
         close(&mut socket, code).await;
-    }
-}
-
-/// The caller as others see them on their cursor: from the sign-in, never from the client.
-fn person(state: &AppState, who: &Who) -> Person {
-    let store = state.services.store.as_ref();
-    match who {
-        Who::Teacher { teacher_id } => Person {
-            id: Some(format!("teacher:{teacher_id}")),
-            name: teachers::get(store, teacher_id)
-                .ok()
-                .flatten()
-                .map(|t| t.name),
-            role: Some("teacher"),
-        },
-        Who::Pupil(seat) => Person {
-            id: Some(format!("pupil:{}:{}", seat.lesson_id, seat.participant_id)),
-            name: lesson::get_participant(store, &seat.lesson_id, &seat.participant_id)
-                .ok()
-                .map(|p| p.name),
-            role: Some("pupil"),
-        },
-        Who::Nobody | Who::Camera { .. } => Person::default(),
     }
 }
 

@@ -150,6 +150,11 @@ pub fn running(s: &Services, who: &Who) -> Result<Vec<LessonView>, ApiError> {
         .collect()
 }
 
+/// How many lessons run on the box now (for /metrics).
+pub fn count_running(s: &Services) -> Result<usize, ApiError> {
+    Ok(lesson::count_active(s.store.as_ref(), s.clock.now_ms())?)
+}
+
 /// One of the teacher's lessons.
 pub fn own(s: &Services, who: &Who, lesson_id: &str) -> Result<LessonView, ApiError> {
     view(s, access::own_lesson(s, who, lesson_id)?)

@@ -6,6 +6,11 @@
 //!
 //! - [`access`]: "is this the caller's …?" — the lookups every use-case starts with, each
 //!   answered by [`crate::auth::can`].
+//! - [`docs`]: which documents someone can open, exports, the read-only switch.
+//! - [`files`]: files attached to messages and images in documents.
+//! - [`groups`]: forming a lesson's groups (by hand, at random, as last time).
+//! - [`handouts`]: a template handed out as a copy to every pupil or group.
+//! - [`history`]: a document's versions: listing, saving, restoring one as a copy.
 //! - [`lessons`]: ending lessons (by the teacher or the clock), removing a pupil, presence.
 //! - [`roster`]: a class's pupils: reissuing a card, deleting a pupil from the class list.
 //! - [`sessions`]: signing in and out, who a session is for, and the grant an open
@@ -13,6 +18,11 @@
 //! - [`teachers`]: teacher accounts: setup links, invitations, signing in, "who am I".
 
 pub mod access;
+pub mod docs;
+pub mod files;
+pub mod groups;
+pub mod handouts;
+pub mod history;
 pub mod lessons;
 pub mod roster;
 pub mod sessions;

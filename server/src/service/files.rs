@@ -1,0 +1,146 @@
+//! Files attached to messages and images in documents: saving one for a thread (or document)
+//! the caller may write in, fetching one from a thread (or document) the caller may read.
+//! Anyone else is told there is no such file.
+
+use super::{access, Services};
+use crate::auth::{can, Action, Who};
+use crate::channels::thread;
+use crate::docs::access::Resolved;
+use crate::docs::copies;
+use crate::error::ApiError;
+use crate::lessons::lesson;
+use crate::uploads::{self, NewUpload, Upload, UploadError};
+use crate::validate::invalid;
+
+/// Where an upload goes: a message thread (of the caller's running lesson, or the one a
+/// teacher names), or a document (an image).
+pub enum Destination<'a> {
+    Thread {
+        thread: &'a str,
+        lesson: Option<&'a str>,
+    },
+    Doc(&'a str),
+}
+
+/// A file as sent: its name on the sender's device, its declared type, its bytes.
+pub struct Sent<'a> {
+    pub file_name: &'a str,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// Saves a file the caller sends for `to`, which they must be allowed to write in.
+pub fn save(
+    s: &Services,
+    who: &Who,
+    to: Destination<'_>,
+    file: Sent<'_>,
+) -> Result<Upload, ApiError> {
+    let owner = owner_id(who);
+    let now_ms = s.clock.now_ms();
+    let (thread_name, lesson_id, doc) = match to {
+        Destination::Thread { thread, lesson } => {
+            let lesson = access::running_lesson(s, who, lesson)?;
+            let chat = s.channels.chat(&lesson.id)?;
+            let resolved = thread::writable(s.store.as_ref(), &lesson, &chat, who, thread, now_ms)?;
+            tracing::info!(lesson_id = %lesson.id, size = file.bytes.len(), "file attached");
+            (resolved.id.to_string(), lesson.id, None)
+        }
+        Destination::Doc(doc) => {
+            let resolved = writable_doc(s, who, doc)?;
+            // Documents show pictures only; a PDF belongs in a message.
+            if !uploads::is_image(&uploads::essence(file.content_type)) {
+                return Err(ApiError::UnsupportedFile);
+            }
+            tracing::info!(size = file.bytes.len(), "image put into a document");
+            (
+                String::new(),
+                String::new(),
+                Some(resolved.name.to_string()),
+            )
+        }
+    };
+    Ok(uploads::save(
+        s.store.as_ref(),
+        NewUpload {
+            thread: &thread_name,
+            lesson_id: &lesson_id,
+            doc: doc.as_deref(),
+            owner_id: &owner,
+            file_name: file.file_name,
+            content_type: file.content_type,
+            bytes: file.bytes,
+            now_ms,
+        },
+    )?)
+}
+
+/// A file the caller may read (from a thread or a document they may read), with its bytes.
+pub fn fetch(s: &Services, who: &Who, id: &str) -> Result<(Upload, Vec<u8>), ApiError> {
+    if matches!(who, Who::Nobody) {
+        return Err(ApiError::Unauthenticated);
+    }
+    let store = s.store.as_ref();
+    let upload = uploads::get(store, id)?.ok_or(ApiError::NotFound)?;
+    match &upload.doc {
+        Some(doc) => image_readable(s, who, doc)?,
+        None => {
+            let lesson = lesson::get(store, &upload.lesson_id)?;
+            let chat = s.channels.chat(&lesson.id)?;
+            thread::readable(store, &lesson, &chat, who, &upload.thread)?;
+        }
+    }
+    let bytes = uploads::bytes(store, &upload.id)?.ok_or(ApiError::NotFound)?;
+    Ok((upload, bytes))
+}
+
+fn owner_id(who: &Who) -> String {
+    match who {
+        Who::Teacher { teacher_id } => teacher_id.clone(),
+        Who::Pupil(seat) => seat.participant_id.clone(),
+        Who::Nobody | Who::Camera { .. } => String::new(),
+    }
+}
+
+/// The document an image is to go into, if the caller may write it.
+fn writable_doc(s: &Services, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
+    let resolved = access::readable_doc(s, who, raw)?;
+    if !can(who, Action::WriteDoc(resolved.facts())) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(resolved)
+}
+
+/// A document's image is for whoever may read the document, or a copy made from it (a
+/// template handed out keeps its pictures).
+fn image_readable(s: &Services, who: &Who, doc: &str) -> Result<(), ApiError> {
+    if access::readable_doc(s, who, doc).is_ok() {
+        return Ok(());
+    }
+    let Who::Pupil(seat) = who else {
+        return Err(ApiError::NotFound);
+    };
+    let store = s.store.as_ref();
+    let reads_a_copy = copies::of_lesson(store, &seat.lesson_id)?
+        .iter()
+        .filter(|c| c.source.as_deref() == Some(doc))
+        .any(|c| access::readable_doc(s, who, &c.doc_name().to_string()).is_ok());
+    if reads_a_copy {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+impl From<UploadError> for ApiError {
+    fn from(e: UploadError) -> Self {
+        match e {
+            UploadError::UnsupportedType => ApiError::UnsupportedFile,
+            UploadError::Mismatch => {
+                ApiError::Invalid(invalid("file", "is not what its type says"))
+            }
+            UploadError::Empty => ApiError::Invalid(invalid("file", "is empty")),
+            UploadError::Store(s) => s.into(),
+        }
+    }
+}
