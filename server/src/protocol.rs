@@ -8,12 +8,29 @@ use crate::channels::chat::ChatSettings;
 use crate::channels::hands::{Hand, MyHand};
 use crate::channels::message::Message;
 
-/// Messages a client sends.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+/// A message a client sends, routed once, by its `type`, to the part of the connection that
+/// carries it out: the keep-alive, the message session, or the media link.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientMessage {
     /// Application-level keep-alive; answered with `pong` carrying the same `id`.
+    Ping {
+        id: Option<u64>,
+    },
+    Messages(MessageRequest),
+    Media(MediaRequest),
+}
+
+/// The keep-alive's body.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum Keepalive {
     Ping { id: Option<u64> },
+}
+
+/// Requests about messages, hands and chats (answered by [`crate::channels::session`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MessageRequest {
     /// Start (or resume) message delivery: everything readable numbered after `after`, then
     /// `synced`, then live.
     Sync { after: u64 },
@@ -51,6 +68,13 @@ pub enum ClientMessage {
     SetChat { scope: String, open: bool },
     /// Teachers: mute a pupil in the chats for `minutes` (0 lifts it).
     Mute { participant: String, minutes: u32 },
+}
+
+/// Live-media signaling and the teacher's media controls (carried out by
+/// [`crate::media::link`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MediaRequest {
     /// Offer (or renegotiate) the peer connection that publishes `stream`; answered with
     /// `media_answer`.
     MediaPublish { stream: Stream, sdp: String },
@@ -89,6 +113,38 @@ pub enum ClientMessage {
     },
     /// Either side ends the private call.
     HangUp,
+}
+
+impl MediaRequest {
+    /// The `type`s of media requests: how [`ClientMessage::parse`] routes a message here.
+    const TYPES: [&'static str; 10] = [
+        "media_publish",
+        "media_unpublish",
+        "media_watch",
+        "media_answer",
+        "media_unwatch",
+        "media_ice",
+        "grant_talk",
+        "revoke_talk",
+        "start_call",
+        "hang_up",
+    ];
+}
+
+impl MessageRequest {
+    /// The message's `type`, as refusals name the request.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sync { .. } => "sync",
+            Self::Send { .. } => "send",
+            Self::DeleteMessage { .. } => "delete_message",
+            Self::RaiseHand { .. } => "raise_hand",
+            Self::LowerHand { .. } => "lower_hand",
+            Self::Coming { .. } => "coming",
+            Self::SetChat { .. } => "set_chat",
+            Self::Mute { .. } => "mute",
+        }
+    }
 }
 
 /// Messages the server sends.
@@ -256,50 +312,23 @@ pub struct PresenceEntry {
 }
 
 impl ClientMessage {
-    /// Media signaling, carried out by the connection's media link.
-    pub fn is_media(&self) -> bool {
-        matches!(
-            self,
-            Self::MediaPublish { .. }
-                | Self::MediaUnpublish { .. }
-                | Self::MediaWatch { .. }
-                | Self::MediaAnswer { .. }
-                | Self::MediaUnwatch
-                | Self::MediaIce { .. }
-                | Self::GrantTalk { .. }
-                | Self::RevokeTalk { .. }
-                | Self::StartCall { .. }
-                | Self::HangUp
-        )
-    }
-
-    /// The message's `type`, as refusals name the request.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Ping { .. } => "ping",
-            Self::Sync { .. } => "sync",
-            Self::Send { .. } => "send",
-            Self::DeleteMessage { .. } => "delete_message",
-            Self::RaiseHand { .. } => "raise_hand",
-            Self::LowerHand { .. } => "lower_hand",
-            Self::Coming { .. } => "coming",
-            Self::SetChat { .. } => "set_chat",
-            Self::Mute { .. } => "mute",
-            Self::MediaPublish { .. } => "media_publish",
-            Self::MediaUnpublish { .. } => "media_unpublish",
-            Self::MediaWatch { .. } => "media_watch",
-            Self::MediaAnswer { .. } => "media_answer",
-            Self::MediaUnwatch => "media_unwatch",
-            Self::MediaIce { .. } => "media_ice",
-            Self::GrantTalk { .. } => "grant_talk",
-            Self::RevokeTalk { .. } => "revoke_talk",
-            Self::StartCall { .. } => "start_call",
-            Self::HangUp => "hang_up",
-        }
-    }
-
+    /// Parses a text frame and routes it by its `type`. The error says what was wrong (it is
+    /// sent back with close code 4000).
     pub fn parse(text: &str) -> Result<Self, String> {
-        serde_json::from_str(text).map_err(|e| e.to_string())
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let kind = value
+            .get("type")
+            .and_then(serde_json::Value::as_str)
+            .ok_or("a message needs a string `type`")?;
+        let routed = if kind == "ping" {
+            serde_json::from_value::<Keepalive>(value)
+                .map(|Keepalive::Ping { id }| Self::Ping { id })
+        } else if MediaRequest::TYPES.contains(&kind) {
+            serde_json::from_value(value).map(Self::Media)
+        } else {
+            serde_json::from_value(value).map(Self::Messages)
+        };
+        routed.map_err(|e| e.to_string())
     }
 }
 
@@ -319,13 +348,42 @@ mod tests {
     fn names_are_the_wire_types() {
         for text in [
             r#"{"type":"sync","after":0}"#,
-            r#"{"type":"media_unwatch"}"#,
-            r#"{"type":"hang_up"}"#,
             r#"{"type":"coming","participant":"p"}"#,
+            r#"{"type":"mute","participant":"p","minutes":1}"#,
         ] {
-            let message = ClientMessage::parse(text).unwrap();
-            assert!(text.contains(&format!(r#""type":"{}""#, message.name())));
+            let Ok(ClientMessage::Messages(request)) = ClientMessage::parse(text) else {
+                panic!("{text} is a message request");
+            };
+            assert!(text.contains(&format!(r#""type":"{}""#, request.name())));
         }
+    }
+
+    /// Every media type routes to the media link, and nothing else does.
+    #[test]
+    fn media_requests_are_routed_to_media() {
+        let bodies = [
+            r#","stream":"camera","sdp":"x""#,
+            r#","stream":"camera""#,
+            r#","sources":["lesson"]"#,
+            r#","sdp":"x""#,
+            "",
+            r#","peer":"watch","candidate":"c""#,
+            r#","participant":"p""#,
+            r#","participant":"p""#,
+            r#","participant":"p""#,
+            "",
+        ];
+        for (kind, body) in MediaRequest::TYPES.iter().zip(bodies) {
+            let text = format!(r#"{{"type":"{kind}"{body}}}"#);
+            assert!(
+                matches!(ClientMessage::parse(&text), Ok(ClientMessage::Media(_))),
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            ClientMessage::parse(r#"{"type":"sync","after":1}"#),
+            Ok(ClientMessage::Messages(_))
+        ));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::auth::{can, teachers, Action, Who};
 use crate::docs::access::{self as doc_access, DocName};
 use crate::lessons::lesson::{self, Lesson};
 use crate::lessons::{classes, groups};
-use crate::protocol::{ClientMessage, GroupEntry, ServerMessage};
+use crate::protocol::{GroupEntry, MessageRequest, ServerMessage};
 use crate::uploads;
 use crate::validate::invalid;
 
@@ -140,24 +140,12 @@ impl Session {
         }
     }
 
-    pub async fn request(&mut self, request: ClientMessage) -> Vec<ServerMessage> {
+    pub async fn request(&mut self, request: MessageRequest) -> Vec<ServerMessage> {
         match request {
-            // Pings are answered by `/ws`, media requests by the connection's media link.
-            ClientMessage::Ping { .. } => Vec::new(),
-            ClientMessage::MediaPublish { .. }
-            | ClientMessage::MediaUnpublish { .. }
-            | ClientMessage::MediaWatch { .. }
-            | ClientMessage::MediaAnswer { .. }
-            | ClientMessage::MediaUnwatch
-            | ClientMessage::MediaIce { .. }
-            | ClientMessage::GrantTalk { .. }
-            | ClientMessage::RevokeTalk { .. }
-            | ClientMessage::StartCall { .. }
-            | ClientMessage::HangUp => Vec::new(),
-            ClientMessage::Sync { after } => self
+            MessageRequest::Sync { after } => self
                 .sync(after)
                 .unwrap_or_else(|e| vec![refused("sync", None, &e)]),
-            ClientMessage::Send {
+            MessageRequest::Send {
                 client_id,
                 thread,
                 text,
@@ -174,14 +162,14 @@ impl Session {
                     Err(e) => vec![refused("send", echo, &e)],
                 }
             }
-            ClientMessage::DeleteMessage { thread, seq } => self
+            MessageRequest::DeleteMessage { thread, seq } => self
                 .delete(&thread, seq)
                 .await
                 .err()
                 .map(|e| refused("delete_message", None, &e))
                 .into_iter()
                 .collect(),
-            ClientMessage::RaiseHand {
+            MessageRequest::RaiseHand {
                 question,
                 client_id,
             } => {
@@ -191,28 +179,28 @@ impl Session {
                     Err(e) => vec![refused("raise_hand", echo, &e)],
                 }
             }
-            ClientMessage::LowerHand { participant } => self
+            MessageRequest::LowerHand { participant } => self
                 .lower_hand(participant)
                 .await
                 .err()
                 .map(|e| refused("lower_hand", None, &e))
                 .into_iter()
                 .collect(),
-            ClientMessage::Coming { participant } => self
+            MessageRequest::Coming { participant } => self
                 .coming(&participant)
                 .await
                 .err()
                 .map(|e| refused("coming", None, &e))
                 .into_iter()
                 .collect(),
-            ClientMessage::SetChat { scope, open } => self
+            MessageRequest::SetChat { scope, open } => self
                 .set_chat(&scope, open)
                 .await
                 .err()
                 .map(|e| refused("set_chat", None, &e))
                 .into_iter()
                 .collect(),
-            ClientMessage::Mute {
+            MessageRequest::Mute {
                 participant,
                 minutes,
             } => self

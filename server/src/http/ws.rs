@@ -328,11 +328,11 @@ async fn on_incoming(
                 Ok(ClientMessage::Ping { id }) => {
                     send_all(socket, vec![ServerMessage::Pong { id }]).await
                 }
-                Ok(request) if request.is_media() => {
+                Ok(ClientMessage::Media(request)) => {
                     let replies = media.request(request).await;
                     send_all(socket, replies).await
                 }
-                Ok(request) => {
+                Ok(ClientMessage::Messages(request)) => {
                     let replies = match session {
                         Some(session) => session.request(request).await,
                         None => vec![ServerMessage::Refused {

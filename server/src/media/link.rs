@@ -28,7 +28,7 @@ use super::stage::{Allowed, Call, ConnId, NewTrack, Refusal, Stage, StageEvent};
 use super::{offer, Counted, Gauge, Media, MediaCounts, Stream, WatchSource};
 use crate::auth::{can, Action, Who};
 use crate::lessons::lesson;
-use crate::protocol::{ClientMessage, ServerMessage};
+use crate::protocol::{MediaRequest, ServerMessage};
 use crate::store::Store;
 
 /// The receiving peer connection's name in messages.
@@ -290,14 +290,14 @@ impl MediaLink {
     }
 
     /// Carries out a media request from the client (see docs/PROTOCOL.md).
-    pub async fn request(&mut self, request: ClientMessage) -> Vec<ServerMessage> {
+    pub async fn request(&mut self, request: MediaRequest) -> Vec<ServerMessage> {
         match request {
-            ClientMessage::MediaPublish { stream, sdp } => self.publish(stream, sdp).await,
-            ClientMessage::MediaUnpublish { stream } => self.stop_publishing(stream, "asked").await,
-            ClientMessage::MediaWatch { sources } => self.watch(sources).await,
-            ClientMessage::MediaAnswer { sdp } => self.answer(sdp).await,
-            ClientMessage::MediaUnwatch => self.stop_watching("asked").await,
-            ClientMessage::MediaIce {
+            MediaRequest::MediaPublish { stream, sdp } => self.publish(stream, sdp).await,
+            MediaRequest::MediaUnpublish { stream } => self.stop_publishing(stream, "asked").await,
+            MediaRequest::MediaWatch { sources } => self.watch(sources).await,
+            MediaRequest::MediaAnswer { sdp } => self.answer(sdp).await,
+            MediaRequest::MediaUnwatch => self.stop_watching("asked").await,
+            MediaRequest::MediaIce {
                 peer,
                 candidate,
                 sdp_mid,
@@ -311,17 +311,17 @@ impl MediaLink {
                 };
                 self.add_candidate(&peer, init).await
             }
-            ClientMessage::GrantTalk { participant, video } => {
+            MediaRequest::GrantTalk { participant, video } => {
                 self.as_teacher_about("grant_talk", &participant, |stage| {
                     stage.grant_talk(&participant, video)
                 })
             }
-            ClientMessage::RevokeTalk { participant } => {
+            MediaRequest::RevokeTalk { participant } => {
                 self.as_teacher_about("revoke_talk", &participant, |stage| {
                     stage.revoke_talk(&participant)
                 })
             }
-            ClientMessage::StartCall { participant, video } => {
+            MediaRequest::StartCall { participant, video } => {
                 let teacher_conn = self.conn;
                 self.as_teacher_about("start_call", &participant, |stage| {
                     stage.start_call(Call {
@@ -331,15 +331,13 @@ impl MediaLink {
                     })
                 })
             }
-            ClientMessage::HangUp => match self.stage.call() {
+            MediaRequest::HangUp => match self.stage.call() {
                 Some(call) if call.includes(self.conn, &self.who) => {
                     self.stage.end_call();
                     Vec::new()
                 }
                 _ => refusal("hang_up", None, Refusal::Forbidden),
             },
-            // Not media; `/ws` sends these elsewhere.
-            _ => Vec::new(),
         }
     }
 
