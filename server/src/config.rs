@@ -67,8 +67,15 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Largest file a message may carry (an image or a PDF).
     pub max_upload_bytes: usize,
-    /// Teacher login attempts per minute, per client address and per teacher name.
+    /// Teacher login (and setup-link) attempts per minute for one name from one client
+    /// address. Someone guessing a teacher's password is slowed at their own address; the
+    /// teacher at another address still gets in.
     pub login_per_minute: u32,
+    /// Login attempts per minute from one client address, whatever the names.
+    pub login_per_minute_per_address: u32,
+    /// The ceiling for one name from all addresses together: far above what one address may
+    /// spend, so only many devices at once can slow a teacher's own login.
+    pub login_per_minute_per_name: u32,
     /// Join attempts (code or card) per minute per client address.
     pub join_per_minute_per_address: u32,
     /// Join attempts per minute per join code (a whole class joins at once).
@@ -116,6 +123,8 @@ impl Default for Limits {
             max_body_bytes: 64 * 1024,
             max_upload_bytes: 5 * 1024 * 1024,
             login_per_minute: 10,
+            login_per_minute_per_address: 30,
+            login_per_minute_per_name: 120,
             join_per_minute_per_address: 20,
             join_per_minute_per_code: 120,
             ws_max_message_bytes: 64 * 1024,
@@ -232,6 +241,8 @@ impl Config {
         }
         let l = &self.limits;
         if l.login_per_minute == 0
+            || l.login_per_minute_per_address == 0
+            || l.login_per_minute_per_name == 0
             || l.join_per_minute_per_address == 0
             || l.join_per_minute_per_code == 0
             || l.ws_messages_per_second == 0

@@ -12,7 +12,19 @@ pub fn invalid(field: &'static str, reason: &'static str) -> Invalid {
     Invalid { field, reason }
 }
 
-/// A person's or a class's name: trimmed, 1..=`max` characters, no control characters.
+/// Characters that change how the text around them is shown without being seen: bidirectional
+/// overrides and isolates (a name could show reversed, or push a "(lærer)" into place), and
+/// invisible spaces and marks. Zero-width (non-)joiners stay: some scripts need them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
+            | '\u{061C}' | '\u{FEFF}' | '\u{00AD}'
+    )
+}
+
+/// A person's or a class's name: trimmed, 1..=`max` characters, no control characters and no
+/// invisible formatting (bidirectional overrides, zero-width spaces).
 pub fn name(field: &'static str, raw: &str, max: usize) -> Result<String, Invalid> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -23,6 +35,12 @@ pub fn name(field: &'static str, raw: &str, max: usize) -> Result<String, Invali
     }
     if trimmed.chars().any(char::is_control) {
         return Err(invalid(field, "must not contain control characters"));
+    }
+    if trimmed.chars().any(is_invisible_format) {
+        return Err(invalid(
+            field,
+            "must not contain invisible formatting characters",
+        ));
     }
     Ok(trimmed.to_string())
 }
@@ -60,6 +78,18 @@ mod tests {
         assert_eq!(name("name", "  Åse Ánde ", 60).unwrap(), "Åse Ánde");
         assert!(name("name", "   ", 60).is_err());
         assert!(name("name", "a\u{7}b", 60).is_err());
+        for sneaky in [
+            "Ada\u{202E}rerøl",
+            "Ada\u{2066}x\u{2069}",
+            "A\u{200B}da",
+            "\u{FEFF}Ada",
+        ] {
+            assert!(name("name", sneaky, 60).is_err(), "{sneaky:?}");
+        }
+        assert!(
+            name("name", "Áŋŋá Čáhppes", 60).is_ok(),
+            "Northern Sami letters"
+        );
         assert!(name("name", &"x".repeat(61), 60).is_err());
         assert!(
             name("name", &"ø".repeat(60), 60).is_ok(),

@@ -86,6 +86,15 @@ async fn json_endpoints_answer_bad_bodies_with_their_error_code() {
             "invalid_input",
         ),
         (
+            "a right-to-left override in a pupil's name",
+            teacher
+                .http
+                .post(&url)
+                .json(&json!({ "name": "7B", "pupils": ["Ada\u{202E}rerøl"] })),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
             "roster too big",
             teacher
                 .http
@@ -143,15 +152,24 @@ async fn json_endpoints_answer_bad_bodies_with_their_error_code() {
 async fn cross_site_writes_are_refused() {
     let server = TestServer::start().await;
     let teacher = server.first_teacher("Kari").await;
-    let response = teacher
-        .http
-        .post(server.url("/api/classes"))
-        .header("origin", "https://evil.example")
-        .json(&json!({ "name": "7B" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let host = server.url("/").replace("https://", "");
+    let host = host.trim_end_matches('/');
+    // Another site; the box's own name over plain HTTP (another origin); another port.
+    for origin in [
+        "https://evil.example".to_string(),
+        format!("http://{host}"),
+        format!("https://{}:1", host.rsplit_once(':').unwrap().0),
+    ] {
+        let response = teacher
+            .http
+            .post(server.url("/api/classes"))
+            .header("origin", &origin)
+            .json(&json!({ "name": "7B" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin}");
+    }
     let (_, classes) = teacher.get("/api/classes").await;
     assert_eq!(classes["classes"].as_array().unwrap().len(), 0);
 }

@@ -27,6 +27,28 @@ async fn plain_http_redirects_and_serves_the_certificate() {
         .as_str()
     );
 
+    // A Host the box does not answer to is not reflected: the redirect goes to the box.
+    let forged = plain
+        .get(server.http_url("/join"))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::PERMANENT_REDIRECT);
+    let location = forged.headers()["location"].to_str().unwrap();
+    assert!(
+        !location.contains("evil") && location.ends_with("/join"),
+        "{location}"
+    );
+    assert!(
+        location.starts_with(&server.running.base_url),
+        "{location} is the box's own address"
+    );
+    assert!(
+        !forged.headers().contains_key("strict-transport-security"),
+        "HSTS means nothing over plain HTTP"
+    );
+
     let ca = plain.get(server.http_url("/ca.crt")).send().await.unwrap();
     assert_eq!(ca.status(), StatusCode::OK);
     assert_eq!(ca.headers()["content-type"], "application/x-x509-ca-cert");
@@ -83,6 +105,10 @@ async fn every_page_carries_the_security_headers() {
         assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(
+            headers["strict-transport-security"], "max-age=31536000",
+            "{path}"
+        );
     }
     let page = client
         .http

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::name::DocName;
 use super::persist;
 use super::DocError;
+use crate::auth::tokens::random_id;
 use crate::store::{Store, StoreExt, Tree};
 
 /// Who a copy is for.
@@ -122,14 +123,14 @@ pub fn hand_out(
     store.put_json(Tree::Docs, &handout_key(lesson_id, &handout.id), &handout)?;
     recipients
         .iter()
-        .enumerate()
-        .map(|(position, r)| {
+        .map(|r| {
             let for_whom = match handout.to {
                 HandTo::Pupils => CopyFor::Participant(r.clone()),
                 HandTo::Groups => CopyFor::Group(r.clone()),
             };
             let copy = Copy {
-                id: format!("{}-{position:04}", handout.id),
+                // Random, like every id a client sees: one copy's id tells nothing of another's.
+                id: random_id(),
                 lesson_id: lesson_id.to_string(),
                 title: handout.title.clone(),
                 for_whom,
@@ -167,7 +168,7 @@ pub fn catch_up_newcomer(
             continue;
         };
         let copy = Copy {
-            id: format!("{}-{participant_id}", handout.id),
+            id: random_id(),
             lesson_id: lesson_id.to_string(),
             title: handout.title.clone(),
             for_whom: mine.clone(),

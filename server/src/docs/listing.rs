@@ -36,8 +36,14 @@ pub fn lesson_docs(store: &dyn Store, lesson: &Lesson) -> Result<Vec<Resolved>, 
     {
         names.push(DocName::personal(&lesson.id, &guest.id, &lesson.class_id));
     }
-    names.extend(copies_of(store, &lesson.id)?);
-    resolve_existing(store, names)
+    let mut docs = resolve_existing(store, names)?;
+    // Copies by hand-out, then whose: a teacher finds a pupil's copy where their name sorts.
+    let mut copies = resolve_existing(store, copies_of(store, &lesson.id)?)?;
+    copies.sort_by(|a, b| {
+        (&a.title, &a.owner_name, a.group_number).cmp(&(&b.title, &b.owner_name, b.group_number))
+    });
+    docs.extend(copies);
+    Ok(docs)
 }
 
 /// The names of a lesson's copies; the caller keeps those the reader may open.

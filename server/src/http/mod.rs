@@ -130,6 +130,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics::metrics))
         .fallback(assets::serve)
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(strict_transport))
         .with_state(state)
 }
 
@@ -143,10 +144,12 @@ pub fn origin_matches_host(headers: &HeaderMap, uri: &Uri) -> bool {
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| uri.authority().map(|a| a.as_str()));
+    // Scheme, host and port: these pages are only ever served over HTTPS, so an `http://`
+    // page of the same name (a plain-HTTP listener on the LAN) is another origin.
     let origin_host = origin
         .to_str()
         .ok()
-        .and_then(|o| o.split_once("://").map(|(_, rest)| rest));
+        .and_then(|o| o.strip_prefix("https://"));
     matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }
 
@@ -164,6 +167,17 @@ async fn same_origin_writes(request: Request, next: Next) -> Response {
 
 /// Nothing the browser loads may come from outside the box; no framing, no sniffing.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// HTTPS answers tell browsers to use HTTPS for this name from now on. Not on plain HTTP (it
+/// would mean nothing there) and without subdomains; browsers ignore it for bare addresses.
+async fn strict_transport(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    response
+}
 
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
@@ -227,5 +241,15 @@ mod tests {
             !origin_matches_host(&h2_same, &plain),
             "no host to compare with"
         );
+        let other_scheme = headers(&[
+            ("origin", "http://box.local:8443"),
+            ("host", "box.local:8443"),
+        ]);
+        assert!(!origin_matches_host(&other_scheme, &plain), "scheme counts");
+        let other_port = headers(&[
+            ("origin", "https://box.local:9443"),
+            ("host", "box.local:8443"),
+        ]);
+        assert!(!origin_matches_host(&other_port, &plain), "port counts");
     }
 }

@@ -44,12 +44,11 @@ async fn redirect_or_asset(State(state): State<Arc<AppState>>, request: Request)
     if is_asset {
         return assets::serve(request.uri().clone()).await;
     }
-    let host = request
+    let Some(host) = request
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host).to_string());
-    let Some(host) = host else {
+    else {
         return (StatusCode::BAD_REQUEST, "missing Host header").into_response();
     };
     let path_and_query = request
@@ -57,9 +56,43 @@ async fn redirect_or_asset(State(state): State<Arc<AppState>>, request: Request)
         .path_and_query()
         .map(|pq| pq.as_str())
         .unwrap_or("/");
-    Redirect::permanent(&format!(
-        "https://{host}:{}{path_and_query}",
-        state.https_port
-    ))
-    .into_response()
+    // Only to a name the box answers to: a Host header is whatever the client wrote, and
+    // reflecting it would make the box send people anywhere.
+    let base = match host_without_port(host) {
+        Some(name) if state.names.knows(name) => {
+            format!("https://{}:{}", bracketed(name), state.https_port)
+        }
+        _ => state.reachable_base_url(None),
+    };
+    Redirect::permanent(&format!("{base}{path_and_query}")).into_response()
+}
+
+/// `box.local:8080` → `box.local`, `[fe80::1]:8080` → `fe80::1`.
+fn host_without_port(host: &str) -> Option<&str> {
+    match host.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map(|(addr, _)| addr),
+        None => Some(host.rsplit_once(':').map_or(host, |(name, _)| name)),
+    }
+}
+
+fn bracketed(name: &str) -> String {
+    if name.contains(':') {
+        format!("[{name}]")
+    } else {
+        name.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_is_read_without_its_port() {
+        assert_eq!(host_without_port("box.local:8080"), Some("box.local"));
+        assert_eq!(host_without_port("box.local"), Some("box.local"));
+        assert_eq!(host_without_port("[fe80::1]:8080"), Some("fe80::1"));
+        assert_eq!(host_without_port("[broken"), None);
+        assert_eq!(bracketed("fe80::1"), "[fe80::1]");
+    }
 }

@@ -1,4 +1,6 @@
-//! Rate limits on login and join, per client address and per name or code.
+//! Rate limits on login and join. Logins are limited per (name, address), per address, and
+//! under a much higher ceiling per name: whoever guesses a teacher's password is slowed at
+//! their own address, and cannot lock the teacher out by failing on purpose.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -10,6 +12,7 @@ use crate::config::Limits;
 use crate::error::ApiError;
 
 pub struct RateLimits {
+    login_by_name_and_address: DefaultKeyedRateLimiter<(String, IpAddr)>,
     login_by_address: DefaultKeyedRateLimiter<IpAddr>,
     login_by_name: DefaultKeyedRateLimiter<String>,
     join_by_address: DefaultKeyedRateLimiter<IpAddr>,
@@ -37,16 +40,20 @@ fn check<K: std::hash::Hash + Eq + Clone>(
 impl RateLimits {
     pub fn new(limits: &Limits) -> Self {
         Self {
-            login_by_address: RateLimiter::keyed(per_minute(limits.login_per_minute)),
-            login_by_name: RateLimiter::keyed(per_minute(limits.login_per_minute)),
+            login_by_name_and_address: RateLimiter::keyed(per_minute(limits.login_per_minute)),
+            login_by_address: RateLimiter::keyed(per_minute(limits.login_per_minute_per_address)),
+            login_by_name: RateLimiter::keyed(per_minute(limits.login_per_minute_per_name)),
             join_by_address: RateLimiter::keyed(per_minute(limits.join_per_minute_per_address)),
             join_by_code: RateLimiter::keyed(per_minute(limits.join_per_minute_per_code)),
         }
     }
 
+    /// One login attempt for `name` (setup links use one name for all of them) from `address`.
     pub fn login(&self, address: IpAddr, name: &str) -> Result<(), ApiError> {
+        let name = name.trim().to_lowercase();
+        check(&self.login_by_name_and_address, &(name.clone(), address))?;
         check(&self.login_by_address, &address)?;
-        check(&self.login_by_name, &name.trim().to_lowercase())
+        check(&self.login_by_name, &name)
     }
 
     pub fn join(&self, address: IpAddr, code: Option<&str>) -> Result<(), ApiError> {
@@ -59,6 +66,7 @@ impl RateLimits {
 
     /// Drops entries whose limit has fully recovered, so memory stays small.
     pub fn forget_old(&self) {
+        self.login_by_name_and_address.retain_recent();
         self.login_by_address.retain_recent();
         self.login_by_name.retain_recent();
         self.join_by_address.retain_recent();
@@ -71,23 +79,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn address_and_name_budgets_are_separate() {
+    fn a_guesser_is_slowed_at_their_address_and_the_teacher_elsewhere_is_not() {
         let limits = RateLimits::new(&Limits {
             login_per_minute: 3,
+            login_per_minute_per_address: 5,
+            login_per_minute_per_name: 8,
             ..Limits::default()
         });
-        let (a, b): (IpAddr, IpAddr) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
-        let results: Vec<bool> = [
-            (a, "kari"),
-            (a, "kari"),
-            (a, "kari"),
-            (a, "per"),
-            (b, "kari"),
-            (b, "per"),
-        ]
-        .iter()
-        .map(|(ip, name)| limits.login(*ip, name).is_ok())
-        .collect();
-        assert_eq!(results, [true, true, true, false, false, true]);
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let (guesser, teacher) = (ip("127.0.0.2"), ip("127.0.0.1"));
+        let tries: Vec<bool> = (0..10)
+            .map(|_| limits.login(guesser, "Kari").is_ok())
+            .collect();
+        assert_eq!(tries.iter().filter(|ok| **ok).count(), 3, "{tries:?}");
+        assert!(limits.login(teacher, "kari").is_ok(), "the teacher gets in");
+        // The guesser's address has room for two more names, then none.
+        assert!(limits.login(guesser, "per").is_ok());
+        assert!(limits.login(guesser, "ola").is_ok());
+        assert!(limits.login(guesser, "siv").is_err());
+        // Many addresses together reach the name's ceiling.
+        let many = (3..=9).filter(|n| limits.login(ip(&format!("127.0.0.{n}")), "kari").is_ok());
+        assert_eq!(
+            many.count(),
+            4,
+            "8 for the name, 4 used by the guesser and the teacher"
+        );
     }
 }

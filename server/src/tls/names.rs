@@ -69,6 +69,14 @@ impl ServerNames {
         Self::new(&host, ips)
     }
 
+    /// Whether `name` (a DNS name or an address, without port) is one of this box's.
+    pub fn knows(&self, name: &str) -> bool {
+        match name.parse::<IpAddr>() {
+            Ok(ip) => self.ips.contains(&ip),
+            Err(_) => self.dns.contains(&name.to_ascii_lowercase()),
+        }
+    }
+
     /// Keeps old addresses, so a laptop that moves between networks does not flip-flop.
     pub fn merged_with(&self, other: &ServerNames) -> ServerNames {
         ServerNames {
