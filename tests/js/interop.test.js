@@ -113,8 +113,21 @@ test('awareness states appear for others and disappear when a client leaves', as
     bo.provider.awareness.on('change', check);
     check();
   });
+  const closes = [];
+  for (const p of [ada.provider, bo.provider]) p.on('connection-close', (event) => closes.push(event?.code));
   ada.provider.awareness.setLocalStateField('user', { name: 'Ada', color: '#0b4f8a' });
   await seenByBo((states) => states.get(adaId)?.user?.name === 'Ada');
+  // Bo's provider passes Ada's state on to the box, as y-websocket does with every change it
+  // hears; the box drops such relays, so nobody is cut off. A round trip of Bo's own cursor
+  // after the relay proves his connection is still open.
+  const boId = bo.doc.clientID;
+  const seenByAda = new Promise((resolve) => {
+    const check = () => ada.provider.awareness.getStates().get(boId)?.user?.name === 'Bo' && resolve();
+    ada.provider.awareness.on('change', check);
+  });
+  bo.provider.awareness.setLocalStateField('user', { name: 'Bo', color: '#1d6b2f' });
+  await seenByAda;
+  assert.deepEqual(closes, [], 'no connection was closed');
   ada.provider.destroy();
   await seenByBo((states) => !states.has(adaId));
 });

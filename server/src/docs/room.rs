@@ -255,7 +255,7 @@ impl Room {
                 return Err(DocError::Malformed(format!("unknown message type {tag}")));
             }
             if let Message::Awareness(update) = message {
-                self.check_owner(peer, update)?;
+                self.keep_to_own(peer, update)?;
                 sign_states(update, &peer.person)?;
             }
             if let Some(update) = carried_update(message)? {
@@ -362,22 +362,40 @@ impl Room {
         Some(Message::Awareness(update).encode_v1())
     }
 
-    /// Refuses awareness for a client id another connection speaks for (unless it is the
-    /// same person's: a page that reconnected), and more clients than a connection may have.
-    fn check_owner(&self, peer: &Peer, update: &AwarenessUpdate) -> Result<(), DocError> {
-        let mut speaks_for = peer.awareness_clients.clone();
+    /// Keeps a connection to its own awareness clients. y-websocket clients pass on every
+    /// awareness change they receive, others' included; such a relay carries a state the room
+    /// already has (its clock is not newer) and is dropped here, changing nothing. A newer
+    /// state (or removal) for a client id another connection speaks for is refused — unless
+    /// that connection is the same person's (a page that reconnected) — and so is speaking
+    /// for more clients than a connection may.
+    fn keep_to_own(&self, peer: &Peer, update: &mut AwarenessUpdate) -> Result<(), DocError> {
+        let mut relayed = Vec::new();
         for (client, entry) in &update.clients {
-            let id = client.get();
-            if let Some(owner) = self.owners.get(&id) {
-                let same_person = owner.person.is_some() && owner.person == peer.person.id;
-                if owner.peer != peer.key && !same_person {
-                    return Err(DocError::NotYours);
-                }
+            let Some(owner) = self.owners.get(&client.get()) else {
+                continue;
+            };
+            let same_person = owner.person.is_some() && owner.person == peer.person.id;
+            if owner.peer == peer.key || same_person {
+                continue;
             }
-            if &*entry.json != "null" {
-                speaks_for.insert(id);
+            let known = self.awareness.meta(*client).map(|(clock, _)| clock);
+            if known.is_some_and(|clock| entry.clock <= clock) {
+                relayed.push(*client);
+            } else {
+                return Err(DocError::NotYours);
             }
         }
+        for client in relayed {
+            update.clients.remove(&client);
+        }
+        let mut speaks_for = peer.awareness_clients.clone();
+        speaks_for.extend(
+            update
+                .clients
+                .iter()
+                .filter(|(_, entry)| &*entry.json != "null")
+                .map(|(client, _)| client.get()),
+        );
         if speaks_for.len() > MAX_AWARENESS_CLIENTS {
             return Err(DocError::NotYours);
         }
@@ -776,10 +794,19 @@ mod tests {
         room.receive(&mut teacher, &kari_cursor, false, MAX)
             .unwrap();
 
-        for forged in [
-            cursor_of(5, serde_json::json!({ "user": { "name": "Kari" } })),
-            gone(5),
-        ] {
+        // Ola's client passes on what it received (y-websocket does): dropped, nothing changes.
+        let relayed = room.receive(&mut ola, &kari_cursor, false, MAX).unwrap();
+        assert!(relayed.awareness.is_empty(), "{relayed:?}");
+        // A newer state or a removal for Kari's client: refused.
+        let mut newer = Awareness::new(Doc::with_client_id(5));
+        newer
+            .set_local_state(serde_json::json!({ "user": { "name": "Kari" } }))
+            .unwrap();
+        newer
+            .set_local_state(serde_json::json!({ "user": { "name": "Kari", "x": 1 } }))
+            .unwrap();
+        let newer = Message::Awareness(newer.update().unwrap()).encode_v1();
+        for forged in [newer, gone(5)] {
             let refused = room.receive(&mut ola, &forged, false, MAX);
             assert!(matches!(refused, Err(DocError::NotYours)), "{refused:?}");
         }
