@@ -46,6 +46,7 @@ pub struct DataDir {
 impl DataDir {
     /// Creates a fresh data directory, or checks that an existing one is Tavla's and intact.
     pub fn open(root: &Path) -> Result<Self, DataDirError> {
+        private_from_now_on();
         let dir = Self {
             root: root.to_path_buf(),
         };
@@ -111,6 +112,17 @@ impl DataDir {
     /// sled creates its files with the process umask; pupils' data must not be world-readable.
     pub fn restrict_store_permissions(&self) -> Result<(), DataDirError> {
         restrict_tree(&self.store_dir())
+    }
+}
+
+/// Every file and directory the process makes from now on is its user's alone (umask 077),
+/// whatever umask it was started with: the store (sled) makes new files as it grows, and
+/// pupils' data must not be readable by other users of the box even for a moment.
+fn private_from_now_on() {
+    // SAFETY: umask(2) only sets the process's file mode creation mask and cannot fail; it
+    // touches no memory of ours.
+    unsafe {
+        libc::umask(0o077);
     }
 }
 

@@ -265,3 +265,50 @@ async fn a_provided_certificate_is_used_instead_of_the_local_ca() {
     let health = trusting.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.text().await.unwrap(), "ok\n");
 }
+
+/// Everything Tavla stores is its user's alone — files 0600, directories 0700 — whatever
+/// umask it was started with, also files the store makes while it runs (a picture big enough
+/// to be kept as a blob of its own).
+#[tokio::test]
+async fn stored_files_are_private_whatever_the_umask() {
+    // SAFETY: umask(2) only sets this test process's file mode creation mask.
+    unsafe {
+        libc::umask(0o022);
+    }
+    let server = TestServer::start().await;
+    let kari = server.first_teacher("Kari").await;
+    let class = class_with(&kari, "7B", &["Ada"]).await;
+    let lesson = start_lesson(&kari, class["id"].as_str().unwrap()).await;
+    let doc = format!("lesson.{}.class", lesson["id"].as_str().unwrap());
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+    png.resize(3 * 1024 * 1024, 7);
+    let (status, body) = kari
+        .upload(
+            &format!("/api/files?doc={doc}&name=bilde.png"),
+            "image/png",
+            png,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let dir = server.stop().await;
+
+    fn walk(path: &std::path::Path, seen: &mut Vec<(String, u32)>) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::symlink_metadata(path)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        seen.push((path.display().to_string(), mode));
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path).unwrap() {
+                walk(&entry.unwrap().path(), seen);
+            }
+        }
+    }
+    let mut seen = Vec::new();
+    walk(&dir.path().join("data"), &mut seen);
+    assert!(seen.len() > 5, "{seen:?}");
+    let open: Vec<_> = seen.iter().filter(|(_, mode)| mode & 0o077 != 0).collect();
+    assert!(open.is_empty(), "readable by others: {open:?}");
+}
