@@ -81,6 +81,10 @@ pub async fn start_with_clock(
     config: Config,
     clock: Arc<dyn Clock>,
 ) -> Result<Running, StartError> {
+    match crate::limits_os::raise_open_files_limit() {
+        Some(files) => tracing::info!(open_files = files, "open-files limit"),
+        None => tracing::warn!("could not read the open-files limit"),
+    }
     let data = DataDir::open(&config.data_dir)?;
     let names = ServerNames::of_this_machine(config.host_name.as_deref());
     let tls = match (&config.tls_cert, &config.tls_key) {

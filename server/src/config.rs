@@ -98,6 +98,16 @@ pub struct Limits {
     /// How often (milliseconds) to look for lessons whose time ran out, to close them and keep
     /// an automatic version of their documents.
     pub lesson_check_ms: u64,
+    /// Open HTTPS connections one client address may hold at once; more are closed at once.
+    /// A browser needs a handful (pages, `/ws`, one `/yjs` per open document).
+    pub connections_per_address: usize,
+    /// A TLS handshake must finish within this many milliseconds.
+    pub tls_handshake_ms: u64,
+    /// A request's headers must arrive within this many milliseconds (HTTP/1).
+    pub header_read_ms: u64,
+    /// A connection on which nothing arrives for this many milliseconds is closed (sockets
+    /// are pinged more often than this, so only dead or stalled ones are).
+    pub idle_connection_ms: u64,
 }
 
 impl Default for Config {
@@ -132,6 +142,10 @@ impl Default for Limits {
             max_pupils_per_lesson: 200,
             max_doc_bytes: 16 * 1024 * 1024,
             doc_max_frame_bytes: 2 * 1024 * 1024,
+            connections_per_address: 64,
+            tls_handshake_ms: 10_000,
+            header_read_ms: 10_000,
+            idle_connection_ms: 60_000,
             doc_messages_per_second: 100,
             doc_idle_unload_ms: 30_000,
             lesson_check_ms: 60_000,
@@ -240,6 +254,15 @@ impl Config {
             ));
         }
         let l = &self.limits;
+        if l.connections_per_address == 0
+            || l.tls_handshake_ms == 0
+            || l.header_read_ms == 0
+            || l.idle_connection_ms == 0
+        {
+            return Err(ConfigError::Invalid(
+                "connection limits and timeouts must be at least 1".into(),
+            ));
+        }
         if l.login_per_minute == 0
             || l.login_per_minute_per_address == 0
             || l.login_per_minute_per_name == 0

@@ -33,7 +33,7 @@
 //! - [`datadir`]: the data directory's layout and the checks that refuse foreign files.
 //! - [`config`]: defaults < `tavla.toml` < `TAVLA_*` < flags.
 //! - [`ids`]: typed ids whose form means something, parsed in one place.
-//! - [`clock`], [`validate`], [`qr`], [`memory`]: small helpers.
+//! - [`clock`], [`validate`], [`qr`], [`memory`], [`limits_os`]: small helpers.
 
 pub mod app;
 pub mod auth;
@@ -47,6 +47,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod lessons;
+pub mod limits_os;
 pub mod media;
 pub mod memory;
 pub mod protocol;

@@ -312,3 +312,51 @@ async fn stored_files_are_private_whatever_the_umask() {
     let open: Vec<_> = seen.iter().filter(|(_, mode)| mode & 0o077 != 0).collect();
     assert!(open.is_empty(), "readable by others: {open:?}");
 }
+
+/// One device (a pupil's script) opening connections and leaving them stalled cannot take the
+/// box: over its share they are closed at once, within it they are closed when the handshake
+/// timeout passes, and everyone else — `/healthz`, a pupil joining — is answered meanwhile.
+#[tokio::test]
+async fn one_address_cannot_take_every_connection() {
+    use tokio::io::AsyncReadExt;
+    let server = TestServer::start_with(|c| {
+        c.limits.connections_per_address = 4;
+        c.limits.tls_handshake_ms = 500;
+    })
+    .await;
+    let kari = server.first_teacher("Kari").await;
+    let class = class_with(&kari, "7B", &[]).await;
+    let lesson = start_lesson(&kari, class["id"].as_str().unwrap()).await;
+
+    let attacker: std::net::SocketAddr = "127.0.0.2:0".parse().unwrap();
+    let mut stalled = Vec::new();
+    for _ in 0..40 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(attacker).unwrap();
+        stalled.push(socket.connect(server.running.https_addr).await.unwrap());
+    }
+    let (status, _) = server.client().get("/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    let pupil = server.client();
+    let (status, body) = pupil
+        .post(
+            "/api/join",
+            tavla_e2e::serde_json::json!({ "code": lesson["code"], "name": "Ada" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Every stalled connection is closed by the box: the ones over the share at once, the
+    // others when their handshake runs out of time.
+    for mut stream in stalled {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut byte))
+            .await
+            .expect("the box closes a stalled connection");
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    }
+    // The address has its share back.
+    let again = server.client_from(Some("127.0.0.2".parse().unwrap()));
+    let (status, _) = again.get("/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+}

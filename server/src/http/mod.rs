@@ -11,6 +11,7 @@ mod api_lessons;
 mod api_teachers;
 mod assets;
 mod ca_files;
+mod connections;
 mod doc_json;
 mod download;
 mod extract;

@@ -1,4 +1,5 @@
-//! The HTTPS accept loop: rustls in front of the axum router, graceful on shutdown.
+//! The HTTPS accept loop: rustls in front of the axum router, graceful on shutdown; each
+//! address's share of connections, and timeouts for handshakes, headers and silence.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -6,22 +7,28 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio_io_timeout::TimeoutStream;
 use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
+use super::connections::Connections;
 use super::state::AppState;
-
-/// A TLS handshake that takes longer than this is dropped (a stalled client holds no slot).
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn serve_https(listener: TcpListener, state: Arc<AppState>) {
     let acceptor = TlsAcceptor::from(state.tls.server_config());
     let router = super::router(state.clone());
     let graceful = GracefulShutdown::new();
+    let limits = &state.config.limits;
+    let connections = Connections::new(limits.connections_per_address);
+    // A handshake that stalls is dropped; so are headers that do not arrive and connections
+    // on which nothing arrives at all (sockets ping well within that).
+    let handshake_timeout = Duration::from_millis(limits.tls_handshake_ms);
+    let header_timeout = Duration::from_millis(limits.header_read_ms);
+    let idle_timeout = Duration::from_millis(limits.idle_connection_ms);
     loop {
         let (tcp, peer) = tokio::select! {
             _ = state.shutdown.cancelled() => break,
@@ -35,6 +42,11 @@ pub async fn serve_https(listener: TcpListener, state: Arc<AppState>) {
                 }
             },
         };
+        let Some(slot) = connections.open(peer.ip()) else {
+            tracing::debug!(%peer, "connection refused: the address holds its share");
+            drop(tcp);
+            continue;
+        };
         // Document edits are small frames that must go out at once; Nagle's algorithm would
         // hold them back for up to 40 ms waiting for an ACK.
         if let Err(e) = tcp.set_nodelay(true) {
@@ -44,7 +56,11 @@ pub async fn serve_https(listener: TcpListener, state: Arc<AppState>) {
         let router = router.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+            let _slot = slot;
+            let mut tcp = TimeoutStream::new(tcp);
+            tcp.set_read_timeout(Some(idle_timeout));
+            let tcp = Box::pin(tcp);
+            let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => {
                     tracing::debug!(%peer, "TLS handshake failed: {e}");
@@ -56,7 +72,16 @@ pub async fn serve_https(listener: TcpListener, state: Arc<AppState>) {
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 router.clone().call(req)
             });
-            let builder = auto::Builder::new(TokioExecutor::new());
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .keep_alive_interval(idle_timeout / 3)
+                .keep_alive_timeout(idle_timeout / 3);
             let connection = builder
                 .serve_connection_with_upgrades(TokioIo::new(tls), service)
                 .into_owned();

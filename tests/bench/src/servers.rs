@@ -56,11 +56,14 @@ impl Server {
         let dir = tempfile::tempdir()?;
         let config = dir.path().join("tavla.toml");
         let pupils = layout.clients() + 10;
+        // Every simulated pupil connects from loopback: one address for the whole class.
+        let connections = 2 * pupils + 100;
         std::fs::write(
             &config,
             format!(
                 "[limits]\njoin_per_minute_per_address = 1000000\njoin_per_minute_per_code = 1000000\n\
-                 max_pupils_per_lesson = {pupils}\ndoc_idle_unload_ms = 1000\n"
+                 max_pupils_per_lesson = {pupils}\ndoc_idle_unload_ms = 1000\n\
+                 connections_per_address = {connections}\n"
             ),
         )?;
         let mut child = Command::new(binary)
