@@ -18,17 +18,24 @@ const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 export const artifacts = join(here, 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 
+const TEACHER_PASSWORD = 'riktig hest batteri';
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(here, '..', '..', 'target');
 const binary = process.env.TEST_TAVLA_BINARY ?? join(targetDir, 'debug', 'tavla');
 
-/** Runs `tavla serve` and waits for the addresses and setup link it prints. */
+/**
+ * Runs `tavla serve` and waits for the addresses and setup link it prints. Its log (at info)
+ * is kept; `stop()` fails if any line holds a name or password a test typed (`sensitive`):
+ * logs never hold people's names, messages or document text.
+ */
 export async function startTavla() {
   const dataDir = mkdtempSync(join(tmpdir(), 'tavla-browser-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAVLA_')));
   const child = spawn(binary, ['serve', '--data-dir', join(dataDir, 'data'), '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--media-udp-port', '0'], {
-    env: { ...env, RUST_LOG: 'warn' },
+    env: { ...env, RUST_LOG: 'info', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let log = '';
+  child.stdout.on('data', (chunk) => { log += chunk; });
   const printed = await new Promise((resolve, reject) => {
     let out = '';
     child.on('error', reject);
@@ -46,10 +53,15 @@ export async function startTavla() {
     httpBase: `http://${printed.http}`,
     setupUrl: printed.setup,
     caPem: readFileSync(join(dataDir, 'data', 'tls', 'ca.crt')),
+    sensitive: new Set([TEACHER_PASSWORD]),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.on('exit', resolve));
       rmSync(dataDir, { recursive: true, force: true });
+      const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const words = [...this.sensitive].map((s) => new RegExp(`(^|[^\\p{L}])${escape(s)}($|[^\\p{L}])`, 'u'));
+      const leaks = log.split('\n').filter((line) => words.some((word) => word.test(line)));
+      assert.deepEqual(leaks, [], 'the log holds a name or password');
     },
   };
 }
@@ -86,7 +98,8 @@ export function apiClient(tavla) {
  */
 export async function lessonWithPupils(tavla, pupils, { className = '7B' } = {}) {
   const teacher = apiClient(tavla);
-  const credentials = { name: 'Kari', password: 'riktig hest batteri' };
+  const credentials = { name: 'Kari', password: TEACHER_PASSWORD };
+  for (const name of ['Kari', ...pupils.map((p) => (typeof p === 'string' ? p : p.name))]) tavla.sensitive.add(name);
   if (tavla.teacherReady) {
     assert.equal((await teacher.call('POST', '/api/login', credentials)).status, 200);
   } else {

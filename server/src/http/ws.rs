@@ -15,6 +15,7 @@ use futures_util::SinkExt;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::extract::Caller;
 use super::origin_matches_host;
@@ -67,12 +68,14 @@ pub async fn upgrade(
     let lesson = access::running_lesson(&state.services, &caller.who, query.lesson.as_deref())?;
     let who = caller.who;
     let tracked = state.tasks.clone();
+    // Every line the connection logs, across all its awaits, carries its span.
+    let span = tracing::info_span!("ws", lesson_id = %lesson.id, role = ?who.role());
     Ok(ws
         .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(state.config.limits.ws_max_message_bytes)
         .max_frame_size(state.config.limits.ws_max_message_bytes)
         .on_upgrade(move |socket| {
-            tracked.track_future(connection(socket, state, lesson, who, grant))
+            tracked.track_future(connection(socket, state, lesson, who, grant).instrument(span))
         }))
 }
 
@@ -132,8 +135,6 @@ async fn connection(
         state.services.store.clone(),
     );
     let limiter = message_limiter(state.config.limits.ws_messages_per_second);
-    let span = tracing::info_span!("ws", lesson_id = %lesson.id, role = ?role);
-    let _enter = span.enter();
     tracing::debug!("connected");
 
     let welcome = ServerMessage::Welcome {

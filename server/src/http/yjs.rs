@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use futures_util::SinkExt;
+use tracing::Instrument;
 
 use super::socket_limits::{is_oversized, message_limiter, READ_BUFFER_BYTES};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -44,14 +45,15 @@ pub async fn upgrade(
     let (resolved, person) = service::docs::open_live(&state.services, &caller.who, &doc)?;
     let tracked = state.tasks.clone();
     let max = state.config.limits.doc_max_frame_bytes;
+    // Every line the connection logs, across all its awaits, carries its span.
+    let span = tracing::info_span!("doc", doc = %resolved.name, role = ?caller.who.role());
     Ok(ws
         .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {
-            tracked.track_future(connection(
-                socket, state, caller.who, resolved, person, grant,
-            ))
+            let connection = connection(socket, state, caller.who, resolved, person, grant);
+            tracked.track_future(connection.instrument(span))
         }))
 }
 
@@ -64,8 +66,6 @@ async fn connection(
     mut grant: Grant,
 ) {
     let name = resolved.name.to_string();
-    let span = tracing::info_span!("doc", doc = %name, role = ?who.role());
-    let _enter = span.enter();
     let (mut doc, greeting) =
         match state
             .services
