@@ -22,9 +22,10 @@ use crate::http::state::{base_url, AppState};
 use crate::http::{self, ratelimit::RateLimits};
 use crate::lessons::presence::Presence;
 use crate::media::Media;
-use crate::service::{self, Services};
+use crate::service::{self, FileRoom, Services};
 use crate::store::{SledStore, Store, StoreError};
 use crate::tls::{ServerNames, Tls, TlsError};
+use crate::uploads::Quotas;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -118,6 +119,15 @@ pub async fn start_with_clock(
             media,
             channels,
             grants: Grants::new(),
+            files: FileRoom {
+                quotas: Quotas {
+                    per_sender: config.limits.upload_quota_per_sender_bytes,
+                    per_lesson: config.limits.upload_quota_per_lesson_bytes,
+                    per_box: config.limits.upload_quota_box_bytes,
+                    disk_reserve: config.limits.min_free_disk_bytes,
+                },
+                data_dir: config.data_dir.clone(),
+            },
         },
         limits: RateLimits::new(&config.limits),
         config,
@@ -242,6 +252,7 @@ async fn maintain(state: Arc<AppState>) {
 
 /// Ends lessons whose time ran out (and any a stopped box missed), as the teacher's "end
 /// lesson" does: their connections close, their documents get their end-of-lesson version.
+/// Also sweeps files uploaded for messages that were never sent.
 async fn wrap_up_lessons(state: Arc<AppState>) {
     let mut tick =
         tokio::time::interval(Duration::from_millis(state.config.limits.lesson_check_ms));
@@ -249,6 +260,10 @@ async fn wrap_up_lessons(state: Arc<AppState>) {
         tick.tick().await;
         if let Err(e) = service::lessons::end_those_over(&state.services) {
             tracing::error!("closing lessons that ran out failed: {e}");
+        }
+        let unsent_after = state.config.limits.unsent_upload_ms;
+        if let Err(e) = service::files::sweep_unsent(&state.services, unsent_after) {
+            tracing::error!("sweeping unsent uploads failed: {e}");
         }
     }
 }

@@ -98,6 +98,16 @@ pub struct Limits {
     /// How often (milliseconds) to look for lessons whose time ran out, to close them and keep
     /// an automatic version of their documents.
     pub lesson_check_ms: u64,
+    /// Files (attachments and pictures) one sender may keep on the box.
+    pub upload_quota_per_sender_bytes: u64,
+    /// Files all senders of one lesson may keep together.
+    pub upload_quota_per_lesson_bytes: u64,
+    /// Files the whole box may keep (sized for a small SD card).
+    pub upload_quota_box_bytes: u64,
+    /// Free disk space files never take: documents and messages always have it.
+    pub min_free_disk_bytes: u64,
+    /// A file uploaded for a message but never sent is deleted after this many milliseconds.
+    pub unsent_upload_ms: u64,
     /// Open HTTPS connections one client address may hold at once; more are closed at once.
     /// A browser needs a handful (pages, `/ws`, one `/yjs` per open document).
     pub connections_per_address: usize,
@@ -142,6 +152,11 @@ impl Default for Limits {
             max_pupils_per_lesson: 200,
             max_doc_bytes: 16 * 1024 * 1024,
             doc_max_frame_bytes: 2 * 1024 * 1024,
+            upload_quota_per_sender_bytes: 50 * 1024 * 1024,
+            upload_quota_per_lesson_bytes: 500 * 1024 * 1024,
+            upload_quota_box_bytes: 4 * 1024 * 1024 * 1024,
+            min_free_disk_bytes: 512 * 1024 * 1024,
+            unsent_upload_ms: 60 * 60 * 1000,
             connections_per_address: 64,
             tls_handshake_ms: 10_000,
             header_read_ms: 10_000,

@@ -51,6 +51,10 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("only PNG, JPEG, GIF, WebP images, PDF and plain text can be attached")]
     UnsupportedFile,
+    #[error("there is no more room for files here; delete some or ask the teacher")]
+    QuotaExceeded,
+    #[error("the box's disk is nearly full; files cannot be stored now")]
+    DiskFull,
     #[error("too many attempts; wait a minute")]
     RateLimited { retry_after_secs: u64 },
     #[error("the request came from another site")]
@@ -71,7 +75,8 @@ impl ApiError {
             LessonEnded => StatusCode::GONE,
             NoActiveLesson | LessonFull | RosterFull | NameTaken => StatusCode::CONFLICT,
             Invalid(_) | MalformedJson(_) => StatusCode::BAD_REQUEST,
-            TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            TooLarge | QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
+            DiskFull => StatusCode::INSUFFICIENT_STORAGE,
             UnsupportedMediaType | UnsupportedFile => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -98,6 +103,8 @@ impl ApiError {
             Invalid(_) => "invalid_input",
             MalformedJson(_) => "malformed_json",
             TooLarge => "too_large",
+            QuotaExceeded => "quota_exceeded",
+            DiskFull => "disk_full",
             UnsupportedMediaType => "unsupported_media_type",
             UnsupportedFile => "unsupported_file",
             RateLimited { .. } => "rate_limited",

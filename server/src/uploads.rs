@@ -28,6 +28,9 @@ pub struct Upload {
     pub content_type: String,
     pub size: usize,
     pub created_ms: u64,
+    /// A message carries it (files for a thread that were never sent are swept away).
+    #[serde(default)]
+    pub attached: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,9 +41,83 @@ pub enum UploadError {
     Mismatch,
     #[error("the file is empty")]
     Empty,
+    #[error("{0} has no room for more files")]
+    Quota(QuotaScope),
+    #[error("the box's disk is nearly full")]
+    DiskFull,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// Whose share of the box's room for files is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaScope {
+    /// The sender's own (a pupil's or a teacher's).
+    Sender,
+    /// The lesson's, all senders together.
+    Lesson,
+    /// The whole box's.
+    Box,
+}
+
+impl std::fmt::Display for QuotaScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            QuotaScope::Sender => "your share",
+            QuotaScope::Lesson => "the lesson",
+            QuotaScope::Box => "the box",
+        })
+    }
+}
+
+/// How much room files may take: per sender, per lesson, on the whole box, and what must stay
+/// free on the disk for everything else (documents, messages, the store's own growth).
+#[derive(Debug, Clone, Copy)]
+pub struct Quotas {
+    pub per_sender: u64,
+    pub per_lesson: u64,
+    pub per_box: u64,
+    pub disk_reserve: u64,
+}
+
+/// Refuses a file of `size` bytes that would take the sender, the lesson or the box past its
+/// quota, or the disk below its reserve (`free_disk`: bytes free now, if known).
+fn check_room(
+    store: &dyn Store,
+    quotas: &Quotas,
+    new: &NewUpload<'_>,
+    free_disk: Option<u64>,
+) -> Result<(), UploadError> {
+    let size = new.bytes.len() as u64;
+    let (mut sender, mut lesson, mut whole) = (0u64, 0u64, 0u64);
+    for upload in store.scan_json::<Upload>(Tree::Files, "meta/")? {
+        let bytes = upload.size as u64;
+        whole += bytes;
+        if upload.owner_id == new.owner_id {
+            sender += bytes;
+        }
+        if !new.lesson_id.is_empty() && upload.lesson_id == new.lesson_id {
+            lesson += bytes;
+        }
+    }
+    if sender + size > quotas.per_sender {
+        return Err(UploadError::Quota(QuotaScope::Sender));
+    }
+    if lesson + size > quotas.per_lesson {
+        return Err(UploadError::Quota(QuotaScope::Lesson));
+    }
+    if whole + size > quotas.per_box {
+        return Err(UploadError::Quota(QuotaScope::Box));
+    }
+    if free_disk.is_some_and(|free| free < size.saturating_add(quotas.disk_reserve)) {
+        return Err(UploadError::DiskFull);
+    }
+    Ok(())
+}
+
+/// Uploads are checked against the quotas and stored one at a time, so two at once cannot
+/// both fit into the same last bit of room.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The content types taken, and how each one's bytes begin.
 fn looks_like(content_type: &str, bytes: &[u8]) -> Result<bool, UploadError> {
@@ -102,8 +179,13 @@ pub struct NewUpload<'a> {
 }
 
 /// Checks and stores a file; the caller has checked the sender may write the thread (or the
-/// document).
-pub fn save(store: &dyn Store, new: NewUpload<'_>) -> Result<Upload, UploadError> {
+/// document). `free_disk` is what the data directory's disk has free now, if known.
+pub fn save(
+    store: &dyn Store,
+    quotas: &Quotas,
+    free_disk: Option<u64>,
+    new: NewUpload<'_>,
+) -> Result<Upload, UploadError> {
     if new.bytes.is_empty() {
         return Err(UploadError::Empty);
     }
@@ -111,6 +193,8 @@ pub fn save(store: &dyn Store, new: NewUpload<'_>) -> Result<Upload, UploadError
     if !looks_like(&content_type, new.bytes)? {
         return Err(UploadError::Mismatch);
     }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    check_room(store, quotas, &new, free_disk)?;
     let upload = Upload {
         id: random_id(),
         thread: new.thread.to_string(),
@@ -121,6 +205,7 @@ pub fn save(store: &dyn Store, new: NewUpload<'_>) -> Result<Upload, UploadError
         content_type,
         size: new.bytes.len(),
         created_ms: new.now_ms,
+        attached: false,
     };
     store.put(Tree::Files, data_key(&upload.id).as_bytes(), new.bytes)?;
     store.put_json(Tree::Files, &meta_key(&upload.id), &upload)?;
@@ -137,6 +222,37 @@ pub fn get(store: &dyn Store, id: &str) -> Result<Option<Upload>, StoreError> {
 
 pub fn bytes(store: &dyn Store, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
     store.get(Tree::Files, data_key(id).as_bytes())
+}
+
+/// The file went out in a message.
+pub fn mark_attached(store: &dyn Store, id: &str) -> Result<(), StoreError> {
+    if let Some(mut upload) = get(store, id)? {
+        upload.attached = true;
+        store.put_json(Tree::Files, &meta_key(id), &upload)?;
+    }
+    Ok(())
+}
+
+/// Deletes files uploaded for a thread but never sent in a message, once they are older than
+/// `older_than_ms` (the sender changed their mind, or a script fills the disk). Pictures in
+/// documents stay: their document shows them. Returns how many went.
+pub fn sweep_unsent(
+    store: &dyn Store,
+    now_ms: u64,
+    older_than_ms: u64,
+) -> Result<usize, StoreError> {
+    let mut swept = 0;
+    for upload in store.scan_json::<Upload>(Tree::Files, "meta/")? {
+        let unsent = upload.doc.is_none() && !upload.attached;
+        if unsent && now_ms.saturating_sub(upload.created_ms) >= older_than_ms {
+            delete(store, &upload.id)?;
+            swept += 1;
+        }
+    }
+    if swept > 0 {
+        store.flush()?;
+    }
+    Ok(swept)
 }
 
 /// Deletes a file (its message was deleted).
@@ -161,6 +277,55 @@ mod tests {
             bytes,
             now_ms: 1,
         }
+    }
+
+    const ROOMY: Quotas = Quotas {
+        per_sender: 1 << 30,
+        per_lesson: 1 << 30,
+        per_box: 1 << 30,
+        disk_reserve: 0,
+    };
+
+    fn save(store: &dyn Store, new: NewUpload<'_>) -> Result<Upload, UploadError> {
+        super::save(store, &ROOMY, None, new)
+    }
+
+    #[test]
+    fn a_sender_a_lesson_and_the_box_each_have_their_share_and_the_disk_keeps_a_reserve() {
+        let store = MemoryStore::new();
+        let quotas = Quotas {
+            per_sender: 10,
+            per_lesson: 16,
+            per_box: 20,
+            disk_reserve: 100,
+        };
+        let text = |owner: &'static str, lesson: &'static str, body: &'static str| NewUpload {
+            owner_id: owner,
+            lesson_id: lesson,
+            ..new("text/plain", body.as_bytes())
+        };
+        let put = |n: NewUpload<'_>, free: Option<u64>| super::save(&store, &quotas, free, n);
+        assert!(put(text("ada", "L", "12345678"), None).is_ok());
+        assert!(matches!(
+            put(text("ada", "L", "123"), None),
+            Err(UploadError::Quota(QuotaScope::Sender))
+        ));
+        assert!(put(text("bo", "L", "12345678"), None).is_ok());
+        assert!(matches!(
+            put(text("cy", "L", "1"), None),
+            Err(UploadError::Quota(QuotaScope::Lesson))
+        ));
+        assert!(put(text("cy", "M", "1234"), None).is_ok());
+        assert!(matches!(
+            put(text("di", "N", "1"), None),
+            Err(UploadError::Quota(QuotaScope::Box))
+        ));
+        let empty = MemoryStore::new();
+        assert!(matches!(
+            super::save(&empty, &quotas, Some(104), text("ed", "L", "12345")),
+            Err(UploadError::DiskFull)
+        ));
+        assert!(super::save(&empty, &quotas, Some(105), text("ed", "L", "12345")).is_ok());
     }
 
     #[test]
@@ -193,6 +358,19 @@ mod tests {
         )
         .is_ok());
         assert_eq!(get(&store, "../meta/x").unwrap(), None);
+        // Never sent: swept once old enough; sent: kept.
+        let sent = save(&store, new("text/plain", b"sendt")).unwrap();
+        mark_attached(&store, &sent.id).unwrap();
+        assert_eq!(
+            sweep_unsent(&store, 1000, 5000).unwrap(),
+            0,
+            "not old enough"
+        );
+        let unsent_before = get(&store, &saved.id).unwrap().is_some();
+        assert!(unsent_before);
+        assert!(sweep_unsent(&store, 6000, 5000).unwrap() >= 1);
+        assert_eq!(get(&store, &saved.id).unwrap(), None);
+        assert!(get(&store, &sent.id).unwrap().is_some());
         delete(&store, &saved.id).unwrap();
         assert_eq!(bytes(&store, &saved.id).unwrap(), None);
     }

@@ -509,10 +509,14 @@ impl Session {
                 kind,
                 text,
                 doc,
-                file,
+                file: file.clone(),
                 client_id: Some(client_id.clone()),
             })
             .await?;
+        // The file is a message's now: the sweep of unsent uploads leaves it.
+        if let Some(file) = &file {
+            uploads::mark_attached(self.hub.store(), &file.id)?;
+        }
         Ok(ServerMessage::Sent {
             client_id,
             seq: message.seq,

@@ -53,15 +53,16 @@ pub fn save(
                 return Err(ApiError::UnsupportedFile);
             }
             tracing::info!(size = file.bytes.len(), "image put into a document");
-            (
-                String::new(),
-                String::new(),
-                Some(resolved.name.to_string()),
-            )
+            // Counted against the lesson the document belongs to now, if any.
+            let lesson_id = access::lesson_of(s, &resolved)?.unwrap_or_default();
+            (String::new(), lesson_id, Some(resolved.name.to_string()))
         }
     };
+    let free_disk = crate::limits_os::free_disk_bytes(&s.files.data_dir);
     Ok(uploads::save(
         s.store.as_ref(),
+        &s.files.quotas,
+        free_disk,
         NewUpload {
             thread: &thread_name,
             lesson_id: &lesson_id,
@@ -73,6 +74,15 @@ pub fn save(
             now_ms,
         },
     )?)
+}
+
+/// Deletes files uploaded for a message but never sent, once older than `older_than_ms`.
+pub fn sweep_unsent(s: &Services, older_than_ms: u64) -> Result<usize, ApiError> {
+    let swept = uploads::sweep_unsent(s.store.as_ref(), s.clock.now_ms(), older_than_ms)?;
+    if swept > 0 {
+        tracing::info!(swept, "unsent uploads deleted");
+    }
+    Ok(swept)
 }
 
 /// A file the caller may read (from a thread or a document they may read), with its bytes.
@@ -140,6 +150,8 @@ impl From<UploadError> for ApiError {
                 ApiError::Invalid(invalid("file", "is not what its type says"))
             }
             UploadError::Empty => ApiError::Invalid(invalid("file", "is empty")),
+            UploadError::Quota(_) => ApiError::QuotaExceeded,
+            UploadError::DiskFull => ApiError::DiskFull,
             UploadError::Store(s) => s.into(),
         }
     }

@@ -28,6 +28,7 @@ pub mod roster;
 pub mod sessions;
 pub mod teachers;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::auth::grants::Grants;
@@ -37,6 +38,7 @@ use crate::docs::hub::DocHub;
 use crate::lessons::presence::Presence;
 use crate::media::Media;
 use crate::store::Store;
+use crate::uploads::Quotas;
 
 /// The subsystems the use-cases compose; built once at start.
 pub struct Services {
@@ -48,4 +50,12 @@ pub struct Services {
     pub channels: Arc<Channels>,
     /// Every open connection's grant: what withdrawing access closes.
     pub grants: Arc<Grants>,
+    /// How much room files may take, and where the data lives (for its free disk space).
+    pub files: FileRoom,
+}
+
+/// The room files have on the box.
+pub struct FileRoom {
+    pub quotas: Quotas,
+    pub data_dir: PathBuf,
 }
