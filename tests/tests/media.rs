@@ -554,12 +554,7 @@ async fn a_viewer_losing_packets_is_moved_to_a_lower_simulcast_layer_without_a_g
     wait_for_layer(&view, 0, 128).await;
 
     // The viewer saw one stream: sequence numbers without a gap across both switches.
-    let log = view.video.lock().unwrap().clone();
-    let gaps: Vec<_> = log
-        .windows(2)
-        .filter(|w| w[1].0 != w[0].0.wrapping_add(1))
-        .collect();
-    assert!(gaps.is_empty(), "gaps in the rewritten stream: {gaps:?}");
+    let log = unbroken(&view);
     let layers: Vec<u8> = log.iter().map(|(_, layer)| *layer).collect();
     assert!(
         layers.windows(2).all(|w| w[1] <= w[0]),
@@ -590,12 +585,18 @@ async fn a_viewer_gets_the_best_layer_that_arrives_when_the_top_one_is_off_or_st
     camera.send_layer("h", false);
     wait_for_layer(&view, 0, 0).await;
 
+    unbroken(&view);
+}
+
+/// The viewer's video log, checked to be one stream: sequence numbers without a gap.
+fn unbroken(view: &Watcher) -> Vec<(u16, u8)> {
     let log = view.video.lock().unwrap().clone();
     let gaps: Vec<_> = log
         .windows(2)
         .filter(|w| w[1].0 != w[0].0.wrapping_add(1))
         .collect();
     assert!(gaps.is_empty(), "gaps in the rewritten stream: {gaps:?}");
+    log
 }
 
 /// Reports `loss` twice (what it takes to step down once), then waits until the viewer

@@ -15,11 +15,7 @@ pub fn own_lesson(s: &Services, who: &Who, lesson_id: &str) -> Result<Lesson, Ap
     let manages = Action::ManageLesson {
         lesson_teacher: &lesson.teacher_id,
     };
-    if can(who, manages) {
-        Ok(lesson)
-    } else {
-        Err(ApiError::NotFound)
-    }
+    seen_only_if(can(who, manages), lesson)
 }
 
 /// The class, if the caller may manage it. Someone else's class answers 404.
@@ -28,8 +24,13 @@ pub fn own_class(s: &Services, who: &Who, class_id: &str) -> Result<Class, ApiEr
     let manages = Action::ManageClass {
         class_teacher: &class.teacher_id,
     };
-    if can(who, manages) {
-        Ok(class)
+    seen_only_if(can(who, manages), class)
+}
+
+/// `found`, if the caller may see it; to anyone else it looks like nothing (404).
+fn seen_only_if<T>(allowed: bool, found: T) -> Result<T, ApiError> {
+    if allowed {
+        Ok(found)
     } else {
         Err(ApiError::NotFound)
     }
