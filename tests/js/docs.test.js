@@ -230,6 +230,8 @@ test('when the teacher removes a pupil and ends the lesson, open pages say so in
   await s.goto(`${env.tavla.base}/lesson`);
   await expectHeading(s, 'Time i 7E');
   await s.getByText('Koblet til timen.').waitFor();
+  assert.ok(await s.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling on a 390 px phone');
+  assert.equal(await s.getByText(/^(null|undefined)$/).count(), 0, 'no stray null or undefined');
 
   // Ola is removed while he writes: his editor stops and says why.
   const { body: me } = await olaApi.call('GET', '/api/me');
