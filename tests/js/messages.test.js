@@ -87,7 +87,7 @@ test('a private question reaches the teacher alone; announcements, chat and grou
   // The class chat is closed until Kari opens it; a deleted message is gone for everyone.
   const saraChat = s.getByLabel('Skriv til klassen');
   assert.ok(await saraChat.isDisabled(), 'closed chat cannot be written in');
-  await k.getByLabel('Klassechatten er åpen').check();
+  await k.getByLabel('Åpne klassechatten for elevene').check();
   const chatId = await saraChat.getAttribute('id');
   await s.waitForFunction((id) => !document.getElementById(id).disabled, chatId);
   await saraChat.fill('Hei alle sammen');

@@ -41,6 +41,8 @@ export function teacherMessages({ store, lesson, onError, setTitle, live }) {
 
   // Hands.
   const queue = h('ol', { class: 'hand-queue', 'aria-labelledby': 'hands-h' });
+  // No hands: a sentence, not a numbered list of one.
+  const noHands = h('p', { class: 'placeholder' }, t('messages.no_hands'));
   const handsHeading = h('h2', { id: 'hands-h' }, t('messages.hands', { n: 0 }));
 
   // Private threads.
@@ -165,7 +167,9 @@ export function teacherMessages({ store, lesson, onError, setTitle, live }) {
 
   const draw = () => {
     handsHeading.textContent = t('messages.hands', { n: s.hands.length });
-    replace(queue, s.hands.length ? s.hands.map((hand) => {
+    queue.hidden = !s.hands.length;
+    noHands.hidden = s.hands.length > 0;
+    replace(queue, s.hands.map((hand) => {
       const person = people.find((p) => p.id === hand.participant_id);
       return h('li', { 'data-participant': hand.participant_id },
         h('span', { class: 'name' }, hand.name),
@@ -178,7 +182,7 @@ export function teacherMessages({ store, lesson, onError, setTitle, live }) {
           // A pupil at home cannot be walked to: they raise a hand to be let speak.
           hand.at_home && live ? [h('button', { type: 'button', class: 'small', onclick: () => live.letSpeak(hand.participant_id) }, t('media.talk_let_named', { name: hand.name })), ' '] : null,
           h('button', { type: 'button', class: 'small', onclick: () => store.request({ type: 'lower_hand', participant: hand.participant_id }) }, t('messages.lower_named', { name: hand.name }))));
-    }) : h('li', {}, t('messages.no_hands')));
+    }));
 
     if (selected && !threadView.hidden) seen.set(selected.thread, Math.max(0, ...store.thread(selected.thread).map((m) => m.seq)));
     let total = 0;
@@ -197,7 +201,7 @@ export function teacherMessages({ store, lesson, onError, setTitle, live }) {
 
   return {
     el: h('div', { class: 'teacher-messages' },
-      h('section', { 'aria-labelledby': 'hands-h' }, handsHeading, queue),
+      h('section', { 'aria-labelledby': 'hands-h' }, handsHeading, queue, noHands),
       h('section', { 'aria-labelledby': 'threads-h' }, h('h2', { id: 'threads-h' }, t('messages.threads')),
         h('div', { class: 'check' }, sound, h('label', { for: 'sound-on' }, t('messages.sound'))),
         picker, threadView),
