@@ -52,6 +52,10 @@ test('a private question reaches the teacher alone; announcements, chat and grou
   await k.getByLabel('Svar', { exact: true }).fill(ANSWER);
   await k.getByLabel('Svar', { exact: true }).press('Enter');
   await o.getByRole('list', { name: 'Meldinger med læreren' }).getByText(ANSWER).waitFor();
+  // The teacher's role is a badge from the box beside her name, not words a name could copy.
+  const answer = o.getByRole('list', { name: 'Meldinger med læreren' }).locator('.message').filter({ hasText: ANSWER });
+  assert.equal(await answer.locator('.author').textContent(), 'Kari');
+  assert.equal(await answer.locator('.badge.role').textContent(), 'lærer');
   // A picture goes along privately, too.
   const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
   await o.getByLabel('Legg ved bilde eller fil (PNG, JPEG, GIF, WebP, PDF, tekst)').setInputFiles({ name: 'oppgave.png', mimeType: 'image/png', buffer: png });

@@ -50,7 +50,8 @@ export function openDocument({ mount, name, userName, writable, attributes, onSt
     const peers = [];
     provider.awareness.getStates().forEach((state, clientId) => {
       if (!state.user?.name) return;
-      peers.push({ name: String(state.user.name), colour: colourIndexOf(state.user), me: clientId === ydoc.clientID });
+      // The box sets name and role from the sign-in; the role is shown as a badge.
+      peers.push({ name: String(state.user.name), teacher: state.user.role === 'teacher', colour: colourIndexOf(state.user), me: clientId === ydoc.clientID });
     });
     peers.sort((a, b) => Number(b.me) - Number(a.me) || a.name.localeCompare(b.name));
     onPeers?.(peers);

@@ -7,10 +7,12 @@ const timeFormat = () => new Intl.DateTimeFormat(document.documentElement.lang |
 
 /** One message: who, when, what (or that it was deleted), and optional actions. */
 export function messageItem(message, actions = []) {
-  const who = message.author.teacher ? t('messages.teacher_name', { name: message.author.name }) : message.author.name;
+  // The role comes from the box, as a badge beside the name: a name someone typed ("Ada
+  // (lærer)") cannot look like it.
   return h('li', { class: `message ${message.kind}${message.deleted ? ' deleted' : ''}`, 'data-seq': message.seq },
     h('p', { class: 'meta' },
-      h('span', { class: 'author' }, who),
+      h('span', { class: 'author' }, message.author.name),
+      message.author.teacher ? [' ', h('span', { class: 'badge role' }, t('role.teacher'))] : null,
       ' ',
       h('time', { datetime: new Date(message.at_ms).toISOString() }, timeFormat().format(new Date(message.at_ms))),
       message.kind === 'question' ? h('span', { class: 'badge' }, t('messages.question')) : null),

@@ -73,7 +73,8 @@ export async function docView({ main, me, params, setTitle }) {
 
   const drawPeers = (peers) => {
     replace(peersList, peers.map((p) => h('li', { class: `peer peer-${p.colour}` },
-      h('span', { class: 'peer-swatch', 'aria-hidden': 'true' }), p.me ? t('doc.peer_me', { name: p.name }) : p.name)));
+      h('span', { class: 'peer-swatch', 'aria-hidden': 'true' }), p.me ? t('doc.peer_me', { name: p.name }) : p.name,
+      p.teacher ? [' ', h('span', { class: 'badge role' }, t('role.teacher'))] : null)));
     // Announce arrivals and departures (not on the first draw).
     const names = new Set(peers.filter((p) => !p.me).map((p) => p.name));
     if (knownPeers) {
