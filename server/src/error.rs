@@ -37,6 +37,10 @@ pub enum ApiError {
     LessonFull,
     #[error("the teacher removed you from this lesson")]
     RemovedFromLesson,
+    /// A guest's name matches a pupil on the class list (`name`): that pupil should use
+    /// their card, or confirm they are someone else.
+    #[error("{0} is on the class list; sign in with your card")]
+    OnClassList(String),
     #[error("the class has as many pupils as it may have")]
     RosterFull,
     #[error("that name is taken")]
@@ -73,7 +77,9 @@ impl ApiError {
             Forbidden | CrossOrigin | RemovedFromLesson => StatusCode::FORBIDDEN,
             NotFound | WrongCode => StatusCode::NOT_FOUND,
             LessonEnded => StatusCode::GONE,
-            NoActiveLesson | LessonFull | RosterFull | NameTaken => StatusCode::CONFLICT,
+            NoActiveLesson | LessonFull | RosterFull | NameTaken | OnClassList(_) => {
+                StatusCode::CONFLICT
+            }
             Invalid(_) | MalformedJson(_) => StatusCode::BAD_REQUEST,
             TooLarge | QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
             DiskFull => StatusCode::INSUFFICIENT_STORAGE,
@@ -98,6 +104,7 @@ impl ApiError {
             InvalidToken => "invalid_token",
             LessonFull => "lesson_full",
             RemovedFromLesson => "removed",
+            OnClassList(_) => "on_class_list",
             RosterFull => "roster_full",
             NameTaken => "name_taken",
             Invalid(_) => "invalid_input",
@@ -120,6 +127,9 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "internal error");
         }
         let mut body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        if let ApiError::OnClassList(name) = &self {
+            body["error"]["name"] = json!(name);
+        }
         if let ApiError::Invalid(invalid) = &self {
             body["error"]["field"] = json!(invalid.field);
         }

@@ -279,3 +279,38 @@ async fn the_teacher_manages_the_roster() {
     assert_eq!(response.headers()["cache-control"], "no-store");
     assert!(response.text().await.unwrap().contains("<svg"));
 }
+
+/// A guest typing the name of a pupil on the class list (in full, or a first name only one
+/// pupil has) is asked whether that is them instead of becoming a twin; one who says it is
+/// not them joins as a guest.
+#[tokio::test]
+async fn a_class_list_name_typed_at_join_makes_no_twin() {
+    let server = TestServer::start().await;
+    let kari = server.first_teacher("Kari").await;
+    let class = class_with(&kari, "7B", &["Ola Hansen", "Ola Berg", "Sara Lie"]).await;
+    let lesson = start_lesson(&kari, class["id"].as_str().unwrap()).await;
+    let code = lesson["code"].as_str().unwrap();
+    for (typed, meant) in [("ola hansen", "Ola Hansen"), ("Sara", "Sara Lie")] {
+        let (status, body) = server
+            .client()
+            .post("/api/join", json!({ "code": code, "name": typed }))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{typed}: {body}");
+        assert_eq!(body["error"]["code"], "on_class_list");
+        assert_eq!(body["error"]["name"], meant);
+    }
+    // Two Olas: the box cannot tell which, so "Ola" joins as a guest.
+    let (status, _) = server
+        .client()
+        .post("/api/join", json!({ "code": code, "name": "Ola" }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server
+        .client()
+        .post(
+            "/api/join",
+            json!({ "code": code, "name": "Sara", "not_on_class_list": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "someone else called Sara");
+}

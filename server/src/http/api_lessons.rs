@@ -155,6 +155,9 @@ pub struct JoinBody {
     name: String,
     #[serde(default)]
     at_home: bool,
+    /// The guest said they are not the pupil on the class list their name matches.
+    #[serde(default)]
+    not_on_class_list: bool,
 }
 
 pub async fn join(
@@ -170,6 +173,7 @@ pub async fn join(
         &body.name,
         is_at_home(&state, ip, body.at_home),
         state.config.limits.max_pupils_per_lesson,
+        body.not_on_class_list,
     )?;
     Ok(seated_response(seated))
 }

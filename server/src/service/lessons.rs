@@ -168,15 +168,25 @@ pub struct Seated {
     pub lesson_id: String,
 }
 
-/// A guest joins a running lesson by its code and a name.
+/// A guest joins a running lesson by its code and a name. A name that matches a pupil on the
+/// class list (in full, or a first name only one pupil has) is refused with that pupil's
+/// name, so the page can ask "is that you?" and send them to their card — the teacher never
+/// sees two people they cannot tell apart — unless the guest said they are someone else.
 pub fn join_by_code(
     s: &Services,
     code: &str,
     name: &str,
     at_home: bool,
     max_pupils: usize,
+    not_on_class_list: bool,
 ) -> Result<Seated, ApiError> {
     let lesson = lesson::by_code(s.store.as_ref(), code, s.clock.now_ms())?;
+    if !not_on_class_list {
+        let roster = classes::roster(s.store.as_ref(), &lesson.class_id)?;
+        if let Some(pupil) = on_class_list(&roster, name) {
+            return Err(ApiError::OnClassList(pupil.name.clone()));
+        }
+    }
     let participant = lesson::join_guest(
         s.store.as_ref(),
         s.clock.as_ref(),
@@ -186,6 +196,31 @@ pub fn join_by_code(
         max_pupils,
     )?;
     seat(s, &lesson, participant)
+}
+
+/// The pupil on the class list a typed name means: the same name, or a first name that only
+/// one pupil has (case and spacing aside).
+fn on_class_list<'a>(roster: &'a [classes::Pupil], typed: &str) -> Option<&'a classes::Pupil> {
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let typed = norm(typed);
+    if typed.is_empty() {
+        return None;
+    }
+    if let Some(same) = roster.iter().find(|p| norm(&p.name) == typed) {
+        return Some(same);
+    }
+    let mut by_first = roster
+        .iter()
+        .filter(|p| norm(&p.name).split(' ').next() == Some(typed.as_str()));
+    match (by_first.next(), by_first.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
 }
 
 /// A pupil on the class list signs in with their card, into the class's running lesson.
@@ -243,4 +278,33 @@ pub fn pair_camera(s: &Services, token: &str) -> Result<(String, u64, String), A
     let session = session_service::start(s, who, lifetime_ms)?;
     tracing::info!(lesson_id = %lesson.id, "classroom camera paired");
     Ok((session, lifetime_ms, lesson.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roster(names: &[&str]) -> Vec<classes::Pupil> {
+        names
+            .iter()
+            .map(|name| classes::Pupil {
+                id: name.to_lowercase(),
+                class_id: "c".into(),
+                name: name.to_string(),
+                card_secret: String::new(),
+                created_ms: 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_typed_name_means_a_pupil_on_the_list_only_when_it_is_plain_which() {
+        let list = roster(&["Ola Hansen", "Ola Berg", "Sara Lie"]);
+        let found = |typed: &str| on_class_list(&list, typed).map(|p| p.name.as_str());
+        assert_eq!(found("  ola   hansen "), Some("Ola Hansen"));
+        assert_eq!(found("Sara"), Some("Sara Lie"), "the only Sara");
+        assert_eq!(found("Ola"), None, "two Olas: the page cannot tell which");
+        assert_eq!(found("Per"), None);
+        assert_eq!(found(""), None);
+    }
 }

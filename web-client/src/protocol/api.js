@@ -2,11 +2,13 @@
 // which the UI translates.
 
 export class ApiFailure extends Error {
-  constructor(status, code, field) {
+  /** `detail` is the error's other fields (`name` for `on_class_list`). */
+  constructor(status, code, field, detail = {}) {
     super(code);
     this.status = status;
     this.code = code;
     this.field = field;
+    this.detail = detail;
   }
 }
 
@@ -24,7 +26,7 @@ export async function api(method, path, body) {
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    throw new ApiFailure(response.status, data.error?.code ?? 'internal', data.error?.field);
+    throw new ApiFailure(response.status, data.error?.code ?? 'internal', data.error?.field, data.error ?? {});
   }
   return data;
 }
@@ -43,6 +45,6 @@ export async function upload(path, file) {
     throw new ApiFailure(0, 'offline');
   }
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiFailure(response.status, data.error?.code ?? 'internal', data.error?.field);
+  if (!response.ok) throw new ApiFailure(response.status, data.error?.code ?? 'internal', data.error?.field, data.error ?? {});
   return data;
 }

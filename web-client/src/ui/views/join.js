@@ -10,6 +10,25 @@ export function joinView({ main, params, navigate, setTitle }) {
   const name = field({ label: t('join.name'), name: 'name', autocomplete: 'given-name', attrs: { maxlength: '60' } });
   const atHome = h('input', { type: 'checkbox', id: 'at-home', name: 'at_home' });
   const message = formMessage();
+  // Set when the box said the name is someone's on the class list and the pupil answered
+  // "that is not me".
+  let notOnClassList = false;
+  const twin = h('div', { class: 'notice', role: 'alert', hidden: true });
+
+  // The name typed is a pupil's on the class list: is it them? Then their card signs them in
+  // (and the teacher sees one person, not two); if not, they join as a guest after all.
+  function askIfOnClassList(listName) {
+    twin.hidden = false;
+    twin.replaceChildren(
+      h('p', {}, t('join.on_class_list', { name: listName })),
+      h('p', {}, h('a', { href: '/card', 'data-link': true, class: 'button primary' }, t('join.use_card'))),
+      h('p', {}, h('button', { type: 'button', onclick: () => {
+        notOnClassList = true;
+        twin.hidden = true;
+        form.requestSubmit();
+      } }, t('join.not_me'))));
+    twin.querySelector('a')?.focus();
+  }
 
   const form = h('form', { novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
@@ -19,10 +38,11 @@ export function joinView({ main, params, navigate, setTitle }) {
     if (!code.input.value.trim()) return code.showError(t('join.code_missing'));
     if (!name.input.value.trim()) return name.showError(t('join.name_missing'));
     try {
-      await post('/join', { code: code.input.value, name: name.input.value, at_home: atHome.checked });
+      await post('/join', { code: code.input.value, name: name.input.value, at_home: atHome.checked, not_on_class_list: notOnClassList });
       navigate('/lesson');
     } catch (failure) {
-      if (['wrong_code', 'lesson_ended'].includes(failure.code)) code.showError(errorText(failure));
+      if (failure.code === 'on_class_list') askIfOnClassList(failure.detail?.name ?? name.input.value);
+      else if (['wrong_code', 'lesson_ended'].includes(failure.code)) code.showError(errorText(failure));
       else if (failure.field === 'name') name.showError(t('join.name_invalid'));
       else message.show(errorText(failure));
     }
@@ -31,6 +51,7 @@ export function joinView({ main, params, navigate, setTitle }) {
   name.wrapper,
   h('div', { class: 'check' }, atHome, h('label', { for: 'at-home' }, t('join.at_home'))),
   message.el,
+  twin,
   h('button', { type: 'submit', class: 'primary' }, t('join.submit')));
 
   main.append(
