@@ -314,3 +314,48 @@ async fn a_class_list_name_typed_at_join_makes_no_twin() {
         .await;
     assert_eq!(status, StatusCode::OK, "someone else called Sara");
 }
+
+/// After the lesson: the class lists it (latest first) and its documents stay the teacher's
+/// to download as one zip.
+#[tokio::test]
+async fn ended_lessons_are_listed_on_the_class_with_their_documents() {
+    let server = TestServer::start().await;
+    let kari = server.first_teacher("Kari").await;
+    let class = class_with(&kari, "7B", &["Ada"]).await;
+    let class_id = class["id"].as_str().unwrap();
+    assert_eq!(class["past_lessons"], json!([]));
+    let first = start_lesson(&kari, class_id).await;
+    let first_id = first["id"].as_str().unwrap();
+    let (status, _) = kari
+        .post(&format!("/api/lessons/{first_id}/end"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    server.clock.advance(HOUR_MS);
+    let second = start_lesson(&kari, class_id).await;
+    let (status, _) = kari
+        .post(
+            &format!("/api/lessons/{}/end", second["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (_, class) = kari.get(&format!("/api/classes/{class_id}")).await;
+    let past: Vec<&str> = class["past_lessons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        past,
+        [second["id"].as_str().unwrap(), first_id],
+        "latest first"
+    );
+    let (status, headers, zip) = kari
+        .download(&format!("/api/lessons/{first_id}/docs.zip"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/zip");
+    assert!(zip.starts_with(b"PK"));
+}

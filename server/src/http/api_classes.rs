@@ -27,6 +27,11 @@ fn class_json(view: &ClassView) -> Value {
         "name": view.class.name,
         "pupils": roster,
         "active_lesson": view.running.as_ref().map(|l| json!({ "id": l.id, "code": l.code })),
+        "past_lessons": view
+            .past
+            .iter()
+            .map(|l| json!({ "id": l.id, "started_ms": l.started_ms, "ended_ms": l.ended_ms.unwrap_or(l.expires_ms) }))
+            .collect::<Vec<_>>(),
     })
 }
 

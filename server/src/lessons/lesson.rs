@@ -129,6 +129,20 @@ fn all(store: &dyn Store) -> Result<Vec<Lesson>, LessonError> {
     Ok(store.scan_json(Tree::Lessons, "lesson/")?)
 }
 
+/// A class's lessons that are over, the latest first.
+pub fn past_for_class(
+    store: &dyn Store,
+    class_id: &str,
+    now_ms: u64,
+) -> Result<Vec<Lesson>, LessonError> {
+    let mut past: Vec<Lesson> = all(store)?
+        .into_iter()
+        .filter(|l| l.class_id == class_id && !l.is_active(now_ms))
+        .collect();
+    past.sort_by(|a, b| b.started_ms.cmp(&a.started_ms));
+    Ok(past)
+}
+
 pub fn count_active(store: &dyn Store, now_ms: u64) -> Result<usize, LessonError> {
     Ok(all(store)?.iter().filter(|l| l.is_active(now_ms)).count())
 }

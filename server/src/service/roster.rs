@@ -71,6 +71,9 @@ pub struct ClassView {
     pub class: Class,
     pub pupils: Vec<Pupil>,
     pub running: Option<Lesson>,
+    /// Lessons that are over, the latest first: their documents stay the teacher's to read
+    /// and download.
+    pub past: Vec<Lesson>,
 }
 
 /// One of the teacher's classes, with its list and running lesson.
@@ -83,6 +86,7 @@ fn view(s: &Services, class: Class) -> Result<ClassView, ApiError> {
     Ok(ClassView {
         pupils: classes::roster(s.store.as_ref(), &class.id)?,
         running: lesson::active_for_class(s.store.as_ref(), &class.id, s.clock.now_ms())?,
+        past: lesson::past_for_class(s.store.as_ref(), &class.id, s.clock.now_ms())?,
         class,
     })
 }

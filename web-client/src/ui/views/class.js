@@ -62,6 +62,14 @@ export async function classView({ main, params, navigate, setTitle }) {
     }
   } }, cls.active_lesson ? t('class.open_lesson') : t('class.start_lesson'));
 
+  // Lessons that are over: when they were, and everything written in them as one download.
+  const when = new Intl.DateTimeFormat(document.documentElement.lang || 'nb', { dateStyle: 'medium', timeStyle: 'short' });
+  const pastList = cls.past_lessons?.length
+    ? h('ul', { class: 'past-lessons' }, cls.past_lessons.map((l) => h('li', {},
+      h('a', { href: `/api/lessons/${encodeURIComponent(l.id)}/docs.zip?lang=${document.documentElement.lang || 'nb'}`, download: '' },
+        t('class.past_zip', { date: when.format(new Date(l.started_ms)) })))))
+    : h('p', {}, t('class.no_past_lessons'));
+
   main.append(
     heading(t('class.title', { name: cls.name })),
     message.el,
@@ -71,5 +79,8 @@ export async function classView({ main, params, navigate, setTitle }) {
       h('p', {}, h('a', { href: `/teacher/cards?class=${encodeURIComponent(cls.id)}`, 'data-link': true }, t('class.print_cards'))),
       rosterList,
       addForm),
+    h('section', { 'aria-labelledby': 'past-h' },
+      h('h2', { id: 'past-h' }, t('class.past_lessons')),
+      pastList),
   );
 }
