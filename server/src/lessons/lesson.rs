@@ -139,7 +139,7 @@ pub fn past_for_class(
         .into_iter()
         .filter(|l| l.class_id == class_id && !l.is_active(now_ms))
         .collect();
-    past.sort_by(|a, b| b.started_ms.cmp(&a.started_ms));
+    past.sort_by_key(|l| std::cmp::Reverse(l.started_ms));
     Ok(past)
 }
 
