@@ -240,7 +240,8 @@ impl Room {
     /// Handles one binary frame (possibly several messages) from `peer`.
     ///
     /// Refuses the whole frame, changing nothing, if it is malformed, writes when the peer may
-    /// not, or would grow the document past `max_doc_bytes`.
+    /// not, builds on edits the document does not have, or would grow the document past
+    /// `max_doc_bytes`.
     pub fn receive(
         &mut self,
         peer: &mut Peer,
@@ -249,6 +250,8 @@ impl Room {
         max_doc_bytes: usize,
     ) -> Result<Outcome, DocError> {
         let mut messages = decode_frame(frame)?;
+        // What the document holds, advanced by each update of the frame in turn.
+        let mut known: Option<StateVector> = None;
         // Check every message before applying any, so a bad frame leaves no trace.
         for message in &mut messages {
             if let Message::Custom(tag, _) = message {
@@ -262,6 +265,11 @@ impl Room {
                 if !update.is_empty() && !may_write {
                     return Err(DocError::ReadOnly);
                 }
+                let known = match &mut known {
+                    Some(known) => known,
+                    None => known.insert(self.state_vector()?),
+                };
+                builds_on_known(&update, known)?;
             }
         }
         let incoming: usize = messages.iter().map(update_len).sum();
@@ -360,6 +368,16 @@ impl Room {
         }
         let update = self.awareness.update_with_clients(known).ok()?;
         Some(Message::Awareness(update).encode_v1())
+    }
+
+    /// The document's state vector, awake or asleep.
+    fn state_vector(&self) -> Result<StateVector, DocError> {
+        match &self.asleep {
+            Some(state) => Update::decode_v1(state)
+                .map(|u| u.state_vector())
+                .map_err(|e| DocError::Corrupt(e.to_string())),
+            None => Ok(self.awareness.doc().transact().state_vector()),
+        }
     }
 
     /// Keeps a connection to its own awareness clients. y-websocket clients pass on every
@@ -465,6 +483,34 @@ fn decode_frame(frame: &[u8]) -> Result<Vec<Message>, DocError> {
         ));
     }
     Ok(messages)
+}
+
+/// Refuses an update that builds on edits the document does not have — a gap in one client's
+/// sequence, or deletions of items it has never seen — and advances `known` by what it
+/// inserts. yrs would keep such an update "pending", and yrs 0.28 cannot always encode a
+/// document that holds one (found by fuzzing: the snapshot panics, in compaction, sleeping and
+/// the shutdown flush). Over one ordered connection no y-websocket client sends one.
+fn builds_on_known(update: &Update, known: &mut StateVector) -> Result<(), DocError> {
+    let gap =
+        || DocError::Malformed("the update builds on edits this document does not have".into());
+    for (client, ranges) in update.insertions(true).iter() {
+        let mut next = known.get(client);
+        let mut spans: Vec<_> = ranges.iter().cloned().collect();
+        spans.sort_by_key(|r| r.start);
+        for span in spans {
+            if span.start > next {
+                return Err(gap());
+            }
+            next = next.max(span.end);
+        }
+        known.set_max(*client, next);
+    }
+    for (client, ranges) in update.delete_set().iter() {
+        if ranges.iter().any(|r| r.end > known.get(client)) {
+            return Err(gap());
+        }
+    }
+    Ok(())
 }
 
 /// The update a sync message carries, decoded (to tell empty sync replies from writes).
@@ -862,6 +908,53 @@ mod tests {
         // Once Kari's page is gone, the id is free.
         room.leave(&kari_again);
         room.receive(&mut ola, &kari_cursor, false, MAX).unwrap();
+    }
+
+    /// Found by the fuzz target: frames whose updates built on edits the room did not have
+    /// left yrs holding a "pending" update, after which encoding the document panicked
+    /// (compaction, sleeping, the shutdown flush). Such updates are refused; the room stays
+    /// encodable whatever the frames.
+    #[test]
+    fn an_update_that_builds_on_missing_edits_is_refused_and_the_room_stays_encodable() {
+        use base64::Engine;
+        let input = base64::engine::general_purpose::STANDARD
+            .decode(
+                "AwACAAMAAn07AAEvBAAAAgICAgICAgIBAgICAgIC9AAAAAAAAAAAAAAAAAAAAAD//QAKAAAADAMAAAA=",
+            )
+            .unwrap();
+        let mut room = Room::load([]).unwrap();
+        let mut peer = Peer::default();
+        let mut rest = input.as_slice();
+        while let Some((&len, tail)) = rest.split_first() {
+            let len = usize::from(len).min(tail.len());
+            let (frame, tail) = tail.split_at(len);
+            rest = tail;
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                room.receive(&mut peer, frame, true, MAX)
+            }));
+            let encoded = std::panic::catch_unwind(AssertUnwindSafe(|| room.snapshot()));
+            assert!(encoded.is_ok(), "the room cannot be encoded any more");
+        }
+
+        // Plainly: an edit of a client whose earlier edits never arrived.
+        let author = Doc::with_client_id(42);
+        let text = author.get_or_insert_text("t");
+        text.insert(&mut author.transact_mut(), 0, "first");
+        let before = author.transact().state_vector();
+        text.insert(&mut author.transact_mut(), 5, " second");
+        let second = author.transact().encode_state_as_update_v1(&before);
+        let frame = Message::Sync(SyncMessage::Update(second)).encode_v1();
+        let mut fresh = Room::load([]).unwrap();
+        let refused = fresh.receive(&mut Peer::default(), &frame, true, MAX);
+        assert!(
+            matches!(refused, Err(DocError::Malformed(_))),
+            "{refused:?}"
+        );
+        assert_eq!(
+            fresh.snapshot(),
+            Room::load([]).unwrap().snapshot(),
+            "nothing kept"
+        );
     }
 
     /// Found by the fuzz target: an edit followed by an unknown message type used to be
