@@ -55,7 +55,8 @@ pub struct Holder {
     pub who: Who,
     /// The hash of the session token that opened the connection.
     pub session_key: String,
-    /// The lesson a `/ws` connection follows (documents outlive lessons: `None` there).
+    /// The lesson a teacher's `/ws` connection follows. Pupils and cameras are tied to theirs
+    /// by their `Who`; documents outlive lessons (`None` there).
     pub lesson_id: Option<String>,
 }
 

@@ -59,11 +59,7 @@ pub async fn upgrade(
         &state.services,
         &caller.who,
         caller.token.as_deref(),
-        query.lesson.as_deref().or(match &caller.who {
-            Who::Pupil(seat) => Some(seat.lesson_id.as_str()),
-            Who::Camera { lesson_id, .. } => Some(lesson_id.as_str()),
-            _ => None,
-        }),
+        query.lesson.as_deref(),
     )?;
     let lesson = access::running_lesson(&state.services, &caller.who, query.lesson.as_deref())?;
     let who = caller.who;
