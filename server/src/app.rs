@@ -13,7 +13,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::grants::Grants;
 use crate::auth::teachers::{self, TokenKind};
 use crate::channels::{ChannelError, Channels};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, SystemClock, DAY_MS};
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirError};
 use crate::docs::hub::DocHub;
@@ -252,12 +252,23 @@ async fn maintain(state: Arc<AppState>) {
 
 /// Ends lessons whose time ran out (and any a stopped box missed), as the teacher's "end
 /// lesson" does: their connections close, their documents get their end-of-lesson version.
-/// Also sweeps files uploaded for messages that were never sent.
+/// Also sweeps files uploaded for messages that were never sent, and once a day (by the
+/// box's clock) deletes what is older than `[retention]` allows.
 async fn wrap_up_lessons(state: Arc<AppState>) {
     let mut tick =
         tokio::time::interval(Duration::from_millis(state.config.limits.lesson_check_ms));
+    let mut last_retention_sweep: Option<u64> = None;
     loop {
         tick.tick().await;
+        let now = state.services.clock.now_ms();
+        if last_retention_sweep.is_none_or(|last| now.saturating_sub(last) >= DAY_MS) {
+            last_retention_sweep = Some(now);
+            let swept =
+                service::privacy::sweep_expired(&state.services, &state.config.retention).await;
+            if let Err(e) = swept {
+                tracing::error!("the retention sweep failed: {e}");
+            }
+        }
         if let Err(e) = service::lessons::end_those_over(&state.services) {
             tracing::error!("closing lessons that ran out failed: {e}");
         }

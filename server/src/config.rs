@@ -30,6 +30,30 @@ pub struct Config {
     pub lesson_hours: u32,
     pub limits: Limits,
     pub media: MediaConfig,
+    pub retention: Retention,
+}
+
+/// How long the box keeps things, in days; a daily sweep deletes what is older
+/// (docs/PRIVACY.md). A pupil on the class list keeps their own document while they are on it;
+/// deleting the pupil deletes everything about them at once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retention {
+    /// A lesson and everything in it (its documents, chat, announcements, guests' messages,
+    /// attendance, groups, hands, files), counted from its end. Default: a school year and a
+    /// summer.
+    pub lesson_days: u32,
+    /// Messages in a class-list pupil's private thread with the teacher (it spans lessons).
+    pub private_message_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            lesson_days: 400,
+            private_message_days: 400,
+        }
+    }
 }
 
 /// Live video and voice (WebRTC). All media goes over one UDP port, so a VPN or firewall needs
@@ -133,6 +157,7 @@ impl Default for Config {
             lesson_hours: 10,
             limits: Limits::default(),
             media: MediaConfig::default(),
+            retention: Retention::default(),
         }
     }
 }
@@ -288,6 +313,11 @@ impl Config {
         {
             return Err(ConfigError::Invalid(
                 "rate limits must be at least 1".into(),
+            ));
+        }
+        if self.retention.lesson_days == 0 || self.retention.private_message_days == 0 {
+            return Err(ConfigError::Invalid(
+                "retention days must be at least 1 (deleting a pupil deletes at once)".into(),
             ));
         }
         if let Some([first, last]) = self.media.udp_port_range {

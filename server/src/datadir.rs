@@ -4,6 +4,7 @@
 //! <data dir>/            0700
 //!   FORMAT               marks the directory as Tavla's and its layout version
 //!   store/               the sled database
+//!   store.next/ store.old/  only while the store is rewritten after a deletion
 //!   tls/                 the local certificate authority and the server certificate
 //! ```
 //! Anything else in the directory stops the start with a message naming it: a wrong `--data-dir`
@@ -16,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 const FORMAT_FILE: &str = "FORMAT";
 const FORMAT_CONTENT: &str = "tavla-data 1\n";
-const KNOWN_ENTRIES: [&str; 3] = [FORMAT_FILE, "store", "tls"];
+/// `store.next` and `store.old` exist only while the store is rewritten after a deletion (see
+/// `SledStore::compact`); a crash can leave one, which the next start finishes or removes.
+const KNOWN_ENTRIES: [&str; 5] = [FORMAT_FILE, "store", "store.next", "store.old", "tls"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataDirError {

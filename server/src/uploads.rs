@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auth::tokens::random_id;
+use crate::privacy::{Held, Keeper, LessonKeeper, LessonScope, Subject};
 use crate::store::{Store, StoreError, StoreExt, Tree};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,6 +260,84 @@ pub fn sweep_unsent(
 pub fn delete(store: &dyn Store, id: &str) -> Result<(), StoreError> {
     store.delete(Tree::Files, &data_key(id))?;
     store.delete(Tree::Files, &meta_key(id))
+}
+
+/// The files that are about a pupil: those they sent (in any thread or document), those sent
+/// in their private thread, and pictures in their own documents.
+pub struct Files;
+
+fn is_about(upload: &Upload, subject: &Subject) -> bool {
+    upload.owner_id == subject.participant.as_str()
+        || upload.thread == subject.private_thread
+        || upload
+            .doc
+            .as_ref()
+            .is_some_and(|doc| subject.own_documents.contains(doc))
+}
+
+fn about(store: &dyn Store, subject: &Subject) -> Result<Vec<Upload>, StoreError> {
+    Ok(store
+        .scan_json::<Upload>(Tree::Files, "meta/")?
+        .into_iter()
+        .filter(|u| is_about(u, subject))
+        .collect())
+}
+
+impl Keeper for Files {
+    fn name(&self) -> &'static str {
+        "files"
+    }
+
+    fn trees(&self) -> &'static [Tree] {
+        &[Tree::Files]
+    }
+
+    fn holds(&self, store: &dyn Store, subject: &Subject) -> Result<Vec<Held>, StoreError> {
+        let mut held = Vec::new();
+        for upload in about(store, subject)? {
+            if let Some(bytes) = bytes(store, &upload.id)? {
+                held.push(Held::File {
+                    id: upload.id,
+                    name: upload.file_name,
+                    content_type: upload.content_type,
+                    at_ms: upload.created_ms,
+                    bytes,
+                });
+            }
+        }
+        Ok(held)
+    }
+
+    fn forget(&self, store: &dyn Store, subject: &Subject) -> Result<usize, StoreError> {
+        let uploads = about(store, subject)?;
+        for upload in &uploads {
+            delete(store, &upload.id)?;
+        }
+        Ok(uploads.len())
+    }
+}
+
+/// The files of an expired lesson: sent in its threads, or put into its documents.
+impl LessonKeeper for Files {
+    fn name(&self) -> &'static str {
+        "files"
+    }
+
+    fn forget_lesson(&self, store: &dyn Store, lesson: &LessonScope) -> Result<usize, StoreError> {
+        let mut gone = 0;
+        for upload in store.scan_json::<Upload>(Tree::Files, "meta/")? {
+            let in_lesson = upload.lesson_id == lesson.lesson_id
+                || upload
+                    .doc
+                    .as_ref()
+                    .is_some_and(|d| d.starts_with(&lesson.doc_prefix));
+            if in_lesson {
+                delete(store, &upload.id)?;
+                gone += 1;
+            }
+        }
+        Ok(gone)
+    }
 }
 
 #[cfg(test)]

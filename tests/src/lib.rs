@@ -78,12 +78,18 @@ impl TestServer {
     pub async fn restart_signed_in(self, name: &str) -> (Self, User) {
         let dir = self.stop().await;
         let server = Self::start_in(dir, |_| {}).await;
-        let teacher = server.client();
+        let teacher = server.sign_in(name).await;
+        (server, teacher)
+    }
+
+    /// Signs the teacher `name` (set up with [`PASSWORD`]) in on a new client.
+    pub async fn sign_in(&self, name: &str) -> User {
+        let teacher = self.client();
         let (status, body) = teacher
             .post("/api/login", json!({ "name": name, "password": PASSWORD }))
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        (server, teacher)
+        teacher
     }
 
     pub fn url(&self, path: &str) -> String {

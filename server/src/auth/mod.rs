@@ -73,6 +73,12 @@ pub enum Action<'a> {
     CreateClass,
     /// See or change a class: roster, login cards, starting a lesson.
     ManageClass { class_teacher: &'a str },
+    /// Download everything the box keeps about oneself (a pupil on the class list; the
+    /// class's teacher does it through `ManageClass`).
+    SeeOwnData {
+        class_id: &'a str,
+        participant_id: &'a str,
+    },
     /// Run a lesson: who is present, remove a pupil, end it, show the join code.
     ManageLesson { lesson_teacher: &'a str },
     /// Take part in a lesson: the pupil page and its live connection.
@@ -235,6 +241,13 @@ pub fn can(who: &Who, action: Action<'_>) -> bool {
         (Who::Teacher { teacher_id }, Action::ManageLesson { lesson_teacher }) => {
             teacher_id == lesson_teacher
         }
+        (
+            Who::Pupil(seat),
+            Action::SeeOwnData {
+                class_id,
+                participant_id,
+            },
+        ) => seat.class_id == class_id && seat.participant_id == participant_id,
         (Who::Pupil(seat), Action::AttendLesson { lesson_id }) => seat.lesson_id == lesson_id,
         (Who::Camera { lesson_id: own, .. }, Action::FilmLesson { lesson_id }) => own == lesson_id,
         (
@@ -389,19 +402,35 @@ mod tests {
             ),
             ("attend lesson", Action::AttendLesson { lesson_id: "L1" }),
             ("film lesson", Action::FilmLesson { lesson_id: "L1" }),
+            (
+                "see own data",
+                Action::SeeOwnData {
+                    class_id: "c1",
+                    participant_id: "p1",
+                },
+            ),
         ];
         // Rows: owner teacher, other teacher, pupil in room, pupil at home, pupil of another
         // lesson, the lesson's camera, another lesson's camera, nobody. Columns follow `actions`.
         let f = false;
-        let table: [(&str, &Who, [bool; 6]); 8] = [
-            ("owner teacher", &owner, [true, true, true, true, f, f]),
-            ("other teacher", &other_teacher, [true, true, f, f, f, f]),
-            ("pupil in room", &in_room, [f, f, f, f, true, f]),
-            ("pupil at home", &at_home, [f, f, f, f, true, f]),
-            ("pupil of other lesson", &other_lesson, [f, f, f, f, f, f]),
-            ("camera", &camera("L1"), [f, f, f, f, f, true]),
-            ("other lesson's camera", &camera("L2"), [f, f, f, f, f, f]),
-            ("nobody", &nobody, [f, f, f, f, f, f]),
+        let table: [(&str, &Who, [bool; 7]); 8] = [
+            ("owner teacher", &owner, [true, true, true, true, f, f, f]),
+            ("other teacher", &other_teacher, [true, true, f, f, f, f, f]),
+            ("pupil in room", &in_room, [f, f, f, f, true, f, true]),
+            ("pupil at home", &at_home, [f, f, f, f, true, f, true]),
+            // The same pupil in another lesson of the class: still their own data.
+            (
+                "pupil of other lesson",
+                &other_lesson,
+                [f, f, f, f, f, f, true],
+            ),
+            ("camera", &camera("L1"), [f, f, f, f, f, true, f]),
+            (
+                "other lesson's camera",
+                &camera("L2"),
+                [f, f, f, f, f, f, f],
+            ),
+            ("nobody", &nobody, [f, f, f, f, f, f, f]),
         ];
         for (who_name, who, expected) in table {
             for ((action_name, action), allowed) in actions.iter().zip(expected) {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::tokens::{hash_token, random_token};
 use super::{Seat, Who};
 use crate::clock::{Clock, DAY_MS};
+use crate::privacy::{Category, Held, Keeper, LessonKeeper, LessonScope, Subject};
 use crate::store::{Store, StoreError, StoreExt, Tree};
 
 pub const COOKIE_NAME: &str = "tavla_session";
@@ -94,6 +95,62 @@ pub fn belongs_to_lesson(session: &Session, lesson_id: &str) -> bool {
         Who::Camera { lesson_id: own, .. } => own == lesson_id,
         Who::Teacher { .. } | Who::Nobody => false,
     }
+}
+
+/// The sign-ins of a pupil on the class list: when each was made and when it runs out (never
+/// the token, which only its device holds).
+pub struct SignIns;
+
+fn is_subjects(session: &Session, subject: &Subject) -> bool {
+    pupil_seat_matches(session, |seat| {
+        seat.class_id == subject.class_id && seat.participant_id == subject.participant.as_str()
+    })
+}
+
+impl Keeper for SignIns {
+    fn name(&self) -> &'static str {
+        "sign-ins"
+    }
+
+    fn trees(&self) -> &'static [Tree] {
+        &[Tree::Sessions]
+    }
+
+    fn holds(&self, store: &dyn Store, subject: &Subject) -> Result<Vec<Held>, StoreError> {
+        Ok(store
+            .scan_json::<Session>(Tree::Sessions, "")?
+            .iter()
+            .filter(|s| is_subjects(s, subject))
+            .map(|s| Held::Record {
+                category: Category::SignIns,
+                value: serde_json::json!({
+                    "signed_in_ms": s.created_ms,
+                    "runs_out_ms": s.expires_ms,
+                }),
+            })
+            .collect())
+    }
+
+    fn forget(&self, store: &dyn Store, subject: &Subject) -> Result<usize, StoreError> {
+        revoke_where(store, |s| is_subjects(s, subject))
+    }
+}
+
+/// The sign-ins made for an expired lesson (pupils', cameras'); they ran out long ago.
+impl LessonKeeper for SignIns {
+    fn name(&self) -> &'static str {
+        "sign-ins"
+    }
+
+    fn forget_lesson(&self, store: &dyn Store, lesson: &LessonScope) -> Result<usize, StoreError> {
+        revoke_where(store, |s| belongs_to_lesson(s, &lesson.lesson_id))
+    }
+}
+
+/// Removes sessions that have run out (they no longer sign anyone in, but name who they were
+/// for); returns how many.
+pub fn remove_expired(store: &dyn Store, now_ms: u64) -> Result<usize, StoreError> {
+    revoke_where(store, |s| s.expires_ms <= now_ms)
 }
 
 /// `Set-Cookie` value for a new session. Secure + HttpOnly + SameSite=Strict: the cookie never

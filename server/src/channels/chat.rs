@@ -32,7 +32,7 @@ impl ChatSettings {
     }
 }
 
-fn key(lesson_id: &str) -> String {
+pub(super) fn key(lesson_id: &str) -> String {
     format!("chat/{lesson_id}")
 }
 

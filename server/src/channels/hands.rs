@@ -81,7 +81,7 @@ pub fn coming(queue: &mut [Hand], participant_id: &str) -> bool {
     }
 }
 
-fn key(lesson_id: &str) -> String {
+pub(super) fn key(lesson_id: &str) -> String {
     format!("hands/{lesson_id}")
 }
 

@@ -56,14 +56,17 @@ pub enum MessageKind {
     Question,
 }
 
-fn message_key(thread: &str, seq: u64) -> String {
+pub(super) fn message_key(thread: &str, seq: u64) -> String {
     format!("m/{thread}/{seq:016x}")
 }
 
 /// Which message a client's `client_id` became, so a resend after a reconnect is not stored twice.
-fn sent_key(author_id: &str, client_id: &str) -> String {
-    format!("sent/{author_id}/{client_id}")
+pub(super) fn sent_key(author_id: &str, client_id: &str) -> String {
+    format!("{SENT}{author_id}/{client_id}")
 }
+
+/// Every resend guard's key starts with this.
+pub(super) const SENT: &str = "sent/";
 
 const COUNTER_KEY: &str = "counter";
 

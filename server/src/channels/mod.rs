@@ -11,6 +11,7 @@ pub mod chat;
 pub mod hands;
 pub mod message;
 pub mod people;
+pub mod privacy;
 pub mod session;
 pub mod thread;
 

@@ -40,6 +40,9 @@ pub enum ThreadId {
 }
 
 impl ThreadId {
+    /// What every class-list pupil's private thread name starts with.
+    pub const ROSTERED_PRIVATE_PREFIX: &'static str = "pm.c.";
+
     pub fn parse(raw: &str) -> Option<Self> {
         let parts: Vec<&str> = raw.split('.').collect();
         let id = |i: usize| {
@@ -82,6 +85,41 @@ impl ThreadId {
         }
     }
 
+    /// The lesson a thread belongs to; `None` for a class-list pupil's private thread, which
+    /// spans the lessons of the class.
+    pub fn lesson(&self) -> Option<&str> {
+        match self {
+            ThreadId::PrivateRostered { .. } => None,
+            ThreadId::PrivateGuest { lesson_id, .. }
+            | ThreadId::Announcements { lesson_id }
+            | ThreadId::ClassChat { lesson_id }
+            | ThreadId::GroupChat { lesson_id, .. } => Some(lesson_id),
+        }
+    }
+
+    /// What the stored keys of a lesson's threads start with after their tree's `m/` or
+    /// `del/`: announcements and class chat by name, group chats and guests' private threads
+    /// by family.
+    pub fn lesson_key_prefixes(lesson_id: &str) -> [String; 4] {
+        let l = lesson_id.to_string();
+        [
+            format!(
+                "{}/",
+                ThreadId::Announcements {
+                    lesson_id: l.clone()
+                }
+            ),
+            format!(
+                "{}/",
+                ThreadId::ClassChat {
+                    lesson_id: l.clone()
+                }
+            ),
+            format!("gr.{l}."),
+            format!("pm.l.{l}."),
+        ]
+    }
+
     /// The pupil a private thread belongs to.
     pub fn private_participant(&self) -> Option<String> {
         match self {
@@ -98,7 +136,7 @@ impl std::fmt::Display for ThreadId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ThreadId::PrivateRostered { class_id, pupil_id } => {
-                write!(f, "pm.c.{class_id}.{pupil_id}")
+                write!(f, "{}{class_id}.{pupil_id}", Self::ROSTERED_PRIVATE_PREFIX)
             }
             ThreadId::PrivateGuest {
                 lesson_id,

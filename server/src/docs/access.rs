@@ -46,8 +46,13 @@ pub enum OwnedAudience {
     },
 }
 
-fn settings_key(name: &DocName) -> String {
-    format!("m/{name}")
+pub(super) fn settings_key(name: &DocName) -> String {
+    settings_prefix(&name.to_string())
+}
+
+/// The settings key of every document whose name starts with `name_prefix` starts so.
+pub(super) fn settings_prefix(name_prefix: &str) -> String {
+    format!("m/{name_prefix}")
 }
 
 pub fn settings(store: &dyn Store, name: &DocName) -> Result<DocSettings, DocError> {

@@ -73,7 +73,7 @@ pub struct Handout {
     pub source: String,
 }
 
-fn copy_key(lesson_id: &str, copy_id: &str) -> String {
+pub(super) fn copy_key(lesson_id: &str, copy_id: &str) -> String {
     format!("c/{lesson_id}/{copy_id}")
 }
 
@@ -83,6 +83,15 @@ fn handout_key(lesson_id: &str, handout_id: &str) -> String {
 
 fn handout_content_key(lesson_id: &str, handout_id: &str) -> String {
     format!("hs/{lesson_id}/{handout_id}")
+}
+
+/// Key prefixes of a lesson's copies and hand-outs.
+pub(super) fn lesson_prefixes(lesson_id: &str) -> [String; 3] {
+    [
+        format!("c/{lesson_id}/"),
+        format!("h/{lesson_id}/"),
+        format!("hs/{lesson_id}/"),
+    ]
 }
 
 pub fn get(store: &dyn Store, lesson_id: &str, copy_id: &str) -> Result<Option<Copy>, DocError> {

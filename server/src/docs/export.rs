@@ -89,6 +89,11 @@ pub fn render(
     })
 }
 
+/// `s` safe to put into HTML text or an attribute value.
+pub fn escape_html(s: &str) -> String {
+    html::escape(s)
+}
+
 /// The first `max_chars` characters of the document's text, on one line (previews).
 pub fn preview(snapshot: &[u8], max_chars: usize) -> Result<String, DocError> {
     let full = text::blocks(&read(snapshot)?);

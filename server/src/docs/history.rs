@@ -30,11 +30,26 @@ pub struct Version {
 }
 
 fn record_key(doc: &str, id: &str) -> String {
-    format!("v/{doc}/{id}")
+    format!("{}{id}", record_prefix(doc))
 }
 
 fn content_key(doc: &str, id: &str) -> String {
-    format!("vs/{doc}/{id}")
+    format!("{}{id}", content_prefix(doc))
+}
+
+/// Key prefixes of the versions of every document whose name starts with `name_prefix`.
+pub fn name_prefixes(name_prefix: &str) -> [String; 2] {
+    [format!("v/{name_prefix}"), format!("vs/{name_prefix}")]
+}
+
+/// Every version record of `doc` starts with this.
+pub fn record_prefix(doc: &str) -> String {
+    format!("v/{doc}/")
+}
+
+/// Every version's content of `doc` starts with this.
+pub fn content_prefix(doc: &str) -> String {
+    format!("vs/{doc}/")
 }
 
 /// Saves `content` as a version of `doc`. `None` when there is nothing to keep: the document
@@ -75,7 +90,7 @@ pub fn save(
 
 /// The document's versions, oldest first.
 pub fn list(store: &dyn Store, doc: &str) -> Result<Vec<Version>, DocError> {
-    Ok(store.scan_json(Tree::Docs, &format!("v/{doc}/"))?)
+    Ok(store.scan_json(Tree::Docs, &record_prefix(doc))?)
 }
 
 pub fn content(store: &dyn Store, doc: &str, id: &str) -> Result<Option<Vec<u8>>, DocError> {

@@ -81,6 +81,8 @@ pub struct LiveDoc {
     /// Awareness clients changed since the last awareness frame went out.
     awareness_pending: Mutex<BTreeSet<u64>>,
     awareness_flush_scheduled: AtomicBool,
+    /// Its owner was deleted ([`DocHub::forget`]): nothing more of it reaches the store.
+    forgotten: AtomicBool,
 }
 
 impl LiveDoc {
@@ -116,6 +118,9 @@ impl LiveDoc {
     }
 
     fn compact_holding(&self, room: &Room, persister: &Persister) {
+        if self.forgotten.load(Ordering::SeqCst) {
+            return;
+        }
         self.logged_since_snapshot.store(0, Ordering::SeqCst);
         let seq = persister.snapshot(&self.name, room.snapshot());
         self.last_write.store(seq, Ordering::SeqCst);
@@ -344,6 +349,7 @@ impl DocHub {
             held: Mutex::default(),
             awareness_pending: Mutex::default(),
             awareness_flush_scheduled: AtomicBool::new(false),
+            forgotten: AtomicBool::new(false),
         });
         docs.insert(name.to_string(), doc.clone());
         self.previews().remove(name);
@@ -503,6 +509,35 @@ impl DocHub {
         }
     }
 
+    /// Drops a document for good (the pupil it belongs to is being deleted): taken out of
+    /// memory, and its open connections can no longer write, so nothing more of it is queued
+    /// for the store. The caller waits for [`DocHub::durable`] and then deletes what is stored.
+    pub fn forget(&self, name: &str) {
+        let mut docs = self.docs();
+        if let Some(doc) = docs.remove(name) {
+            // Under the room lock: an edit being applied now is queued before the flag is seen.
+            let _room = doc.room();
+            doc.forgotten.store(true, Ordering::SeqCst);
+        }
+        self.loaded.send_replace(docs.len());
+        drop(docs);
+        self.previews().remove(name);
+    }
+
+    /// [`DocHub::forget`] for every loaded document whose name starts with `prefix` (an
+    /// expired lesson's).
+    pub fn forget_prefix(&self, prefix: &str) {
+        let names: Vec<String> = self
+            .docs()
+            .keys()
+            .filter(|name| name.starts_with(prefix))
+            .cloned()
+            .collect();
+        for name in names {
+            self.forget(&name);
+        }
+    }
+
     /// Applies a changed read-only setting to the document if it is loaded.
     pub fn set_read_only(&self, name: &str, read_only: bool) {
         if let Some(doc) = self.docs().get(name) {
@@ -540,6 +575,9 @@ impl DocConnection {
         let doc = &self.doc;
         let outcome = {
             let mut room = doc.room();
+            if doc.forgotten.load(Ordering::SeqCst) {
+                return Err(DocError::NotFound);
+            }
             // yrs may panic on some hostile inputs (debug assertions on client ids); a bad
             // frame must cost its sender the connection, never the server a thread.
             let result = std::panic::catch_unwind(AssertUnwindSafe(|| {

@@ -10,6 +10,7 @@ pub mod hub;
 pub mod listing;
 pub mod name;
 pub mod persist;
+pub mod privacy;
 pub mod room;
 
 use crate::lessons::LessonError;

@@ -96,6 +96,11 @@ impl DocName {
         }
     }
 
+    /// What the name of every document of a lesson starts with.
+    pub fn lesson_prefix(lesson_id: &str) -> String {
+        format!("lesson.{lesson_id}.")
+    }
+
     /// The personal document of a lesson participant.
     pub fn personal(lesson_id: &str, participant_id: &str, class_id: &str) -> Self {
         match ParticipantId::from_raw(participant_id).pupil_id() {

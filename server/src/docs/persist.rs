@@ -54,6 +54,11 @@ pub fn log_prefix(doc: &str) -> String {
     format!("u/{doc}/")
 }
 
+/// Key prefixes of every document whose name starts with `name_prefix`.
+pub fn name_prefixes(name_prefix: &str) -> [String; 2] {
+    [format!("s/{name_prefix}"), format!("u/{name_prefix}")]
+}
+
 /// Everything stored for `doc`: its snapshot first, then the logged updates.
 pub fn load(store: &dyn Store, doc: &str) -> Result<Vec<Vec<u8>>, StoreError> {
     let mut parts: Vec<Vec<u8>> = store

@@ -89,14 +89,23 @@ pub async fn add_pupils(
     Ok(Json(class_json(&view)))
 }
 
+/// Deletes the pupil from the class list and everything the box keeps about them.
 pub async fn remove_pupil(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     Path((class_id, pupil_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    service::roster::remove_pupil(&state.services, &teacher.who, &class_id, &pupil_id)?;
+    let forgotten =
+        service::privacy::forget_pupil(&state.services, &teacher.who, &class_id, &pupil_id).await?;
     let view = service::roster::class(&state.services, &teacher.who, &class_id)?;
-    Ok(Json(class_json(&view)))
+    let mut body = class_json(&view);
+    body["deleted"] = forgotten
+        .removed
+        .iter()
+        .map(|(keeper, n)| (keeper.to_string(), json!(n)))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    Ok(Json(body))
 }
 
 /// Revokes a pupil's card and makes a new one.

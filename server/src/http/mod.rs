@@ -8,6 +8,7 @@ mod api_groups;
 mod api_handouts;
 mod api_history;
 mod api_lessons;
+mod api_privacy;
 mod api_teachers;
 mod assets;
 mod ca_files;
@@ -47,6 +48,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/logout", post(api_teachers::logout))
         .route("/me", get(api_teachers::me))
         .route("/me/lang", put(api_teachers::set_lang))
+        .route("/me/export", get(api_privacy::export_mine))
+        .route("/retention", get(api_privacy::retention))
         .route("/teachers", get(api_teachers::list_teachers))
         .route("/teachers/invite", post(api_teachers::invite))
         .route("/classes", get(api_classes::list).post(api_classes::create))
@@ -55,6 +58,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/classes/{class_id}/pupils/{pupil_id}",
             delete(api_classes::remove_pupil),
+        )
+        .route(
+            "/classes/{class_id}/pupils/{pupil_id}/export",
+            get(api_privacy::export_pupil),
         )
         .route(
             "/classes/{class_id}/pupils/{pupil_id}/card",

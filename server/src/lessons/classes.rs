@@ -38,11 +38,11 @@ fn class_key(id: &str) -> String {
     format!("class/{id}")
 }
 
-fn pupil_key(class_id: &str, pupil_id: &str) -> String {
+pub(super) fn pupil_key(class_id: &str, pupil_id: &str) -> String {
     format!("pupil/{class_id}/{pupil_id}")
 }
 
-fn card_key(secret: &str) -> String {
+pub(super) fn card_key(secret: &str) -> String {
     format!("card/{}", hash_token(secret))
 }
 

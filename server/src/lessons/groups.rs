@@ -29,18 +29,18 @@ pub struct Group {
     pub members: Vec<String>,
 }
 
-fn groups_key(lesson_id: &str) -> String {
+pub(super) fn groups_key(lesson_id: &str) -> String {
     format!("groups/{lesson_id}")
 }
 
 /// Every group ever formed in the lesson, also after re-forming: its document and chat stay
 /// with the pupils who were in it.
-fn group_key(lesson_id: &str, group_id: &str) -> String {
+pub(super) fn group_key(lesson_id: &str, group_id: &str) -> String {
     format!("group/{lesson_id}/{group_id}")
 }
 
 /// The class's most recent arrangement of rostered pupils, for "same groups as last time".
-fn last_key(class_id: &str) -> String {
+pub(super) fn last_key(class_id: &str) -> String {
     format!("lastgroups/{class_id}")
 }
 

@@ -48,20 +48,20 @@ pub struct Participant {
     pub joined_ms: u64,
 }
 
-fn lesson_key(id: &str) -> String {
+pub(super) fn lesson_key(id: &str) -> String {
     format!("lesson/{id}")
 }
 
-fn code_key(code: &str) -> String {
+pub(super) fn code_key(code: &str) -> String {
     format!("code/{code}")
 }
 
-fn participant_key(lesson_id: &str, participant_id: &str) -> String {
+pub(super) fn participant_key(lesson_id: &str, participant_id: &str) -> String {
     format!("part/{lesson_id}/{participant_id}")
 }
 
 /// Marks a participant the teacher removed, so their card does not bring them back this lesson.
-fn removed_key(lesson_id: &str, participant_id: &str) -> String {
+pub(super) fn removed_key(lesson_id: &str, participant_id: &str) -> String {
     format!("removed/{lesson_id}/{participant_id}")
 }
 
@@ -127,6 +127,22 @@ pub fn get(store: &dyn Store, id: &str) -> Result<Lesson, LessonError> {
 
 fn all(store: &dyn Store) -> Result<Vec<Lesson>, LessonError> {
     Ok(store.scan_json(Tree::Lessons, "lesson/")?)
+}
+
+/// Every lesson a class has had, running or over.
+pub fn of_class(store: &dyn Store, class_id: &str) -> Result<Vec<Lesson>, LessonError> {
+    Ok(all(store)?
+        .into_iter()
+        .filter(|l| l.class_id == class_id)
+        .collect())
+}
+
+/// Lessons that ended before `before_ms` (by the teacher, or when their time ran out).
+pub fn over_before(store: &dyn Store, before_ms: u64) -> Result<Vec<Lesson>, LessonError> {
+    Ok(all(store)?
+        .into_iter()
+        .filter(|l| l.ended_ms.unwrap_or(l.expires_ms) < before_ms)
+        .collect())
 }
 
 /// A class's lessons that are over, the latest first.

@@ -6,6 +6,7 @@ pub mod classes;
 pub mod groups;
 pub mod lesson;
 pub mod presence;
+pub mod privacy;
 
 use crate::ids::ParticipantId;
 use crate::protocol::PresenceEntry;

@@ -195,7 +195,7 @@ pub fn set_read_only(
 }
 
 /// A file name from a person's or class's name: letters (any script), digits and dashes.
-fn file_stem(raw: &str) -> String {
+pub(super) fn file_stem(raw: &str) -> String {
     let stem: String = raw
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { '-' })

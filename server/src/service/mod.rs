@@ -12,7 +12,9 @@
 //! - [`handouts`]: a template handed out as a copy to every pupil or group.
 //! - [`history`]: a document's versions: listing, saving, restoring one as a copy.
 //! - [`lessons`]: ending lessons (by the teacher or the clock), removing a pupil, presence.
-//! - [`roster`]: a class's pupils: reissuing a card, deleting a pupil from the class list.
+//! - [`privacy`]: everything kept about a pupil: one archive to download, and deletion of all
+//!   of it (every store tree has a keeper that answers both).
+//! - [`roster`]: a class's pupils: adding them, reissuing a card.
 //! - [`sessions`]: signing in and out, who a session is for, and the grant an open
 //!   connection holds.
 //! - [`teachers`]: teacher accounts: setup links, invitations, signing in, "who am I".
@@ -24,6 +26,7 @@ pub mod groups;
 pub mod handouts;
 pub mod history;
 pub mod lessons;
+pub mod privacy;
 pub mod roster;
 pub mod sessions;
 pub mod teachers;

@@ -1,7 +1,7 @@
-//! Classes and their lists: making a class, adding pupils, a new login card, and deleting a
-//! pupil from the class list (the last two end what the pupil's old sign-ins hold, at once).
+//! Classes and their lists: making a class, adding pupils, a new login card (which ends what
+//! the old card's sign-ins hold, at once). Deleting a pupil is `privacy::forget_pupil`.
 
-use super::{access, lessons, Services};
+use super::{access, Services};
 use crate::auth::grants::{Ended, Revocation};
 use crate::auth::sessions;
 use crate::auth::{can, Action, Who};
@@ -24,27 +24,6 @@ pub fn reissue_card(
     end_sign_ins(s, &class.id, &pupil.id, Ended::CardReissued)?;
     tracing::info!(class_id = %class.id, "login card reissued");
     Ok(pupil)
-}
-
-/// The teacher deletes a pupil from the class list: the card stops working, the pupil leaves
-/// the class's running lesson, their sessions end and their connections close with 4002.
-pub fn remove_pupil(
-    s: &Services,
-    who: &Who,
-    class_id: &str,
-    pupil_id: &str,
-) -> Result<(), ApiError> {
-    let class = access::own_class(s, who, class_id)?;
-    classes::remove_pupil(s.store.as_ref(), &class.id, pupil_id)?;
-    let participant = ParticipantId::rostered(pupil_id);
-    if let Some(running) = lesson::active_for_class(s.store.as_ref(), &class.id, s.clock.now_ms())?
-    {
-        if lesson::get_participant(s.store.as_ref(), &running.id, participant.as_str()).is_ok() {
-            lesson::remove_participant(s.store.as_ref(), &running.id, participant.as_str())?;
-            lessons::withdraw_participant(s, &running.id, participant.as_str())?;
-        }
-    }
-    end_sign_ins(s, &class.id, pupil_id, Ended::Removed)
 }
 
 /// Ends every session a rostered pupil holds in any lesson of the class, and the connections

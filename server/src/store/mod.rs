@@ -87,6 +87,11 @@ pub trait Store: Send + Sync + 'static {
     fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError>;
     /// Makes every write so far durable.
     fn flush(&self) -> Result<(), StoreError>;
+    /// Makes removed data unrecoverable from the store's files (a deletion's last step). A
+    /// store that keeps nothing on disk has nothing to do.
+    fn compact(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Typed JSON helpers over any [`Store`].

@@ -1,4 +1,6 @@
-use std::path::Path;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{RwLock, RwLockReadGuard};
 
 use super::{KeyValue, Store, StoreError, Tree};
 
@@ -6,69 +8,185 @@ use super::{KeyValue, Store, StoreError, Tree};
 const SLED_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The on-disk store: one sled database, one sled tree per [`Tree`].
+///
+/// sled is log-structured: a removed key's old bytes stay in its files until sled happens to
+/// reuse the segment. Where that matters (a pupil's data was deleted), [`Store::compact`]
+/// rewrites the database: every live key is copied into a fresh database beside it, which then
+/// takes the old one's place, so nothing removed is left in any file of the store.
 pub struct SledStore {
+    path: PathBuf,
+    /// `None` only while [`SledStore::compact`] swaps the files (it holds the write lock then).
+    open: RwLock<Option<Open>>,
+}
+
+struct Open {
     db: sled::Db,
     /// Indexed by `Tree as usize`; `Tree::ALL` is in discriminant order.
     trees: Vec<sled::Tree>,
 }
 
+/// Where a rewrite is built, and where the old database waits to be removed. A crash leaves at
+/// most one of them; [`SledStore::open`] finishes or undoes what was under way.
+fn next_path(path: &Path) -> PathBuf {
+    path.with_extension("next")
+}
+
+fn old_path(path: &Path) -> PathBuf {
+    path.with_extension("old")
+}
+
+/// Marks a rewrite as complete; only a complete one may replace the store.
+const COMPLETE_MARK: &str = "tavla-complete";
+
 impl SledStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(path)
-            .mode(sled::Mode::HighThroughput)
-            .cache_capacity(SLED_CACHE_BYTES)
-            .open()
-            .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
-        let trees = Tree::ALL
-            .iter()
-            .map(|tree| db.open_tree(tree.name()).map_err(io))
-            .collect::<Result<_, _>>()?;
-        Ok(Self { db, trees })
+        recover_interrupted_rewrite(path)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            open: RwLock::new(Some(open_db(path)?)),
+        })
     }
 
-    fn tree(&self, tree: Tree) -> &sled::Tree {
-        &self.trees[tree as usize]
+    fn read(&self) -> RwLockReadGuard<'_, Option<Open>> {
+        self.open.read().unwrap_or_else(|p| p.into_inner())
     }
+
+    fn with_tree<R>(
+        &self,
+        tree: Tree,
+        f: impl FnOnce(&sled::Tree) -> sled::Result<R>,
+    ) -> Result<R, StoreError> {
+        let open = self.read();
+        let open = open.as_ref().ok_or_else(closed)?;
+        f(&open.trees[tree as usize]).map_err(io)
+    }
+}
+
+fn open_db(path: &Path) -> Result<Open, StoreError> {
+    let db = sled::Config::new()
+        .path(path)
+        .mode(sled::Mode::HighThroughput)
+        .cache_capacity(SLED_CACHE_BYTES)
+        .open()
+        .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+    let trees = Tree::ALL
+        .iter()
+        .map(|tree| db.open_tree(tree.name()).map_err(io))
+        .collect::<Result<_, _>>()?;
+    Ok(Open { db, trees })
+}
+
+/// A rewrite interrupted by a crash: a complete new database replaces the store (the store is
+/// then the old one or already gone); an incomplete one is dropped; an old one left behind is
+/// removed.
+fn recover_interrupted_rewrite(path: &Path) -> Result<(), StoreError> {
+    let next = next_path(path);
+    if next.join(COMPLETE_MARK).exists() {
+        if path.exists() {
+            fs::rename(path, old_path(path)).map_err(fs_io(path))?;
+        }
+        fs::remove_file(next.join(COMPLETE_MARK)).map_err(fs_io(&next))?;
+        fs::rename(&next, path).map_err(fs_io(&next))?;
+    } else if next.exists() {
+        fs::remove_dir_all(&next).map_err(fs_io(&next))?;
+    }
+    let old = old_path(path);
+    if old.exists() {
+        fs::remove_dir_all(&old).map_err(fs_io(&old))?;
+    }
+    Ok(())
 }
 
 fn io(e: sled::Error) -> StoreError {
     StoreError::Io(e.to_string())
 }
 
+fn fs_io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |e| StoreError::Io(format!("{}: {e}", path.display()))
+}
+
+fn closed() -> StoreError {
+    StoreError::Io("the store is being rewritten".into())
+}
+
 impl Store for SledStore {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tree(tree).get(key).map_err(io)?.map(|v| v.to_vec()))
+        self.with_tree(tree, |t| t.get(key).map(|v| v.map(|v| v.to_vec())))
     }
 
     fn put(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        self.tree(tree).insert(key, value).map_err(io)?;
-        Ok(())
+        self.with_tree(tree, |t| t.insert(key, value).map(|_| ()))
     }
 
     fn insert_if_absent(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<bool, StoreError> {
-        let swapped = self
-            .tree(tree)
-            .compare_and_swap(key, None::<&[u8]>, Some(value))
-            .map_err(io)?;
-        Ok(swapped.is_ok())
+        self.with_tree(tree, |t| {
+            t.compare_and_swap(key, None::<&[u8]>, Some(value))
+                .map(|swapped| swapped.is_ok())
+        })
     }
 
     fn take(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tree(tree).remove(key).map_err(io)?.map(|v| v.to_vec()))
+        self.with_tree(tree, |t| t.remove(key).map(|v| v.map(|v| v.to_vec())))
     }
 
     fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
-        self.tree(tree)
-            .scan_prefix(prefix)
-            .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(io))
-            .collect()
+        self.with_tree(tree, |t| {
+            t.scan_prefix(prefix)
+                .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())))
+                .collect()
+        })
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map_err(io)?;
+        let open = self.read();
+        open.as_ref().ok_or_else(closed)?.db.flush().map_err(io)?;
         Ok(())
     }
+
+    /// Copies every live key into a fresh database and puts it in the old one's place. Every
+    /// other use of the store waits meanwhile (it is a deletion's last step, not a routine).
+    fn compact(&self) -> Result<(), StoreError> {
+        let mut guard = self.open.write().unwrap_or_else(|p| p.into_inner());
+        let current = guard.take().ok_or_else(closed)?;
+        let next = next_path(&self.path);
+        let copied = copy_into(&current, &next);
+        // The old database closes before its files move, whatever happened to the copy.
+        drop(current);
+        let swapped = copied.and_then(|()| {
+            recover_interrupted_rewrite(&self.path)?;
+            Ok(())
+        });
+        let reopened = open_db(&self.path);
+        match (swapped, reopened) {
+            (Ok(()), Ok(open)) => {
+                *guard = Some(open);
+                Ok(())
+            }
+            (Err(e), Ok(open)) => {
+                *guard = Some(open);
+                Err(e)
+            }
+            (_, Err(e)) => Err(e),
+        }
+    }
+}
+
+/// Writes every tree of `from` into a new database at `to` and marks it complete.
+fn copy_into(from: &Open, to: &Path) -> Result<(), StoreError> {
+    if to.exists() {
+        fs::remove_dir_all(to).map_err(fs_io(to))?;
+    }
+    let copy = open_db(to)?;
+    for (source, target) in from.trees.iter().zip(&copy.trees) {
+        for entry in source.iter() {
+            let (key, value) = entry.map_err(io)?;
+            target.insert(key, value).map_err(io)?;
+        }
+    }
+    copy.db.flush().map_err(io)?;
+    drop(copy);
+    fs::write(to.join(COMPLETE_MARK), b"").map_err(fs_io(to))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -87,5 +205,97 @@ mod tests {
             store.get(Tree::Classes, b"a/2").unwrap().as_deref(),
             Some(&b"two"[..])
         );
+    }
+
+    /// Every byte of every file under `dir`, to look for what must be gone.
+    fn files_contain(dir: &Path, needle: &[u8]) -> bool {
+        walk(dir).iter().any(|file| {
+            fs::read(file)
+                .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+        })
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files.extend(walk(&path));
+            } else {
+                files.push(path);
+            }
+        }
+        files
+    }
+
+    #[test]
+    fn compacting_leaves_no_removed_bytes_in_any_file_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        let store = SledStore::open(&path).unwrap();
+        store.put(Tree::Docs, b"keep", b"Kari's essay").unwrap();
+        store
+            .put(Tree::Channels, b"gone", b"Ola-secret-7f3a")
+            .unwrap();
+        store.flush().unwrap();
+        store.take(Tree::Channels, b"gone").unwrap();
+        store.flush().unwrap();
+        assert!(
+            files_contain(dir.path(), b"Ola-secret-7f3a"),
+            "without a rewrite sled keeps removed bytes (else this test proves nothing)"
+        );
+
+        store.compact().unwrap();
+        assert!(!files_contain(dir.path(), b"Ola-secret-7f3a"));
+        assert_eq!(
+            store.get(Tree::Docs, b"keep").unwrap().as_deref(),
+            Some(&b"Kari's essay"[..])
+        );
+        store.put(Tree::Docs, b"after", b"still works").unwrap();
+        drop(store);
+        let reopened = SledStore::open(&path).unwrap();
+        assert_eq!(
+            reopened.get(Tree::Docs, b"after").unwrap().as_deref(),
+            Some(&b"still works"[..])
+        );
+        assert!(!next_path(&path).exists() && !old_path(&path).exists());
+    }
+
+    #[test]
+    fn a_rewrite_cut_short_is_finished_or_dropped_at_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        SledStore::open(&path)
+            .unwrap()
+            .put(Tree::Docs, b"k", b"old")
+            .unwrap();
+        // An incomplete rewrite (no mark): dropped, the store is kept.
+        {
+            let half = open_db(&next_path(&path)).unwrap();
+            half.trees[Tree::Docs as usize]
+                .insert(b"k", b"half")
+                .unwrap();
+            half.db.flush().unwrap();
+        }
+        let store = SledStore::open(&path).unwrap();
+        assert_eq!(
+            store.get(Tree::Docs, b"k").unwrap().as_deref(),
+            Some(&b"old"[..])
+        );
+        // A complete one: it replaces the store.
+        {
+            let open = store.open.read().unwrap();
+            let done = next_path(&path);
+            copy_into(open.as_ref().unwrap(), &done).unwrap();
+        }
+        drop(store);
+        assert!(next_path(&path).join(COMPLETE_MARK).exists());
+        let store = SledStore::open(&path).unwrap();
+        assert_eq!(
+            store.get(Tree::Docs, b"k").unwrap().as_deref(),
+            Some(&b"old"[..])
+        );
+        assert!(!next_path(&path).exists() && !old_path(&path).exists());
     }
 }

@@ -23,6 +23,7 @@ export async function classView({ main, params, navigate, setTitle }) {
         if (!confirm(t('class.new_card_confirm', { name: p.name }))) return;
         await post(`${base}/pupils/${encodeURIComponent(p.id)}/card`).then(() => announce(t('class.new_card_done', { name: p.name })), (f) => message.show(errorText(f)));
       } }, t('class.new_card')),
+      h('a', { class: 'button', href: `/api${base}/pupils/${encodeURIComponent(p.id)}/export?lang=${document.documentElement.lang || 'nb'}`, download: '', 'aria-label': t('class.export_pupil_named', { name: p.name }) }, t('class.export_pupil')),
       h('button', { type: 'button', class: 'danger', 'aria-label': t('class.remove_pupil_named', { name: p.name }), onclick: async () => {
         if (!confirm(t('class.remove_pupil_confirm', { name: p.name }))) return;
         try {

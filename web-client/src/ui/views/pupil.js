@@ -95,10 +95,12 @@ export async function pupilView({ main, me, navigate, setTitle }) {
       pane('docs-h', t('pupil.docs'), docs),
       pane('messages-h', t('pupil.messages'), h('div', {}, notice, messagesPane.el)),
       me.pupil.at_home ? null : pane('stream-h', t('pupil.stream'), stream.el)),
-    h('p', {}, h('button', { type: 'button', onclick: async () => {
+    h('p', { class: 'button-row' }, h('button', { type: 'button', onclick: async () => {
       await post('/logout').catch(() => {});
       navigate('/join');
-    } }, t('pupil.leave'))),
+    } }, t('pupil.leave')),
+    // A pupil on the class list may take everything the box keeps about them.
+    me.pupil.rostered ? h('a', { class: 'button', href: `/api/me/export?lang=${document.documentElement.lang || 'nb'}`, download: '' }, t('pupil.export_mine')) : null),
   ].filter(Boolean));
   return () => {
     live.close();

@@ -1,0 +1,86 @@
+//! A pupil's data over HTTP: the archive of everything kept about them, for the class's
+//! teacher and for the pupil themselves, and what is kept for how long. (Deleting a pupil is
+//! `DELETE` on the pupil, in `api_classes`.)
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::download::{self, Shown};
+use super::extract::{Caller, TeacherCaller};
+use super::state::AppState;
+use crate::error::ApiError;
+use crate::service;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    lang: Option<String>,
+}
+
+/// `GET /api/classes/{class}/pupils/{pupil}/export`: the teacher's (or the pupil's own) copy.
+pub async fn export_pupil(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((class_id, pupil_id)): Path<(String, String)>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    archive(state, caller, class_id, pupil_id, query).await
+}
+
+/// `GET /api/me/export`: a pupil on a class list downloads what the box keeps about them.
+pub async fn export_mine(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let (class_id, pupil_id) = service::privacy::own_pupil_id(&caller.who)?;
+    archive(state, caller, class_id, pupil_id, query).await
+}
+
+async fn archive(
+    state: Arc<AppState>,
+    caller: Caller,
+    class_id: String,
+    pupil_id: String,
+    query: ExportQuery,
+) -> Result<Response, ApiError> {
+    let lang = crate::i18n::language(query.lang.as_deref());
+    let file =
+        service::privacy::export_pupil(&state.services, &caller.who, &class_id, &pupil_id, lang)
+            .await?;
+    Ok(download::file(
+        "application/zip",
+        Shown::Download,
+        &file.file_name,
+        file.bytes,
+    ))
+}
+
+/// `GET /api/retention`: how long the teacher's lessons and private messages are kept, how
+/// many there are, and when the next ones are deleted.
+pub async fn retention(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+) -> Result<Json<Value>, ApiError> {
+    let lines = service::privacy::retention_overview(
+        &state.services,
+        &teacher.who,
+        &state.config.retention,
+    )?;
+    Ok(Json(json!({
+        "rules": lines
+            .iter()
+            .map(|l| json!({
+                "kind": l.kind,
+                "days": l.days,
+                "count": l.count,
+                "next_deletion_ms": l.next_deletion_ms,
+            }))
+            .collect::<Vec<_>>(),
+    })))
+}

@@ -1,0 +1,628 @@
+//! A pupil's data: one archive of everything the box keeps about them (for the teacher, and
+//! for the pupil about themselves), and deletion of all of it.
+//!
+//! Every store tree has a [`Keeper`] ([`keeper_of`] is an exhaustive `match`, so a new tree
+//! does not compile until it names one); export asks each what it holds, deletion tells each
+//! to forget. Deletion then rewrites the store's files ([`Store::compact`]) so that nothing
+//! removed can be read back from the disk, and leaves a tombstone that names no one.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde_json::{json, Value};
+
+use super::{access, lessons, Services};
+use crate::auth::grants::{Ended, Revocation};
+use crate::auth::sessions::{self, SignIns};
+use crate::auth::{can, Action, Who};
+use crate::channels::{self, hands};
+use crate::clock::DAY_MS;
+use crate::config::Retention;
+use crate::docs::export::{self, escape_html, Format};
+use crate::docs::name::DocName;
+use crate::docs::privacy::Documents;
+use crate::error::ApiError;
+use crate::i18n;
+use crate::lessons::classes::{self, Pupil};
+use crate::lessons::lesson;
+use crate::lessons::privacy::{Attendance, Roster};
+use crate::privacy::{
+    Category, Held, Keeper, LessonKeeper, LessonScope, NothingAboutPupils, Subject,
+};
+use crate::store::{Store, StoreExt, Tree};
+use crate::uploads::Files;
+
+/// The keeper that answers for each store tree.
+pub fn keeper_of(tree: Tree) -> &'static dyn Keeper {
+    match tree {
+        Tree::Classes => &Roster,
+        Tree::Lessons => &Attendance,
+        Tree::Docs => &Documents,
+        Tree::Channels => &channels::privacy::Messages,
+        Tree::Files => &Files,
+        Tree::Sessions => &SignIns,
+        Tree::Teachers => &NothingAboutPupils {
+            name: "teacher accounts",
+            trees: &[Tree::Teachers],
+        },
+        Tree::SetupTokens => &NothingAboutPupils {
+            name: "setup links",
+            trees: &[Tree::SetupTokens],
+        },
+    }
+}
+
+/// Every keeper, once each, in the order of the store's trees.
+pub fn keepers() -> Vec<&'static dyn Keeper> {
+    let mut all: Vec<&'static dyn Keeper> = Vec::new();
+    for tree in Tree::ALL {
+        let keeper = keeper_of(tree);
+        if !all.iter().any(|k| k.name() == keeper.name()) {
+            all.push(keeper);
+        }
+    }
+    all
+}
+
+/// Every subsystem that keeps things per lesson; the lesson's own record goes last.
+fn lesson_keepers() -> [&'static dyn LessonKeeper; 5] {
+    [
+        &Documents,
+        &channels::privacy::Messages,
+        &Files,
+        &SignIns,
+        &Attendance,
+    ]
+}
+
+fn days_ms(days: u32) -> u64 {
+    u64::from(days) * DAY_MS
+}
+
+/// What a retention sweep deleted.
+pub struct Swept {
+    pub lessons: usize,
+    pub records: usize,
+}
+
+/// Deletes what the box has kept longer than the school chose (`[retention]`): lessons (and
+/// everything in them) that ended `lesson_days` ago, private messages older than
+/// `private_message_days`, sign-ins that ran out. Runs daily; the store is rewritten when
+/// something went, as after a deletion.
+pub async fn sweep_expired(s: &Services, retention: &Retention) -> Result<Swept, ApiError> {
+    let now = s.clock.now_ms();
+    let store = s.store.as_ref();
+    let lessons = lesson::over_before(store, now.saturating_sub(days_ms(retention.lesson_days)))?;
+    let scopes: Vec<LessonScope> = lessons
+        .iter()
+        .map(|l| LessonScope {
+            lesson_id: l.id.clone(),
+            doc_prefix: DocName::lesson_prefix(&l.id),
+        })
+        .collect();
+    for scope in &scopes {
+        s.docs.forget_prefix(&scope.doc_prefix);
+    }
+    s.docs.durable().await;
+    let mut records = 0;
+    for scope in &scopes {
+        for keeper in lesson_keepers() {
+            records += keeper.forget_lesson(store, scope)?;
+        }
+    }
+    let private_before = now.saturating_sub(days_ms(retention.private_message_days));
+    records += channels::privacy::expire_private(store, private_before)?;
+    records += sessions::remove_expired(store, now)?;
+    if records > 0 {
+        store.flush()?;
+        let rewrite = s.store.clone();
+        tokio::task::spawn_blocking(move || rewrite.compact())
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??;
+    }
+    tracing::info!(lessons = scopes.len(), records, "retention sweep done");
+    Ok(Swept {
+        lessons: scopes.len(),
+        records,
+    })
+}
+
+/// One line of "what is kept, and when it goes" for the teacher.
+pub struct RetentionLine {
+    pub kind: &'static str,
+    pub days: u32,
+    /// How many of the teacher's are kept now.
+    pub count: usize,
+    /// When the oldest of them is deleted.
+    pub next_deletion_ms: Option<u64>,
+}
+
+/// What is kept of the teacher's classes, for how long, and when the next deletion comes.
+pub fn retention_overview(
+    s: &Services,
+    who: &Who,
+    retention: &Retention,
+) -> Result<Vec<RetentionLine>, ApiError> {
+    let store = s.store.as_ref();
+    let mut lessons_over = Vec::new();
+    let mut private = (0, None::<u64>);
+    for class in super::roster::classes_of(s, who)? {
+        lessons_over.extend(lesson::past_for_class(store, &class.id, s.clock.now_ms())?);
+        let (count, oldest) = channels::privacy::private_survey(store, &class.id)?;
+        private.0 += count;
+        private.1 = match (private.1, oldest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    let oldest_end = lessons_over
+        .iter()
+        .map(|l| l.ended_ms.unwrap_or(l.expires_ms))
+        .min();
+    Ok(vec![
+        RetentionLine {
+            kind: "lessons",
+            days: retention.lesson_days,
+            count: lessons_over.len(),
+            next_deletion_ms: oldest_end.map(|t| t + days_ms(retention.lesson_days)),
+        },
+        RetentionLine {
+            kind: "private_messages",
+            days: retention.private_message_days,
+            count: private.0,
+            next_deletion_ms: private
+                .1
+                .map(|t| t + days_ms(retention.private_message_days)),
+        },
+    ])
+}
+
+/// The pupil as every keeper needs them.
+fn subject(store: &dyn Store, pupil: &Pupil) -> Result<Subject, ApiError> {
+    let lessons = lesson::of_class(store, &pupil.class_id)?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    let mut subject = Subject::new(
+        &pupil.class_id,
+        &pupil.id,
+        &pupil.name,
+        lessons,
+        channels::privacy::private_thread(&pupil.class_id, &pupil.id),
+    );
+    subject.own_documents = crate::docs::privacy::owned(store, &subject)?
+        .into_iter()
+        .map(|d| d.name.to_string())
+        .collect();
+    Ok(subject)
+}
+
+/// The pupil whose data `who` asks for: the class's teacher may ask for any of its pupils,
+/// a pupil for themselves. Anyone else finds nothing (404).
+fn pupil_for(s: &Services, who: &Who, class_id: &str, pupil_id: &str) -> Result<Pupil, ApiError> {
+    let participant = crate::ids::ParticipantId::rostered(pupil_id);
+    let own = can(
+        who,
+        Action::SeeOwnData {
+            class_id,
+            participant_id: participant.as_str(),
+        },
+    );
+    if !own {
+        access::own_class(s, who, class_id)?;
+    }
+    Ok(classes::get_pupil(s.store.as_ref(), class_id, pupil_id)?)
+}
+
+/// The pupil a pupil's own session is for (for "download my data").
+pub fn own_pupil_id(who: &Who) -> Result<(String, String), ApiError> {
+    match who {
+        Who::Pupil(seat) => crate::ids::ParticipantId::from_raw(&seat.participant_id)
+            .pupil_id()
+            .map(|p| (seat.class_id.clone(), p.to_string()))
+            .ok_or(ApiError::NotFound),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+/// Everything the keepers hold about the pupil.
+fn gather(store: &dyn Store, subject: &Subject) -> Result<Vec<Held>, ApiError> {
+    let mut held = Vec::new();
+    for keeper in keepers() {
+        held.extend(keeper.holds(store, subject)?);
+    }
+    Ok(held)
+}
+
+/// A downloadable archive.
+pub struct Archive {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// One zip with everything about the pupil: `data.json` (machine-readable), `index.html` (a
+/// page a parent can read, in `lang`), each document as HTML and text, and every file. Edits
+/// still on their way to the store are waited for, so the archive has the latest text.
+pub async fn export_pupil(
+    s: &Services,
+    who: &Who,
+    class_id: &str,
+    pupil_id: &str,
+    lang: &str,
+) -> Result<Archive, ApiError> {
+    let pupil = pupil_for(s, who, class_id, pupil_id)?;
+    s.docs.durable().await;
+    let store = s.store.as_ref();
+    let subject = subject(store, &pupil)?;
+    let held = gather(store, &subject)?;
+    let class_name = classes::get(store, class_id)?.name;
+    let now_ms = s.clock.now_ms();
+    let bytes = archive::build(&pupil.name, &class_name, &held, lang, now_ms)?;
+    tracing::info!(class_id, items = held.len(), "pupil data exported");
+    Ok(Archive {
+        file_name: format!("{}-tavla.zip", super::docs::file_stem(&pupil.name)),
+        bytes,
+    })
+}
+
+/// What a deletion did, keeper by keeper (the receipt the teacher sees).
+pub struct Forgotten {
+    pub removed: Vec<(&'static str, usize)>,
+}
+
+/// The teacher deletes a pupil: the pupil leaves the running lesson, every sign-in ends and
+/// every connection closes (4002), each keeper forgets them, and the store is rewritten so
+/// nothing of theirs is left in its files. What they wrote in shared documents stays, without
+/// their name (see `docs::privacy`).
+pub async fn forget_pupil(
+    s: &Services,
+    who: &Who,
+    class_id: &str,
+    pupil_id: &str,
+) -> Result<Forgotten, ApiError> {
+    let class = access::own_class(s, who, class_id)?;
+    let pupil = classes::get_pupil(s.store.as_ref(), &class.id, pupil_id)?;
+    let subject = subject(s.store.as_ref(), &pupil)?;
+    let me = subject.participant.clone();
+
+    // Access ends first, so nothing new arrives while the data goes.
+    let store = s.store.as_ref();
+    if let Some(running) = lesson::active_for_class(store, &class.id, s.clock.now_ms())? {
+        if lesson::get_participant(store, &running.id, me.as_str()).is_ok() {
+            lessons::withdraw_participant(s, &running.id, me.as_str())?;
+        }
+    }
+    sessions::revoke_where(store, |session| {
+        sessions::pupil_seat_matches(session, |seat| {
+            seat.class_id == class.id && seat.participant_id == me.as_str()
+        })
+    })?;
+    s.grants.revoke(
+        &Revocation::ParticipantInClass {
+            class_id: class.id.clone(),
+            participant_id: me.as_str().to_string(),
+        },
+        Ended::Removed,
+    );
+    // Live state: a raised hand is lowered where the teacher sees it; open documents stop
+    // writing and what they queued is written before it is deleted.
+    for lesson_id in &subject.lessons {
+        s.channels
+            .update_hands(lesson_id, |queue| hands::lower(queue, me.as_str()))
+            .await?;
+    }
+    for doc in &subject.own_documents {
+        s.docs.forget(doc);
+    }
+    s.docs.durable().await;
+
+    let mut removed = Vec::new();
+    for keeper in keepers() {
+        removed.push((keeper.name(), keeper.forget(store, &subject)?));
+    }
+    store.put_json(
+        Tree::Classes,
+        &subject.tombstone_key(),
+        &json!({ "forgotten_ms": s.clock.now_ms() }),
+    )?;
+    store.flush()?;
+    let rewrite = s.store.clone();
+    tokio::task::spawn_blocking(move || rewrite.compact())
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let records: usize = removed.iter().map(|(_, n)| n).sum();
+    tracing::info!(class_id = %class.id, records, "pupil deleted with everything kept about them");
+    Ok(Forgotten { removed })
+}
+
+/// What the export archive looks like inside.
+mod archive {
+    use super::*;
+
+    /// Fields of records, in the order the readable page shows them.
+    const FIELDS: [&str; 22] = [
+        "name",
+        "class",
+        "on_class_list_since_ms",
+        "lesson_started_ms",
+        "lesson_ended_ms",
+        "joined_ms",
+        "from_home",
+        "name_shown",
+        "removed_by_teacher",
+        "group",
+        "members",
+        "thread",
+        "at_ms",
+        "from",
+        "kind",
+        "text",
+        "file",
+        "deleted",
+        "raised_ms",
+        "question",
+        "signed_in_ms",
+        "runs_out_ms",
+    ];
+
+    /// Values that are words the page translates.
+    const WORDS: [&str; 8] = [
+        "private",
+        "class chat",
+        "group chat",
+        "teacher",
+        "pupil",
+        "message",
+        "question",
+        "announcement",
+    ];
+
+    pub fn word_key(word: &str) -> String {
+        format!("export.value.{}", word.replace(' ', "_"))
+    }
+
+    pub fn field_key(field: &str) -> String {
+        format!("export.field.{field}")
+    }
+
+    pub fn category_key(category: Category) -> String {
+        format!("export.category.{}", category.key())
+    }
+
+    /// Every language key the page uses (a test checks each exists in every language).
+    #[cfg(test)]
+    pub fn keys() -> Vec<String> {
+        let mut keys: Vec<String> = FIELDS.iter().map(|f| field_key(f)).collect();
+        keys.extend(WORDS.iter().map(|w| word_key(w)));
+        keys.extend(Category::ALL.iter().map(|c| category_key(*c)));
+        keys.extend(
+            [
+                "title", "intro", "exported", "nothing", "yes", "no", "open", "json",
+            ]
+            .iter()
+            .map(|k| format!("export.{k}")),
+        );
+        keys
+    }
+
+    pub fn date(ms: u64) -> String {
+        let at = time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            at.year(),
+            at.month() as u8,
+            at.day(),
+            at.hour(),
+            at.minute()
+        )
+    }
+
+    /// A file name inside the zip: letters and digits of `raw`, numbered to be unique.
+    fn entry_name(n: usize, raw: &str) -> String {
+        let clean: String = raw
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '.' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(60)
+            .collect();
+        format!("{n:03}-{}", clean.trim_matches(['-', '.']))
+    }
+
+    struct Zip {
+        writer: zip::ZipWriter<std::io::Cursor<Vec<u8>>>,
+    }
+
+    impl Zip {
+        fn add(&mut self, path: &str, bytes: &[u8]) -> Result<(), ApiError> {
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            self.writer
+                .start_file(path, options)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            self.writer
+                .write_all(bytes)
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        }
+    }
+
+    pub fn build(
+        name: &str,
+        class_name: &str,
+        held: &[Held],
+        lang: &str,
+        now_ms: u64,
+    ) -> Result<Vec<u8>, ApiError> {
+        let mut zip = Zip {
+            writer: zip::ZipWriter::new(std::io::Cursor::new(Vec::new())),
+        };
+        let mut records: BTreeMap<Category, Vec<Value>> = BTreeMap::new();
+        for (n, item) in held.iter().enumerate() {
+            let entry = match item {
+                Held::Record { value, .. } => value.clone(),
+                Held::Document {
+                    name,
+                    title,
+                    at_ms,
+                    content,
+                } => {
+                    let stem = format!("documents/{}", entry_name(n, title));
+                    let html = export::render(content, Format::Html, title, lang)?;
+                    let text = export::render(content, Format::Text, title, lang)?;
+                    zip.add(&format!("{stem}.html"), html.as_bytes())?;
+                    zip.add(&format!("{stem}.txt"), text.as_bytes())?;
+                    json!({
+                        "title": title,
+                        "document": name,
+                        "at_ms": (*at_ms > 0).then_some(*at_ms),
+                        "file": format!("{stem}.html"),
+                        "text": text,
+                    })
+                }
+                Held::File {
+                    id,
+                    name,
+                    content_type,
+                    at_ms,
+                    bytes,
+                } => {
+                    let path = format!("files/{}", entry_name(n, name));
+                    zip.add(&path, bytes)?;
+                    json!({
+                        "name": name,
+                        "id": id,
+                        "content_type": content_type,
+                        "at_ms": at_ms,
+                        "file": path,
+                    })
+                }
+            };
+            records.entry(item.category()).or_default().push(entry);
+        }
+        let data = json!({
+            "format": "tavla-pupil-export 1",
+            "exported_ms": now_ms,
+            "pupil": name,
+            "class": class_name,
+            "data": records
+                .iter()
+                .map(|(c, list)| (c.key().to_string(), Value::Array(list.clone())))
+                .collect::<serde_json::Map<_, _>>(),
+        });
+        let json_bytes =
+            serde_json::to_vec_pretty(&data).map_err(|e| ApiError::Internal(e.to_string()))?;
+        zip.add("data.json", &json_bytes)?;
+        zip.add("index.html", page(name, &records, lang, now_ms).as_bytes())?;
+        Ok(zip
+            .writer
+            .finish()
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .into_inner())
+    }
+
+    fn t(lang: &str, key: &str) -> String {
+        i18n::text(lang, key, &[])
+    }
+
+    fn cell(lang: &str, field: &str, value: &Value) -> String {
+        match value {
+            Value::Null => String::new(),
+            Value::Bool(b) => t(lang, if *b { "export.yes" } else { "export.no" }),
+            Value::Number(n) if field.ends_with("_ms") => n.as_u64().map(date).unwrap_or_default(),
+            Value::String(s) if WORDS.contains(&s.as_str()) => t(lang, &word_key(s)),
+            Value::String(s) if field == "file" && s.contains('/') => format!(
+                "<a href=\"{}\">{}</a>",
+                escape_html(s),
+                t(lang, "export.open")
+            ),
+            Value::String(s) => escape_html(s),
+            other => escape_html(&other.to_string()),
+        }
+    }
+
+    fn page(
+        name: &str,
+        records: &BTreeMap<Category, Vec<Value>>,
+        lang: &str,
+        now_ms: u64,
+    ) -> String {
+        let title = i18n::text(lang, "export.title", &[("name", name)]);
+        let mut body = format!(
+            "<h1>{}</h1>\n<p>{}</p>\n<p>{} {}. <a href=\"data.json\">{}</a></p>\n",
+            escape_html(&title),
+            escape_html(&t(lang, "export.intro")),
+            escape_html(&t(lang, "export.exported")),
+            date(now_ms),
+            escape_html(&t(lang, "export.json")),
+        );
+        for category in Category::ALL {
+            body.push_str(&format!(
+                "<h2>{}</h2>\n",
+                escape_html(&t(lang, &category_key(category)))
+            ));
+            let list = records.get(&category).map(Vec::as_slice).unwrap_or(&[]);
+            if list.is_empty() {
+                body.push_str(&format!(
+                    "<p>{}</p>\n",
+                    escape_html(&t(lang, "export.nothing"))
+                ));
+                continue;
+            }
+            // Columns: the fields any record of this heading has, in the page's order.
+            let columns: Vec<&str> = FIELDS
+                .iter()
+                .chain(["title", "content_type"].iter())
+                .copied()
+                .filter(|f| list.iter().any(|r| r.get(f).is_some_and(|v| !v.is_null())))
+                .collect();
+            body.push_str("<table>\n<thead><tr>");
+            for column in &columns {
+                body.push_str(&format!(
+                    "<th scope=\"col\">{}</th>",
+                    escape_html(&t(lang, &field_key(column)))
+                ));
+            }
+            body.push_str("</tr></thead>\n<tbody>\n");
+            for record in list {
+                body.push_str("<tr>");
+                for column in &columns {
+                    let value = record.get(column).unwrap_or(&Value::Null);
+                    body.push_str(&format!("<td>{}</td>", cell(lang, column, value)));
+                }
+                body.push_str("</tr>\n");
+            }
+            body.push_str("</tbody>\n</table>\n");
+        }
+        format!(
+            "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>body{{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;line-height:1.5}}table{{border-collapse:collapse;width:100%}}th,td{{border:1px solid #555;padding:.25rem .5rem;text-align:left;vertical-align:top}}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+            escape_html(&title)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tree_has_a_keeper_and_every_keeper_answers_for_its_trees() {
+        for tree in Tree::ALL {
+            let keeper = keeper_of(tree);
+            assert!(keeper.trees().contains(&tree), "{}", keeper.name());
+        }
+        let covered: usize = keepers().iter().map(|k| k.trees().len()).sum();
+        assert_eq!(covered, Tree::ALL.len(), "each tree answered for once");
+    }
+
+    #[test]
+    fn the_readable_page_has_its_words_in_every_language() {
+        for key in archive::keys() {
+            assert!(i18n::has(&key), "{key} is missing from a language file");
+        }
+    }
+}
