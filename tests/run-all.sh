@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every Tavla test, from a fresh Debian machine with Rust, Node 20 and apt:
-# installs Debian's Chromium and the npm packages the tests use, checks formatting, lints,
+# installs Debian's Chromium, tcpdump and iproute2 and the npm packages the tests use, checks formatting, lints,
 # checks that web-client/dist is what its sources build, then runs the Rust tests (unit and
 # end-to-end) and the browser tests.
 set -euo pipefail
@@ -9,10 +9,16 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if [ ! -x /usr/bin/chromium ]; then
-  step "installing Debian's chromium for the browser tests"
+# chromium for the browser tests; tcpdump and iproute2 for the capture test (nothing leaves
+# the box), which runs a lesson in network namespaces.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v tcpdump >/dev/null || missing+=(tcpdump)
+command -v ip >/dev/null || missing+=(iproute2)
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing Debian's ${missing[*]} for the browser and capture tests"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 step "web client: install, rebuild, compare with the committed dist/"

@@ -30,7 +30,13 @@ const binary = process.env.TEST_TAVLA_BINARY ?? join(targetDir, 'debug', 'tavla'
 export async function startTavla() {
   const dataDir = mkdtempSync(join(tmpdir(), 'tavla-browser-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAVLA_')));
-  const child = spawn(binary, ['serve', '--data-dir', join(dataDir, 'data'), '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--media-udp-port', '0'], {
+  // capture.test.js runs the box in a network namespace of its own, on an address there.
+  const host = process.env.TEST_BOX_ADDRESS ?? '127.0.0.1';
+  const args = ['serve', '--data-dir', join(dataDir, 'data'), '--listen', `${host}:0`, '--http-listen', `${host}:0`, '--media-udp-port', '0'];
+  const [command, commandArgs] = process.env.TEST_BOX_NETNS
+    ? ['ip', ['netns', 'exec', process.env.TEST_BOX_NETNS, binary, ...args]]
+    : [binary, args];
+  const child = spawn(command, commandArgs, {
     env: { ...env, RUST_LOG: 'info', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -42,8 +48,8 @@ export async function startTavla() {
     child.on('exit', (code) => reject(new Error(`tavla exited with ${code}: ${out}`)));
     child.stdout.on('data', (chunk) => {
       out += chunk;
-      const https = out.match(/https: (127\.0\.0\.1:\d+)/);
-      const http = out.match(/http: +(127\.0\.0\.1:\d+)/);
+      const https = out.match(/https: ([\d.]+:\d+)/);
+      const http = out.match(/http: +([\d.]+:\d+)/);
       const setup = out.match(/one-time link\): (\S+)/);
       if (https && http && setup) resolve({ https: https[1], http: http[1], setup: setup[1] });
     });
