@@ -11,9 +11,9 @@
 //! - [`http`]: axum routers (JSON API, `/ws`, `/yjs`, embedded web client, CA files, metrics),
 //!   the TLS accept loop, the plain-HTTP redirector, rate limits, security headers. Handlers
 //!   parse, call one [`service`] function and answer; socket loops hold a grant.
-//! - [`service`]: the use-cases (end a lesson, remove a pupil, reissue a card, log out …), one
-//!   function each; the one place that changes state and says what follows (sessions ended,
-//!   grants revoked).
+//! - [`service`]: the use-cases (end a lesson, delete a pupil, reissue a card, log out, export a
+//!   pupil's data, the retention sweep …), one function each; the one place that changes state
+//!   and says what follows (sessions ended, grants revoked, data deleted everywhere).
 //! - [`error`]: the one error type that reaches clients; WebSocket close codes.
 //! - [`channels`]: private teacher↔pupil threads, announcements, class and group chat, raised
 //!   hands; numbered, group-committed, delivered in order, resumable.
@@ -28,11 +28,16 @@
 //! - [`uploads`]: files attached to messages: safe types only, checked by their bytes.
 //! - [`auth`]: [`auth::Who`] (the one identity), [`auth::can`] (the whole permission table),
 //!   grants held by open connections, sessions, teachers, setup links.
+//! - [`privacy`]: the contract every subsystem that stores personal data implements next to
+//!   its data (`Keeper`: what it holds about a pupil, forget the pupil; `LessonKeeper`: forget
+//!   an expired lesson). The service layer names a keeper for every store tree.
 //! - [`tls`]: the local certificate authority, server certificates, renewal.
 //! - [`store`]: the small `Store` trait, its sled implementation, an in-memory one for tests.
 //! - [`datadir`]: the data directory's layout and the checks that refuse foreign files.
 //! - [`config`]: defaults < `tavla.toml` < `TAVLA_*` < flags.
 //! - [`ids`]: typed ids whose form means something, parsed in one place.
+//! - [`i18n`]: the words the server writes itself (the export's readable page), read from the
+//!   web client's language files.
 //! - [`clock`], [`validate`], [`qr`], [`memory`], [`limits_os`]: small helpers.
 
 pub mod app;

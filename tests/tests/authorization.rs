@@ -70,6 +70,7 @@ async fn every_route_refuses_every_role_but_its_own() {
             true,
         ),
         route(Method::GET, "/api/lessons".into(), None, true),
+        route(Method::GET, "/api/retention".into(), None, true),
         route(
             Method::PUT,
             "/api/me/lang".into(),
@@ -78,6 +79,12 @@ async fn every_route_refuses_every_role_but_its_own() {
         ),
         route(Method::GET, format!("/api/classes/{c}"), None, false),
         route(Method::GET, format!("/api/classes/{c}/cards"), None, false),
+        route(
+            Method::GET,
+            format!("/api/classes/{c}/pupils/{ada_id}/export"),
+            None,
+            false,
+        ),
         route(
             Method::GET,
             format!("/api/classes/{c}/pupils/{ada_id}/card.svg"),

@@ -257,7 +257,7 @@ async fn an_export_holds_everything_a_pupil_made_and_a_deletion_leaves_no_trace(
     );
     // Nobody else gets it.
     let (status, _, _) = sara.download(&export_path).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::FORBIDDEN, "another pupil");
     let other = server.invited_teacher(&kari, "Per").await;
     let (status, _, _) = other.download(&export_path).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -347,7 +347,65 @@ async fn an_export_holds_everything_a_pupil_made_and_a_deletion_leaves_no_trace(
         StatusCode::NOT_FOUND,
         "a deleted pupil has nothing to export"
     );
+    let (status, body) = kari
+        .delete(&format!("/api/classes/{class_id}/pupils/{pupil_id}"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "deleting twice: {body}");
     drop(server);
+}
+
+#[tokio::test]
+async fn bad_export_and_delete_requests_get_clear_errors_and_change_nothing() {
+    let server = TestServer::start().await;
+    let kari = server.first_teacher("Kari").await;
+    let class = class_with(&kari, "7B", &["Ada"]).await;
+    let c = class["id"].as_str().unwrap();
+    let ada = class["pupils"][0]["id"].as_str().unwrap();
+    let base = format!("/api/classes/{c}/pupils/{ada}");
+    // An unknown language falls back to bokmål; an unknown parameter is refused.
+    let (status, _, zip) = kari
+        .download(&format!("{base}/export?lang=..%2F..%2Fetc"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let page = unzip(&zip)
+        .into_iter()
+        .find(|(n, _)| n == "index.html")
+        .unwrap()
+        .1;
+    assert!(String::from_utf8_lossy(&page).contains("lang=\"nb\""));
+    let (status, body) = kari.get(&format!("{base}/export?format=pdf")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    for path in [
+        format!("/api/classes/{c}/pupils/000000000000000000/export"),
+        format!("/api/classes/{c}/pupils/%2e%2e/export"),
+        format!("/api/classes/000000000000000000/pupils/{ada}/export"),
+        format!("/api/classes/{c}/pupils/{}/export", "x".repeat(5000)),
+    ] {
+        let (status, body) = kari.get(&path).await;
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::URI_TOO_LONG,
+            "{path}: {status} {body}"
+        );
+    }
+    for path in [
+        format!("/api/classes/{c}/pupils/000000000000000000"),
+        format!("/api/classes/000000000000000000/pupils/{ada}"),
+    ] {
+        let (status, body) = kari.delete(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    // A teacher has no "my data" export; nobody at all is asked to sign in.
+    assert_eq!(kari.get("/api/me/export").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        server.client().get("/api/me/export").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, class_now) = kari.get(&format!("/api/classes/{c}")).await;
+    assert_eq!(
+        class_now["pupils"].as_array().map(Vec::len),
+        Some(1),
+        "Ada is still there"
+    );
 }
 
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;

@@ -149,14 +149,6 @@ pub fn get_pupil(store: &dyn Store, class_id: &str, pupil_id: &str) -> Result<Pu
         .ok_or(LessonError::NotFound)
 }
 
-pub fn remove_pupil(store: &dyn Store, class_id: &str, pupil_id: &str) -> Result<(), LessonError> {
-    let pupil = get_pupil(store, class_id, pupil_id)?;
-    store.delete(Tree::Classes, &card_key(&pupil.card_secret))?;
-    store.delete(Tree::Classes, &pupil_key(class_id, pupil_id))?;
-    store.flush()?;
-    Ok(())
-}
-
 /// Gives the pupil a new card; the old one stops working at once.
 pub fn reissue_card(
     store: &dyn Store,
@@ -190,6 +182,8 @@ pub fn pupil_by_card(store: &dyn Store, secret: &str) -> Result<Pupil, LessonErr
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
+    use crate::lessons::privacy::Roster;
+    use crate::privacy::{Keeper, Subject};
     use crate::store::MemoryStore;
 
     #[test]
@@ -210,7 +204,9 @@ mod tests {
             pupil_by_card(&store, &renewed.card_secret).unwrap().id,
             ada.id
         );
-        remove_pupil(&store, &class.id, &ada.id).unwrap();
+        // Deleting the pupil (the class list's part of it) ends the card too.
+        let subject = Subject::new(&class.id, &ada.id, &ada.name, Vec::new(), String::new());
+        assert_eq!(Roster.forget(&store, &subject).unwrap(), 2);
         assert!(pupil_by_card(&store, &renewed.card_secret).is_err());
         assert_eq!(roster_names(&store, &class.id), ["Bjørn"]);
     }

@@ -197,8 +197,9 @@ fn subject(store: &dyn Store, pupil: &Pupil) -> Result<Subject, ApiError> {
     Ok(subject)
 }
 
-/// The pupil whose data `who` asks for: the class's teacher may ask for any of its pupils,
-/// a pupil for themselves. Anyone else finds nothing (404).
+/// The pupil whose data `who` asks for: the class's teacher may ask for any of its pupils
+/// (another teacher finds nothing: 404), a pupil for themselves (any other pupil, or a
+/// classroom camera: 403, as on every teacher route).
 fn pupil_for(s: &Services, who: &Who, class_id: &str, pupil_id: &str) -> Result<Pupil, ApiError> {
     let participant = crate::ids::ParticipantId::rostered(pupil_id);
     let own = can(
@@ -208,8 +209,13 @@ fn pupil_for(s: &Services, who: &Who, class_id: &str, pupil_id: &str) -> Result<
             participant_id: participant.as_str(),
         },
     );
-    if !own {
-        access::own_class(s, who, class_id)?;
+    match who {
+        _ if own => {}
+        Who::Nobody => return Err(ApiError::Unauthenticated),
+        Who::Pupil(_) | Who::Camera { .. } => return Err(ApiError::Forbidden),
+        Who::Teacher { .. } => {
+            access::own_class(s, who, class_id)?;
+        }
     }
     Ok(classes::get_pupil(s.store.as_ref(), class_id, pupil_id)?)
 }
@@ -217,6 +223,7 @@ fn pupil_for(s: &Services, who: &Who, class_id: &str, pupil_id: &str) -> Result<
 /// The pupil a pupil's own session is for (for "download my data").
 pub fn own_pupil_id(who: &Who) -> Result<(String, String), ApiError> {
     match who {
+        Who::Nobody => Err(ApiError::Unauthenticated),
         Who::Pupil(seat) => crate::ids::ParticipantId::from_raw(&seat.participant_id)
             .pupil_id()
             .map(|p| (seat.class_id.clone(), p.to_string()))

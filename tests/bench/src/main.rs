@@ -11,6 +11,7 @@ mod media;
 mod messages;
 mod report;
 mod servers;
+mod store;
 
 use std::path::PathBuf;
 
@@ -31,11 +32,11 @@ struct Args {
     /// Seconds each typing scenario types for.
     #[arg(long, default_value_t = 20.0)]
     seconds: f64,
-    /// Scenarios to run (class, year, assembly, idle, hands30, hands300, viewers).
+    /// Scenarios to run (class, year, assembly, idle, hands30, hands300, viewers, rewrite).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "class,year,assembly,idle,hands30,hands300,viewers"
+        default_value = "class,year,assembly,idle,hands30,hands300,viewers,rewrite"
     )]
     only: Vec<String>,
     /// Where to write the Markdown report ("-" for nowhere).
@@ -138,8 +139,22 @@ async fn main() -> Result<(), BoxError> {
             server.stop().await;
         }
     }
+    let mut rewrites = Vec::new();
+    if args.only.iter().any(|o| o == "rewrite") {
+        for records in store::RECORDS {
+            eprintln!("rewriting a store of {records} records …");
+            rewrites.push(store::rewrite(records)?);
+        }
+    }
     let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let text = report::markdown(&typing, idle.as_ref(), &bursts, &viewers, &command);
+    let text = report::markdown(
+        &typing,
+        idle.as_ref(),
+        &bursts,
+        &viewers,
+        &rewrites,
+        &command,
+    );
     println!("{text}");
     if args.out.as_os_str() != "-" {
         std::fs::write(&args.out, &text)?;

@@ -10,7 +10,7 @@ export function rosterFromText(text) {
 
 export async function dashboardView({ main, me, navigate, setTitle }) {
   setTitle(t('dashboard.title'));
-  const [{ classes }, { lessons }] = await Promise.all([get('/classes'), get('/lessons')]);
+  const [{ classes }, { lessons }, { rules }] = await Promise.all([get('/classes'), get('/lessons'), get('/retention')]);
 
   const lessonList = lessons.length
     ? h('ul', { class: 'cards-list' }, lessons.map((l) => h('li', {},
@@ -59,6 +59,17 @@ export async function dashboardView({ main, me, navigate, setTitle }) {
     }
   } }, inviteName.wrapper, h('button', { type: 'submit' }, t('dashboard.invite_submit')), inviteOutput);
 
+  // What the box keeps of this teacher's classes, for how long, and when the next goes.
+  const when = new Intl.DateTimeFormat(document.documentElement.lang || 'nb', { dateStyle: 'long' });
+  const retention = h('table', { class: 'retention' },
+    h('caption', {}, t('retention.caption')),
+    h('thead', {}, h('tr', {}, ...['retention.kind', 'retention.kept_for', 'retention.count', 'retention.next'].map((key) => h('th', { scope: 'col' }, t(key))))),
+    h('tbody', {}, rules.map((rule) => h('tr', {},
+      h('th', { scope: 'row' }, t(`retention.kind.${rule.kind}`)),
+      h('td', {}, t('retention.days', { count: rule.days })),
+      h('td', {}, String(rule.count)),
+      h('td', {}, rule.next_deletion_ms ? when.format(new Date(rule.next_deletion_ms)) : t('retention.nothing_yet'))))));
+
   main.append(
     heading(t('dashboard.title')),
     h('p', {}, t('dashboard.greeting', { name: me.teacher.name })),
@@ -66,5 +77,6 @@ export async function dashboardView({ main, me, navigate, setTitle }) {
     h('section', { 'aria-labelledby': 'classes-h' }, h('h2', { id: 'classes-h' }, t('dashboard.classes')), classList),
     h('section', { 'aria-labelledby': 'new-class-h' }, h('h2', { id: 'new-class-h' }, t('dashboard.new_class')), createForm),
     h('section', { 'aria-labelledby': 'invite-h' }, h('h2', { id: 'invite-h' }, t('dashboard.invite')), h('p', {}, t('dashboard.invite_intro')), inviteForm),
+    h('section', { 'aria-labelledby': 'retention-h' }, h('h2', { id: 'retention-h' }, t('retention.title')), h('p', {}, t('retention.intro')), retention),
   );
 }
