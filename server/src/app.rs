@@ -16,6 +16,7 @@ use crate::channels::{ChannelError, Channels};
 use crate::clock::{Clock, SystemClock, DAY_MS};
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirError};
+use crate::discovery::{Announcement, Nearby, Profile};
 use crate::docs::hub::DocHub;
 use crate::docs::persist::Persister;
 use crate::http::state::{base_url, AppState};
@@ -128,6 +129,7 @@ pub async fn start_with_clock(
                 },
                 data_dir: config.data_dir.clone(),
             },
+            nearby: Arc::new(Nearby::new(config.discovery.enabled, names.host())),
         },
         limits: RateLimits::new(&config.limits),
         config,
@@ -202,8 +204,13 @@ async fn serve(
             .clone()
             .sweep_until(state.shutdown.clone()),
     );
+    let announcement = announce(&state);
 
     state.shutdown.cancelled().await;
+    // Devices stop being told about a box that is going away before its connections close.
+    if let Some(announcement) = announcement {
+        let _ = tokio::task::spawn_blocking(move || announcement.stop()).await;
+    }
     tracing::info!("shutting down: closing connections");
     // WebSocket tasks see the same token and send 1001 before ending.
     state.tasks.close();
@@ -232,6 +239,26 @@ async fn serve(
         tracing::error!("flushing the store at shutdown failed: {e}");
     }
     tracing::info!("stopped");
+}
+
+/// Announces the box with mDNS, unless `[discovery]` says not to. A network without multicast
+/// is no reason not to serve: the failure is logged and the box runs on without it.
+fn announce(state: &AppState) -> Option<Announcement> {
+    if !state.config.discovery.enabled {
+        return None;
+    }
+    let profile = Profile {
+        name: state.names.host().to_string(),
+        https_port: state.https_port,
+        ca_fingerprint: state.tls.ca_fingerprint(),
+    };
+    match Announcement::start(&profile) {
+        Ok(announcement) => Some(announcement),
+        Err(e) => {
+            tracing::warn!("could not announce the box on the network: {e}");
+            None
+        }
+    }
 }
 
 /// Hourly: renew the certificate if needed, forget old rate-limit entries.

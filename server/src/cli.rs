@@ -32,6 +32,25 @@ enum Command {
     /// Manage teacher accounts.
     #[command(subcommand)]
     Teacher(TeacherCommand),
+    /// List the Tavla boxes on this network (mDNS) and exit.
+    Discover(DiscoverArgs),
+}
+
+#[derive(Args)]
+struct DiscoverArgs {
+    /// Print JSON for scripts instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// How long to listen for boxes, in seconds.
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    /// Print each box as it is found or withdraws (one JSON object a line) for --seconds,
+    /// instead of the list at the end.
+    #[arg(long)]
+    follow: bool,
+    /// Instead: the addresses a `.local` name has (as a phone or laptop would ask).
+    #[arg(long, value_name = "NAME.local")]
+    resolve: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -83,6 +102,9 @@ struct ServeArgs {
     /// UDP port for all live audio and video [default: 8443]. Port 0 picks a free port.
     #[arg(long, env = "TAVLA_MEDIA_UDP_PORT")]
     media_udp_port: Option<u16>,
+    /// Do not announce the box on the network (mDNS); pupils then need its address or QR code.
+    #[arg(long, env = "TAVLA_NO_MDNS")]
+    no_mdns: bool,
 }
 
 fn load_config(common: &CommonArgs, mut overrides: Overrides) -> Result<Config, String> {
@@ -99,6 +121,7 @@ pub fn main() -> ExitCode {
             password_stdin,
             common,
         }) => add_teacher(&common, &name, password_stdin),
+        Command::Discover(args) => discover(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -118,6 +141,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         host_name: args.host_name,
         home_networks: args.home_networks,
         media_udp_port: args.media_udp_port,
+        no_mdns: args.no_mdns,
         data_dir: None,
     };
     let config = load_config(&args.common, overrides)?;
@@ -126,6 +150,55 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     runtime
         .block_on(crate::app::run(config))
         .map_err(|e| e.to_string())
+}
+
+fn discover(args: &DiscoverArgs) -> Result<(), String> {
+    use crate::discovery;
+    if !(args.seconds.is_finite() && args.seconds > 0.0 && args.seconds <= 3600.0) {
+        return Err("--seconds must be between 0 and 3600".into());
+    }
+    let wait = std::time::Duration::from_secs_f64(args.seconds);
+    if let Some(host) = &args.resolve {
+        if !host.ends_with(".local") {
+            return Err(format!("{host}: only .local names are asked with mDNS"));
+        }
+        let addresses = discovery::resolve_host(host, wait).map_err(|e| e.to_string())?;
+        if addresses.is_empty() {
+            return Err(format!("no answer for {host} within {} s", args.seconds));
+        }
+        let text: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+        println!("{}", text.join(" "));
+        return Ok(());
+    }
+    if args.follow {
+        return discovery::browse(wait, |seen| {
+            if let Ok(line) = serde_json::to_string(&seen) {
+                println!("{line}");
+            }
+        })
+        .map_err(|e| e.to_string());
+    }
+    let boxes = discovery::discover(wait).map_err(|e| e.to_string())?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&boxes).map_err(|e| e.to_string())?;
+        println!("{text}");
+    } else if boxes.is_empty() {
+        println!("No Tavla box answered within {} s.", args.seconds);
+    } else {
+        for b in &boxes {
+            let addresses: Vec<String> = b.addresses.iter().map(ToString::to_string).collect();
+            println!(
+                "{}  https://{}:{}  {}  version {}  CA {}",
+                b.name,
+                b.host,
+                b.port,
+                addresses.join(" "),
+                b.version.as_deref().unwrap_or("?"),
+                b.ca_sha256.as_deref().unwrap_or("-"),
+            );
+        }
+    }
+    Ok(())
 }
 
 fn init_logging() {

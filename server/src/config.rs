@@ -31,6 +31,21 @@ pub struct Config {
     pub limits: Limits,
     pub media: MediaConfig,
     pub retention: Retention,
+    pub discovery: Discovery,
+}
+
+/// Announcing the box on the network with mDNS (`_tavla._tcp.local.` and `<host_name>.local`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Discovery {
+    /// Off where the school's network forbids multicast, or with `--no-mdns`.
+    pub enabled: bool,
+}
+
+impl Default for Discovery {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
 }
 
 /// How long the box keeps things, in days; a daily sweep deletes what is older
@@ -158,6 +173,7 @@ impl Default for Config {
             limits: Limits::default(),
             media: MediaConfig::default(),
             retention: Retention::default(),
+            discovery: Discovery::default(),
         }
     }
 }
@@ -214,10 +230,12 @@ pub struct Overrides {
     pub host_name: Option<String>,
     pub home_networks: Option<Vec<IpNet>>,
     pub media_udp_port: Option<u16>,
+    /// `--no-mdns`: do not announce the box.
+    pub no_mdns: bool,
 }
 
 /// Every `TAVLA_*` variable Tavla reads.
-pub const KNOWN_ENV: [&str; 9] = [
+pub const KNOWN_ENV: [&str; 10] = [
     "TAVLA_CONFIG",
     "TAVLA_DATA_DIR",
     "TAVLA_LISTEN",
@@ -227,6 +245,7 @@ pub const KNOWN_ENV: [&str; 9] = [
     "TAVLA_HOST_NAME",
     "TAVLA_HOME_NETWORKS",
     "TAVLA_MEDIA_UDP_PORT",
+    "TAVLA_NO_MDNS",
 ];
 
 impl Config {
@@ -279,6 +298,9 @@ impl Config {
         }
         if let Some(v) = o.media_udp_port {
             self.media.udp_port = v;
+        }
+        if o.no_mdns {
+            self.discovery.enabled = false;
         }
     }
 
@@ -352,6 +374,8 @@ impl Config {
                 udp_port: 0,
                 ..MediaConfig::default()
             },
+            // Tests never announce anything on the machine's network.
+            discovery: Discovery { enabled: false },
             ..Self::default()
         }
     }

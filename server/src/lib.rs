@@ -31,6 +31,8 @@
 //! - [`privacy`]: the contract every subsystem that stores personal data implements next to
 //!   its data (`Keeper`: what it holds about a pupil, forget the pupil; `LessonKeeper`: forget
 //!   an expired lesson). The service layer names a keeper for every store tree.
+//! - [`discovery`]: the box announced with mDNS (`_tavla._tcp.local.`, `<name>.local`), and
+//!   browsing for boxes nearby (`tavla discover`).
 //! - [`tls`]: the local certificate authority, server certificates, renewal.
 //! - [`store`]: the small `Store` trait, its sled implementation, an in-memory one for tests.
 //! - [`datadir`]: the data directory's layout and the checks that refuse foreign files.
@@ -47,6 +49,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod datadir;
+pub mod discovery;
 pub mod docs;
 pub mod error;
 pub mod http;

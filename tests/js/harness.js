@@ -32,7 +32,7 @@ export async function startTavla() {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAVLA_')));
   // capture.test.js runs the box in a network namespace of its own, on an address there.
   const host = process.env.TEST_BOX_ADDRESS ?? '127.0.0.1';
-  const args = ['serve', '--data-dir', join(dataDir, 'data'), '--listen', `${host}:0`, '--http-listen', `${host}:0`, '--media-udp-port', '0'];
+  const args = ['serve', '--data-dir', join(dataDir, 'data'), '--listen', `${host}:0`, '--http-listen', `${host}:0`, '--media-udp-port', '0', '--no-mdns'];
   const [command, commandArgs] = process.env.TEST_BOX_NETNS
     ? ['ip', ['netns', 'exec', process.env.TEST_BOX_NETNS, binary, ...args]]
     : [binary, args];

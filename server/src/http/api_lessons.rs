@@ -5,7 +5,7 @@ use crate::service::{self, access};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
@@ -27,6 +27,13 @@ fn join_url(state: &AppState, host: Option<&str>, lesson: &Lesson) -> String {
     )
 }
 
+/// The join link by the box's `.local` name, when it announces one.
+fn local_join_url(state: &AppState, lesson: &Lesson) -> Option<String> {
+    state
+        .local_base_url()
+        .map(|base| format!("{base}/join?code={}", lesson.code))
+}
+
 fn lesson_json(state: &AppState, host: Option<&str>, view: &LessonView) -> Value {
     let lesson = &view.lesson;
     json!({
@@ -34,6 +41,7 @@ fn lesson_json(state: &AppState, host: Option<&str>, view: &LessonView) -> Value
         "code": lesson.code,
         "class": { "id": lesson.class_id, "name": view.class_name },
         "join_url": join_url(state, host, lesson),
+        "local_join_url": local_join_url(state, lesson),
         "started_ms": lesson.started_ms,
         "expires_ms": lesson.expires_ms,
         "active": view.active,
@@ -83,15 +91,34 @@ pub async fn get(
     Ok(Json(lesson_json(&state, host.as_deref(), &view)))
 }
 
-/// The join link as a QR code, for the projector.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QrQuery {
+    /// `local`: the link by the box's `.local` name instead of its address.
+    #[serde(default)]
+    by: Option<String>,
+}
+
+/// The join link as a QR code, for the projector (`?by=local`: by the `.local` name).
 pub async fn qr(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
     Path(lesson_id): Path<String>,
+    Query(query): Query<QrQuery>,
 ) -> Result<Response, ApiError> {
     let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
-    svg_response(&join_url(&state, host.as_deref(), &lesson))
+    let url = match query.by.as_deref() {
+        None => join_url(&state, host.as_deref(), &lesson),
+        Some("local") => local_join_url(&state, &lesson).ok_or(ApiError::NotFound)?,
+        Some(_) => {
+            return Err(ApiError::Invalid(crate::validate::invalid(
+                "by",
+                "must be local",
+            )))
+        }
+    };
+    svg_response(&url)
 }
 
 pub async fn participants(

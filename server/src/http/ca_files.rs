@@ -22,21 +22,13 @@ fn ca_der(state: &AppState) -> Result<Vec<u8>, ApiError> {
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-fn fingerprint(der: &[u8]) -> String {
-    Sha256::digest(der)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
 /// Whether the box runs its own CA, and its fingerprint so an admin can check what they install.
 pub async fn info(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(match ca_der(&state) {
-        Ok(der) => {
-            json!({ "local_ca": true, "fingerprint_sha256": fingerprint(&der), "host": state.names.host(), "https_port": state.https_port })
+    Json(match state.tls.ca_fingerprint() {
+        Some(fingerprint) => {
+            json!({ "local_ca": true, "fingerprint_sha256": fingerprint, "host": state.names.host(), "https_port": state.https_port })
         }
-        Err(_) => {
+        None => {
             json!({ "local_ca": false, "host": state.names.host(), "https_port": state.https_port })
         }
     })

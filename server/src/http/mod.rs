@@ -1,6 +1,7 @@
 //! HTTP: the HTTPS router (JSON API, WebSocket, web client, CA files, metrics), the plain-HTTP
 //! redirector, and the security headers every response carries.
 
+mod api_boxes;
 mod api_classes;
 mod api_docs;
 mod api_files;
@@ -50,6 +51,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/me/lang", put(api_teachers::set_lang))
         .route("/me/export", get(api_privacy::export_mine))
         .route("/retention", get(api_privacy::retention))
+        .route("/boxes", get(api_boxes::nearby))
         .route("/teachers", get(api_teachers::list_teachers))
         .route("/teachers/invite", post(api_teachers::invite))
         .route("/classes", get(api_classes::list).post(api_classes::create))

@@ -42,6 +42,15 @@ impl AppState {
             None => base_url(self.config.listen.ip(), self.https_port, &self.names),
         }
     }
+
+    /// `https://<box-name>.local:<port>`, when the box announces that name (mDNS): what
+    /// pupils' devices that resolve `.local` open without typing a number.
+    pub fn local_base_url(&self) -> Option<String> {
+        self.config
+            .discovery
+            .enabled
+            .then(|| format!("https://{}.local:{}", self.names.host(), self.https_port))
+    }
 }
 
 fn is_loopback_host(host: &str) -> bool {

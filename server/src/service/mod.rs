@@ -12,6 +12,7 @@
 //! - [`handouts`]: a template handed out as a copy to every pupil or group.
 //! - [`history`]: a document's versions: listing, saving, restoring one as a copy.
 //! - [`lessons`]: ending lessons (by the teacher or the clock), removing a pupil, presence.
+//! - [`nearby`]: the other classroom boxes on the network, for the teacher.
 //! - [`privacy`]: everything kept about a pupil: one archive to download, and deletion of all
 //!   of it (every store tree has a keeper that answers both).
 //! - [`roster`]: a class's pupils: adding them, reissuing a card.
@@ -26,6 +27,7 @@ pub mod groups;
 pub mod handouts;
 pub mod history;
 pub mod lessons;
+pub mod nearby;
 pub mod privacy;
 pub mod roster;
 pub mod sessions;
@@ -37,6 +39,7 @@ use std::sync::Arc;
 use crate::auth::grants::Grants;
 use crate::channels::Channels;
 use crate::clock::Clock;
+use crate::discovery::Nearby;
 use crate::docs::hub::DocHub;
 use crate::lessons::presence::Presence;
 use crate::media::Media;
@@ -55,6 +58,8 @@ pub struct Services {
     pub grants: Arc<Grants>,
     /// How much room files may take, and where the data lives (for its free disk space).
     pub files: FileRoom,
+    /// Other classroom boxes on the network (mDNS), for the teacher's page.
+    pub nearby: Arc<Nearby>,
 }
 
 /// The room files have on the box.

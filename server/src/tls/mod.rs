@@ -104,6 +104,22 @@ impl Tls {
         }
     }
 
+    /// The local CA certificate's SHA-256 (`AB:CD:…`), if Tavla runs its own CA: what a device
+    /// that installs it, and a box's mDNS announcement, show to check it by.
+    pub fn ca_fingerprint(&self) -> Option<String> {
+        use rustls::pki_types::pem::PemObject;
+        use sha2::{Digest, Sha256};
+        let pem = self.ca_pem()?;
+        let der = rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes()).ok()?;
+        Some(
+            Sha256::digest(der.as_ref())
+                .iter()
+                .map(|b| format!("{b:02X}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+        )
+    }
+
     /// Renews the server certificate when it nears expiry, the box's names changed, or the
     /// provided files changed on disk. Returns whether a new certificate is now served.
     pub fn refresh(&self, names: ServerNames, now_ms: u64) -> Result<bool, TlsError> {

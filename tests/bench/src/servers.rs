@@ -75,6 +75,7 @@ impl Server {
                 "127.0.0.1:0",
                 "--media-udp-port",
                 "0",
+                "--no-mdns",
             ])
             .arg("--data-dir")
             .arg(dir.path().join("data"))

@@ -57,6 +57,8 @@ pub fn rewrite(records: usize) -> Result<RewriteResult, BoxError> {
         store.take(Tree::Docs, format!("u/doc{}/{i:08}", i % 500).as_bytes())?;
     }
     store.flush()?;
+    // Closed for the copy: sled moves its files while it runs.
+    drop(store);
     let store_mib = dir_bytes(&path) as f64 / (1024.0 * 1024.0);
 
     let copy_to = dir.path().join("copy");
@@ -72,6 +74,7 @@ pub fn rewrite(records: usize) -> Result<RewriteResult, BoxError> {
     }
     std::fs::remove_dir_all(&copy_to)?;
 
+    let store = SledStore::open(&path)?;
     let started = Instant::now();
     store.compact()?;
     let rewrite_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -11,6 +11,17 @@ export function rosterFromText(text) {
 export async function dashboardView({ main, me, navigate, setTitle }) {
   setTitle(t('dashboard.title'));
   const [{ classes }, { lessons }, { rules }] = await Promise.all([get('/classes'), get('/lessons'), get('/retention')]);
+  // Boxes nearby take a moment to find (the box asks the network): drawn when they answer.
+  const nearbyList = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' }, h('p', {}, t('boxes.looking')));
+  get('/boxes').then((nearby) => {
+    nearbyList.removeAttribute('aria-busy');
+    const own = h('p', {}, t('boxes.this_box', { name: `${nearby.this_box}.local` }));
+    if (!nearby.enabled) return nearbyList.replaceChildren(h('p', {}, t('boxes.off')));
+    nearbyList.replaceChildren(own, nearby.boxes.length
+      ? h('ul', { class: 'cards-list' }, nearby.boxes.map((b) => h('li', {},
+        h('a', { href: `https://${b.host}:${b.port}/` }, b.name), ' ', h('span', { class: 'hint' }, b.addresses.join(', ')))))
+      : h('p', {}, t('boxes.none')));
+  }, () => nearbyList.replaceChildren(h('p', {}, t('boxes.none'))));
 
   const lessonList = lessons.length
     ? h('ul', { class: 'cards-list' }, lessons.map((l) => h('li', {},
@@ -77,6 +88,7 @@ export async function dashboardView({ main, me, navigate, setTitle }) {
     h('section', { 'aria-labelledby': 'classes-h' }, h('h2', { id: 'classes-h' }, t('dashboard.classes')), classList),
     h('section', { 'aria-labelledby': 'new-class-h' }, h('h2', { id: 'new-class-h' }, t('dashboard.new_class')), createForm),
     h('section', { 'aria-labelledby': 'invite-h' }, h('h2', { id: 'invite-h' }, t('dashboard.invite')), h('p', {}, t('dashboard.invite_intro')), inviteForm),
+    h('section', { 'aria-labelledby': 'boxes-h' }, h('h2', { id: 'boxes-h' }, t('boxes.title')), nearbyList),
     h('section', { 'aria-labelledby': 'retention-h' }, h('h2', { id: 'retention-h' }, t('retention.title')), h('p', {}, t('retention.intro')), retention),
   );
 }

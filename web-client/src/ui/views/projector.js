@@ -1,8 +1,16 @@
-// For the classroom projector: the join code, big, and a QR code of the join link.
+// For the classroom projector: the join code, big, and QR codes of the join link: by the box's
+// name (`<box>.local`, for devices that find it by name) and by its address.
 import { h } from '../dom.js';
 import { heading } from '../shell.js';
 import { loadOrExplain } from '../load.js';
 import { t } from '../../i18n.js';
+
+/** A QR code of `url`, with a caption saying which way it goes, if there are two. */
+function qr(src, url, caption) {
+  return h('figure', {},
+    h('img', { class: 'join-qr', src, alt: t('projector.qr_alt', { url }), width: '320', height: '320' }),
+    caption ? h('figcaption', {}, caption) : null);
+}
 
 export async function projectorView({ main, params, setTitle }) {
   const id = params.get('id') ?? '';
@@ -12,9 +20,11 @@ export async function projectorView({ main, params, setTitle }) {
   main.classList.add('projector');
   main.append(
     heading(t('projector.title')),
-    h('p', { class: 'projector-step' }, t('projector.step1', { url: lesson.join_url.split('/join')[0] })),
+    h('p', { class: 'projector-step' }, t('projector.step1', { url: (lesson.local_join_url ?? lesson.join_url).split('/join')[0] })),
     h('p', { class: 'join-code huge', 'aria-label': t('lesson.code_spoken', { code: lesson.code.split('').join(' ') }) }, lesson.code),
-    h('img', { class: 'join-qr', src: `/api/lessons/${encodeURIComponent(lesson.id)}/qr.svg`, alt: t('projector.qr_alt', { url: lesson.join_url }), width: '320', height: '320' }),
+    h('div', { class: 'join-qrs' },
+      lesson.local_join_url ? qr(`/api/lessons/${encodeURIComponent(lesson.id)}/qr.svg?by=local`, lesson.local_join_url, t('projector.by_name')) : null,
+      qr(`/api/lessons/${encodeURIComponent(lesson.id)}/qr.svg`, lesson.join_url, lesson.local_join_url ? t('projector.by_address', { url: lesson.join_url.split('/join')[0] }) : null)),
     h('p', { class: 'projector-step' }, t('projector.step2')),
     h('p', {}, h('a', { href: `/teacher/lesson?id=${encodeURIComponent(lesson.id)}`, 'data-link': true }, t('projector.back'))),
   );
