@@ -32,37 +32,55 @@ export async function startTavla() {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAVLA_')));
   // capture.test.js runs the box in a network namespace of its own, on an address there.
   const host = process.env.TEST_BOX_ADDRESS ?? '127.0.0.1';
-  const args = ['serve', '--data-dir', join(dataDir, 'data'), '--listen', `${host}:0`, '--http-listen', `${host}:0`, '--media-udp-port', '0', '--no-mdns'];
-  const [command, commandArgs] = process.env.TEST_BOX_NETNS
-    ? ['ip', ['netns', 'exec', process.env.TEST_BOX_NETNS, binary, ...args]]
-    : [binary, args];
-  const child = spawn(command, commandArgs, {
-    env: { ...env, RUST_LOG: 'info', NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
   let log = '';
-  child.stdout.on('data', (chunk) => { log += chunk; });
-  const printed = await new Promise((resolve, reject) => {
-    let out = '';
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`tavla exited with ${code}: ${out}`)));
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const https = out.match(/https: ([\d.]+:\d+)/);
-      const http = out.match(/http: +([\d.]+:\d+)/);
-      const setup = out.match(/one-time link\): (\S+)/);
-      if (https && http && setup) resolve({ https: https[1], http: http[1], setup: setup[1] });
+  /** Starts the box on these addresses (port 0: any); resolves with what it printed. */
+  const launch = (https, http) => {
+    const args = ['serve', '--data-dir', join(dataDir, 'data'), '--listen', https, '--http-listen', http, '--media-udp-port', '0', '--no-mdns'];
+    const [command, commandArgs] = process.env.TEST_BOX_NETNS
+      ? ['ip', ['netns', 'exec', process.env.TEST_BOX_NETNS, binary, ...args]]
+      : [binary, args];
+    const child = spawn(command, commandArgs, {
+      env: { ...env, RUST_LOG: 'info', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
-  });
+    child.stdout.on('data', (chunk) => { log += chunk; });
+    return new Promise((resolve, reject) => {
+      let out = '';
+      child.on('error', reject);
+      child.on('exit', (code) => reject(new Error(`tavla exited with ${code}: ${out}`)));
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+        const httpsAt = out.match(/https: ([\d.]+:\d+)/);
+        const httpAt = out.match(/http: +([\d.]+:\d+)/);
+        const setup = out.match(/one-time link\): (\S+)/);
+        if (httpsAt && httpAt && /Press Ctrl-C/.test(out)) resolve({ child, https: httpsAt[1], http: httpAt[1], setup: setup?.[1] });
+      });
+    });
+  };
+  const stopChild = async (child) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  let running = await launch(`${host}:0`, `${host}:0`);
   return {
-    base: `https://${printed.https}`,
-    httpBase: `http://${printed.http}`,
-    setupUrl: printed.setup,
+    base: `https://${running.https}`,
+    httpBase: `http://${running.http}`,
+    setupUrl: running.setup,
     caPem: readFileSync(join(dataDir, 'data', 'tls', 'ca.crt')),
     sensitive: new Set([TEACHER_PASSWORD]),
+    /** Stops the box (as a power cut would end its connections); `resume()` brings it back. */
+    async pause() {
+      await stopChild(running.child);
+    },
+    /** Starts the box again on the same addresses and data. */
+    async resume() {
+      running = await launch(running.https, running.http);
+    },
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.on('exit', resolve));
+      await stopChild(running.child);
       rmSync(dataDir, { recursive: true, force: true });
       const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       const words = [...this.sensitive].map((s) => new RegExp(`(^|[^\\p{L}])${escape(s)}($|[^\\p{L}])`, 'u'));

@@ -1,5 +1,6 @@
 // Boot and routing. Views are plain functions that draw into <main>; the router gives each the
 // caller (from /api/me), the URL's parameters and a way to move on.
+import { keepFor } from './editor/local.js';
 import { get } from './protocol/api.js';
 import { t } from './i18n.js';
 import { renderShell } from './ui/shell.js';
@@ -45,6 +46,7 @@ async function refreshMe() {
   } catch {
     me = { role: 'nobody' };
   }
+  await keepFor(me);
   return me;
 }
 

@@ -199,10 +199,13 @@ pub fn markdown(
 fn rewrites_table(out: &mut String, rewrites: &[RewriteResult]) {
     let _ = writeln!(
         out,
-        "## Deleting for real: the store's rewrite after a deletion
-
-         After a pupil is deleted (or the retention sweep deleted something) Tavla copies every          record it keeps into a fresh sled database that replaces the old one, so no deleted          byte stays in a file (docs/PRIVACY.md). Other requests wait meanwhile. The stores here          hold 16 KiB records (2% of them just deleted); the peer is `cp -a` of the same          directory on the same disk, the floor for writing that many bytes again. A Raspberry          Pi's SD card is several times slower than this machine's disk for both.
-"
+        "## Deleting for real: the store's rewrite after a deletion\n\n\
+         After a pupil is deleted (or the retention sweep deleted something) Tavla copies every \
+         record it keeps into a fresh sled database that replaces the old one, so no deleted \
+         byte stays in a file (docs/PRIVACY.md). Other requests wait meanwhile. The stores here \
+         hold 16 KiB records (2% of them just deleted); the peer is `cp -a` of the same \
+         directory on the same disk, the floor for writing that many bytes again. A Raspberry \
+         Pi's SD card is several times slower than this machine's disk for both.\n"
     );
     let _ = writeln!(
         out,

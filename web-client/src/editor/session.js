@@ -1,5 +1,6 @@
-// One open document: a Yjs doc synced over /yjs with the official y-websocket provider, bound to
-// a ProseMirror view by y-prosemirror (text, per-user undo, other people's cursors).
+// One open document: a Yjs doc synced over /yjs with the official y-websocket provider, kept in
+// the browser too (local.js) so writing goes on offline, and bound to a ProseMirror view by
+// y-prosemirror (text, per-user undo, other people's cursors).
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { EditorState, Plugin } from 'prosemirror-state';
@@ -10,18 +11,21 @@ import { ySyncPlugin, yCursorPlugin, yUndoPlugin } from 'y-prosemirror';
 import { schema, FRAGMENT } from './schema.js';
 import { editingKeymap } from './commands.js';
 import { imageDropPlugin } from './images.js';
+import { keepLocally } from './local.js';
 import { PEER_COLOURS, colourIndexFor, colourIndexOf, cursorElement, selectionAttrs } from './peers.js';
 
 /** Close codes after which reconnecting with this Yjs doc is pointless (docs/PROTOCOL.md). */
 const TERMINAL_CODES = new Set([4000, 4001, 4002, 4003, 4004, 4005, 4006, 4013]);
 
 /**
- * Opens `name` inside `mount`. `onStatus('connecting'|'online'|'offline')`, `onPeers([{name,
+ * Opens `name` inside `mount`. `onStatus('connecting'|'online'|'offline'|'synced')` ('synced':
+ * online again and everything written offline is with the box), `onPeers([{name,
  * colour, me}])` and `onClosed(code)` (terminal close) report to the page; `askAlt(file)` asks for a
  * pasted picture's alt text, `onImageError(failure)` reports a picture that could not be saved.
  */
 export function openDocument({ mount, name, userName, writable, attributes, onStatus, onPeers, onClosed, onChange, askAlt, onImageError }) {
   const ydoc = new Y.Doc();
+  const local = writable ? keepLocally(name, ydoc) : null;
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/yjs`;
   const provider = new WebsocketProvider(url, name, ydoc, {
     disableBc: true,
@@ -43,7 +47,18 @@ export function openDocument({ mount, name, userName, writable, attributes, onSt
     }
   });
 
-  provider.on('status', ({ status }) => onStatus?.(status === 'connected' ? 'online' : status === 'connecting' ? 'connecting' : 'offline'));
+  let wasOffline = false;
+  provider.on('status', ({ status }) => {
+    if (status === 'disconnected') wasOffline = true;
+    onStatus?.(status === 'connected' ? 'online' : status === 'connecting' && !wasOffline ? 'connecting' : 'offline');
+  });
+  // After a time offline, say so once the box has everything again.
+  provider.on('sync', (synced) => {
+    if (synced && wasOffline) {
+      wasOffline = false;
+      onStatus?.('synced');
+    }
+  });
   provider.on('closed', ({ code }) => onClosed?.(code));
 
   const reportPeers = () => {
@@ -90,6 +105,7 @@ export function openDocument({ mount, name, userName, writable, attributes, onSt
       // Network first, so nothing arrives for a view that is gone.
       provider.awareness.off('change', reportPeers);
       provider.destroy();
+      local?.destroy();
       destroyed = true;
       view.destroy();
       ydoc.destroy();

@@ -1,4 +1,5 @@
 // The frame around every page: skip link, header with language choice, <main>, footer.
+import { forgetOnLogout } from '../editor/local.js';
 import { h } from './dom.js';
 import { mountAnnouncer } from './announce.js';
 import { t, lang, setLang, LANGUAGES } from '../i18n.js';
@@ -18,6 +19,7 @@ export function renderShell({ me, navigate, onLanguageChange }) {
       h('li', {}, h('a', { href: '/teacher', 'data-link': true }, t('nav.classes'))),
       h('li', {}, h('button', { type: 'button', class: 'link-button', onclick: async () => {
         await post('/logout').catch(() => {});
+        await forgetOnLogout();
         navigate('/login');
       } }, t('nav.logout')))))
     : null;

@@ -1,5 +1,6 @@
 // The pupil's lesson page: their documents, their messages with the teacher (and the chats),
 // and the place of the live stream.
+import { forgetOnLogout } from '../../editor/local.js';
 import { h } from '../dom.js';
 import { announce } from '../announce.js';
 import { heading } from '../shell.js';
@@ -97,6 +98,7 @@ export async function pupilView({ main, me, navigate, setTitle }) {
       me.pupil.at_home ? null : pane('stream-h', t('pupil.stream'), stream.el)),
     h('p', { class: 'button-row' }, h('button', { type: 'button', onclick: async () => {
       await post('/logout').catch(() => {});
+      await forgetOnLogout();
       navigate('/join');
     } }, t('pupil.leave')),
     // A pupil on the class list may take everything the box keeps about them.
