@@ -418,6 +418,39 @@ pub async fn own_doc(user: &User) -> String {
         .to_string()
 }
 
+/// The files of a test server's store (under `<dir>/data/store*`) whose raw bytes hold
+/// `needle`: what a deletion must leave none of.
+pub fn store_files_holding(dir: &std::path::Path, needle: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join("data"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("store"))
+        })
+        .collect();
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(
+                std::fs::read_dir(&path)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.path()),
+            );
+        } else if std::fs::read(&path)
+            .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            .unwrap_or(false)
+        {
+            found.push(path);
+        }
+    }
+    found
+}
+
 /// A y-protocols client on a yrs document, as y-websocket would behave.
 pub mod yjs {
     use super::*;

@@ -160,6 +160,7 @@ async fn every_route_refuses_every_role_but_its_own() {
             Some(json!({})),
             false,
         ),
+        route(Method::DELETE, format!("/api/classes/{c}"), None, false),
     ];
 
     let nobody = server.client();

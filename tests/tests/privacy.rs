@@ -3,12 +3,13 @@
 //! other pupils' work and the class's shared text stay.
 
 use std::io::{Cursor, Read};
-use std::path::{Path, PathBuf};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tavla_e2e::yjs::DocClient;
-use tavla_e2e::{card_secrets, class_with, own_doc, start_lesson, Live, TestServer, User};
+use tavla_e2e::{
+    card_secrets, class_with, own_doc, start_lesson, store_files_holding, Live, TestServer, User,
+};
 
 /// A tiny PNG: the upload check reads the bytes.
 fn png_with(marker: &[u8]) -> Vec<u8> {
@@ -16,32 +17,6 @@ fn png_with(marker: &[u8]) -> Vec<u8> {
     bytes.extend_from_slice(&[0; 16]);
     bytes.extend_from_slice(marker);
     bytes
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(files_under(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
-}
-
-/// The files of the store (the sled database) that hold `needle`, raw bytes.
-fn store_files_holding(data_dir: &Path, needle: &str) -> Vec<PathBuf> {
-    files_under(data_dir)
-        .into_iter()
-        .filter(|f| !f.starts_with(data_dir.join("tls")))
-        .filter(|f| {
-            std::fs::read(f)
-                .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
-                .unwrap_or(false)
-        })
-        .collect()
 }
 
 async fn card_login(server: &TestServer, secret: &str) -> User {

@@ -293,6 +293,66 @@ async fn a_pupil_deleted_from_the_class_list_leaves_the_running_lesson_too() {
     assert!(!text.contains("ghost"), "{text}");
 }
 
+#[tokio::test]
+async fn deleting_the_class_ends_its_lesson_and_leaves_nothing_of_it() {
+    let c = classroom().await;
+    let doc = everyone_writing(&c).await;
+    let mut ola_live = Live::open(&c.ola, "").await;
+    let mut kari_live = Live::open(&c.kari, &format!("?lesson={}", c.lesson_id)).await;
+    // Another class of the same teacher carries on.
+    let other = class_with(&c.kari, "8A", &["Per"]).await;
+    let other_id = other["id"].as_str().unwrap().to_string();
+    let other_lesson = start_lesson(&c.kari, &other_id).await;
+    let per = guest(
+        &c.server,
+        other_lesson["code"].as_str().unwrap(),
+        "Gjest Per",
+    )
+    .await;
+    let other_doc = format!("lesson.{}.class", other_lesson["id"].as_str().unwrap());
+    let mut per_doc = DocClient::connect(&per, &other_doc).await.unwrap();
+
+    let (status, body) = c.kari.delete(&format!("/api/classes/{}", c.class_id)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["deleted"]["lessons"].as_u64() > Some(0), "{body}");
+    assert_eq!(write_after_and_close(doc.ola, "ghost").await, Some(4001));
+    assert_eq!(ola_live.closed_with().await, Some(4001));
+    assert_eq!(kari_live.closed_with().await, Some(4001));
+    assert_eq!(doc.sara.closed_with().await, Some(4001));
+    drop(doc.kari);
+    let (_, status) = card_login(&c.server, &c.ola_card).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = c.kari.get(&format!("/api/classes/{}", c.class_id)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, classes) = c.kari.get("/api/classes").await;
+    assert_eq!(
+        classes["classes"].as_array().map(Vec::len),
+        Some(1),
+        "{classes}"
+    );
+
+    per_doc.append("still here").await.unwrap();
+    let mut kari_other = DocClient::connect(&c.kari, &other_doc).await.unwrap();
+    kari_other
+        .until(|t| t.contains("still here"))
+        .await
+        .unwrap();
+    drop((per_doc, kari_other));
+
+    // After a restart: the class document is gone, with Ola's and Sara's names.
+    let class_doc = c.class_doc.clone();
+    let dir = c.server.dir.path().to_path_buf();
+    let (_server, kari) = c.server.restart_signed_in("Kari").await;
+    let (status, _) = kari.get(&format!("/api/docs/{class_doc}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for trace in ["Ola", "Sara", "before", "7B"] {
+        assert!(
+            store_files_holding(&dir, trace).is_empty(),
+            "{trace} is still in the store's files"
+        );
+    }
+}
+
 /// y-websocket awareness frame: one client's state (lib0 v1), as `awareness.encodeAwarenessUpdate`.
 fn awareness_frame(client: u64, clock: u64, state: &str) -> Vec<u8> {
     fn var_uint(out: &mut Vec<u8>, mut n: u64) {

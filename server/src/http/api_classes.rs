@@ -89,6 +89,26 @@ pub async fn add_pupils(
     Ok(Json(class_json(&view)))
 }
 
+/// Deletes the class with its pupils, lessons and everything kept about them.
+pub async fn delete_class(
+    State(state): State<Arc<AppState>>,
+    teacher: TeacherCaller,
+    Path(class_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let forgotten =
+        service::privacy::delete_class(&state.services, &teacher.who, &class_id).await?;
+    Ok(Json(json!({ "deleted": removed_json(&forgotten) })))
+}
+
+fn removed_json(forgotten: &service::privacy::Forgotten) -> Value {
+    forgotten
+        .removed
+        .iter()
+        .map(|(keeper, n)| (keeper.to_string(), json!(n)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
 /// Deletes the pupil from the class list and everything the box keeps about them.
 pub async fn remove_pupil(
     State(state): State<Arc<AppState>>,
@@ -99,12 +119,7 @@ pub async fn remove_pupil(
         service::privacy::forget_pupil(&state.services, &teacher.who, &class_id, &pupil_id).await?;
     let view = service::roster::class(&state.services, &teacher.who, &class_id)?;
     let mut body = class_json(&view);
-    body["deleted"] = forgotten
-        .removed
-        .iter()
-        .map(|(keeper, n)| (keeper.to_string(), json!(n)))
-        .collect::<serde_json::Map<_, _>>()
-        .into();
+    body["deleted"] = removed_json(&forgotten);
     Ok(Json(body))
 }
 

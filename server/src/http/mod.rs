@@ -55,7 +55,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/teachers", get(api_teachers::list_teachers))
         .route("/teachers/invite", post(api_teachers::invite))
         .route("/classes", get(api_classes::list).post(api_classes::create))
-        .route("/classes/{class_id}", get(api_classes::get))
+        .route(
+            "/classes/{class_id}",
+            get(api_classes::get).delete(api_classes::delete_class),
+        )
         .route("/classes/{class_id}/pupils", post(api_classes::add_pupils))
         .route(
             "/classes/{class_id}/pupils/{pupil_id}",

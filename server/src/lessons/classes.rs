@@ -34,7 +34,7 @@ struct CardRef {
     pupil_id: String,
 }
 
-fn class_key(id: &str) -> String {
+pub(super) fn class_key(id: &str) -> String {
     format!("class/{id}")
 }
 

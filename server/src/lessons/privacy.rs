@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::classes::{self, card_key, pupil_key};
+use super::classes::{self, card_key, class_key, pupil_key};
 use super::groups::{self, group_key, groups_key, last_key, Group};
 use super::lesson::{self, code_key, lesson_key, participant_key, removed_key};
 use crate::privacy::{
@@ -192,4 +192,11 @@ impl LessonKeeper for Attendance {
         gone += remove_key(store, Tree::Lessons, &lesson_key(l))?;
         Ok(gone)
     }
+}
+
+/// A deleted class's own records (after its pupils and lessons went): the class and its last
+/// group arrangement. Returns how many went.
+pub fn forget_class(store: &dyn Store, class_id: &str) -> Result<usize, StoreError> {
+    Ok(remove_key(store, Tree::Classes, &class_key(class_id))?
+        + remove_key(store, Tree::Lessons, &last_key(class_id))?)
 }

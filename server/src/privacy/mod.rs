@@ -66,6 +66,14 @@ impl Subject {
     }
 }
 
+/// The key of a deleted class's tombstone: a hash of its id, like a pupil's.
+pub fn class_tombstone_key(class_id: &str) -> String {
+    format!(
+        "forgotten/{}",
+        hex::encode(Sha256::digest(format!("class/{class_id}")))
+    )
+}
+
 /// Headings of the export, in the order the readable page shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -93,36 +93,16 @@ pub async fn sweep_expired(s: &Services, retention: &Retention) -> Result<Swept,
     let now = s.clock.now_ms();
     let store = s.store.as_ref();
     let lessons = lesson::over_before(store, now.saturating_sub(days_ms(retention.lesson_days)))?;
-    let scopes: Vec<LessonScope> = lessons
-        .iter()
-        .map(|l| LessonScope {
-            lesson_id: l.id.clone(),
-            doc_prefix: DocName::lesson_prefix(&l.id),
-        })
-        .collect();
-    for scope in &scopes {
-        s.docs.forget_prefix(&scope.doc_prefix);
-    }
-    s.docs.durable().await;
-    let mut records = 0;
-    for scope in &scopes {
-        for keeper in lesson_keepers() {
-            records += keeper.forget_lesson(store, scope)?;
-        }
-    }
+    let mut records = forget_lessons(s, &lessons).await?;
     let private_before = now.saturating_sub(days_ms(retention.private_message_days));
     records += channels::privacy::expire_private(store, private_before)?;
     records += sessions::remove_expired(store, now)?;
     if records > 0 {
-        store.flush()?;
-        let rewrite = s.store.clone();
-        tokio::task::spawn_blocking(move || rewrite.compact())
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
+        rewrite_store(s).await?;
     }
-    tracing::info!(lessons = scopes.len(), records, "retention sweep done");
+    tracing::info!(lessons = lessons.len(), records, "retention sweep done");
     Ok(Swept {
-        lessons: scopes.len(),
+        lessons: lessons.len(),
         records,
     })
 }
@@ -289,24 +269,69 @@ pub async fn forget_pupil(
 ) -> Result<Forgotten, ApiError> {
     let class = access::own_class(s, who, class_id)?;
     let pupil = classes::get_pupil(s.store.as_ref(), &class.id, pupil_id)?;
-    let subject = subject(s.store.as_ref(), &pupil)?;
-    let me = subject.participant.clone();
+    let removed = forget_one(s, &pupil).await?;
+    rewrite_store(s).await?;
+    let records: usize = removed.iter().map(|(_, n)| n).sum();
+    tracing::info!(class_id = %class.id, records, "pupil deleted with everything kept about them");
+    Ok(Forgotten { removed })
+}
 
-    // Access ends first, so nothing new arrives while the data goes.
+/// The teacher deletes a whole class: its running lesson ends (every connection of it closes
+/// with 4001), every pupil is deleted as by [`forget_pupil`], every lesson goes with everything
+/// in it (as when its retention time runs out), then the class itself; one tombstone per pupil
+/// and one for the class, and the store is rewritten once.
+pub async fn delete_class(s: &Services, who: &Who, class_id: &str) -> Result<Forgotten, ApiError> {
+    let class = access::own_class(s, who, class_id)?;
     let store = s.store.as_ref();
     if let Some(running) = lesson::active_for_class(store, &class.id, s.clock.now_ms())? {
+        super::lessons::end(s, who, &running.id)?;
+    }
+    let mut removed: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for pupil in classes::roster(store, &class.id)? {
+        for (keeper, n) in forget_one(s, &pupil).await? {
+            *removed.entry(keeper).or_default() += n;
+        }
+    }
+    let lessons = lesson::of_class(store, &class.id)?;
+    *removed.entry("lessons").or_default() += forget_lessons(s, &lessons).await?;
+    *removed.entry("class").or_default() +=
+        crate::lessons::privacy::forget_class(store, &class.id)?;
+    store.put_json(
+        Tree::Classes,
+        &crate::privacy::class_tombstone_key(&class.id),
+        &json!({ "forgotten_ms": s.clock.now_ms() }),
+    )?;
+    store.flush()?;
+    rewrite_store(s).await?;
+    let records: usize = removed.values().sum();
+    tracing::info!(class_id = %class.id, lessons = lessons.len(), records, "class deleted with everything kept about it");
+    Ok(Forgotten {
+        removed: removed.into_iter().collect(),
+    })
+}
+
+/// Deletes one pupil everywhere, but leaves the store's rewrite to the caller (a class's
+/// deletion rewrites once for all its pupils).
+async fn forget_one(s: &Services, pupil: &Pupil) -> Result<Vec<(&'static str, usize)>, ApiError> {
+    let store = s.store.as_ref();
+    let subject = subject(store, pupil)?;
+    let me = subject.participant.clone();
+    let class_id = &subject.class_id;
+
+    // Access ends first, so nothing new arrives while the data goes.
+    if let Some(running) = lesson::active_for_class(store, class_id, s.clock.now_ms())? {
         if lesson::get_participant(store, &running.id, me.as_str()).is_ok() {
             lessons::withdraw_participant(s, &running.id, me.as_str())?;
         }
     }
     sessions::revoke_where(store, |session| {
         sessions::pupil_seat_matches(session, |seat| {
-            seat.class_id == class.id && seat.participant_id == me.as_str()
+            &seat.class_id == class_id && seat.participant_id == me.as_str()
         })
     })?;
     s.grants.revoke(
         &Revocation::ParticipantInClass {
-            class_id: class.id.clone(),
+            class_id: class_id.clone(),
             participant_id: me.as_str().to_string(),
         },
         Ended::Removed,
@@ -333,13 +358,44 @@ pub async fn forget_pupil(
         &json!({ "forgotten_ms": s.clock.now_ms() }),
     )?;
     store.flush()?;
+    Ok(removed)
+}
+
+/// Deletes lessons with everything in them: their documents leave memory (what they queued is
+/// written first), then every lesson keeper forgets them. Returns how many records went.
+async fn forget_lessons(
+    s: &Services,
+    lessons: &[crate::lessons::lesson::Lesson],
+) -> Result<usize, ApiError> {
+    let scopes: Vec<LessonScope> = lessons
+        .iter()
+        .map(|l| LessonScope {
+            lesson_id: l.id.clone(),
+            doc_prefix: DocName::lesson_prefix(&l.id),
+        })
+        .collect();
+    for scope in &scopes {
+        s.docs.forget_prefix(&scope.doc_prefix);
+    }
+    s.docs.durable().await;
+    let mut records = 0;
+    for scope in &scopes {
+        for keeper in lesson_keepers() {
+            records += keeper.forget_lesson(s.store.as_ref(), scope)?;
+        }
+    }
+    Ok(records)
+}
+
+/// Rewrites the store so nothing deleted stays in its files ([`Store::compact`]), off the
+/// async threads.
+async fn rewrite_store(s: &Services) -> Result<(), ApiError> {
+    s.store.flush()?;
     let rewrite = s.store.clone();
     tokio::task::spawn_blocking(move || rewrite.compact())
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let records: usize = removed.iter().map(|(_, n)| n).sum();
-    tracing::info!(class_id = %class.id, records, "pupil deleted with everything kept about them");
-    Ok(Forgotten { removed })
+    Ok(())
 }
 
 /// What the export archive looks like inside.

@@ -83,5 +83,18 @@ export async function classView({ main, params, navigate, setTitle }) {
     h('section', { 'aria-labelledby': 'past-h' },
       h('h2', { id: 'past-h' }, t('class.past_lessons')),
       pastList),
+    h('section', { 'aria-labelledby': 'delete-class-h' },
+      h('h2', { id: 'delete-class-h' }, t('class.delete_title')),
+      h('p', {}, t('class.delete_intro')),
+      h('button', { type: 'button', class: 'danger', onclick: async () => {
+        if (!confirm(t('class.delete_confirm', { name: cls.name }))) return;
+        try {
+          await del(base);
+          announce(t('class.deleted', { name: cls.name }));
+          navigate('/teacher');
+        } catch (failure) {
+          message.show(errorText(failure));
+        }
+      } }, t('class.delete', { name: cls.name }))),
   );
 }
