@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The languages the box speaks; the first is the default.
-pub const LANGUAGES: [&str; 3] = ["nb", "nn", "en"];
+pub const LANGUAGES: [&str; 4] = ["nb", "nn", "se", "en"];
 
-const FILES: [(&str, &str); 3] = [
+const FILES: [(&str, &str); 4] = [
     ("nb", include_str!("../../web-client/src/i18n/nb.json")),
     ("nn", include_str!("../../web-client/src/i18n/nn.json")),
+    ("se", include_str!("../../web-client/src/i18n/se.json")),
     ("en", include_str!("../../web-client/src/i18n/en.json")),
 ];
 

@@ -3,9 +3,10 @@
 import nb from './i18n/nb.json';
 import nn from './i18n/nn.json';
 import en from './i18n/en.json';
+import se from './i18n/se.json';
 
-const dictionaries = { nb, nn, en };
-export const LANGUAGES = ['nb', 'nn', 'en'];
+const dictionaries = { nb, nn, en, se };
+export const LANGUAGES = ['nb', 'nn', 'se', 'en'];
 const STORAGE_KEY = 'tavla.lang';
 
 let current = LANGUAGES.includes(localStorage.getItem(STORAGE_KEY))

@@ -13,7 +13,7 @@ pub struct Teacher {
     pub id: String,
     pub name: String,
     pub password_hash: String,
-    /// Interface language the teacher chose (nb, nn, en).
+    /// Interface language the teacher chose (nb, nn, se, en).
     pub lang: Option<String>,
     pub created_ms: u64,
 }

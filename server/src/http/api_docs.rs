@@ -69,16 +69,12 @@ fn parse_format(raw: &str) -> Result<Format, ApiError> {
 }
 
 fn parse_lang(raw: Option<&str>) -> Result<&'static str, ApiError> {
-    match raw.unwrap_or("nb") {
-        "nb" => Ok("nb"),
-        "nn" => Ok("nn"),
-        "en" => Ok("en"),
-        "se" => Ok("se"),
-        _ => Err(ApiError::Invalid(invalid(
-            "lang",
-            "must be nb, nn, en or se",
-        ))),
-    }
+    let wanted = raw.unwrap_or(crate::i18n::LANGUAGES[0]);
+    crate::i18n::LANGUAGES
+        .iter()
+        .find(|lang| **lang == wanted)
+        .copied()
+        .ok_or_else(|| ApiError::Invalid(invalid("lang", "must be nb, nn, se or en")))
 }
 
 /// One document as HTML, Markdown or plain text.

@@ -10,7 +10,7 @@ use crate::lessons::{classes, lesson};
 use crate::validate::{self, invalid};
 
 /// The languages the web client speaks (a teacher's choice is kept on the box).
-pub const LANGUAGES: [&str; 3] = ["nb", "nn", "en"];
+pub use crate::i18n::LANGUAGES;
 
 /// A teacher signed in: the session token for the cookie and how long it lasts.
 pub struct SignedIn {
