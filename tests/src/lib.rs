@@ -394,6 +394,29 @@ pub async fn card_secrets(teacher: &User, class_id: &str) -> Vec<(String, String
         .collect()
 }
 
+/// A pupil on the class list, signed in with their card's secret.
+pub async fn card_login(server: &TestServer, secret: &str) -> User {
+    let pupil = server.client();
+    let (status, body) = pupil
+        .post("/api/card-login", json!({ "secret": secret }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    pupil
+}
+
+/// The id of the pupil called `name` in a class as the API answers it.
+pub fn pupil_id(class: &Value, name: &str) -> String {
+    class["pupils"]
+        .as_array()
+        .expect("a class list")
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{name} on the class list"))["id"]
+        .as_str()
+        .expect("an id")
+        .to_string()
+}
+
 /// A guest pupil who joined with the code.
 pub async fn guest(server: &TestServer, code: &str, name: &str) -> User {
     let pupil = server.client();

@@ -289,17 +289,7 @@ async fn after_access_is_withdrawn_everything_that_was_allowed_is_refused() {
     let lesson = start_lesson(&kari, &class_id).await;
     let lesson_id = lesson["id"].as_str().unwrap().to_string();
     let cards = card_secrets(&kari, &class_id).await;
-    let pupil_id = |name: &str| {
-        class["pupils"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let pupil_id = |name: &str| pupil_id(&class, name);
     let signed_in = |name: &'static str| {
         let secret = cards.iter().find(|(n, _)| n == name).unwrap().1.clone();
         let server = &server;

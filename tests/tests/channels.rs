@@ -34,15 +34,6 @@ struct Class {
     lesson_id: String,
 }
 
-async fn pupil_by_card(server: &TestServer, secret: &str) -> User {
-    let pupil = server.client();
-    let (status, body) = pupil
-        .post("/api/card-login", json!({ "secret": secret }))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    pupil
-}
-
 async fn class(server: &TestServer) -> Class {
     let teacher = server.first_teacher("Kari").await;
     let per = server.invited_teacher(&teacher, "Per").await;
@@ -51,8 +42,8 @@ async fn class(server: &TestServer) -> Class {
     let lesson = start_lesson(&teacher, &class_id).await;
     let lesson_id = s(&lesson["id"]);
     let cards = card_secrets(&teacher, &class_id).await;
-    let ada_user = pupil_by_card(server, &cards[0].1).await;
-    let bo_user = pupil_by_card(server, &cards[1].1).await;
+    let ada_user = card_login(server, &cards[0].1).await;
+    let bo_user = card_login(server, &cards[1].1).await;
     let guest_user = guest(server, &s(&lesson["code"]), "Gjest").await;
     let other_class = class_with(&per, "8A", &[]).await;
     let other_lesson = start_lesson(&per, &s(&other_class["id"])).await;
@@ -612,7 +603,7 @@ async fn thirty_pupils_questions_arrive_once_in_order_across_a_restart() {
     let lesson_query = format!("?lesson={}", s(&lesson["id"]));
     let mut pupils = Vec::new();
     for (name, secret) in card_secrets(&teacher, &s(&class["id"])).await {
-        pupils.push((name, pupil_by_card(&server, &secret).await));
+        pupils.push((name, card_login(&server, &secret).await));
     }
     let mut watch = Live::open(&teacher, &lesson_query).await;
     watch.sync(0).await;
@@ -900,7 +891,7 @@ async fn a_rostered_pupils_thread_continues_in_the_next_lesson() {
     let class_id = s(&c.teacher.get("/api/classes").await.1["classes"][0]["id"]);
     let next = start_lesson(&c.teacher, &class_id).await;
     let cards = card_secrets(&c.teacher, &class_id).await;
-    let ada = pupil_by_card(&server, &cards[0].1).await;
+    let ada = card_login(&server, &cards[0].1).await;
     let mut ada_live = Live::open(&ada, "").await;
     let history = ada_live.sync(0).await;
     assert_eq!(ada_live.thread("private"), thread, "the same thread");

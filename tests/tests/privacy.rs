@@ -8,7 +8,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tavla_e2e::yjs::DocClient;
 use tavla_e2e::{
-    card_secrets, class_with, own_doc, start_lesson, store_files_holding, Live, TestServer, User,
+    card_login, card_secrets, class_with, own_doc, pupil_id, start_lesson, store_files_holding,
+    Live, TestServer, User,
 };
 
 /// A tiny PNG: the upload check reads the bytes.
@@ -19,14 +20,17 @@ fn png_with(marker: &[u8]) -> Vec<u8> {
     bytes
 }
 
-async fn card_login(server: &TestServer, secret: &str) -> User {
-    let pupil = server.client();
-    let (status, body) = pupil
-        .post("/api/card-login", json!({ "secret": secret }))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    pupil
-}
+/// What the pupil makes (and the teacher's private answer to her), each a unique string the
+/// export must hold and the store must lose.
+const MADE: [&str; 7] = [
+    "OWN-TEXT-q7w",
+    "HAND-QUESTION-r4",
+    "PRIVATE-MESSAGE-x3",
+    "TEACHER-ANSWER-a6",
+    "CHAT-LINE-c9",
+    "COPY-ANSWER-v2",
+    "PICTURE-BYTES-p8",
+];
 
 fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).expect("a zip");
@@ -54,15 +58,7 @@ async fn an_export_holds_everything_a_pupil_made_and_a_deletion_leaves_no_trace(
     let name = "Oddveig Quist";
     let class = class_with(&kari, "7B", &[name, "Sara"]).await;
     let class_id = class["id"].as_str().unwrap().to_string();
-    let pupil_id = class["pupils"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let pupil_id = pupil_id(&class, name);
     let lesson = start_lesson(&kari, &class_id).await;
     let lesson_id = lesson["id"].as_str().unwrap().to_string();
     let cards = card_secrets(&kari, &class_id).await;
@@ -183,17 +179,7 @@ async fn an_export_holds_everything_a_pupil_made_and_a_deletion_leaves_no_trace(
     assert_eq!(status, StatusCode::OK);
     let entries = unzip(&teachers);
     let all = text_of(&entries);
-    for made in [
-        name,
-        "OWN-TEXT-q7w",
-        "HAND-QUESTION-r4",
-        "PRIVATE-MESSAGE-x3",
-        "TEACHER-ANSWER-a6",
-        "CHAT-LINE-c9",
-        "COPY-ANSWER-v2",
-        "PICTURE-BYTES-p8",
-        "før pause",
-    ] {
+    for made in [name, "før pause"].iter().chain(&MADE) {
         assert!(all.contains(made), "{made} is in the export:\n{all}");
     }
     let data: Value = serde_json::from_slice(
@@ -250,19 +236,9 @@ async fn an_export_holds_everything_a_pupil_made_and_a_deletion_leaves_no_trace(
         "her sign-in ended"
     );
     let data_dir = server.dir.path().to_path_buf();
-    let traces = [
-        name,
-        pupil_id.as_str(),
-        "OWN-TEXT-q7w",
-        "HAND-QUESTION-r4",
-        "PRIVATE-MESSAGE-x3",
-        "TEACHER-ANSWER-a6",
-        "CHAT-LINE-c9",
-        "COPY-ANSWER-v2",
-        "PICTURE-BYTES-p8",
-    ];
+    let traces: Vec<&str> = [name, pupil_id.as_str()].into_iter().chain(MADE).collect();
     let check = |when: &str| {
-        for trace in traces {
+        for &trace in &traces {
             let found = store_files_holding(&data_dir, trace);
             let context: Vec<String> = found
                 .iter()
