@@ -360,3 +360,37 @@ async fn one_address_cannot_take_every_connection() {
     let (status, _) = again.get("/healthz").await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn one_address_cannot_take_every_plain_http_connection_either() {
+    use tokio::io::AsyncReadExt;
+    let server = TestServer::start_with(|c| {
+        c.limits.connections_per_address = 4;
+        c.limits.header_read_ms = 500;
+    })
+    .await;
+    let attacker: std::net::SocketAddr = "127.0.0.2:0".parse().unwrap();
+    let mut stalled = Vec::new();
+    for _ in 0..40 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(attacker).unwrap();
+        stalled.push(socket.connect(server.running.http_addr).await.unwrap());
+    }
+    // Another device still installs the certificate and checks the box's health.
+    let plain = reqwest::Client::new();
+    let health = plain
+        .get(server.http_url("/healthz"))
+        .send()
+        .await
+        .expect("plain HTTP answers");
+    assert_eq!(health.status(), StatusCode::OK);
+    // Every stalled connection is closed by the box: over the share at once, the others when
+    // their headers do not come.
+    for mut stream in stalled {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut byte))
+            .await
+            .expect("the box closes a stalled connection");
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    }
+}

@@ -1,7 +1,6 @@
 //! Plain HTTP: devices that do not trust the local CA yet land here. It serves the CA and the
 //! page that explains how to install it, and redirects everything else to HTTPS.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -15,7 +14,6 @@ use super::state::AppState;
 use super::{assets, ca_files, metrics};
 
 pub async fn serve_plain(listener: TcpListener, state: Arc<AppState>) {
-    let shutdown = state.shutdown.clone();
     let router = Router::new()
         .route("/ca.crt", get(ca_files::certificate))
         .route("/ca.mobileconfig", get(ca_files::mobileconfig))
@@ -24,14 +22,10 @@ pub async fn serve_plain(listener: TcpListener, state: Arc<AppState>) {
         .route("/install", get(assets::serve))
         .fallback(redirect_or_asset)
         .layer(axum::middleware::from_fn(super::security_headers))
-        .with_state(state);
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    if let Err(e) = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-    {
-        tracing::error!("plain HTTP server stopped: {e}");
-    }
+        .with_state(state.clone());
+    // The same share per address and the same timeouts as HTTPS: a stranger on the Wi-Fi can
+    // hold this port open as easily as the other.
+    super::serve::serve_connections(listener, state, router, None, "plain HTTP").await;
 }
 
 /// The install page's own scripts and styles are served here too; everything else moves to HTTPS.

@@ -1,5 +1,6 @@
-//! The HTTPS accept loop: rustls in front of the axum router, graceful on shutdown; each
-//! address's share of connections, and timeouts for handshakes, headers and silence.
+//! The accept loop of both listeners: rustls in front of the axum router (HTTPS) or not (plain
+//! HTTP), graceful on shutdown; each address's share of connections, and timeouts for
+//! handshakes, headers and silence.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,6 +22,20 @@ use super::state::AppState;
 pub async fn serve_https(listener: TcpListener, state: Arc<AppState>) {
     let acceptor = TlsAcceptor::from(state.tls.server_config());
     let router = super::router(state.clone());
+    serve_connections(listener, state, router, Some(acceptor), "HTTPS").await;
+}
+
+/// Accepts connections until shutdown and serves `router` on each (through TLS when an
+/// `acceptor` is given): each client address gets its share of connections, and a connection
+/// whose handshake, headers or traffic stall is dropped. The plain-HTTP listener uses the same
+/// loop without TLS, with a share of its own.
+pub async fn serve_connections(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    router: axum::Router,
+    acceptor: Option<TlsAcceptor>,
+    what: &'static str,
+) {
     let graceful = GracefulShutdown::new();
     let limits = &state.config.limits;
     let connections = Connections::new(limits.connections_per_address);
@@ -43,7 +58,7 @@ pub async fn serve_https(listener: TcpListener, state: Arc<AppState>) {
             },
         };
         let Some(slot) = connections.open(peer.ip()) else {
-            tracing::debug!(%peer, "connection refused: the address holds its share");
+            tracing::debug!(%peer, what, "connection refused: the address holds its share");
             drop(tcp);
             continue;
         };
@@ -57,17 +72,19 @@ pub async fn serve_https(listener: TcpListener, state: Arc<AppState>) {
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _slot = slot;
+            // Without TLS nothing else bounds the wait for a request's first byte (hyper's
+            // header timeout starts with that byte).
+            if acceptor.is_none()
+                && !matches!(
+                    tokio::time::timeout(header_timeout, tcp.peek(&mut [0u8; 1])).await,
+                    Ok(Ok(1..))
+                )
+            {
+                return;
+            }
             let mut tcp = TimeoutStream::new(tcp);
             tcp.set_read_timeout(Some(idle_timeout));
             let tcp = Box::pin(tcp);
-            let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, "TLS handshake failed: {e}");
-                    return;
-                }
-                Err(_) => return,
-            };
             let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 router.clone().call(req)
@@ -82,10 +99,30 @@ pub async fn serve_https(listener: TcpListener, state: Arc<AppState>) {
                 .timer(TokioTimer::new())
                 .keep_alive_interval(idle_timeout / 3)
                 .keep_alive_timeout(idle_timeout / 3);
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(tls), service)
-                .into_owned();
-            if let Err(e) = watcher.watch(connection).await {
+            let served = match acceptor {
+                Some(acceptor) => {
+                    let tls =
+                        match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
+                            Ok(Ok(tls)) => tls,
+                            Ok(Err(e)) => {
+                                tracing::debug!(%peer, "TLS handshake failed: {e}");
+                                return;
+                            }
+                            Err(_) => return,
+                        };
+                    let connection = builder
+                        .serve_connection_with_upgrades(TokioIo::new(tls), service)
+                        .into_owned();
+                    watcher.watch(connection).await
+                }
+                None => {
+                    let connection = builder
+                        .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+                        .into_owned();
+                    watcher.watch(connection).await
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(%peer, "connection ended with an error: {e}");
             }
         });
@@ -94,6 +131,6 @@ pub async fn serve_https(listener: TcpListener, state: Arc<AppState>) {
         .await
         .is_err()
     {
-        tracing::warn!("some HTTPS connections were still busy after 5 s");
+        tracing::warn!(what, "some connections were still busy after 5 s");
     }
 }
