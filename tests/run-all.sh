@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every Tavla test, from a fresh Debian machine with Rust, Node 20 and apt:
-# installs Debian's Chromium, tcpdump and iproute2 and the npm packages the tests use, checks formatting, lints,
+# installs Debian's Chromium, tcpdump, iproute2 and python3 and the npm packages the tests use, checks formatting, lints,
 # checks that web-client/dist is what its sources build, then runs the Rust tests (unit and
 # end-to-end) and the browser tests.
 set -euo pipefail
@@ -9,12 +9,13 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# chromium for the browser tests; tcpdump and iproute2 for the capture test (nothing leaves
-# the box), which runs a lesson in network namespaces.
+# chromium for the browser tests; tcpdump and iproute2 for the tests that run in network
+# namespaces (nothing leaves the box; mDNS discovery); python3 drives the connection flood.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v tcpdump >/dev/null || missing+=(tcpdump)
 command -v ip >/dev/null || missing+=(iproute2)
+command -v python3 >/dev/null || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   step "installing Debian's ${missing[*]} for the browser and capture tests"
   as_root apt-get update -qq
