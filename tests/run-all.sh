@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every Tavla test, from a fresh Debian machine with Rust, Node 20 and apt:
-# installs Debian's Chromium, tcpdump, iproute2 and python3 and the npm packages the tests use, checks formatting, lints,
+# installs Debian's Chromium, tcpdump, iproute2, python3, the aarch64 cross compiler and qemu-user,
+# and the npm packages the tests use, checks formatting, lints,
 # checks that web-client/dist is what its sources build, then runs the Rust tests (unit and
 # end-to-end) and the browser tests.
 set -euo pipefail
@@ -16,6 +17,9 @@ missing=()
 command -v tcpdump >/dev/null || missing+=(tcpdump)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v python3 >/dev/null || missing+=(python3)
+# The Raspberry Pi build: Debian's aarch64 cross compiler, and qemu-user to run it here.
+command -v aarch64-linux-gnu-gcc >/dev/null || missing+=(gcc-aarch64-linux-gnu)
+command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
 if [ ${#missing[@]} -gt 0 ]; then
   step "installing Debian's ${missing[*]} for the browser and capture tests"
   as_root apt-get update -qq
@@ -41,6 +45,9 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 
-step "JavaScript tests: official Yjs clients, headless Chromium with axe-core"
+step "the Raspberry Pi (aarch64) build, for the test that runs it under qemu"
+deploy/cross-build.sh
+
+step "JavaScript tests: official Yjs clients, headless Chromium with axe-core, arm64 under qemu"
 cargo build --locked -p tavla --bin tavla
 (cd tests/js && npm test)

@@ -205,8 +205,23 @@ async fn serve(
             .sweep_until(state.shutdown.clone()),
     );
     let announcement = announce(&state);
+    crate::notify::ready();
+    let watchdog = crate::notify::watchdog_every().map(|every| {
+        tokio::spawn(async move {
+            // Fed from a task: if the runtime stops answering, systemd restarts the box.
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                crate::notify::alive();
+            }
+        })
+    });
 
     state.shutdown.cancelled().await;
+    crate::notify::stopping();
+    if let Some(watchdog) = watchdog {
+        watchdog.abort();
+    }
     // Devices stop being told about a box that is going away before its connections close.
     if let Some(announcement) = announcement {
         let _ = tokio::task::spawn_blocking(move || announcement.stop()).await;

@@ -40,7 +40,8 @@
 //! - [`ids`]: typed ids whose form means something, parsed in one place.
 //! - [`i18n`]: the words the server writes itself (the export's readable page), read from the
 //!   web client's language files.
-//! - [`clock`], [`validate`], [`qr`], [`memory`], [`limits_os`]: small helpers.
+//! - [`clock`], [`validate`], [`qr`], [`memory`], [`limits_os`], [`notify`] (systemd's
+//!   readiness and watchdog): small helpers.
 
 pub mod app;
 pub mod auth;
@@ -59,6 +60,7 @@ pub mod lessons;
 pub mod limits_os;
 pub mod media;
 pub mod memory;
+pub mod notify;
 pub mod privacy;
 pub mod protocol;
 pub mod qr;

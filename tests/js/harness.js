@@ -25,9 +25,10 @@ const binary = process.env.TEST_TAVLA_BINARY ?? join(targetDir, 'debug', 'tavla'
 /**
  * Runs `tavla serve` and waits for the addresses and setup link it prints. Its log (at info)
  * is kept; `stop()` fails if any line holds a name or password a test typed (`sensitive`):
- * logs never hold people's names, messages or document text.
+ * logs never hold people's names, messages or document text. `binary` and `runner` (a command
+ * and its arguments to run it with, e.g. qemu-user for an aarch64 build) are for arm64.test.js.
  */
-export async function startTavla() {
+export async function startTavla({ binary: chosen = binary, runner = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tavla-browser-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAVLA_')));
   // capture.test.js runs the box in a network namespace of its own, on an address there.
@@ -36,9 +37,10 @@ export async function startTavla() {
   /** Starts the box on these addresses (port 0: any); resolves with what it printed. */
   const launch = (https, http) => {
     const args = ['serve', '--data-dir', join(dataDir, 'data'), '--listen', https, '--http-listen', http, '--media-udp-port', '0', '--no-mdns'];
-    const [command, commandArgs] = process.env.TEST_BOX_NETNS
-      ? ['ip', ['netns', 'exec', process.env.TEST_BOX_NETNS, binary, ...args]]
-      : [binary, args];
+    const run = [...runner, chosen, ...args];
+    const [command, ...commandArgs] = process.env.TEST_BOX_NETNS
+      ? ['ip', 'netns', 'exec', process.env.TEST_BOX_NETNS, ...run]
+      : run;
     const child = spawn(command, commandArgs, {
       env: { ...env, RUST_LOG: 'info', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'inherit'],

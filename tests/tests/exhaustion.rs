@@ -76,7 +76,10 @@ async fn a_flood_from_one_address_under_a_low_open_files_limit_leaves_room_for_o
     {
         use std::io::Write;
         let stdin = flood.stdin.as_mut().unwrap();
-        for port in [server.running.https_addr.port(), server.running.http_addr.port()] {
+        for port in [
+            server.running.https_addr.port(),
+            server.running.http_addr.port(),
+        ] {
             writeln!(stdin, "{port} {STALLED_PER_PORT}").unwrap();
         }
     }
