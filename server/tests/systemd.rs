@@ -30,7 +30,7 @@ fn the_server_tells_systemd_it_is_ready_alive_and_stopping() {
         .stderr(Stdio::null())
         .spawn()
         .expect("tavla starts");
-    let mut next = || {
+    let next = || {
         let mut buf = [0u8; 256];
         let n = socket.recv(&mut buf).expect("a notification within 60 s");
         String::from_utf8_lossy(&buf[..n]).into_owned()
