@@ -10,8 +10,15 @@ const here = new URL('.', import.meta.url).pathname;
 function checkTranslations() {
   const dir = `${here}src/i18n/`;
   const langs = readdirSync(dir).filter((f) => f.endsWith('.json'));
-  // `_meta.*` keys are notes for translators (a language's review status), never shown.
-  const keysOf = (f) => Object.keys(JSON.parse(readFileSync(dir + f, 'utf8'))).filter((k) => !k.startsWith('_meta.')).sort();
+  // `_meta.*` keys are notes for translators (a language's review status), never shown;
+  // `key#one`, `key#two` … are plural forms a language needs (its plain `key` is `other`).
+  const all = (f) => Object.keys(JSON.parse(readFileSync(dir + f, 'utf8'))).filter((k) => !k.startsWith('_meta.'));
+  const keysOf = (f) => all(f).filter((k) => !k.includes('#')).sort();
+  for (const lang of langs) {
+    const keys = all(lang);
+    const orphans = keys.filter((k) => k.includes('#') && !keys.includes(k.split('#')[0]));
+    if (orphans.length) throw new Error(`${lang}: plural forms without their key ${JSON.stringify(orphans)}`);
+  }
   const reference = keysOf('en.json');
   for (const lang of langs) {
     const keys = keysOf(lang);

@@ -44,6 +44,10 @@ test('every page in every language: its own lang, no untranslated key, no axe vi
     const k = kari.page;
     await check(k, '/teacher', lang, t['dashboard.title']);
     await check(k, `/teacher/class?id=${classId}`, lang, fill('class.title', { name: '5E' }));
+    // Counts follow the language's plural rule: one pupil is not "1 pupils".
+    await k.getByLabel(t['class.add_pupils']).fill(`Elev ${lang}`);
+    await k.getByRole('button', { name: t['class.add_submit'], exact: true }).click();
+    await k.getByText(fill(t['class.pupils_added#one'] ? 'class.pupils_added#one' : 'class.pupils_added', { count: 1 }), { exact: true }).first().waitFor({ state: 'attached' });
     await check(k, `/teacher/lesson?id=${lesson.id}`, lang, fill('lesson.title', { name: '5E' }));
     await check(k, `/teacher/projector?id=${lesson.id}`, lang, t['projector.title']);
     await check(k, `/doc?name=${encodeURIComponent(`lesson.${lesson.id}.class`)}`, lang, t['doc.kind_class']);

@@ -24,10 +24,24 @@ export function setLang(next) {
   document.documentElement.lang = next;
 }
 
-/** The string for `key`, with `{name}` placeholders filled from `vars`. */
+/**
+ * The string for `key`, with `{name}` placeholders filled from `vars`. When `vars` carries a
+ * number (`count` or `n`), the language's plural rule (Intl.PluralRules: CLDR's, so one/two/
+ * other for Northern Sami) picks `key#one`, `key#two` … if the language file has that form;
+ * the plain key is the `other` form.
+ */
 export function t(key, vars = {}) {
-  const text = dictionaries[current][key] ?? dictionaries.nb[key] ?? key;
+  const dictionary = dictionaries[current];
+  const number = typeof vars.count === 'number' ? vars.count : typeof vars.n === 'number' ? vars.n : null;
+  const form = number === null ? null : dictionary[`${key}#${pluralRules().select(number)}`];
+  const text = form ?? dictionary[key] ?? dictionaries.nb[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
+}
+
+let rules = null;
+function pluralRules() {
+  if (rules?.resolvedOptions().locale !== current) rules = new Intl.PluralRules(current);
+  return rules;
 }
 
 /**
