@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -32,6 +32,31 @@ pub struct Config {
     pub media: MediaConfig,
     pub retention: Retention,
     pub discovery: Discovery,
+    pub vpn: VpnConfig,
+}
+
+/// The WireGuard VPN for pupils at home (docs/OPERATIONS.md). Its network counts as "at home"
+/// once the box has VPN keys (the first access a teacher gives, or `tavla vpn init`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VpnConfig {
+    /// The VPN's network; the box takes its first address, pupils the next ones.
+    pub subnet: ipnet::Ipv4Net,
+    /// The UDP port the box's WireGuard interface listens on.
+    pub listen_port: u16,
+    /// Where pupils reach it from home: the school's public address and the forwarded port
+    /// (`vpn.skole.kommune.no:51820`). Without it, configs name the box's own LAN address.
+    pub endpoint: Option<String>,
+}
+
+impl Default for VpnConfig {
+    fn default() -> Self {
+        Self {
+            subnet: Ipv4Net::new(std::net::Ipv4Addr::new(10, 8, 0, 0), 24).unwrap_or_default(),
+            listen_port: 51820,
+            endpoint: None,
+        }
+    }
 }
 
 /// Announcing the box on the network with mDNS (`_tavla._tcp.local.` and `<host_name>.local`).
@@ -174,6 +199,7 @@ impl Default for Config {
             media: MediaConfig::default(),
             retention: Retention::default(),
             discovery: Discovery::default(),
+            vpn: VpnConfig::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //!   FORMAT               marks the directory as Tavla's and its layout version
 //!   store/               the sled database
 //!   store.next/ store.old/  only while the store is rewritten after a deletion
+//!   vpn/wg-tavla.conf    the box's WireGuard interface, once a pupil has VPN access
 //!   tls/                 the local certificate authority and the server certificate
 //! ```
 //! Anything else in the directory stops the start with a message naming it: a wrong `--data-dir`
@@ -19,7 +20,14 @@ const FORMAT_FILE: &str = "FORMAT";
 const FORMAT_CONTENT: &str = "tavla-data 1\n";
 /// `store.next` and `store.old` exist only while the store is rewritten after a deletion (see
 /// `SledStore::compact`); a crash can leave one, which the next start finishes or removes.
-const KNOWN_ENTRIES: [&str; 5] = [FORMAT_FILE, "store", "store.next", "store.old", "tls"];
+const KNOWN_ENTRIES: [&str; 6] = [
+    FORMAT_FILE,
+    "store",
+    "store.next",
+    "store.old",
+    "tls",
+    "vpn",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataDirError {

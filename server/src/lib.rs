@@ -26,6 +26,8 @@
 //!   classroom camera links.
 //! - [`protocol`]: the JSON messages of the client WebSocket, and the media stream names.
 //! - [`uploads`]: files attached to messages: safe types only, checked by their bytes.
+//! - [`vpn`]: WireGuard for pupils at home: the box's keys, a peer per pupil, the files
+//!   WireGuard reads.
 //! - [`auth`]: [`auth::Who`] (the one identity), [`auth::can`] (the whole permission table),
 //!   grants held by open connections, sessions, teachers, setup links.
 //! - [`privacy`]: the contract every subsystem that stores personal data implements next to
@@ -69,6 +71,7 @@ pub mod store;
 pub mod tls;
 pub mod uploads;
 pub mod validate;
+pub mod vpn;
 
 pub use app::{start, start_with_clock, Running};
 pub use config::Config;

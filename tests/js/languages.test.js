@@ -48,6 +48,10 @@ test('every page in every language: its own lang, no untranslated key, no axe vi
     await k.getByLabel(t['class.add_pupils']).fill(`Elev ${lang}`);
     await k.getByRole('button', { name: t['class.add_submit'], exact: true }).click();
     await k.getByText(fill(t['class.pupils_added#one'] ? 'class.pupils_added#one' : 'class.pupils_added', { count: 1 }), { exact: true }).first().waitFor({ state: 'attached' });
+    // The pupil's VPN for home, with its QR code, is readable too.
+    await k.getByRole('button', { name: fill('vpn.give_named', { name: `Elev ${lang}` }) }).click();
+    await k.getByRole('heading', { name: fill('vpn.for', { name: `Elev ${lang}` }) }).waitFor();
+    await checkAccessibility(k, `a pupil's VPN in ${lang}`);
     await check(k, `/teacher/lesson?id=${lesson.id}`, lang, fill('lesson.title', { name: '5E' }));
     await check(k, `/teacher/projector?id=${lesson.id}`, lang, t['projector.title']);
     await check(k, `/doc?name=${encodeURIComponent(`lesson.${lesson.id}.class`)}`, lang, t['doc.kind_class']);

@@ -79,6 +79,13 @@ async fn every_route_refuses_every_role_but_its_own() {
         ),
         route(Method::GET, format!("/api/classes/{c}"), None, false),
         route(Method::GET, format!("/api/classes/{c}/cards"), None, false),
+        route(Method::GET, format!("/api/classes/{c}/vpn"), None, false),
+        route(
+            Method::POST,
+            format!("/api/classes/{c}/pupils/{ada_id}/vpn"),
+            Some(json!({})),
+            false,
+        ),
         route(
             Method::GET,
             format!("/api/classes/{c}/pupils/{ada_id}/export"),

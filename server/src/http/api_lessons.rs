@@ -154,7 +154,8 @@ pub async fn end(
     Ok(Json(json!({ "ok": true })))
 }
 
-/// At home if the pupil says so or comes in over the school's VPN.
+/// At home if the pupil says so or comes in over the school's VPN (Tavla's own, or one the
+/// school named in `home_networks`).
 fn is_at_home(state: &AppState, ip: IpAddr, says_at_home: bool) -> bool {
     says_at_home
         || state
@@ -162,6 +163,7 @@ fn is_at_home(state: &AppState, ip: IpAddr, says_at_home: bool) -> bool {
             .home_networks
             .iter()
             .any(|net| net.contains(&ip))
+        || service::vpn::is_vpn_address(&state.services, ip)
 }
 
 /// The answer that signs a pupil into their seat.

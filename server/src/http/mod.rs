@@ -11,6 +11,7 @@ mod api_history;
 mod api_lessons;
 mod api_privacy;
 mod api_teachers;
+mod api_vpn;
 mod assets;
 mod ca_files;
 mod connections;
@@ -68,6 +69,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/classes/{class_id}/pupils/{pupil_id}/export",
             get(api_privacy::export_pupil),
         )
+        .route(
+            "/classes/{class_id}/pupils/{pupil_id}/vpn",
+            post(api_vpn::give).delete(api_vpn::take),
+        )
+        .route("/classes/{class_id}/vpn", get(api_vpn::list))
         .route(
             "/classes/{class_id}/pupils/{pupil_id}/card",
             post(api_classes::reissue_card),

@@ -89,10 +89,12 @@ pub enum Category {
     Files,
     /// Sign-ins: when they were made and when they end (never the token).
     SignIns,
+    /// Access to the box over the school's VPN from home.
+    Vpn,
 }
 
 impl Category {
-    pub const ALL: [Category; 8] = [
+    pub const ALL: [Category; 9] = [
         Category::Pupil,
         Category::Lessons,
         Category::Groups,
@@ -101,6 +103,7 @@ impl Category {
         Category::Hands,
         Category::Files,
         Category::SignIns,
+        Category::Vpn,
     ];
 
     pub fn key(self) -> &'static str {
@@ -113,6 +116,7 @@ impl Category {
             Category::Hands => "hands",
             Category::Files => "files",
             Category::SignIns => "sign_ins",
+            Category::Vpn => "vpn",
         }
     }
 }

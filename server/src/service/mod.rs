@@ -18,6 +18,7 @@
 //! - [`roster`]: a class's pupils: adding them, reissuing a card.
 //! - [`sessions`]: signing in and out, who a session is for, and the grant an open
 //!   connection holds.
+//! - [`vpn`]: the WireGuard VPN for pupils at home: giving and taking a pupil's access.
 //! - [`teachers`]: teacher accounts: setup links, invitations, signing in, "who am I".
 
 pub mod access;
@@ -32,6 +33,7 @@ pub mod privacy;
 pub mod roster;
 pub mod sessions;
 pub mod teachers;
+pub mod vpn;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -33,10 +33,12 @@ pub enum Tree {
     Channels,
     /// Attached files: `meta/<id>` → Upload; `data/<id>` → the bytes
     Files,
+    /// The pupils' VPN: `box` → the interface's keys; `peer/<class>/<pupil>` → a pupil's peer
+    Vpn,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 8] = [
+    pub const ALL: [Tree; 9] = [
         Tree::Teachers,
         Tree::Sessions,
         Tree::SetupTokens,
@@ -45,6 +47,7 @@ impl Tree {
         Tree::Docs,
         Tree::Channels,
         Tree::Files,
+        Tree::Vpn,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +60,7 @@ impl Tree {
             Tree::Docs => "docs",
             Tree::Channels => "channels",
             Tree::Files => "files",
+            Tree::Vpn => "vpn",
         }
     }
 }

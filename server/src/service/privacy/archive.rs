@@ -12,7 +12,7 @@ use crate::i18n;
 use crate::privacy::{Category, Held};
 
 /// Fields of records, in the order the readable page shows them.
-const FIELDS: [&str; 22] = [
+const FIELDS: [&str; 24] = [
     "name",
     "class",
     "on_class_list_since_ms",
@@ -35,6 +35,8 @@ const FIELDS: [&str; 22] = [
     "question",
     "signed_in_ms",
     "runs_out_ms",
+    "address",
+    "created_ms",
 ];
 
 /// Values that are words the page translates.

@@ -36,6 +36,7 @@ pub fn keeper_of(tree: Tree) -> &'static dyn Keeper {
         Tree::Channels => &channels::privacy::Messages,
         Tree::Files => &Files,
         Tree::Sessions => &SignIns,
+        Tree::Vpn => &crate::vpn::privacy::VpnPeers,
         Tree::Teachers => &NothingAboutPupils {
             name: "teacher accounts",
             trees: &[Tree::Teachers],
@@ -353,6 +354,8 @@ async fn forget_one(s: &Services, pupil: &Pupil) -> Result<Vec<(&'static str, us
         &json!({ "forgotten_ms": s.clock.now_ms() }),
     )?;
     store.flush()?;
+    // The pupil's VPN peer went with the keeper; WireGuard's file follows.
+    super::vpn::write_interface_file(s)?;
     Ok(removed)
 }
 

@@ -16,6 +16,32 @@ export async function classView({ main, params, navigate, setTitle }) {
   const message = formMessage();
   const rosterList = h('ul', { class: 'roster' });
 
+  // A pupil's VPN for home: the WireGuard config and its QR code, shown once, here.
+  const vpnArea = h('div', { class: 'vpn-access', 'aria-live': 'polite' });
+  const giveVpn = async (p) => {
+    try {
+      const issued = await post(`${base}/pupils/${encodeURIComponent(p.id)}/vpn`);
+      const file = URL.createObjectURL(new Blob([issued.config], { type: 'text/plain' }));
+      vpnArea.replaceChildren(
+        h('h3', { tabindex: '-1' }, t('vpn.for', { name: p.name })),
+        h('p', {}, t('vpn.how')),
+        h('img', { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(issued.qr_svg)}`, alt: t('vpn.qr_alt', { name: p.name }), width: '240', height: '240' }),
+        h('p', {}, h('a', { href: file, download: issued.file_name }, t('vpn.download'))),
+        h('p', { class: 'hint' }, t('vpn.once')),
+        h('button', { type: 'button', class: 'danger', onclick: async () => {
+          try {
+            await del(`${base}/pupils/${encodeURIComponent(p.id)}/vpn`);
+            vpnArea.replaceChildren(h('p', {}, t('vpn.taken', { name: p.name })));
+          } catch (failure) {
+            message.show(errorText(failure));
+          }
+        } }, t('vpn.take_named', { name: p.name })));
+      vpnArea.querySelector('h3').focus();
+    } catch (failure) {
+      message.show(errorText(failure));
+    }
+  };
+
   const drawRoster = (pupils) => {
     rosterList.replaceChildren(...pupils.map((p) => h('li', {},
       h('span', { class: 'name' }, p.name),
@@ -24,6 +50,7 @@ export async function classView({ main, params, navigate, setTitle }) {
         await post(`${base}/pupils/${encodeURIComponent(p.id)}/card`).then(() => announce(t('class.new_card_done', { name: p.name })), (f) => message.show(errorText(f)));
       } }, t('class.new_card')),
       h('a', { class: 'button', href: `/api${base}/pupils/${encodeURIComponent(p.id)}/export?lang=${document.documentElement.lang || 'nb'}`, download: '', 'aria-label': t('class.export_pupil_named', { name: p.name }) }, t('class.export_pupil')),
+      h('button', { type: 'button', 'aria-label': t('vpn.give_named', { name: p.name }), onclick: () => giveVpn(p) }, t('vpn.give')),
       h('button', { type: 'button', class: 'danger', 'aria-label': t('class.remove_pupil_named', { name: p.name }), onclick: async () => {
         if (!confirm(t('class.remove_pupil_confirm', { name: p.name }))) return;
         try {
@@ -79,6 +106,7 @@ export async function classView({ main, params, navigate, setTitle }) {
       h('h2', { id: 'roster-h' }, t('class.roster')),
       h('p', {}, h('a', { href: `/teacher/cards?class=${encodeURIComponent(cls.id)}`, 'data-link': true }, t('class.print_cards'))),
       rosterList,
+      vpnArea,
       addForm),
     h('section', { 'aria-labelledby': 'past-h' },
       h('h2', { id: 'past-h' }, t('class.past_lessons')),

@@ -1,0 +1,117 @@
+//! The VPN for pupils at home, as the teacher gives and takes it: a pupil's WireGuard config
+//! (and its QR code for the WireGuard app), the class's list, and taking access away (which
+//! also ends the pupil's sign-ins). Every change rewrites the box's interface file.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use super::{access, Services};
+use crate::auth::grants::{Ended, Revocation};
+use crate::auth::sessions;
+use crate::auth::Who;
+use crate::config::VpnConfig;
+use crate::datadir::write_private_file;
+use crate::error::ApiError;
+use crate::ids::ParticipantId;
+use crate::lessons::classes;
+use crate::vpn::{self, Issued, Peer, VpnError};
+
+impl From<VpnError> for ApiError {
+    fn from(e: VpnError) -> Self {
+        match e {
+            VpnError::NotFound | VpnError::NotSetUp => ApiError::NotFound,
+            VpnError::Full => ApiError::Internal("the VPN's network is full".into()),
+            VpnError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Where the box's WireGuard interface file is written.
+pub fn interface_file(s: &Services) -> PathBuf {
+    s.files.data_dir.join("vpn").join("wg-tavla.conf")
+}
+
+/// Rewrites the interface file from the store (0600: it holds the box's private key).
+pub fn write_interface_file(s: &Services) -> Result<(), ApiError> {
+    let store = s.store.as_ref();
+    let Ok(keys) = vpn::box_keys(store) else {
+        return Ok(());
+    };
+    let text = vpn::interface_config(&keys, &vpn::peers(store)?);
+    let path = interface_file(s);
+    if let Some(dir) = path.parent() {
+        crate::datadir::create_private_dir(dir).map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
+    write_private_file(&path, text.as_bytes()).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The teacher gives a pupil of their class VPN access: the VPN is set up on first use, and
+/// the pupil's config comes back once (a new one replaces the old).
+pub fn give(
+    s: &Services,
+    who: &Who,
+    config: &VpnConfig,
+    fallback_endpoint: &str,
+    class_id: &str,
+    pupil_id: &str,
+) -> Result<Issued, ApiError> {
+    let class = access::own_class(s, who, class_id)?;
+    let pupil = classes::get_pupil(s.store.as_ref(), &class.id, pupil_id)?;
+    vpn::init(s.store.as_ref(), config)?;
+    let endpoint = config.endpoint.as_deref().unwrap_or(fallback_endpoint);
+    let issued = vpn::add_pupil(
+        s.store.as_ref(),
+        &class.id,
+        &pupil.id,
+        endpoint,
+        s.clock.now_ms(),
+    )?;
+    write_interface_file(s)?;
+    tracing::info!(class_id = %class.id, "VPN access given");
+    Ok(issued)
+}
+
+/// The teacher takes a pupil's VPN access away: the peer goes from the interface, and every
+/// sign-in of the pupil ends (their connections close with 4004; from school they sign in
+/// again with their card).
+pub fn take(s: &Services, who: &Who, class_id: &str, pupil_id: &str) -> Result<(), ApiError> {
+    let class = access::own_class(s, who, class_id)?;
+    if !vpn::remove_pupil(s.store.as_ref(), &class.id, pupil_id)? {
+        return Err(ApiError::NotFound);
+    }
+    write_interface_file(s)?;
+    let participant = ParticipantId::rostered(pupil_id);
+    sessions::revoke_where(s.store.as_ref(), |session| {
+        sessions::pupil_seat_matches(session, |seat| {
+            seat.class_id == class.id && seat.participant_id == participant.as_str()
+        })
+    })?;
+    s.grants.revoke(
+        &Revocation::ParticipantInClass {
+            class_id: class.id.clone(),
+            participant_id: participant.as_str().to_string(),
+        },
+        Ended::LoggedOut,
+    );
+    tracing::info!(class_id = %class.id, "VPN access taken away");
+    Ok(())
+}
+
+/// Which pupils of the class have VPN access.
+pub fn of_class(s: &Services, who: &Who, class_id: &str) -> Result<Vec<Peer>, ApiError> {
+    let class = access::own_class(s, who, class_id)?;
+    Ok(vpn::peers(s.store.as_ref())?
+        .into_iter()
+        .filter(|p| p.class_id == class.id)
+        .collect())
+}
+
+/// Whether `ip` comes in over the box's VPN (its pupils are at home).
+pub fn is_vpn_address(s: &Services, ip: IpAddr) -> bool {
+    let IpAddr::V4(v4) = ip else {
+        return false;
+    };
+    vpn::box_keys(s.store.as_ref())
+        .map(|keys| keys.address.trunc().contains(&v4))
+        .unwrap_or(false)
+}
