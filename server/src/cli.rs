@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 
 use crate::auth::teachers::{self, TokenKind};
-use crate::clock::SystemClock;
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Overrides};
 use crate::datadir::DataDir;
 use crate::store::{SledStore, Store};
@@ -34,6 +34,40 @@ enum Command {
     Teacher(TeacherCommand),
     /// List the Tavla boxes on this network (mDNS) and exit.
     Discover(DiscoverArgs),
+    /// The WireGuard VPN for pupils at home (with Tavla stopped; teachers do the same on the
+    /// class page while it runs).
+    #[command(subcommand)]
+    Vpn(VpnCommand),
+}
+
+#[derive(Subcommand)]
+enum VpnCommand {
+    /// Make the box's VPN keys (once) and write its interface file; prints where it is.
+    Init {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Give a pupil VPN access: prints their WireGuard config and its QR code (shown once).
+    AddPupil {
+        /// The class, by name (as on the teacher's page).
+        class: String,
+        /// The pupil, by name (as on the class list).
+        pupil: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Take a pupil's VPN access away.
+    RemovePupil {
+        class: String,
+        pupil: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Which pupils have VPN access.
+    List {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
 }
 
 #[derive(Args)]
@@ -122,6 +156,7 @@ pub fn main() -> ExitCode {
             common,
         }) => add_teacher(&common, &name, password_stdin),
         Command::Discover(args) => discover(&args),
+        Command::Vpn(command) => vpn(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -198,6 +233,114 @@ fn discover(args: &DiscoverArgs) -> Result<(), String> {
             );
         }
     }
+    Ok(())
+}
+
+fn vpn(command: VpnCommand) -> Result<(), String> {
+    use crate::vpn;
+    let common = match &command {
+        VpnCommand::Init { common }
+        | VpnCommand::AddPupil { common, .. }
+        | VpnCommand::RemovePupil { common, .. }
+        | VpnCommand::List { common } => common,
+    };
+    let config = load_config(common, Overrides::default())?;
+    let data = DataDir::open(&config.data_dir).map_err(|e| e.to_string())?;
+    let store = SledStore::open(&data.store_dir()).map_err(|e| {
+        format!("{e}\nIf Tavla is running with this data directory, use the class page, or stop Tavla first.")
+    })?;
+    let find_pupil = |class: &str, pupil: &str| -> Result<crate::lessons::classes::Pupil, String> {
+        let classes: Vec<_> = crate::lessons::classes::all(&store)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|c| c.name == class)
+            .collect();
+        let [class] = classes.as_slice() else {
+            return Err(format!("{} classes are called {class:?}", classes.len()));
+        };
+        let pupils: Vec<_> = crate::lessons::classes::roster(&store, &class.id)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|p| p.name == pupil)
+            .collect();
+        match pupils.as_slice() {
+            [one] => Ok(one.clone()),
+            _ => Err(format!(
+                "{} pupils of {} are called {pupil:?}",
+                pupils.len(),
+                class.name
+            )),
+        }
+    };
+    match &command {
+        VpnCommand::Init { .. } => {
+            let keys = vpn::init(&store, &config.vpn).map_err(|e| e.to_string())?;
+            println!(
+                "The box is {} in the VPN; its public key is {}.",
+                keys.address, keys.public_key
+            );
+        }
+        VpnCommand::AddPupil { class, pupil, .. } => {
+            let pupil = find_pupil(class, pupil)?;
+            vpn::init(&store, &config.vpn).map_err(|e| e.to_string())?;
+            let names = ServerNames::of_this_machine(config.host_name.as_deref());
+            let fallback = format!("{}:{}", names.host(), config.vpn.listen_port);
+            let endpoint = config.vpn.endpoint.clone().unwrap_or(fallback);
+            let issued = vpn::add_pupil(
+                &store,
+                &pupil.class_id,
+                &pupil.id,
+                &endpoint,
+                SystemClock.now_ms(),
+            )
+            .map_err(|e| e.to_string())?;
+            println!("{}", issued.config);
+            if let Ok(code) = qrcode::QrCode::new(issued.config.as_bytes()) {
+                println!(
+                    "{}",
+                    code.render::<qrcode::render::unicode::Dense1x2>()
+                        .quiet_zone(true)
+                        .build()
+                );
+            }
+            println!("Give this to {} once; a new one replaces it.", pupil.name);
+        }
+        VpnCommand::RemovePupil { class, pupil, .. } => {
+            let pupil = find_pupil(class, pupil)?;
+            if !vpn::remove_pupil(&store, &pupil.class_id, &pupil.id).map_err(|e| e.to_string())? {
+                return Err(format!("{} has no VPN access", pupil.name));
+            }
+            crate::auth::sessions::revoke_where(&store, |session| {
+                crate::auth::sessions::pupil_seat_matches(session, |seat| {
+                    seat.class_id == pupil.class_id
+                        && seat.participant_id
+                            == crate::ids::ParticipantId::rostered(&pupil.id).as_str()
+                })
+            })
+            .map_err(|e| e.to_string())?;
+            println!(
+                "{} no longer has VPN access; their sign-ins are ended.",
+                pupil.name
+            );
+        }
+        VpnCommand::List { .. } => {
+            for peer in vpn::peers(&store).map_err(|e| e.to_string())? {
+                let name =
+                    crate::lessons::classes::get_pupil(&store, &peer.class_id, &peer.pupil_id)
+                        .map(|p| p.name)
+                        .unwrap_or_default();
+                println!("{}  {name}", peer.address);
+            }
+        }
+    }
+    vpn::write_interface_file(&store, data.root())?;
+    store.flush().map_err(|e| e.to_string())?;
+    data.restrict_store_permissions()
+        .map_err(|e| e.to_string())?;
+    println!(
+        "WireGuard interface: {}",
+        vpn::interface_path(data.root()).display()
+    );
     Ok(())
 }
 

@@ -169,3 +169,32 @@ fn teachers_are_added_from_the_command_line() {
         "{printed:?}"
     );
 }
+
+#[test]
+fn the_vpn_is_set_up_from_the_command_line_and_names_what_it_cannot_find() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (ok, out, err) = run(tavla().args(["vpn", "init", "--data-dir"]).arg(&data), "");
+    assert!(ok, "{err}");
+    assert!(out.contains("10.8.0.1/24"), "{out}");
+    let file = data.join("vpn").join("wg-tavla.conf");
+    let interface = std::fs::read_to_string(&file).unwrap();
+    assert!(interface.contains("ListenPort = 51820"), "{interface}");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "the file holds the box's private key"
+    );
+    let (ok, _, err) = run(
+        tavla()
+            .args(["vpn", "add-pupil", "9Z", "Nobody", "--data-dir"])
+            .arg(&data),
+        "",
+    );
+    assert!(!ok);
+    assert!(err.contains("0 classes are called \"9Z\""), "{err}");
+    let (ok, out, err) = run(tavla().args(["vpn", "list", "--data-dir"]).arg(&data), "");
+    assert!(ok, "{err}");
+    assert!(out.contains("wg-tavla.conf"), "{out}");
+}

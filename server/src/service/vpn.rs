@@ -3,14 +3,12 @@
 //! also ends the pupil's sign-ins). Every change rewrites the box's interface file.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 use super::{access, Services};
 use crate::auth::grants::{Ended, Revocation};
 use crate::auth::sessions;
 use crate::auth::Who;
 use crate::config::VpnConfig;
-use crate::datadir::write_private_file;
 use crate::error::ApiError;
 use crate::ids::ParticipantId;
 use crate::lessons::classes;
@@ -26,23 +24,9 @@ impl From<VpnError> for ApiError {
     }
 }
 
-/// Where the box's WireGuard interface file is written.
-pub fn interface_file(s: &Services) -> PathBuf {
-    s.files.data_dir.join("vpn").join("wg-tavla.conf")
-}
-
-/// Rewrites the interface file from the store (0600: it holds the box's private key).
+/// Rewrites the box's WireGuard interface file after a change.
 pub fn write_interface_file(s: &Services) -> Result<(), ApiError> {
-    let store = s.store.as_ref();
-    let Ok(keys) = vpn::box_keys(store) else {
-        return Ok(());
-    };
-    let text = vpn::interface_config(&keys, &vpn::peers(store)?);
-    let path = interface_file(s);
-    if let Some(dir) = path.parent() {
-        crate::datadir::create_private_dir(dir).map_err(|e| ApiError::Internal(e.to_string()))?;
-    }
-    write_private_file(&path, text.as_bytes()).map_err(|e| ApiError::Internal(e.to_string()))
+    vpn::write_interface_file(s.store.as_ref(), &s.files.data_dir).map_err(ApiError::Internal)
 }
 
 /// The teacher gives a pupil of their class VPN access: the VPN is set up on first use, and

@@ -162,6 +162,25 @@ pub fn pupil_config(box_keys: &BoxKeys, peer: &Peer, private_key: &str, endpoint
     )
 }
 
+/// Where the box's interface file lives in the data directory.
+pub fn interface_path(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("vpn").join("wg-tavla.conf")
+}
+
+/// Rewrites the interface file from the store (0600: it holds the box's private key); nothing
+/// while the VPN is not set up.
+pub fn write_interface_file(store: &dyn Store, data_dir: &std::path::Path) -> Result<(), String> {
+    let Ok(keys) = box_keys(store) else {
+        return Ok(());
+    };
+    let text = interface_config(&keys, &peers(store).map_err(|e| e.to_string())?);
+    let path = interface_path(data_dir);
+    if let Some(dir) = path.parent() {
+        crate::datadir::create_private_dir(dir).map_err(|e| e.to_string())?;
+    }
+    crate::datadir::write_private_file(&path, text.as_bytes()).map_err(|e| e.to_string())
+}
+
 /// The box's interface file for `wg-quick`, with every pupil's peer.
 pub fn interface_config(box_keys: &BoxKeys, peers: &[Peer]) -> String {
     let mut out = format!(
