@@ -25,7 +25,7 @@ use crate::lessons::presence::Presence;
 use crate::media::Media;
 use crate::service::{self, FileRoom, Services};
 use crate::store::{SledStore, Store, StoreError};
-use crate::tls::{ServerNames, Tls, TlsError};
+use crate::tls::{Tls, TlsError};
 use crate::uploads::Quotas;
 
 #[derive(Debug, thiserror::Error)]
@@ -88,13 +88,13 @@ pub async fn start_with_clock(
         None => tracing::warn!("could not read the open-files limit"),
     }
     let data = DataDir::open(&config.data_dir)?;
-    let names = ServerNames::of_this_machine(config.host_name.as_deref());
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(&data.store_dir())?);
+    data.restrict_store_permissions()?;
+    let names = service::vpn::certificate_names(config.host_name.as_deref(), store.as_ref());
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Tls::provided(cert, key)?,
         _ => Tls::local(&data.tls_dir(), names.clone(), clock.now_ms())?,
     };
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(&data.store_dir())?);
-    data.restrict_store_permissions()?;
 
     let https = bind(config.listen).await?;
     let http = bind(config.http_listen).await?;
@@ -282,7 +282,10 @@ async fn maintain(state: Arc<AppState>) {
     tick.tick().await;
     loop {
         tick.tick().await;
-        let names = ServerNames::of_this_machine(state.config.host_name.as_deref());
+        let names = service::vpn::certificate_names(
+            state.config.host_name.as_deref(),
+            state.services.store.as_ref(),
+        );
         match state.tls.refresh(names, state.services.clock.now_ms()) {
             Ok(true) => tracing::info!("serving a renewed certificate"),
             Ok(false) => {}

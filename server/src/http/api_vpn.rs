@@ -33,6 +33,15 @@ pub async fn give(
         &class_id,
         &pupil_id,
     )?;
+    // The first access sets the VPN up: from now on the certificate covers the box's VPN
+    // address, so pupils at home reach it without a warning.
+    let names = service::vpn::certificate_names(
+        state.config.host_name.as_deref(),
+        state.services.store.as_ref(),
+    );
+    if let Err(e) = state.tls.refresh(names, state.services.clock.now_ms()) {
+        tracing::error!("could not renew the certificate for the VPN address: {e}");
+    }
     // The WireGuard app scans the config itself; a config always fits a QR code.
     let qr_svg =
         qr::svg(&issued.config).ok_or_else(|| ApiError::Internal("VPN config QR".into()))?;

@@ -12,6 +12,8 @@ use crate::config::VpnConfig;
 use crate::error::ApiError;
 use crate::ids::ParticipantId;
 use crate::lessons::classes;
+use crate::store::Store;
+use crate::tls::ServerNames;
 use crate::vpn::{self, Issued, Peer, VpnError};
 
 impl From<VpnError> for ApiError {
@@ -88,6 +90,16 @@ pub fn of_class(s: &Services, who: &Who, class_id: &str) -> Result<Vec<Peer>, Ap
         .into_iter()
         .filter(|p| p.class_id == class.id)
         .collect())
+}
+
+/// The names and addresses the box's certificate covers: this machine's, and its address in
+/// the pupils' VPN once there is one (the VPN interface may come up after Tavla starts).
+pub fn certificate_names(host_name: Option<&str>, store: &dyn Store) -> ServerNames {
+    let mut names = ServerNames::of_this_machine(host_name);
+    if let Ok(keys) = vpn::box_keys(store) {
+        names.ips.insert(keys.address.addr().into());
+    }
+    names
 }
 
 /// Whether `ip` comes in over the box's VPN (its pupils are at home).
