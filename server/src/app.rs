@@ -205,6 +205,7 @@ async fn serve(
             .sweep_until(state.shutdown.clone()),
     );
     let announcement = announce(&state);
+    let admin = tokio::spawn(crate::admin::serve(state.clone()));
     crate::notify::ready();
     let watchdog = crate::notify::watchdog_every().map(|every| {
         tokio::spawn(async move {
@@ -235,7 +236,7 @@ async fn serve(
     {
         tracing::warn!("some connections did not close within 5 s");
     }
-    let _ = tokio::join!(https_task, http_task, sweeper);
+    let _ = tokio::join!(https_task, http_task, sweeper, admin);
     // Every connection closed its peer connections on the way out.
     state.services.media.close().await;
     // Every connection has ended, so nothing waits for a message commit any more.

@@ -34,6 +34,22 @@ enum Command {
     Teacher(TeacherCommand),
     /// List the Tavla boxes on this network (mDNS) and exit.
     Discover(DiscoverArgs),
+    /// Write a backup of the box to FILE: the store at one moment and the certificates. Works
+    /// while Tavla runs (through its admin socket) and while it is stopped.
+    Backup {
+        file: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Bring a backup back into an empty data directory (with Tavla stopped).
+    Restore {
+        file: PathBuf,
+        /// Restore over existing data (it is moved aside to <data dir>.before-restore).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// The WireGuard VPN for pupils at home (with Tavla stopped; teachers do the same on the
     /// class page while it runs).
     #[command(subcommand)]
@@ -157,6 +173,12 @@ pub fn main() -> ExitCode {
         }) => add_teacher(&common, &name, password_stdin),
         Command::Discover(args) => discover(&args),
         Command::Vpn(command) => vpn(command),
+        Command::Backup { file, common } => backup(&common, &file),
+        Command::Restore {
+            file,
+            force,
+            common,
+        } => restore(&common, &file, force),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -233,6 +255,53 @@ fn discover(args: &DiscoverArgs) -> Result<(), String> {
             );
         }
     }
+    Ok(())
+}
+
+fn backup(common: &CommonArgs, file: &std::path::Path) -> Result<(), String> {
+    use std::io::{BufRead, Write};
+    let config = load_config(common, Overrides::default())?;
+    let target = std::path::absolute(file).map_err(|e| e.to_string())?;
+    // A running box answers on its admin socket; a stopped one is read directly.
+    let socket = crate::admin::socket_path(&config.data_dir);
+    if let Ok(mut stream) = std::os::unix::net::UnixStream::connect(&socket) {
+        writeln!(stream, "backup {}", target.display()).map_err(|e| e.to_string())?;
+        let mut answer = String::new();
+        std::io::BufReader::new(stream)
+            .read_line(&mut answer)
+            .map_err(|e| e.to_string())?;
+        return match answer.trim_end().strip_prefix("ok ") {
+            Some(records) => {
+                println!(
+                    "Backup of the running box: {} ({records} records).",
+                    target.display()
+                );
+                Ok(())
+            }
+            None => Err(answer.trim_end().trim_start_matches("error ").to_string()),
+        };
+    }
+    let data = DataDir::open(&config.data_dir).map_err(|e| e.to_string())?;
+    let store = SledStore::open(&data.store_dir()).map_err(|e| e.to_string())?;
+    let records = crate::backup::write(&store, data.root(), &target).map_err(|e| e.to_string())?;
+    println!("Backup: {} ({records} records).", target.display());
+    Ok(())
+}
+
+fn restore(common: &CommonArgs, file: &std::path::Path, force: bool) -> Result<(), String> {
+    let config = load_config(common, Overrides::default())?;
+    if crate::admin::socket_path(&config.data_dir).exists()
+        && std::os::unix::net::UnixStream::connect(crate::admin::socket_path(&config.data_dir))
+            .is_ok()
+    {
+        return Err("Tavla is running with this data directory; stop it first".into());
+    }
+    let records =
+        crate::backup::restore(file, &config.data_dir, force).map_err(|e| e.to_string())?;
+    println!(
+        "Restored {records} records into {}. Start Tavla as before.",
+        config.data_dir.display()
+    );
     Ok(())
 }
 

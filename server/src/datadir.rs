@@ -6,6 +6,7 @@
 //!   store/               the sled database
 //!   store.next/ store.old/  only while the store is rewritten after a deletion
 //!   vpn/wg-tavla.conf    the box's WireGuard interface, once a pupil has VPN access
+//!   admin.sock           the local admin socket while Tavla runs (`tavla backup`)
 //!   tls/                 the local certificate authority and the server certificate
 //! ```
 //! Anything else in the directory stops the start with a message naming it: a wrong `--data-dir`
@@ -20,8 +21,9 @@ const FORMAT_FILE: &str = "FORMAT";
 const FORMAT_CONTENT: &str = "tavla-data 1\n";
 /// `store.next` and `store.old` exist only while the store is rewritten after a deletion (see
 /// `SledStore::compact`); a crash can leave one, which the next start finishes or removes.
-const KNOWN_ENTRIES: [&str; 6] = [
+const KNOWN_ENTRIES: [&str; 7] = [
     FORMAT_FILE,
+    "admin.sock",
     "store",
     "store.next",
     "store.old",

@@ -7,7 +7,8 @@
 //!
 //! - [`cli`]: the command line (`tavla serve`, `tavla teacher add`); `main.rs` only calls it.
 //! - [`app`]: [`app::start`] opens the data dir, store and certificates, binds, serves; ordered
-//!   shutdown. Tests start it on port 0.
+//!   shutdown. Tests start it on port 0. [`admin`]: the local admin socket (`tavla backup`
+//!   while the server runs).
 //! - [`http`]: axum routers (JSON API, `/ws`, `/yjs`, embedded web client, CA files, metrics),
 //!   the TLS accept loop, the plain-HTTP redirector, rate limits, security headers. Handlers
 //!   parse, call one [`service`] function and answer; socket loops hold a grant.
@@ -38,6 +39,7 @@
 //! - [`tls`]: the local certificate authority, server certificates, renewal.
 //! - [`store`]: the small `Store` trait, its sled implementation, an in-memory one for tests.
 //! - [`datadir`]: the data directory's layout and the checks that refuse foreign files.
+//! - [`backup`]: one file with the store at one moment and the certificates; restore.
 //! - [`config`]: defaults < `tavla.toml` < `TAVLA_*` < flags.
 //! - [`ids`]: typed ids whose form means something, parsed in one place.
 //! - [`i18n`]: the words the server writes itself (the export's readable page), read from the
@@ -45,8 +47,10 @@
 //! - [`clock`], [`validate`], [`qr`], [`memory`], [`limits_os`], [`notify`] (systemd's
 //!   readiness and watchdog): small helpers.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod channels;
 pub mod cli;
 pub mod clock;

@@ -1,7 +1,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use super::{KeyValue, Store, StoreError, Tree};
+use super::{KeyValue, RecordVisitor, Store, StoreError, Tree};
 
 type Table = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -60,6 +60,22 @@ impl Store for MemoryStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn read_all(
+        &self,
+        each: &mut RecordVisitor<'_>,
+    ) -> Result<(), StoreError> {
+        let trees = self
+            .trees
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for tree in Tree::ALL {
+            for (key, value) in trees.get(&tree).into_iter().flatten() {
+                each(tree, key, value)?;
+            }
+        }
         Ok(())
     }
 }

@@ -50,6 +50,11 @@ impl Tree {
         Tree::Vpn,
     ];
 
+    /// The tree a name stands for (backups name trees).
+    pub fn from_name(name: &str) -> Option<Tree> {
+        Tree::ALL.into_iter().find(|t| t.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Tree::Teachers => "teachers",
@@ -81,6 +86,9 @@ pub enum StoreError {
 
 pub type KeyValue = (Vec<u8>, Vec<u8>);
 
+/// What [`Store::read_all`] calls with each record: its tree, key and value.
+pub type RecordVisitor<'a> = dyn FnMut(Tree, &[u8], &[u8]) -> Result<(), StoreError> + 'a;
+
 pub trait Store: Send + Sync + 'static {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     fn put(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
@@ -91,6 +99,12 @@ pub trait Store: Send + Sync + 'static {
     fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError>;
     /// Makes every write so far durable.
     fn flush(&self) -> Result<(), StoreError>;
+    /// Calls `each` with every record of every tree while no write can happen, so what it sees
+    /// is one moment of the store (a backup). Writes wait meanwhile.
+    fn read_all(
+        &self,
+        each: &mut RecordVisitor<'_>,
+    ) -> Result<(), StoreError>;
     /// Makes removed data unrecoverable from the store's files (a deletion's last step). A
     /// store that keeps nothing on disk has nothing to do.
     fn compact(&self) -> Result<(), StoreError> {

@@ -2,7 +2,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard};
 
-use super::{KeyValue, Store, StoreError, Tree};
+use super::{KeyValue, RecordVisitor, Store, StoreError, Tree};
 
 /// sled caches up to 1 GiB by default; on a Raspberry Pi that would be most of the memory.
 const SLED_CACHE_BYTES: u64 = 8 * 1024 * 1024;
@@ -140,6 +140,22 @@ impl Store for SledStore {
     fn flush(&self) -> Result<(), StoreError> {
         let open = self.read();
         open.as_ref().ok_or_else(closed)?.db.flush().map_err(io)?;
+        Ok(())
+    }
+
+    /// Holds the write lock, so no put or take runs while the records are read.
+    fn read_all(
+        &self,
+        each: &mut RecordVisitor<'_>,
+    ) -> Result<(), StoreError> {
+        let guard = self.open.write().unwrap_or_else(|p| p.into_inner());
+        let open = guard.as_ref().ok_or_else(closed)?;
+        for (tree, sled_tree) in Tree::ALL.iter().zip(&open.trees) {
+            for entry in sled_tree.iter() {
+                let (key, value) = entry.map_err(io)?;
+                each(*tree, &key, &value)?;
+            }
+        }
         Ok(())
     }
 
