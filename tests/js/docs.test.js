@@ -187,7 +187,7 @@ test('the teacher saves a version, hands the document out to each pupil and rest
   // Handing out: every pupil gets their own copy; Ola's lesson page gets the link at once.
   await k.getByLabel('Tittel på kopiene').fill('Elgoppgaven');
   await k.getByRole('button', { name: 'Til hver elev' }).click();
-  await k.getByText('Delt ut til 1 elever.').waitFor();
+  await k.getByText('Delt ut til 1 elev.').waitFor();
   await o.getByRole('link', { name: 'Elgoppgaven', exact: true }).click();
   await expectHeading(o, 'Elgoppgaven');
   await seesAll(o, ['Oppgave: skriv tre setninger om elg. Frist fredag.']);
