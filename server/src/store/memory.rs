@@ -63,10 +63,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn read_all(
-        &self,
-        each: &mut RecordVisitor<'_>,
-    ) -> Result<(), StoreError> {
+    fn read_all(&self, each: &mut RecordVisitor<'_>) -> Result<(), StoreError> {
         let trees = self
             .trees
             .lock()

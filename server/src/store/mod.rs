@@ -101,10 +101,7 @@ pub trait Store: Send + Sync + 'static {
     fn flush(&self) -> Result<(), StoreError>;
     /// Calls `each` with every record of every tree while no write can happen, so what it sees
     /// is one moment of the store (a backup). Writes wait meanwhile.
-    fn read_all(
-        &self,
-        each: &mut RecordVisitor<'_>,
-    ) -> Result<(), StoreError>;
+    fn read_all(&self, each: &mut RecordVisitor<'_>) -> Result<(), StoreError>;
     /// Makes removed data unrecoverable from the store's files (a deletion's last step). A
     /// store that keeps nothing on disk has nothing to do.
     fn compact(&self) -> Result<(), StoreError> {

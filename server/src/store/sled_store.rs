@@ -144,10 +144,7 @@ impl Store for SledStore {
     }
 
     /// Holds the write lock, so no put or take runs while the records are read.
-    fn read_all(
-        &self,
-        each: &mut RecordVisitor<'_>,
-    ) -> Result<(), StoreError> {
+    fn read_all(&self, each: &mut RecordVisitor<'_>) -> Result<(), StoreError> {
         let guard = self.open.write().unwrap_or_else(|p| p.into_inner());
         let open = guard.as_ref().ok_or_else(closed)?;
         for (tree, sled_tree) in Tree::ALL.iter().zip(&open.trees) {
