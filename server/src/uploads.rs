@@ -256,6 +256,23 @@ pub fn sweep_unsent(
     Ok(swept)
 }
 
+/// Deletes the files sent in threads whose names start with `thread_prefix` before
+/// `before_ms`: they go with their messages when those expire. Returns how many went.
+pub fn expire_in_threads(
+    store: &dyn Store,
+    thread_prefix: &str,
+    before_ms: u64,
+) -> Result<usize, StoreError> {
+    let mut expired = 0;
+    for upload in store.scan_json::<Upload>(Tree::Files, "meta/")? {
+        if upload.thread.starts_with(thread_prefix) && upload.created_ms < before_ms {
+            delete(store, &upload.id)?;
+            expired += 1;
+        }
+    }
+    Ok(expired)
+}
+
 /// Deletes a file (its message was deleted).
 pub fn delete(store: &dyn Store, id: &str) -> Result<(), StoreError> {
     store.delete(Tree::Files, &data_key(id))?;
@@ -317,7 +334,9 @@ impl Keeper for Files {
     }
 }
 
-/// The files of an expired lesson: sent in its threads, or put into its documents.
+/// The files of an expired lesson: sent in its threads, or put into its documents. Files in a
+/// class-list pupil's private thread are the thread's, which spans lessons: they go with its
+/// messages (`expire_in_threads`), not with the lesson they were sent in.
 impl LessonKeeper for Files {
     fn name(&self) -> &'static str {
         "files"
@@ -326,7 +345,8 @@ impl LessonKeeper for Files {
     fn forget_lesson(&self, store: &dyn Store, lesson: &LessonScope) -> Result<usize, StoreError> {
         let mut gone = 0;
         for upload in store.scan_json::<Upload>(Tree::Files, "meta/")? {
-            let in_lesson = upload.lesson_id == lesson.lesson_id
+            let in_lesson = (upload.lesson_id == lesson.lesson_id
+                && !upload.thread.starts_with(&lesson.lasting_thread_prefix))
                 || upload
                     .doc
                     .as_ref()

@@ -379,9 +379,17 @@ async fn a_lesson_with(
     let mut live = Live::open(&pupil, "").await;
     live.sync(0).await;
     let private = live.thread("private");
+    let (status, picture) = pupil
+        .upload(
+            &format!("/api/files?thread={private}&name=tegning.png"),
+            "image/png",
+            png_with(format!("{marker}-FILE-BYTES").as_bytes()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{picture}");
     live.request(
         json!({ "type": "send", "client_id": marker, "thread": private,
-        "text": format!("{marker}-PRIVATE") }),
+        "text": format!("{marker}-PRIVATE"), "file": picture["id"] }),
     )
     .await
     .unwrap();
@@ -441,7 +449,8 @@ async fn what_is_older_than_the_schools_retention_goes_and_the_teacher_sees_when
     let mut gone = false;
     for _ in 0..1000 {
         gone = store_files_holding(&data_dir, "OLD-PRIVATE").is_empty()
-            && store_files_holding(&data_dir, "OLD-LESSON-TEXT").is_empty();
+            && store_files_holding(&data_dir, "OLD-LESSON-TEXT").is_empty()
+            && store_files_holding(&data_dir, "OLD-FILE-BYTES").is_empty();
         if gone {
             break;
         }
@@ -451,7 +460,7 @@ async fn what_is_older_than_the_schools_retention_goes_and_the_teacher_sees_when
         gone,
         "the old lesson and message are gone from the store's files"
     );
-    for kept in ["NEW-PRIVATE", "NEW-LESSON-TEXT"] {
+    for kept in ["NEW-PRIVATE", "NEW-LESSON-TEXT", "NEW-FILE-BYTES"] {
         assert!(
             !store_files_holding(&data_dir, kept).is_empty(),
             "{kept} is kept"

@@ -182,6 +182,9 @@ pub struct LessonScope {
     pub lesson_id: String,
     /// `lesson.<id>.`: every document of the lesson is named so.
     pub doc_prefix: String,
+    /// Threads that outlive lessons (class-list pupils' private threads) start so; what was
+    /// sent in them stays with them.
+    pub lasting_thread_prefix: String,
 }
 
 /// Removes every key under each of `prefixes`; returns how many.

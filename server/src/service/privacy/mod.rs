@@ -92,6 +92,12 @@ pub async fn sweep_expired(s: &Services, retention: &Retention) -> Result<Swept,
     let mut records = forget_lessons(s, &lessons).await?;
     let private_before = now.saturating_sub(days_ms(retention.private_message_days));
     records += channels::privacy::expire_private(store, private_before)?;
+    // Files sent in those threads go with their messages.
+    records += crate::uploads::expire_in_threads(
+        store,
+        channels::thread::ThreadId::ROSTERED_PRIVATE_PREFIX,
+        private_before,
+    )?;
     records += sessions::remove_expired(store, now)?;
     if records > 0 {
         rewrite_store(s).await?;
@@ -370,6 +376,7 @@ async fn forget_lessons(
         .map(|l| LessonScope {
             lesson_id: l.id.clone(),
             doc_prefix: DocName::lesson_prefix(&l.id),
+            lasting_thread_prefix: channels::thread::ThreadId::ROSTERED_PRIVATE_PREFIX.to_string(),
         })
         .collect();
     for scope in &scopes {
