@@ -62,13 +62,31 @@ impl SledStore {
     }
 }
 
+/// How long an open waits for the database's file lock: sled's background flusher can hold it
+/// for a moment after the previous handle in this process was dropped (a restart in a test, a
+/// restore, the swap after a rewrite).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 fn open_db(path: &Path) -> Result<Open, StoreError> {
-    let db = sled::Config::new()
-        .path(path)
-        .mode(sled::Mode::HighThroughput)
-        .cache_capacity(SLED_CACHE_BYTES)
-        .open()
-        .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+    let started = std::time::Instant::now();
+    let db = loop {
+        let opened = sled::Config::new()
+            .path(path)
+            .mode(sled::Mode::HighThroughput)
+            .cache_capacity(SLED_CACHE_BYTES)
+            .open();
+        match opened {
+            Ok(db) => break db,
+            // sled reports a held lock as a plain I/O error with this text.
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && started.elapsed() < LOCK_WAIT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(StoreError::Io(format!("{}: {e}", path.display()))),
+        }
+    };
     let trees = Tree::ALL
         .iter()
         .map(|tree| db.open_tree(tree.name()).map_err(io))
@@ -218,6 +236,19 @@ mod tests {
             store.get(Tree::Classes, b"a/2").unwrap().as_deref(),
             Some(&b"two"[..])
         );
+    }
+
+    #[test]
+    fn an_open_waits_for_a_lock_that_is_about_to_be_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let first = SledStore::open(&path).unwrap();
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(first);
+        });
+        SledStore::open(&path).expect("opens once the first handle is gone");
+        releaser.join().unwrap();
     }
 
     /// Every byte of every file under `dir`, to look for what must be gone.
