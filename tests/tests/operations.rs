@@ -318,7 +318,6 @@ async fn stored_files_are_private_whatever_the_umask() {
 /// timeout passes, and everyone else — `/healthz`, a pupil joining — is answered meanwhile.
 #[tokio::test]
 async fn one_address_cannot_take_every_connection() {
-    use tokio::io::AsyncReadExt;
     let server = TestServer::start_with(|c| {
         c.limits.connections_per_address = 4;
         c.limits.tls_handshake_ms = 500;
@@ -328,13 +327,7 @@ async fn one_address_cannot_take_every_connection() {
     let class = class_with(&kari, "7B", &[]).await;
     let lesson = start_lesson(&kari, class["id"].as_str().unwrap()).await;
 
-    let attacker: std::net::SocketAddr = "127.0.0.2:0".parse().unwrap();
-    let mut stalled = Vec::new();
-    for _ in 0..40 {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.bind(attacker).unwrap();
-        stalled.push(socket.connect(server.running.https_addr).await.unwrap());
-    }
+    let stalled = stalled_from_another_device(server.running.https_addr, 40).await;
     let (status, _) = server.client().get("/healthz").await;
     assert_eq!(status, StatusCode::OK);
     let pupil = server.client();
@@ -348,13 +341,7 @@ async fn one_address_cannot_take_every_connection() {
 
     // Every stalled connection is closed by the box: the ones over the share at once, the
     // others when their handshake runs out of time.
-    for mut stream in stalled {
-        let mut byte = [0u8; 1];
-        let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut byte))
-            .await
-            .expect("the box closes a stalled connection");
-        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
-    }
+    each_closed_by_the_box(stalled).await;
     // The address has its share back.
     let again = server.client_from(Some("127.0.0.2".parse().unwrap()));
     let (status, _) = again.get("/healthz").await;
@@ -363,19 +350,12 @@ async fn one_address_cannot_take_every_connection() {
 
 #[tokio::test]
 async fn one_address_cannot_take_every_plain_http_connection_either() {
-    use tokio::io::AsyncReadExt;
     let server = TestServer::start_with(|c| {
         c.limits.connections_per_address = 4;
         c.limits.header_read_ms = 500;
     })
     .await;
-    let attacker: std::net::SocketAddr = "127.0.0.2:0".parse().unwrap();
-    let mut stalled = Vec::new();
-    for _ in 0..40 {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.bind(attacker).unwrap();
-        stalled.push(socket.connect(server.running.http_addr).await.unwrap());
-    }
+    let stalled = stalled_from_another_device(server.running.http_addr, 40).await;
     // Another device still installs the certificate and checks the box's health.
     let plain = reqwest::Client::new();
     let health = plain
@@ -386,6 +366,27 @@ async fn one_address_cannot_take_every_plain_http_connection_either() {
     assert_eq!(health.status(), StatusCode::OK);
     // Every stalled connection is closed by the box: over the share at once, the others when
     // their headers do not come.
+    each_closed_by_the_box(stalled).await;
+}
+
+/// `count` connections to `to` from 127.0.0.2 (another device) that never send a byte.
+async fn stalled_from_another_device(
+    to: std::net::SocketAddr,
+    count: usize,
+) -> Vec<tokio::net::TcpStream> {
+    let attacker: std::net::SocketAddr = "127.0.0.2:0".parse().unwrap();
+    let mut stalled = Vec::new();
+    for _ in 0..count {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(attacker).unwrap();
+        stalled.push(socket.connect(to).await.unwrap());
+    }
+    stalled
+}
+
+/// Every stream is closed by the box within 10 s.
+async fn each_closed_by_the_box(stalled: Vec<tokio::net::TcpStream>) {
+    use tokio::io::AsyncReadExt;
     for mut stream in stalled {
         let mut byte = [0u8; 1];
         let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut byte))
