@@ -14,27 +14,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { namespacesUnavailable } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 const run = (...args) => execFileSync(args[0], args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 
 const BOX = '10.213.0.2';
 const DEVICES = '10.213.0.1';
 
-/** Why the test cannot run here, or null. */
-function cannotRun() {
-  if (process.getuid?.() !== 0) return 'needs root to make network namespaces';
-  if (!has('ip')) return 'needs iproute2 (ip)';
-  if (!has('tcpdump')) return 'needs tcpdump';
-  const probe = `tavla-probe-${process.pid}`;
-  if (spawnSync('ip', ['netns', 'add', probe]).status !== 0) return 'this machine does not allow network namespaces';
-  spawnSync('ip', ['netns', 'del', probe]);
-  return null;
-}
-
 test('a whole lesson: the box sends every packet to the devices in the lesson and nowhere else', async (t) => {
-  const reason = cannotRun();
+  const reason = namespacesUnavailable(['tcpdump']);
   if (reason) {
     t.skip(reason);
     return;

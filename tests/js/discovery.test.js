@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { namespacesUnavailable } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(here, '..', '..', 'target');
@@ -25,15 +26,6 @@ const BOX = '10.215.0.1';
 const MOVED = '10.215.0.11';
 const CLIENT = '10.215.0.2';
 const NAME = 'rom-204';
-
-function cannotRun() {
-  if (process.getuid?.() !== 0) return 'needs root to make network namespaces';
-  if (spawnSync('sh', ['-c', 'command -v ip']).status !== 0) return 'needs iproute2 (ip)';
-  const probe = `tavla-probe-${process.pid}`;
-  if (spawnSync('ip', ['netns', 'add', probe]).status !== 0) return 'this machine does not allow network namespaces';
-  spawnSync('ip', ['netns', 'del', probe]);
-  return null;
-}
 
 /** Lines a child prints, awaited one predicate at a time. */
 function lines(child) {
@@ -62,7 +54,7 @@ function lines(child) {
 }
 
 test('a box is found by name, resolves as <name>.local, follows its addresses and withdraws when it stops', async (t) => {
-  const reason = cannotRun();
+  const reason = namespacesUnavailable([]);
   if (reason) {
     t.skip(reason);
     return;

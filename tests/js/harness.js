@@ -2,7 +2,7 @@
 // trusting its CA; starts Debian's Chromium through playwright-core. Every page a test visits
 // is checked with axe-core and watched for requests that leave the box and for console errors
 // (a CSP violation is one).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:https';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -226,4 +226,23 @@ export function tavlaAndChromium({ before, after }) {
     await env.tavla?.stop();
   });
   return env;
+}
+
+/**
+ * Why a test that makes network namespaces cannot run here — not root, one of `commands`
+ * missing, no namespaces allowed, or what `probe(namespace)` finds lacking in a throwaway
+ * namespace — or null. Such a test is then skipped with this reason, never passed.
+ */
+export function namespacesUnavailable(commands, probe = () => null) {
+  if (process.getuid?.() !== 0) return 'needs root to make network namespaces';
+  for (const command of ['ip', ...commands]) {
+    if (spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0) return `needs ${command}`;
+  }
+  const namespace = `tavla-probe-${process.pid}`;
+  if (spawnSync('ip', ['netns', 'add', namespace]).status !== 0) return 'this machine does not allow network namespaces';
+  try {
+    return probe(namespace);
+  } finally {
+    spawnSync('ip', ['netns', 'del', namespace]);
+  }
 }

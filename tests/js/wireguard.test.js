@@ -12,29 +12,22 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { namespacesUnavailable } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(here, '..', '..', 'target');
 const binary = join(targetDir, 'debug', 'tavla');
 const run = (...args) => execFileSync(args[0], args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WG_QUICK_USERSPACE_IMPLEMENTATION: 'wireguard-go', WG_SUDO: '1' } });
-const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAVLA_')));
 
 const LAN = '10.217.0.1';
 const HOME = '10.217.0.2';
 
-function cannotRun() {
-  if (process.getuid?.() !== 0) return 'needs root to make network namespaces and tunnels';
-  for (const command of ['ip', 'wg', 'wg-quick', 'wireguard-go']) if (!has(command)) return `needs ${command}`;
-  const probe = `tavla-probe-${process.pid}`;
-  if (spawnSync('ip', ['netns', 'add', probe]).status !== 0) return 'this machine does not allow network namespaces';
-  const tun = spawnSync('ip', ['netns', 'exec', probe, 'ip', 'tuntap', 'add', 'mode', 'tun', 'name', 't0']).status;
-  spawnSync('ip', ['netns', 'del', probe]);
-  return tun === 0 ? null : 'this machine has no TUN device for wireguard-go';
-}
-
 test('a pupil at home reaches the box through the WireGuard tunnel it issued, and is at home', async (t) => {
-  const reason = cannotRun();
+  const reason = namespacesUnavailable(['wg', 'wg-quick', 'wireguard-go'], (probe) => (
+    spawnSync('ip', ['netns', 'exec', probe, 'ip', 'tuntap', 'add', 'mode', 'tun', 'name', 't0']).status === 0
+      ? null
+      : 'this machine has no TUN device for wireguard-go'));
   if (reason) {
     t.skip(reason);
     return;
