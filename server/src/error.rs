@@ -5,7 +5,7 @@
 use axum::extract::rejection::JsonRejection;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::auth::grants::Ended;
 use crate::auth::AuthError;
@@ -121,18 +121,45 @@ impl ApiError {
     }
 }
 
+/// What every failed call answers: `{"error": {"code", "message", "field"?, "name"?}}`.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    /// Stable; the web client translates it.
+    code: &'static str,
+    /// Short English, for people reading the API.
+    message: String,
+    /// The class-list name a guest's typed name matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    /// The JSON field that was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'static str>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
-        let mut body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
-        if let ApiError::OnClassList(name) = &self {
-            body["error"]["name"] = json!(name);
-        }
-        if let ApiError::Invalid(invalid) = &self {
-            body["error"]["field"] = json!(invalid.field);
-        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.to_string(),
+                name: match &self {
+                    ApiError::OnClassList(name) => Some(name),
+                    _ => None,
+                },
+                field: match &self {
+                    ApiError::Invalid(invalid) => Some(invalid.field),
+                    _ => None,
+                },
+            },
+        };
         let mut response = (self.status(), axum::Json(body)).into_response();
         if let ApiError::RateLimited { retry_after_secs } = self {
             if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {

@@ -41,7 +41,8 @@
 //! - [`datadir`]: the data directory's layout and the checks that refuse foreign files.
 //! - [`backup`]: one file with the store at one moment and the certificates; restore.
 //! - [`config`]: defaults < `tavla.toml` < `TAVLA_*` < flags.
-//! - [`ids`]: typed ids whose form means something, parsed in one place.
+//! - [`ids`]: typed ids (teacher, class, pupil, lesson, group, participant), checked once where
+//!   they come in and carried as their own types from there.
 //! - [`i18n`]: the words the server writes itself (the export's readable page), read from the
 //!   web client's language files.
 //! - [`clock`], [`validate`], [`qr`], [`memory`], [`limits_os`], [`notify`] (systemd's

@@ -7,6 +7,7 @@ use crate::auth::Role;
 use crate::channels::chat::ChatSettings;
 use crate::channels::hands::{Hand, MyHand};
 use crate::channels::message::Message;
+use crate::ids::{GroupId, LessonId, ParticipantId};
 
 /// A message a client sends, routed once, by its `type`, to the part of the connection that
 /// carries it out: the keep-alive, the message session, or the media link.
@@ -60,14 +61,17 @@ pub enum MessageRequest {
     /// Pupils lower their own hand; teachers name whose.
     LowerHand {
         #[serde(default)]
-        participant: Option<String>,
+        participant: Option<ParticipantId>,
     },
     /// Teachers: tell a pupil with a raised hand "coming to you".
-    Coming { participant: String },
+    Coming { participant: ParticipantId },
     /// Teachers: open or close the class chat (`scope` "class") or a group's (its id).
     SetChat { scope: String, open: bool },
     /// Teachers: mute a pupil in the chats for `minutes` (0 lifts it).
-    Mute { participant: String, minutes: u32 },
+    Mute {
+        participant: ParticipantId,
+        minutes: u32,
+    },
 }
 
 /// Live-media signaling and the teacher's media controls (carried out by
@@ -99,15 +103,15 @@ pub enum MediaRequest {
     },
     /// Teachers: let a pupil speak to the class (their microphone, and camera if `video`).
     GrantTalk {
-        participant: String,
+        participant: ParticipantId,
         #[serde(default)]
         video: bool,
     },
     /// Teachers: end a pupil's turn to speak.
-    RevokeTalk { participant: String },
+    RevokeTalk { participant: ParticipantId },
     /// Teachers: a private voice (or video) call with one pupil.
     StartCall {
-        participant: String,
+        participant: ParticipantId,
         #[serde(default)]
         video: bool,
     },
@@ -154,14 +158,14 @@ pub enum ServerMessage {
     /// First message on every connection.
     Welcome {
         role: Role,
-        lesson_id: String,
+        lesson_id: LessonId,
     },
     Pong {
         id: Option<u64>,
     },
     /// Teachers only: everyone in the lesson and whether they are connected now.
     Presence {
-        lesson_id: String,
+        lesson_id: LessonId,
         participants: Vec<PresenceEntry>,
     },
     /// The lesson is over; the socket closes with 4001 next.
@@ -267,7 +271,7 @@ pub enum ServerMessage {
     },
     /// A pupil may speak now, or no longer (teachers hear of every pupil, pupils of themselves).
     MediaTalk {
-        participant: String,
+        participant: ParticipantId,
         granted: bool,
         video: bool,
     },
@@ -277,7 +281,7 @@ pub enum ServerMessage {
     },
     /// A private call this client is part of started or ended.
     MediaCall {
-        participant: String,
+        participant: ParticipantId,
         active: bool,
         video: bool,
     },
@@ -285,7 +289,7 @@ pub enum ServerMessage {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupEntry {
-    pub id: String,
+    pub id: GroupId,
     pub number: usize,
     pub members: Vec<Member>,
     /// The group's shared document.
@@ -295,13 +299,13 @@ pub struct GroupEntry {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Member {
-    pub id: String,
+    pub id: ParticipantId,
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PresenceEntry {
-    pub id: String,
+    pub id: ParticipantId,
     pub name: String,
     /// Signed in with a login card (on the class roster) rather than as a guest.
     pub rostered: bool,
@@ -394,6 +398,11 @@ mod tests {
         );
         assert!(ClientMessage::parse(r#"{"type":"launch_rockets"}"#).is_err());
         assert!(ClientMessage::parse(r#"{"type":"ping","extra":1}"#).is_err());
+        // Ids are checked as the message is read: one that could reach into a key or a name
+        // is a malformed message, not something the lesson looks up.
+        assert!(ClientMessage::parse(r#"{"type":"coming","participant":"p-1"}"#).is_ok());
+        assert!(ClientMessage::parse(r#"{"type":"coming","participant":"p-1/x"}"#).is_err());
+        assert!(ClientMessage::parse(r#"{"type":"grant_talk","participant":"a.b"}"#).is_err());
         assert!(ClientMessage::parse("not json").is_err());
     }
 

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::tokens::random_id;
+use crate::ids::{random_record_id, LessonId};
 use crate::privacy::{Held, Keeper, LessonKeeper, LessonScope, Subject};
 use crate::store::{Store, StoreError, StoreExt, Tree};
 
@@ -17,9 +17,10 @@ pub struct Upload {
     pub id: String,
     /// The thread it belongs to (empty for a document's image).
     pub thread: String,
-    /// The lesson it was sent in (resolves the thread's owners when it is fetched; empty for a
-    /// document's image).
-    pub lesson_id: String,
+    /// The lesson it was sent in (resolves the thread's owners when it is fetched); for a
+    /// document's image, the lesson the document was shown in, if any.
+    #[serde(default, deserialize_with = "crate::ids::empty_is_none")]
+    pub lesson_id: Option<LessonId>,
     /// The document it was put into, for images in documents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
@@ -97,7 +98,7 @@ fn check_room(
         if upload.owner_id == new.owner_id {
             sender += bytes;
         }
-        if !new.lesson_id.is_empty() && upload.lesson_id == new.lesson_id {
+        if new.lesson_id.is_some() && upload.lesson_id.as_ref() == new.lesson_id {
             lesson += bytes;
         }
     }
@@ -170,7 +171,7 @@ fn data_key(id: &str) -> String {
 
 pub struct NewUpload<'a> {
     pub thread: &'a str,
-    pub lesson_id: &'a str,
+    pub lesson_id: Option<&'a LessonId>,
     pub doc: Option<&'a str>,
     pub owner_id: &'a str,
     pub file_name: &'a str,
@@ -197,9 +198,9 @@ pub fn save(
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     check_room(store, quotas, &new, free_disk)?;
     let upload = Upload {
-        id: random_id(),
+        id: random_record_id(),
         thread: new.thread.to_string(),
-        lesson_id: new.lesson_id.to_string(),
+        lesson_id: new.lesson_id.cloned(),
         doc: new.doc.map(str::to_string),
         owner_id: new.owner_id.to_string(),
         file_name: clean_name(new.file_name),
@@ -345,7 +346,7 @@ impl LessonKeeper for Files {
     fn forget_lesson(&self, store: &dyn Store, lesson: &LessonScope) -> Result<usize, StoreError> {
         let mut gone = 0;
         for upload in store.scan_json::<Upload>(Tree::Files, "meta/")? {
-            let in_lesson = (upload.lesson_id == lesson.lesson_id
+            let in_lesson = (upload.lesson_id.as_ref() == Some(&lesson.lesson_id)
                 && !upload.thread.starts_with(&lesson.lasting_thread_prefix))
                 || upload
                     .doc
@@ -366,9 +367,10 @@ mod tests {
     use crate::store::MemoryStore;
 
     fn new<'a>(content_type: &'a str, bytes: &'a [u8]) -> NewUpload<'a> {
+        static L: std::sync::LazyLock<LessonId> = std::sync::LazyLock::new(|| "L".into());
         NewUpload {
             thread: "pm.l.L.g-1",
-            lesson_id: "L",
+            lesson_id: Some(&L),
             doc: None,
             owner_id: "g-1",
             file_name: "../../etc/Bilde 1.png",
@@ -398,9 +400,10 @@ mod tests {
             per_box: 20,
             disk_reserve: 100,
         };
+        // A test's few lesson ids live as long as the test.
         let text = |owner: &'static str, lesson: &'static str, body: &'static str| NewUpload {
             owner_id: owner,
-            lesson_id: lesson,
+            lesson_id: Some(Box::leak(Box::new(LessonId::from(lesson)))),
             ..new("text/plain", body.as_bytes())
         };
         let put = |n: NewUpload<'_>, free: Option<u64>| super::save(&store, &quotas, free, n);

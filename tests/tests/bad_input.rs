@@ -148,6 +148,65 @@ async fn json_endpoints_answer_bad_bodies_with_their_error_code() {
     assert_eq!(body["error"]["field"], "name");
 }
 
+/// Ids are parsed once where they come in: an id that could not name anything (a dot, a
+/// slash, too long) in a path is 404 in the API's JSON shape, in a query or a body a 400 —
+/// and nothing behind the edge ever sees it.
+#[tokio::test]
+async fn malformed_ids_are_refused_at_the_edge_in_the_api_shape() {
+    let server = TestServer::start().await;
+    let teacher = server.first_teacher("Kari").await;
+    let class = class_with(&teacher, "7B", &["Ola"]).await;
+    let class_id = class["id"].as_str().unwrap().to_string();
+    let lesson = start_lesson(&teacher, &class_id).await;
+    let lesson_id = lesson["id"].as_str().unwrap().to_string();
+    let long = "x".repeat(41);
+
+    for path in [
+        format!("/api/classes/{long}"),
+        "/api/classes/a.b".to_string(),
+        format!("/api/classes/{class_id}/pupils/a.b/card.svg"),
+        "/api/lessons/a%2Fb".to_string(),
+        "/api/lessons/a.b/participants".to_string(),
+        "/api/lessons/a.b/groups".to_string(),
+    ] {
+        let response = teacher.http.get(server.url(&path)).send().await.unwrap();
+        let status = response.status();
+        let body: tavla_e2e::serde_json::Value = response.json().await.unwrap_or_default();
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body["error"]["code"], "not_found", "{path}: {body}");
+    }
+    let (status, body) = teacher
+        .delete(&format!("/api/lessons/{lesson_id}/participants/a.b"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], "not_found");
+
+    let (status, body) = teacher.get("/api/docs?lesson=a.b").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_input");
+    assert_eq!(body["error"]["field"], "query");
+
+    let (status, body) = teacher
+        .post("/api/lessons", json!({ "class_id": "../x" }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "malformed_json");
+
+    let response = teacher
+        .http
+        .put(server.url(&format!("/api/lessons/{lesson_id}/groups")))
+        .json(&json!({ "groups": [["p-a/b"]] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // The class and lesson are untouched.
+    let (status, _) = teacher.get(&format!("/api/classes/{class_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = teacher.get(&format!("/api/lessons/{lesson_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn cross_site_writes_are_refused() {
     let server = TestServer::start().await;

@@ -3,6 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use tavla::ids::LessonId;
 use tavla::store::MemoryStore;
 use tavla::uploads::{self, NewUpload, Quotas};
 
@@ -28,9 +29,10 @@ fuzz_target!(|data: &[u8]| {
         per_box: u64::MAX,
         disk_reserve: 0,
     };
+    let lesson = LessonId::parse("L").expect("a valid id");
     let new = NewUpload {
         thread: "pm.l.L.g",
-        lesson_id: "L",
+        lesson_id: Some(&lesson),
         doc: None,
         owner_id: "g",
         file_name: "../x",

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 
 use super::Who;
+use crate::ids::{ClassId, LessonId, ParticipantId};
 
 /// Why a grant ended; each maps to one WebSocket close code (docs/PROTOCOL.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,16 +35,16 @@ pub enum Ended {
 pub enum Revocation {
     /// Every grant of one lesson except its teachers' documents: pupils', cameras' and the
     /// teacher's `/ws` of that lesson.
-    Lesson { lesson_id: String },
+    Lesson { lesson_id: LessonId },
     /// One pupil in one lesson.
     Participant {
-        lesson_id: String,
-        participant_id: String,
+        lesson_id: LessonId,
+        participant_id: ParticipantId,
     },
     /// A participant id in every lesson of a class (a rostered pupil's `p-<pupil>`).
     ParticipantInClass {
-        class_id: String,
-        participant_id: String,
+        class_id: ClassId,
+        participant_id: ParticipantId,
     },
     /// Everything one session opened.
     Session { session_key: String },
@@ -57,7 +58,7 @@ pub struct Holder {
     pub session_key: String,
     /// The lesson a teacher's `/ws` connection follows. Pupils and cameras are tied to theirs
     /// by their `Who`; documents outlive lessons (`None` there).
-    pub lesson_id: Option<String>,
+    pub lesson_id: Option<LessonId>,
 }
 
 impl Revocation {
@@ -65,7 +66,7 @@ impl Revocation {
         match self {
             Revocation::Session { session_key } => &holder.session_key == session_key,
             Revocation::Lesson { lesson_id } => match &holder.who {
-                Who::Pupil(seat) => &seat.lesson_id == lesson_id,
+                Who::Pupil(seat) => seat.lesson_id == lesson_id,
                 Who::Camera { lesson_id: own, .. } => own == lesson_id,
                 Who::Teacher { .. } => holder.lesson_id.as_ref() == Some(lesson_id),
                 Who::Nobody => false,
@@ -74,12 +75,12 @@ impl Revocation {
                 lesson_id,
                 participant_id,
             } => matches!(&holder.who, Who::Pupil(seat)
-                if &seat.lesson_id == lesson_id && &seat.participant_id == participant_id),
+                if seat.lesson_id == lesson_id && seat.participant_id == participant_id),
             Revocation::ParticipantInClass {
                 class_id,
                 participant_id,
             } => matches!(&holder.who, Who::Pupil(seat)
-                if &seat.class_id == class_id && &seat.participant_id == participant_id),
+                if seat.class_id == class_id && seat.participant_id == participant_id),
         }
     }
 }
@@ -193,7 +194,7 @@ mod tests {
         Holder {
             who,
             session_key: session.into(),
-            lesson_id: lesson.map(str::to_string),
+            lesson_id: lesson.map(LessonId::from),
         }
     }
 

@@ -9,15 +9,16 @@ pub mod tokens;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{ClassId, LessonId, ParticipantId, TeacherId};
 use crate::store::StoreError;
 use crate::validate::Invalid;
 
 /// A pupil's place in one lesson, as carried by their session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seat {
-    pub participant_id: String,
-    pub lesson_id: String,
-    pub class_id: String,
+    pub participant_id: ParticipantId,
+    pub lesson_id: LessonId,
+    pub class_id: ClassId,
     /// Following from home (over the school's VPN): the teacher sees it, later issues stream to it.
     pub at_home: bool,
 }
@@ -30,14 +31,14 @@ pub struct Seat {
 pub enum Who {
     Nobody,
     Teacher {
-        teacher_id: String,
+        teacher_id: TeacherId,
     },
     Pupil(Seat),
     /// A device the teacher paired by a one-time link (a phone on a stand, the classroom PC):
     /// it sends the lesson's camera picture and sound and may do nothing else.
     Camera {
-        lesson_id: String,
-        teacher_id: String,
+        lesson_id: LessonId,
+        teacher_id: TeacherId,
     },
 }
 
@@ -72,19 +73,19 @@ pub enum Action<'a> {
     /// Create a class.
     CreateClass,
     /// See or change a class: roster, login cards, starting a lesson.
-    ManageClass { class_teacher: &'a str },
+    ManageClass { class_teacher: &'a TeacherId },
     /// Download everything the box keeps about oneself (a pupil on the class list; the
     /// class's teacher does it through `ManageClass`).
     SeeOwnData {
-        class_id: &'a str,
-        participant_id: &'a str,
+        class_id: &'a ClassId,
+        participant_id: &'a ParticipantId,
     },
     /// Run a lesson: who is present, remove a pupil, end it, show the join code.
-    ManageLesson { lesson_teacher: &'a str },
+    ManageLesson { lesson_teacher: &'a TeacherId },
     /// Take part in a lesson: the pupil page and its live connection.
-    AttendLesson { lesson_id: &'a str },
+    AttendLesson { lesson_id: &'a LessonId },
     /// Send the classroom camera's picture and sound into a lesson, and nothing else.
-    FilmLesson { lesson_id: &'a str },
+    FilmLesson { lesson_id: &'a LessonId },
     /// Open a shared document: see it, and who else is in it.
     ReadDoc(DocFacts<'a>),
     /// Change a shared document.
@@ -96,7 +97,7 @@ pub enum Action<'a> {
     /// Write into a message thread.
     WriteThread(ThreadFacts<'a>),
     /// Raise (or lower) one's own hand in a lesson.
-    RaiseHand { lesson_id: &'a str },
+    RaiseHand { lesson_id: &'a LessonId },
     /// Send audio or video into a lesson's live media.
     SendMedia(MediaFacts<'a>),
     /// Receive one of a lesson's live sources.
@@ -107,9 +108,9 @@ pub enum Action<'a> {
 /// lesson's stage says about the asker right now.
 #[derive(Debug, Clone, Copy)]
 pub struct MediaFacts<'a> {
-    pub lesson_id: &'a str,
+    pub lesson_id: &'a LessonId,
     /// The teacher who runs the lesson.
-    pub lesson_teacher: &'a str,
+    pub lesson_teacher: &'a TeacherId,
     pub medium: Medium,
     /// Sending video (else audio). Ignored for receiving.
     pub video: bool,
@@ -137,8 +138,8 @@ pub enum Medium {
 #[derive(Debug, Clone, Copy)]
 pub struct ThreadFacts<'a> {
     /// The teacher of the class the thread belongs to.
-    pub teacher_id: &'a str,
-    pub class_id: &'a str,
+    pub teacher_id: &'a TeacherId,
+    pub class_id: &'a ClassId,
     pub kind: ThreadKind<'a>,
     /// The teacher muted this pupil for now (chats only; a muted pupil can still ask the teacher).
     pub muted: bool,
@@ -149,17 +150,17 @@ pub enum ThreadKind<'a> {
     /// One pupil and the teacher. `lesson` is set for guests, whose thread ends with the lesson;
     /// a rostered pupil's thread lasts across the lessons of the class.
     Private {
-        participant_id: &'a str,
-        lesson: Option<&'a str>,
+        participant_id: &'a ParticipantId,
+        lesson: Option<&'a LessonId>,
     },
     /// The teacher to everyone in a lesson.
-    Announcements { lesson: &'a str },
+    Announcements { lesson: &'a LessonId },
     /// Everyone in a lesson; pupils write only while the teacher has it open.
-    ClassChat { lesson: &'a str, open: bool },
+    ClassChat { lesson: &'a LessonId, open: bool },
     /// The members of one group and the teacher.
     GroupChat {
-        lesson: &'a str,
-        members: &'a [String],
+        lesson: &'a LessonId,
+        members: &'a [ParticipantId],
         open: bool,
     },
 }
@@ -168,8 +169,8 @@ pub enum ThreadKind<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct DocFacts<'a> {
     /// The teacher of the class the document belongs to.
-    pub teacher_id: &'a str,
-    pub class_id: &'a str,
+    pub teacher_id: &'a TeacherId,
+    pub class_id: &'a ClassId,
     pub audience: Audience<'a>,
     /// The teacher made it read-only for pupils.
     pub read_only: bool,
@@ -179,15 +180,15 @@ pub struct DocFacts<'a> {
 #[derive(Debug, Clone, Copy)]
 pub enum Audience<'a> {
     /// Everyone in this lesson.
-    Lesson(&'a str),
+    Lesson(&'a LessonId),
     /// The teacher alone.
     TeacherOnly,
     /// One pupil: a participant id, stable across lessons for rostered pupils (`p-<pupil>`).
-    Participant(&'a str),
+    Participant(&'a ParticipantId),
     /// The members of one group of a lesson.
     Group {
-        lesson: &'a str,
-        members: &'a [String],
+        lesson: &'a LessonId,
+        members: &'a [ParticipantId],
     },
 }
 
@@ -344,16 +345,16 @@ mod tests {
     fn a_camera_reads_and_writes_nothing() {
         let cam = camera("L1");
         let doc = DocFacts {
-            teacher_id: "t1",
-            class_id: "c1",
-            audience: Audience::Lesson("L1"),
+            teacher_id: &"t1".into(),
+            class_id: &"c1".into(),
+            audience: Audience::Lesson(&"L1".into()),
             read_only: false,
         };
         let thread = ThreadFacts {
-            teacher_id: "t1",
-            class_id: "c1",
+            teacher_id: &"t1".into(),
+            class_id: &"c1".into(),
             kind: ThreadKind::ClassChat {
-                lesson: "L1",
+                lesson: &"L1".into(),
                 open: true,
             },
             muted: false,
@@ -364,7 +365,9 @@ mod tests {
             Action::ManageDoc(doc),
             Action::ReadThread(thread),
             Action::WriteThread(thread),
-            Action::AttendLesson { lesson_id: "L1" },
+            Action::AttendLesson {
+                lesson_id: &"L1".into(),
+            },
         ] {
             assert!(!can(&cam, action), "{action:?}");
         }
@@ -391,22 +394,32 @@ mod tests {
             (
                 "manage class",
                 Action::ManageClass {
-                    class_teacher: "t1",
+                    class_teacher: &"t1".into(),
                 },
             ),
             (
                 "manage lesson",
                 Action::ManageLesson {
-                    lesson_teacher: "t1",
+                    lesson_teacher: &"t1".into(),
                 },
             ),
-            ("attend lesson", Action::AttendLesson { lesson_id: "L1" }),
-            ("film lesson", Action::FilmLesson { lesson_id: "L1" }),
+            (
+                "attend lesson",
+                Action::AttendLesson {
+                    lesson_id: &"L1".into(),
+                },
+            ),
+            (
+                "film lesson",
+                Action::FilmLesson {
+                    lesson_id: &"L1".into(),
+                },
+            ),
             (
                 "see own data",
                 Action::SeeOwnData {
-                    class_id: "c1",
-                    participant_id: "p1",
+                    class_id: &"c1".into(),
+                    participant_id: &"p1".into(),
                 },
             ),
         ];
@@ -442,9 +455,10 @@ mod tests {
     /// The live-media rules: who sends and receives what, with and without the stage's say.
     #[test]
     fn media_table() {
+        let (l1, t1): (LessonId, TeacherId) = ("L1".into(), "t1".into());
         let facts = |medium, video, talk_grant, in_call| MediaFacts {
-            lesson_id: "L1",
-            lesson_teacher: "t1",
+            lesson_id: &l1,
+            lesson_teacher: &t1,
             medium,
             video,
             talk_grant,

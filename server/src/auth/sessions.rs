@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::tokens::{hash_token, random_token};
 use super::{Seat, Who};
 use crate::clock::{Clock, DAY_MS};
+use crate::ids::LessonId;
 use crate::privacy::{Category, Held, Keeper, LessonKeeper, LessonScope, Subject};
 use crate::store::{Store, StoreError, StoreExt, Tree};
 
@@ -26,21 +27,54 @@ impl Session {
     }
 }
 
+/// The secret a session cookie carries. Its text leaves this type only for the cookie, and
+/// its `Debug` never shows it, so a token cannot end up in a log line by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(String);
+
+impl SessionToken {
+    fn random() -> Self {
+        Self(random_token(32))
+    }
+
+    /// A token as a client sent it (it may name no session; [`lookup`] says).
+    pub fn from_client(raw: &str) -> Self {
+        Self(raw.to_string())
+    }
+
+    /// The text for the `Set-Cookie` header.
+    pub fn cookie_value(&self) -> &str {
+        &self.0
+    }
+
+    /// What the store (and a grant) keys the session by: a hash, so a copied store signs no
+    /// one in.
+    pub fn key(&self) -> String {
+        hash_token(&self.0)
+    }
+}
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(…)")
+    }
+}
+
 /// Starts a session and returns the token for the cookie.
 pub fn create(
     store: &dyn Store,
     clock: &dyn Clock,
     holder: Who,
     lifetime_ms: u64,
-) -> Result<String, StoreError> {
-    let token = random_token(32);
+) -> Result<SessionToken, StoreError> {
+    let token = SessionToken::random();
     let now = clock.now_ms();
     let session = Session {
         holder,
         created_ms: now,
         expires_ms: now + lifetime_ms,
     };
-    store.put_json(Tree::Sessions, &hash_token(&token), &session)?;
+    store.put_json(Tree::Sessions, &token.key(), &session)?;
     Ok(token)
 }
 
@@ -48,9 +82,9 @@ pub fn create(
 pub fn lookup(
     store: &dyn Store,
     clock: &dyn Clock,
-    token: &str,
+    token: &SessionToken,
 ) -> Result<Option<Session>, StoreError> {
-    let key = hash_token(token);
+    let key = token.key();
     let Some(session) = store.get_json::<Session>(Tree::Sessions, &key)? else {
         return Ok(None);
     };
@@ -61,8 +95,8 @@ pub fn lookup(
     Ok(Some(session))
 }
 
-pub fn revoke(store: &dyn Store, token: &str) -> Result<(), StoreError> {
-    store.delete(Tree::Sessions, &hash_token(token))
+pub fn revoke(store: &dyn Store, token: &SessionToken) -> Result<(), StoreError> {
+    store.delete(Tree::Sessions, &token.key())
 }
 
 /// Ends every session that matches `pred` (a removed pupil, an ended lesson). Sessions are few
@@ -89,7 +123,7 @@ pub fn pupil_seat_matches(session: &Session, f: impl Fn(&Seat) -> bool) -> bool 
 }
 
 /// A session that exists only for `lesson_id`: its pupils' and its classroom cameras'.
-pub fn belongs_to_lesson(session: &Session, lesson_id: &str) -> bool {
+pub fn belongs_to_lesson(session: &Session, lesson_id: &LessonId) -> bool {
     match &session.holder {
         Who::Pupil(seat) => seat.lesson_id == lesson_id,
         Who::Camera { lesson_id: own, .. } => own == lesson_id,
@@ -155,9 +189,10 @@ pub fn remove_expired(store: &dyn Store, now_ms: u64) -> Result<usize, StoreErro
 
 /// `Set-Cookie` value for a new session. Secure + HttpOnly + SameSite=Strict: the cookie never
 /// travels over plain HTTP, is out of reach of scripts, and is not sent by other sites.
-pub fn cookie(token: &str, lifetime_ms: u64) -> String {
+pub fn cookie(token: &SessionToken, lifetime_ms: u64) -> String {
     format!(
-        "{COOKIE_NAME}={token}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Strict",
+        "{COOKIE_NAME}={}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Strict",
+        token.cookie_value(),
         lifetime_ms / 1000
     )
 }
@@ -167,13 +202,14 @@ pub fn clearing_cookie() -> String {
 }
 
 /// The session token from a `Cookie` header, if present.
-pub fn token_from_cookie_header(header: &str) -> Option<&str> {
+pub fn token_from_cookie_header(header: &str) -> Option<SessionToken> {
     header
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == COOKIE_NAME)
         .map(|(_, value)| value)
         .filter(|v| !v.is_empty())
+        .map(SessionToken::from_client)
 }
 
 #[cfg(test)]
@@ -191,10 +227,11 @@ mod tests {
         };
         let token = create(&store, &clock, holder, 1000).unwrap();
         assert!(lookup(&store, &clock, &token).unwrap().is_some());
-        assert!(lookup(&store, &clock, "guess").unwrap().is_none());
+        let guess = SessionToken::from_client("guess");
+        assert!(lookup(&store, &clock, &guess).unwrap().is_none());
         assert!(
             store
-                .get(Tree::Sessions, token.as_bytes())
+                .get(Tree::Sessions, token.cookie_value().as_bytes())
                 .unwrap()
                 .is_none(),
             "only the hash is a key"
@@ -207,7 +244,12 @@ mod tests {
     fn cookie_header_parsing() {
         assert_eq!(
             token_from_cookie_header("a=1; tavla_session=abc; b=2"),
-            Some("abc")
+            Some(SessionToken::from_client("abc"))
+        );
+        assert_eq!(
+            format!("{:?}", SessionToken::from_client("abc")),
+            "SessionToken(…)",
+            "a token never shows in a log line"
         );
         assert_eq!(token_from_cookie_header("tavla_session="), None);
         assert_eq!(token_from_cookie_header("other=x"), None);

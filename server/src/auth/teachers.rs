@@ -1,8 +1,9 @@
 //! Teacher accounts and the one-time links that create them.
 
+use crate::ids::TeacherId;
 use serde::{Deserialize, Serialize};
 
-use super::tokens::{hash_token, random_id, random_token};
+use super::tokens::{hash_token, random_token};
 use super::{password, AuthError};
 use crate::clock::{Clock, DAY_MS};
 use crate::store::{encode, Store, StoreExt, Tree};
@@ -10,7 +11,7 @@ use crate::validate;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Teacher {
-    pub id: String,
+    pub id: TeacherId,
     pub name: String,
     pub password_hash: String,
     /// Interface language the teacher chose (nb, nn, se, en).
@@ -66,7 +67,7 @@ pub fn create(
     let name = validate::name("name", name, validate::PERSON_NAME_MAX)?;
     let password = validate::password(password)?;
     let teacher = Teacher {
-        id: random_id(),
+        id: TeacherId::random(),
         name,
         password_hash: password::hash(password).map_err(AuthError::Hash)?,
         lang: None,

@@ -13,13 +13,6 @@ pub fn random_token(bytes: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
-/// A short random id for records (not a secret).
-pub fn random_id() -> String {
-    let mut buf = [0u8; 9];
-    rand::rng().fill_bytes(&mut buf);
-    hex::encode(buf)
-}
-
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

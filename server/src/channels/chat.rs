@@ -6,20 +6,21 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::ChannelError;
+use crate::ids::{GroupId, LessonId, ParticipantId};
 use crate::store::{Store, StoreExt, Tree};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatSettings {
     pub class_open: bool,
     /// Groups whose chat is open.
-    pub open_groups: Vec<String>,
+    pub open_groups: Vec<GroupId>,
     /// Participant id → muted until (ms since the epoch).
-    pub muted: BTreeMap<String, u64>,
+    pub muted: BTreeMap<ParticipantId, u64>,
 }
 
 impl ChatSettings {
     /// Until when this participant is muted, if they are now.
-    pub fn muted_until(&self, participant_id: &str, now_ms: u64) -> Option<u64> {
+    pub fn muted_until(&self, participant_id: &ParticipantId, now_ms: u64) -> Option<u64> {
         self.muted
             .get(participant_id)
             .copied()
@@ -32,11 +33,11 @@ impl ChatSettings {
     }
 }
 
-pub(super) fn key(lesson_id: &str) -> String {
+pub(super) fn key(lesson_id: &LessonId) -> String {
     format!("chat/{lesson_id}")
 }
 
-pub fn load(store: &dyn Store, lesson_id: &str) -> Result<ChatSettings, ChannelError> {
+pub fn load(store: &dyn Store, lesson_id: &LessonId) -> Result<ChatSettings, ChannelError> {
     Ok(store
         .get_json(Tree::Channels, &key(lesson_id))?
         .unwrap_or_default())
@@ -44,7 +45,7 @@ pub fn load(store: &dyn Store, lesson_id: &str) -> Result<ChatSettings, ChannelE
 
 pub fn save(
     store: &dyn Store,
-    lesson_id: &str,
+    lesson_id: &LessonId,
     settings: &ChatSettings,
 ) -> Result<(), ChannelError> {
     store.put_json(Tree::Channels, &key(lesson_id), settings)?;
@@ -59,9 +60,9 @@ mod tests {
     fn mutes_run_out() {
         let mut chat = ChatSettings::default();
         chat.muted.insert("p-1".into(), 1_000);
-        assert_eq!(chat.muted_until("p-1", 999), Some(1_000));
-        assert_eq!(chat.muted_until("p-1", 1_000), None);
-        assert_eq!(chat.muted_until("p-2", 0), None);
+        assert_eq!(chat.muted_until(&"p-1".into(), 999), Some(1_000));
+        assert_eq!(chat.muted_until(&"p-1".into(), 1_000), None);
+        assert_eq!(chat.muted_until(&"p-2".into(), 0), None);
         chat.forget_expired(1_000);
         assert!(chat.muted.is_empty());
     }

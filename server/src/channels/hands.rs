@@ -4,11 +4,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::ChannelError;
+use crate::ids::{LessonId, ParticipantId};
 use crate::store::{Store, StoreExt, Tree};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hand {
-    pub participant_id: String,
+    pub participant_id: ParticipantId,
     pub name: String,
     pub at_home: bool,
     pub raised_ms: u64,
@@ -27,7 +28,7 @@ pub struct MyHand {
     pub coming: bool,
 }
 
-pub fn my_hand(queue: &[Hand], participant_id: &str) -> MyHand {
+pub fn my_hand(queue: &[Hand], participant_id: &ParticipantId) -> MyHand {
     match queue
         .iter()
         .position(|h| h.participant_id == participant_id)
@@ -61,14 +62,14 @@ pub fn raise(queue: &mut Vec<Hand>, hand: Hand) {
 }
 
 /// Lowers a hand; returns whether there was one.
-pub fn lower(queue: &mut Vec<Hand>, participant_id: &str) -> bool {
+pub fn lower(queue: &mut Vec<Hand>, participant_id: &ParticipantId) -> bool {
     let before = queue.len();
     queue.retain(|h| h.participant_id != participant_id);
     queue.len() != before
 }
 
 /// Marks "coming to you"; returns whether the hand was up.
-pub fn coming(queue: &mut [Hand], participant_id: &str) -> bool {
+pub fn coming(queue: &mut [Hand], participant_id: &ParticipantId) -> bool {
     match queue
         .iter_mut()
         .find(|h| h.participant_id == participant_id)
@@ -81,17 +82,17 @@ pub fn coming(queue: &mut [Hand], participant_id: &str) -> bool {
     }
 }
 
-pub(super) fn key(lesson_id: &str) -> String {
+pub(super) fn key(lesson_id: &LessonId) -> String {
     format!("hands/{lesson_id}")
 }
 
-pub fn load(store: &dyn Store, lesson_id: &str) -> Result<Vec<Hand>, ChannelError> {
+pub fn load(store: &dyn Store, lesson_id: &LessonId) -> Result<Vec<Hand>, ChannelError> {
     Ok(store
         .get_json(Tree::Channels, &key(lesson_id))?
         .unwrap_or_default())
 }
 
-pub fn save(store: &dyn Store, lesson_id: &str, queue: &[Hand]) -> Result<(), ChannelError> {
+pub fn save(store: &dyn Store, lesson_id: &LessonId, queue: &[Hand]) -> Result<(), ChannelError> {
     store.put_json(Tree::Channels, &key(lesson_id), &queue)?;
     Ok(())
 }
@@ -121,13 +122,13 @@ mod tests {
         raise(&mut queue, again);
         assert_eq!(queue.len(), 2, "raising twice keeps one hand");
         assert_eq!(queue[0].question.as_deref(), Some("why?"));
-        assert_eq!(my_hand(&queue, "b").place, Some(2));
-        assert!(coming(&mut queue, "b"));
-        assert!(my_hand(&queue, "b").coming);
-        assert!(lower(&mut queue, "a"));
-        assert!(!lower(&mut queue, "a"));
-        assert_eq!(my_hand(&queue, "b").place, Some(1));
-        assert!(!my_hand(&queue, "a").raised);
-        assert!(!coming(&mut queue, "a"));
+        assert_eq!(my_hand(&queue, &"b".into()).place, Some(2));
+        assert!(coming(&mut queue, &"b".into()));
+        assert!(my_hand(&queue, &"b".into()).coming);
+        assert!(lower(&mut queue, &"a".into()));
+        assert!(!lower(&mut queue, &"a".into()));
+        assert_eq!(my_hand(&queue, &"b".into()).place, Some(1));
+        assert!(!my_hand(&queue, &"a".into()).raised);
+        assert!(!coming(&mut queue, &"a".into()));
     }
 }

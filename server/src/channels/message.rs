@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ChannelError;
+use crate::ids::LessonId;
 use crate::store::{Store, StoreExt, Tree};
 
 /// Longest message text, in characters.
@@ -15,7 +16,7 @@ pub struct Message {
     pub seq: u64,
     pub thread: String,
     /// The lesson it was written in (a rostered pupil's private thread spans lessons).
-    pub lesson_id: String,
+    pub lesson_id: LessonId,
     pub author: Author,
     pub at_ms: u64,
     pub kind: MessageKind,

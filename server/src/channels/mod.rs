@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::clock::Clock;
+use crate::ids::LessonId;
 use crate::lessons::lesson::Lesson;
 use crate::lessons::LessonError;
 use crate::protocol::GroupEntry;
@@ -91,19 +92,19 @@ impl From<LessonError> for ChannelError {
 const BUS_CAPACITY: usize = 1024;
 
 #[derive(Default)]
-struct Buses(Mutex<HashMap<String, broadcast::Sender<Event>>>);
+struct Buses(Mutex<HashMap<LessonId, broadcast::Sender<Event>>>);
 
 impl Buses {
-    fn subscribe(&self, lesson_id: &str) -> broadcast::Receiver<Event> {
+    fn subscribe(&self, lesson_id: &LessonId) -> broadcast::Receiver<Event> {
         let mut buses = self.0.lock().unwrap_or_else(|p| p.into_inner());
         buses.retain(|_, tx| tx.receiver_count() > 0);
         buses
-            .entry(lesson_id.to_string())
+            .entry(lesson_id.clone())
             .or_insert_with(|| broadcast::channel(BUS_CAPACITY).0)
             .subscribe()
     }
 
-    fn publish(&self, lesson_id: &str, event: Event) {
+    fn publish(&self, lesson_id: &LessonId, event: Event) {
         let buses = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(tx) = buses.get(lesson_id) {
             // Nobody listening is fine: they read the store when they come.
@@ -114,7 +115,7 @@ impl Buses {
 
 /// A change waiting for the next flush, then delivered.
 struct Commit {
-    lesson_id: String,
+    lesson_id: LessonId,
     event: Event,
     done: oneshot::Sender<Result<(), String>>,
 }
@@ -129,13 +130,13 @@ pub struct Channels {
     /// changes reach the committer (and so every client) in number order.
     last_seq: Mutex<u64>,
     commits: mpsc::UnboundedSender<Commit>,
-    hands: Mutex<HashMap<String, Vec<Hand>>>,
+    hands: Mutex<HashMap<LessonId, Vec<Hand>>>,
 }
 
 /// What a new message says; the hub adds its number and time.
 pub struct Draft {
     pub thread: String,
-    pub lesson_id: String,
+    pub lesson_id: LessonId,
     pub author: Author,
     pub kind: MessageKind,
     pub text: String,
@@ -173,7 +174,7 @@ impl Channels {
         self.clock.now_ms()
     }
 
-    pub fn subscribe(&self, lesson_id: &str) -> broadcast::Receiver<Event> {
+    pub fn subscribe(&self, lesson_id: &LessonId) -> broadcast::Receiver<Event> {
         self.buses.subscribe(lesson_id)
     }
 
@@ -186,10 +187,10 @@ impl Channels {
     }
 
     /// Queues an event for delivery after the next flush; returns the receipt to await.
-    fn queue(&self, lesson_id: &str, event: Event) -> oneshot::Receiver<Result<(), String>> {
+    fn queue(&self, lesson_id: &LessonId, event: Event) -> oneshot::Receiver<Result<(), String>> {
         let (done, receipt) = oneshot::channel();
         let commit = Commit {
-            lesson_id: lesson_id.to_string(),
+            lesson_id: lesson_id.clone(),
             event,
             done,
         };
@@ -244,7 +245,7 @@ impl Channels {
     /// clients hear of it.
     pub async fn delete(
         &self,
-        lesson_id: &str,
+        lesson_id: &LessonId,
         thread: &str,
         seq: u64,
     ) -> Result<(), ChannelError> {
@@ -279,13 +280,13 @@ impl Channels {
     }
 
     /// The lesson's hand queue, oldest first.
-    pub fn hands(&self, lesson_id: &str) -> Result<Vec<Hand>, ChannelError> {
+    pub fn hands(&self, lesson_id: &LessonId) -> Result<Vec<Hand>, ChannelError> {
         let mut all = self.hands.lock().unwrap_or_else(|p| p.into_inner());
         Ok(match all.get(lesson_id) {
             Some(queue) => queue.clone(),
             None => {
                 let queue = hands::load(self.store(), lesson_id)?;
-                all.insert(lesson_id.to_string(), queue.clone());
+                all.insert(lesson_id.clone(), queue.clone());
                 queue
             }
         })
@@ -294,12 +295,12 @@ impl Channels {
     /// Changes the hand queue; when `change` says it changed something, stores and delivers it.
     pub async fn update_hands(
         &self,
-        lesson_id: &str,
+        lesson_id: &LessonId,
         change: impl FnOnce(&mut Vec<Hand>) -> bool,
     ) -> Result<bool, ChannelError> {
         let receipt = {
             let mut all = self.hands.lock().unwrap_or_else(|p| p.into_inner());
-            let queue = match all.entry(lesson_id.to_string()) {
+            let queue = match all.entry(lesson_id.clone()) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
                     e.insert(hands::load(self.store(), lesson_id)?)
@@ -315,7 +316,7 @@ impl Channels {
         Ok(true)
     }
 
-    pub fn chat(&self, lesson_id: &str) -> Result<ChatSettings, ChannelError> {
+    pub fn chat(&self, lesson_id: &LessonId) -> Result<ChatSettings, ChannelError> {
         let mut settings = chat::load(self.store(), lesson_id)?;
         settings.forget_expired(self.clock.now_ms());
         Ok(settings)
@@ -323,7 +324,7 @@ impl Channels {
 
     pub async fn update_chat(
         &self,
-        lesson_id: &str,
+        lesson_id: &LessonId,
         change: impl FnOnce(&mut ChatSettings),
     ) -> Result<(), ChannelError> {
         let receipt = {

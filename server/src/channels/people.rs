@@ -1,12 +1,12 @@
 //! Who is in a lesson, by name, and its groups as clients see them. Computed once per change
 //! and shared by every connection (and the HTTP answer), not once per socket.
 
-use crate::ids::ParticipantId;
 use std::collections::HashMap;
 
 use super::thread::ThreadId;
 use super::ChannelError;
 use crate::docs::access::DocName;
+use crate::ids::ParticipantId;
 use crate::lessons::lesson::{self, Lesson};
 use crate::lessons::{classes, groups};
 use crate::protocol::{GroupEntry, Member};
@@ -16,10 +16,10 @@ use crate::store::Store;
 pub fn member_names(
     store: &dyn Store,
     lesson: &Lesson,
-) -> Result<HashMap<String, String>, ChannelError> {
-    let mut names: HashMap<String, String> = classes::roster(store, &lesson.class_id)?
+) -> Result<HashMap<ParticipantId, String>, ChannelError> {
+    let mut names: HashMap<ParticipantId, String> = classes::roster(store, &lesson.class_id)?
         .into_iter()
-        .map(|p| (ParticipantId::rostered(&p.id).to_string(), p.name))
+        .map(|p| (ParticipantId::rostered(&p.id), p.name))
         .collect();
     for p in lesson::participants(store, &lesson.id)? {
         names.insert(p.id, p.name);

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::message::{sent_key, Message, SENT};
 use super::thread::ThreadId;
 use super::{chat, hands};
+use crate::ids::{ClassId, LessonId, ParticipantId, PupilId};
 use crate::privacy::{
     remove_key, remove_prefix, Category, Held, Keeper, LessonKeeper, LessonScope, Subject,
 };
@@ -17,21 +18,21 @@ use crate::store::{Store, StoreError, StoreExt, Tree};
 pub struct Messages;
 
 /// The name of a rostered pupil's private thread with the teacher.
-pub fn private_thread(class_id: &str, pupil_id: &str) -> String {
+pub fn private_thread(class_id: &ClassId, pupil_id: &PupilId) -> String {
     ThreadId::PrivateRostered {
-        class_id: class_id.to_string(),
-        pupil_id: pupil_id.to_string(),
+        class_id: class_id.clone(),
+        pupil_id: pupil_id.clone(),
     }
     .to_string()
 }
 
 /// Key prefixes of the chat threads of a lesson: the class chat and every group's.
-fn chat_prefixes(lesson_id: &str) -> [String; 2] {
+fn chat_prefixes(lesson_id: &LessonId) -> [String; 2] {
     [
         format!(
             "m/{}/",
             ThreadId::ClassChat {
-                lesson_id: lesson_id.to_string()
+                lesson_id: lesson_id.clone()
             }
         ),
         format!("m/gr.{lesson_id}."),
@@ -41,14 +42,14 @@ fn chat_prefixes(lesson_id: &str) -> [String; 2] {
 /// The chat messages the pupil wrote in a lesson, with their keys.
 fn written_in_chats(
     store: &dyn Store,
-    lesson_id: &str,
-    me: &str,
+    lesson_id: &LessonId,
+    me: &ParticipantId,
 ) -> Result<Vec<(Vec<u8>, Message)>, StoreError> {
     let mut written = Vec::new();
     for prefix in chat_prefixes(lesson_id) {
         for (key, value) in store.scan_prefix(Tree::Channels, prefix.as_bytes())? {
             if let Ok(message) = serde_json::from_slice::<Message>(&value) {
-                if message.author.id == me {
+                if message.author.id == me.as_str() {
                     written.push((key, message));
                 }
             }
@@ -82,7 +83,7 @@ impl Keeper for Messages {
     }
 
     fn holds(&self, store: &dyn Store, subject: &Subject) -> Result<Vec<Held>, StoreError> {
-        let me = subject.participant.as_str();
+        let me = &subject.participant;
         let private = &subject.private_thread;
         let mut held: Vec<Held> = store
             .scan_json::<Message>(Tree::Channels, &format!("m/{private}/"))?
@@ -114,7 +115,7 @@ impl Keeper for Messages {
     }
 
     fn forget(&self, store: &dyn Store, subject: &Subject) -> Result<usize, StoreError> {
-        let me = subject.participant.as_str();
+        let me = &subject.participant;
         let private = &subject.private_thread;
         let mut gone = remove_prefix(store, Tree::Channels, &format!("m/{private}/"))?
             + remove_prefix(store, Tree::Channels, &format!("del/{private}/"))?
@@ -172,7 +173,7 @@ impl LessonKeeper for Messages {
             gone += remove_prefix(store, Tree::Channels, &format!("del/{thread}"))?;
         }
         gone += remove_sent_guards(store, |thread, _| {
-            ThreadId::parse(thread).is_some_and(|t| t.lesson() == Some(l.as_str()))
+            ThreadId::parse(thread).is_some_and(|t| t.lesson() == Some(l))
         })?;
         gone += remove_key(store, Tree::Channels, &hands::key(l))?;
         gone += remove_key(store, Tree::Channels, &chat::key(l))?;
@@ -232,7 +233,7 @@ pub fn expire_private(store: &dyn Store, before_ms: u64) -> Result<usize, StoreE
 /// there are.
 pub fn private_survey(
     store: &dyn Store,
-    class_id: &str,
+    class_id: &ClassId,
 ) -> Result<(usize, Option<u64>), StoreError> {
     let prefix = format!("m/{}{class_id}.", ThreadId::ROSTERED_PRIVATE_PREFIX);
     let messages: Vec<Message> = store.scan_json(Tree::Channels, &prefix)?;

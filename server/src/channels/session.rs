@@ -1,7 +1,6 @@
 //! One connection's view of the lesson's messages: what its holder may read, what they asked
 //! for, what they have been sent. No socket: requests and events go in, replies come out.
 
-use crate::ids::ParticipantId;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -12,6 +11,7 @@ use super::thread::{self, ThreadId};
 use super::{ChannelError, Channels, Draft, Event};
 use crate::auth::{can, teachers, Action, Who};
 use crate::docs::access::{self as doc_access, DocName};
+use crate::ids::{GroupId, ParticipantId};
 use crate::lessons::lesson::{self, Lesson};
 use crate::lessons::{classes, groups};
 use crate::protocol::{GroupEntry, MessageRequest, ServerMessage};
@@ -93,7 +93,7 @@ impl Session {
                     .map_err(|_| ChannelError::NotFound)?
                     .ok_or(ChannelError::NotFound)?;
                 Author {
-                    id: teacher.id,
+                    id: teacher.id.to_string(),
                     name: teacher.name,
                     teacher: true,
                 }
@@ -101,7 +101,7 @@ impl Session {
             Who::Pupil(seat) => {
                 let me = lesson::get_participant(store, &seat.lesson_id, &seat.participant_id)?;
                 Author {
-                    id: me.id,
+                    id: me.id.to_string(),
                     name: me.name,
                     teacher: false,
                 }
@@ -133,7 +133,7 @@ impl Session {
         )
     }
 
-    fn participant_id(&self) -> Option<&str> {
+    fn participant_id(&self) -> Option<&ParticipantId> {
         match &self.who {
             Who::Pupil(seat) => Some(&seat.participant_id),
             _ => None,
@@ -247,7 +247,7 @@ impl Session {
                 for pupil in classes::roster(store, &lesson.class_id)? {
                     candidates.push(ThreadId::private(
                         &lesson.id,
-                        ParticipantId::rostered(&pupil.id).as_str(),
+                        &ParticipantId::rostered(&pupil.id),
                         &lesson.class_id,
                     ));
                 }
@@ -292,8 +292,8 @@ impl Session {
         let (mut messages, deletions) = history?;
         messages.sort_by_key(|m| m.seq);
         let mut out = Vec::new();
-        if !self.is_teacher() {
-            out.push(self.threads_message(&threads, &entries));
+        if let Some(me) = self.participant_id() {
+            out.push(self.threads_message(me, &threads, &entries));
         }
         out.extend(
             messages
@@ -323,9 +323,14 @@ impl Session {
         Ok(out)
     }
 
-    fn threads_message(&self, readable: &[String], entries: &[GroupEntry]) -> ServerMessage {
+    /// The threads a pupil (`me`) reads, by role.
+    fn threads_message(
+        &self,
+        me: &ParticipantId,
+        readable: &[String],
+        entries: &[GroupEntry],
+    ) -> ServerMessage {
         let lesson = &self.lesson;
-        let me = self.participant_id().unwrap_or_default();
         let group_chat = my_group(entries, me)
             .map(|g| g.chat.clone())
             .filter(|chat| readable.contains(chat));
@@ -405,8 +410,8 @@ impl Session {
     fn regroup(&mut self, entries: &[GroupEntry]) -> Result<Vec<ServerMessage>, ChannelError> {
         let threads = self.threads()?;
         let mut out = Vec::new();
-        if !self.is_teacher() {
-            out.push(self.threads_message(&threads, entries));
+        if let Some(me) = self.participant_id() {
+            out.push(self.threads_message(me, &threads, entries));
         }
         self.readable = threads.into_iter().collect();
         out.push(self.groups_view(entries));
@@ -633,7 +638,7 @@ impl Session {
         Ok(replies)
     }
 
-    async fn lower_hand(&mut self, participant: Option<String>) -> Result<(), ChannelError> {
+    async fn lower_hand(&mut self, participant: Option<ParticipantId>) -> Result<(), ChannelError> {
         let teacher = self.is_teacher();
         let whose = match (&self.who, participant) {
             (_, Some(p)) if teacher => {
@@ -657,7 +662,7 @@ impl Session {
         Ok(())
     }
 
-    async fn coming(&mut self, participant: &str) -> Result<(), ChannelError> {
+    async fn coming(&mut self, participant: &ParticipantId) -> Result<(), ChannelError> {
         self.teacher_only()?;
         let queue = self.hub.hands(&self.lesson.id)?;
         if !queue.iter().any(|h| h.participant_id == participant) {
@@ -677,25 +682,33 @@ impl Session {
 
     async fn set_chat(&mut self, scope: &str, open: bool) -> Result<(), ChannelError> {
         self.teacher_only()?;
-        if scope != "class" {
-            groups::get(self.hub.store(), &self.lesson.id, scope)
+        // `scope` is "class" or a group's id.
+        let group = if scope == "class" {
+            None
+        } else {
+            let id = GroupId::parse(scope).map_err(|_| ChannelError::NotFound)?;
+            groups::get(self.hub.store(), &self.lesson.id, &id)
                 .map_err(|_| ChannelError::NotFound)?;
-        }
+            Some(id)
+        };
         self.hub
-            .update_chat(&self.lesson.id, |settings| {
-                if scope == "class" {
-                    settings.class_open = open;
-                } else {
-                    settings.open_groups.retain(|g| g != scope);
+            .update_chat(&self.lesson.id, |settings| match group {
+                None => settings.class_open = open,
+                Some(group) => {
+                    settings.open_groups.retain(|g| *g != group);
                     if open {
-                        settings.open_groups.push(scope.to_string());
+                        settings.open_groups.push(group);
                     }
                 }
             })
             .await
     }
 
-    async fn mute(&mut self, participant: &str, minutes: u32) -> Result<(), ChannelError> {
+    async fn mute(
+        &mut self,
+        participant: &ParticipantId,
+        minutes: u32,
+    ) -> Result<(), ChannelError> {
         self.teacher_only()?;
         if minutes > MAX_MUTE_MINUTES {
             return Err(invalid("minutes", "must be at most 240").into());
@@ -709,7 +722,7 @@ impl Session {
                 if minutes == 0 {
                     settings.muted.remove(participant);
                 } else {
-                    settings.muted.insert(participant.to_string(), until);
+                    settings.muted.insert(participant.clone(), until);
                 }
             })
             .await
@@ -717,7 +730,10 @@ impl Session {
 }
 
 /// The group a participant is in, from the lesson's entries.
-fn my_group<'a>(entries: &'a [GroupEntry], participant_id: &str) -> Option<&'a GroupEntry> {
+fn my_group<'a>(
+    entries: &'a [GroupEntry],
+    participant_id: &ParticipantId,
+) -> Option<&'a GroupEntry> {
     entries
         .iter()
         .find(|g| g.members.iter().any(|m| m.id == participant_id))

@@ -11,31 +11,30 @@
 use super::chat::ChatSettings;
 use super::ChannelError;
 use crate::auth::{can, Action, ThreadFacts, ThreadKind, Who};
-use crate::ids::ParticipantId;
+use crate::ids::{ClassId, GroupId, LessonId, ParticipantId, PupilId, TeacherId};
 use crate::lessons::lesson::Lesson;
 use crate::lessons::{classes, groups, lesson};
 use crate::store::Store;
-use crate::validate;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ThreadId {
     PrivateRostered {
-        class_id: String,
-        pupil_id: String,
+        class_id: ClassId,
+        pupil_id: PupilId,
     },
     PrivateGuest {
-        lesson_id: String,
-        participant_id: String,
+        lesson_id: LessonId,
+        participant_id: ParticipantId,
     },
     Announcements {
-        lesson_id: String,
+        lesson_id: LessonId,
     },
     ClassChat {
-        lesson_id: String,
+        lesson_id: LessonId,
     },
     GroupChat {
-        lesson_id: String,
-        group_id: String,
+        lesson_id: LessonId,
+        group_id: GroupId,
     },
 }
 
@@ -45,26 +44,24 @@ impl ThreadId {
 
     pub fn parse(raw: &str) -> Option<Self> {
         let parts: Vec<&str> = raw.split('.').collect();
-        let id = |i: usize| {
-            parts
-                .get(i)
-                .filter(|p| validate::is_id(p))
-                .map(|p| p.to_string())
-        };
         let thread = match parts.as_slice() {
-            ["pm", "c", _, _] => ThreadId::PrivateRostered {
-                class_id: id(2)?,
-                pupil_id: id(3)?,
+            ["pm", "c", c, p] => ThreadId::PrivateRostered {
+                class_id: ClassId::parse(c).ok()?,
+                pupil_id: PupilId::parse(p).ok()?,
             },
-            ["pm", "l", _, _] => ThreadId::PrivateGuest {
-                lesson_id: id(2)?,
-                participant_id: id(3)?,
+            ["pm", "l", l, p] => ThreadId::PrivateGuest {
+                lesson_id: LessonId::parse(l).ok()?,
+                participant_id: ParticipantId::parse(p).ok()?,
             },
-            ["an", _] => ThreadId::Announcements { lesson_id: id(1)? },
-            ["ch", _] => ThreadId::ClassChat { lesson_id: id(1)? },
-            ["gr", _, _] => ThreadId::GroupChat {
-                lesson_id: id(1)?,
-                group_id: id(2)?,
+            ["an", l] => ThreadId::Announcements {
+                lesson_id: LessonId::parse(l).ok()?,
+            },
+            ["ch", l] => ThreadId::ClassChat {
+                lesson_id: LessonId::parse(l).ok()?,
+            },
+            ["gr", l, g] => ThreadId::GroupChat {
+                lesson_id: LessonId::parse(l).ok()?,
+                group_id: GroupId::parse(g).ok()?,
             },
             _ => return None,
         };
@@ -72,22 +69,26 @@ impl ThreadId {
     }
 
     /// The private thread of a lesson participant with the teacher.
-    pub fn private(lesson_id: &str, participant_id: &str, class_id: &str) -> Self {
-        match ParticipantId::from_raw(participant_id).pupil_id() {
+    pub fn private(
+        lesson_id: &LessonId,
+        participant_id: &ParticipantId,
+        class_id: &ClassId,
+    ) -> Self {
+        match participant_id.pupil_id() {
             Some(pupil_id) => ThreadId::PrivateRostered {
-                class_id: class_id.to_string(),
-                pupil_id: pupil_id.to_string(),
+                class_id: class_id.clone(),
+                pupil_id,
             },
             None => ThreadId::PrivateGuest {
-                lesson_id: lesson_id.to_string(),
-                participant_id: participant_id.to_string(),
+                lesson_id: lesson_id.clone(),
+                participant_id: participant_id.clone(),
             },
         }
     }
 
     /// The lesson a thread belongs to; `None` for a class-list pupil's private thread, which
     /// spans the lessons of the class.
-    pub fn lesson(&self) -> Option<&str> {
+    pub fn lesson(&self) -> Option<&LessonId> {
         match self {
             ThreadId::PrivateRostered { .. } => None,
             ThreadId::PrivateGuest { lesson_id, .. }
@@ -100,8 +101,8 @@ impl ThreadId {
     /// What the stored keys of a lesson's threads start with after their tree's `m/` or
     /// `del/`: announcements and class chat by name, group chats and guests' private threads
     /// by family.
-    pub fn lesson_key_prefixes(lesson_id: &str) -> [String; 4] {
-        let l = lesson_id.to_string();
+    pub fn lesson_key_prefixes(lesson_id: &LessonId) -> [String; 4] {
+        let l = lesson_id;
         [
             format!(
                 "{}/",
@@ -121,11 +122,9 @@ impl ThreadId {
     }
 
     /// The pupil a private thread belongs to.
-    pub fn private_participant(&self) -> Option<String> {
+    pub fn private_participant(&self) -> Option<ParticipantId> {
         match self {
-            ThreadId::PrivateRostered { pupil_id, .. } => {
-                Some(ParticipantId::rostered(pupil_id).to_string())
-            }
+            ThreadId::PrivateRostered { pupil_id, .. } => Some(ParticipantId::rostered(pupil_id)),
             ThreadId::PrivateGuest { participant_id, .. } => Some(participant_id.clone()),
             _ => None,
         }
@@ -156,27 +155,27 @@ impl std::fmt::Display for ThreadId {
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub id: ThreadId,
-    pub teacher_id: String,
-    pub class_id: String,
+    pub teacher_id: TeacherId,
+    pub class_id: ClassId,
     kind: OwnedKind,
 }
 
 #[derive(Debug, Clone)]
 enum OwnedKind {
     Private {
-        participant_id: String,
-        lesson: Option<String>,
+        participant_id: ParticipantId,
+        lesson: Option<LessonId>,
     },
     Announcements {
-        lesson: String,
+        lesson: LessonId,
     },
     ClassChat {
-        lesson: String,
+        lesson: LessonId,
         open: bool,
     },
     GroupChat {
-        lesson: String,
-        members: Vec<String>,
+        lesson: LessonId,
+        members: Vec<ParticipantId>,
         open: bool,
     },
 }
@@ -190,7 +189,7 @@ pub fn resolve(
     id: ThreadId,
 ) -> Result<Resolved, ChannelError> {
     let not_found = |_| ChannelError::NotFound;
-    let this_lesson = |lesson_id: &str| {
+    let this_lesson = |lesson_id: &LessonId| {
         if lesson_id == lesson.id {
             Ok(())
         } else {
@@ -204,7 +203,7 @@ pub fn resolve(
             }
             classes::get_pupil(store, class_id, pupil_id).map_err(not_found)?;
             OwnedKind::Private {
-                participant_id: ParticipantId::rostered(pupil_id).to_string(),
+                participant_id: ParticipantId::rostered(pupil_id),
                 lesson: None,
             }
         }
@@ -303,7 +302,7 @@ impl Resolved {
                 lesson,
             } => ThreadKind::Private {
                 participant_id,
-                lesson: lesson.as_deref(),
+                lesson: lesson.as_ref(),
             },
             OwnedKind::Announcements { lesson } => ThreadKind::Announcements { lesson },
             OwnedKind::ClassChat { lesson, open } => ThreadKind::ClassChat {
@@ -366,8 +365,14 @@ mod tests {
         ] {
             assert!(ThreadId::parse(junk).is_none(), "{junk}");
         }
-        assert_eq!(ThreadId::private("L", "p-7", "C").to_string(), "pm.c.C.7");
-        assert_eq!(ThreadId::private("L", "g-7", "C").to_string(), "pm.l.L.g-7");
+        assert_eq!(
+            ThreadId::private(&"L".into(), &"p-7".into(), &"C".into()).to_string(),
+            "pm.c.C.7"
+        );
+        assert_eq!(
+            ThreadId::private(&"L".into(), &"g-7".into(), &"C".into()).to_string(),
+            "pm.l.L.g-7"
+        );
         assert_eq!(
             ThreadId::parse("pm.c.C.7").unwrap().private_participant(),
             Some("p-7".into())

@@ -7,7 +7,7 @@ use super::copies::{self, CopyFor};
 pub use super::name::{DocKind, DocName};
 use super::DocError;
 use crate::auth::{Audience, DocFacts};
-use crate::ids::ParticipantId;
+use crate::ids::{ClassId, GroupId, LessonId, ParticipantId, TeacherId};
 use crate::lessons::{classes, groups, lesson};
 use crate::store::{Store, StoreExt, Tree};
 
@@ -22,8 +22,8 @@ pub struct DocSettings {
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub name: DocName,
-    pub teacher_id: String,
-    pub class_id: String,
+    pub teacher_id: TeacherId,
+    pub class_id: ClassId,
     pub audience: OwnedAudience,
     pub settings: DocSettings,
     /// The pupil a personal document belongs to (shown to the teacher, used in file names).
@@ -36,13 +36,13 @@ pub struct Resolved {
 
 #[derive(Debug, Clone)]
 pub enum OwnedAudience {
-    Lesson(String),
+    Lesson(LessonId),
     TeacherOnly,
-    Participant(String),
+    Participant(ParticipantId),
     Group {
-        lesson_id: String,
-        group_id: String,
-        members: Vec<String>,
+        lesson_id: LessonId,
+        group_id: GroupId,
+        members: Vec<ParticipantId>,
     },
 }
 
@@ -105,7 +105,7 @@ pub fn resolve(store: &dyn Store, name: DocName) -> Result<Resolved, DocError> {
             (
                 class.teacher_id,
                 class.id,
-                OwnedAudience::Participant(ParticipantId::rostered(pupil_id).to_string()),
+                OwnedAudience::Participant(ParticipantId::rostered(pupil_id)),
                 Some(pupil.name),
             )
         }
@@ -217,11 +217,11 @@ mod tests {
             assert!(DocName::parse(junk).is_none(), "{junk}");
         }
         assert_eq!(
-            DocName::personal("L", "p-7", "C").to_string(),
+            DocName::personal(&"L".into(), &"p-7".into(), &"C".into()).to_string(),
             "class.C.pupil.7"
         );
         assert_eq!(
-            DocName::personal("L", "g-7", "C").to_string(),
+            DocName::personal(&"L".into(), &"g-7".into(), &"C".into()).to_string(),
             "lesson.L.pupil.g-7"
         );
     }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::name::DocName;
 use super::persist;
 use super::DocError;
-use crate::auth::tokens::random_id;
+use crate::ids::{random_record_id, GroupId, LessonId, ParticipantId};
 use crate::store::{Store, StoreExt, Tree};
 
 /// Who a copy is for.
@@ -25,15 +25,15 @@ pub enum CopyFor {
     /// The teacher alone.
     Teacher,
     /// One pupil (a participant id).
-    Participant(String),
+    Participant(ParticipantId),
     /// One group of the lesson (a group id).
-    Group(String),
+    Group(GroupId),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Copy {
     pub id: String,
-    pub lesson_id: String,
+    pub lesson_id: LessonId,
     /// The teacher's title ("Task 1", "Class text before the break").
     pub title: String,
     pub for_whom: CopyFor,
@@ -86,7 +86,7 @@ fn handout_content_key(lesson_id: &str, handout_id: &str) -> String {
 }
 
 /// Key prefixes of a lesson's copies and hand-outs.
-pub(super) fn lesson_prefixes(lesson_id: &str) -> [String; 3] {
+pub(super) fn lesson_prefixes(lesson_id: &LessonId) -> [String; 3] {
     [
         format!("c/{lesson_id}/"),
         format!("h/{lesson_id}/"),
@@ -94,12 +94,16 @@ pub(super) fn lesson_prefixes(lesson_id: &str) -> [String; 3] {
     ]
 }
 
-pub fn get(store: &dyn Store, lesson_id: &str, copy_id: &str) -> Result<Option<Copy>, DocError> {
+pub fn get(
+    store: &dyn Store,
+    lesson_id: &LessonId,
+    copy_id: &str,
+) -> Result<Option<Copy>, DocError> {
     Ok(store.get_json(Tree::Docs, &copy_key(lesson_id, copy_id))?)
 }
 
 /// The lesson's copies, oldest first; a hand-out's in the order of its recipients.
-pub fn of_lesson(store: &dyn Store, lesson_id: &str) -> Result<Vec<Copy>, DocError> {
+pub fn of_lesson(store: &dyn Store, lesson_id: &LessonId) -> Result<Vec<Copy>, DocError> {
     let mut copies: Vec<Copy> = store.scan_json(Tree::Docs, &format!("c/{lesson_id}/"))?;
     copies.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
     Ok(copies)
@@ -114,13 +118,13 @@ pub fn create(store: &dyn Store, copy: Copy, content: &[u8]) -> Result<Copy, Doc
     Ok(copy)
 }
 
-/// Hands `content` out to everyone in `recipients` (participant or group ids, by `to`) and
-/// remembers it for pupils who join later.
+/// Hands `content` out to everyone in `recipients` (pupils or groups, as `handout.to` says)
+/// and remembers it for pupils who join later.
 pub fn hand_out(
     store: &dyn Store,
-    lesson_id: &str,
+    lesson_id: &LessonId,
     handout: Handout,
-    recipients: &[String],
+    recipients: &[CopyFor],
     content: &[u8],
     now_ms: u64,
 ) -> Result<Vec<Copy>, DocError> {
@@ -132,17 +136,13 @@ pub fn hand_out(
     store.put_json(Tree::Docs, &handout_key(lesson_id, &handout.id), &handout)?;
     recipients
         .iter()
-        .map(|r| {
-            let for_whom = match handout.to {
-                HandTo::Pupils => CopyFor::Participant(r.clone()),
-                HandTo::Groups => CopyFor::Group(r.clone()),
-            };
+        .map(|for_whom| {
             let copy = Copy {
                 // Random, like every id a client sees: one copy's id tells nothing of another's.
-                id: random_id(),
-                lesson_id: lesson_id.to_string(),
+                id: random_record_id(),
+                lesson_id: lesson_id.clone(),
                 title: handout.title.clone(),
-                for_whom,
+                for_whom: for_whom.clone(),
                 handout: Some(handout.id.clone()),
                 source: Some(handout.source.clone()),
                 created_ms: now_ms,
@@ -155,13 +155,13 @@ pub fn hand_out(
 /// A pupil who joined after templates were handed out to every pupil gets their copies.
 pub fn catch_up_newcomer(
     store: &dyn Store,
-    lesson_id: &str,
-    participant_id: &str,
+    lesson_id: &LessonId,
+    participant_id: &ParticipantId,
     now_ms: u64,
 ) -> Result<(), DocError> {
     let handouts: Vec<Handout> = store.scan_json(Tree::Docs, &format!("h/{lesson_id}/"))?;
     let copies = of_lesson(store, lesson_id)?;
-    let mine = CopyFor::Participant(participant_id.to_string());
+    let mine = CopyFor::Participant(participant_id.clone());
     for handout in handouts.into_iter().filter(|h| h.to == HandTo::Pupils) {
         let has_it = copies
             .iter()
@@ -177,8 +177,8 @@ pub fn catch_up_newcomer(
             continue;
         };
         let copy = Copy {
-            id: random_id(),
-            lesson_id: lesson_id.to_string(),
+            id: random_record_id(),
+            lesson_id: lesson_id.clone(),
             title: handout.title.clone(),
             for_whom: mine.clone(),
             handout: Some(handout.id.clone()),

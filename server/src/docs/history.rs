@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::hub::DocHub;
 use super::{listing, DocError};
-use crate::auth::tokens::random_id;
+use crate::ids::random_record_id;
 use crate::lessons::lesson::{self, Lesson};
 use crate::store::{Store, StoreExt, Tree};
 
@@ -74,7 +74,7 @@ pub fn save(
     }
     // Time first, so keys sort in the order versions were saved.
     let version = Version {
-        id: format!("{now_ms:013x}-{}", &random_id()[..6]),
+        id: format!("{now_ms:013x}-{}", &random_record_id()[..6]),
         label: label.to_string(),
         auto,
         at_ms: now_ms,

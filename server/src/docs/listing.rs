@@ -3,6 +3,7 @@
 
 use super::access::{self, DocName, Resolved};
 use super::{copies, DocError};
+use crate::ids::LessonId;
 use crate::lessons::lesson::{self, Lesson};
 use crate::lessons::{classes, groups};
 use crate::store::Store;
@@ -47,7 +48,7 @@ pub fn lesson_docs(store: &dyn Store, lesson: &Lesson) -> Result<Vec<Resolved>, 
 }
 
 /// The names of a lesson's copies; the caller keeps those the reader may open.
-pub fn copies_of(store: &dyn Store, lesson_id: &str) -> Result<Vec<DocName>, DocError> {
+pub fn copies_of(store: &dyn Store, lesson_id: &LessonId) -> Result<Vec<DocName>, DocError> {
     Ok(copies::of_lesson(store, lesson_id)?
         .iter()
         .map(copies::Copy::doc_name)

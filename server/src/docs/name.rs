@@ -11,32 +11,32 @@
 
 use serde::Serialize;
 
-use crate::ids::ParticipantId;
+use crate::ids::{ClassId, GroupId, LessonId, ParticipantId, PupilId};
 use crate::validate;
 
 /// A document's name, parsed once from the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocName {
     LessonClass {
-        lesson_id: String,
+        lesson_id: LessonId,
     },
     TeacherNotes {
-        lesson_id: String,
+        lesson_id: LessonId,
     },
     GuestOwn {
-        lesson_id: String,
-        participant_id: String,
+        lesson_id: LessonId,
+        participant_id: ParticipantId,
     },
     PupilOwn {
-        class_id: String,
-        pupil_id: String,
+        class_id: ClassId,
+        pupil_id: PupilId,
     },
     Group {
-        lesson_id: String,
-        group_id: String,
+        lesson_id: LessonId,
+        group_id: GroupId,
     },
     Copy {
-        lesson_id: String,
+        lesson_id: LessonId,
         copy_id: String,
     },
 }
@@ -55,31 +55,28 @@ pub enum DocKind {
 impl DocName {
     pub fn parse(raw: &str) -> Option<Self> {
         let parts: Vec<&str> = raw.split('.').collect();
-        if !parts.iter().skip(1).step_by(2).all(|p| validate::is_id(p)) {
-            return None;
-        }
         let name = match parts.as_slice() {
             ["lesson", l, "class"] => DocName::LessonClass {
-                lesson_id: l.to_string(),
+                lesson_id: LessonId::parse(l).ok()?,
             },
             ["lesson", l, "notes"] => DocName::TeacherNotes {
-                lesson_id: l.to_string(),
+                lesson_id: LessonId::parse(l).ok()?,
             },
-            ["lesson", l, "pupil", p] if validate::is_id(p) => DocName::GuestOwn {
-                lesson_id: l.to_string(),
-                participant_id: p.to_string(),
+            ["lesson", l, "pupil", p] => DocName::GuestOwn {
+                lesson_id: LessonId::parse(l).ok()?,
+                participant_id: ParticipantId::parse(p).ok()?,
             },
-            ["lesson", l, "group", g] if validate::is_id(g) => DocName::Group {
-                lesson_id: l.to_string(),
-                group_id: g.to_string(),
+            ["lesson", l, "group", g] => DocName::Group {
+                lesson_id: LessonId::parse(l).ok()?,
+                group_id: GroupId::parse(g).ok()?,
             },
             ["lesson", l, "copy", c] if validate::is_id(c) => DocName::Copy {
-                lesson_id: l.to_string(),
+                lesson_id: LessonId::parse(l).ok()?,
                 copy_id: c.to_string(),
             },
-            ["class", c, "pupil", p] if validate::is_id(p) => DocName::PupilOwn {
-                class_id: c.to_string(),
-                pupil_id: p.to_string(),
+            ["class", c, "pupil", p] => DocName::PupilOwn {
+                class_id: ClassId::parse(c).ok()?,
+                pupil_id: PupilId::parse(p).ok()?,
             },
             _ => return None,
         };
@@ -97,20 +94,24 @@ impl DocName {
     }
 
     /// What the name of every document of a lesson starts with.
-    pub fn lesson_prefix(lesson_id: &str) -> String {
+    pub fn lesson_prefix(lesson_id: &LessonId) -> String {
         format!("lesson.{lesson_id}.")
     }
 
     /// The personal document of a lesson participant.
-    pub fn personal(lesson_id: &str, participant_id: &str, class_id: &str) -> Self {
-        match ParticipantId::from_raw(participant_id).pupil_id() {
+    pub fn personal(
+        lesson_id: &LessonId,
+        participant_id: &ParticipantId,
+        class_id: &ClassId,
+    ) -> Self {
+        match participant_id.pupil_id() {
             Some(pupil_id) => DocName::PupilOwn {
-                class_id: class_id.to_string(),
-                pupil_id: pupil_id.to_string(),
+                class_id: class_id.clone(),
+                pupil_id,
             },
             None => DocName::GuestOwn {
-                lesson_id: lesson_id.to_string(),
-                participant_id: participant_id.to_string(),
+                lesson_id: lesson_id.clone(),
+                participant_id: participant_id.clone(),
             },
         }
     }

@@ -37,7 +37,7 @@ pub fn owned(store: &dyn Store, subject: &Subject) -> Result<Vec<Owned>, StoreEr
         title: subject.name.clone(),
         copy_key: None,
     }];
-    let me = CopyFor::Participant(subject.participant.to_string());
+    let me = CopyFor::Participant(subject.participant.clone());
     for lesson_id in &subject.lessons {
         let copies = copies::of_lesson(store, lesson_id).map_err(store_error)?;
         for copy in copies.into_iter().filter(|c| c.for_whom == me) {

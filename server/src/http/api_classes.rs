@@ -1,49 +1,112 @@
 //! Classes, rosters and login cards over HTTP. Teachers only, and only their own classes.
 
 use super::respond::svg_response;
+use crate::ids::{ClassId, LessonId, PupilId};
 use crate::service;
 use crate::service::roster::ClassView;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiJson, RequestHost, TeacherCaller};
+use super::extract::{ApiJson, ApiPath, RequestHost, TeacherCaller};
 use super::state::AppState;
 use crate::error::ApiError;
 use crate::lessons::classes::Pupil;
 
-fn pupil_json(p: &Pupil) -> Value {
-    json!({ "id": p.id, "name": p.name })
+/// A pupil on the class list, as the class page shows them.
+#[derive(Serialize)]
+pub struct PupilAnswer<'a> {
+    id: &'a PupilId,
+    name: &'a str,
 }
 
-fn class_json(view: &ClassView) -> Value {
-    let roster: Vec<Value> = view.pupils.iter().map(pupil_json).collect();
-    json!({
-        "id": view.class.id,
-        "name": view.class.name,
-        "pupils": roster,
-        "active_lesson": view.running.as_ref().map(|l| json!({ "id": l.id, "code": l.code })),
-        "past_lessons": view
-            .past
-            .iter()
-            .map(|l| json!({ "id": l.id, "started_ms": l.started_ms, "ended_ms": l.ended_ms.unwrap_or(l.expires_ms) }))
-            .collect::<Vec<_>>(),
-    })
+impl<'a> From<&'a Pupil> for PupilAnswer<'a> {
+    fn from(p: &'a Pupil) -> Self {
+        Self {
+            id: &p.id,
+            name: &p.name,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct RunningLesson<'a> {
+    id: &'a LessonId,
+    code: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct PastLesson<'a> {
+    id: &'a LessonId,
+    started_ms: u64,
+    ended_ms: u64,
+}
+
+/// A class with its list, its running lesson and its past lessons.
+#[derive(Serialize)]
+pub struct ClassAnswer<'a> {
+    id: &'a ClassId,
+    name: &'a str,
+    pupils: Vec<PupilAnswer<'a>>,
+    active_lesson: Option<RunningLesson<'a>>,
+    past_lessons: Vec<PastLesson<'a>>,
+    /// After a pupil was deleted: how many records each subsystem removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted: Option<BTreeMap<&'static str, usize>>,
+}
+
+impl<'a> From<&'a ClassView> for ClassAnswer<'a> {
+    fn from(view: &'a ClassView) -> Self {
+        Self {
+            id: &view.class.id,
+            name: &view.class.name,
+            pupils: view.pupils.iter().map(PupilAnswer::from).collect(),
+            active_lesson: view.running.as_ref().map(|l| RunningLesson {
+                id: &l.id,
+                code: &l.code,
+            }),
+            past_lessons: view
+                .past
+                .iter()
+                .map(|l| PastLesson {
+                    id: &l.id,
+                    started_ms: l.started_ms,
+                    ended_ms: l.ended_ms.unwrap_or(l.expires_ms),
+                })
+                .collect(),
+            deleted: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ClassEntry<'a> {
+    id: &'a ClassId,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct ClassList<'a> {
+    classes: Vec<ClassEntry<'a>>,
 }
 
 pub async fn list(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-) -> Result<Json<Value>, ApiError> {
-    let list: Vec<Value> = service::roster::classes_of(&state.services, &teacher.who)?
+) -> Result<Response, ApiError> {
+    let classes = service::roster::classes_of(&state.services, &teacher.who)?;
+    let classes = classes
         .iter()
-        .map(|c| json!({ "id": c.id, "name": c.name }))
+        .map(|c| ClassEntry {
+            id: &c.id,
+            name: &c.name,
+        })
         .collect();
-    Ok(Json(json!({ "classes": list })))
+    Ok(Json(ClassList { classes }).into_response())
 }
 
 #[derive(Deserialize)]
@@ -58,19 +121,19 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiJson(body): ApiJson<CreateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let view =
         service::roster::create_class(&state.services, &teacher.who, &body.name, &body.pupils)?;
-    Ok(Json(class_json(&view)))
+    Ok(Json(ClassAnswer::from(&view)).into_response())
 }
 
 pub async fn get(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path(class_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(class_id): ApiPath<ClassId>,
+) -> Result<Response, ApiError> {
     let view = service::roster::class(&state.services, &teacher.who, &class_id)?;
-    Ok(Json(class_json(&view)))
+    Ok(Json(ClassAnswer::from(&view)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -82,55 +145,61 @@ pub struct AddPupilsBody {
 pub async fn add_pupils(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path(class_id): Path<String>,
+    ApiPath(class_id): ApiPath<ClassId>,
     ApiJson(body): ApiJson<AddPupilsBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let view = service::roster::add_pupils(&state.services, &teacher.who, &class_id, &body.names)?;
-    Ok(Json(class_json(&view)))
+    Ok(Json(ClassAnswer::from(&view)).into_response())
 }
 
 /// Deletes the class with its pupils, lessons and everything kept about them.
 pub async fn delete_class(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path(class_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(class_id): ApiPath<ClassId>,
+) -> Result<Response, ApiError> {
     let forgotten =
         service::privacy::delete_class(&state.services, &teacher.who, &class_id).await?;
-    Ok(Json(json!({ "deleted": removed_json(&forgotten) })))
+    Ok(Json(Deleted {
+        deleted: removed(&forgotten),
+    })
+    .into_response())
 }
 
-fn removed_json(forgotten: &service::privacy::Forgotten) -> Value {
-    forgotten
-        .removed
-        .iter()
-        .map(|(keeper, n)| (keeper.to_string(), json!(n)))
-        .collect::<serde_json::Map<_, _>>()
-        .into()
+/// What a deletion removed: records per subsystem.
+#[derive(Serialize)]
+pub struct Deleted {
+    deleted: BTreeMap<&'static str, usize>,
+}
+
+fn removed(forgotten: &service::privacy::Forgotten) -> BTreeMap<&'static str, usize> {
+    forgotten.removed.iter().copied().collect()
 }
 
 /// Deletes the pupil from the class list and everything the box keeps about them.
 pub async fn remove_pupil(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path((class_id, pupil_id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath((class_id, pupil_id)): ApiPath<(ClassId, PupilId)>,
+) -> Result<Response, ApiError> {
     let forgotten =
         service::privacy::forget_pupil(&state.services, &teacher.who, &class_id, &pupil_id).await?;
     let view = service::roster::class(&state.services, &teacher.who, &class_id)?;
-    let mut body = class_json(&view);
-    body["deleted"] = removed_json(&forgotten);
-    Ok(Json(body))
+    let answer = ClassAnswer {
+        deleted: Some(removed(&forgotten)),
+        ..ClassAnswer::from(&view)
+    };
+    Ok(Json(answer).into_response())
 }
 
 /// Revokes a pupil's card and makes a new one.
 pub async fn reissue_card(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path((class_id, pupil_id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath((class_id, pupil_id)): ApiPath<(ClassId, PupilId)>,
+) -> Result<Response, ApiError> {
     let pupil = service::roster::reissue_card(&state.services, &teacher.who, &class_id, &pupil_id)?;
-    Ok(Json(pupil_json(&pupil)))
+    Ok(Json(PupilAnswer::from(&pupil)).into_response())
 }
 
 /// The sign-in link a pupil's card carries. The secret is in the fragment, which browsers never
@@ -148,25 +217,48 @@ pub async fn cards(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
-    Path(class_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(class_id): ApiPath<ClassId>,
+) -> Result<Response, ApiError> {
     let view = service::roster::class(&state.services, &teacher.who, &class_id)?;
     let class = &view.class;
-    let cards: Vec<Value> = view
+    let cards = view
         .pupils
         .iter()
-        .map(|p| json!({ "id": p.id, "name": p.name, "url": card_url(&state, host.as_deref(), p) }))
+        .map(|p| Card {
+            id: &p.id,
+            name: &p.name,
+            url: card_url(&state, host.as_deref(), p),
+        })
         .collect();
-    Ok(Json(
-        json!({ "class": { "id": class.id, "name": class.name }, "cards": cards }),
-    ))
+    Ok(Json(CardSheet {
+        class: ClassEntry {
+            id: &class.id,
+            name: &class.name,
+        },
+        cards,
+    })
+    .into_response())
+}
+
+/// One printed card: the pupil and the link its QR code carries.
+#[derive(Serialize)]
+pub struct Card<'a> {
+    id: &'a PupilId,
+    name: &'a str,
+    url: String,
+}
+
+#[derive(Serialize)]
+pub struct CardSheet<'a> {
+    class: ClassEntry<'a>,
+    cards: Vec<Card<'a>>,
 }
 
 pub async fn card_qr(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
-    Path((class_id, pupil_id)): Path<(String, String)>,
+    ApiPath((class_id, pupil_id)): ApiPath<(ClassId, PupilId)>,
 ) -> Result<Response, ApiError> {
     let pupil = service::roster::pupil(&state.services, &teacher.who, &class_id, &pupil_id)?;
     svg_response(&card_url(&state, host.as_deref(), &pupil))

@@ -3,25 +3,25 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use super::doc_json::describe;
+use super::doc_json::{describe, DocList};
 use super::download::{self, Shown};
-use super::extract::{ApiJson, Caller, TeacherCaller};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Caller, TeacherCaller};
 use super::state::AppState;
 use crate::docs::export::Format;
 use crate::error::ApiError;
+use crate::ids::LessonId;
 use crate::service;
 use crate::validate::invalid;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
     /// For teachers: the lesson whose documents to list.
-    lesson: Option<String>,
+    lesson: Option<LessonId>,
 }
 
 /// Pupils: the class document and their own. Teachers (`?lesson=`): every document of the
@@ -29,14 +29,11 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let docs: Vec<Value> =
-        service::docs::openable(&state.services, &caller.who, query.lesson.as_deref())?
-            .iter()
-            .map(describe)
-            .collect();
-    Ok(Json(json!({ "docs": docs })))
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Response, ApiError> {
+    let entries = service::docs::openable(&state.services, &caller.who, query.lesson.as_ref())?;
+    let docs = entries.iter().map(describe).collect();
+    Ok(Json(DocList { docs }).into_response())
 }
 
 /// One document's facts, for the editor page.
@@ -44,9 +41,9 @@ pub async fn get(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(doc): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let entry = service::docs::one(&state.services, &caller.who, &doc)?;
-    Ok(Json(describe(&entry)))
+    Ok(Json(describe(&entry)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -82,7 +79,7 @@ pub async fn export(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(doc): Path<String>,
-    Query(query): Query<ExportQuery>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let format = parse_format(&query.format)?;
     let lang = parse_lang(query.lang.as_deref())?;
@@ -99,8 +96,8 @@ pub async fn export(
 pub async fn lesson_zip(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path(lesson_id): Path<String>,
-    Query(query): Query<ZipQuery>,
+    ApiPath(lesson_id): ApiPath<LessonId>,
+    ApiQuery(query): ApiQuery<ZipQuery>,
 ) -> Result<Response, ApiError> {
     let lang = parse_lang(query.lang.as_deref())?;
     let st = state.clone();
@@ -129,7 +126,17 @@ pub async fn settings(
     caller: Caller,
     Path(doc): Path<String>,
     ApiJson(body): ApiJson<SettingsBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let name = service::docs::set_read_only(&state.services, &caller.who, &doc, body.read_only)?;
-    Ok(Json(json!({ "name": name, "read_only": body.read_only })))
+    Ok(Json(DocSettingsAnswer {
+        name,
+        read_only: body.read_only,
+    })
+    .into_response())
+}
+
+#[derive(Serialize)]
+pub struct DocSettingsAnswer {
+    name: String,
+    read_only: bool,
 }

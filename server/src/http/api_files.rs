@@ -6,17 +6,17 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::download::{self, Shown};
-use super::extract::Caller;
+use super::extract::{ApiQuery, Caller};
 use super::state::AppState;
 use crate::error::ApiError;
+use crate::ids::LessonId;
 use crate::service;
 use crate::service::files::{Destination, Sent};
 use crate::uploads;
@@ -31,7 +31,7 @@ pub struct UploadQuery {
     /// The file's name as the sender's device called it.
     name: Option<String>,
     /// Teachers: the lesson they are sending from.
-    lesson: Option<String>,
+    lesson: Option<LessonId>,
 }
 
 /// `POST /api/files?thread=…&name=…`: the body is the file, `Content-Type` its type.
@@ -39,9 +39,9 @@ pub async fn upload(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     headers: HeaderMap,
-    Query(query): Query<UploadQuery>,
+    ApiQuery(query): ApiQuery<UploadQuery>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
         _ => ApiError::Invalid(invalid("file", "could not be read")),
@@ -53,7 +53,7 @@ pub async fn upload(
     let to = match (&query.thread, &query.doc) {
         (Some(thread), None) => Destination::Thread {
             thread,
-            lesson: query.lesson.as_deref(),
+            lesson: query.lesson.as_ref(),
         },
         (None, Some(doc)) => Destination::Doc(doc),
         _ => {
@@ -69,12 +69,22 @@ pub async fn upload(
         bytes: &body,
     };
     let saved = service::files::save(&state.services, &caller.who, to, file)?;
-    Ok(Json(json!({
-        "id": saved.id,
-        "name": saved.file_name,
-        "content_type": saved.content_type,
-        "size": saved.size,
-    })))
+    Ok(Json(Saved {
+        id: saved.id,
+        name: saved.file_name,
+        content_type: saved.content_type,
+        size: saved.size,
+    })
+    .into_response())
+}
+
+/// A file the box kept: what a message refers to it by.
+#[derive(Serialize)]
+pub struct Saved {
+    id: String,
+    name: String,
+    content_type: String,
+    size: usize,
 }
 
 /// `GET /api/files/{id}`: images inline, everything else as a download.

@@ -3,40 +3,42 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiJson, TeacherCaller};
+use super::extract::{ApiJson, ApiPath, TeacherCaller};
 use super::state::AppState;
 use crate::error::ApiError;
+use crate::ids::{LessonId, ParticipantId};
+use crate::protocol::GroupEntry;
 use crate::service;
 
 pub async fn get(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path(lesson_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(lesson_id): ApiPath<LessonId>,
+) -> Result<Response, ApiError> {
     let entries = service::groups::of_lesson(&state.services, &teacher.who, &lesson_id)?;
-    Ok(Json(json!({ "groups": entries })))
+    Ok(Json(Groups { groups: entries }).into_response())
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetBody {
     /// Each group as a list of participant ids; `[]` ends the group work.
-    groups: Vec<Vec<String>>,
+    groups: Vec<Vec<ParticipantId>>,
 }
 
 pub async fn set(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path(lesson_id): Path<String>,
+    ApiPath(lesson_id): ApiPath<LessonId>,
     ApiJson(body): ApiJson<SetBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let entries = service::groups::form(&state.services, &teacher.who, &lesson_id, body.groups)?;
-    Ok(Json(json!({ "groups": entries })))
+    Ok(Json(Groups { groups: entries }).into_response())
 }
 
 #[derive(Deserialize)]
@@ -55,9 +57,9 @@ fn yes() -> bool {
 pub async fn random(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path(lesson_id): Path<String>,
+    ApiPath(lesson_id): ApiPath<LessonId>,
     ApiJson(body): ApiJson<RandomBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let entries = service::groups::random(
         &state.services,
         &teacher.who,
@@ -65,15 +67,21 @@ pub async fn random(
         body.size,
         body.present_only,
     )?;
-    Ok(Json(json!({ "groups": entries })))
+    Ok(Json(Groups { groups: entries }).into_response())
 }
 
 /// Last time's groups of this class (rostered pupils), formed again with fresh documents.
 pub async fn repeat(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path(lesson_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(lesson_id): ApiPath<LessonId>,
+) -> Result<Response, ApiError> {
     let entries = service::groups::repeat(&state.services, &teacher.who, &lesson_id)?;
-    Ok(Json(json!({ "groups": entries })))
+    Ok(Json(Groups { groups: entries }).into_response())
+}
+
+/// The lesson's groups after a change.
+#[derive(Serialize)]
+pub struct Groups {
+    groups: Vec<GroupEntry>,
 }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::extract::{ApiJson, Caller};
 use super::state::AppState;
@@ -27,8 +27,14 @@ pub async fn hand_out(
     caller: Caller,
     Path(doc): Path<String>,
     ApiJson(body): ApiJson<HandOutBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let docs =
         service::handouts::hand_out(&state.services, &caller.who, &doc, body.to, &body.title)?;
-    Ok((StatusCode::CREATED, Json(json!({ "docs": docs }))))
+    Ok((StatusCode::CREATED, Json(HandedOut { docs })).into_response())
+}
+
+/// The copies made: their document names.
+#[derive(Serialize)]
+pub struct HandedOut {
+    docs: Vec<String>,
 }

@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use super::doc_json::describe;
+use super::doc_json::{describe, DocAnswer};
 use super::extract::{ApiJson, Caller};
 use super::state::AppState;
+use crate::docs::history::Version;
 use crate::error::ApiError;
 use crate::service;
 
@@ -19,9 +20,24 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(doc): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let versions = service::history::versions(&state.services, &caller.who, &doc)?;
-    Ok(Json(json!({ "versions": versions })))
+    Ok(Json(Versions { versions }).into_response())
+}
+
+#[derive(Serialize)]
+pub struct Versions {
+    versions: Vec<Version>,
+}
+
+#[derive(Serialize)]
+pub struct Saved {
+    version: Version,
+}
+
+#[derive(Serialize)]
+pub struct Restored<'a> {
+    doc: DocAnswer<'a>,
 }
 
 #[derive(Deserialize)]
@@ -35,9 +51,9 @@ pub async fn save(
     caller: Caller,
     Path(doc): Path<String>,
     ApiJson(body): ApiJson<SaveBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let version = service::history::save(&state.services, &caller.who, &doc, &body.label)?;
-    Ok((StatusCode::CREATED, Json(json!({ "version": version }))))
+    Ok((StatusCode::CREATED, Json(Saved { version })).into_response())
 }
 
 #[derive(Deserialize)]
@@ -53,7 +69,7 @@ pub async fn restore_as_copy(
     caller: Caller,
     Path((doc, version_id)): Path<(String, String)>,
     ApiJson(body): ApiJson<CopyBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let made = service::history::restore_as_copy(
         &state.services,
         &caller.who,
@@ -61,5 +77,6 @@ pub async fn restore_as_copy(
         &version_id,
         &body.title,
     )?;
-    Ok((StatusCode::CREATED, Json(json!({ "doc": describe(&made) }))))
+    let doc = describe(&made);
+    Ok((StatusCode::CREATED, Json(Restored { doc })).into_response())
 }

@@ -5,17 +5,19 @@ use crate::service::{self, access};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiJson, ClientIp, RequestHost, TeacherCaller};
-use super::respond::{svg_response, with_session};
+use super::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, RequestHost, TeacherCaller};
+use super::respond::{done, svg_response, with_session};
 use super::state::AppState;
+use crate::auth::Role;
 use crate::error::ApiError;
+use crate::ids::{ClassId, LessonId, ParticipantId};
 use crate::lessons::lesson::{self, Lesson};
+use crate::protocol::PresenceEntry;
 use crate::qr;
 use crate::service::lessons::{LessonView, Seated};
 
@@ -34,24 +36,61 @@ fn local_join_url(state: &AppState, lesson: &Lesson) -> Option<String> {
         .map(|base| format!("{base}/join?code={}", lesson.code))
 }
 
-fn lesson_json(state: &AppState, host: Option<&str>, view: &LessonView) -> Value {
+/// A lesson as the teacher's pages show it.
+#[derive(Serialize)]
+pub struct LessonAnswer<'a> {
+    id: &'a LessonId,
+    code: &'a str,
+    class: ClassEntry<'a>,
+    join_url: String,
+    /// By the box's `.local` name; `null` when it announces none.
+    local_join_url: Option<String>,
+    started_ms: u64,
+    expires_ms: u64,
+    active: bool,
+}
+
+#[derive(Serialize)]
+pub struct ClassEntry<'a> {
+    id: &'a ClassId,
+    name: &'a str,
+}
+
+fn lesson_answer<'a>(
+    state: &AppState,
+    host: Option<&str>,
+    view: &'a LessonView,
+) -> LessonAnswer<'a> {
     let lesson = &view.lesson;
-    json!({
-        "id": lesson.id,
-        "code": lesson.code,
-        "class": { "id": lesson.class_id, "name": view.class_name },
-        "join_url": join_url(state, host, lesson),
-        "local_join_url": local_join_url(state, lesson),
-        "started_ms": lesson.started_ms,
-        "expires_ms": lesson.expires_ms,
-        "active": view.active,
-    })
+    LessonAnswer {
+        id: &lesson.id,
+        code: &lesson.code,
+        class: ClassEntry {
+            id: &lesson.class_id,
+            name: &view.class_name,
+        },
+        join_url: join_url(state, host, lesson),
+        local_join_url: local_join_url(state, lesson),
+        started_ms: lesson.started_ms,
+        expires_ms: lesson.expires_ms,
+        active: view.active,
+    }
+}
+
+#[derive(Serialize)]
+pub struct LessonList<'a> {
+    lessons: Vec<LessonAnswer<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct Participants {
+    participants: Vec<PresenceEntry>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
-    class_id: String,
+    class_id: ClassId,
 }
 
 pub async fn start(
@@ -59,36 +98,37 @@ pub async fn start(
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
     ApiJson(body): ApiJson<StartBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let view = service::lessons::start(
         &state.services,
         &teacher.who,
         &body.class_id,
         state.config.lesson_hours,
     )?;
-    Ok(Json(lesson_json(&state, host.as_deref(), &view)))
+    Ok(Json(lesson_answer(&state, host.as_deref(), &view)).into_response())
 }
 
 pub async fn list(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
-) -> Result<Json<Value>, ApiError> {
-    let list: Vec<Value> = service::lessons::running(&state.services, &teacher.who)?
+) -> Result<Response, ApiError> {
+    let running = service::lessons::running(&state.services, &teacher.who)?;
+    let lessons = running
         .iter()
-        .map(|view| lesson_json(&state, host.as_deref(), view))
+        .map(|view| lesson_answer(&state, host.as_deref(), view))
         .collect();
-    Ok(Json(json!({ "lessons": list })))
+    Ok(Json(LessonList { lessons }).into_response())
 }
 
 pub async fn get(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
-    Path(lesson_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(lesson_id): ApiPath<LessonId>,
+) -> Result<Response, ApiError> {
     let view = service::lessons::own(&state.services, &teacher.who, &lesson_id)?;
-    Ok(Json(lesson_json(&state, host.as_deref(), &view)))
+    Ok(Json(lesson_answer(&state, host.as_deref(), &view)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -104,8 +144,8 @@ pub async fn qr(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
-    Path(lesson_id): Path<String>,
-    Query(query): Query<QrQuery>,
+    ApiPath(lesson_id): ApiPath<LessonId>,
+    ApiQuery(query): ApiQuery<QrQuery>,
 ) -> Result<Response, ApiError> {
     let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
     let url = match query.by.as_deref() {
@@ -124,34 +164,34 @@ pub async fn qr(
 pub async fn participants(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path(lesson_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(lesson_id): ApiPath<LessonId>,
+) -> Result<Response, ApiError> {
     let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
-    let list = service::lessons::presence(&state.services, &lesson)?;
-    Ok(Json(json!({ "participants": list })))
+    let participants = service::lessons::presence(&state.services, &lesson)?;
+    Ok(Json(Participants { participants }).into_response())
 }
 
 pub async fn remove_participant(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path((lesson_id, participant_id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath((lesson_id, participant_id)): ApiPath<(LessonId, ParticipantId)>,
+) -> Result<Response, ApiError> {
     service::lessons::remove_participant(
         &state.services,
         &teacher.who,
         &lesson_id,
         &participant_id,
     )?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(done().into_response())
 }
 
 pub async fn end(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path(lesson_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(lesson_id): ApiPath<LessonId>,
+) -> Result<Response, ApiError> {
     service::lessons::end(&state.services, &teacher.who, &lesson_id)?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(done().into_response())
 }
 
 /// At home if the pupil says so or comes in over the school's VPN (Tavla's own, or one the
@@ -169,12 +209,56 @@ fn is_at_home(state: &AppState, ip: IpAddr, says_at_home: bool) -> bool {
 /// The answer that signs a pupil into their seat.
 fn seated_response(seated: Seated) -> Response {
     let p = &seated.participant;
-    let body = json!({
-        "role": if p.at_home { "remote_pupil" } else { "pupil" },
-        "pupil": { "id": p.id, "name": p.name, "at_home": p.at_home },
-        "lesson": { "id": seated.lesson_id },
-    });
+    let body = SeatedAnswer {
+        role: if p.at_home {
+            Role::RemotePupil
+        } else {
+            Role::Pupil
+        },
+        pupil: SeatedPupil {
+            id: &p.id,
+            name: &p.name,
+            at_home: p.at_home,
+        },
+        lesson: LessonRef {
+            id: &seated.lesson_id,
+        },
+    };
     with_session(&seated.token, seated.lifetime_ms, body)
+}
+
+/// A pupil (or the classroom camera) signed into a lesson.
+#[derive(Serialize)]
+pub struct SeatedAnswer<'a> {
+    role: Role,
+    pupil: SeatedPupil<'a>,
+    lesson: LessonRef<'a>,
+}
+
+#[derive(Serialize)]
+pub struct SeatedPupil<'a> {
+    id: &'a ParticipantId,
+    name: &'a str,
+    at_home: bool,
+}
+
+#[derive(Serialize)]
+pub struct LessonRef<'a> {
+    id: &'a LessonId,
+}
+
+#[derive(Serialize)]
+pub struct CameraSignedIn<'a> {
+    role: Role,
+    lesson: LessonRef<'a>,
+}
+
+/// A one-time link that makes a device the lesson's classroom camera.
+#[derive(Serialize)]
+pub struct CameraLink {
+    url: String,
+    qr_svg: String,
+    expires_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -236,8 +320,8 @@ pub async fn camera_link(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
-    Path(lesson_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(lesson_id): ApiPath<LessonId>,
+) -> Result<Response, ApiError> {
     let (token, expires_ms) =
         service::lessons::camera_link(&state.services, &teacher.who, &lesson_id)?;
     let url = format!(
@@ -245,9 +329,12 @@ pub async fn camera_link(
         state.reachable_base_url(host.as_deref())
     );
     let qr_svg = qr::svg(&url).ok_or_else(|| ApiError::Internal("camera link QR".into()))?;
-    Ok(Json(
-        json!({ "url": url, "qr_svg": qr_svg, "expires_ms": expires_ms }),
-    ))
+    Ok(Json(CameraLink {
+        url,
+        qr_svg,
+        expires_ms,
+    })
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -266,6 +353,9 @@ pub async fn camera_sign_in(
     state.limits.join(ip, None)?;
     let (token, lifetime_ms, lesson_id) =
         service::lessons::pair_camera(&state.services, &body.token)?;
-    let body = json!({ "role": "camera", "lesson": { "id": lesson_id } });
+    let body = CameraSignedIn {
+        role: Role::Camera,
+        lesson: LessonRef { id: &lesson_id },
+    };
     Ok(with_session(&token, lifetime_ms, body))
 }

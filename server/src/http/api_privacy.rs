@@ -4,17 +4,18 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::download::{self, Shown};
-use super::extract::{Caller, TeacherCaller};
+use super::extract::{ApiPath, ApiQuery, Caller, TeacherCaller};
 use super::state::AppState;
 use crate::error::ApiError;
+use crate::ids::{ClassId, PupilId};
 use crate::service;
+use crate::service::privacy::RetentionLine;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,8 +27,8 @@ pub struct ExportQuery {
 pub async fn export_pupil(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path((class_id, pupil_id)): Path<(String, String)>,
-    Query(query): Query<ExportQuery>,
+    ApiPath((class_id, pupil_id)): ApiPath<(ClassId, PupilId)>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     archive(state, caller, class_id, pupil_id, query).await
 }
@@ -36,7 +37,7 @@ pub async fn export_pupil(
 pub async fn export_mine(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Query(query): Query<ExportQuery>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let (class_id, pupil_id) = service::privacy::own_pupil_id(&caller.who)?;
     archive(state, caller, class_id, pupil_id, query).await
@@ -45,8 +46,8 @@ pub async fn export_mine(
 async fn archive(
     state: Arc<AppState>,
     caller: Caller,
-    class_id: String,
-    pupil_id: String,
+    class_id: ClassId,
+    pupil_id: PupilId,
     query: ExportQuery,
 ) -> Result<Response, ApiError> {
     let lang = crate::i18n::language(query.lang.as_deref());
@@ -66,21 +67,17 @@ async fn archive(
 pub async fn retention(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let lines = service::privacy::retention_overview(
         &state.services,
         &teacher.who,
         &state.config.retention,
     )?;
-    Ok(Json(json!({
-        "rules": lines
-            .iter()
-            .map(|l| json!({
-                "kind": l.kind,
-                "days": l.days,
-                "count": l.count,
-                "next_deletion_ms": l.next_deletion_ms,
-            }))
-            .collect::<Vec<_>>(),
-    })))
+    Ok(Json(Retention { rules: lines }).into_response())
+}
+
+/// What is kept, for how long, and when the next of it is deleted.
+#[derive(Serialize)]
+pub struct Retention {
+    rules: Vec<RetentionLine>,
 }

@@ -2,18 +2,19 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiJson, Caller, ClientIp, RequestHost, TeacherCaller};
-use super::respond::{with_cookie, with_session};
+use super::extract::{ApiJson, ApiQuery, Caller, ClientIp, RequestHost, TeacherCaller};
+use super::respond::{done, with_cookie, with_session};
 use super::state::AppState;
 use crate::auth::sessions;
-use crate::auth::teachers::Teacher;
+use crate::auth::teachers::{Teacher, TokenKind};
+use crate::auth::Role;
 use crate::error::ApiError;
+use crate::ids::{LessonId, ParticipantId, TeacherId};
 use crate::service;
 use crate::service::teachers::{Me, SignedIn};
 use crate::validate;
@@ -32,12 +33,43 @@ fn signed_in(signed: SignedIn) -> Response {
     with_session(
         &signed.token,
         signed.lifetime_ms,
-        teacher_json(&signed.teacher),
+        TeacherAnswer::from(&signed.teacher),
     )
 }
 
-fn teacher_json(t: &Teacher) -> Value {
-    json!({ "role": "teacher", "teacher": { "id": t.id, "name": t.name, "lang": t.lang } })
+/// A signed-in teacher, as `/api/me` and signing in answer.
+#[derive(Serialize)]
+pub struct TeacherAnswer<'a> {
+    role: Role,
+    teacher: TeacherEntry<'a>,
+}
+
+#[derive(Serialize)]
+pub struct TeacherEntry<'a> {
+    id: &'a TeacherId,
+    name: &'a str,
+    /// The language the teacher chose, if they did (`null` otherwise).
+    lang: Option<&'a str>,
+}
+
+/// A colleague on this box.
+#[derive(Serialize)]
+pub struct Colleague<'a> {
+    id: &'a TeacherId,
+    name: &'a str,
+}
+
+impl<'a> From<&'a Teacher> for TeacherAnswer<'a> {
+    fn from(t: &'a Teacher) -> Self {
+        Self {
+            role: Role::Teacher,
+            teacher: TeacherEntry {
+                id: &t.id,
+                name: &t.name,
+                lang: t.lang.as_deref(),
+            },
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -48,10 +80,21 @@ pub struct TokenQuery {
 /// What a setup link is for (the form shows the invited name). Does not use the link up.
 pub async fn setup_info(
     State(state): State<Arc<AppState>>,
-    Query(q): Query<TokenQuery>,
-) -> Result<Json<Value>, ApiError> {
+    ApiQuery(q): ApiQuery<TokenQuery>,
+) -> Result<Response, ApiError> {
     let record = service::teachers::setup_link(&state.services, &q.token)?;
-    Ok(Json(json!({ "kind": record.kind, "name": record.name })))
+    Ok(Json(SetupInfo {
+        kind: record.kind,
+        name: record.name,
+    })
+    .into_response())
+}
+
+/// What a setup link is for: the first teacher or an invitation, and the invited name.
+#[derive(Serialize)]
+pub struct SetupInfo {
+    kind: TokenKind,
+    name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -110,46 +153,87 @@ pub async fn logout(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    service::sessions::log_out(&state.services, caller.token.as_deref())?;
+    service::sessions::log_out(&state.services, caller.token.as_ref())?;
     Ok(with_cookie(
-        Json(json!({ "ok": true })).into_response(),
+        done().into_response(),
         &sessions::clearing_cookie(),
     ))
 }
 
 /// Who the caller is: what the web client shows first.
-pub async fn me(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+pub async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Response, ApiError> {
     let role = caller.who.role();
-    Ok(Json(
-        match service::teachers::me(&state.services, &caller.who)? {
-            Me::Nobody { needs_setup } => json!({ "role": "nobody", "needs_setup": needs_setup }),
-            Me::Teacher(teacher) => teacher_json(&teacher),
-            Me::Pupil {
-                seat,
-                participant,
-                class_name,
-            } => json!({
-                "role": role,
-                "pupil": {
-                    "id": participant.id,
-                    "name": participant.name,
-                    "at_home": seat.at_home,
-                    "rostered": participant.pupil_id.is_some(),
-                },
-                "lesson": { "id": seat.lesson_id, "class_name": class_name },
-            }),
-            Me::Camera {
-                lesson_id,
-                class_name,
-            } => json!({
-                "role": role,
-                "lesson": { "id": lesson_id, "class_name": class_name },
-            }),
-        },
-    ))
+    Ok(match service::teachers::me(&state.services, &caller.who)? {
+        Me::Nobody { needs_setup } => Json(NobodyAnswer {
+            role: Role::Nobody,
+            needs_setup,
+        })
+        .into_response(),
+        Me::Teacher(teacher) => Json(TeacherAnswer::from(&teacher)).into_response(),
+        Me::Pupil {
+            seat,
+            participant,
+            class_name,
+        } => Json(PupilAnswer {
+            role,
+            pupil: PupilEntry {
+                id: &participant.id,
+                name: &participant.name,
+                at_home: seat.at_home,
+                rostered: participant.pupil_id.is_some(),
+            },
+            lesson: LessonEntry {
+                id: &seat.lesson_id,
+                class_name: &class_name,
+            },
+        })
+        .into_response(),
+        Me::Camera {
+            lesson_id,
+            class_name,
+        } => Json(CameraAnswer {
+            role,
+            lesson: LessonEntry {
+                id: &lesson_id,
+                class_name: &class_name,
+            },
+        })
+        .into_response(),
+    })
+}
+
+#[derive(Serialize)]
+pub struct NobodyAnswer {
+    role: Role,
+    /// The box has no teacher yet: the page shows where the setup link is.
+    needs_setup: bool,
+}
+
+#[derive(Serialize)]
+pub struct PupilAnswer<'a> {
+    role: Role,
+    pupil: PupilEntry<'a>,
+    lesson: LessonEntry<'a>,
+}
+
+#[derive(Serialize)]
+pub struct PupilEntry<'a> {
+    id: &'a ParticipantId,
+    name: &'a str,
+    at_home: bool,
+    rostered: bool,
+}
+
+#[derive(Serialize)]
+pub struct LessonEntry<'a> {
+    id: &'a LessonId,
+    class_name: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct CameraAnswer<'a> {
+    role: Role,
+    lesson: LessonEntry<'a>,
 }
 
 #[derive(Deserialize)]
@@ -163,20 +247,34 @@ pub async fn set_lang(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiJson(body): ApiJson<LangBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     service::teachers::set_lang(&state.services, &teacher.who, &body.lang)?;
-    Ok(Json(json!({ "lang": body.lang })))
+    Ok(Json(LangAnswer { lang: body.lang }).into_response())
+}
+
+#[derive(Serialize)]
+pub struct LangAnswer {
+    lang: String,
 }
 
 pub async fn list_teachers(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-) -> Result<Json<Value>, ApiError> {
-    let list: Vec<Value> = service::teachers::colleagues(&state.services, &teacher.who)?
+) -> Result<Response, ApiError> {
+    let colleagues = service::teachers::colleagues(&state.services, &teacher.who)?;
+    let teachers = colleagues
         .iter()
-        .map(|t| json!({ "id": t.id, "name": t.name }))
+        .map(|t| Colleague {
+            id: &t.id,
+            name: &t.name,
+        })
         .collect();
-    Ok(Json(json!({ "teachers": list })))
+    Ok(Json(Colleagues { teachers }).into_response())
+}
+
+#[derive(Serialize)]
+pub struct Colleagues<'a> {
+    teachers: Vec<Colleague<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -191,11 +289,17 @@ pub async fn invite(
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
     ApiJson(body): ApiJson<InviteBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let token = service::teachers::invite(&state.services, &teacher.who, body.name.as_deref())?;
     let url = format!(
         "{}/setup?token={token}",
         state.reachable_base_url(host.as_deref())
     );
-    Ok(Json(json!({ "url": url })))
+    Ok(Json(Invitation { url }).into_response())
+}
+
+/// The link to pass on to the invited colleague.
+#[derive(Serialize)]
+pub struct Invitation {
+    url: String,
 }

@@ -1,15 +1,19 @@
 //! The VPN for pupils at home over HTTP: the teacher gives a pupil access (their WireGuard
 //! config and its QR code, shown once), lists the class's, and takes it away.
 
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
 
-use super::extract::{RequestHost, TeacherCaller};
+use super::extract::{ApiPath, RequestHost, TeacherCaller};
+use super::respond::done;
 use super::state::AppState;
 use crate::error::ApiError;
+use crate::ids::{ClassId, PupilId};
 use crate::{qr, service};
 
 /// `POST /api/classes/{class}/pupils/{pupil}/vpn`
@@ -17,8 +21,8 @@ pub async fn give(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
-    Path((class_id, pupil_id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath((class_id, pupil_id)): ApiPath<(ClassId, PupilId)>,
+) -> Result<Response, ApiError> {
     // Without a configured endpoint the config names the address this page was opened on.
     let box_host = host
         .as_deref()
@@ -45,35 +49,61 @@ pub async fn give(
     // The WireGuard app scans the config itself; a config always fits a QR code.
     let qr_svg =
         qr::svg(&issued.config).ok_or_else(|| ApiError::Internal("VPN config QR".into()))?;
-    Ok(Json(json!({
-        "address": issued.peer.address.to_string(),
-        "config": issued.config,
-        "qr_svg": qr_svg,
-        "file_name": "tavla.conf",
-    })))
+    Ok(Json(Access {
+        address: issued.peer.address,
+        config: issued.config,
+        qr_svg,
+        file_name: "tavla.conf",
+    })
+    .into_response())
+}
+
+/// A pupil's VPN access: the WireGuard config (shown once) and its QR code.
+#[derive(Serialize)]
+pub struct Access {
+    address: Ipv4Addr,
+    config: String,
+    qr_svg: String,
+    file_name: &'static str,
 }
 
 /// `DELETE /api/classes/{class}/pupils/{pupil}/vpn`
 pub async fn take(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path((class_id, pupil_id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath((class_id, pupil_id)): ApiPath<(ClassId, PupilId)>,
+) -> Result<Response, ApiError> {
     service::vpn::take(&state.services, &teacher.who, &class_id, &pupil_id)?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(done().into_response())
 }
 
 /// `GET /api/classes/{class}/vpn`: `{"pupils": [{"pupil_id", "address", "created_ms"}]}`
 pub async fn list(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    Path(class_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(class_id): ApiPath<ClassId>,
+) -> Result<Response, ApiError> {
     let peers = service::vpn::of_class(&state.services, &teacher.who, &class_id)?;
-    Ok(Json(json!({
-        "pupils": peers
-            .iter()
-            .map(|p| json!({ "pupil_id": p.pupil_id, "address": p.address.to_string(), "created_ms": p.created_ms }))
-            .collect::<Vec<_>>(),
-    })))
+    let pupils = peers
+        .iter()
+        .map(|p| PeerEntry {
+            pupil_id: &p.pupil_id,
+            address: p.address,
+            created_ms: p.created_ms,
+        })
+        .collect();
+    Ok(Json(ClassAccess { pupils }).into_response())
+}
+
+#[derive(Serialize)]
+pub struct ClassAccess<'a> {
+    pupils: Vec<PeerEntry<'a>>,
+}
+
+/// One pupil's access, without its keys.
+#[derive(Serialize)]
+pub struct PeerEntry<'a> {
+    pupil_id: &'a PupilId,
+    address: Ipv4Addr,
+    created_ms: u64,
 }

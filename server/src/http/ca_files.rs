@@ -9,7 +9,7 @@ use axum::Json;
 use base64::Engine;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
-use serde_json::{json, Value};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::state::AppState;
@@ -23,15 +23,24 @@ fn ca_der(state: &AppState) -> Result<Vec<u8>, ApiError> {
 }
 
 /// Whether the box runs its own CA, and its fingerprint so an admin can check what they install.
-pub async fn info(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(match state.tls.ca_fingerprint() {
-        Some(fingerprint) => {
-            json!({ "local_ca": true, "fingerprint_sha256": fingerprint, "host": state.names.host(), "https_port": state.https_port })
-        }
-        None => {
-            json!({ "local_ca": false, "host": state.names.host(), "https_port": state.https_port })
-        }
+pub async fn info(State(state): State<Arc<AppState>>) -> Json<CaInfo> {
+    let fingerprint = state.tls.ca_fingerprint();
+    Json(CaInfo {
+        local_ca: fingerprint.is_some(),
+        fingerprint_sha256: fingerprint,
+        host: state.names.host().to_string(),
+        https_port: state.https_port,
     })
+}
+
+#[derive(Serialize)]
+pub struct CaInfo {
+    /// The box made its own certificate authority (not a certificate the school gave it).
+    local_ca: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fingerprint_sha256: Option<String>,
+    host: String,
+    https_port: u16,
 }
 
 pub async fn certificate(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {

@@ -1,23 +1,44 @@
 //! How a document is described to the web client (lists, a document's page, a new copy).
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
+use crate::docs::access::DocKind;
 use crate::service::docs::DocEntry;
 
 /// A document as the caller sees it (with the start of its text in the teacher's overview).
-pub(super) fn describe(entry: &DocEntry) -> Value {
+#[derive(Serialize)]
+pub struct DocAnswer<'a> {
+    name: String,
+    kind: DocKind,
+    /// Whose personal document it is.
+    title: Option<&'a str>,
+    /// A group document's group number.
+    group: Option<usize>,
+    /// A copy's title, as the teacher gave it.
+    copy_title: Option<&'a str>,
+    read_only: bool,
+    /// The caller may change it.
+    writable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preview: Option<&'a str>,
+}
+
+pub(super) fn describe(entry: &DocEntry) -> DocAnswer<'_> {
     let resolved = &entry.resolved;
-    let mut json = json!({
-        "name": resolved.name.to_string(),
-        "kind": resolved.name.kind(),
-        "title": resolved.owner_name,
-        "group": resolved.group_number,
-        "copy_title": resolved.title,
-        "read_only": resolved.settings.read_only,
-        "writable": entry.writable,
-    });
-    if let Some(preview) = &entry.preview {
-        json["preview"] = preview.as_str().into();
+    DocAnswer {
+        name: resolved.name.to_string(),
+        kind: resolved.name.kind(),
+        title: resolved.owner_name.as_deref(),
+        group: resolved.group_number,
+        copy_title: resolved.title.as_deref(),
+        read_only: resolved.settings.read_only,
+        writable: entry.writable,
+        preview: entry.preview.as_deref(),
     }
-    json
+}
+
+/// A list of documents.
+#[derive(Serialize)]
+pub struct DocList<'a> {
+    pub docs: Vec<DocAnswer<'a>>,
 }

@@ -3,16 +3,17 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::state::AppState;
-use crate::auth::sessions::token_from_cookie_header;
+use crate::auth::sessions::{token_from_cookie_header, SessionToken};
 use crate::auth::Who;
 use crate::error::ApiError;
 use crate::service;
+use crate::validate::invalid;
 
 /// Like `axum::Json`, but a bad body becomes an [`ApiError`] with our JSON shape.
 pub struct ApiJson<T>(pub T);
@@ -26,10 +27,42 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Like `axum::extract::Path`, with typed ids: a path segment that is not a valid id names
+/// nothing on this box, so it is 404 in our JSON shape (not axum's plain-text 400).
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(_) => Err(ApiError::NotFound),
+        }
+    }
+}
+
+/// Like `axum::extract::Query`, but a bad query string is a 400 in our JSON shape.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(_) => Err(ApiError::Invalid(invalid(
+                "query",
+                "is not valid for this call",
+            ))),
+        }
+    }
+}
+
 /// Who is calling, from the session cookie. Never fails: no valid session is `Who::Nobody`.
 pub struct Caller {
     pub who: Who,
-    pub token: Option<String>,
+    pub token: Option<SessionToken>,
 }
 
 impl FromRequestParts<Arc<AppState>> for Caller {
@@ -44,8 +77,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(token_from_cookie_header)
-            .map(str::to_string);
+            .find_map(token_from_cookie_header);
         let Some(token) = token else {
             return Ok(Caller {
                 who: Who::Nobody,

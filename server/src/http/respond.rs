@@ -4,18 +4,28 @@
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::Value;
+use serde::Serialize;
 
-use crate::auth::sessions;
+use crate::auth::sessions::{self, SessionToken};
 use crate::error::ApiError;
 
 /// The JSON answer `body` that also sets the cookie of the session `token` (made by the
 /// service layer), lasting `lifetime_ms`.
-pub fn with_session(token: &str, lifetime_ms: u64, body: Value) -> Response {
+pub fn with_session(token: &SessionToken, lifetime_ms: u64, body: impl Serialize) -> Response {
     with_cookie(
         Json(body).into_response(),
         &sessions::cookie(token, lifetime_ms),
     )
+}
+
+/// The answer of a call that only needs to say it was done: `{"ok": true}`.
+#[derive(Serialize)]
+pub struct Done {
+    ok: bool,
+}
+
+pub fn done() -> Json<Done> {
+    Json(Done { ok: true })
 }
 
 /// `response` with a `Set-Cookie` header.

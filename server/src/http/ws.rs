@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::socket_limits::{is_invalid_utf8, is_oversized, message_limiter, READ_BUFFER_BYTES};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use futures_util::SinkExt;
@@ -17,13 +17,14 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::extract::Caller;
+use super::extract::{ApiQuery, Caller};
 use super::origin_matches_host;
 use super::state::AppState;
 use crate::auth::grants::{Ended, Grant};
 use crate::auth::{Seat, Who};
 use crate::channels::session::Session;
 use crate::error::{ApiError, CloseCode};
+use crate::ids::LessonId;
 use crate::lessons::lesson::Lesson;
 use crate::lessons::presence::LessonEvent;
 use crate::media::link::MediaLink;
@@ -37,7 +38,7 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(50);
 #[derive(Deserialize)]
 pub struct WsQuery {
     /// For teachers: the lesson to watch.
-    lesson: Option<String>,
+    lesson: Option<LessonId>,
 }
 
 pub async fn upgrade(
@@ -45,7 +46,7 @@ pub async fn upgrade(
     caller: Caller,
     headers: HeaderMap,
     uri: Uri,
-    Query(query): Query<WsQuery>,
+    ApiQuery(query): ApiQuery<WsQuery>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     // Browsers always send Origin on WebSocket upgrades; a page of another site must not ride
@@ -58,10 +59,10 @@ pub async fn upgrade(
     let grant = service::sessions::open_grant(
         &state.services,
         &caller.who,
-        caller.token.as_deref(),
-        query.lesson.as_deref(),
+        caller.token.as_ref(),
+        query.lesson.as_ref(),
     )?;
-    let lesson = access::running_lesson(&state.services, &caller.who, query.lesson.as_deref())?;
+    let lesson = access::running_lesson(&state.services, &caller.who, query.lesson.as_ref())?;
     let who = caller.who;
     let tracked = state.tasks.clone();
     // Every line the connection logs, across all its awaits, carries its span.

@@ -41,7 +41,7 @@ pub async fn upgrade(
     }
     // The grant first, then the checks (see `ws::upgrade`).
     let grant =
-        service::sessions::open_grant(&state.services, &caller.who, caller.token.as_deref(), None)?;
+        service::sessions::open_grant(&state.services, &caller.who, caller.token.as_ref(), None)?;
     let (resolved, person) = service::docs::open_live(&state.services, &caller.who, &doc)?;
     let tracked = state.tasks.clone();
     let max = state.config.limits.doc_max_frame_bytes;

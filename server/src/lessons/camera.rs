@@ -8,6 +8,7 @@ use super::lesson::{self, Lesson};
 use super::LessonError;
 use crate::auth::tokens::{hash_token, random_token};
 use crate::clock::Clock;
+use crate::ids::LessonId;
 use crate::store::{Store, StoreExt, Tree};
 
 /// Long enough to walk to the stand and scan; short enough that a photo of the projector
@@ -19,7 +20,7 @@ const MAX_TOKEN_CHARS: usize = 100;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct CameraLink {
-    lesson_id: String,
+    lesson_id: LessonId,
     expires_ms: u64,
 }
 

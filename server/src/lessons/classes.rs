@@ -1,9 +1,10 @@
 //! Classes and rosters. Each rostered pupil has a login card: a QR code with a personal secret.
 
+use crate::ids::{ClassId, PupilId, TeacherId};
 use serde::{Deserialize, Serialize};
 
 use super::LessonError;
-use crate::auth::tokens::{constant_time_eq, hash_token, random_id, random_token};
+use crate::auth::tokens::{constant_time_eq, hash_token, random_token};
 use crate::clock::Clock;
 use crate::store::{Store, StoreExt, Tree};
 use crate::validate;
@@ -12,16 +13,16 @@ pub const MAX_ROSTER: usize = 60;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Class {
-    pub id: String,
+    pub id: ClassId,
     pub name: String,
-    pub teacher_id: String,
+    pub teacher_id: TeacherId,
     pub created_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pupil {
-    pub id: String,
-    pub class_id: String,
+    pub id: PupilId,
+    pub class_id: ClassId,
     pub name: String,
     /// Kept (not only hashed) so the teacher can print a lost card again; the data dir is 0700.
     pub card_secret: String,
@@ -30,8 +31,8 @@ pub struct Pupil {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct CardRef {
-    class_id: String,
-    pupil_id: String,
+    class_id: ClassId,
+    pupil_id: PupilId,
 }
 
 pub(super) fn class_key(id: &str) -> String {
@@ -49,14 +50,14 @@ pub(super) fn card_key(secret: &str) -> String {
 pub fn create(
     store: &dyn Store,
     clock: &dyn Clock,
-    teacher_id: &str,
+    teacher_id: &TeacherId,
     name: &str,
     roster: &[String],
 ) -> Result<(Class, Vec<Pupil>), LessonError> {
     let class = Class {
-        id: random_id(),
+        id: ClassId::random(),
         name: validate::name("name", name, validate::CLASS_NAME_MAX)?,
-        teacher_id: teacher_id.to_string(),
+        teacher_id: teacher_id.clone(),
         created_ms: clock.now_ms(),
     };
     let names = validate_names(roster, 0)?;
@@ -78,7 +79,7 @@ fn validate_names(raw: &[String], existing: usize) -> Result<Vec<String>, Lesson
 fn insert_pupils(
     store: &dyn Store,
     clock: &dyn Clock,
-    class_id: &str,
+    class_id: &ClassId,
     names: Vec<String>,
 ) -> Result<Vec<Pupil>, LessonError> {
     // Keep the order the teacher typed: each pupil sorts after everyone already on the roster.
@@ -89,8 +90,8 @@ fn insert_pupils(
     let mut pupils = Vec::with_capacity(names.len());
     for (i, name) in names.into_iter().enumerate() {
         let pupil = Pupil {
-            id: random_id(),
-            class_id: class_id.to_string(),
+            id: PupilId::random(),
+            class_id: class_id.clone(),
             name,
             card_secret: random_token(18),
             created_ms: first_ms + i as u64,
@@ -124,13 +125,16 @@ pub fn all(store: &dyn Store) -> Result<Vec<Class>, LessonError> {
     Ok(classes)
 }
 
-pub fn list_for_teacher(store: &dyn Store, teacher_id: &str) -> Result<Vec<Class>, LessonError> {
+pub fn list_for_teacher(
+    store: &dyn Store,
+    teacher_id: &TeacherId,
+) -> Result<Vec<Class>, LessonError> {
     let mut classes = all(store)?;
     classes.retain(|c| c.teacher_id == teacher_id);
     Ok(classes)
 }
 
-pub fn roster(store: &dyn Store, class_id: &str) -> Result<Vec<Pupil>, LessonError> {
+pub fn roster(store: &dyn Store, class_id: &ClassId) -> Result<Vec<Pupil>, LessonError> {
     let mut pupils: Vec<Pupil> = store.scan_json(Tree::Classes, &format!("pupil/{class_id}/"))?;
     pupils.sort_by_key(|p| p.created_ms);
     Ok(pupils)
@@ -139,7 +143,7 @@ pub fn roster(store: &dyn Store, class_id: &str) -> Result<Vec<Pupil>, LessonErr
 pub fn add_pupils(
     store: &dyn Store,
     clock: &dyn Clock,
-    class_id: &str,
+    class_id: &ClassId,
     names: &[String],
 ) -> Result<Vec<Pupil>, LessonError> {
     let existing = roster(store, class_id)?.len();
@@ -149,7 +153,11 @@ pub fn add_pupils(
     Ok(pupils)
 }
 
-pub fn get_pupil(store: &dyn Store, class_id: &str, pupil_id: &str) -> Result<Pupil, LessonError> {
+pub fn get_pupil(
+    store: &dyn Store,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
+) -> Result<Pupil, LessonError> {
     store
         .get_json(Tree::Classes, &pupil_key(class_id, pupil_id))?
         .ok_or(LessonError::NotFound)
@@ -158,8 +166,8 @@ pub fn get_pupil(store: &dyn Store, class_id: &str, pupil_id: &str) -> Result<Pu
 /// Gives the pupil a new card; the old one stops working at once.
 pub fn reissue_card(
     store: &dyn Store,
-    class_id: &str,
-    pupil_id: &str,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
 ) -> Result<Pupil, LessonError> {
     let mut pupil = get_pupil(store, class_id, pupil_id)?;
     store.delete(Tree::Classes, &card_key(&pupil.card_secret))?;
@@ -197,7 +205,7 @@ mod tests {
         let store = MemoryStore::new();
         let clock = ManualClock::new();
         let roster = vec!["Ada".to_string(), "Bjørn".to_string()];
-        let (class, pupils) = create(&store, &clock, "t1", "7B", &roster).unwrap();
+        let (class, pupils) = create(&store, &clock, &"t1".into(), "7B", &roster).unwrap();
         assert_eq!(roster_names(&store, &class.id), ["Ada", "Bjørn"]);
         let ada = &pupils[0];
         assert_eq!(pupil_by_card(&store, &ada.card_secret).unwrap().id, ada.id);
@@ -223,12 +231,12 @@ mod tests {
         let clock = ManualClock::new();
         let too_many: Vec<String> = (0..=MAX_ROSTER).map(|i| format!("P{i}")).collect();
         assert!(matches!(
-            create(&store, &clock, "t1", "7B", &too_many),
+            create(&store, &clock, &"t1".into(), "7B", &too_many),
             Err(LessonError::RosterFull(_))
         ));
     }
 
-    fn roster_names(store: &dyn Store, class_id: &str) -> Vec<String> {
+    fn roster_names(store: &dyn Store, class_id: &ClassId) -> Vec<String> {
         roster(store, class_id)
             .unwrap()
             .into_iter()

@@ -6,14 +6,12 @@
 
 use std::collections::HashSet;
 
-use crate::ids::ParticipantId;
-
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::lesson::Lesson;
 use super::LessonError;
-use crate::auth::tokens::random_id;
+use crate::ids::{ClassId, GroupId, LessonId, ParticipantId};
 use crate::store::{Store, StoreExt, Tree};
 use crate::validate::invalid;
 
@@ -22,11 +20,11 @@ pub const MAX_GROUPS: usize = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
-    pub id: String,
+    pub id: GroupId,
     /// 1, 2, 3 … as the teacher and pupils see it ("Group 2").
     pub number: usize,
     /// Participant ids (`p-<pupil>` for rostered pupils, `g-…` for guests).
-    pub members: Vec<String>,
+    pub members: Vec<ParticipantId>,
 }
 
 pub(super) fn groups_key(lesson_id: &str) -> String {
@@ -44,14 +42,18 @@ pub(super) fn last_key(class_id: &str) -> String {
     format!("lastgroups/{class_id}")
 }
 
-pub fn of_lesson(store: &dyn Store, lesson_id: &str) -> Result<Vec<Group>, LessonError> {
+pub fn of_lesson(store: &dyn Store, lesson_id: &LessonId) -> Result<Vec<Group>, LessonError> {
     Ok(store
         .get_json(Tree::Lessons, &groups_key(lesson_id))?
         .unwrap_or_default())
 }
 
 /// A group of the lesson, current or from an earlier arrangement.
-pub fn get(store: &dyn Store, lesson_id: &str, group_id: &str) -> Result<Group, LessonError> {
+pub fn get(
+    store: &dyn Store,
+    lesson_id: &LessonId,
+    group_id: &GroupId,
+) -> Result<Group, LessonError> {
     store
         .get_json::<(u64, Group)>(Tree::Lessons, &group_key(lesson_id, group_id))?
         .map(|(_, group)| group)
@@ -59,7 +61,7 @@ pub fn get(store: &dyn Store, lesson_id: &str, group_id: &str) -> Result<Group, 
 }
 
 /// Every group the lesson has had, in the order they were formed.
-pub fn all_of_lesson(store: &dyn Store, lesson_id: &str) -> Result<Vec<Group>, LessonError> {
+pub fn all_of_lesson(store: &dyn Store, lesson_id: &LessonId) -> Result<Vec<Group>, LessonError> {
     let mut all: Vec<(u64, Group)> =
         store.scan_json(Tree::Lessons, &format!("group/{lesson_id}/"))?;
     all.sort_by_key(|(formed, g)| (*formed, g.number));
@@ -69,8 +71,8 @@ pub fn all_of_lesson(store: &dyn Store, lesson_id: &str) -> Result<Vec<Group>, L
 /// The group a participant is in this lesson, if any.
 pub fn of_participant(
     store: &dyn Store,
-    lesson_id: &str,
-    participant_id: &str,
+    lesson_id: &LessonId,
+    participant_id: &ParticipantId,
 ) -> Result<Option<Group>, LessonError> {
     Ok(of_lesson(store, lesson_id)?
         .into_iter()
@@ -82,11 +84,11 @@ pub fn of_participant(
 pub fn set(
     store: &dyn Store,
     lesson: &Lesson,
-    members: Vec<Vec<String>>,
-    allowed: &HashSet<String>,
+    members: Vec<Vec<ParticipantId>>,
+    allowed: &HashSet<ParticipantId>,
     now_ms: u64,
 ) -> Result<Vec<Group>, LessonError> {
-    let members: Vec<Vec<String>> = members.into_iter().filter(|g| !g.is_empty()).collect();
+    let members: Vec<Vec<ParticipantId>> = members.into_iter().filter(|g| !g.is_empty()).collect();
     if members.len() > MAX_GROUPS {
         return Err(invalid("groups", "has too many groups").into());
     }
@@ -103,7 +105,7 @@ pub fn set(
         .into_iter()
         .enumerate()
         .map(|(i, members)| Group {
-            id: random_id(),
+            id: GroupId::random(),
             number: i + 1,
             members,
         })
@@ -116,12 +118,12 @@ pub fn set(
         )?;
     }
     store.put_json(Tree::Lessons, &groups_key(&lesson.id), &groups)?;
-    let rostered: Vec<Vec<String>> = groups
+    let rostered: Vec<Vec<ParticipantId>> = groups
         .iter()
         .map(|g| {
             g.members
                 .iter()
-                .filter(|m| ParticipantId::from_raw(m).is_rostered())
+                .filter(|m| m.is_rostered())
                 .cloned()
                 .collect()
         })
@@ -134,7 +136,7 @@ pub fn set(
 
 /// `people` shuffled into groups of about `size`: as many groups as `size` needs, sizes
 /// differing by at most one (seven pupils in pairs make two pairs and a three).
-pub fn random_arrangement(mut people: Vec<String>, size: usize) -> Vec<Vec<String>> {
+pub fn random_arrangement<T: Clone>(mut people: Vec<T>, size: usize) -> Vec<Vec<T>> {
     let size = size.max(1);
     people.shuffle(&mut rand::rng());
     let count = (people.len() / size).max(1);
@@ -148,10 +150,10 @@ pub fn random_arrangement(mut people: Vec<String>, size: usize) -> Vec<Vec<Strin
 /// Last time's arrangement of this class, keeping only people in `allowed`.
 pub fn last_arrangement(
     store: &dyn Store,
-    class_id: &str,
-    allowed: &HashSet<String>,
-) -> Result<Vec<Vec<String>>, LessonError> {
-    let last: Vec<Vec<String>> = store
+    class_id: &ClassId,
+    allowed: &HashSet<ParticipantId>,
+) -> Result<Vec<Vec<ParticipantId>>, LessonError> {
+    let last: Vec<Vec<ParticipantId>> = store
         .get_json(Tree::Lessons, &last_key(class_id))?
         .unwrap_or_default();
     Ok(last
@@ -178,8 +180,8 @@ mod tests {
         }
     }
 
-    fn ids(names: &[&str]) -> Vec<String> {
-        names.iter().map(|s| s.to_string()).collect()
+    fn ids(names: &[&str]) -> Vec<ParticipantId> {
+        names.iter().map(|s| ParticipantId::from(*s)).collect()
     }
 
     #[test]
@@ -189,7 +191,7 @@ mod tests {
         assert_eq!(groups.len(), 3);
         let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
         assert!(sizes.iter().all(|s| *s == 2 || *s == 3), "{sizes:?}");
-        let mut all: Vec<String> = groups.into_iter().flatten().collect();
+        let mut all: Vec<ParticipantId> = groups.into_iter().flatten().collect();
         all.sort();
         assert_eq!(all, people);
         assert_eq!(random_arrangement(ids(&["a"]), 3), vec![ids(&["a"])]);
@@ -198,7 +200,7 @@ mod tests {
     #[test]
     fn setting_refuses_strangers_and_doubles_and_remembers_rostered_pupils() {
         let store = MemoryStore::new();
-        let allowed: HashSet<String> = ids(&["p-1", "p-2", "g-3"]).into_iter().collect();
+        let allowed: HashSet<ParticipantId> = ids(&["p-1", "p-2", "g-3"]).into_iter().collect();
         let stranger = set(&store, &lesson(), vec![ids(&["p-1", "x"])], &allowed, 1);
         assert!(matches!(stranger, Err(LessonError::Invalid(_))));
         let twice = set(
@@ -209,7 +211,10 @@ mod tests {
             1,
         );
         assert!(matches!(twice, Err(LessonError::Invalid(_))));
-        assert!(of_lesson(&store, "L1").unwrap().is_empty(), "nothing saved");
+        assert!(
+            of_lesson(&store, &"L1".into()).unwrap().is_empty(),
+            "nothing saved"
+        );
 
         let groups = set(
             &store,
@@ -223,10 +228,13 @@ mod tests {
         assert_eq!(groups[1].number, 2);
         assert_ne!(groups[0].id, groups[1].id);
         assert_eq!(
-            of_participant(&store, "L1", "g-3").unwrap().unwrap().id,
+            of_participant(&store, &"L1".into(), &"g-3".into())
+                .unwrap()
+                .unwrap()
+                .id,
             groups[0].id
         );
-        let again = last_arrangement(&store, "C1", &allowed).unwrap();
+        let again = last_arrangement(&store, &"C1".into(), &allowed).unwrap();
         assert_eq!(
             again,
             vec![ids(&["p-1"]), ids(&["p-2"])],
@@ -234,8 +242,8 @@ mod tests {
         );
         let reformed = set(&store, &lesson(), again, &allowed, 2).unwrap();
         assert_ne!(reformed[0].id, groups[0].id, "fresh ids each time");
-        assert_eq!(of_lesson(&store, "L1").unwrap(), reformed);
-        assert_eq!(all_of_lesson(&store, "L1").unwrap().len(), 4);
-        assert_eq!(get(&store, "L1", &groups[0].id).unwrap(), groups[0]);
+        assert_eq!(of_lesson(&store, &"L1".into()).unwrap(), reformed);
+        assert_eq!(all_of_lesson(&store, &"L1".into()).unwrap().len(), 4);
+        assert_eq!(get(&store, &"L1".into(), &groups[0].id).unwrap(), groups[0]);
     }
 }

@@ -1,13 +1,12 @@
 //! Lessons: started by a teacher for a class, joined with a short code, ended by the teacher
 //! (or by themselves after `lesson_hours`).
 
-use crate::ids::ParticipantId;
+use crate::ids::{ClassId, LessonId, ParticipantId, PupilId, TeacherId};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::classes::{Class, Pupil};
 use super::LessonError;
-use crate::auth::tokens::random_id;
 use crate::clock::{Clock, HOUR_MS};
 use crate::store::{encode, Store, StoreExt, Tree};
 use crate::validate;
@@ -18,9 +17,9 @@ pub const CODE_LEN: usize = 6;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Lesson {
-    pub id: String,
-    pub class_id: String,
-    pub teacher_id: String,
+    pub id: LessonId,
+    pub class_id: ClassId,
+    pub teacher_id: TeacherId,
     pub code: String,
     pub started_ms: u64,
     pub expires_ms: u64,
@@ -39,11 +38,11 @@ impl Lesson {
 /// Someone taking part in a lesson: a rostered pupil (signed in with a card) or a guest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Participant {
-    pub id: String,
-    pub lesson_id: String,
+    pub id: ParticipantId,
+    pub lesson_id: LessonId,
     pub name: String,
     /// The roster entry, for pupils who signed in with their card.
-    pub pupil_id: Option<String>,
+    pub pupil_id: Option<PupilId>,
     pub at_home: bool,
     pub joined_ms: u64,
 }
@@ -92,7 +91,7 @@ pub fn start(
     if let Some(running) = active_for_class(store, &class.id, now)? {
         return Ok(running);
     }
-    let id = random_id();
+    let id = LessonId::random();
     // Codes are never reused, so an old code always answers "ended", never another lesson.
     let code = loop {
         let code = random_code();
@@ -130,7 +129,7 @@ fn all(store: &dyn Store) -> Result<Vec<Lesson>, LessonError> {
 }
 
 /// Every lesson a class has had, running or over.
-pub fn of_class(store: &dyn Store, class_id: &str) -> Result<Vec<Lesson>, LessonError> {
+pub fn of_class(store: &dyn Store, class_id: &ClassId) -> Result<Vec<Lesson>, LessonError> {
     Ok(all(store)?
         .into_iter()
         .filter(|l| l.class_id == class_id)
@@ -148,7 +147,7 @@ pub fn over_before(store: &dyn Store, before_ms: u64) -> Result<Vec<Lesson>, Les
 /// A class's lessons that are over, the latest first.
 pub fn past_for_class(
     store: &dyn Store,
-    class_id: &str,
+    class_id: &ClassId,
     now_ms: u64,
 ) -> Result<Vec<Lesson>, LessonError> {
     let mut past: Vec<Lesson> = all(store)?
@@ -165,7 +164,7 @@ pub fn count_active(store: &dyn Store, now_ms: u64) -> Result<usize, LessonError
 
 pub fn active_for_class(
     store: &dyn Store,
-    class_id: &str,
+    class_id: &ClassId,
     now_ms: u64,
 ) -> Result<Option<Lesson>, LessonError> {
     Ok(all(store)?
@@ -175,7 +174,7 @@ pub fn active_for_class(
 
 pub fn active_for_teacher(
     store: &dyn Store,
-    teacher_id: &str,
+    teacher_id: &TeacherId,
     now_ms: u64,
 ) -> Result<Vec<Lesson>, LessonError> {
     let mut lessons: Vec<Lesson> = all(store)?
@@ -203,7 +202,10 @@ pub fn by_code(store: &dyn Store, raw_code: &str, now_ms: u64) -> Result<Lesson,
     }
 }
 
-pub fn participants(store: &dyn Store, lesson_id: &str) -> Result<Vec<Participant>, LessonError> {
+pub fn participants(
+    store: &dyn Store,
+    lesson_id: &LessonId,
+) -> Result<Vec<Participant>, LessonError> {
     let mut list: Vec<Participant> =
         store.scan_json(Tree::Lessons, &format!("part/{lesson_id}/"))?;
     list.sort_by_key(|p| p.joined_ms);
@@ -212,8 +214,8 @@ pub fn participants(store: &dyn Store, lesson_id: &str) -> Result<Vec<Participan
 
 pub fn get_participant(
     store: &dyn Store,
-    lesson_id: &str,
-    participant_id: &str,
+    lesson_id: &LessonId,
+    participant_id: &ParticipantId,
 ) -> Result<Participant, LessonError> {
     store
         .get_json(Tree::Lessons, &participant_key(lesson_id, participant_id))?
@@ -237,7 +239,7 @@ pub fn join_guest(
     // Strictly after everyone before, so the teacher's list keeps the order people came in.
     let after_last = present.last().map_or(0, |p| p.joined_ms + 1);
     let participant = Participant {
-        id: format!("g-{}", random_id()),
+        id: ParticipantId::new_guest(),
         lesson_id: lesson.id.clone(),
         name,
         pupil_id: None,
@@ -257,7 +259,7 @@ pub fn join_rostered(
     pupil: &Pupil,
     at_home: bool,
 ) -> Result<Participant, LessonError> {
-    let id = ParticipantId::rostered(&pupil.id).to_string();
+    let id = ParticipantId::rostered(&pupil.id);
     if store
         .get(Tree::Lessons, removed_key(&lesson.id, &id).as_bytes())?
         .is_some()
@@ -286,8 +288,8 @@ fn save_participant(store: &dyn Store, p: &Participant) -> Result<(), LessonErro
 
 pub fn remove_participant(
     store: &dyn Store,
-    lesson_id: &str,
-    participant_id: &str,
+    lesson_id: &LessonId,
+    participant_id: &ParticipantId,
 ) -> Result<(), LessonError> {
     get_participant(store, lesson_id, participant_id)?;
     store.put(

@@ -56,7 +56,7 @@ pub fn presence_list(
     let mut entries: Vec<PresenceEntry> = classes::roster(store, &lesson.class_id)?
         .into_iter()
         .map(|pupil| {
-            let id = ParticipantId::rostered(&pupil.id).to_string();
+            let id = ParticipantId::rostered(&pupil.id);
             let seat = joined.iter().find(|p| p.id == id);
             PresenceEntry {
                 online: online.contains(&id),

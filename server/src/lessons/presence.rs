@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use crate::ids::{LessonId, ParticipantId};
 use tokio::sync::broadcast;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +22,7 @@ pub enum LessonEvent {
 
 #[derive(Default)]
 struct Room {
-    online: HashMap<String, usize>,
+    online: HashMap<ParticipantId, usize>,
     events: Option<broadcast::Sender<LessonEvent>>,
 }
 
@@ -41,7 +42,7 @@ impl Room {
 
 #[derive(Default)]
 pub struct Presence {
-    rooms: Mutex<HashMap<String, Room>>,
+    rooms: Mutex<HashMap<LessonId, Room>>,
 }
 
 impl Presence {
@@ -49,9 +50,9 @@ impl Presence {
         Arc::new(Self::default())
     }
 
-    fn with_room<R>(&self, lesson_id: &str, f: impl FnOnce(&mut Room) -> R) -> R {
+    fn with_room<R>(&self, lesson_id: &LessonId, f: impl FnOnce(&mut Room) -> R) -> R {
         let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
-        let room = rooms.entry(lesson_id.to_string()).or_default();
+        let room = rooms.entry(lesson_id.clone()).or_default();
         let result = f(room);
         if room.is_idle() {
             rooms.remove(lesson_id);
@@ -59,11 +60,11 @@ impl Presence {
         result
     }
 
-    pub fn subscribe(&self, lesson_id: &str) -> broadcast::Receiver<LessonEvent> {
+    pub fn subscribe(&self, lesson_id: &LessonId) -> broadcast::Receiver<LessonEvent> {
         self.with_room(lesson_id, |room| room.sender().subscribe())
     }
 
-    pub fn publish(&self, lesson_id: &str, event: LessonEvent) {
+    pub fn publish(&self, lesson_id: &LessonId, event: LessonEvent) {
         self.with_room(lesson_id, |room| {
             if let Some(tx) = &room.events {
                 // No receivers means nobody to tell; that is fine.
@@ -73,9 +74,13 @@ impl Presence {
     }
 
     /// Marks a participant online until the guard drops.
-    pub fn connect(self: &Arc<Self>, lesson_id: &str, participant_id: &str) -> PresenceGuard {
+    pub fn connect(
+        self: &Arc<Self>,
+        lesson_id: &LessonId,
+        participant_id: &ParticipantId,
+    ) -> PresenceGuard {
         let first = self.with_room(lesson_id, |room| {
-            let count = room.online.entry(participant_id.to_string()).or_insert(0);
+            let count = room.online.entry(participant_id.clone()).or_insert(0);
             *count += 1;
             *count == 1
         });
@@ -84,12 +89,12 @@ impl Presence {
         }
         PresenceGuard {
             presence: self.clone(),
-            lesson_id: lesson_id.to_string(),
-            participant_id: participant_id.to_string(),
+            lesson_id: lesson_id.clone(),
+            participant_id: participant_id.clone(),
         }
     }
 
-    pub fn online(&self, lesson_id: &str) -> HashSet<String> {
+    pub fn online(&self, lesson_id: &LessonId) -> HashSet<ParticipantId> {
         let rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
         rooms
             .get(lesson_id)
@@ -106,8 +111,8 @@ impl Presence {
 
 pub struct PresenceGuard {
     presence: Arc<Presence>,
-    lesson_id: String,
-    participant_id: String,
+    lesson_id: LessonId,
+    participant_id: ParticipantId,
 }
 
 impl Drop for PresenceGuard {
@@ -139,25 +144,25 @@ mod tests {
     #[tokio::test]
     async fn a_participant_is_online_while_any_connection_is_open() {
         let presence = Presence::new();
-        let mut teacher = presence.subscribe("L1");
-        let first = presence.connect("L1", "p1");
+        let mut teacher = presence.subscribe(&"L1".into());
+        let first = presence.connect(&"L1".into(), &"p1".into());
         assert_eq!(teacher.recv().await.unwrap(), LessonEvent::PresenceChanged);
-        let second = presence.connect("L1", "p1");
+        let second = presence.connect(&"L1".into(), &"p1".into());
         drop(first);
         assert!(
-            presence.online("L1").contains("p1"),
+            presence.online(&"L1".into()).contains("p1"),
             "second tab still open"
         );
         drop(second);
         assert_eq!(teacher.recv().await.unwrap(), LessonEvent::PresenceChanged);
-        assert!(presence.online("L1").is_empty());
+        assert!(presence.online(&"L1".into()).is_empty());
         assert!(teacher.try_recv().is_err(), "exactly one event per change");
     }
 
     #[test]
     fn idle_rooms_are_forgotten() {
         let presence = Presence::new();
-        drop(presence.connect("L1", "p1"));
+        drop(presence.connect(&"L1".into(), &"p1".into()));
         assert_eq!(presence.rooms.lock().unwrap().len(), 0);
     }
 }

@@ -6,6 +6,7 @@ use serde_json::json;
 use super::classes::{self, card_key, class_key, pupil_key};
 use super::groups::{self, group_key, groups_key, last_key, Group};
 use super::lesson::{self, code_key, lesson_key, participant_key, removed_key};
+use crate::ids::{ClassId, ParticipantId};
 use crate::privacy::{
     remove_key, remove_prefix, Category, Held, Keeper, LessonKeeper, LessonScope, Subject,
 };
@@ -70,7 +71,7 @@ impl Keeper for Attendance {
     }
 
     fn holds(&self, store: &dyn Store, subject: &Subject) -> Result<Vec<Held>, StoreError> {
-        let me = subject.participant.as_str();
+        let me = &subject.participant;
         let mut held = Vec::new();
         for lesson_id in &subject.lessons {
             let Ok(lesson) = lesson::get(store, lesson_id) else {
@@ -117,7 +118,7 @@ impl Keeper for Attendance {
     }
 
     fn forget(&self, store: &dyn Store, subject: &Subject) -> Result<usize, StoreError> {
-        let me = subject.participant.as_str();
+        let me = &subject.participant;
         let mut gone = 0;
         for lesson_id in &subject.lessons {
             gone += remove_key(store, Tree::Lessons, &participant_key(lesson_id, me))?;
@@ -144,7 +145,9 @@ impl Keeper for Attendance {
             }
         }
         let last = last_key(&subject.class_id);
-        if let Some(mut arrangement) = store.get_json::<Vec<Vec<String>>>(Tree::Lessons, &last)? {
+        if let Some(mut arrangement) =
+            store.get_json::<Vec<Vec<ParticipantId>>>(Tree::Lessons, &last)?
+        {
             let before: usize = arrangement.iter().map(Vec::len).sum();
             for members in &mut arrangement {
                 members.retain(|m| m != me);
@@ -196,7 +199,7 @@ impl LessonKeeper for Attendance {
 
 /// A deleted class's own records (after its pupils and lessons went): the class and its last
 /// group arrangement. Returns how many went.
-pub fn forget_class(store: &dyn Store, class_id: &str) -> Result<usize, StoreError> {
+pub fn forget_class(store: &dyn Store, class_id: &ClassId) -> Result<usize, StoreError> {
     Ok(remove_key(store, Tree::Classes, &class_key(class_id))?
         + remove_key(store, Tree::Lessons, &last_key(class_id))?)
 }

@@ -27,6 +27,7 @@ use super::keyframes::Keyframes;
 use super::stage::{Allowed, Call, ConnId, NewTrack, Refusal, Stage, StageEvent};
 use super::{offer, Counted, Gauge, Media, MediaCounts, Stream, WatchSource};
 use crate::auth::{can, Action, Who};
+use crate::ids::{LessonId, ParticipantId, TeacherId};
 use crate::lessons::lesson;
 use crate::protocol::{MediaRequest, ServerMessage};
 use crate::store::Store;
@@ -68,9 +69,9 @@ pub struct MediaLink {
     conn: ConnId,
     who: Who,
     /// The teacher who runs the lesson (for [`can`]'s "manages this lesson").
-    lesson_teacher: String,
+    lesson_teacher: TeacherId,
     store: Arc<dyn Store>,
-    lesson_id: String,
+    lesson_id: LessonId,
     publishers: HashMap<Stream, Peer>,
     watch: Option<Watch>,
     events: broadcast::Receiver<StageEvent>,
@@ -120,8 +121,8 @@ fn refusal(request: &'static str, peer: Option<&'static str>, why: Refusal) -> V
 impl MediaLink {
     pub fn new(
         media: Arc<Media>,
-        lesson_id: &str,
-        lesson_teacher: &str,
+        lesson_id: &LessonId,
+        lesson_teacher: &TeacherId,
         who: Who,
         store: Arc<dyn Store>,
     ) -> Self {
@@ -133,9 +134,9 @@ impl MediaLink {
             media,
             stage,
             who,
-            lesson_teacher: lesson_teacher.to_string(),
+            lesson_teacher: lesson_teacher.clone(),
             store,
-            lesson_id: lesson_id.to_string(),
+            lesson_id: lesson_id.clone(),
             publishers: HashMap::new(),
             watch: None,
             events,
@@ -196,7 +197,7 @@ impl MediaLink {
     }
 
     /// Teachers hear of every pupil's talk-back; a pupil only of their own.
-    fn hears_of(&self, participant: &str) -> bool {
+    fn hears_of(&self, participant: &ParticipantId) -> bool {
         match &self.who {
             Who::Teacher { .. } => true,
             Who::Pupil(seat) => seat.participant_id == participant,
@@ -346,7 +347,7 @@ impl MediaLink {
     fn as_teacher_about(
         &self,
         request: &'static str,
-        participant: &str,
+        participant: &ParticipantId,
         act: impl FnOnce(&Stage),
     ) -> Vec<ServerMessage> {
         if !self.is_teacher() {

@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::config::MediaConfig;
+use crate::ids::{LessonId, TeacherId};
 use crate::memory;
 pub use crate::protocol::{Stream, WatchSource};
 use engine::Engine;
@@ -92,7 +93,7 @@ impl Drop for Counted {
 /// The box's media service: the WebRTC stack and the stage of every lesson with media.
 pub struct Media {
     engine: Engine,
-    stages: Mutex<HashMap<String, Weak<Stage>>>,
+    stages: Mutex<HashMap<LessonId, Weak<Stage>>>,
     pub counts: Arc<MediaCounts>,
     max_peers_per_lesson: usize,
     next_connection: AtomicU64,
@@ -122,7 +123,7 @@ impl Media {
 
     /// The stage of `lesson_id` (run by `lesson_teacher`), made when its first client
     /// connects and gone with its last.
-    pub fn stage(&self, lesson_id: &str, lesson_teacher: &str) -> Arc<Stage> {
+    pub fn stage(&self, lesson_id: &LessonId, lesson_teacher: &TeacherId) -> Arc<Stage> {
         let mut stages = self.stages.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(stage) = stages.get(lesson_id).and_then(Weak::upgrade) {
             return stage;
@@ -133,12 +134,12 @@ impl Media {
             lesson_teacher,
             self.max_peers_per_lesson,
         ));
-        stages.insert(lesson_id.to_string(), Arc::downgrade(&stage));
+        stages.insert(lesson_id.clone(), Arc::downgrade(&stage));
         stage
     }
 
     /// The lesson's stage if anyone has media open in it.
-    pub fn existing_stage(&self, lesson_id: &str) -> Option<Arc<Stage>> {
+    pub fn existing_stage(&self, lesson_id: &LessonId) -> Option<Arc<Stage>> {
         let stages = self.stages.lock().unwrap_or_else(|e| e.into_inner());
         stages.get(lesson_id).and_then(Weak::upgrade)
     }

@@ -12,6 +12,7 @@ use super::keyframes::Keyframes;
 use super::simulcast::Simulcast;
 use super::{Counted, Stream, WatchSource};
 use crate::auth::{can, Action, MediaFacts, Medium, Who};
+use crate::ids::{LessonId, ParticipantId, TeacherId};
 
 /// A client connection, numbered by the box.
 pub type ConnId = u64;
@@ -79,7 +80,7 @@ impl Track {
 pub struct Call {
     /// The teacher's connection that started it: only it hears the pupil.
     pub teacher_conn: ConnId,
-    pub participant_id: String,
+    pub participant_id: ParticipantId,
     pub video: bool,
 }
 
@@ -89,7 +90,7 @@ pub enum StageEvent {
     /// Tracks came or went: receivers bring their peer connection up to date.
     Tracks,
     Talk {
-        participant_id: String,
+        participant_id: ParticipantId,
         granted: bool,
         video: bool,
     },
@@ -117,7 +118,7 @@ pub enum Refusal {
 struct Inner {
     tracks: Vec<Arc<Track>>,
     /// Pupils the teacher lets speak, and whether with their camera too.
-    talk: HashMap<String, bool>,
+    talk: HashMap<ParticipantId, bool>,
     call: Option<Call>,
     /// Which connection publishes the camera and the screen.
     publishers: HashMap<Stream, ConnId>,
@@ -129,8 +130,8 @@ pub struct Stage {
     inner: Mutex<Inner>,
     events: broadcast::Sender<StageEvent>,
     max_peers: usize,
-    lesson_id: String,
-    lesson_teacher: String,
+    lesson_id: LessonId,
+    lesson_teacher: TeacherId,
 }
 
 /// A published track before it has an id.
@@ -145,13 +146,13 @@ pub struct NewTrack {
 
 impl Stage {
     /// The stage of `lesson_id`, run by `lesson_teacher`.
-    pub fn new(lesson_id: &str, lesson_teacher: &str, max_peers: usize) -> Self {
+    pub fn new(lesson_id: &LessonId, lesson_teacher: &TeacherId, max_peers: usize) -> Self {
         Self {
             inner: Mutex::new(Inner::default()),
             events: broadcast::channel(64).0,
             max_peers,
-            lesson_id: lesson_id.to_string(),
-            lesson_teacher: lesson_teacher.to_string(),
+            lesson_id: lesson_id.clone(),
+            lesson_teacher: lesson_teacher.clone(),
         }
     }
 
@@ -402,7 +403,7 @@ impl Stage {
             .collect()
     }
 
-    pub fn talk_grants(&self) -> Vec<(String, bool)> {
+    pub fn talk_grants(&self) -> Vec<(ParticipantId, bool)> {
         self.lock()
             .talk
             .iter()
@@ -410,14 +411,14 @@ impl Stage {
             .collect()
     }
 
-    pub fn talk_grant(&self, participant_id: &str) -> Option<bool> {
+    pub fn talk_grant(&self, participant_id: &ParticipantId) -> Option<bool> {
         self.lock().talk.get(participant_id).copied()
     }
 
-    pub fn grant_talk(&self, participant_id: &str, video: bool) {
-        self.lock().talk.insert(participant_id.to_string(), video);
+    pub fn grant_talk(&self, participant_id: &ParticipantId, video: bool) {
+        self.lock().talk.insert(participant_id.clone(), video);
         self.tell(StageEvent::Talk {
-            participant_id: participant_id.to_string(),
+            participant_id: participant_id.clone(),
             granted: true,
             video,
         });
@@ -425,7 +426,7 @@ impl Stage {
 
     /// Ends a pupil's talk-back: their tracks leave the stage now, before their page stops
     /// sending.
-    pub fn revoke_talk(&self, participant_id: &str) {
+    pub fn revoke_talk(&self, participant_id: &ParticipantId) {
         {
             let mut inner = self.lock();
             inner.talk.remove(participant_id);
@@ -435,7 +436,7 @@ impl Stage {
             });
         }
         self.tell(StageEvent::Talk {
-            participant_id: participant_id.to_string(),
+            participant_id: participant_id.clone(),
             granted: false,
             video: false,
         });
@@ -521,7 +522,7 @@ mod tests {
     }
 
     fn stage(max_peers: usize) -> Stage {
-        Stage::new("L1", "t1", max_peers)
+        Stage::new(&"L1".into(), &"t1".into(), max_peers)
     }
 
     #[test]
@@ -536,7 +537,7 @@ mod tests {
             stage.may_publish(Stream::Talk, 2, &pupil("p1")),
             Err(Refusal::Forbidden)
         );
-        stage.grant_talk("p1", false);
+        stage.grant_talk(&"p1".into(), false);
         assert_eq!(
             stage.may_publish(Stream::Talk, 2, &pupil("p1")),
             Ok(Allowed {
@@ -545,7 +546,7 @@ mod tests {
             })
         );
         assert!(stage.may_publish(Stream::Talk, 3, &pupil("p2")).is_err());
-        stage.revoke_talk("p1");
+        stage.revoke_talk(&"p1".into());
         assert!(stage.may_publish(Stream::Talk, 2, &pupil("p1")).is_err());
         assert!(stage.may_watch(WatchSource::Talk, 2, &pupil("p1")).is_err());
     }

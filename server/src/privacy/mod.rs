@@ -12,20 +12,20 @@
 
 use serde::Serialize;
 
-use crate::ids::ParticipantId;
+use crate::ids::{ClassId, LessonId, ParticipantId, PupilId};
 use crate::store::{Store, StoreError, Tree};
 use sha2::{Digest, Sha256};
 
 /// The pupil whose data is asked for or forgotten: a pupil on a class list.
 #[derive(Debug, Clone)]
 pub struct Subject {
-    pub class_id: String,
-    pub pupil_id: String,
+    pub class_id: ClassId,
+    pub pupil_id: PupilId,
     /// `p-<pupil>`: the pupil in every lesson of the class.
     pub participant: ParticipantId,
     pub name: String,
     /// Every lesson the class has had (records of a rostered pupil are kept per lesson).
-    pub lessons: Vec<String>,
+    pub lessons: Vec<LessonId>,
     /// The names of the documents that are the pupil's alone (their own, copies for them).
     pub own_documents: Vec<String>,
     /// The name of the pupil's private thread with the teacher.
@@ -36,15 +36,15 @@ impl Subject {
     /// The pupil with what the subsystems call their things; `own_documents` is filled in by
     /// the documents (see `docs::privacy::owned`).
     pub fn new(
-        class_id: &str,
-        pupil_id: &str,
+        class_id: &ClassId,
+        pupil_id: &PupilId,
         name: &str,
-        lessons: Vec<String>,
+        lessons: Vec<LessonId>,
         private_thread: String,
     ) -> Self {
         Self {
-            class_id: class_id.to_string(),
-            pupil_id: pupil_id.to_string(),
+            class_id: class_id.clone(),
+            pupil_id: pupil_id.clone(),
             participant: ParticipantId::rostered(pupil_id),
             name: name.to_string(),
             lessons,
@@ -179,7 +179,7 @@ pub trait LessonKeeper: Sync {
 
 /// A lesson to forget, with what its documents' names start with.
 pub struct LessonScope {
-    pub lesson_id: String,
+    pub lesson_id: LessonId,
     /// `lesson.<id>.`: every document of the lesson is named so.
     pub doc_prefix: String,
     /// Threads that outlive lessons (class-list pupils' private threads) start so; what was

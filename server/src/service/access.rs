@@ -6,11 +6,12 @@ use super::Services;
 use crate::auth::{can, Action, Who};
 use crate::docs::access::{self as doc_access, DocName, Resolved};
 use crate::error::ApiError;
+use crate::ids::{ClassId, LessonId};
 use crate::lessons::classes::{self, Class};
 use crate::lessons::lesson::{self, Lesson};
 
 /// The lesson, if the caller runs it. Others get 404, as for a lesson that does not exist.
-pub fn own_lesson(s: &Services, who: &Who, lesson_id: &str) -> Result<Lesson, ApiError> {
+pub fn own_lesson(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<Lesson, ApiError> {
     let lesson = lesson::get(s.store.as_ref(), lesson_id)?;
     let manages = Action::ManageLesson {
         lesson_teacher: &lesson.teacher_id,
@@ -19,7 +20,7 @@ pub fn own_lesson(s: &Services, who: &Who, lesson_id: &str) -> Result<Lesson, Ap
 }
 
 /// The class, if the caller may manage it. Someone else's class answers 404.
-pub fn own_class(s: &Services, who: &Who, class_id: &str) -> Result<Class, ApiError> {
+pub fn own_class(s: &Services, who: &Who, class_id: &ClassId) -> Result<Class, ApiError> {
     let class = classes::get(s.store.as_ref(), class_id)?;
     let manages = Action::ManageClass {
         class_teacher: &class.teacher_id,
@@ -39,10 +40,14 @@ fn seen_only_if<T>(allowed: bool, found: T) -> Result<T, ApiError> {
 /// The running lesson a live request is about: a pupil's own (from their session), the
 /// camera's, or the one a teacher names and runs. Another teacher's lesson is 404, an ended
 /// one 410.
-pub fn running_lesson(s: &Services, who: &Who, named: Option<&str>) -> Result<Lesson, ApiError> {
+pub fn running_lesson(
+    s: &Services,
+    who: &Who,
+    named: Option<&LessonId>,
+) -> Result<Lesson, ApiError> {
     let lesson = match who {
         Who::Nobody => return Err(ApiError::Unauthenticated),
-        Who::Teacher { .. } => own_lesson(s, who, named.unwrap_or_default())?,
+        Who::Teacher { .. } => own_lesson(s, who, named.ok_or(ApiError::NotFound)?)?,
         Who::Pupil(seat) => {
             let lesson = lesson::get(s.store.as_ref(), &seat.lesson_id)?;
             let attends = Action::AttendLesson {
@@ -99,7 +104,7 @@ pub fn managed_doc(s: &Services, who: &Who, raw: &str) -> Result<Resolved, ApiEr
 
 /// The lesson whose pages show this document now: its own, or for a rostered pupil's document
 /// the class's running lesson.
-pub fn lesson_of(s: &Services, resolved: &Resolved) -> Result<Option<String>, ApiError> {
+pub fn lesson_of(s: &Services, resolved: &Resolved) -> Result<Option<LessonId>, ApiError> {
     Ok(match &resolved.name {
         DocName::LessonClass { lesson_id }
         | DocName::TeacherNotes { lesson_id }

@@ -11,6 +11,7 @@ use crate::docs::export::{self, Format};
 use crate::docs::listing;
 use crate::docs::room::Person;
 use crate::error::ApiError;
+use crate::ids::LessonId;
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::{classes, groups, lesson};
 use crate::store::Store;
@@ -42,7 +43,11 @@ fn entry(s: &Services, who: &Who, resolved: Resolved, preview: bool) -> DocEntry
 
 /// Pupils: the class document, their own, their group's and copies made for them. Teachers
 /// (naming one of their lessons): every document of the lesson, each with a preview.
-pub fn openable(s: &Services, who: &Who, lesson: Option<&str>) -> Result<Vec<DocEntry>, ApiError> {
+pub fn openable(
+    s: &Services,
+    who: &Who,
+    lesson: Option<&LessonId>,
+) -> Result<Vec<DocEntry>, ApiError> {
     let store = s.store.as_ref();
     let (docs, preview) = match who {
         Who::Nobody => return Err(ApiError::Unauthenticated),
@@ -67,7 +72,7 @@ pub fn openable(s: &Services, who: &Who, lesson: Option<&str>) -> Result<Vec<Doc
             (listing::resolve_existing(store, names)?, false)
         }
         Who::Teacher { .. } => {
-            let lesson = access::own_lesson(s, who, lesson.unwrap_or(""))?;
+            let lesson = access::own_lesson(s, who, lesson.ok_or(ApiError::NotFound)?)?;
             (listing::lesson_docs(store, &lesson)?, true)
         }
     };
@@ -147,7 +152,7 @@ pub fn export_one(
 pub fn lesson_zip(
     s: &Services,
     who: &Who,
-    lesson_id: &str,
+    lesson_id: &LessonId,
     lang: &str,
 ) -> Result<Exported, ApiError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;

@@ -8,6 +8,7 @@ use crate::channels::thread;
 use crate::docs::access::Resolved;
 use crate::docs::copies;
 use crate::error::ApiError;
+use crate::ids::LessonId;
 use crate::lessons::lesson;
 use crate::uploads::{self, NewUpload, Upload, UploadError};
 use crate::validate::invalid;
@@ -17,7 +18,7 @@ use crate::validate::invalid;
 pub enum Destination<'a> {
     Thread {
         thread: &'a str,
-        lesson: Option<&'a str>,
+        lesson: Option<&'a LessonId>,
     },
     Doc(&'a str),
 }
@@ -44,7 +45,7 @@ pub fn save(
             let chat = s.channels.chat(&lesson.id)?;
             let resolved = thread::writable(s.store.as_ref(), &lesson, &chat, who, thread, now_ms)?;
             tracing::info!(lesson_id = %lesson.id, size = file.bytes.len(), "file attached");
-            (resolved.id.to_string(), lesson.id, None)
+            (resolved.id.to_string(), Some(lesson.id), None)
         }
         Destination::Doc(doc) => {
             let resolved = writable_doc(s, who, doc)?;
@@ -54,7 +55,7 @@ pub fn save(
             }
             tracing::info!(size = file.bytes.len(), "image put into a document");
             // Counted against the lesson the document belongs to now, if any.
-            let lesson_id = access::lesson_of(s, &resolved)?.unwrap_or_default();
+            let lesson_id = access::lesson_of(s, &resolved)?;
             (String::new(), lesson_id, Some(resolved.name.to_string()))
         }
     };
@@ -65,7 +66,7 @@ pub fn save(
         free_disk,
         NewUpload {
             thread: &thread_name,
-            lesson_id: &lesson_id,
+            lesson_id: lesson_id.as_ref(),
             doc: doc.as_deref(),
             owner_id: &owner,
             file_name: file.file_name,
@@ -95,7 +96,8 @@ pub fn fetch(s: &Services, who: &Who, id: &str) -> Result<(Upload, Vec<u8>), Api
     match &upload.doc {
         Some(doc) => image_readable(s, who, doc)?,
         None => {
-            let lesson = lesson::get(store, &upload.lesson_id)?;
+            let lesson_id = upload.lesson_id.as_ref().ok_or(ApiError::NotFound)?;
+            let lesson = lesson::get(store, lesson_id)?;
             let chat = s.channels.chat(&lesson.id)?;
             thread::readable(store, &lesson, &chat, who, &upload.thread)?;
         }
@@ -106,8 +108,8 @@ pub fn fetch(s: &Services, who: &Who, id: &str) -> Result<(Upload, Vec<u8>), Api
 
 fn owner_id(who: &Who) -> String {
     match who {
-        Who::Teacher { teacher_id } => teacher_id.clone(),
-        Who::Pupil(seat) => seat.participant_id.clone(),
+        Who::Teacher { teacher_id } => teacher_id.to_string(),
+        Who::Pupil(seat) => seat.participant_id.to_string(),
         Who::Nobody | Who::Camera { .. } => String::new(),
     }
 }

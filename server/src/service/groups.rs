@@ -7,6 +7,7 @@ use super::{access, Services};
 use crate::auth::Who;
 use crate::channels::people::{group_entries, member_names};
 use crate::error::ApiError;
+use crate::ids::{LessonId, ParticipantId};
 use crate::lessons::groups;
 use crate::lessons::lesson::Lesson;
 use crate::protocol::GroupEntry;
@@ -16,7 +17,11 @@ use crate::validate::invalid;
 const MAX_GROUP_SIZE: usize = 10;
 
 /// The lesson's groups now.
-pub fn of_lesson(s: &Services, who: &Who, lesson_id: &str) -> Result<Vec<GroupEntry>, ApiError> {
+pub fn of_lesson(
+    s: &Services,
+    who: &Who,
+    lesson_id: &LessonId,
+) -> Result<Vec<GroupEntry>, ApiError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;
     Ok(group_entries(s.store.as_ref(), &lesson)?)
 }
@@ -25,8 +30,8 @@ pub fn of_lesson(s: &Services, who: &Who, lesson_id: &str) -> Result<Vec<GroupEn
 pub fn form(
     s: &Services,
     who: &Who,
-    lesson_id: &str,
-    members: Vec<Vec<String>>,
+    lesson_id: &LessonId,
+    members: Vec<Vec<ParticipantId>>,
 ) -> Result<Vec<GroupEntry>, ApiError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;
     save(s, &lesson, members)
@@ -36,7 +41,7 @@ pub fn form(
 pub fn random(
     s: &Services,
     who: &Who,
-    lesson_id: &str,
+    lesson_id: &LessonId,
     size: usize,
     present_only: bool,
 ) -> Result<Vec<GroupEntry>, ApiError> {
@@ -44,7 +49,7 @@ pub fn random(
     if !(2..=MAX_GROUP_SIZE).contains(&size) {
         return Err(invalid("size", "must be from 2 to 10").into());
     }
-    let mut people: Vec<String> = groupable(s, &lesson)?.into_iter().collect();
+    let mut people: Vec<ParticipantId> = groupable(s, &lesson)?.into_iter().collect();
     if present_only {
         let online = s.presence.online(&lesson.id);
         people.retain(|p| online.contains(p));
@@ -57,7 +62,7 @@ pub fn random(
 }
 
 /// Last time's groups of this class (rostered pupils), formed again with fresh documents.
-pub fn repeat(s: &Services, who: &Who, lesson_id: &str) -> Result<Vec<GroupEntry>, ApiError> {
+pub fn repeat(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<Vec<GroupEntry>, ApiError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;
     let allowed = groupable(s, &lesson)?;
     let members = groups::last_arrangement(s.store.as_ref(), &lesson.class_id, &allowed)?;
@@ -68,7 +73,7 @@ pub fn repeat(s: &Services, who: &Who, lesson_id: &str) -> Result<Vec<GroupEntry
 }
 
 /// Who may be grouped: everyone on the lesson's list.
-fn groupable(s: &Services, lesson: &Lesson) -> Result<HashSet<String>, ApiError> {
+fn groupable(s: &Services, lesson: &Lesson) -> Result<HashSet<ParticipantId>, ApiError> {
     Ok(member_names(s.store.as_ref(), lesson)?
         .into_keys()
         .collect())
@@ -77,7 +82,7 @@ fn groupable(s: &Services, lesson: &Lesson) -> Result<HashSet<String>, ApiError>
 fn save(
     s: &Services,
     lesson: &Lesson,
-    members: Vec<Vec<String>>,
+    members: Vec<Vec<ParticipantId>>,
 ) -> Result<Vec<GroupEntry>, ApiError> {
     let allowed = groupable(s, lesson)?;
     let list = groups::set(

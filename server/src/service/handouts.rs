@@ -2,11 +2,11 @@
 //! document to work in. Pupils who join the lesson later get theirs when they join.
 
 use super::{access, Services};
-use crate::auth::tokens::random_id;
 use crate::auth::Who;
-use crate::docs::copies::{self, HandTo, Handout};
+use crate::docs::copies::{self, CopyFor, HandTo, Handout};
 use crate::docs::history::LABEL_MAX;
 use crate::error::ApiError;
+use crate::ids::random_record_id;
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::{groups, lesson};
 use crate::validate::{self, invalid};
@@ -24,14 +24,14 @@ pub fn hand_out(
     let title = validate::name("title", title, LABEL_MAX)?;
     let store = s.store.as_ref();
     let lesson_id = access::lesson_of(s, &resolved)?.ok_or(ApiError::NoActiveLesson)?;
-    let recipients: Vec<String> = match to {
+    let recipients: Vec<CopyFor> = match to {
         HandTo::Pupils => lesson::participants(store, &lesson_id)?
             .into_iter()
-            .map(|p| p.id)
+            .map(|p| CopyFor::Participant(p.id))
             .collect(),
         HandTo::Groups => groups::of_lesson(store, &lesson_id)?
             .into_iter()
-            .map(|g| g.id)
+            .map(|g| CopyFor::Group(g.id))
             .collect(),
     };
     // Handing out to nobody would leave a hand-out that only latecomers ever see.
@@ -40,7 +40,7 @@ pub fn hand_out(
     }
     let content = s.docs.snapshot_of(&resolved.name.to_string())?;
     let handout = Handout {
-        id: random_id(),
+        id: random_record_id(),
         title,
         to,
         source: resolved.name.to_string(),

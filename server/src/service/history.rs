@@ -3,12 +3,12 @@
 
 use super::docs::DocEntry;
 use super::{access, Services};
-use crate::auth::tokens::random_id;
 use crate::auth::Who;
 use crate::docs::access::{OwnedAudience, Resolved};
 use crate::docs::copies::{self, Copy, CopyFor};
 use crate::docs::history::{self, Version, LABEL_MAX};
 use crate::error::ApiError;
+use crate::ids::random_record_id;
 use crate::lessons::presence::LessonEvent;
 use crate::validate::{self, invalid};
 
@@ -54,7 +54,7 @@ pub fn restore_as_copy(
     let content = history::content(store, &name, version_id)?.ok_or(ApiError::NotFound)?;
     let lesson_id = access::lesson_of(s, &resolved)?.ok_or(ApiError::NoActiveLesson)?;
     let copy = Copy {
-        id: random_id(),
+        id: random_record_id(),
         lesson_id: lesson_id.clone(),
         title,
         for_whom: same_people(&resolved),

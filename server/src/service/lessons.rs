@@ -4,11 +4,12 @@
 
 use super::{access, sessions as session_service, Services};
 use crate::auth::grants::{Ended, Revocation};
-use crate::auth::sessions;
+use crate::auth::sessions::{self, SessionToken};
 use crate::auth::{Seat, Who};
 use crate::channels::thread::ThreadId;
 use crate::docs::{copies, history};
 use crate::error::ApiError;
+use crate::ids::{ClassId, LessonId, ParticipantId};
 use crate::lessons::lesson::{self, Lesson, Participant};
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::presence_list;
@@ -16,7 +17,7 @@ use crate::lessons::{camera, classes};
 use crate::protocol::PresenceEntry;
 
 /// The teacher ends their lesson. What follows is `close`'s: sessions, grants, versions.
-pub fn end(s: &Services, who: &Who, lesson_id: &str) -> Result<(), ApiError> {
+pub fn end(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<(), ApiError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;
     let ended = lesson::end(s.store.as_ref(), s.clock.as_ref(), &lesson)?;
     let versions = close(s, &ended)?;
@@ -64,8 +65,8 @@ fn close(s: &Services, ended: &Lesson) -> Result<usize, ApiError> {
 pub fn remove_participant(
     s: &Services,
     who: &Who,
-    lesson_id: &str,
-    participant_id: &str,
+    lesson_id: &LessonId,
+    participant_id: &ParticipantId,
 ) -> Result<(), ApiError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;
     lesson::remove_participant(s.store.as_ref(), &lesson.id, participant_id)?;
@@ -77,8 +78,8 @@ pub fn remove_participant(
 /// a permission to speak; the teacher's list updates.
 pub(super) fn withdraw_participant(
     s: &Services,
-    lesson_id: &str,
-    participant_id: &str,
+    lesson_id: &LessonId,
+    participant_id: &ParticipantId,
 ) -> Result<(), ApiError> {
     sessions::revoke_where(s.store.as_ref(), |session| {
         sessions::pupil_seat_matches(session, |seat| {
@@ -87,8 +88,8 @@ pub(super) fn withdraw_participant(
     })?;
     s.grants.revoke(
         &Revocation::Participant {
-            lesson_id: lesson_id.to_string(),
-            participant_id: participant_id.to_string(),
+            lesson_id: lesson_id.clone(),
+            participant_id: participant_id.clone(),
         },
         Ended::Removed,
     );
@@ -130,7 +131,7 @@ fn view(s: &Services, lesson: Lesson) -> Result<LessonView, ApiError> {
 pub fn start(
     s: &Services,
     who: &Who,
-    class_id: &str,
+    class_id: &ClassId,
     lesson_hours: u32,
 ) -> Result<LessonView, ApiError> {
     let class = access::own_class(s, who, class_id)?;
@@ -156,16 +157,16 @@ pub fn count_running(s: &Services) -> Result<usize, ApiError> {
 }
 
 /// One of the teacher's lessons.
-pub fn own(s: &Services, who: &Who, lesson_id: &str) -> Result<LessonView, ApiError> {
+pub fn own(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<LessonView, ApiError> {
     view(s, access::own_lesson(s, who, lesson_id)?)
 }
 
 /// A pupil signed into their seat: the session to set, and what the page shows first.
 pub struct Seated {
-    pub token: String,
+    pub token: SessionToken,
     pub lifetime_ms: u64,
     pub participant: Participant,
-    pub lesson_id: String,
+    pub lesson_id: LessonId,
 }
 
 /// A guest joins a running lesson by its code and a name. A name that matches a pupil on the
@@ -261,14 +262,18 @@ fn seat(s: &Services, lesson: &Lesson, participant: Participant) -> Result<Seate
 
 /// The teacher asks for a one-time classroom camera link for their running lesson: its token
 /// and when it expires.
-pub fn camera_link(s: &Services, who: &Who, lesson_id: &str) -> Result<(String, u64), ApiError> {
+pub fn camera_link(
+    s: &Services,
+    who: &Who,
+    lesson_id: &LessonId,
+) -> Result<(String, u64), ApiError> {
     let lesson = access::running_lesson(s, who, Some(lesson_id))?;
     Ok(camera::issue(s.store.as_ref(), s.clock.as_ref(), &lesson)?)
 }
 
 /// A device uses a camera link: it gets a session as the lesson's classroom camera until the
 /// lesson ends. Returns the session token, its lifetime and the lesson id.
-pub fn pair_camera(s: &Services, token: &str) -> Result<(String, u64, String), ApiError> {
+pub fn pair_camera(s: &Services, token: &str) -> Result<(SessionToken, u64, LessonId), ApiError> {
     let lesson = camera::redeem(s.store.as_ref(), s.clock.as_ref(), token)?;
     let lifetime_ms = lesson.expires_ms.saturating_sub(s.clock.now_ms());
     let who = Who::Camera {
@@ -287,8 +292,9 @@ mod tests {
     fn roster(names: &[&str]) -> Vec<classes::Pupil> {
         names
             .iter()
-            .map(|name| classes::Pupil {
-                id: name.to_lowercase(),
+            .enumerate()
+            .map(|(i, name)| classes::Pupil {
+                id: format!("p{i}").as_str().into(),
                 class_id: "c".into(),
                 name: name.to_string(),
                 card_secret: String::new(),

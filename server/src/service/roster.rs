@@ -6,7 +6,7 @@ use crate::auth::grants::{Ended, Revocation};
 use crate::auth::sessions;
 use crate::auth::{can, Action, Who};
 use crate::error::ApiError;
-use crate::ids::ParticipantId;
+use crate::ids::{ClassId, ParticipantId, PupilId};
 use crate::lessons::classes::{self, Class, Pupil};
 use crate::lessons::lesson::{self, Lesson};
 
@@ -16,8 +16,8 @@ use crate::lessons::lesson::{self, Lesson};
 pub fn reissue_card(
     s: &Services,
     who: &Who,
-    class_id: &str,
-    pupil_id: &str,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
 ) -> Result<Pupil, ApiError> {
     let class = access::own_class(s, who, class_id)?;
     let pupil = classes::reissue_card(s.store.as_ref(), &class.id, pupil_id)?;
@@ -28,17 +28,22 @@ pub fn reissue_card(
 
 /// Ends every session a rostered pupil holds in any lesson of the class, and the connections
 /// they opened.
-fn end_sign_ins(s: &Services, class_id: &str, pupil_id: &str, why: Ended) -> Result<(), ApiError> {
+fn end_sign_ins(
+    s: &Services,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
+    why: Ended,
+) -> Result<(), ApiError> {
     let participant = ParticipantId::rostered(pupil_id);
     sessions::revoke_where(s.store.as_ref(), |session| {
         sessions::pupil_seat_matches(session, |seat| {
-            seat.class_id == class_id && seat.participant_id == participant.as_str()
+            seat.class_id == class_id && seat.participant_id == participant
         })
     })?;
     s.grants.revoke(
         &Revocation::ParticipantInClass {
-            class_id: class_id.to_string(),
-            participant_id: participant.as_str().to_string(),
+            class_id: class_id.clone(),
+            participant_id: participant.clone(),
         },
         why,
     );
@@ -56,7 +61,7 @@ pub struct ClassView {
 }
 
 /// One of the teacher's classes, with its list and running lesson.
-pub fn class(s: &Services, who: &Who, class_id: &str) -> Result<ClassView, ApiError> {
+pub fn class(s: &Services, who: &Who, class_id: &ClassId) -> Result<ClassView, ApiError> {
     let class = access::own_class(s, who, class_id)?;
     view(s, class)
 }
@@ -96,7 +101,7 @@ pub fn create_class(
 pub fn add_pupils(
     s: &Services,
     who: &Who,
-    class_id: &str,
+    class_id: &ClassId,
     names: &[String],
 ) -> Result<ClassView, ApiError> {
     let class = access::own_class(s, who, class_id)?;
@@ -105,7 +110,12 @@ pub fn add_pupils(
 }
 
 /// One pupil of the teacher's class (for their card).
-pub fn pupil(s: &Services, who: &Who, class_id: &str, pupil_id: &str) -> Result<Pupil, ApiError> {
+pub fn pupil(
+    s: &Services,
+    who: &Who,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
+) -> Result<Pupil, ApiError> {
     let class = access::own_class(s, who, class_id)?;
     Ok(classes::get_pupil(s.store.as_ref(), &class.id, pupil_id)?)
 }

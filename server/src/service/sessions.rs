@@ -2,15 +2,15 @@
 
 use super::Services;
 use crate::auth::grants::{Ended, Grant, Holder, Revocation};
-use crate::auth::sessions;
-use crate::auth::tokens::hash_token;
+use crate::auth::sessions::{self, SessionToken};
 use crate::auth::{teachers, Who};
 use crate::error::ApiError;
+use crate::ids::LessonId;
 use crate::lessons::lesson;
 
 /// Starts a session for `who`, lasting `lifetime_ms`; returns the token for the cookie (the
 /// store keeps only its hash).
-pub fn start(s: &Services, who: Who, lifetime_ms: u64) -> Result<String, ApiError> {
+pub fn start(s: &Services, who: Who, lifetime_ms: u64) -> Result<SessionToken, ApiError> {
     Ok(sessions::create(
         s.store.as_ref(),
         s.clock.as_ref(),
@@ -21,12 +21,12 @@ pub fn start(s: &Services, who: Who, lifetime_ms: u64) -> Result<String, ApiErro
 
 /// Who the session `token` is for; `Who::Nobody` when there is none, it expired, or what it
 /// was for is gone (a session outlives neither its teacher account nor its lesson and seat).
-pub fn who_is(s: &Services, token: &str) -> Result<Who, ApiError> {
+pub fn who_is(s: &Services, token: &SessionToken) -> Result<Who, ApiError> {
     let Some(session) = sessions::lookup(s.store.as_ref(), s.clock.as_ref(), token)? else {
         return Ok(Who::Nobody);
     };
     let store = s.store.as_ref();
-    let running = |lesson_id: &str| {
+    let running = |lesson_id: &LessonId| {
         lesson::get(store, lesson_id).is_ok_and(|l| l.is_active(s.clock.now_ms()))
     };
     let valid = match &session.holder {
@@ -45,14 +45,14 @@ pub fn who_is(s: &Services, token: &str) -> Result<Who, ApiError> {
 }
 
 /// Ends the session `token` belongs to, and closes every connection it opened (4004).
-pub fn log_out(s: &Services, token: Option<&str>) -> Result<(), ApiError> {
+pub fn log_out(s: &Services, token: Option<&SessionToken>) -> Result<(), ApiError> {
     let Some(token) = token else {
         return Ok(());
     };
     sessions::revoke(s.store.as_ref(), token)?;
     s.grants.revoke(
         &Revocation::Session {
-            session_key: hash_token(token),
+            session_key: token.key(),
         },
         Ended::LoggedOut,
     );
@@ -66,14 +66,14 @@ pub fn log_out(s: &Services, token: Option<&str>) -> Result<(), ApiError> {
 pub fn open_grant(
     s: &Services,
     who: &Who,
-    token: Option<&str>,
-    lesson_id: Option<&str>,
+    token: Option<&SessionToken>,
+    lesson_id: Option<&LessonId>,
 ) -> Result<Grant, ApiError> {
     let token = token.ok_or(ApiError::Unauthenticated)?;
     let grant = s.grants.issue(Holder {
         who: who.clone(),
-        session_key: hash_token(token),
-        lesson_id: lesson_id.map(str::to_string),
+        session_key: token.key(),
+        lesson_id: lesson_id.cloned(),
     });
     match sessions::lookup(s.store.as_ref(), s.clock.as_ref(), token)? {
         Some(session) if session.who() == *who => Ok(grant),

@@ -1,10 +1,11 @@
 //! Teacher accounts: the first setup, invitations, signing in, and who someone is.
 
 use super::{sessions as session_service, Services};
-use crate::auth::sessions::TEACHER_SESSION_MS;
+use crate::auth::sessions::{SessionToken, TEACHER_SESSION_MS};
 use crate::auth::teachers::{self, SetupToken, Teacher, TokenKind};
 use crate::auth::{can, Action, Seat, Who};
 use crate::error::ApiError;
+use crate::ids::LessonId;
 use crate::lessons::lesson::Participant;
 use crate::lessons::{classes, lesson};
 use crate::validate::{self, invalid};
@@ -15,7 +16,7 @@ pub use crate::i18n::LANGUAGES;
 /// A teacher signed in: the session token for the cookie and how long it lasts.
 pub struct SignedIn {
     pub teacher: Teacher,
-    pub token: String,
+    pub token: SessionToken,
     pub lifetime_ms: u64,
 }
 
@@ -102,7 +103,7 @@ pub enum Me {
         class_name: String,
     },
     Camera {
-        lesson_id: String,
+        lesson_id: LessonId,
         class_name: String,
     },
 }

@@ -10,7 +10,7 @@ use crate::auth::sessions;
 use crate::auth::Who;
 use crate::config::VpnConfig;
 use crate::error::ApiError;
-use crate::ids::ParticipantId;
+use crate::ids::{ClassId, ParticipantId, PupilId};
 use crate::lessons::classes;
 use crate::store::Store;
 use crate::tls::ServerNames;
@@ -38,8 +38,8 @@ pub fn give(
     who: &Who,
     config: &VpnConfig,
     fallback_endpoint: &str,
-    class_id: &str,
-    pupil_id: &str,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
 ) -> Result<Issued, ApiError> {
     let class = access::own_class(s, who, class_id)?;
     let pupil = classes::get_pupil(s.store.as_ref(), &class.id, pupil_id)?;
@@ -60,7 +60,12 @@ pub fn give(
 /// The teacher takes a pupil's VPN access away: the peer goes from the interface, and every
 /// sign-in of the pupil ends (their connections close with 4004; from school they sign in
 /// again with their card).
-pub fn take(s: &Services, who: &Who, class_id: &str, pupil_id: &str) -> Result<(), ApiError> {
+pub fn take(
+    s: &Services,
+    who: &Who,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
+) -> Result<(), ApiError> {
     let class = access::own_class(s, who, class_id)?;
     if !vpn::remove_pupil(s.store.as_ref(), &class.id, pupil_id)? {
         return Err(ApiError::NotFound);
@@ -69,13 +74,13 @@ pub fn take(s: &Services, who: &Who, class_id: &str, pupil_id: &str) -> Result<(
     let participant = ParticipantId::rostered(pupil_id);
     sessions::revoke_where(s.store.as_ref(), |session| {
         sessions::pupil_seat_matches(session, |seat| {
-            seat.class_id == class.id && seat.participant_id == participant.as_str()
+            seat.class_id == class.id && seat.participant_id == participant
         })
     })?;
     s.grants.revoke(
         &Revocation::ParticipantInClass {
             class_id: class.id.clone(),
-            participant_id: participant.as_str().to_string(),
+            participant_id: participant.clone(),
         },
         Ended::LoggedOut,
     );
@@ -84,7 +89,7 @@ pub fn take(s: &Services, who: &Who, class_id: &str, pupil_id: &str) -> Result<(
 }
 
 /// Which pupils of the class have VPN access.
-pub fn of_class(s: &Services, who: &Who, class_id: &str) -> Result<Vec<Peer>, ApiError> {
+pub fn of_class(s: &Services, who: &Who, class_id: &ClassId) -> Result<Vec<Peer>, ApiError> {
     let class = access::own_class(s, who, class_id)?;
     Ok(vpn::peers(s.store.as_ref())?
         .into_iter()

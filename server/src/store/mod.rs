@@ -21,12 +21,18 @@ pub enum Tree {
     Sessions,
     /// `<sha256(token) hex>` → SetupToken (first-teacher setup and invitations)
     SetupTokens,
-    /// `class/<id>` → Class; `pupil/<class id>/<pupil id>` → Pupil; `card/<sha256(secret)>` → pupil ref
+    /// `class/<id>` → Class; `pupil/<class id>/<pupil id>` → Pupil; `card/<sha256(secret)>` →
+    /// pupil ref; `forgotten/<sha256>` → a deleted pupil's or class's tombstone (names no one)
     Classes,
-    /// `lesson/<id>` → Lesson; `code/<code>` → lesson id; `part/<lesson id>/<participant id>` → Participant;
-    /// `camera/<sha256(token)>` → classroom camera link
+    /// `lesson/<id>` → Lesson; `code/<code>` → lesson id; `part/<lesson id>/<participant id>` →
+    /// Participant; `removed/<lesson id>/<participant id>` → removed by the teacher;
+    /// `camera/<sha256(token)>` → classroom camera link; `groups/<lesson id>` → the current
+    /// groups; `group/<lesson id>/<group id>` → every group formed; `lastgroups/<class id>` →
+    /// last time's arrangement
     Lessons,
-    /// Shared documents: `s/<doc>` snapshot, `u/<doc>/<key>` logged updates, `m/<doc>` settings
+    /// Shared documents: `s/<doc>` snapshot, `u/<doc>/<key>` logged updates, `m/<doc>`
+    /// settings; `v/<doc>/<id>` version record, `vs/<doc>/<id>` its content; `c/<lesson>/<copy>`
+    /// copy; `h/<lesson>/<hand-out>` hand-out, `hs/…` its content
     Docs,
     /// Messages: `m/<thread>/<seq>` → Message; `del/<thread>/<seq>` → deleted seq; `counter`;
     /// `sent/<author>/<client id>` → (thread, seq); `hands/<lesson>`; `chat/<lesson>`

@@ -20,6 +20,7 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
 use crate::config::VpnConfig;
+use crate::ids::{ClassId, PupilId};
 use crate::store::{Store, StoreError, StoreExt, Tree};
 
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +48,8 @@ pub struct BoxKeys {
 /// One pupil's access.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Peer {
-    pub class_id: String,
-    pub pupil_id: String,
+    pub class_id: ClassId,
+    pub pupil_id: PupilId,
     pub public_key: String,
     pub address: Ipv4Addr,
     pub created_ms: u64,
@@ -96,7 +97,11 @@ pub fn peers(store: &dyn Store) -> Result<Vec<Peer>, VpnError> {
     Ok(all)
 }
 
-pub fn peer(store: &dyn Store, class_id: &str, pupil_id: &str) -> Result<Option<Peer>, VpnError> {
+pub fn peer(
+    store: &dyn Store,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
+) -> Result<Option<Peer>, VpnError> {
     Ok(store.get_json(Tree::Vpn, &peer_key(class_id, pupil_id))?)
 }
 
@@ -105,8 +110,8 @@ pub fn peer(store: &dyn Store, class_id: &str, pupil_id: &str) -> Result<Option<
 /// the box from outside (the school firewall's address and port).
 pub fn add_pupil(
     store: &dyn Store,
-    class_id: &str,
-    pupil_id: &str,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
     endpoint: &str,
     now_ms: u64,
 ) -> Result<Issued, VpnError> {
@@ -122,8 +127,8 @@ pub fn add_pupil(
         .ok_or(VpnError::Full)?;
     let (private_key, public_key) = keys::generate();
     let peer = Peer {
-        class_id: class_id.to_string(),
-        pupil_id: pupil_id.to_string(),
+        class_id: class_id.clone(),
+        pupil_id: pupil_id.clone(),
         public_key,
         address,
         created_ms: now_ms,
@@ -135,7 +140,11 @@ pub fn add_pupil(
 }
 
 /// Takes a pupil's VPN access away; returns whether they had one.
-pub fn remove_pupil(store: &dyn Store, class_id: &str, pupil_id: &str) -> Result<bool, VpnError> {
+pub fn remove_pupil(
+    store: &dyn Store,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
+) -> Result<bool, VpnError> {
     let had = store
         .take(Tree::Vpn, peer_key(class_id, pupil_id).as_bytes())?
         .is_some();
@@ -223,7 +232,7 @@ mod tests {
             box_keys.public_key,
             "made once"
         );
-        let ada = add_pupil(&store, "c", "ada", "skole.example:51820", 1).unwrap();
+        let ada = add_pupil(&store, &"c".into(), &"ada".into(), "skole.example:51820", 1).unwrap();
         assert_eq!(ada.peer.address.to_string(), "10.8.0.2");
         assert!(
             ada.config.contains("AllowedIPs = 10.8.0.1/32"),
@@ -237,10 +246,10 @@ mod tests {
             !ada.config.contains(&box_keys.private_key),
             "the box's key stays on the box"
         );
-        let bo = add_pupil(&store, "c", "bo", "e:1", 1).unwrap();
+        let bo = add_pupil(&store, &"c".into(), &"bo".into(), "e:1", 1).unwrap();
         assert_eq!(bo.peer.address.to_string(), "10.8.0.3");
         // A new config for Ada replaces the old one (a lost file stops working).
-        let again = add_pupil(&store, "c", "ada", "e:1", 2).unwrap();
+        let again = add_pupil(&store, &"c".into(), &"ada".into(), "e:1", 2).unwrap();
         assert_ne!(again.peer.public_key, ada.peer.public_key);
         assert_eq!(peers(&store).unwrap().len(), 2);
         let file = interface_config(&box_keys, &peers(&store).unwrap());
@@ -254,15 +263,15 @@ mod tests {
         );
         // /29: hosts .1 to .6; the box has .1.
         for pupil in ["c1", "c2", "c3"] {
-            add_pupil(&store, "c", pupil, "e:1", 1).unwrap();
+            add_pupil(&store, &"c".into(), &pupil.into(), "e:1", 1).unwrap();
         }
         assert!(matches!(
-            add_pupil(&store, "c", "full", "e:1", 1),
+            add_pupil(&store, &"c".into(), &"full".into(), "e:1", 1),
             Err(VpnError::Full)
         ));
-        assert!(remove_pupil(&store, "c", "bo").unwrap());
+        assert!(remove_pupil(&store, &"c".into(), &"bo".into()).unwrap());
         assert_eq!(
-            add_pupil(&store, "c", "late", "e:1", 1)
+            add_pupil(&store, &"c".into(), &"late".into(), "e:1", 1)
                 .unwrap()
                 .peer
                 .address
@@ -275,7 +284,7 @@ mod tests {
     fn nothing_is_issued_before_the_vpn_is_set_up() {
         let store = MemoryStore::new();
         assert!(matches!(
-            add_pupil(&store, "c", "ada", "e:1", 1),
+            add_pupil(&store, &"c".into(), &"ada".into(), "e:1", 1),
             Err(VpnError::NotSetUp)
         ));
     }

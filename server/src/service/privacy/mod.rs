@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::json;
 
 use super::{access, lessons, Services};
@@ -20,6 +21,7 @@ use crate::config::Retention;
 use crate::docs::name::DocName;
 use crate::docs::privacy::Documents;
 use crate::error::ApiError;
+use crate::ids::{ClassId, ParticipantId, PupilId};
 use crate::lessons::classes::{self, Pupil};
 use crate::lessons::lesson;
 use crate::lessons::privacy::{Attendance, Roster};
@@ -110,6 +112,7 @@ pub async fn sweep_expired(s: &Services, retention: &Retention) -> Result<Swept,
 }
 
 /// One line of "what is kept, and when it goes" for the teacher.
+#[derive(Debug, Serialize)]
 pub struct RetentionLine {
     pub kind: &'static str,
     pub days: u32,
@@ -182,13 +185,18 @@ fn subject(store: &dyn Store, pupil: &Pupil) -> Result<Subject, ApiError> {
 /// The pupil whose data `who` asks for: the class's teacher may ask for any of its pupils
 /// (another teacher finds nothing: 404), a pupil for themselves (any other pupil, or a
 /// classroom camera: 403, as on every teacher route).
-fn pupil_for(s: &Services, who: &Who, class_id: &str, pupil_id: &str) -> Result<Pupil, ApiError> {
-    let participant = crate::ids::ParticipantId::rostered(pupil_id);
+fn pupil_for(
+    s: &Services,
+    who: &Who,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
+) -> Result<Pupil, ApiError> {
+    let participant = ParticipantId::rostered(pupil_id);
     let own = can(
         who,
         Action::SeeOwnData {
             class_id,
-            participant_id: participant.as_str(),
+            participant_id: &participant,
         },
     );
     match who {
@@ -203,12 +211,13 @@ fn pupil_for(s: &Services, who: &Who, class_id: &str, pupil_id: &str) -> Result<
 }
 
 /// The pupil a pupil's own session is for (for "download my data").
-pub fn own_pupil_id(who: &Who) -> Result<(String, String), ApiError> {
+pub fn own_pupil_id(who: &Who) -> Result<(ClassId, PupilId), ApiError> {
     match who {
         Who::Nobody => Err(ApiError::Unauthenticated),
-        Who::Pupil(seat) => crate::ids::ParticipantId::from_raw(&seat.participant_id)
+        Who::Pupil(seat) => seat
+            .participant_id
             .pupil_id()
-            .map(|p| (seat.class_id.clone(), p.to_string()))
+            .map(|p| (seat.class_id.clone(), p))
             .ok_or(ApiError::NotFound),
         _ => Err(ApiError::Forbidden),
     }
@@ -235,8 +244,8 @@ pub struct Archive {
 pub async fn export_pupil(
     s: &Services,
     who: &Who,
-    class_id: &str,
-    pupil_id: &str,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
     lang: &str,
 ) -> Result<Archive, ApiError> {
     let pupil = pupil_for(s, who, class_id, pupil_id)?;
@@ -247,7 +256,7 @@ pub async fn export_pupil(
     let class_name = classes::get(store, class_id)?.name;
     let now_ms = s.clock.now_ms();
     let bytes = archive::build(&pupil.name, &class_name, &held, lang, now_ms)?;
-    tracing::info!(class_id, items = held.len(), "pupil data exported");
+    tracing::info!(%class_id, items = held.len(), "pupil data exported");
     Ok(Archive {
         file_name: format!("{}-tavla.zip", super::docs::file_stem(&pupil.name)),
         bytes,
@@ -266,8 +275,8 @@ pub struct Forgotten {
 pub async fn forget_pupil(
     s: &Services,
     who: &Who,
-    class_id: &str,
-    pupil_id: &str,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
 ) -> Result<Forgotten, ApiError> {
     let class = access::own_class(s, who, class_id)?;
     let pupil = classes::get_pupil(s.store.as_ref(), &class.id, pupil_id)?;
@@ -282,7 +291,11 @@ pub async fn forget_pupil(
 /// with 4001), every pupil is deleted as by [`forget_pupil`], every lesson goes with everything
 /// in it (as when its retention time runs out), then the class itself; one tombstone per pupil
 /// and one for the class, and the store is rewritten once.
-pub async fn delete_class(s: &Services, who: &Who, class_id: &str) -> Result<Forgotten, ApiError> {
+pub async fn delete_class(
+    s: &Services,
+    who: &Who,
+    class_id: &ClassId,
+) -> Result<Forgotten, ApiError> {
     let class = access::own_class(s, who, class_id)?;
     let store = s.store.as_ref();
     if let Some(running) = lesson::active_for_class(store, &class.id, s.clock.now_ms())? {
@@ -322,19 +335,19 @@ async fn forget_one(s: &Services, pupil: &Pupil) -> Result<Vec<(&'static str, us
 
     // Access ends first, so nothing new arrives while the data goes.
     if let Some(running) = lesson::active_for_class(store, class_id, s.clock.now_ms())? {
-        if lesson::get_participant(store, &running.id, me.as_str()).is_ok() {
-            lessons::withdraw_participant(s, &running.id, me.as_str())?;
+        if lesson::get_participant(store, &running.id, &me).is_ok() {
+            lessons::withdraw_participant(s, &running.id, &me)?;
         }
     }
     sessions::revoke_where(store, |session| {
         sessions::pupil_seat_matches(session, |seat| {
-            &seat.class_id == class_id && seat.participant_id == me.as_str()
+            seat.class_id == class_id && seat.participant_id == me
         })
     })?;
     s.grants.revoke(
         &Revocation::ParticipantInClass {
             class_id: class_id.clone(),
-            participant_id: me.as_str().to_string(),
+            participant_id: me.clone(),
         },
         Ended::Removed,
     );
@@ -342,7 +355,7 @@ async fn forget_one(s: &Services, pupil: &Pupil) -> Result<Vec<(&'static str, us
     // writing and what they queued is written before it is deleted.
     for lesson_id in &subject.lessons {
         s.channels
-            .update_hands(lesson_id, |queue| hands::lower(queue, me.as_str()))
+            .update_hands(lesson_id, |queue| hands::lower(queue, &me))
             .await?;
     }
     for doc in &subject.own_documents {
