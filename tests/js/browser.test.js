@@ -53,13 +53,20 @@ test('a teacher sets up, starts a lesson, and sees two pupils arrive', async () 
   await t.getByText('0 av 2 tilkoblet').waitFor();
   await checkAccessibility(t, 'lesson (teacher)');
 
-  await t.getByRole('link', { name: 'Vis på prosjektoren' }).click();
-  await expectHeading(t, 'Bli med i timen');
-  await t.locator('img.join-qr').waitFor();
-  assert.equal(await t.locator('.join-code').textContent(), code);
-  await checkAccessibility(t, 'projector');
-  await screenshot(t, 'teacher-projector');
-  await t.getByRole('link', { name: 'Tilbake til timen' }).click();
+  // The projector opens in a window of its own; the lesson page stays.
+  const [projector] = await Promise.all([
+    t.waitForEvent('popup'),
+    t.getByRole('link', { name: 'Vis på prosjektoren' }).click(),
+  ]);
+  await expectHeading(projector, 'Bli med i timen');
+  await projector.locator('img.join-qr').waitFor();
+  assert.equal(await projector.locator('.join-code').textContent(), code);
+  await checkAccessibility(projector, 'projector');
+  await screenshot(projector, 'teacher-projector');
+  await Promise.all([
+    projector.waitForEvent('close'),
+    projector.getByRole('button', { name: 'Lukk projektorvinduet' }).click(),
+  ]);
   await t.getByText('0 av 2 tilkoblet').waitFor();
 
   // Pupil 1: a phone, keyboard only. A wrong code first: a clear message in bokmål.
@@ -120,7 +127,7 @@ test('a teacher sets up, starts a lesson, and sees two pupils arrive', async () 
 
   // Nynorsk, remembered after a reload.
   await t.getByLabel('Språk').selectOption('nn');
-  await t.getByText('Kven er her').waitFor();
+  await t.getByRole('heading', { name: 'Kven er her' }).waitFor();
   await t.reload();
   await t.getByText('2 av 3 tilkopla').waitFor();
   assert.equal(await t.evaluate(() => document.documentElement.lang), 'nn');

@@ -119,10 +119,10 @@ export function apiClient(tavla) {
 
 /**
  * The teacher Kari with a lesson of a new class (`className`, 7B unless said), and `pupils`
- * guests who joined it (a name, or `{ name, atHome }`). The first call on a Tavla sets Kari
+ * guests who joined it (a name, or `{ name, atHome }`); `roster` names the class list. The first call on a Tavla sets Kari
  * up; later ones sign her in.
  */
-export async function lessonWithPupils(tavla, pupils, { className = '7B' } = {}) {
+export async function lessonWithPupils(tavla, pupils, { className = '7B', roster = [] } = {}) {
   const teacher = apiClient(tavla);
   const credentials = { name: 'Kari', password: TEACHER_PASSWORD };
   for (const name of ['Kari', ...pupils.map((p) => (typeof p === 'string' ? p : p.name))]) tavla.sensitive.add(name);
@@ -133,7 +133,8 @@ export async function lessonWithPupils(tavla, pupils, { className = '7B' } = {})
     assert.equal((await teacher.call('POST', '/api/setup', { token, ...credentials })).status, 200);
     tavla.teacherReady = true;
   }
-  const cls = (await teacher.call('POST', '/api/classes', { name: className })).body;
+  for (const name of roster) tavla.sensitive.add(name);
+  const cls = (await teacher.call('POST', '/api/classes', { name: className, pupils: roster })).body;
   const lesson = (await teacher.call('POST', '/api/lessons', { class_id: cls.id })).body;
   const joined = [];
   for (const entry of pupils) {

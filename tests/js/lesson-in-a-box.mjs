@@ -21,6 +21,7 @@ try {
 
   await k.goto(`${tavla.base}/teacher/lesson?id=${lesson.id}`);
   await expectHeading(k, 'Time: 9A');
+  await k.getByRole('tab', { name: 'Direkte' }).click();
   await k.getByRole('button', { name: 'Start kamera og mikrofon' }).click();
   await k.getByText('Du sender direkte.').waitFor();
 

@@ -63,6 +63,7 @@ test('the teacher goes live, a pupil at home sees and hears it, speaks when let,
 
   await k.goto(`${env.tavla.base}/teacher/lesson?id=${lesson.id}`);
   await expectHeading(k, 'Time: 8C');
+  await k.getByRole('tab', { name: 'Direkte' }).click();
   await k.getByRole('button', { name: 'Start kamera og mikrofon' }).click();
   await k.getByText('Du sender direkte.').waitFor();
 
@@ -134,7 +135,7 @@ test('the teacher goes live, a pupil at home sees and hears it, speaks when let,
     'no live microphone is sent from Ola any more');
 
   // A private call from Ola's private thread: only Kari and Ola hear it.
-  await k.getByRole('button', { name: 'Ola', exact: true }).click();
+  await k.getByRole('button', { name: 'Meldinger med Ola', exact: true }).click();
   await k.locator('.thread-view').getByRole('button', { name: 'Ring Ola' }).click();
   await o.getByText('Læreren ringer deg. Bare dere to hører samtalen.').waitFor();
   await o.getByRole('button', { name: 'Svar' }).click();
@@ -168,6 +169,7 @@ test('a phone paired by the teacher\'s link sends the classroom camera to a pupi
 
   await k.goto(`${env.tavla.base}/teacher/lesson?id=${lesson.id}`);
   await expectHeading(k, 'Time: 9D');
+  await k.getByRole('tab', { name: 'Direkte' }).click();
   await k.getByText('Ingen klasseromskamera sender.').waitFor();
   await k.getByRole('button', { name: 'Koble til et klasseromskamera' }).click();
   await k.getByRole('img', { name: 'Kode som skannes med kameraenheten' }).waitFor();
@@ -230,6 +232,7 @@ test('where the browser waits for a click to play, the pupil at home gets a star
   const nora = await signedIn(env.browser, env.tavla, noraApi, { allowedOrigins, viewport: { width: 390, height: 844 } });
   await nora.page.addInitScript(playOnlyAfterAClick);
   await kari.page.goto(`${env.tavla.base}/teacher/lesson?id=${lesson.id}`);
+  await kari.page.getByRole('tab', { name: 'Direkte' }).click();
   await kari.page.getByRole('button', { name: 'Start kamera og mikrofon' }).click();
   await kari.page.getByText('Du sender direkte.').waitFor();
   await nora.page.goto(`${env.tavla.base}/lesson`);

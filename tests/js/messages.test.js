@@ -51,9 +51,15 @@ test('a private question reaches the teacher alone; announcements, chat and grou
   await k.getByRole('button', { name: 'Svar Ola' }).click();
   await k.getByRole('heading', { name: 'Meldinger med Ola' }).waitFor();
   await k.locator('.thread-view').getByText(QUESTION).waitFor();
-  await k.getByLabel('Svar', { exact: true }).fill(ANSWER);
-  await k.getByLabel('Svar', { exact: true }).press('Enter');
+  // "Svar" puts her in the reply box, ready to type.
+  const replyBox = k.getByLabel('Svar', { exact: true });
+  assert.ok(await replyBox.evaluate((el) => el === document.activeElement), 'focus is in the reply box');
+  await k.keyboard.type(ANSWER);
+  await k.keyboard.press('Enter');
   await o.getByRole('list', { name: 'Meldinger med læreren' }).getByText(ANSWER).waitFor();
+  // An answer lowers the hand, with a moment to undo: she keeps it up, to walk over too.
+  await k.getByText('Ola har fått svar: hånda tas ned om et øyeblikk.').waitFor();
+  await k.getByRole('button', { name: 'Angre (la hånda være oppe)' }).click();
   // The teacher's role is a badge from the box beside her name, not words a name could copy.
   const answer = o.getByRole('list', { name: 'Meldinger med læreren' }).locator('.message').filter({ hasText: ANSWER });
   assert.equal(await answer.locator('.author').textContent(), 'Kari');
@@ -74,9 +80,18 @@ test('a private question reaches the teacher alone; announcements, chat and grou
   await s.getByRole('button', { name: 'Rekk opp hånda' }).click();
   await s.getByText('Hånda di er oppe. Du er nummer 2 i køen.').waitFor();
   await k.getByRole('heading', { name: 'Rekte hender (2)' }).waitFor();
+  // Kari answers Sara in writing and does not undo: Sara's hand goes down by itself, and
+  // Ola's, kept up, stays.
+  await k.getByRole('button', { name: 'Svar Sara' }).click();
+  await k.keyboard.type('Ja, bruk kalkulator');
+  await k.keyboard.press('Enter');
+  await s.getByRole('button', { name: 'Rekk opp hånda' }).waitFor({ timeout: 20000 });
+  await k.getByRole('heading', { name: 'Rekte hender (1)' }).waitFor();
+  await k.locator('.hand-queue').getByText('Ola', { exact: true }).waitFor();
 
   // An announcement reaches both pupils, prominently; it is also the last thing Sara is sent
   // before the checks below, so everything earlier has arrived.
+  await k.getByRole('tab', { name: 'Kunngjøring og chat' }).click();
   await k.getByLabel('Hva vil du si til klassen?').fill('Husk gymtøy i morgen');
   await k.getByRole('button', { name: 'Kunngjør' }).click();
   for (const page of [o, s]) await page.locator('.announcement').getByText('Husk gymtøy i morgen').waitFor();
@@ -105,6 +120,7 @@ test('a private question reaches the teacher alone; announcements, chat and grou
   assert.equal(await o.getByText('Hei alle sammen').count(), 0);
 
   // Random pairs: both pupils are told their group and get its document.
+  await k.getByRole('tab', { name: 'Grupper' }).click();
   await k.getByRole('button', { name: 'Lag tilfeldige grupper' }).click();
   for (const page of [o, s]) {
     await page.getByRole('heading', { name: 'Gruppa mi' }).waitFor();

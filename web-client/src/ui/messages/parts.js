@@ -83,6 +83,9 @@ export function composer({ label, button, onSend, hint, attach = false, extra = 
   });
   return {
     el: form,
+    focus() {
+      box.focus();
+    },
     /** Disables writing with a reason shown under the box (chat closed, muted). */
     setEnabled(enabled, why = hint ?? '') {
       box.disabled = !enabled;

@@ -1,5 +1,6 @@
-// The teacher's messages panel: the raised hands, every pupil's private thread (unread counts,
-// a sound if wanted), announcements, the chats with their switches, and the groups.
+// The teacher's messages panel, in parts the lesson page places: the raised hands; the people
+// (who is here, each with their private thread and unread count, a sound if wanted) with the
+// open thread; announcements; the groups; the chats with their switches.
 import { h, replace, nextId } from '../dom.js';
 import { announce } from '../announce.js';
 import { t, errorText } from '../../i18n.js';
@@ -7,6 +8,8 @@ import { post, put } from '../../protocol/api.js';
 import { threadList, composer } from './parts.js';
 
 const SOUND_KEY = 'tavla.sound';
+/** How long "undo" is offered before an answered hand goes down. */
+const LOWER_AFTER_MS = 6000;
 
 /** A short tone made in the browser: no file, nothing fetched. */
 function beep() {
@@ -28,8 +31,9 @@ function beep() {
 /**
  * `live` (optional) offers the live panel's actions here: `letSpeak(participantId)` next to a
  * raised hand of a pupil at home, `call(participantId)` in a pupil's private thread.
+ * `onRemove(person)` takes a pupil out of the lesson.
  */
-export function teacherMessages({ store, lesson, onError, setTitle, live }) {
+export function teacherMessages({ store, lesson, onError, setTitle, live, onRemove }) {
   const s = store.state;
   let people = [];
   let selected = null;
@@ -45,9 +49,15 @@ export function teacherMessages({ store, lesson, onError, setTitle, live }) {
   const noHands = h('p', { class: 'placeholder' }, t('messages.no_hands'));
   const handsHeading = h('h2', { id: 'hands-h' }, t('messages.hands', { n: 0 }));
 
-  // Private threads.
-  const picker = h('ul', { class: 'thread-picker', 'aria-labelledby': 'threads-h' });
+  // The people, each with their private thread.
+  const summary = h('p', { class: 'presence-summary' });
+  const peopleList = h('ul', { class: 'presence people', 'aria-labelledby': 'present-h' });
   const threadHeading = h('h3', { id: 'thread-h', tabindex: -1 });
+  /** The pupil whose raised hand the teacher is answering in writing. */
+  let answering = null;
+  /** A hand that goes down when "undo" was not pressed: `{ id, timer }`. */
+  let lowering = null;
+  const loweringBar = h('p', { class: 'notice lowering', role: 'status', hidden: true });
   const thread = threadList(t('messages.private'));
   const reply = composer({
     label: t('messages.reply'),
@@ -57,8 +67,32 @@ export function teacherMessages({ store, lesson, onError, setTitle, live }) {
       if (!selected) return;
       if (file) store.writeWithFile(selected.thread, text, file, { lessonId: lesson.id }).catch((failure) => onError(errorText(failure)));
       else store.write(selected.thread, text);
+      // An answer to a raised hand is the answer: the hand goes down (with a moment to undo).
+      if (answering === selected.id && s.hands.some((hand) => hand.participant_id === selected.id)) lowerSoon(selected);
+      answering = null;
     },
   });
+
+  const cancelLowering = () => {
+    if (lowering) clearTimeout(lowering.timer);
+    lowering = null;
+    loweringBar.hidden = true;
+  };
+  const lowerSoon = (person) => {
+    cancelLowering();
+    const timer = setTimeout(() => {
+      store.request({ type: 'lower_hand', participant: person.id });
+      announce(t('hands.lowered_named', { name: person.name }));
+      cancelLowering();
+    }, LOWER_AFTER_MS);
+    lowering = { id: person.id, timer };
+    replace(loweringBar, t('hands.lowering_named', { name: person.name }), ' ',
+      h('button', { type: 'button', class: 'small', onclick: () => {
+        cancelLowering();
+        announce(t('hands.kept_up_named', { name: person.name }));
+      } }, t('hands.keep_up')));
+    loweringBar.hidden = false;
+  };
   const callButton = h('button', { type: 'button', class: 'small', hidden: !live, onclick: () => selected && live?.call(selected.id) });
   const threadView = h('div', { class: 'thread-view', hidden: true }, threadHeading, callButton, thread.el, reply.el);
 
@@ -108,13 +142,15 @@ export function teacherMessages({ store, lesson, onError, setTitle, live }) {
     h('button', { type: 'button', class: 'small', onclick: () => { store.request({ type: 'mute', participant: m.author.id, minutes: 10 }); announce(t('messages.muted_named', { name: m.author.name })); } }, t('messages.mute', { name: m.author.name })),
   ];
 
-  const select = (person) => {
+  /** Opens a pupil's thread with the reply box ready to type in. */
+  const select = (person, { viaHand = false } = {}) => {
     selected = person;
+    answering = viaHand ? person.id : null;
     threadView.hidden = false;
     threadHeading.textContent = t('messages.thread_with', { name: person.name });
     callButton.textContent = t('media.call_named', { name: person.name });
     draw();
-    threadHeading.focus();
+    reply.focus();
   };
 
   const drawGroups = () => {
@@ -177,7 +213,7 @@ export function teacherMessages({ store, lesson, onError, setTitle, live }) {
         hand.coming ? h('span', { class: 'badge' }, t('messages.coming_said')) : null,
         hand.question ? h('p', { class: 'text' }, hand.question) : null,
         h('p', { class: 'actions' },
-          person ? h('button', { type: 'button', class: 'small', onclick: () => select(person) }, t('messages.answer_named', { name: hand.name })) : null, ' ',
+          person ? h('button', { type: 'button', class: 'small', onclick: () => select(person, { viaHand: true }) }, t('messages.answer_named', { name: hand.name })) : null, ' ',
           h('button', { type: 'button', class: 'small', disabled: hand.coming, onclick: () => store.request({ type: 'coming', participant: hand.participant_id }) }, t('messages.coming')), ' ',
           // A pupil at home cannot be walked to: they raise a hand to be let speak.
           hand.at_home && live ? [h('button', { type: 'button', class: 'small', onclick: () => live.letSpeak(hand.participant_id) }, t('media.talk_let_named', { name: hand.name })), ' '] : null,
@@ -186,12 +222,21 @@ export function teacherMessages({ store, lesson, onError, setTitle, live }) {
 
     if (selected && !threadView.hidden) seen.set(selected.thread, Math.max(0, ...store.thread(selected.thread).map((m) => m.seq)));
     let total = 0;
-    replace(picker, people.map((p) => {
-      const n = unread(p.thread);
+    const online = people.filter((p) => p.online).length;
+    summary.textContent = t('lesson.summary', { present: online, total: people.length });
+    // People with something unread first, then as the box lists them.
+    const order = people.map((p, i) => ({ p, i, n: unread(p.thread) })).sort((a, b) => (b.n > 0) - (a.n > 0) || a.i - b.i);
+    replace(peopleList, order.map(({ p, n }) => {
       total += n;
-      return h('li', {}, h('button', { type: 'button', class: 'thread-button', 'aria-pressed': selected?.id === p.id ? 'true' : 'false', onclick: () => select(p) },
-        p.name, n ? h('span', { class: 'badge unread' }, t('messages.unread', { n })) : null));
+      return h('li', { class: p.online ? 'online' : 'offline', 'data-participant': p.id },
+        h('button', { type: 'button', class: 'thread-button', 'aria-pressed': selected?.id === p.id ? 'true' : 'false', 'aria-label': t('people.thread_named', { name: p.name }) + (n ? `, ${t('messages.unread', { n })}` : ''), onclick: () => select(p) },
+          h('span', { class: 'name' }, p.name), n ? h('span', { class: 'badge unread' }, t('messages.unread', { n })) : null),
+        h('span', { class: 'status' }, p.online ? t('lesson.present') : t('lesson.absent')),
+        p.at_home ? h('span', { class: 'badge home' }, t('lesson.at_home')) : null,
+        p.rostered ? null : h('span', { class: 'badge' }, t('lesson.guest')),
+        (p.online || !p.rostered) && onRemove ? h('button', { type: 'button', class: 'danger small', 'aria-label': t('lesson.remove_named', { name: p.name }), onclick: () => onRemove(p) }, t('lesson.remove')) : null);
     }));
+    if (!people.length) replace(peopleList, h('li', {}, t('lesson.nobody')));
     setTitle(total ? `(${total}) ${t('lesson.title', { name: lesson.class.name })}` : t('lesson.title', { name: lesson.class.name }));
     if (selected) thread.draw(store.thread(selected.thread));
 
@@ -200,23 +245,25 @@ export function teacherMessages({ store, lesson, onError, setTitle, live }) {
   };
 
   return {
-    el: h('div', { class: 'teacher-messages' },
-      h('section', { 'aria-labelledby': 'hands-h' }, handsHeading, queue, noHands),
-      h('section', { 'aria-labelledby': 'threads-h' }, h('h2', { id: 'threads-h' }, t('messages.threads')),
-        h('div', { class: 'check' }, sound, h('label', { for: 'sound-on' }, t('messages.sound'))),
-        picker, threadView),
-      h('section', { 'aria-labelledby': 'announce-h' }, h('h2', { id: 'announce-h' }, t('messages.announce')),
-        h('label', { for: 'announce-target' }, t('messages.announce_to')), target, announceBox.el),
-      h('section', { 'aria-labelledby': 'groups-h' }, h('h2', { id: 'groups-h' }, t('groups.title')),
-        groupsList,
-        h('p', {}, h('label', { for: 'group-size' }, t('groups.size')), ' ', size, ' ',
-          h('button', { type: 'button', onclick: () => groupsCall(post, '/groups/random', { size: Number(size.value) }) }, t('groups.random')), ' ',
-          h('button', { type: 'button', onclick: () => groupsCall(post, '/groups/repeat', {}) }, t('groups.repeat')), ' ',
-          h('button', { type: 'button', onclick: () => groupsCall(put, '/groups', { groups: [] }) }, t('groups.end'))),
-        h('details', {}, h('summary', {}, t('groups.by_hand')), byHand)),
-      h('section', { 'aria-labelledby': 'chat-h' }, h('h2', { id: 'chat-h' }, t('messages.chats')),
-        h('div', { class: 'check' }, classOpen, h('label', { for: 'class-chat-open' }, t('messages.class_chat_open'))),
-        chatList.el, chatComposer.el, groupChats)),
+    hands: h('section', { class: 'hands', 'aria-labelledby': 'hands-h' }, handsHeading, loweringBar, queue, noHands),
+    people: h('section', { class: 'people-section', 'aria-labelledby': 'present-h' },
+      h('h2', { id: 'present-h' }, t('lesson.participants')), summary,
+      h('div', { class: 'check' }, sound, h('label', { for: 'sound-on' }, t('messages.sound'))),
+      threadView, peopleList),
+    announcements: h('section', { 'aria-labelledby': 'announce-h' }, h('h2', { id: 'announce-h' }, t('messages.announce')),
+      h('label', { for: 'announce-target' }, t('messages.announce_to')), target, announceBox.el),
+    groups: h('section', { 'aria-labelledby': 'groups-h' }, h('h2', { id: 'groups-h' }, t('groups.title')),
+      groupsList,
+      h('p', {}, h('label', { for: 'group-size' }, t('groups.size')), ' ', size, ' ',
+        h('button', { type: 'button', onclick: () => groupsCall(post, '/groups/random', { size: Number(size.value) }) }, t('groups.random')), ' ',
+        h('button', { type: 'button', onclick: () => groupsCall(post, '/groups/repeat', {}) }, t('groups.repeat')), ' ',
+        h('button', { type: 'button', onclick: () => groupsCall(put, '/groups', { groups: [] }) }, t('groups.end'))),
+      h('details', {}, h('summary', {}, t('groups.by_hand')), byHand)),
+    chats: h('section', { 'aria-labelledby': 'chat-h' }, h('h2', { id: 'chat-h' }, t('messages.chats')),
+      h('div', { class: 'check' }, classOpen, h('label', { for: 'class-chat-open' }, t('messages.class_chat_open'))),
+      chatList.el, chatComposer.el, groupChats),
+    /** Stops a pending "hand goes down" (the page is closing). */
+    stop: cancelLowering,
     /** New participants list (from presence). */
     setPeople(list) {
       people = list;

@@ -3,7 +3,7 @@
 import { h, replace } from '../dom.js';
 import { t, lang, errorText } from '../../i18n.js';
 import { get, put } from '../../protocol/api.js';
-import { docTitle, exportLinks } from './doc.js';
+import { docTitle } from './doc.js';
 
 const docHref = (doc, lessonId) => `/doc?name=${encodeURIComponent(doc.name)}${lessonId ? `&lesson=${encodeURIComponent(lessonId)}` : ''}`;
 
@@ -28,33 +28,52 @@ export function lessonDocs({ lesson, me, onError }) {
   let timer;
   let stopped = false;
 
+  const lockToggle = (doc, title, { short = false } = {}) => {
+    const toggleId = `ro-${doc.name.replace(/\./g, '-')}`;
+    const label = t('doc.read_only_for', { title });
+    return h('div', { class: 'check' },
+      h('input', { type: 'checkbox', id: toggleId, checked: doc.read_only, 'aria-label': short ? label : undefined, onchange: async (event) => {
+        try {
+          await put(`/docs/${encodeURIComponent(doc.name)}/settings`, { read_only: event.target.checked });
+        } catch (failure) {
+          event.target.checked = !event.target.checked;
+          onError(errorText(failure));
+        }
+      } }),
+      // In a pupil's row the visible word is short; its name says the whole (and starts with it).
+      h('label', { for: toggleId }, short ? t('doc.lock_short') : label));
+  };
+
+  // Shared documents (the class's, the notes, groups', copies) as cards with a preview.
   const card = (doc) => {
     const title = docTitle(doc, me);
-    const toggleId = `ro-${doc.name.replace(/\./g, '-')}`;
     return h('li', { class: 'doc-card', 'data-doc': doc.name },
       h('h3', {}, h('a', { href: docHref(doc, lesson.id), 'data-link': true }, title)),
       h('p', { class: `doc-preview${doc.preview ? '' : ' empty'}` }, doc.preview || t('doc.empty')),
-      doc.kind === 'notes' ? null : h('div', { class: 'check' },
-        h('input', { type: 'checkbox', id: toggleId, checked: doc.read_only, onchange: async (event) => {
-          try {
-            await put(`/docs/${encodeURIComponent(doc.name)}/settings`, { read_only: event.target.checked });
-          } catch (failure) {
-            event.target.checked = !event.target.checked;
-            onError(errorText(failure));
-          }
-        } }),
-        h('label', { for: toggleId }, t('doc.read_only_for', { title }))),
-      exportLinks(doc.name));
+      doc.kind === 'notes' ? null : lockToggle(doc, title));
   };
+  // Each pupil's own document as one row: 30 pupils fit on a screen.
+  const row = (doc) => {
+    const title = docTitle(doc, me);
+    return h('li', { class: 'doc-row', 'data-doc': doc.name },
+      h('a', { href: docHref(doc, lesson.id), 'data-link': true }, title),
+      h('p', { class: `doc-preview${doc.preview ? '' : ' empty'}` }, doc.preview || t('doc.empty')),
+      lockToggle(doc, title, { short: true }));
+  };
+  const personal = h('ul', { class: 'doc-rows', 'aria-labelledby': 'pupil-docs-h' });
+  const personalSection = h('div', { hidden: true }, h('h3', { id: 'pupil-docs-h' }, t('lesson.pupil_docs')), personal);
 
   const refresh = async () => {
     if (stopped) return;
     try {
       const { docs } = await get(`/docs?lesson=${encodeURIComponent(lesson.id)}`);
       // Redraw only the previews once drawn, so focus and checkboxes are left alone.
-      const drawn = new Map([...grid.querySelectorAll('[data-doc]')].map((el) => [el.dataset.doc, el]));
+      const drawn = new Map([...el.querySelectorAll('[data-doc]')].map((item) => [item.dataset.doc, item]));
       if (drawn.size !== docs.length || docs.some((d) => !drawn.has(d.name))) {
-        replace(grid, docs.map(card));
+        replace(grid, docs.filter((d) => d.kind !== 'personal').map(card));
+        const own = docs.filter((d) => d.kind === 'personal');
+        replace(personal, own.map(row));
+        personalSection.hidden = !own.length;
       } else {
         for (const doc of docs) {
           const preview = drawn.get(doc.name).querySelector('.doc-preview');
@@ -67,11 +86,11 @@ export function lessonDocs({ lesson, me, onError }) {
     }
     if (!stopped) timer = setTimeout(refresh, document.hidden ? 15000 : 4000);
   };
-  refresh();
-
   const el = h('section', { 'aria-labelledby': 'docs-h' },
     h('h2', { id: 'docs-h' }, t('lesson.docs')),
     h('p', {}, h('a', { href: `/api/lessons/${encodeURIComponent(lesson.id)}/docs.zip?lang=${lang()}`, download: '' }, t('lesson.docs_zip'))),
-    grid);
+    grid,
+    personalSection);
+  refresh();
   return { el, stop: () => { stopped = true; clearTimeout(timer); } };
 }

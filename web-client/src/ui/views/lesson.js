@@ -12,6 +12,19 @@ import { messageStore } from '../../protocol/messages.js';
 import { teacherMessages } from '../messages/teacher.js';
 import { mediaClient } from '../../protocol/media.js';
 import { teacherStream } from '../media/teacher-stream.js';
+import { tabs } from '../tabs.js';
+
+/** Keyboard shortcuts of the lesson page: Alt+Shift+letter → the tab it opens (if any) and
+ * what gets focus. */
+const SHORTCUTS = [
+  ['H', 'hands', null, '#hands-h'],
+  ['E', 'people', null, '#present-h'],
+  ['S', 'reply', null, '.thread-view:not([hidden]) textarea'],
+  ['D', 'docs', 'docs', '#docs-h'],
+  ['L', 'live', 'live', '#stream-h'],
+  ['G', 'groups', 'groups', '#groups-h'],
+  ['K', 'announce', 'talk', '#announce-target'],
+];
 
 export async function lessonView({ main, me, params, navigate, setTitle }) {
   const id = params.get('id') ?? '';
@@ -19,8 +32,6 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
   if (!lesson) return undefined;
   setTitle(t('lesson.title', { name: lesson.class.name }));
   const message = formMessage();
-  const summary = h('p', { class: 'presence-summary' });
-  const list = h('ul', { class: 'presence', 'aria-labelledby': 'present-h' });
   const connection = h('p', { class: 'connection', role: 'status' });
   let known = new Map();
 
@@ -34,22 +45,13 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
     }
   };
 
-  const draw = (participants) => {
-    const online = participants.filter((p) => p.online);
-    summary.textContent = t('lesson.summary', { present: online.length, total: participants.length });
-    // Announce arrivals and departures, not the whole list.
+  // Announce arrivals and departures, not the whole list.
+  const tellArrivals = (participants) => {
     for (const p of participants) {
       const before = known.get(p.id);
       if (before !== undefined && before !== p.online) announce(t(p.online ? 'lesson.arrived' : 'lesson.left', { name: p.name }));
     }
     known = new Map(participants.map((p) => [p.id, p.online]));
-    list.replaceChildren(...participants.map((p) => h('li', { class: p.online ? 'online' : 'offline', 'data-participant': p.id },
-      h('span', { class: 'name' }, p.name),
-      h('span', { class: 'status' }, p.online ? t('lesson.present') : t('lesson.absent')),
-      p.at_home ? h('span', { class: 'badge home' }, t('lesson.at_home')) : null,
-      p.rostered ? null : h('span', { class: 'badge' }, t('lesson.guest')),
-      (p.online || !p.rostered) ? h('button', { type: 'button', class: 'danger small', 'aria-label': t('lesson.remove_named', { name: p.name }), onclick: () => remove(p) }, t('lesson.remove')) : null)));
-    if (!participants.length) list.replaceChildren(h('li', {}, t('lesson.nobody')));
   };
 
   let panel;
@@ -63,7 +65,7 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
     onRefused: () => message.show(t('media.refused')),
   });
   stream = teacherStream({ media, lessonId: lesson.id, onError: (text) => message.show(text) });
-  panel = teacherMessages({ store, lesson, onError: (text) => message.show(text), setTitle, live: stream });
+  panel = teacherMessages({ store, lesson, onError: (text) => message.show(text), setTitle, live: stream, onRemove: remove });
   const live = connectLive({
     lessonId: lesson.id,
     onOpen: (send) => {
@@ -76,7 +78,7 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
         return;
       }
       if (msg.type === 'presence') {
-        draw(msg.participants);
+        tellArrivals(msg.participants);
         panel.setPeople(msg.participants);
         stream.setPeople(msg.participants);
       }
@@ -91,33 +93,71 @@ export async function lessonView({ main, me, params, navigate, setTitle }) {
     },
   });
 
+  const endLesson = async () => {
+    if (!confirm(t('lesson.end_confirm'))) return;
+    try {
+      await post(`/lessons/${encodeURIComponent(lesson.id)}/end`);
+      navigate('/teacher');
+    } catch (failure) {
+      message.show(errorText(failure));
+    }
+  };
+  const projectorHref = `/teacher/projector?id=${encodeURIComponent(lesson.id)}`;
+  // The projector gets its own window (the lesson page stays here); a blocked pop-up falls
+  // back to opening it in this tab.
+  const openProjector = (event) => {
+    event.preventDefault();
+    const opened = window.open(projectorHref, 'tavla-projector', 'popup,width=1024,height=768');
+    if (!opened) navigate(projectorHref);
+  };
+  const onKey = (event) => {
+    if (!event.altKey || !event.shiftKey || event.ctrlKey || event.metaKey) return;
+    const hit = SHORTCUTS.find(([key]) => event.code === `Key${key}`);
+    if (hit?.[2]) work.show(hit[2]);
+    const target = hit && main.querySelector(hit[3]);
+    if (!target) return;
+    event.preventDefault();
+    if (target.matches('h2, h3')) target.setAttribute('tabindex', '-1');
+    target.focus();
+    target.scrollIntoView?.({ block: 'nearest' });
+  };
+  document.addEventListener('keydown', onKey);
+
   const docs = lessonDocs({ lesson, me, onError: (text) => message.show(text) });
+  // The work, one thing at a time, so the page stays short with a class of 30.
+  const work = tabs({
+    label: t('lesson.work_tabs'),
+    storageKey: `tavla.lesson-tab.${lesson.id}`,
+    items: [
+      { id: 'docs', title: t('lesson.tab_docs'), content: docs.el },
+      { id: 'live', title: t('lesson.tab_live'), content: stream.el },
+      { id: 'groups', title: t('lesson.tab_groups'), content: panel.groups },
+      { id: 'talk', title: t('lesson.tab_talk'), content: [panel.announcements, panel.chats] },
+    ],
+  });
+  main.classList.add('wide');
   main.append(
-    heading(t('lesson.title', { name: lesson.class.name })),
-    h('div', { class: 'code-panel' },
-      h('p', {}, t('lesson.code_label')),
-      h('p', { class: 'join-code', 'aria-label': t('lesson.code_spoken', { code: lesson.code.split('').join(' ') }) }, lesson.code),
-      h('p', {}, h('a', { href: `/teacher/projector?id=${encodeURIComponent(lesson.id)}`, 'data-link': true }, t('lesson.projector')))),
+    h('div', { class: 'lesson-bar' },
+      heading(t('lesson.title', { name: lesson.class.name })),
+      h('p', { class: 'join-code-line' }, t('lesson.code_label'), ' ',
+        h('span', { class: 'join-code small-code', 'aria-label': t('lesson.code_spoken', { code: lesson.code.split('').join(' ') }) }, lesson.code)),
+      h('p', { class: 'bar-actions' },
+        h('a', { href: projectorHref, class: 'button', onclick: openProjector }, t('lesson.projector')), ' ',
+        h('button', { type: 'button', class: 'danger', onclick: endLesson }, t('lesson.end')))),
     connection,
     message.el,
-    h('section', {},
-      h('h2', { id: 'present-h' }, t('lesson.participants')),
-      summary,
-      list),
-    stream.el,
-    panel.el,
-    docs.el,
-    h('p', {}, h('button', { type: 'button', class: 'danger', onclick: async () => {
-      if (!confirm(t('lesson.end_confirm'))) return;
-      try {
-        await post(`/lessons/${encodeURIComponent(lesson.id)}/end`);
-        navigate('/teacher');
-      } catch (failure) {
-        message.show(errorText(failure));
-      }
-    } }, t('lesson.end'))),
+    h('div', { class: 'cockpit' },
+      // The people are always in view: hands with their questions, the open thread, who is here.
+      h('aside', { class: 'cockpit-people', 'aria-label': t('lesson.people_panel') }, panel.hands, panel.people),
+      h('div', { class: 'cockpit-work' },
+        work.el,
+        h('details', { class: 'shortcuts' },
+          h('summary', {}, t('shortcuts.title')),
+          h('ul', {}, SHORTCUTS.map(([key, name]) => h('li', {}, h('kbd', {}, `Alt+Shift+${key}`), ' ', t(`shortcuts.${name}`))))))),
   );
   return () => {
+    document.removeEventListener('keydown', onKey);
+    panel.stop();
     live.close();
     media.close();
     stream.stop();
