@@ -516,12 +516,22 @@ fn builds_on_known(update: &Update, known: &mut StateVector) -> Result<(), DocEr
 }
 
 /// The update a sync message carries, decoded (to tell empty sync replies from writes).
+///
+/// An update yrs decodes but cannot encode back into something it decodes again is refused:
+/// yrs 0.28 reads some malformed content (an unknown content kind in a map entry) into a
+/// form it then writes as bytes it cannot read. Applied, it would be stored, and the
+/// document would no longer load after a restart (found by fuzzing).
 fn carried_update(message: &Message) -> Result<Option<Update>, DocError> {
     match message {
         Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => {
-            Update::decode_v1(bytes)
-                .map(Some)
-                .map_err(|e| DocError::Malformed(e.to_string()))
+            let update =
+                Update::decode_v1(bytes).map_err(|e| DocError::Malformed(e.to_string()))?;
+            if Update::decode_v1(&update.encode_v1()).is_err() {
+                return Err(DocError::Malformed(
+                    "the update holds content that cannot be stored".into(),
+                ));
+            }
+            Ok(Some(update))
         }
         _ => Ok(None),
     }
@@ -594,6 +604,23 @@ mod tests {
     fn text_of(room: &Room) -> String {
         let t = room.doc().get_or_insert_text("t");
         t.get_string(&room.doc().transact())
+    }
+
+    /// Found by fuzzing: yrs reads this update (a map entry whose content kind does not
+    /// exist) but writes it back as bytes it cannot read; stored, the document would never
+    /// load again. The room refuses it and stays loadable.
+    #[test]
+    fn an_update_that_would_be_stored_unreadably_is_refused() {
+        let frame: &[u8] = &[
+            0, 1, 31, 1, 1, 4, 0, 50, 1, 2, 0, 0, 1, 0, 1, 2, 0, 0, 0, 0, 0, 0, 32, 0, 31, 1, 31,
+            1, 3, 3, 3, 3, 3, 3, 3, 3,
+        ];
+        let mut room = Room::load([]).unwrap();
+        let before = room.snapshot();
+        let result = room.receive(&mut Peer::default(), frame, true, MAX);
+        assert!(matches!(result, Err(DocError::Malformed(_))), "{result:?}");
+        assert_eq!(room.snapshot(), before);
+        assert!(Room::load([room.snapshot().as_slice()]).is_ok());
     }
 
     #[test]
