@@ -71,7 +71,7 @@ async function render() {
   if (path === '/') {
     if (location.protocol === 'http:') return navigate('/install', { replace: true });
     await refreshMe();
-    if (me.role === 'nobody' && me.needs_setup) return show(notSetUpView);
+    if (me.role === 'nobody' && me.needs_setup) return show(notSetUpView, path);
     return navigate(homeFor(me), { replace: true });
   }
   if (location.protocol === 'http:' && path !== '/install') {
@@ -86,15 +86,17 @@ async function render() {
     return navigate(homeFor(me), { replace: true });
   }
   if (path === '/doc' && me.role === 'nobody') return navigate('/join', { replace: true });
+  // A pupil's document opens inside their lesson page, beside the hand and the messages.
+  if (path === '/doc' && (me.role === 'pupil' || me.role === 'remote_pupil')) return show(pupilView, path);
   const view = routes[path];
-  if (!view) return show(notFoundView);
-  return show(view);
+  if (!view) return show(notFoundView, path);
+  return show(view, path);
 }
 
-async function show(view) {
+async function show(view, path) {
   const main = renderShell({ me, navigate, onLanguageChange: render });
   const params = new URLSearchParams(location.search);
-  const context = { main, me, params, navigate, refreshMe, setTitle };
+  const context = { main, me, params, path, navigate, refreshMe, setTitle };
   cleanup = (await view(context)) ?? null;
   // Move focus to the new page's heading so screen readers announce the page change.
   main.querySelector('h1')?.focus({ preventScroll: true });

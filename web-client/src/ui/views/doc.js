@@ -7,7 +7,6 @@ import { loadOrExplain } from '../load.js';
 import { t, lang, errorText, closedText } from '../../i18n.js';
 import { insertImage, IMAGE_ACCEPT } from '../../editor/images.js';
 import { openDocument } from '../../editor/session.js';
-import { connectLive } from '../../protocol/live.js';
 import { createToolbar } from '../../editor/toolbar.js';
 import { teacherTools } from './doc-history.js';
 
@@ -32,15 +31,17 @@ export function exportLinks(name) {
     ['html', 'md', 'txt'].map((format) => h('li', {}, h('a', { href: base + format, download: '' }, t(`doc.export_${format}`)))));
 }
 
-export async function docView({ main, me, params, setTitle }) {
-  const name = params.get('name') ?? '';
-  const doc = await loadOrExplain(main, `/docs/${encodeURIComponent(name)}`);
-  if (!doc) return undefined;
+/**
+ * One document, ready to write in: title, toolbar, text, who is here, exports (and the
+ * teacher's history tools). `into` receives it, or the "not found" page if it cannot be
+ * opened. Returns null then, else `{ title, destroy, settingsChanged(msg), accessEnded(code) }`:
+ * the page that holds the lesson's connection passes its `doc_settings` messages and its end.
+ */
+export async function docPanel({ into, me, name, fromLesson, before = [] }) {
+  const doc = await loadOrExplain(into, `/docs/${encodeURIComponent(name)}`);
+  if (!doc) return null;
   const title = docTitle(doc, me);
-  setTitle(title);
   const userName = me.role === 'teacher' ? me.teacher.name : me.pupil.name;
-  const fromLesson = params.get('lesson');
-  const back = me.role !== 'teacher' ? '/lesson' : fromLesson ? `/teacher/lesson?id=${encodeURIComponent(fromLesson)}` : '/teacher';
 
   const status = h('p', { class: 'connection', role: 'status' }, t('doc.connecting'));
   const notice = h('p', { class: 'notice', role: 'alert', hidden: true });
@@ -84,6 +85,15 @@ export async function docView({ main, me, params, setTitle }) {
     knownPeers = names;
   };
 
+  const stopWriting = (why) => {
+    status.textContent = why;
+    notice.textContent = why;
+    notice.hidden = false;
+    writable = false;
+    toolbar.el.hidden = true;
+    hint.textContent = t('doc.read_only_hint');
+  };
+
   const open = () => {
     mount.replaceChildren();
     toolbar.el.hidden = !writable;
@@ -113,18 +123,13 @@ export async function docView({ main, me, params, setTitle }) {
         }
         // Access ended (or the page broke a rule): say so where "connected" stood, stop
         // offering the tools, and keep what is on the screen readable.
-        status.textContent = closedText(code);
-        notice.textContent = closedText(code);
-        notice.hidden = false;
-        writable = false;
-        toolbar.el.hidden = true;
-        hint.textContent = t('doc.read_only_hint');
+        stopWriting(closedText(code));
       },
     });
   };
 
-  main.append(
-    h('p', {}, h('a', { href: back, 'data-link': true }, t('doc.back'))),
+  into.append(
+    ...before,
     heading(title),
     status,
     notice,
@@ -138,11 +143,12 @@ export async function docView({ main, me, params, setTitle }) {
         me.role === 'teacher' ? teacherTools({ name, title, lessonId: fromLesson }) : null)),
   );
   open();
-  // Pupils stay present in the lesson while they write, and hear when it ends.
-  const live = me.role === 'teacher' ? null : connectLive({
-    // The teacher locks or unlocks this document: the editor follows at once.
-    onMessage: (msg) => {
-      if (msg.type !== 'doc_settings' || msg.doc !== name || writable === !msg.read_only) return;
+  return {
+    title,
+    destroy: () => session?.destroy(),
+    /** The teacher locked or unlocked a document: if it is this one, the editor follows. */
+    settingsChanged(msg) {
+      if (msg.doc !== name || writable === !msg.read_only) return;
       writable = !msg.read_only;
       session?.destroy();
       session = null;
@@ -150,14 +156,27 @@ export async function docView({ main, me, params, setTitle }) {
       notice.hidden = false;
       open();
     },
-    onState: (state, code) => {
-      if (state !== 'closed') return;
+    /** The lesson's connection closed for good (the lesson ended, the pupil was removed). */
+    accessEnded(code) {
       notice.textContent = closedText(code, 'pupil.ended');
       notice.hidden = false;
     },
-  });
-  return () => {
-    session?.destroy();
-    live?.close();
   };
+}
+
+/** The document page for teachers (pupils open documents inside their lesson page). */
+export async function docView({ main, me, params, setTitle }) {
+  const name = params.get('name') ?? '';
+  const fromLesson = params.get('lesson');
+  const back = fromLesson ? `/teacher/lesson?id=${encodeURIComponent(fromLesson)}` : '/teacher';
+  const panel = await docPanel({
+    into: main,
+    me,
+    name,
+    fromLesson,
+    before: [h('p', {}, h('a', { href: back, 'data-link': true }, t('doc.back')))],
+  });
+  if (!panel) return undefined;
+  setTitle(panel.title);
+  return () => panel.destroy();
 }
