@@ -63,6 +63,36 @@ test('a class of 30: people and hands in view, the page two screens tall, the pr
   await checkAccessibility(k, 'teacher cockpit with 30 pupils');
   await screenshot(k, 'teacher-cockpit');
 
+  // Groups by hand: pick and place from the keyboard, or drag; unplaced pupils are named;
+  // nothing is sent before "save".
+  await k.getByRole('tab', { name: 'Grupper' }).click();
+  assert.equal(await k.getByRole('button', { name: 'Avslutt gruppearbeidet' }).isVisible(), false, 'no "end group work" without groups');
+  await k.getByText('Lag grupper for hånd').click();
+  const board = k.locator('.group-board');
+  const group = (n) => board.getByRole('region', { name: `Gruppe ${n}` });
+  for (const name of ['Ada Hansen', 'Bjørn Hansen']) {
+    await board.getByRole('button', { name: `${name}, ikke tilkoblet` }).focus();
+    await k.keyboard.press('Enter');
+    await group(1).getByRole('button', { name: `Flytt ${name} hit` }).click();
+  }
+  await board.locator('li', { has: k.getByRole('button', { name: 'Ola Gjest, tilkoblet' }) }).locator('.drag-handle').dragTo(group(2));
+  await group(2).getByRole('button', { name: 'Ola Gjest, tilkoblet' }).waitFor();
+  await k.getByText('28 elever er ikke i noen gruppe ennå.').waitFor();
+  await k.getByRole('button', { name: 'Ny gruppe' }).click();
+  await group(3).waitFor();
+  await checkAccessibility(k, 'groups by hand');
+  await screenshot(k, 'teacher-groups-by-hand');
+  await k.getByRole('button', { name: 'Lagre gruppene' }).click();
+  await k.locator('.groups').getByText('Ada Hansen (ikke tilkoblet), Bjørn Hansen (ikke tilkoblet)').waitFor();
+  await k.locator('.groups li', { hasText: 'Gruppe 2' }).getByText('Ola Gjest', { exact: true }).waitFor();
+  await o.getByRole('heading', { name: 'Gruppa mi' }).waitFor();
+  await k.getByRole('button', { name: 'Avslutt gruppearbeidet' }).waitFor();
+  // A timer: the pupils are told until when.
+  await k.getByLabel('Minutter med gruppearbeid').fill('20');
+  await k.getByRole('button', { name: 'Start tidtakeren' }).click();
+  await o.locator('.announcement').getByText(/^Gruppearbeid til klokka \d\d[:.]\d\d\.$/).waitFor();
+  await k.getByText(/^Tidtakeren går til klokka/).waitFor();
+
   // The projector: its own window, no menu, the code and the QR whole at 1024×768.
   const [projector] = await Promise.all([
     k.waitForEvent('popup'),

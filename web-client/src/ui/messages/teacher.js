@@ -1,15 +1,18 @@
 // The teacher's messages panel, in parts the lesson page places: the raised hands; the people
 // (who is here, each with their private thread and unread count, a sound if wanted) with the
 // open thread; announcements; the groups; the chats with their switches.
-import { h, replace, nextId } from '../dom.js';
+import { h, replace } from '../dom.js';
 import { announce } from '../announce.js';
 import { t, errorText } from '../../i18n.js';
 import { post, put } from '../../protocol/api.js';
 import { threadList, composer } from './parts.js';
+import { groupBoard } from './group-board.js';
 
 const SOUND_KEY = 'tavla.sound';
 /** How long "undo" is offered before an answered hand goes down. */
 const LOWER_AFTER_MS = 6000;
+/** The announcement target that writes into every group's chat. */
+const ALL_GROUPS = '*groups';
 
 /** A short tone made in the browser: no file, nothing fetched. */
 function beep() {
@@ -103,7 +106,8 @@ export function teacherMessages({ store, lesson, onError, setTitle, live, onRemo
     button: t('messages.announce_send'),
     onSend: (text) => {
       const group = s.groups.find((g) => g.id === target.value);
-      if (group) store.write(group.chat, text, { announce: true });
+      if (target.value === ALL_GROUPS) for (const g of s.groups) store.write(g.chat, text, { announce: true });
+      else if (group) store.write(group.chat, text, { announce: true });
       else store.write(announcements, text);
       announce(t('messages.announced'));
     },
@@ -118,7 +122,26 @@ export function teacherMessages({ store, lesson, onError, setTitle, live, onRemo
   // Groups.
   const size = h('input', { type: 'number', id: 'group-size', min: 2, max: 10, value: 2 });
   const groupsList = h('ul', { class: 'groups', 'aria-labelledby': 'groups-h' });
-  const byHand = h('div', { class: 'by-hand' });
+  const board = groupBoard({ onSave: (groups) => groupsCall(put, '/groups', { groups }) });
+  const endGroups = h('button', { type: 'button', hidden: true, onclick: () => groupsCall(put, '/groups', { groups: [] }) }, t('groups.end'));
+  // Group work for a while: the pupils are told until when, and when the time is up.
+  const minutes = h('input', { type: 'number', id: 'group-minutes', min: 1, max: 120, value: 15 });
+  let timer = null;
+  const timerStatus = h('p', { role: 'status', class: 'hint' });
+  const clock = (ms) => new Intl.DateTimeFormat(document.documentElement.lang || 'nb', { hour: '2-digit', minute: '2-digit' }).format(new Date(ms));
+  const startTimer = () => {
+    const n = Number(minutes.value);
+    if (!Number.isInteger(n) || n < 1 || n > 120) return onError(t('groups.timer_invalid'));
+    clearTimeout(timer?.handle);
+    const until = Date.now() + n * 60000;
+    store.write(announcements, t('groups.timer_started', { time: clock(until) }));
+    timer = { until, handle: setTimeout(() => {
+      store.write(announcements, t('groups.timer_over'));
+      timerStatus.textContent = t('groups.timer_over');
+      timer = null;
+    }, n * 60000) };
+    timerStatus.textContent = t('groups.timer_running', { time: clock(until) });
+  };
   const groupParts = new Map();
   let groupChatsKey = null;
   let byHandKey = null;
@@ -154,10 +177,17 @@ export function teacherMessages({ store, lesson, onError, setTitle, live, onRemo
   };
 
   const drawGroups = () => {
-    replace(target, h('option', { value: '' }, t('messages.announce_everyone')), s.groups.map((g) => h('option', { value: g.id }, t('messages.group_number', { n: g.number }))));
+    const chosen = target.value;
+    replace(target, h('option', { value: '' }, t('messages.announce_everyone')),
+      s.groups.length ? h('option', { value: ALL_GROUPS }, t('messages.announce_all_groups')) : null,
+      s.groups.map((g) => h('option', { value: g.id }, t('messages.group_number', { n: g.number }))));
+    target.value = [...target.options].some((o) => o.value === chosen) ? chosen : '';
+    const online = new Set(people.filter((p) => p.online).map((p) => p.id));
     replace(groupsList, s.groups.length ? s.groups.map((g) => h('li', {},
-      h('strong', {}, t('messages.group_number', { n: g.number })), ': ', g.members.map((m) => m.name).join(', '), ' ',
+      h('strong', {}, t('messages.group_number', { n: g.number })), ': ',
+      g.members.map((m, i) => [i ? ', ' : '', h('span', { class: online.has(m.id) ? 'member online' : 'member offline' }, m.name, online.has(m.id) ? '' : ` (${t('lesson.absent')})`)]), ' ',
       h('a', { href: `/doc?name=${encodeURIComponent(g.doc)}&lesson=${encodeURIComponent(lesson.id)}`, 'data-link': true }, t('messages.group_doc_named', { n: g.number })))) : h('li', {}, t('groups.none')));
+    endGroups.hidden = !s.groups.length;
     const open = new Set(s.chat?.open_groups ?? []);
     const ids = s.groups.map((g) => g.id).join();
     if (ids !== groupChatsKey) {
@@ -180,25 +210,12 @@ export function teacherMessages({ store, lesson, onError, setTitle, live, onRemo
       part.toggle.checked = open.has(id);
       part.list.draw(store.thread(part.chat), moderation);
     }
-    // By hand: a group number per person; rebuilt only when people or groups change, so a
-    // half-made arrangement survives someone's tablet reconnecting.
-    const handKey = `${people.map((p) => p.id).join()}|${s.groups.map((g) => g.members.map((m) => m.id).join('+')).join()}`;
+    // By hand: rebuilt only when people or groups change, so a half-made arrangement
+    // survives someone's tablet reconnecting.
+    const handKey = `${people.map((p) => `${p.id}:${p.online}`).join()}|${s.groups.map((g) => g.members.map((m) => m.id).join('+')).join()}`;
     if (handKey === byHandKey) return;
     byHandKey = handKey;
-    const count = Math.max(s.groups.length + 1, 2);
-    const inGroup = new Map(s.groups.flatMap((g) => g.members.map((m) => [m.id, g.number])));
-    const selects = people.map((p) => {
-      const id = nextId('assign');
-      const choice = h('select', { id, 'data-participant': p.id },
-        h('option', { value: '' }, t('groups.no_group')),
-        Array.from({ length: count }, (_, i) => h('option', { value: i + 1, selected: inGroup.get(p.id) === i + 1 }, t('messages.group_number', { n: i + 1 }))));
-      return h('li', {}, h('label', { for: id }, p.name), ' ', choice);
-    });
-    replace(byHand, h('ul', { class: 'assign' }, selects), h('button', { type: 'button', onclick: () => {
-      const groups = Array.from({ length: count }, () => []);
-      for (const choice of byHand.querySelectorAll('select')) if (choice.value) groups[Number(choice.value) - 1].push(choice.dataset.participant);
-      groupsCall(put, '/groups', { groups: groups.filter((g) => g.length) });
-    } }, t('groups.save')));
+    board.load(people, s.groups);
   };
 
   const draw = () => {
@@ -257,13 +274,19 @@ export function teacherMessages({ store, lesson, onError, setTitle, live, onRemo
       h('p', {}, h('label', { for: 'group-size' }, t('groups.size')), ' ', size, ' ',
         h('button', { type: 'button', onclick: () => groupsCall(post, '/groups/random', { size: Number(size.value) }) }, t('groups.random')), ' ',
         h('button', { type: 'button', onclick: () => groupsCall(post, '/groups/repeat', {}) }, t('groups.repeat')), ' ',
-        h('button', { type: 'button', onclick: () => groupsCall(put, '/groups', { groups: [] }) }, t('groups.end'))),
-      h('details', {}, h('summary', {}, t('groups.by_hand')), byHand)),
+        endGroups),
+      h('p', {}, h('label', { for: 'group-minutes' }, t('groups.timer_minutes')), ' ', minutes, ' ',
+        h('button', { type: 'button', onclick: startTimer }, t('groups.timer_start'))),
+      timerStatus,
+      h('details', {}, h('summary', {}, t('groups.by_hand')), board.el)),
     chats: h('section', { 'aria-labelledby': 'chat-h' }, h('h2', { id: 'chat-h' }, t('messages.chats')),
       h('div', { class: 'check' }, classOpen, h('label', { for: 'class-chat-open' }, t('messages.class_chat_open'))),
       chatList.el, chatComposer.el, groupChats),
     /** Stops a pending "hand goes down" (the page is closing). */
-    stop: cancelLowering,
+    stop() {
+      cancelLowering();
+      clearTimeout(timer?.handle);
+    },
     /** New participants list (from presence). */
     setPeople(list) {
       people = list;
