@@ -62,6 +62,9 @@ test('a document opens inside the lesson page: hand, announcements and messages 
   await expectHeading(s, 'Klassens dokument');
   await s.getByRole('complementary', { name: 'Timen' }).locator('.announcement').getByText('5 minutter igjen').waitFor();
   assert.ok(await s.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling on a phone');
+  // The formatting buttons are one row there, not five.
+  const toolbar = await s.getByRole('toolbar').boundingBox();
+  assert.ok(toolbar.height < 80, `the toolbar is ${toolbar.height} px tall on a phone`);
   await checkAccessibility(s, 'the class document inside the lesson page, phone');
 
   for (const who of [kari, ola, sara]) assert.deepEqual(who.problems, []);
