@@ -61,9 +61,16 @@ test('the teacher goes live, a pupil at home sees and hears it, speaks when let,
   const saraFrames = [];
   s.on('websocket', (socket) => socket.on('framereceived', (frame) => saraFrames.push(String(frame.payload))));
 
+  // Before anything is live, Ola at home is told he waits, and offered no controls yet.
+  await o.goto(`${env.tavla.base}/lesson`);
+  await o.getByText('Venter på at læreren starter sendingen.').waitFor();
+  assert.equal(await o.getByLabel('Lydstyrke').isVisible(), false, 'no volume before anything plays');
+
   await k.goto(`${env.tavla.base}/teacher/lesson?id=${lesson.id}`);
   await expectHeading(k, 'Time: 8C');
   await k.getByRole('tab', { name: 'Direkte' }).click();
+  // Before anything is started the device menus say when the choice comes, not nothing.
+  await k.locator('.media-panel select').first().getByText('Velges når du starter').waitFor({ state: 'attached' });
   await k.getByRole('button', { name: 'Start kamera og mikrofon' }).click();
   await k.getByText('Du sender direkte.').waitFor();
 
@@ -71,6 +78,7 @@ test('the teacher goes live, a pupil at home sees and hears it, speaks when let,
   await o.goto(`${env.tavla.base}/lesson`);
   await expectHeading(o, 'Time i 8C');
   await o.getByLabel('Læreren', { exact: true }).waitFor();
+  await o.getByLabel('Lydstyrke').waitFor();
   await grows(o, 'video', 'framesDecoded');
   await grows(o, 'audio', 'totalSamplesReceived');
   // What Ola sees: a picture that is not black and moves (Chromium's fake camera draws a

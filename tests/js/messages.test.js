@@ -95,6 +95,8 @@ test('a private question reaches the teacher alone; announcements, chat and grou
   await k.getByLabel('Hva vil du si til klassen?').fill('Husk gymtøy i morgen');
   await k.getByRole('button', { name: 'Kunngjør' }).click();
   for (const page of [o, s]) await page.locator('.announcement').getByText('Husk gymtøy i morgen').waitFor();
+  // Kari sees what she announced.
+  await k.getByRole('list', { name: 'Sendte kunngjøringer' }).getByText('Husk gymtøy i morgen').waitFor();
   await screenshot(s, 'pupil-announcement');
 
   const saraSees = await s.locator('body').innerText();

@@ -95,10 +95,23 @@ pub fn escape_html(s: &str) -> String {
 }
 
 /// The first `max_chars` characters of the document's text, on one line (previews).
+///
+/// A longer text ends at the last whole word that fits, with "…", never in the middle of one.
 pub fn preview(snapshot: &[u8], max_chars: usize) -> Result<String, DocError> {
     let full = text::blocks(&read(snapshot)?);
     let line = full.split_whitespace().collect::<Vec<_>>().join(" ");
-    Ok(line.chars().take(max_chars).collect())
+    if line.chars().count() <= max_chars {
+        return Ok(line);
+    }
+    let cut: String = line.chars().take(max_chars.saturating_sub(1)).collect();
+    let whole_words = match line.chars().nth(cut.chars().count()) {
+        // The cut fell between two words.
+        Some(' ') => cut.as_str(),
+        _ => cut
+            .rsplit_once(' ')
+            .map_or(cut.as_str(), |(words, _)| words),
+    };
+    Ok(format!("{}…", whole_words.trim_end()))
 }
 
 fn read(snapshot: &[u8]) -> Result<Vec<Node>, DocError> {
@@ -603,7 +616,9 @@ mod tests {
     fn text_is_just_the_words() {
         let text = render(&sample(), Format::Text, "", "nb").unwrap();
         assert_eq!(text, "Vår tur <3 & #1\n\nVi så elgen her!\n\n• ett\n• to\n");
-        assert_eq!(preview(&sample(), 12).unwrap(), "Vår tur <3 &");
+        assert_eq!(preview(&sample(), 12).unwrap(), "Vår tur <3…");
+        // Short enough: the whole text, no ellipsis.
+        assert!(!preview(&sample(), 10_000).unwrap().ends_with('…'));
     }
 
     #[test]

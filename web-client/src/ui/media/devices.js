@@ -17,11 +17,19 @@ export async function askForMedia({ audio = true, video = false, onError }) {
 /** A labelled select of the devices of one kind; `onPick` gets the chosen device id. */
 function devicePicker(kind, label, onPick) {
   const id = nextId(kind);
-  const select = h('select', { id, disabled: true, onchange: () => onPick(select.value) });
+  const select = h('select', { id, disabled: true, onchange: () => onPick(select.value) },
+    h('option', { value: '' }, t('media.device_after_start')));
   return {
     el: h('div', { class: 'field' }, h('label', { for: id }, label), select),
     async refresh(currentId) {
-      const devices = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === kind);
+      const devices = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === kind && d.deviceId);
+      // Before the first start the browser names no device: say when the choice comes, rather
+      // than show an empty menu.
+      if (!devices.length) {
+        select.replaceChildren(h('option', { value: '' }, t('media.device_after_start')));
+        select.disabled = true;
+        return;
+      }
       select.replaceChildren(...devices.map((d, i) => h('option', { value: d.deviceId, selected: d.deviceId === currentId }, d.label || t('media.device_n', { n: i + 1 }))));
       select.disabled = devices.length < 2;
     },

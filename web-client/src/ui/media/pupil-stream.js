@@ -27,10 +27,11 @@ export function pupilStream({ media, atHome, onError }) {
     type: 'button', class: 'small', 'aria-pressed': String(name === layout),
     onclick: () => setLayout(name),
   }, t(`media.layout_${name}`)));
-  const viewer = h('div', { class: 'media-viewer', hidden: true },
+  // Layout and volume only once there is something to see and hear.
+  const viewerControls = h('div', { hidden: true },
     h('div', { class: 'media-controls', role: 'group', 'aria-label': t('media.layout') }, ...layoutButtons),
-    h('div', { class: 'field' }, h('label', { for: volumeId }, t('media.volume')), volume),
-    waiting, stage, captions);
+    h('div', { class: 'field' }, h('label', { for: volumeId }, t('media.volume')), volume));
+  const viewer = h('div', { class: 'media-viewer', hidden: true }, viewerControls, waiting, stage, captions);
   const watchButton = h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => (watching ? stopWatching() : startWatching()) }, t('media.watch_start'));
   const talkBox = h('div', { class: 'talk', hidden: true });
   const callBox = h('div', { class: 'call', hidden: true, role: 'region', 'aria-label': t('media.call_title') });
@@ -61,6 +62,7 @@ export function pupilStream({ media, atHome, onError }) {
     stage.replaceChildren();
     screens.clear();
     waiting.hidden = false;
+    viewerControls.hidden = true;
     watchButton.textContent = t('media.watch_start');
     watchButton.setAttribute('aria-pressed', 'false');
   }
@@ -78,12 +80,14 @@ export function pupilStream({ media, atHome, onError }) {
     screens.set(id, screen);
     stage.append(screen.el);
     waiting.hidden = true;
+    viewerControls.hidden = false;
     announce(t('media.stream_started'));
     stream.addEventListener('removetrack', () => {
       if (stream.getTracks().length) return;
       screen.el.remove();
       screens.delete(id);
       waiting.hidden = screens.size > 0;
+      viewerControls.hidden = screens.size === 0;
     });
   }
 

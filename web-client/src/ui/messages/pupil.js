@@ -97,9 +97,10 @@ export function pupilMessages({ store, onError }) {
       h('p', { class: 'hint', id: 'hand-question-hint' }, t('messages.private_hint')),
       handButton,
       handStatus),
+    // The group, when there is one, right after the hand: on a phone it is found at once.
+    groupSection,
     h('section', { 'aria-labelledby': 'private-h' }, h('h3', { id: 'private-h' }, t('messages.private')), privateThread.el, privateComposer.el),
     h('section', { 'aria-labelledby': 'class-chat-h' }, h('h3', { id: 'class-chat-h' }, t('messages.class_chat')), classChat.el, classComposer.el),
-    groupSection,
     h('details', {}, h('summary', {}, t('messages.earlier_announcements')), earlier.el));
   draw();
   handButton.textContent = t('messages.raise_hand');

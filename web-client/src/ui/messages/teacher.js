@@ -113,6 +113,9 @@ export function teacherMessages({ store, lesson, onError, setTitle, live, onRemo
     },
   });
 
+  // What was announced to the whole lesson, newest first, so the teacher sees what they said.
+  const sentAnnouncements = threadList(t('messages.sent_announcements'));
+
   // Chats.
   const classOpen = h('input', { type: 'checkbox', id: 'class-chat-open', onchange: (e) => store.request({ type: 'set_chat', scope: 'class', open: e.target.checked }) });
   const chatList = threadList(t('messages.class_chat'));
@@ -257,6 +260,7 @@ export function teacherMessages({ store, lesson, onError, setTitle, live, onRemo
     setTitle(total ? `(${total}) ${t('lesson.title', { name: lesson.class.name })}` : t('lesson.title', { name: lesson.class.name }));
     if (selected) thread.draw(store.thread(selected.thread));
 
+    sentAnnouncements.draw([...store.thread(announcements)].reverse(), moderation);
     classOpen.checked = Boolean(s.chat?.class_open);
     chatList.draw(store.thread(classChat), moderation);
   };
@@ -268,7 +272,8 @@ export function teacherMessages({ store, lesson, onError, setTitle, live, onRemo
       h('div', { class: 'check' }, sound, h('label', { for: 'sound-on' }, t('messages.sound'))),
       threadView, peopleList),
     announcements: h('section', { 'aria-labelledby': 'announce-h' }, h('h2', { id: 'announce-h' }, t('messages.announce')),
-      h('label', { for: 'announce-target' }, t('messages.announce_to')), target, announceBox.el),
+      h('label', { for: 'announce-target' }, t('messages.announce_to')), target, announceBox.el,
+      h('h3', { id: 'sent-announcements-h' }, t('messages.sent_announcements')), sentAnnouncements.el),
     groups: h('section', { 'aria-labelledby': 'groups-h' }, h('h2', { id: 'groups-h' }, t('groups.title')),
       groupsList,
       h('p', {}, h('label', { for: 'group-size' }, t('groups.size')), ' ', size, ' ',

@@ -20,7 +20,7 @@ export async function pupilDocs(me) {
 }
 
 /**
- * The teacher's overview of a lesson's documents. Previews refresh every few seconds while the
+ * The teacher's overview of a lesson's documents. Previews refresh every two seconds while the
  * page is visible; returns `{ el, stop }`.
  */
 export function lessonDocs({ lesson, me, onError }) {
@@ -84,7 +84,7 @@ export function lessonDocs({ lesson, me, onError }) {
     } catch (failure) {
       onError(errorText(failure));
     }
-    if (!stopped) timer = setTimeout(refresh, document.hidden ? 15000 : 4000);
+    if (!stopped) timer = setTimeout(refresh, document.hidden ? 15000 : 2000);
   };
   const el = h('section', { 'aria-labelledby': 'docs-h' },
     h('h2', { id: 'docs-h' }, t('lesson.docs')),
