@@ -44,6 +44,8 @@ await build({
   logLevel: 'warning',
 });
 writeFileSync(`${here}dist/index.html`, readFileSync(`${here}src/index.html`, 'utf8').replace(/\n\s*/g, ''));
+// The service worker is its own script at the root (its scope is the whole app), not bundled.
+writeFileSync(`${here}dist/sw.js`, readFileSync(`${here}src/sw.js`, 'utf8'));
 
 if (check) {
   const status = execFileSync('git', ['status', '--porcelain', '--', 'dist'], { cwd: here, encoding: 'utf8' });

@@ -4,6 +4,8 @@
 // (a CSP violation is one).
 import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:https';
+import tls from 'node:tls';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -146,7 +148,26 @@ export async function lessonWithPupils(tavla, pupils, { className = '7B', roster
   return { teacher, lesson, pupils: joined };
 }
 
-export async function launchChromium() {
+/**
+ * Chromium's `--ignore-certificate-errors-spki-list` value for the box's own certificate: the
+ * browser then treats the box as a trusted site, as a school-managed device that has the box's
+ * CA installed does. Service workers need that; a click-through certificate warning is not enough.
+ */
+export async function boxCertificateHash(tavla) {
+  const { hostname, port } = new URL(tavla.base);
+  const certificate = await new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: hostname, port: Number(port), rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerX509Certificate());
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+  const spki = certificate.publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
+}
+
+/** Headless Chromium; `trusting` is a `boxCertificateHash` whose certificate it accepts as valid. */
+export async function launchChromium({ trusting } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
@@ -155,6 +176,7 @@ export async function launchChromium() {
       '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
       // Tavla listens on 127.0.0.1 in tests; received audio plays without a click.
       '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
+      ...(trusting ? [`--ignore-certificate-errors-spki-list=${trusting}`] : []),
     ],
   });
 }
@@ -214,13 +236,14 @@ export async function signedIn(browser, tavla, client, options) {
 
 /**
  * For a test file: starts Tavla and Chromium before its tests and stops them after. Returns an
- * object whose `tavla` and `browser` are set once they run.
+ * object whose `tavla` and `browser` are set once they run. Chromium trusts the box's
+ * certificate, as the school's devices do once its CA is installed (see `boxCertificateHash`).
  */
 export function tavlaAndChromium({ before, after }) {
   const env = { tavla: null, browser: null };
   before(async () => {
     env.tavla = await startTavla();
-    env.browser = await launchChromium();
+    env.browser = await launchChromium({ trusting: await boxCertificateHash(env.tavla) });
   });
   after(async () => {
     await env.browser?.close();

@@ -4,13 +4,13 @@
 // Not a test file itself (node --test does not pick it up): capture.test.js watches the
 // packets it makes.
 import assert from 'node:assert/strict';
-import { startTavla, launchChromium, lessonWithPupils, signedIn, expectHeading } from './harness.js';
+import { startTavla, launchChromium, boxCertificateHash, lessonWithPupils, signedIn, expectHeading } from './harness.js';
 
 const QUESTION = 'Hvorfor flyter isen?';
 const LINE = 'Isen er lettere enn vannet.';
 
 const tavla = await startTavla();
-const browser = await launchChromium();
+const browser = await launchChromium({ trusting: await boxCertificateHash(tavla) });
 try {
   for (const text of [QUESTION, LINE]) tavla.sensitive.add(text);
   const allowedOrigins = [tavla.base, tavla.base.replace('https', 'wss')];

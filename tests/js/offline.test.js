@@ -29,7 +29,7 @@ async function openClassDoc(page, lesson) {
 test('the box goes away and comes back: what a pupil wrote meanwhile, even in a closed tab, reaches everyone; an offline question arrives once', async () => {
   const allowedOrigins = [env.tavla.base, env.tavla.base.replace('https', 'wss')];
   const { teacher: kariApi, lesson, pupils: [olaApi, saraApi] } = await lessonWithPupils(env.tavla, ['Ola', 'Sara'], { className: '6D' });
-  const texts = ['Ola skrev før.', 'Ola skrev mens boksen var borte.', 'Ola skrev i en fane som ble lukket.', 'Hvor ble det av boksen?'];
+  const texts = ['Ola skrev før.', 'Ola skrev mens boksen var borte.', 'Ola skrev i en fane som ble lukket.', 'Hvor ble det av boksen?', 'Skrevet uten nett i en fane som ble lukket.'];
   for (const text of texts) env.tavla.sensitive.add(text);
   const kari = await signedIn(env.browser, env.tavla, kariApi, { allowedOrigins });
   const ola = await signedIn(env.browser, env.tavla, olaApi, { allowedOrigins });
@@ -48,6 +48,9 @@ test('the box goes away and comes back: what a pupil wrote meanwhile, even in a 
   const second = await ola.context.newPage();
   await openClassDoc(second, lesson);
   await editor(second).getByText(texts[0]).waitFor();
+
+  // The app itself is kept in Ola's browser (a service worker), ready before the box goes.
+  await o.evaluate(() => navigator.serviceWorker.ready.then(() => true));
 
   // The box stops. Ola is told his work stays on his device, and goes on writing.
   await env.tavla.pause();
@@ -69,6 +72,19 @@ test('the box goes away and comes back: what a pupil wrote meanwhile, even in a 
     return count >= least;
   }, [docName, keptBefore + texts[2].length + 1], { polling: 100 });
   await second.close();
+
+  // With the box still away, Ola opens Tavla again in a new tab: the app comes from his
+  // browser, with the document and what he wrote in it, and says it is offline.
+  const offlineTab = await ola.context.newPage();
+  await offlineTab.goto(`${env.tavla.base}/doc?name=${encodeURIComponent(docName)}`);
+  await expectHeading(offlineTab, 'Klassens dokument');
+  await editor(offlineTab).getByText(texts[0]).waitFor();
+  await offlineTab.getByText('Frakoblet – det du skriver, er lagret på denne enheten og sendes når forbindelsen er tilbake.').first().waitFor();
+  // A message to the teacher written there waits in the browser, also when the tab closes.
+  await offlineTab.getByLabel('Skriv til læreren').fill(texts[4]);
+  await offlineTab.getByLabel('Skriv til læreren').press('Enter');
+  await offlineTab.waitForFunction((text) => (localStorage.getItem('tavla.outbox') ?? '').includes(text), texts[4]);
+  await offlineTab.close();
 
   // The box comes back: Ola's page says it has everything again, and Sara sees all of it.
   await env.tavla.resume();
@@ -96,6 +112,9 @@ test('the box goes away and comes back: what a pupil wrote meanwhile, even in a 
   await k.getByRole('button', { name: 'Svar Ola' }).click();
   await k.locator('.thread-view').getByText(texts[3]).first().waitFor();
   assert.equal(await k.locator('.thread-view').getByText(texts[3]).count(), 1, 'the question is in the thread once');
+  // The message from the closed offline tab was sent by the next page Ola opened, once.
+  await k.locator('.thread-view').getByText(texts[4]).first().waitFor();
+  assert.equal(await k.locator('.thread-view').getByText(texts[4]).count(), 1, 'the offline message is in the thread once');
   await o.reload();
   await o.getByRole('list', { name: 'Meldinger med læreren' }).getByText(texts[3]).waitFor();
   assert.equal(await o.getByRole('list', { name: 'Meldinger med læreren' }).getByText(texts[3]).count(), 1);

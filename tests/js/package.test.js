@@ -75,6 +75,14 @@ test('the .deb installs, runs as its own user, keeps data and settings on upgrad
     assert.match(unit, /ExecStart=\/usr\/bin\/tavla serve --data-dir \/var\/lib\/tavla/);
     assert.match(unit, /^Type=notify$/m);
     assert.match(unit, /^Environment=TAVLA_CONFIG=\/etc\/tavla\/tavla.toml$/m);
+    // systemd's own check of the unit as installed (unknown keys, a missing binary, bad values).
+    if (has('systemd-analyze')) {
+      const verify = spawnSync('systemd-analyze', ['verify', '/lib/systemd/system/tavla.service'], { encoding: 'utf8' });
+      assert.equal(verify.status, 0, `systemd-analyze verify: ${verify.stderr}`);
+      assert.equal(verify.stderr.trim(), '', 'systemd-analyze verify has nothing to say about the unit');
+    } else {
+      t.diagnostic('systemd-analyze is not on this machine: the unit was not verified by systemd');
+    }
     const first = await serveOnce();
     assert.match(first, /one-time link\): https:\/\/\S+\/setup\?token=/, 'the first teacher\'s link is printed');
     assert.ok(existsSync('/var/lib/tavla/FORMAT'), 'the data directory is made');

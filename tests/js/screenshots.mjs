@@ -6,13 +6,13 @@
 import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTavla, launchChromium, signedIn, person, lessonWithPupils } from './harness.js';
+import { startTavla, launchChromium, boxCertificateHash, signedIn, person, lessonWithPupils } from './harness.js';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots');
 const ROSTER = ['Ada Berg', 'Bjørn Dahl', 'Cecilie Eide', 'David Foss', 'Emma Gran', 'Filip Holm', 'Guro Isaksen', 'Henrik Juul'];
 
 const tavla = await startTavla();
-const browser = await launchChromium();
+const browser = await launchChromium({ trusting: await boxCertificateHash(tavla) });
 try {
   const { teacher: kariApi, lesson, pupils: [olaApi, saraApi] } = await lessonWithPupils(tavla, ['Ola Nordmann', 'Sara Aslaksen'], { className: '7B', roster: ROSTER });
   const classId = (await kariApi.call('GET', `/api/lessons/${lesson.id}`)).body.class.id;

@@ -1,7 +1,7 @@
 // Boot and routing. Views are plain functions that draw into <main>; the router gives each the
 // caller (from /api/me), the URL's parameters and a way to move on.
 import { keepFor } from './editor/local.js';
-import { get } from './protocol/api.js';
+import { getKept } from './protocol/api.js';
 import { t } from './i18n.js';
 import { renderShell } from './ui/shell.js';
 import { joinView } from './ui/views/join.js';
@@ -42,7 +42,7 @@ let cleanup = null;
 
 async function refreshMe() {
   try {
-    me = await get('/me');
+    me = await getKept('/me');
   } catch {
     me = { role: 'nobody' };
   }
@@ -119,3 +119,5 @@ document.addEventListener('click', (event) => {
 });
 window.addEventListener('popstate', render);
 render();
+// The app itself is kept in the browser, so it opens again while the box is away.
+navigator.serviceWorker?.register('/sw.js').catch(() => {});

@@ -3,6 +3,7 @@
 // merges when the connection is back. A device is often shared: the copies belong to whoever
 // signed in, and go when they log out or someone else signs in on it.
 import { IndexeddbPersistence } from 'y-indexeddb';
+import { forgetKept } from '../protocol/api.js';
 
 const PREFIX = 'tavla-doc:';
 const OWNER_KEY = 'tavla.local-owner';
@@ -34,7 +35,13 @@ export async function forgetLocalDocuments() {
     request.onsuccess = request.onerror = request.onblocked = () => resolve();
   })));
   localStorage.removeItem(NAMES_KEY);
+  // With the documents go the answers kept for opening the app offline, and unsent messages.
+  forgetKept();
+  localStorage.removeItem(OUTBOX_KEY);
 }
+
+/** Where a pupil's messages written offline wait (text until the box has it). */
+export const OUTBOX_KEY = 'tavla.outbox';
 
 /**
  * Called with whoever is signed in now (`who`: the /api/me answer): copies another person left

@@ -52,6 +52,13 @@ export function openDocument({ mount, name, userName, writable, attributes, onSt
     if (status === 'disconnected') wasOffline = true;
     onStatus?.(status === 'connected' ? 'online' : status === 'connecting' && !wasOffline ? 'connecting' : 'offline');
   });
+  // A connection that fails before it ever opened (a tab opened while the box is away) is
+  // offline too; y-websocket reports no status change for it.
+  provider.on('connection-close', (event) => {
+    if (provider.wsconnected || (event && TERMINAL_CODES.has(event.code))) return;
+    wasOffline = true;
+    onStatus?.('offline');
+  });
   // After a time offline, say so once the box has everything again.
   provider.on('sync', (synced) => {
     if (synced && wasOffline) {

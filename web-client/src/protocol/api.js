@@ -32,6 +32,34 @@ export async function api(method, path, body) {
 }
 
 export const get = (path) => api('GET', path);
+
+const KEPT = 'tavla.kept:';
+
+/**
+ * A GET whose last answer this browser keeps and gives back when the box cannot be reached,
+ * so a page opened while offline still knows who is signed in and which documents are theirs.
+ * Only for a person's own small answers (`/me`, `/docs`, a document's facts); `forgetKept`
+ * removes them (logging out, someone else signing in).
+ */
+export async function getKept(path) {
+  try {
+    const data = await get(path);
+    try {
+      localStorage.setItem(KEPT + path, JSON.stringify(data));
+    } catch {
+      // Storage full or off: the answer is still good now.
+    }
+    return data;
+  } catch (failure) {
+    const kept = failure.code === 'offline' ? localStorage.getItem(KEPT + path) : null;
+    if (kept) return { ...JSON.parse(kept), offline: true };
+    throw failure;
+  }
+}
+
+export function forgetKept() {
+  for (const key of Object.keys(localStorage)) if (key.startsWith(KEPT)) localStorage.removeItem(key);
+}
 export const post = (path, body = {}) => api('POST', path, body);
 export const put = (path, body) => api('PUT', path, body);
 export const del = (path) => api('DELETE', path);

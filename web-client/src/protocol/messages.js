@@ -1,13 +1,24 @@
 // Messages, hands, chat switches and groups as the server tells them over /ws; no DOM. Keeps
 // the resume cursor and an outbox: a send is kept until the box says `sent`, and is sent again
-// (same client_id, so never stored twice) after a reconnect.
+// (same client_id, so never stored twice) after a reconnect. With `keep`, the outbox also
+// outlives the page: a message written offline in a tab closed before the box came back is
+// sent by the next page that opens.
 import { upload } from './api.js';
 
-export function messageStore({ onChange, onRefused }) {
+/** At most this many unsent messages wait in a browser; older ones give way. */
+const OUTBOX_MAX = 100;
+
+/**
+ * `keep` (optional): `{ load(), save(kept) }` where the outbox lives, with the threads the
+ * box last named (so a page opened offline knows where a message goes): `kept` is
+ * `{ outbox: request[], threads }`.
+ */
+export function messageStore({ onChange, onRefused, keep }) {
+  const kept = keep?.load() ?? {};
   const state = {
     cursor: 0,
     synced: false,
-    threads: null,
+    threads: kept.threads ?? null,
     /** thread → Map(seq → message) */
     messages: new Map(),
     hands: [],
@@ -17,7 +28,11 @@ export function messageStore({ onChange, onRefused }) {
     groups: [],
     myGroup: undefined,
   };
-  const outbox = new Map();
+  const outbox = new Map((kept.outbox ?? []).filter((r) => r?.client_id).map((r) => [r.client_id, r]));
+  const saveOutbox = () => {
+    while (outbox.size > OUTBOX_MAX) outbox.delete(outbox.keys().next().value);
+    keep?.save({ outbox: [...outbox.values()], threads: state.threads });
+  };
   let send = () => false;
 
   const put = (message) => {
@@ -40,7 +55,10 @@ export function messageStore({ onChange, onRefused }) {
     /** Call with every message from /ws; returns whether it was one of ours. */
     handle(msg) {
       switch (msg.type) {
-        case 'threads': state.threads = msg; break;
+        case 'threads':
+          state.threads = msg;
+          saveOutbox();
+          break;
         case 'message':
           put(msg.message);
           state.cursor = Math.max(state.cursor, msg.message.seq);
@@ -57,9 +75,12 @@ export function messageStore({ onChange, onRefused }) {
           state.synced = true;
           flushOutbox();
           break;
-        case 'sent': outbox.delete(msg.client_id); break;
+        case 'sent':
+          outbox.delete(msg.client_id);
+          saveOutbox();
+          break;
         case 'refused':
-          if (msg.client_id) outbox.delete(msg.client_id);
+          if (msg.client_id && outbox.delete(msg.client_id)) saveOutbox();
           onRefused?.(msg);
           return true;
         case 'hands': state.hands = msg.queue; break;
@@ -82,6 +103,7 @@ export function messageStore({ onChange, onRefused }) {
       const client_id = crypto.randomUUID();
       const request = { type: 'send', client_id, thread, text, announce, ...(doc ? { doc } : {}), ...(file ? { file } : {}) };
       outbox.set(client_id, request);
+      saveOutbox();
       if (state.synced) send(request);
     },
     /** Uploads a file for a thread, then writes the message carrying it. Rejects with the
@@ -99,6 +121,7 @@ export function messageStore({ onChange, onRefused }) {
         request.question = question;
         request.client_id = crypto.randomUUID();
         outbox.set(request.client_id, request);
+        saveOutbox();
       }
       if (state.synced) send(request);
     },

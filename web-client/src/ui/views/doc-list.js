@@ -2,7 +2,7 @@
 // with a live text preview of each, the read-only switch and exports.
 import { h, replace } from '../dom.js';
 import { t, lang, errorText } from '../../i18n.js';
-import { get, put } from '../../protocol/api.js';
+import { get, getKept, put } from '../../protocol/api.js';
 import { docTitle } from './doc.js';
 
 const docHref = (doc, lessonId) => `/doc?name=${encodeURIComponent(doc.name)}${lessonId ? `&lesson=${encodeURIComponent(lessonId)}` : ''}`;
@@ -11,7 +11,7 @@ const docHref = (doc, lessonId) => `/doc?name=${encodeURIComponent(doc.name)}${l
 export async function pupilDocs(me) {
   const list = h('ul', { class: 'cards-list' });
   try {
-    const { docs } = await get('/docs');
+    const { docs } = await getKept('/docs');
     replace(list, docs.map((doc) => h('li', {}, h('a', { href: docHref(doc), 'data-link': true }, docTitle(doc, me)))));
   } catch (failure) {
     replace(list, h('li', { role: 'alert' }, errorText(failure)));

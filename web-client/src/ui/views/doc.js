@@ -38,7 +38,8 @@ export function exportLinks(name) {
  * the page that holds the lesson's connection passes its `doc_settings` messages and its end.
  */
 export async function docPanel({ into, me, name, fromLesson, before = [] }) {
-  const doc = await loadOrExplain(into, `/docs/${encodeURIComponent(name)}`);
+  // A pupil's own documents open from what the browser kept when the box is away.
+  const doc = await loadOrExplain(into, `/docs/${encodeURIComponent(name)}`, { kept: me.role !== 'teacher' });
   if (!doc) return null;
   const title = docTitle(doc, me);
   const userName = me.role === 'teacher' ? me.teacher.name : me.pupil.name;

@@ -1,7 +1,7 @@
 // The pupil's lesson page: their documents, their messages with the teacher (and the chats),
 // and the place of the live stream. A document opens inside it: the hand, the messages, the
 // announcements and the live picture stay beside the text, on the same connection.
-import { forgetOnLogout } from '../../editor/local.js';
+import { forgetOnLogout, OUTBOX_KEY } from '../../editor/local.js';
 import { h } from '../dom.js';
 import { announce } from '../announce.js';
 import { heading } from '../shell.js';
@@ -14,6 +14,25 @@ import { pupilMessages } from '../messages/pupil.js';
 import { mediaClient } from '../../protocol/media.js';
 import { pupilStream } from '../media/pupil-stream.js';
 import { docPanel } from './doc.js';
+
+/** The pupil's unsent messages (and their threads' names), in this browser until the box has
+ * them. */
+const keptOutbox = {
+  load() {
+    try {
+      return JSON.parse(localStorage.getItem(OUTBOX_KEY) ?? '{}');
+    } catch {
+      return {};
+    }
+  },
+  save(kept) {
+    try {
+      localStorage.setItem(OUTBOX_KEY, JSON.stringify(kept));
+    } catch {
+      // Full or off: the message still waits in the page.
+    }
+  },
+};
 
 export async function pupilView({ main, me, params, path, navigate, setTitle }) {
   const status = h('p', { class: 'connection', role: 'status' }, t('live.connecting'));
@@ -39,6 +58,7 @@ export async function pupilView({ main, me, params, path, navigate, setTitle }) 
     }
   };
   const store = messageStore({
+    keep: keptOutbox,
     onChange: (type, msg) => {
       messagesPane?.update(type, msg);
       // A new group brings a group document.
