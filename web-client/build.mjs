@@ -1,7 +1,7 @@
 // Builds dist/ from src/: one bundled, minified script and stylesheet, and the page shell.
 // `--check` also fails when the i18n files disagree on their keys or dist/ was stale.
 import { build } from 'esbuild';
-import { readFileSync, writeFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 const check = process.argv.includes('--check');
@@ -42,10 +42,20 @@ await build({
   outdir: `${here}dist`,
   legalComments: 'none',
   logLevel: 'warning',
+  // Served as files by the box (copied below), not bundled.
+  external: ['/fonts/*'],
 });
 writeFileSync(`${here}dist/index.html`, readFileSync(`${here}src/index.html`, 'utf8').replace(/\n\s*/g, ''));
 // The service worker is its own script at the root (its scope is the whole app), not bundled.
 writeFileSync(`${here}dist/sw.js`, readFileSync(`${here}src/sw.js`, 'utf8'));
+// The dyslexia-friendly font a pupil can choose is served by the box (never fetched from
+// elsewhere), with its licence (SIL OFL 1.1).
+const fonts = `${here}node_modules/@fontsource/opendyslexic/`;
+mkdirSync(`${here}dist/fonts`, { recursive: true });
+for (const weight of ['400', '700']) {
+  copyFileSync(`${fonts}files/opendyslexic-latin-${weight}-normal.woff2`, `${here}dist/fonts/opendyslexic-${weight}.woff2`);
+}
+copyFileSync(`${fonts}LICENSE`, `${here}dist/fonts/OFL.txt`);
 
 if (check) {
   const status = execFileSync('git', ['status', '--porcelain', '--', 'dist'], { cwd: here, encoding: 'utf8' });

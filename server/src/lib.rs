@@ -23,8 +23,8 @@
 //!   copies (hand-outs, restored versions).
 //! - [`media`]: live audio and video: the WebRTC forwarding unit (SFU) for lesson streams,
 //!   talk-back and private calls; its signaling rides on `/ws`.
-//! - [`lessons`]: classes, rosters, login cards, lessons, join codes, groups, presence,
-//!   classroom camera links.
+//! - [`lessons`]: classes, rosters, login cards, pupils' own profiles, lessons, join codes,
+//!   groups, presence, classroom camera links.
 //! - [`protocol`]: the JSON messages of the client WebSocket, and the media stream names.
 //! - [`uploads`]: files attached to messages: safe types only, checked by their bytes.
 //! - [`vpn`]: WireGuard for pupils at home: the box's keys, a peer per pupil, the files

@@ -1,6 +1,7 @@
 // Every page in every language the box speaks (bokmål, nynorsk, Northern Sami, English): the
 // page says which language it is in, shows no untranslated key, and axe-core finds nothing —
-// for the teacher's pages, the pupil's, a document, and the pages for people not signed in.
+// for the teacher's pages, the pupil's (also in high contrast with the largest text), a
+// document, and the pages for people not signed in.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -56,10 +57,18 @@ test('every page in every language: its own lang, no untranslated key, no axe vi
     await check(k, `/teacher/projector?id=${lesson.id}`, lang, t['projector.title']);
     await check(k, `/doc?name=${encodeURIComponent(`lesson.${lesson.id}.class`)}`, lang, t['doc.kind_class']);
     await check(ola.page, '/lesson', lang, fill('pupil.title', { name: '5E' }));
+    await check(ola.page, '/profile', lang, t['profile.title']);
+    // The pupil's pages as a pupil who chose high contrast and the largest text sees them.
+    const contrast = await inLanguage(await signedIn(env.browser, env.tavla, olaApi, { allowedOrigins }), lang);
+    await contrast.context.addInitScript(() => localStorage.setItem('tavla.profile', JSON.stringify({ high_contrast: true, text_size: 'largest' })));
+    await check(contrast.page, '/lesson', lang, fill('pupil.title', { name: '5E' }));
+    assert.ok(await contrast.page.evaluate(() => document.documentElement.classList.contains('high-contrast')));
+    await check(contrast.page, '/profile', lang, t['profile.title']);
+    await check(contrast.page, `/doc?name=${encodeURIComponent(`lesson.${lesson.id}.class`)}`, lang, t['doc.kind_class']);
     for (const [path, key] of [['/join', 'join.title'], ['/login', 'login.title'], ['/install', 'install.title']]) {
       await check(nobody.page, path, lang, t[key]);
     }
-    for (const who of [kari, ola, nobody]) {
+    for (const who of [kari, ola, contrast, nobody]) {
       assert.deepEqual(who.problems, [], `no request left the box and no page failed (${lang})`);
       await who.context.close();
     }

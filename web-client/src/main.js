@@ -4,6 +4,7 @@ import { keepFor } from './editor/local.js';
 import { getKept } from './protocol/api.js';
 import { t } from './i18n.js';
 import { renderShell } from './ui/shell.js';
+import { applyProfile, profileOf, profileView, saveProfile } from './ui/profile.js';
 import { joinView } from './ui/views/join.js';
 import { cardView } from './ui/views/card.js';
 import { loginView } from './ui/views/login.js';
@@ -35,6 +36,7 @@ const routes = {
   '/install': installView,
   '/doc': docView,
   '/camera': cameraView,
+  '/profile': profileView,
 };
 
 let me = { role: 'nobody' };
@@ -47,6 +49,7 @@ async function refreshMe() {
     me = { role: 'nobody' };
   }
   await keepFor(me);
+  applyProfile(profileOf(me));
   return me;
 }
 
@@ -82,7 +85,7 @@ async function render() {
   if (teacherOnly.has(path) && me.role !== 'teacher') {
     return navigate(me.role === 'nobody' ? '/login' : homeFor(me), { replace: true });
   }
-  if (path === '/lesson' && me.role !== 'pupil' && me.role !== 'remote_pupil') {
+  if ((path === '/lesson' || path === '/profile') && me.role !== 'pupil' && me.role !== 'remote_pupil') {
     return navigate(homeFor(me), { replace: true });
   }
   if (path === '/doc' && me.role === 'nobody') return navigate('/join', { replace: true });
@@ -94,12 +97,18 @@ async function render() {
 }
 
 async function show(view, path) {
-  const main = renderShell({ me, navigate, onLanguageChange: render });
+  const main = renderShell({ me, navigate, onLanguageChange });
   const params = new URLSearchParams(location.search);
   const context = { main, me, params, path, navigate, refreshMe, setTitle };
   cleanup = (await view(context)) ?? null;
   // Move focus to the new page's heading so screen readers announce the page change.
   main.querySelector('h1')?.focus({ preventScroll: true });
+}
+
+/** The header's language menu: a pupil's choice goes into their profile, so it stays. */
+async function onLanguageChange(code) {
+  if (me.role === 'pupil' || me.role === 'remote_pupil') await saveProfile(me, { lang: code }).catch(() => {});
+  return render();
 }
 
 function setTitle(text) {

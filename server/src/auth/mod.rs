@@ -74,9 +74,9 @@ pub enum Action<'a> {
     CreateClass,
     /// See or change a class: roster, login cards, starting a lesson.
     ManageClass { class_teacher: &'a TeacherId },
-    /// Download everything the box keeps about oneself (a pupil on the class list; the
-    /// class's teacher does it through `ManageClass`).
-    SeeOwnData {
+    /// What the box keeps about oneself, a pupil on the class list: download all of it, see
+    /// and change one's own profile (the class's teacher does both through `ManageClass`).
+    OwnData {
         class_id: &'a ClassId,
         participant_id: &'a ParticipantId,
     },
@@ -244,7 +244,7 @@ pub fn can(who: &Who, action: Action<'_>) -> bool {
         }
         (
             Who::Pupil(seat),
-            Action::SeeOwnData {
+            Action::OwnData {
                 class_id,
                 participant_id,
             },
@@ -416,8 +416,8 @@ mod tests {
                 },
             ),
             (
-                "see own data",
-                Action::SeeOwnData {
+                "own data",
+                Action::OwnData {
                     class_id: &"c1".into(),
                     participant_id: &"p1".into(),
                 },

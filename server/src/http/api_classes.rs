@@ -16,12 +16,15 @@ use super::extract::{ApiJson, ApiPath, RequestHost, TeacherCaller};
 use super::state::AppState;
 use crate::error::ApiError;
 use crate::lessons::classes::Pupil;
+use crate::lessons::profile::Settings;
 
 /// A pupil on the class list, as the class page shows them.
 #[derive(Serialize)]
 pub struct PupilAnswer<'a> {
     id: &'a PupilId,
     name: &'a str,
+    /// The pupil's own settings, so the teacher knows who reads with larger text and so on.
+    profile: &'a Settings,
 }
 
 impl<'a> From<&'a Pupil> for PupilAnswer<'a> {
@@ -29,6 +32,7 @@ impl<'a> From<&'a Pupil> for PupilAnswer<'a> {
         Self {
             id: &p.id,
             name: &p.name,
+            profile: &p.profile.settings,
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::auth::teachers::{Teacher, TokenKind};
 use crate::auth::Role;
 use crate::error::ApiError;
 use crate::ids::{LessonId, ParticipantId, TeacherId};
+use crate::lessons::profile::Settings;
 use crate::service;
 use crate::service::teachers::{Me, SignedIn};
 use crate::validate;
@@ -174,8 +175,10 @@ pub async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Re
             seat,
             participant,
             class_name,
+            profile,
         } => Json(PupilAnswer {
             role,
+            profile,
             pupil: PupilEntry {
                 id: &participant.id,
                 name: &participant.name,
@@ -212,6 +215,8 @@ pub struct NobodyAnswer {
 #[derive(Serialize)]
 pub struct PupilAnswer<'a> {
     role: Role,
+    /// A pupil on the class list: their own settings; `null` for a guest.
+    profile: Option<Settings>,
     pupil: PupilEntry<'a>,
     lesson: LessonEntry<'a>,
 }

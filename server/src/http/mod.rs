@@ -10,6 +10,7 @@ mod api_handouts;
 mod api_history;
 mod api_lessons;
 mod api_privacy;
+mod api_profile;
 mod api_teachers;
 mod api_vpn;
 mod assets;
@@ -50,6 +51,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/logout", post(api_teachers::logout))
         .route("/me", get(api_teachers::me))
         .route("/me/lang", put(api_teachers::set_lang))
+        .route(
+            "/me/profile",
+            get(api_profile::get_profile).put(api_profile::put_profile),
+        )
         .route("/me/export", get(api_privacy::export_mine))
         .route("/retention", get(api_privacy::retention))
         .route("/boxes", get(api_boxes::nearby))

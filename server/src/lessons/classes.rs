@@ -3,6 +3,7 @@
 use crate::ids::{ClassId, PupilId, TeacherId};
 use serde::{Deserialize, Serialize};
 
+use super::profile::Profile;
 use super::LessonError;
 use crate::auth::tokens::{constant_time_eq, hash_token, random_token};
 use crate::clock::Clock;
@@ -27,6 +28,9 @@ pub struct Pupil {
     /// Kept (not only hashed) so the teacher can print a lost card again; the data dir is 0700.
     pub card_secret: String,
     pub created_ms: u64,
+    /// The pupil's own settings (older records have none: the defaults).
+    #[serde(default)]
+    pub profile: Profile,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,6 +99,7 @@ fn insert_pupils(
             name,
             card_secret: random_token(18),
             created_ms: first_ms + i as u64,
+            profile: Profile::default(),
         };
         save_card(store, &pupil)?;
         store.put_json(Tree::Classes, &pupil_key(class_id, &pupil.id), &pupil)?;
@@ -173,6 +178,20 @@ pub fn reissue_card(
     store.delete(Tree::Classes, &card_key(&pupil.card_secret))?;
     pupil.card_secret = random_token(18);
     save_card(store, &pupil)?;
+    store.put_json(Tree::Classes, &pupil_key(class_id, pupil_id), &pupil)?;
+    store.flush()?;
+    Ok(pupil)
+}
+
+/// Keeps the pupil's own settings.
+pub fn set_profile(
+    store: &dyn Store,
+    class_id: &ClassId,
+    pupil_id: &PupilId,
+    profile: Profile,
+) -> Result<Pupil, LessonError> {
+    let mut pupil = get_pupil(store, class_id, pupil_id)?;
+    pupil.profile = profile;
     store.put_json(Tree::Classes, &pupil_key(class_id, pupil_id), &pupil)?;
     store.flush()?;
     Ok(pupil)

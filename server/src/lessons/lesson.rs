@@ -403,6 +403,7 @@ mod tests {
             name: "Ada".into(),
             card_secret: "s".into(),
             created_ms: 0,
+            profile: Default::default(),
         };
         let seat = join_rostered(&store, &clock, &lesson, &pupil, false).unwrap();
         remove_participant(&store, &lesson.id, &seat.id).unwrap();

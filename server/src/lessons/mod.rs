@@ -7,6 +7,7 @@ pub mod groups;
 pub mod lesson;
 pub mod presence;
 pub mod privacy;
+pub mod profile;
 
 use crate::ids::ParticipantId;
 use crate::protocol::PresenceEntry;

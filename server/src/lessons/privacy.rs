@@ -35,6 +35,7 @@ impl Keeper for Roster {
                         "name": pupil.name,
                         "class": class.map(|c| c.name),
                         "on_class_list_since_ms": pupil.created_ms,
+                        "profile": pupil.profile.settings,
                     }),
                 })
                 .into_iter()

@@ -229,6 +229,8 @@ pub fn join_by_card(s: &Services, secret: &str, at_home: bool) -> Result<Seated,
     let pupil = classes::pupil_by_card(s.store.as_ref(), secret)?;
     let lesson = lesson::active_for_class(s.store.as_ref(), &pupil.class_id, s.clock.now_ms())?
         .ok_or(ApiError::NoActiveLesson)?;
+    // "I am at home today" in the pupil's profile counts as ticking "at home" on the join page.
+    let at_home = at_home || pupil.profile.as_of(s.clock.now_ms()).at_home_today;
     let participant =
         lesson::join_rostered(s.store.as_ref(), s.clock.as_ref(), &lesson, &pupil, at_home)?;
     seat(s, &lesson, participant)
@@ -299,6 +301,7 @@ mod tests {
                 name: name.to_string(),
                 card_secret: String::new(),
                 created_ms: 0,
+                profile: Default::default(),
             })
             .collect()
     }

@@ -7,6 +7,7 @@ use crate::auth::{can, Action, Seat, Who};
 use crate::error::ApiError;
 use crate::ids::LessonId;
 use crate::lessons::lesson::Participant;
+use crate::lessons::profile::Settings;
 use crate::lessons::{classes, lesson};
 use crate::validate::{self, invalid};
 
@@ -101,6 +102,8 @@ pub enum Me {
         seat: Seat,
         participant: Participant,
         class_name: String,
+        /// A pupil on the class list: their own settings (a guest has none on the box).
+        profile: Option<Settings>,
     },
     Camera {
         lesson_id: LessonId,
@@ -120,6 +123,11 @@ pub fn me(s: &Services, who: &Who) -> Result<Me, ApiError> {
         Who::Pupil(seat) => Me::Pupil {
             participant: lesson::get_participant(store, &seat.lesson_id, &seat.participant_id)?,
             class_name: classes::get(store, &seat.class_id)?.name,
+            profile: seat
+                .participant_id
+                .pupil_id()
+                .and_then(|pupil_id| classes::get_pupil(store, &seat.class_id, &pupil_id).ok())
+                .map(|pupil| pupil.profile.as_of(s.clock.now_ms())),
             seat: seat.clone(),
         },
         Who::Camera { lesson_id, .. } => {

@@ -38,7 +38,11 @@ export async function forgetLocalDocuments() {
   // With the documents go the answers kept for opening the app offline, and unsent messages.
   forgetKept();
   localStorage.removeItem(OUTBOX_KEY);
+  localStorage.removeItem(PROFILE_KEY);
 }
+
+/** A guest's own settings (a pupil on the class list keeps theirs on the box). */
+export const PROFILE_KEY = 'tavla.profile';
 
 /** Where a pupil's messages written offline wait (text until the box has it). */
 export const OUTBOX_KEY = 'tavla.outbox';

@@ -11,7 +11,7 @@ export function renderShell({ me, navigate, onLanguageChange }) {
   const select = h('select', { id: 'lang-select', onchange: async (e) => {
     setLang(e.target.value);
     if (me.role === 'teacher') await put('/me/lang', { lang: e.target.value }).catch(() => {});
-    onLanguageChange();
+    onLanguageChange(e.target.value);
   } }, LANGUAGES.map((code) => h('option', { value: code, selected: code === lang() }, t(`lang.${code}`))));
 
   const nav = me.role === 'teacher'
@@ -22,7 +22,11 @@ export function renderShell({ me, navigate, onLanguageChange }) {
         await forgetOnLogout();
         navigate('/login');
       } }, t('nav.logout')))))
-    : null;
+    : me.role === 'pupil' || me.role === 'remote_pupil'
+      ? h('nav', { 'aria-label': t('nav.label') }, h('ul', {},
+        h('li', {}, h('a', { href: '/lesson', 'data-link': true }, t('nav.lesson'))),
+        h('li', {}, h('a', { href: '/profile', 'data-link': true }, t('nav.profile')))))
+      : null;
 
   app.replaceChildren(
     h('a', { href: '#main', class: 'skip-link' }, t('nav.skip')),

@@ -194,7 +194,7 @@ fn pupil_for(
     let participant = ParticipantId::rostered(pupil_id);
     let own = can(
         who,
-        Action::SeeOwnData {
+        Action::OwnData {
             class_id,
             participant_id: &participant,
         },

@@ -2,6 +2,7 @@
 // labelled box to write in.
 import { h, replace, nextId } from '../dom.js';
 import { t } from '../../i18n.js';
+import { readAloudButton } from '../read-aloud.js';
 
 const timeFormat = () => new Intl.DateTimeFormat(document.documentElement.lang || 'nb', { hour: '2-digit', minute: '2-digit' });
 
@@ -19,6 +20,7 @@ export function messageItem(message, actions = []) {
     message.deleted
       ? h('p', { class: 'text' }, t('messages.deleted'))
       : h('p', { class: 'text' }, message.text),
+    message.deleted || !message.text ? null : readAloudButton(() => message.text, t('read_aloud.message', { name: message.author.name })),
     message.doc && !message.deleted ? h('p', {}, h('a', { href: `/doc?name=${encodeURIComponent(message.doc)}`, 'data-link': true }, t('messages.open_doc'))) : null,
     message.file && !message.deleted ? attachment(message.file) : null,
     actions.length ? h('p', { class: 'actions' }, actions) : null);
@@ -37,7 +39,8 @@ function attachment(file) {
 
 /** A thread's messages; an empty thread says so. */
 export function threadList(label) {
-  const list = h('ol', { class: 'thread', 'aria-label': label });
+  // Focusable: with larger text the list scrolls, and keyboard users must reach all of it.
+  const list = h('ol', { class: 'thread', 'aria-label': label, tabindex: '0' });
   return {
     el: list,
     draw(messages, actionsFor = () => []) {

@@ -188,7 +188,7 @@ export function teacherMessages({ store, lesson, onError, setTitle, live, onRemo
     const online = new Set(people.filter((p) => p.online).map((p) => p.id));
     replace(groupsList, s.groups.length ? s.groups.map((g) => h('li', {},
       h('strong', {}, t('messages.group_number', { n: g.number })), ': ',
-      g.members.map((m, i) => [i ? ', ' : '', h('span', { class: online.has(m.id) ? 'member online' : 'member offline' }, m.name, online.has(m.id) ? '' : ` (${t('lesson.absent')})`)]), ' ',
+      g.members.map((m, i) => [i ? ', ' : '', h('span', { class: `member ${online.has(m.id) ? 'online' : 'offline'}` }, m.name, online.has(m.id) ? '' : ` (${t('lesson.absent')})`)]), ' ',
       h('a', { href: `/doc?name=${encodeURIComponent(g.doc)}&lesson=${encodeURIComponent(lesson.id)}`, 'data-link': true }, t('messages.group_doc_named', { n: g.number })))) : h('li', {}, t('groups.none')));
     endGroups.hidden = !s.groups.length;
     const open = new Set(s.chat?.open_groups ?? []);

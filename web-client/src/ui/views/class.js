@@ -45,6 +45,7 @@ export async function classView({ main, params, navigate, setTitle }) {
   const drawRoster = (pupils) => {
     rosterList.replaceChildren(...pupils.map((p) => h('li', {},
       h('span', { class: 'name' }, p.name),
+      profileSummary(p.profile),
       h('button', { type: 'button', 'aria-label': t('class.new_card_for', { name: p.name }), onclick: async () => {
         if (!confirm(t('class.new_card_confirm', { name: p.name }))) return;
         await post(`${base}/pupils/${encodeURIComponent(p.id)}/card`).then(() => announce(t('class.new_card_done', { name: p.name })), (f) => message.show(errorText(f)));
@@ -125,4 +126,16 @@ export async function classView({ main, params, navigate, setTitle }) {
         }
       } }, t('class.delete', { name: cls.name }))),
   );
+}
+
+/** What a pupil chose in their profile, in a few words, so the teacher knows (nothing: none). */
+function profileSummary(profile) {
+  if (!profile) return null;
+  const chosen = [
+    profile.text_size !== 'normal' ? t(`profile.summary.${profile.text_size}`) : null,
+    ...['high_contrast', 'reduced_motion', 'dyslexia_font', 'read_aloud', 'at_home_today']
+      .filter((name) => profile[name]).map((name) => t(`profile.summary.${name}`)),
+  ].filter(Boolean);
+  if (!chosen.length) return null;
+  return h('span', { class: 'profile-summary' }, t('profile.summary.label', { list: chosen.join(', ') }));
 }

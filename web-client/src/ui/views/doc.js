@@ -3,6 +3,7 @@
 import { h, replace } from '../dom.js';
 import { heading } from '../shell.js';
 import { announce } from '../announce.js';
+import { readAloudButton } from '../read-aloud.js';
 import { loadOrExplain } from '../load.js';
 import { t, lang, errorText, closedText } from '../../i18n.js';
 import { insertImage, IMAGE_ACCEPT } from '../../editor/images.js';
@@ -134,6 +135,7 @@ export async function docPanel({ into, me, name, fromLesson, before = [] }) {
     heading(title),
     status,
     notice,
+    readAloudButton(() => mount.innerText, t('read_aloud.document')),
     h('div', { class: 'doc-layout' },
       h('div', { class: 'doc-main' }, toolbar.el, picker, hint, mount),
       h('aside', { class: 'doc-side', 'aria-labelledby': 'peers-h' },

@@ -1,0 +1,31 @@
+//! A pupil's own profile (text size, contrast, language, read aloud, at home today):
+//! `GET`/`PUT /api/me/profile`, for a pupil on the class list signed in with their card.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::extract::{ApiJson, Caller};
+use super::state::AppState;
+use crate::error::ApiError;
+use crate::lessons::profile::Settings;
+use crate::service;
+
+pub async fn get_profile(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let settings = service::roster::own_profile(&state.services, &caller.who)?;
+    Ok(Json(settings).into_response())
+}
+
+pub async fn put_profile(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiJson(settings): ApiJson<Settings>,
+) -> Result<Response, ApiError> {
+    let settings = service::roster::set_own_profile(&state.services, &caller.who, settings)?;
+    Ok(Json(settings).into_response())
+}
