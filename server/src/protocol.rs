@@ -423,6 +423,11 @@ pub enum Stream {
     Camera,
     /// The teacher's shared screen, for the lesson's watchers.
     Screen,
+    /// A second picture beside the teacher's, chosen by the teacher: a sign-language
+    /// interpreter's camera (video only).
+    Interpreter,
+    /// A second picture beside the teacher's: a document camera (video only).
+    DocumentCamera,
     /// A pupil the teacher let speak: their microphone (and camera if allowed), to the teacher.
     Talk,
     /// The two sides of a private call.
@@ -434,6 +439,8 @@ impl Stream {
         match self {
             Stream::Camera => "camera",
             Stream::Screen => "screen",
+            Stream::Interpreter => "interpreter",
+            Stream::DocumentCamera => "document_camera",
             Stream::Talk => "talk",
             Stream::Call => "call",
         }
@@ -444,7 +451,7 @@ impl Stream {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WatchSource {
-    /// The teacher's camera and screen.
+    /// The teacher's camera and screen, and the second picture beside them.
     Lesson,
     /// Teachers: the pupils allowed to speak.
     Talk,

@@ -258,3 +258,40 @@ test('where the browser waits for a click to play, the pupil at home gets a star
   await nora.page.getByText('Nettleseren venter på at du starter avspillingen.').waitFor({ state: 'hidden' });
   assert.deepEqual([...kari.problems, ...nora.problems], []);
 });
+
+test('a second picture beside the teacher\'s: the interpreter, pinned for a pupil at home in any layout', async () => {
+  const allowedOrigins = [env.tavla.base, env.tavla.base.replace('https', 'wss')];
+  const { teacher: kariApi, lesson, pupils: [noraApi] } = await lessonWithPupils(env.tavla, [{ name: 'Nora', atHome: true }], { className: '8E' });
+  const kari = await signedIn(env.browser, env.tavla, kariApi, { allowedOrigins });
+  const nora = await signedIn(env.browser, env.tavla, noraApi, { allowedOrigins });
+  const [k, n] = [kari.page, nora.page];
+  await k.goto(`${env.tavla.base}/teacher/lesson?id=${lesson.id}`);
+  await k.getByRole('tab', { name: 'Direkte' }).click();
+  await k.getByRole('button', { name: 'Start kamera og mikrofon' }).click();
+  await k.getByText('Du sender direkte.').waitFor();
+  // Kari says what the second camera shows, and starts it.
+  await k.getByLabel('Hva viser det?').selectOption('interpreter');
+  await k.getByRole('button', { name: 'Start det andre bildet' }).click();
+  await k.getByText('Det andre bildet sendes: Tegnspråktolk.').waitFor();
+  await checkAccessibility(k, 'the teacher\'s live panel with a second picture');
+
+  await n.goto(`${env.tavla.base}/lesson`);
+  await expectHeading(n, 'Time i 8E');
+  const moving = (label) => n.waitForFunction((name) => {
+    const video = document.querySelector(`.media-stage video[aria-label="${name}"]`);
+    return Boolean(video && video.videoWidth > 2 && !video.paused && video.checkVisibility());
+  }, label, { timeout: 30000 });
+  await moving('Læreren');
+  await moving('Tegnspråktolk');
+  await n.locator('.media-stage').getByText('Tegnspråktolk', { exact: true }).waitFor();
+  // "Only the teacher" still shows the interpreter beside her.
+  await n.getByRole('button', { name: 'Bare læreren' }).click();
+  await moving('Tegnspråktolk');
+  await checkAccessibility(n, 'a pupil at home with the interpreter beside the teacher');
+
+  // Kari stops it: it leaves Nora's page, the teacher's picture stays.
+  await k.getByRole('button', { name: 'Stopp det andre bildet' }).click();
+  await n.locator('.media-stage video[aria-label="Tegnspråktolk"]').waitFor({ state: 'detached', timeout: 30000 });
+  await moving('Læreren');
+  assert.deepEqual([...kari.problems, ...nora.problems], []);
+});

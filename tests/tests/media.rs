@@ -828,3 +828,47 @@ async fn camera_links_are_the_teachers_to_make_and_work_once() {
         StatusCode::GONE
     );
 }
+
+#[tokio::test]
+async fn a_second_picture_beside_the_teachers_is_hers_to_send_video_only() {
+    let lesson = lesson().await;
+    let mut teacher = lesson.teacher_socket().await;
+    let (mut ada, ada_id) = lesson.pupil("Ada").await;
+
+    let _camera = rtc::publish(&mut teacher, "camera", true, true)
+        .await
+        .unwrap();
+    // The interpreter's camera: video; a microphone with it is refused (their signs are the
+    // message, and the lesson's sound comes from the teacher's microphone).
+    assert_eq!(
+        refusal(&publish_refused(&mut teacher, "interpreter", true, true).await),
+        ("media_publish", "forbidden_track")
+    );
+    let interpreter = rtc::publish(&mut teacher, "interpreter", false, true)
+        .await
+        .unwrap();
+    // A pupil at home watching the lesson gets both pictures, each named for what it is.
+    let view = Watcher::watching(&mut ada, &["lesson"], 3).await;
+    let mut streams = view.streams.lock().unwrap().clone();
+    streams.sort();
+    assert_eq!(
+        streams,
+        ["camera.teacher", "camera.teacher", "interpreter.teacher"]
+    );
+    assert!(interpreter.sent.load(Ordering::Relaxed) > 0);
+
+    // Nobody else sends a second picture: a pupil, even one let speak.
+    for stream in ["interpreter", "document_camera"] {
+        assert_eq!(
+            refusal(&publish_refused(&mut ada, stream, false, true).await),
+            ("media_publish", "forbidden")
+        );
+    }
+    let grant = json!({ "type": "grant_talk", "participant": ada_id, "video": true });
+    send_text(&mut teacher, &grant.to_string()).await;
+    assert_eq!(next_media(&mut ada).await["granted"], true);
+    assert_eq!(
+        refusal(&publish_refused(&mut ada, "document_camera", false, true).await),
+        ("media_publish", "forbidden")
+    );
+}

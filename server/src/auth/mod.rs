@@ -128,6 +128,8 @@ pub enum Medium {
     Lesson,
     /// The teacher's shared screen.
     Screen,
+    /// A second picture beside the teacher's (an interpreter, a document camera): video only.
+    Second,
     /// A pupil the teacher let speak.
     Talk,
     /// The two sides of a private call.
@@ -279,13 +281,14 @@ fn side(who: &Who, m: &MediaFacts<'_>) -> Option<Role> {
     }
 }
 
-/// The teacher sends the lesson and the screen; the classroom camera only the lesson's
-/// camera; a pupil only what the teacher allowed (their voice, their camera if allowed too);
+/// The teacher sends the lesson, the screen and a second picture (video only); the classroom
+/// camera only the lesson's camera; a pupil only what the teacher allowed (their voice, their camera if allowed too);
 /// a private call's two sides send into it (video only in a video call).
 fn may_send_media(who: &Who, m: &MediaFacts<'_>) -> bool {
     let allowed_kind = |video_allowed: bool| video_allowed || !m.video;
     match (side(who, m), m.medium) {
         (Some(Role::Teacher), Medium::Lesson | Medium::Screen) => true,
+        (Some(Role::Teacher), Medium::Second) => m.video,
         (Some(Role::Camera), Medium::Lesson) => true,
         (Some(Role::Pupil), Medium::Talk) => m.talk_grant.is_some_and(allowed_kind),
         (Some(Role::Teacher | Role::Pupil), Medium::Call) => m.in_call.is_some_and(allowed_kind),
@@ -297,7 +300,7 @@ fn may_send_media(who: &Who, m: &MediaFacts<'_>) -> bool {
 /// teacher's device and the classroom camera); a call only by its two sides.
 fn may_receive_media(who: &Who, m: &MediaFacts<'_>) -> bool {
     match (side(who, m), m.medium) {
-        (Some(Role::Teacher | Role::Pupil), Medium::Lesson) => true,
+        (Some(Role::Teacher | Role::Pupil), Medium::Lesson | Medium::Second) => true,
         (Some(Role::Teacher | Role::Camera), Medium::Talk) => true,
         (Some(Role::Teacher | Role::Pupil), Medium::Call) => m.in_call.is_some(),
         _ => false,
@@ -480,6 +483,14 @@ mod tests {
         assert!(!send(&other_teacher, lesson_video) && !send(&pupil_here, lesson_video));
         assert!(send(&owner, facts(Medium::Screen, true, None, None)));
         assert!(!send(&cam, facts(Medium::Screen, true, None, None)));
+        // The second picture: the teacher's, video only; nobody else's.
+        assert!(send(&owner, facts(Medium::Second, true, None, None)));
+        assert!(!send(&owner, facts(Medium::Second, false, None, None)));
+        assert!(!send(&cam, facts(Medium::Second, true, None, None)));
+        assert!(!send(
+            &pupil_here,
+            facts(Medium::Second, true, Some(true), None)
+        ));
         // Talk-back: only with the teacher's leave, video only when allowed.
         assert!(!send(&pupil_here, facts(Medium::Talk, false, None, None)));
         assert!(send(

@@ -438,7 +438,10 @@ impl MediaLink {
                 Err(refusal) => return refusal,
             };
             self.forward_tracks_of(&peer.pc, stream, allowed);
-            if matches!(stream, Stream::Camera | Stream::Screen) {
+            if matches!(
+                stream,
+                Stream::Camera | Stream::Screen | Stream::Interpreter | Stream::DocumentCamera
+            ) {
                 self.stage.claim(stream, self.conn);
             }
             self.publishers.insert(stream, peer);

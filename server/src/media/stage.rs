@@ -33,6 +33,7 @@ fn sent_medium(stream: Stream) -> Medium {
     match stream {
         Stream::Camera => Medium::Lesson,
         Stream::Screen => Medium::Screen,
+        Stream::Interpreter | Stream::DocumentCamera => Medium::Second,
         Stream::Talk => Medium::Talk,
         Stream::Call => Medium::Call,
     }
@@ -390,7 +391,10 @@ impl Stage {
             .iter()
             .filter(|t| t.owner_conn != conn)
             .filter(|t| match t.stream {
-                Stream::Camera | Stream::Screen => lesson,
+                // The lesson: its camera, the screen and the second picture beside them.
+                Stream::Camera | Stream::Screen | Stream::Interpreter | Stream::DocumentCamera => {
+                    lesson
+                }
                 Stream::Talk => talk,
                 Stream::Call => {
                     call && inner

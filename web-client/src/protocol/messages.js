@@ -28,10 +28,20 @@ export function messageStore({ onChange, onRefused, keep }) {
     groups: [],
     myGroup: undefined,
   };
-  const outbox = new Map((kept.outbox ?? []).filter((r) => r?.client_id).map((r) => [r.client_id, r]));
+  // Other pages of this browser (tabs, also closed ones) share the kept outbox: what they
+  // wrote stays in it, and this page sends it too (the box keeps a client_id once).
+  const keptRequests = () => (keep?.load().outbox ?? []).filter((r) => r?.client_id);
+  const outbox = new Map(keptRequests().map((r) => [r.client_id, r]));
+  /** Requests the box confirmed (or refused) to this page: gone from the kept outbox too. */
+  const done = new Set();
+  const takeKept = () => {
+    for (const r of keptRequests()) if (!outbox.has(r.client_id) && !done.has(r.client_id)) outbox.set(r.client_id, r);
+  };
   const saveOutbox = () => {
+    if (!keep) return;
+    takeKept();
     while (outbox.size > OUTBOX_MAX) outbox.delete(outbox.keys().next().value);
-    keep?.save({ outbox: [...outbox.values()], threads: state.threads });
+    keep.save({ outbox: [...outbox.values()], threads: state.threads });
   };
   let send = () => false;
 
@@ -41,6 +51,7 @@ export function messageStore({ onChange, onRefused, keep }) {
   };
 
   const flushOutbox = () => {
+    takeKept();
     for (const request of outbox.values()) send(request);
   };
 
@@ -77,10 +88,14 @@ export function messageStore({ onChange, onRefused, keep }) {
           break;
         case 'sent':
           outbox.delete(msg.client_id);
+          done.add(msg.client_id);
           saveOutbox();
           break;
         case 'refused':
-          if (msg.client_id && outbox.delete(msg.client_id)) saveOutbox();
+          if (msg.client_id) {
+            done.add(msg.client_id);
+            if (outbox.delete(msg.client_id)) saveOutbox();
+          }
           onRefused?.(msg);
           return true;
         case 'hands': state.hands = msg.queue; break;

@@ -1,10 +1,12 @@
 // The pupil's live pane: the teacher's camera and screen (side by side or one of them, with
-// volume), speaking when the teacher lets them, and answering a private call. Pupils at home
-// receive the lesson at once; pupils in the room only when they ask.
+// volume) and a second picture pinned beside them (an interpreter, a document camera),
+// speaking when the teacher lets them, and answering a private call. Pupils at home receive
+// the lesson at once; pupils in the room only when they ask.
 import { h, nextId, replace } from '../dom.js';
 import { announce } from '../announce.js';
 import { t } from '../../i18n.js';
 import { askForMedia, player, stopTracks, watchedPlayer } from './devices.js';
+import { SECOND_KINDS } from './second-picture.js';
 
 export function pupilStream({ media, atHome, onError }) {
   let watching = false;
@@ -74,8 +76,13 @@ export function pupilStream({ media, atHome, onError }) {
       if (!callMedia.childElementCount) callMedia.append(player(stream, { label: t('media.call_teacher'), audioOnly: !call?.video }));
       return;
     }
-    if (screens.has(id) || !['camera', 'screen'].includes(kind)) return;
-    const screen = watchedPlayer(stream, { label: t(owner === 'classroom' ? 'media.classroom_camera_title' : `media.teacher_${kind}`), source: kind });
+    if (screens.has(id) || !['camera', 'screen', ...SECOND_KINDS].includes(kind)) return;
+    // A second picture (an interpreter, a document camera) is pinned beside the camera: no
+    // layout hides it.
+    const label = SECOND_KINDS.includes(kind) ? `media.second_${kind}`
+      : owner === 'classroom' ? 'media.classroom_camera_title' : `media.teacher_${kind}`;
+    const screen = watchedPlayer(stream, { label: t(label), source: kind });
+    if (SECOND_KINDS.includes(kind)) screen.el.prepend(h('p', { class: 'screen-label' }, t(label)));
     screen.media.volume = Number(volume.value);
     screens.set(id, screen);
     stage.append(screen.el);

@@ -1,11 +1,13 @@
 // The teacher's live panel: camera and microphone (with pickers and mutes) and screen share to
 // the pupils at home, letting a pupil speak (their voice plays here, into the classroom), and
-// a private call with one pupil; pairing a classroom camera (a second device) by a one-time link.
+// a private call with one pupil; a second picture beside the teacher's (second-picture.js);
+// pairing a classroom camera (a second device) by a one-time link.
 import { h, replace, nextId } from '../dom.js';
 import { announce } from '../announce.js';
 import { t, errorText } from '../../i18n.js';
 import { post } from '../../protocol/api.js';
 import { askForMedia, cameraPickers, player, stopTracks } from './devices.js';
+import { secondPicture, SECOND_KINDS } from './second-picture.js';
 
 export function teacherStream({ media, lessonId, onError }) {
   let camera = null; // MediaStream sent as "camera"
@@ -32,6 +34,7 @@ export function teacherStream({ media, lessonId, onError }) {
   const screenButton = h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => (screen ? stopScreen() : startScreen()) }, t('media.screen_start'));
 
   const pickers = cameraPickers({ media, current: () => camera, onError, onSwapped: () => drawPreview() });
+  const second = secondPicture({ media, onError });
 
   function toggle(kind, button, onKey, offKey) {
     const tracks = kind === 'audio' ? camera?.getAudioTracks() : camera?.getVideoTracks();
@@ -207,6 +210,7 @@ export function teacherStream({ media, lessonId, onError }) {
       pickers.el,
       status,
       preview,
+      second.el,
       h('h3', {}, t('media.classroom_camera_title')),
       classroomStatus,
       h('p', { class: 'hint' }, t('media.classroom_camera_voices')),
@@ -246,6 +250,9 @@ export function teacherStream({ media, lessonId, onError }) {
       if (msg.type === 'media_closed' && msg.peer === 'camera' && msg.reason === 'replaced') {
         stopCamera({ replaced: true });
       }
+      if (msg.type === 'media_closed' && SECOND_KINDS.includes(msg.peer) && msg.reason !== 'failed') {
+        second.closed(msg.peer);
+      }
       if (msg.type === 'classroom_camera') {
         classroomLive = msg.live;
         classroomStatus.textContent = t(msg.live ? 'media.classroom_camera_live' : 'media.classroom_camera_off');
@@ -259,6 +266,7 @@ export function teacherStream({ media, lessonId, onError }) {
     stop() {
       stopTracks(camera);
       stopTracks(screen);
+      second.stop();
       if (call) stopTracks(call.stream);
     },
   };
