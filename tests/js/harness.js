@@ -274,3 +274,23 @@ export function namespacesUnavailable(commands, probe = () => null) {
     spawnSync('ip', ['netns', 'del', namespace]);
   }
 }
+
+/** The accessible name of what has focus (its label, aria-label or text); '' on <body>. */
+export const focusedName = (page) => page.evaluate(() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return '';
+  const label = el.labels?.[0]?.textContent ?? el.getAttribute('aria-label') ?? el.textContent;
+  return (label ?? '').trim();
+});
+
+/**
+ * Presses Tab (at most 80 times) until the focused element is named `name`; fails if it never
+ * comes. One step of a keyboard walk.
+ */
+export async function tabTo(page, name) {
+  for (let i = 0; i < 80; i++) {
+    await page.keyboard.press('Tab');
+    if (await focusedName(page) === name) return;
+  }
+  assert.fail(`Tab never reached "${name}"`);
+}

@@ -5,26 +5,9 @@
 // Focus is never lost (it is never on <body> after an action).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tavlaAndChromium, signedIn, person, lessonWithPupils, expectHeading } from './harness.js';
+import { tavlaAndChromium, signedIn, person, lessonWithPupils, expectHeading, focusedName, tabTo } from './harness.js';
 
 const env = tavlaAndChromium({ before, after });
-
-/** The accessible name of what has focus (its label, aria-label or text), '' on <body>. */
-const focusedName = (page) => page.evaluate(() => {
-  const el = document.activeElement;
-  if (!el || el === document.body) return '';
-  const label = el.labels?.[0]?.textContent ?? el.getAttribute('aria-label') ?? el.textContent;
-  return (label ?? '').trim();
-});
-
-/** Tab (at most 80 times) to the element named `name`; fails if it never comes. */
-async function tabTo(page, name) {
-  for (let i = 0; i < 80; i++) {
-    await page.keyboard.press('Tab');
-    if (await focusedName(page) === name) return;
-  }
-  assert.fail(`Tab never reached "${name}"`);
-}
 
 test('a pupil and a teacher do their main tasks with the keyboard alone', async () => {
   const allowedOrigins = [env.tavla.base, env.tavla.base.replace('https', 'wss')];

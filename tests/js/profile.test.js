@@ -4,27 +4,9 @@
 // The pages hold in high contrast (axe-core, contrast included), at 320 CSS px and at 200 % zoom.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tavlaAndChromium, person, signedIn, lessonWithPupils, expectHeading, checkAccessibility } from './harness.js';
+import { tavlaAndChromium, person, signedIn, lessonWithPupils, expectHeading, checkAccessibility, tabTo } from './harness.js';
 
 const env = tavlaAndChromium({ before, after });
-
-/**
- * Presses Tab (at most 60 times) until the focused element has the accessible name `name`
- * (its label, aria-label or text); fails if it never comes. The keyboard walk's one step.
- */
-async function tabTo(page, name) {
-  for (let i = 0; i < 60; i++) {
-    await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => {
-      const el = document.activeElement;
-      if (!el) return '';
-      const label = el.labels?.[0]?.textContent ?? el.getAttribute('aria-label') ?? el.textContent;
-      return (label ?? '').trim();
-    });
-    if (focused === name) return;
-  }
-  assert.fail(`Tab never reached "${name}"`);
-}
 
 /** Whether the page scrolls sideways (the layout did not hold). */
 const scrollsSideways = (page) => page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
