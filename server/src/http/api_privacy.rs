@@ -39,7 +39,7 @@ pub async fn export_mine(
     caller: Caller,
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let (class_id, pupil_id) = service::privacy::own_pupil_id(&caller.who)?;
+    let (class_id, pupil_id) = service::access::own_pupil_id(&caller.who)?;
     archive(state, caller, class_id, pupil_id, query).await
 }
 

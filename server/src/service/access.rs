@@ -6,7 +6,7 @@ use super::Services;
 use crate::auth::{can, Action, Who};
 use crate::docs::access::{self as doc_access, DocName, Resolved};
 use crate::error::ApiError;
-use crate::ids::{ClassId, LessonId};
+use crate::ids::{ClassId, LessonId, PupilId};
 use crate::lessons::classes::{self, Class};
 use crate::lessons::lesson::{self, Lesson};
 
@@ -122,4 +122,18 @@ pub fn pupil_may_read(s: &Services, who: &Who, raw: &str) -> bool {
     DocName::parse(raw)
         .and_then(|name| doc_access::resolve(s.store.as_ref(), name).ok())
         .is_some_and(|r| can(who, Action::ReadDoc(r.facts())))
+}
+
+/// The class-list entry a pupil's own session is for ("download my data", "my settings"): a
+/// guest has none (404), a teacher or camera asks about nobody (403).
+pub fn own_pupil_id(who: &Who) -> Result<(ClassId, PupilId), ApiError> {
+    match who {
+        Who::Nobody => Err(ApiError::Unauthenticated),
+        Who::Pupil(seat) => seat
+            .participant_id
+            .pupil_id()
+            .map(|p| (seat.class_id.clone(), p))
+            .ok_or(ApiError::NotFound),
+        _ => Err(ApiError::Forbidden),
+    }
 }

@@ -154,7 +154,7 @@ pub fn set_own_profile(s: &Services, who: &Who, settings: Settings) -> Result<Se
 
 /// The class-list entry of the pupil `who` is, if `who` may see and change it.
 fn own_pupil(s: &Services, who: &Who) -> Result<Pupil, ApiError> {
-    let (class_id, pupil_id) = super::privacy::own_pupil_id(who)?;
+    let (class_id, pupil_id) = access::own_pupil_id(who)?;
     let participant = ParticipantId::rostered(&pupil_id);
     if !can(
         who,

@@ -210,19 +210,6 @@ fn pupil_for(
     Ok(classes::get_pupil(s.store.as_ref(), class_id, pupil_id)?)
 }
 
-/// The pupil a pupil's own session is for (for "download my data").
-pub fn own_pupil_id(who: &Who) -> Result<(ClassId, PupilId), ApiError> {
-    match who {
-        Who::Nobody => Err(ApiError::Unauthenticated),
-        Who::Pupil(seat) => seat
-            .participant_id
-            .pupil_id()
-            .map(|p| (seat.class_id.clone(), p))
-            .ok_or(ApiError::NotFound),
-        _ => Err(ApiError::Forbidden),
-    }
-}
-
 /// Everything the keepers hold about the pupil.
 fn gather(store: &dyn Store, subject: &Subject) -> Result<Vec<Held>, ApiError> {
     let mut held = Vec::new();
