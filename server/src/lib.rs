@@ -23,8 +23,8 @@
 //!   copies (hand-outs, restored versions).
 //! - [`media`]: live audio and video: the WebRTC forwarding unit (SFU) for lesson streams,
 //!   talk-back and private calls; its signaling rides on `/ws`.
-//! - [`lessons`]: classes, rosters, login cards, pupils' own profiles, lessons, join codes,
-//!   groups, presence, classroom camera links.
+//! - [`lessons`]: classes, rosters, login cards, lessons, join codes, groups, presence,
+//!   classroom camera links.
 //! - [`protocol`]: the JSON messages of the client WebSocket, and the media stream names.
 //! - [`uploads`]: files attached to messages: safe types only, checked by their bytes.
 //! - [`vpn`]: WireGuard for pupils at home: the box's keys, a peer per pupil, the files
@@ -43,6 +43,8 @@
 //! - [`config`]: defaults < `tavla.toml` < `TAVLA_*` < flags.
 //! - [`ids`]: typed ids (teacher, class, pupil, lesson, group, participant), checked once where
 //!   they come in and carried as their own types from there.
+//! - [`profile`]: a person's own settings for how Tavla looks and speaks to them (text size,
+//!   contrast, language, read aloud …), kept with their class-list entry or teacher account.
 //! - [`i18n`]: the words the server writes itself (the export's readable page), read from the
 //!   web client's language files.
 //! - [`clock`], [`validate`], [`qr`], [`memory`], [`limits_os`], [`notify`] (systemd's
@@ -69,6 +71,7 @@ pub mod media;
 pub mod memory;
 pub mod notify;
 pub mod privacy;
+pub mod profile;
 pub mod protocol;
 pub mod qr;
 pub mod service;

@@ -1,7 +1,7 @@
 // Every page in every language the box speaks (bokmål, nynorsk, Northern Sami, English): the
 // page says which language it is in, shows no untranslated key, and axe-core finds nothing —
-// for the teacher's pages, the pupil's (also in high contrast with the largest text), a
-// document, and the pages for people not signed in.
+// for the teacher's pages and the pupil's (both also in high contrast with the largest text),
+// a document, and the pages for people not signed in.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -56,6 +56,14 @@ test('every page in every language: its own lang, no untranslated key, no axe vi
     await check(k, `/teacher/lesson?id=${lesson.id}`, lang, fill('lesson.title', { name: '5E' }));
     await check(k, `/teacher/projector?id=${lesson.id}`, lang, t['projector.title']);
     await check(k, `/doc?name=${encodeURIComponent(`lesson.${lesson.id}.class`)}`, lang, t['doc.kind_class']);
+    // The teacher's pages as a teacher who chose high contrast and the largest text sees them.
+    assert.equal((await kariApi.call('PUT', '/api/me/profile', { high_contrast: true, text_size: 'largest' })).status, 200);
+    await check(k, '/teacher', lang, t['dashboard.title']);
+    assert.ok(await k.evaluate(() => document.documentElement.classList.contains('high-contrast')));
+    await check(k, `/teacher/class?id=${classId}`, lang, fill('class.title', { name: '5E' }));
+    await check(k, `/teacher/lesson?id=${lesson.id}`, lang, fill('lesson.title', { name: '5E' }));
+    await check(k, '/profile', lang, t['profile.title']);
+    assert.equal((await kariApi.call('PUT', '/api/me/profile', {})).status, 200);
     await check(ola.page, '/lesson', lang, fill('pupil.title', { name: '5E' }));
     await check(ola.page, '/profile', lang, t['profile.title']);
     // The pupil's pages as a pupil who chose high contrast and the largest text sees them.

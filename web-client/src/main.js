@@ -85,7 +85,10 @@ async function render() {
   if (teacherOnly.has(path) && me.role !== 'teacher') {
     return navigate(me.role === 'nobody' ? '/login' : homeFor(me), { replace: true });
   }
-  if ((path === '/lesson' || path === '/profile') && me.role !== 'pupil' && me.role !== 'remote_pupil') {
+  if (path === '/lesson' && me.role !== 'pupil' && me.role !== 'remote_pupil') {
+    return navigate(homeFor(me), { replace: true });
+  }
+  if (path === '/profile' && !['pupil', 'remote_pupil', 'teacher'].includes(me.role)) {
     return navigate(homeFor(me), { replace: true });
   }
   if (path === '/doc' && me.role === 'nobody') return navigate('/join', { replace: true });

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::tokens::{hash_token, random_token};
 use super::{password, AuthError};
 use crate::clock::{Clock, DAY_MS};
+use crate::profile::{Profile, Settings};
 use crate::store::{encode, Store, StoreExt, Tree};
 use crate::validate;
 
@@ -17,6 +18,9 @@ pub struct Teacher {
     /// Interface language the teacher chose (nb, nn, se, en).
     pub lang: Option<String>,
     pub created_ms: u64,
+    /// The teacher's own settings; their language is `lang` (older records: the defaults).
+    #[serde(default)]
+    pub profile: Profile,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +76,7 @@ pub fn create(
         password_hash: password::hash(password).map_err(AuthError::Hash)?,
         lang: None,
         created_ms: clock.now_ms(),
+        profile: Profile::default(),
     };
     if !store.insert_if_absent(
         Tree::Teachers,
@@ -105,6 +110,28 @@ pub fn verify_login(store: &dyn Store, name: &str, password: &str) -> Result<Tea
 pub fn set_lang(store: &dyn Store, id: &str, lang: &str) -> Result<(), AuthError> {
     if let Some(mut teacher) = get(store, id)? {
         teacher.lang = Some(lang.to_string());
+        store.put_json(Tree::Teachers, &format!("teacher/{id}"), &teacher)?;
+    }
+    Ok(())
+}
+
+impl Teacher {
+    /// The teacher's own settings, their language being the account's.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            lang: self.lang.clone(),
+            ..self.profile.settings.clone()
+        }
+    }
+}
+
+/// Keeps a teacher's own settings; a language in them is the teacher's language.
+pub fn set_profile(store: &dyn Store, id: &str, profile: Profile) -> Result<(), AuthError> {
+    if let Some(mut teacher) = get(store, id)? {
+        if profile.settings.lang.is_some() {
+            teacher.lang = profile.settings.lang.clone();
+        }
+        teacher.profile = profile;
         store.put_json(Tree::Teachers, &format!("teacher/{id}"), &teacher)?;
     }
     Ok(())

@@ -16,7 +16,7 @@ use super::extract::{ApiJson, ApiPath, RequestHost, TeacherCaller};
 use super::state::AppState;
 use crate::error::ApiError;
 use crate::lessons::classes::Pupil;
-use crate::lessons::profile::Settings;
+use crate::profile::Settings;
 
 /// A pupil on the class list, as the class page shows them.
 #[derive(Serialize)]

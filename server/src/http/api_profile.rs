@@ -10,14 +10,14 @@ use axum::Json;
 use super::extract::{ApiJson, Caller};
 use super::state::AppState;
 use crate::error::ApiError;
-use crate::lessons::profile::Settings;
+use crate::profile::Settings;
 use crate::service;
 
 pub async fn get_profile(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    let settings = service::roster::own_profile(&state.services, &caller.who)?;
+    let settings = service::profile::own_profile(&state.services, &caller.who)?;
     Ok(Json(settings).into_response())
 }
 
@@ -26,6 +26,6 @@ pub async fn put_profile(
     caller: Caller,
     ApiJson(settings): ApiJson<Settings>,
 ) -> Result<Response, ApiError> {
-    let settings = service::roster::set_own_profile(&state.services, &caller.who, settings)?;
+    let settings = service::profile::set_own_profile(&state.services, &caller.who, settings)?;
     Ok(Json(settings).into_response())
 }

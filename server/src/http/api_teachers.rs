@@ -15,7 +15,7 @@ use crate::auth::teachers::{Teacher, TokenKind};
 use crate::auth::Role;
 use crate::error::ApiError;
 use crate::ids::{LessonId, ParticipantId, TeacherId};
-use crate::lessons::profile::Settings;
+use crate::profile::Settings;
 use crate::service;
 use crate::service::teachers::{Me, SignedIn};
 use crate::validate;
@@ -51,6 +51,8 @@ pub struct TeacherEntry<'a> {
     name: &'a str,
     /// The language the teacher chose, if they did (`null` otherwise).
     lang: Option<&'a str>,
+    /// The teacher's own settings (text size, contrast …).
+    profile: Settings,
 }
 
 /// A colleague on this box.
@@ -68,6 +70,7 @@ impl<'a> From<&'a Teacher> for TeacherAnswer<'a> {
                 id: &t.id,
                 name: &t.name,
                 lang: t.lang.as_deref(),
+                profile: t.settings(),
             },
         }
     }

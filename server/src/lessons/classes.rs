@@ -3,10 +3,10 @@
 use crate::ids::{ClassId, PupilId, TeacherId};
 use serde::{Deserialize, Serialize};
 
-use super::profile::Profile;
 use super::LessonError;
 use crate::auth::tokens::{constant_time_eq, hash_token, random_token};
 use crate::clock::Clock;
+use crate::profile::Profile;
 use crate::store::{Store, StoreExt, Tree};
 use crate::validate;
 

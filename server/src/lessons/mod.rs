@@ -7,7 +7,6 @@ pub mod groups;
 pub mod lesson;
 pub mod presence;
 pub mod privacy;
-pub mod profile;
 
 use crate::ids::ParticipantId;
 use crate::protocol::PresenceEntry;

@@ -30,6 +30,7 @@ pub mod history;
 pub mod lessons;
 pub mod nearby;
 pub mod privacy;
+pub mod profile;
 pub mod roster;
 pub mod sessions;
 pub mod teachers;

@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::ids::{ClassId, ParticipantId, PupilId};
 use crate::lessons::classes::{self, Class, Pupil};
 use crate::lessons::lesson::{self, Lesson};
-use crate::lessons::profile::{Profile, Settings};
+use crate::profile::Profile;
 
 /// A lost or seen card is replaced: the old card stops working, every session made with it
 /// ends and every connection of those sessions closes with 4005. The pupil signs in again
@@ -128,42 +128,4 @@ fn as_of_now(s: &Services, mut pupil: Pupil) -> Pupil {
     let now_ms = s.clock.now_ms();
     pupil.profile = Profile::saved_at(pupil.profile.as_of(now_ms), now_ms);
     pupil
-}
-
-/// A pupil's own profile (a pupil on the class list, signed in with their card). A guest has
-/// none on the box: 404, and the page keeps theirs in the browser.
-pub fn own_profile(s: &Services, who: &Who) -> Result<Settings, ApiError> {
-    let pupil = own_pupil(s, who)?;
-    Ok(pupil.profile.as_of(s.clock.now_ms()))
-}
-
-/// Keeps a pupil's own profile on the box, so it follows them to another device.
-pub fn set_own_profile(s: &Services, who: &Who, settings: Settings) -> Result<Settings, ApiError> {
-    let settings = settings.validated()?;
-    let pupil = own_pupil(s, who)?;
-    let now_ms = s.clock.now_ms();
-    let pupil = classes::set_profile(
-        s.store.as_ref(),
-        &pupil.class_id,
-        &pupil.id,
-        Profile::saved_at(settings, now_ms),
-    )?;
-    tracing::info!(class_id = %pupil.class_id, "pupil profile saved");
-    Ok(pupil.profile.as_of(now_ms))
-}
-
-/// The class-list entry of the pupil `who` is, if `who` may see and change it.
-fn own_pupil(s: &Services, who: &Who) -> Result<Pupil, ApiError> {
-    let (class_id, pupil_id) = access::own_pupil_id(who)?;
-    let participant = ParticipantId::rostered(&pupil_id);
-    if !can(
-        who,
-        Action::OwnData {
-            class_id: &class_id,
-            participant_id: &participant,
-        },
-    ) {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(classes::get_pupil(s.store.as_ref(), &class_id, &pupil_id)?)
 }

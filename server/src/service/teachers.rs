@@ -7,8 +7,8 @@ use crate::auth::{can, Action, Seat, Who};
 use crate::error::ApiError;
 use crate::ids::LessonId;
 use crate::lessons::lesson::Participant;
-use crate::lessons::profile::Settings;
 use crate::lessons::{classes, lesson};
+use crate::profile::Settings;
 use crate::validate::{self, invalid};
 
 /// The languages the web client speaks (a teacher's choice is kept on the box).

@@ -1,6 +1,7 @@
-// A pupil's own settings: language, text size, high contrast, reduced motion, a
-// dyslexia-friendly font, read aloud, "I am at home today". A pupil on the class list keeps
-// them on the box (they follow the card to any device); a guest keeps them in this browser.
+// A person's own settings: language, text size, high contrast, reduced motion, a
+// dyslexia-friendly font, read aloud, and for a pupil "I am at home today". A pupil on the
+// class list and a teacher keep them on the box (they follow them to any device); a guest
+// keeps them in this browser.
 import { h, nextId } from './dom.js';
 import { heading } from './shell.js';
 import { announce } from './announce.js';
@@ -16,7 +17,8 @@ const DEFAULTS = {
 /** The switches, in the order the page shows them (each has `profile.<name>` and a hint). */
 const SWITCHES = ['high_contrast', 'reduced_motion', 'dyslexia_font', 'read_aloud', 'at_home_today'];
 
-const onBox = (me) => Boolean(me?.pupil?.rostered);
+const isTeacher = (me) => me?.role === 'teacher';
+const onBox = (me) => Boolean(me?.pupil?.rostered) || isTeacher(me);
 const isPupil = (me) => me?.role === 'pupil' || me?.role === 'remote_pupil';
 
 function keptHere() {
@@ -29,6 +31,7 @@ function keptHere() {
 
 /** The settings that hold for `me` now: the box's for a pupil on the class list, else this browser's. */
 export function profileOf(me) {
+  if (isTeacher(me)) return { ...DEFAULTS, ...me.teacher.profile };
   if (!isPupil(me)) return DEFAULTS;
   return { ...DEFAULTS, ...(onBox(me) ? me.profile : keptHere()) };
 }
@@ -56,7 +59,8 @@ export async function saveProfile(me, settings) {
   const next = { ...profileOf(me), ...settings };
   if (onBox(me)) {
     const saved = await put('/me/profile', next);
-    me.profile = saved;
+    if (isTeacher(me)) me.teacher.profile = saved;
+    else me.profile = saved;
     return saved;
   }
   localStorage.setItem(KEPT_KEY, JSON.stringify(next));
@@ -66,7 +70,7 @@ export async function saveProfile(me, settings) {
 /** The page `/profile`: the pupil's settings as a form; each change shows at once, Save keeps it. */
 export async function profileView({ main, me, navigate, setTitle }) {
   setTitle(t('profile.title'));
-  if (onBox(me)) {
+  if (onBox(me) && !isTeacher(me)) {
     me.profile = await get('/me/profile').catch(() => me.profile);
   }
   const current = profileOf(me);
@@ -91,7 +95,8 @@ export async function profileView({ main, me, navigate, setTitle }) {
     h('p', { id: sizesLabel, class: 'group-label' }, t('profile.text_size')), sizeButtons);
 
   const speech = 'speechSynthesis' in window;
-  const switches = SWITCHES.map((name) => {
+  // "At home today" is the pupil's to say.
+  const switches = SWITCHES.filter((name) => name !== 'at_home_today' || !isTeacher(me)).map((name) => {
     const id = nextId(`profile-${name}`);
     const hintId = `${id}-hint`;
     const unavailable = name === 'read_aloud' && !speech;
@@ -105,7 +110,7 @@ export async function profileView({ main, me, navigate, setTitle }) {
     h('div', { class: 'field' }, h('label', { for: langId }, t('profile.lang')), langSelect),
     sizes,
     h('fieldset', {}, h('legend', {}, t('profile.reading')), switches),
-    h('p', { class: 'hint' }, t(onBox(me) ? 'profile.kept_on_box' : 'profile.kept_here')),
+    h('p', { class: 'hint' }, t(isTeacher(me) ? 'profile.kept_teacher' : onBox(me) ? 'profile.kept_on_box' : 'profile.kept_here')),
     h('button', { type: 'submit', class: 'primary' }, t('profile.save')),
     status);
 
@@ -141,7 +146,9 @@ export async function profileView({ main, me, navigate, setTitle }) {
 
   main.append(
     heading(t('profile.title')),
-    h('p', {}, h('a', { href: '/lesson', 'data-link': true }, t('profile.back'))),
+    h('p', {}, isTeacher(me)
+      ? h('a', { href: '/teacher', 'data-link': true }, t('profile.back_teacher'))
+      : h('a', { href: '/lesson', 'data-link': true }, t('profile.back'))),
     form,
   );
 }

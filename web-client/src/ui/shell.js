@@ -17,6 +17,7 @@ export function renderShell({ me, navigate, onLanguageChange }) {
   const nav = me.role === 'teacher'
     ? h('nav', { 'aria-label': t('nav.label') }, h('ul', {},
       h('li', {}, h('a', { href: '/teacher', 'data-link': true }, t('nav.classes'))),
+      h('li', {}, h('a', { href: '/profile', 'data-link': true }, t('nav.profile'))),
       h('li', {}, h('button', { type: 'button', class: 'link-button', onclick: async () => {
         await post('/logout').catch(() => {});
         await forgetOnLogout();

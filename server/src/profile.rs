@@ -1,6 +1,7 @@
-//! A pupil's own settings for how Tavla looks and speaks to them. Kept with their class-list
-//! entry, so they follow the pupil to any device they sign in on with their card; the teacher
-//! of the class sees them (to know who reads with a larger text or has it read aloud).
+//! A person's own settings for how Tavla looks and speaks to them. A pupil's are kept with
+//! their class-list entry, so they follow the pupil to any device they sign in on with their
+//! card, and the teacher of the class sees them (to know who reads with a larger text or has it
+//! read aloud); a teacher's with their account.
 
 use serde::{Deserialize, Serialize};
 
