@@ -72,6 +72,16 @@ try {
     await shot(projector, 'projector');
     await projector.close();
 
+    // Sara's settings (a guest: kept in her browser): larger text, high contrast, the
+    // dyslexia-friendly font; then the lesson page as she sees it with them.
+    await s.goto(`${tavla.base}/profile`);
+    await s.locator('[data-size="large"]').click();
+    for (const name of ['high_contrast', 'dyslexia_font']) await s.locator(`input[name="${name}"]`).check();
+    await s.locator('.profile-form button[type="submit"]').click();
+    await s.locator('.profile-status:not(:empty)').waitFor();
+    await settle(s);
+    await s.evaluate(() => window.scrollTo(0, 0));
+    await shot(s, 'pupil-settings-phone');
     for (const who of [kari, ola, sara, nobody]) await who.context.close();
   }
   console.log(`screenshots in ${out}`);
