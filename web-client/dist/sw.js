@@ -21,7 +21,8 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   const page = request.mode === 'navigate';
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
-  if (!page && !APP.includes(url.pathname)) return;
+  // The dyslexia-friendly font too, once a page has used it.
+  if (!page && !APP.includes(url.pathname) && !url.pathname.startsWith('/fonts/')) return;
   // Every page of the app is the same page (the client routes): it is kept as '/'.
   const key = page ? '/' : url.pathname;
   event.respondWith((async () => {
