@@ -5,10 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::DAY_MS;
 use crate::i18n::LANGUAGES;
 use crate::validate::{invalid, Invalid};
-
-const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// How large the page's text is, on top of the browser's own zoom.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -445,6 +445,15 @@ impl Stream {
             Stream::Call => "call",
         }
     }
+
+    /// The lesson's own pictures and sound (its camera, the screen, the second picture): one
+    /// publisher each at a time, received by whoever watches `lesson`.
+    pub fn is_lesson_source(self) -> bool {
+        match self {
+            Stream::Camera | Stream::Screen | Stream::Interpreter | Stream::DocumentCamera => true,
+            Stream::Talk | Stream::Call => false,
+        }
+    }
 }
 
 /// What a client asks to receive on its receiving peer connection.

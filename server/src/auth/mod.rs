@@ -282,8 +282,8 @@ fn side(who: &Who, m: &MediaFacts<'_>) -> Option<Role> {
 }
 
 /// The teacher sends the lesson, the screen and a second picture (video only); the classroom
-/// camera only the lesson's camera; a pupil only what the teacher allowed (their voice, their camera if allowed too);
-/// a private call's two sides send into it (video only in a video call).
+/// camera only the lesson's camera; a pupil only what the teacher allowed (their voice, their
+/// camera if allowed too); a private call's two sides send into it (video only in a video call).
 fn may_send_media(who: &Who, m: &MediaFacts<'_>) -> bool {
     let allowed_kind = |video_allowed: bool| video_allowed || !m.video;
     match (side(who, m), m.medium) {

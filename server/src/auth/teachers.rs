@@ -125,16 +125,22 @@ impl Teacher {
     }
 }
 
-/// Keeps a teacher's own settings; a language in them is the teacher's language.
-pub fn set_profile(store: &dyn Store, id: &str, profile: Profile) -> Result<(), AuthError> {
-    if let Some(mut teacher) = get(store, id)? {
-        if profile.settings.lang.is_some() {
-            teacher.lang = profile.settings.lang.clone();
-        }
-        teacher.profile = profile;
-        store.put_json(Tree::Teachers, &format!("teacher/{id}"), &teacher)?;
+/// Keeps a teacher's own settings; a language in them becomes the account's language (kept
+/// there only). Answers with the teacher as saved, `None` if there is no such teacher.
+pub fn set_profile(
+    store: &dyn Store,
+    id: &str,
+    mut profile: Profile,
+) -> Result<Option<Teacher>, AuthError> {
+    let Some(mut teacher) = get(store, id)? else {
+        return Ok(None);
+    };
+    if let Some(lang) = profile.settings.lang.take() {
+        teacher.lang = Some(lang);
     }
-    Ok(())
+    teacher.profile = profile;
+    store.put_json(Tree::Teachers, &format!("teacher/{id}"), &teacher)?;
+    Ok(Some(teacher))
 }
 
 /// Makes a one-time setup link token. A new first-teacher token replaces older ones, so only

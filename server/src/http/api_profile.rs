@@ -1,5 +1,5 @@
-//! A pupil's own profile (text size, contrast, language, read aloud, at home today):
-//! `GET`/`PUT /api/me/profile`, for a pupil on the class list signed in with their card.
+//! One's own settings (text size, contrast, language, read aloud, a pupil's "at home today"):
+//! `GET`/`PUT /api/me/profile`, for a pupil on the class list and for a teacher.
 
 use std::sync::Arc;
 

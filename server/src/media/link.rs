@@ -438,10 +438,7 @@ impl MediaLink {
                 Err(refusal) => return refusal,
             };
             self.forward_tracks_of(&peer.pc, stream, allowed);
-            if matches!(
-                stream,
-                Stream::Camera | Stream::Screen | Stream::Interpreter | Stream::DocumentCamera
-            ) {
+            if stream.is_lesson_source() {
                 self.stage.claim(stream, self.conn);
             }
             self.publishers.insert(stream, peer);

@@ -238,7 +238,7 @@ impl Stage {
         }
     }
 
-    /// `conn` publishes the camera or the screen from now on; whoever did before is told to
+    /// `conn` publishes this lesson source (camera, screen, second picture) from now on; whoever did before is told to
     /// stop, and their tracks leave the stage at once.
     pub fn claim(&self, stream: Stream, conn: ConnId) {
         let before = {
@@ -390,17 +390,19 @@ impl Stage {
             .tracks
             .iter()
             .filter(|t| t.owner_conn != conn)
-            .filter(|t| match t.stream {
-                // The lesson: its camera, the screen and the second picture beside them.
-                Stream::Camera | Stream::Screen | Stream::Interpreter | Stream::DocumentCamera => {
-                    lesson
+            .filter(|t| {
+                if t.stream.is_lesson_source() {
+                    return lesson;
                 }
-                Stream::Talk => talk,
-                Stream::Call => {
-                    call && inner
-                        .call
-                        .as_ref()
-                        .is_some_and(|c| c.includes(t.owner_conn, &t.owner))
+                match t.stream {
+                    Stream::Talk => talk,
+                    Stream::Call => {
+                        call && inner
+                            .call
+                            .as_ref()
+                            .is_some_and(|c| c.includes(t.owner_conn, &t.owner))
+                    }
+                    _ => false,
                 }
             })
             .cloned()

@@ -11,13 +11,12 @@ use crate::profile::{Profile, Settings};
 
 /// The caller's own settings as they hold now.
 pub fn own_profile(s: &Services, who: &Who) -> Result<Settings, ApiError> {
-    let now_ms = s.clock.now_ms();
     if let Who::Teacher { teacher_id } = who {
         let teacher =
             teachers::get(s.store.as_ref(), teacher_id)?.ok_or(ApiError::Unauthenticated)?;
         return Ok(teacher.settings());
     }
-    Ok(own_pupil(s, who)?.profile.as_of(now_ms))
+    Ok(own_pupil(s, who)?.profile.as_of(s.clock.now_ms()))
 }
 
 /// Keeps the caller's own settings on the box, so they follow them to another device.
@@ -31,9 +30,10 @@ pub fn set_own_profile(s: &Services, who: &Who, settings: Settings) -> Result<Se
             ..settings
         };
         let profile = Profile::saved_at(settings, now_ms);
-        teachers::set_profile(s.store.as_ref(), teacher_id, profile)?;
+        let teacher = teachers::set_profile(s.store.as_ref(), teacher_id, profile)?
+            .ok_or(ApiError::Unauthenticated)?;
         tracing::info!("teacher profile saved");
-        return own_profile(s, who);
+        return Ok(teacher.settings());
     }
     let pupil = own_pupil(s, who)?;
     let pupil = classes::set_profile(

@@ -9,7 +9,6 @@ use crate::error::ApiError;
 use crate::ids::{ClassId, ParticipantId, PupilId};
 use crate::lessons::classes::{self, Class, Pupil};
 use crate::lessons::lesson::{self, Lesson};
-use crate::profile::Profile;
 
 /// A lost or seen card is replaced: the old card stops working, every session made with it
 /// ends and every connection of those sessions closes with 4005. The pupil signs in again
@@ -125,7 +124,6 @@ pub fn pupil(
 
 /// The pupil with their profile as it holds now ("at home today" lapses overnight).
 fn as_of_now(s: &Services, mut pupil: Pupil) -> Pupil {
-    let now_ms = s.clock.now_ms();
-    pupil.profile = Profile::saved_at(pupil.profile.as_of(now_ms), now_ms);
+    pupil.profile.settings = pupil.profile.as_of(s.clock.now_ms());
     pupil
 }

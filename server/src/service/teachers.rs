@@ -123,11 +123,8 @@ pub fn me(s: &Services, who: &Who) -> Result<Me, ApiError> {
         Who::Pupil(seat) => Me::Pupil {
             participant: lesson::get_participant(store, &seat.lesson_id, &seat.participant_id)?,
             class_name: classes::get(store, &seat.class_id)?.name,
-            profile: seat
-                .participant_id
-                .pupil_id()
-                .and_then(|pupil_id| classes::get_pupil(store, &seat.class_id, &pupil_id).ok())
-                .map(|pupil| pupil.profile.as_of(s.clock.now_ms())),
+            // A guest has none on the box (their page keeps theirs).
+            profile: super::profile::own_profile(s, who).ok(),
             seat: seat.clone(),
         },
         Who::Camera { lesson_id, .. } => {
