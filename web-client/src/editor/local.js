@@ -4,25 +4,20 @@
 // signed in, and go when they log out or someone else signs in on it.
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { forgetKept } from '../protocol/api.js';
+import { readStored, writeStored } from '../stored.js';
 
 const PREFIX = 'tavla-doc:';
 const OWNER_KEY = 'tavla.local-owner';
 /** Names of the databases made here, for browsers that cannot list their databases. */
 const NAMES_KEY = 'tavla.local-docs';
 
-function remembered() {
-  try {
-    return JSON.parse(localStorage.getItem(NAMES_KEY) ?? '[]');
-  } catch {
-    return [];
-  }
-}
+const remembered = () => readStored(NAMES_KEY, []);
 
 /** Keeps `ydoc` (document `name`) in this browser; returns the persistence to destroy with it. */
 export function keepLocally(name, ydoc) {
   const dbName = PREFIX + name;
   const names = remembered();
-  if (!names.includes(dbName)) localStorage.setItem(NAMES_KEY, JSON.stringify([...names, dbName]));
+  if (!names.includes(dbName)) writeStored(NAMES_KEY, [...names, dbName]);
   return new IndexeddbPersistence(dbName, ydoc);
 }
 

@@ -1,5 +1,6 @@
 // The JSON API: one function per call shape, no DOM. Errors carry the server's stable code,
 // which the UI translates.
+import { readStored, writeStored } from '../stored.js';
 
 export class ApiFailure extends Error {
   /** `detail` is the error's other fields (`name` for `on_class_list`). */
@@ -44,15 +45,11 @@ const KEPT = 'tavla.kept:';
 export async function getKept(path) {
   try {
     const data = await get(path);
-    try {
-      localStorage.setItem(KEPT + path, JSON.stringify(data));
-    } catch {
-      // Storage full or off: the answer is still good now.
-    }
+    writeStored(KEPT + path, data);
     return data;
   } catch (failure) {
-    const kept = failure.code === 'offline' ? localStorage.getItem(KEPT + path) : null;
-    if (kept) return { ...JSON.parse(kept), offline: true };
+    const kept = failure.code === 'offline' ? readStored(KEPT + path, null) : null;
+    if (kept) return { ...kept, offline: true };
     throw failure;
   }
 }

@@ -8,6 +8,7 @@ import { announce } from './announce.js';
 import { t, lang, setLang, LANGUAGES } from '../i18n.js';
 import { get, put } from '../protocol/api.js';
 import { PROFILE_KEY as KEPT_KEY } from '../editor/local.js';
+import { readStored } from '../stored.js';
 
 export const TEXT_SIZES = ['normal', 'large', 'largest'];
 const DEFAULTS = {
@@ -21,13 +22,7 @@ const isTeacher = (me) => me?.role === 'teacher';
 const onBox = (me) => Boolean(me?.pupil?.rostered) || isTeacher(me);
 const isPupil = (me) => me?.role === 'pupil' || me?.role === 'remote_pupil';
 
-function keptHere() {
-  try {
-    return JSON.parse(localStorage.getItem(KEPT_KEY) ?? 'null');
-  } catch {
-    return null;
-  }
-}
+const keptHere = () => readStored(KEPT_KEY, null);
 
 /** The settings that hold for `me` now: the box's for a pupil on the class list, else this browser's. */
 export function profileOf(me) {

@@ -14,6 +14,15 @@ export async function askForMedia({ audio = true, video = false, onError }) {
   }
 }
 
+/**
+ * The browser's devices of `kind` (`videoinput`, `audioinput`) as <option>s, `chosenId`
+ * selected; none before the browser names any (until a first start).
+ */
+export async function deviceOptions(kind, chosenId) {
+  const devices = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === kind && d.deviceId);
+  return devices.map((d, i) => h('option', { value: d.deviceId, selected: d.deviceId === chosenId }, d.label || t('media.device_n', { n: i + 1 })));
+}
+
 /** A labelled select of the devices of one kind; `onPick` gets the chosen device id. */
 function devicePicker(kind, label, onPick) {
   const id = nextId(kind);
@@ -22,16 +31,16 @@ function devicePicker(kind, label, onPick) {
   return {
     el: h('div', { class: 'field' }, h('label', { for: id }, label), select),
     async refresh(currentId) {
-      const devices = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === kind && d.deviceId);
+      const options = await deviceOptions(kind, currentId);
       // Before the first start the browser names no device: say when the choice comes, rather
       // than show an empty menu.
-      if (!devices.length) {
+      if (!options.length) {
         select.replaceChildren(h('option', { value: '' }, t('media.device_after_start')));
         select.disabled = true;
         return;
       }
-      select.replaceChildren(...devices.map((d, i) => h('option', { value: d.deviceId, selected: d.deviceId === currentId }, d.label || t('media.device_n', { n: i + 1 }))));
-      select.disabled = devices.length < 2;
+      select.replaceChildren(...options);
+      select.disabled = options.length < 2;
     },
   };
 }

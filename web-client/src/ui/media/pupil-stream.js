@@ -79,10 +79,11 @@ export function pupilStream({ media, atHome, onError }) {
     if (screens.has(id) || !['camera', 'screen', ...SECOND_KINDS].includes(kind)) return;
     // A second picture (an interpreter, a document camera) is pinned beside the camera: no
     // layout hides it.
-    const label = SECOND_KINDS.includes(kind) ? `media.second_${kind}`
+    const second = SECOND_KINDS.includes(kind);
+    const label = second ? `media.second_${kind}`
       : owner === 'classroom' ? 'media.classroom_camera_title' : `media.teacher_${kind}`;
     const screen = watchedPlayer(stream, { label: t(label), source: kind });
-    if (SECOND_KINDS.includes(kind)) screen.el.prepend(h('p', { class: 'screen-label' }, t(label)));
+    if (second) screen.el.prepend(h('p', { class: 'screen-label' }, t(label)));
     screen.media.volume = Number(volume.value);
     screens.set(id, screen);
     stage.append(screen.el);

@@ -4,7 +4,7 @@
 import { h, nextId } from '../dom.js';
 import { announce } from '../announce.js';
 import { t } from '../../i18n.js';
-import { player, stopTracks } from './devices.js';
+import { deviceOptions, player, stopTracks } from './devices.js';
 
 /** The stream names the box knows for a second picture (docs/PROTOCOL.md). */
 export const SECOND_KINDS = ['interpreter', 'document_camera'];
@@ -22,10 +22,8 @@ export function secondPicture({ media, onError }) {
   const preview = h('div', { class: 'media-preview' });
 
   async function listCameras() {
-    const devices = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput' && d.deviceId);
-    const chosen = camera.value;
     camera.replaceChildren(h('option', { value: '' }, t('media.second_any_camera')),
-      ...devices.map((d, i) => h('option', { value: d.deviceId, selected: d.deviceId === chosen }, d.label || t('media.device_n', { n: i + 1 }))));
+      ...await deviceOptions('videoinput', camera.value));
   }
 
   async function start() {

@@ -2,6 +2,7 @@
 // and the place of the live stream. A document opens inside it: the hand, the messages, the
 // announcements and the live picture stay beside the text, on the same connection.
 import { forgetOnLogout, OUTBOX_KEY } from '../../editor/local.js';
+import { readStored, writeStored } from '../../stored.js';
 import { h } from '../dom.js';
 import { announce } from '../announce.js';
 import { heading } from '../shell.js';
@@ -16,22 +17,10 @@ import { pupilStream } from '../media/pupil-stream.js';
 import { docPanel } from './doc.js';
 
 /** The pupil's unsent messages (and their threads' names), in this browser until the box has
- * them. */
+ * them; a write that storage refuses still waits in the page. */
 const keptOutbox = {
-  load() {
-    try {
-      return JSON.parse(localStorage.getItem(OUTBOX_KEY) ?? '{}');
-    } catch {
-      return {};
-    }
-  },
-  save(kept) {
-    try {
-      localStorage.setItem(OUTBOX_KEY, JSON.stringify(kept));
-    } catch {
-      // Full or off: the message still waits in the page.
-    }
-  },
+  load: () => readStored(OUTBOX_KEY, {}),
+  save: (kept) => writeStored(OUTBOX_KEY, kept),
 };
 
 export async function pupilView({ main, me, params, path, navigate, setTitle }) {
