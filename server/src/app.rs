@@ -19,6 +19,10 @@ use crate::datadir::{DataDir, DataDirError};
 use crate::discovery::{Announcement, Nearby, Profile};
 use crate::docs::hub::DocHub;
 use crate::docs::persist::Persister;
+use crate::federation::identity::BoxIdentity;
+use crate::federation::pairs;
+use crate::federation::trust::Trust;
+use crate::federation::Federation;
 use crate::http::state::{base_url, AppState};
 use crate::http::{self, ratelimit::RateLimits};
 use crate::lessons::presence::Presence;
@@ -47,6 +51,8 @@ pub enum StartError {
     Channels(#[from] ChannelError),
     #[error("media: {0}")]
     Media(#[from] crate::media::MediaError),
+    #[error("paired boxes: {0}")]
+    Boxes(#[from] crate::federation::FederationError),
 }
 
 /// A started server.
@@ -96,8 +102,23 @@ pub async fn start_with_clock(
         _ => Tls::local(&data.tls_dir(), names.clone(), clock.now_ms())?,
     };
 
+    let identity = BoxIdentity::load_or_create(&data.tls_dir(), names.host())?;
+    let paired = pairs::all(store.as_ref())?
+        .into_iter()
+        .map(|p| (p.fingerprint, p.box_id));
+    let trust = Trust::new(paired);
+    let sync_tls = trust.server_config(&identity)?;
+    let boxes = Arc::new(Federation::new(
+        identity,
+        trust,
+        names.host(),
+        Duration::from_millis(config.boxes.sync_every_ms),
+    ));
+
     let https = bind(config.listen).await?;
     let http = bind(config.http_listen).await?;
+    let sync = bind(config.boxes.listen).await?;
+    boxes.set_port(local_addr(&sync, config.boxes.listen)?.port());
     let https_addr = local_addr(&https, config.listen)?;
     let http_addr = local_addr(&http, config.http_listen)?;
 
@@ -130,6 +151,7 @@ pub async fn start_with_clock(
                 data_dir: config.data_dir.clone(),
             },
             nearby: Arc::new(Nearby::new(config.discovery.enabled, names.host())),
+            boxes,
         },
         limits: RateLimits::new(&config.limits),
         config,
@@ -145,8 +167,8 @@ pub async fn start_with_clock(
 
     let done = tokio::spawn(serve(
         state.clone(),
-        https,
-        http,
+        Listeners { https, http, sync },
+        sync_tls,
         [persist_worker, commit_worker],
     ));
     tracing::info!(%https_addr, %http_addr, media = %media_udp, "tavla is listening");
@@ -186,15 +208,24 @@ fn local_addr(listener: &TcpListener, addr: SocketAddr) -> Result<SocketAddr, St
         .map_err(|source| StartError::Bind { addr, source })
 }
 
+struct Listeners {
+    https: TcpListener,
+    http: TcpListener,
+    /// For paired boxes (mutual TLS).
+    sync: TcpListener,
+}
+
 /// Runs the listeners and the maintenance loop until shutdown, then closes in order.
 async fn serve(
     state: Arc<AppState>,
-    https: TcpListener,
-    http: TcpListener,
+    Listeners { https, http, sync }: Listeners,
+    sync_tls: Arc<rustls::ServerConfig>,
     [persist_worker, commit_worker]: [tokio::task::JoinHandle<()>; 2],
 ) {
     let https_task = tokio::spawn(http::serve::serve_https(https, state.clone()));
     let http_task = tokio::spawn(http::plain::serve_plain(http, state.clone()));
+    let sync_task = tokio::spawn(http::serve::serve_sync(sync, state.clone(), sync_tls));
+    let box_sync = tokio::spawn(sync_boxes(state.clone()));
     let maintenance = tokio::spawn(maintain(state.clone()));
     let lessons = tokio::spawn(wrap_up_lessons(state.clone()));
     let sweeper = tokio::spawn(
@@ -236,7 +267,11 @@ async fn serve(
     {
         tracing::warn!("some connections did not close within 5 s");
     }
-    let _ = tokio::join!(https_task, http_task, sweeper, admin);
+    let _ = tokio::join!(https_task, http_task, sync_task, sweeper, admin);
+    // A sync cut off mid-transfer resumes from what was kept (CRDT updates and numbered
+    // messages are taken at most once each).
+    box_sync.abort();
+    let _ = box_sync.await;
     // Every connection closed its peer connections on the way out.
     state.services.media.close().await;
     // Every connection has ended, so nothing waits for a message commit any more.
@@ -273,6 +308,20 @@ fn announce(state: &AppState) -> Option<Announcement> {
         Err(e) => {
             tracing::warn!("could not announce the box on the network: {e}");
             None
+        }
+    }
+}
+
+/// Asks every paired box for what it shares, every `boxes.sync_every_ms` or at once when a box
+/// was paired or what it receives changed.
+async fn sync_boxes(state: Arc<AppState>) {
+    let boxes = state.services.boxes.clone();
+    loop {
+        service::boxes::sync_all(&state.services).await;
+        tokio::select! {
+            _ = tokio::time::sleep(boxes.interval) => {}
+            _ = boxes.wake.notified() => {}
+            _ = state.shutdown.cancelled() => return,
         }
     }
 }

@@ -33,6 +33,27 @@ pub struct Config {
     pub retention: Retention,
     pub discovery: Discovery,
     pub vpn: VpnConfig,
+    pub boxes: BoxesConfig,
+}
+
+/// Paired classroom boxes (docs/OPERATIONS.md, "Pairing boxes").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BoxesConfig {
+    /// The sync listener other boxes connect to (mutual TLS; unpaired boxes are refused in the
+    /// handshake). Port 0 picks a free port (tests).
+    pub listen: SocketAddr,
+    /// How often each paired box is asked for what changed, in milliseconds.
+    pub sync_every_ms: u64,
+}
+
+impl Default for BoxesConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8444)),
+            sync_every_ms: 10_000,
+        }
+    }
 }
 
 /// The WireGuard VPN for pupils at home (docs/OPERATIONS.md). Its network counts as "at home"
@@ -200,6 +221,7 @@ impl Default for Config {
             retention: Retention::default(),
             discovery: Discovery::default(),
             vpn: VpnConfig::default(),
+            boxes: BoxesConfig::default(),
         }
     }
 }
@@ -375,6 +397,11 @@ impl Config {
                 ));
             }
         }
+        if self.boxes.sync_every_ms < 100 {
+            return Err(ConfigError::Invalid(
+                "boxes.sync_every_ms must be at least 100".into(),
+            ));
+        }
         if let Some(name) = &self.host_name {
             if name.is_empty()
                 || !name
@@ -402,6 +429,10 @@ impl Config {
             },
             // Tests never announce anything on the machine's network.
             discovery: Discovery { enabled: false },
+            boxes: BoxesConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                sync_every_ms: 200,
+            },
             ..Self::default()
         }
     }

@@ -63,6 +63,13 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("the request came from another site")]
     CrossOrigin,
+    /// Pairing with another box failed: the code was wrong, used or expired there, or its
+    /// answer did not prove it knew the code.
+    #[error("the other box did not accept the pairing code (wrong, used or expired)")]
+    PairingRefused,
+    /// The other box could not be reached or refused the connection (not paired).
+    #[error("the other box could not be reached: {0}")]
+    BoxUnreachable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -74,7 +81,8 @@ impl ApiError {
             Unauthenticated | WrongCredentials | InvalidCard | InvalidToken => {
                 StatusCode::UNAUTHORIZED
             }
-            Forbidden | CrossOrigin | RemovedFromLesson => StatusCode::FORBIDDEN,
+            Forbidden | CrossOrigin | RemovedFromLesson | PairingRefused => StatusCode::FORBIDDEN,
+            BoxUnreachable(_) => StatusCode::BAD_GATEWAY,
             NotFound | WrongCode => StatusCode::NOT_FOUND,
             LessonEnded => StatusCode::GONE,
             NoActiveLesson | LessonFull | RosterFull | NameTaken | OnClassList(_) => {
@@ -116,6 +124,8 @@ impl ApiError {
             UnsupportedFile => "unsupported_file",
             RateLimited { .. } => "rate_limited",
             CrossOrigin => "cross_origin",
+            PairingRefused => "pairing_refused",
+            BoxUnreachable(_) => "box_unreachable",
             Internal(_) => "internal",
         }
     }
@@ -167,6 +177,16 @@ impl IntoResponse for ApiError {
             }
         }
         response
+    }
+}
+
+impl From<crate::federation::FederationError> for ApiError {
+    fn from(e: crate::federation::FederationError) -> Self {
+        use crate::federation::FederationError::*;
+        match e {
+            Unreachable(_) | Refused(_) | BadAnswer(_) => ApiError::BoxUnreachable(e.to_string()),
+            Identity(_) | Store(_) | DataDir(_) => ApiError::Internal(e.to_string()),
+        }
     }
 }
 

@@ -6,6 +6,12 @@
 //! it is used inside store keys (`pupil/<class>/<pupil>`) and document names
 //! (`lesson.<lesson>.class`), which split on `/` and `.`, so an id can never reach into
 //! another key or name.
+//!
+//! The same ids on every box: a record copied to a paired box keeps its id, so a class, a pupil,
+//! a lesson and every document name built from them mean the same thing on every box of the
+//! school. Ids are 72 random bits made where the record is created; two boxes making the same id
+//! is as unlikely as guessing a 22-digit number, so no box needs to ask another before making
+//! one. Messages, whose numbers are a box's own, carry their origin (box id and number) instead.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -158,6 +164,13 @@ record_id!(
     /// A group inside one lesson.
     GroupId,
     "group_id"
+);
+record_id!(
+    /// A classroom box, as paired boxes know it: the first 16 hex digits of the SHA-256 of its
+    /// box-to-box certificate (`federation::identity`), so the id cannot be claimed by another
+    /// box without that certificate's key.
+    BoxId,
+    "box_id"
 );
 
 /// For a record field that older versions stored as `""` when it had no id: reads `""` as

@@ -69,7 +69,7 @@ impl Revocation {
                 Who::Pupil(seat) => seat.lesson_id == lesson_id,
                 Who::Camera { lesson_id: own, .. } => own == lesson_id,
                 Who::Teacher { .. } => holder.lesson_id.as_ref() == Some(lesson_id),
-                Who::Nobody => false,
+                Who::Nobody | Who::PairedBox { .. } => false,
             },
             Revocation::Participant {
                 lesson_id,

@@ -9,7 +9,7 @@ pub mod tokens;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ClassId, LessonId, ParticipantId, TeacherId};
+use crate::ids::{BoxId, ClassId, LessonId, ParticipantId, TeacherId};
 use crate::store::StoreError;
 use crate::validate::Invalid;
 
@@ -40,6 +40,11 @@ pub enum Who {
         lesson_id: LessonId,
         teacher_id: TeacherId,
     },
+    /// Another classroom box a teacher paired with this one, known by its certificate on the
+    /// sync listener: it may take the classes this box shares with it, and nothing else.
+    PairedBox {
+        box_id: BoxId,
+    },
 }
 
 /// The roles people see in the interface and in logs.
@@ -51,6 +56,7 @@ pub enum Role {
     Pupil,
     RemotePupil,
     Camera,
+    PairedBox,
 }
 
 impl Who {
@@ -61,6 +67,7 @@ impl Who {
             Who::Pupil(seat) if seat.at_home => Role::RemotePupil,
             Who::Pupil(_) => Role::Pupil,
             Who::Camera { .. } => Role::Camera,
+            Who::PairedBox { .. } => Role::PairedBox,
         }
     }
 }
@@ -102,6 +109,13 @@ pub enum Action<'a> {
     SendMedia(MediaFacts<'a>),
     /// Receive one of a lesson's live sources.
     ReceiveMedia(MediaFacts<'a>),
+    /// Pair this box with another, unpair one, see the paired boxes.
+    PairBoxes,
+    /// Choose to send a class to a paired box (its teacher only; "everything" is `PairBoxes`).
+    ShareClass { class_teacher: &'a TeacherId },
+    /// Take a class's records, documents and messages from this box (a paired box), if this
+    /// box shares it with the asker.
+    ReceiveClass { shared_with_asker: bool },
 }
 
 /// What `can` needs to know about a live-media request: which stream or source, and what the
@@ -237,7 +251,13 @@ fn pupil_may_write_thread(seat: &Seat, thread: &ThreadFacts<'_>) -> bool {
 
 pub fn can(who: &Who, action: Action<'_>) -> bool {
     match (who, action) {
-        (Who::Teacher { .. }, Action::InviteTeacher | Action::CreateClass) => true,
+        (Who::Teacher { .. }, Action::InviteTeacher | Action::CreateClass | Action::PairBoxes) => {
+            true
+        }
+        (Who::Teacher { teacher_id }, Action::ShareClass { class_teacher }) => {
+            teacher_id == class_teacher
+        }
+        (Who::PairedBox { .. }, Action::ReceiveClass { shared_with_asker }) => shared_with_asker,
         (Who::Teacher { teacher_id }, Action::ManageClass { class_teacher }) => {
             teacher_id == class_teacher
         }

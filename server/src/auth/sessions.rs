@@ -127,7 +127,7 @@ pub fn belongs_to_lesson(session: &Session, lesson_id: &LessonId) -> bool {
     match &session.holder {
         Who::Pupil(seat) => seat.lesson_id == lesson_id,
         Who::Camera { lesson_id: own, .. } => own == lesson_id,
-        Who::Teacher { .. } | Who::Nobody => false,
+        Who::Teacher { .. } | Who::Nobody | Who::PairedBox { .. } => false,
     }
 }
 

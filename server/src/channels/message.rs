@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ChannelError;
-use crate::ids::LessonId;
+use crate::ids::{BoxId, LessonId};
 use crate::store::{Store, StoreExt, Tree};
 
 /// Longest message text, in characters.
@@ -30,6 +30,25 @@ pub struct Message {
     pub file: Option<FileRef>,
     #[serde(default)]
     pub deleted: bool,
+    /// Where it was written, when that was a paired box (its number there, and when).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// A message's first home: the box that numbered it first, and its number and time there. A
+/// message keeps its origin on every box it reaches, so none takes it twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub box_id: BoxId,
+    pub seq: u64,
+    pub at_ms: u64,
+}
+
+impl Origin {
+    /// The resend guard's client id for a message taken from a paired box.
+    pub fn client_id(&self) -> String {
+        format!("box.{}.{}", self.box_id, self.seq)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +144,24 @@ pub fn put(store: &dyn Store, message: &Message) -> Result<(), ChannelError> {
         message,
     )?;
     Ok(())
+}
+
+/// Every message numbered after `after`, in any thread, in no particular order (a paired box
+/// catching up). Keys end in the number, so only newer messages are decoded.
+pub fn numbered_after(store: &dyn Store, after: u64) -> Result<Vec<Message>, ChannelError> {
+    let mut found = Vec::new();
+    for (key, value) in store.scan_prefix(Tree::Channels, b"m/")? {
+        let seq = std::str::from_utf8(&key)
+            .ok()
+            .and_then(|k| k.rsplit_once('/'))
+            .and_then(|(_, hex)| u64::from_str_radix(hex, 16).ok());
+        if seq.is_some_and(|seq| seq > after) {
+            if let Ok(message) = serde_json::from_slice::<Message>(&value) {
+                found.push(message);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// A thread's messages with `seq > after`, oldest first.

@@ -143,6 +143,9 @@ pub struct Draft {
     pub doc: Option<String>,
     pub file: Option<message::FileRef>,
     pub client_id: Option<String>,
+    /// Set for a message taken from a paired box: it keeps its time there, and its origin
+    /// stands in for the client id (the same message never arrives twice).
+    pub origin: Option<message::Origin>,
 }
 
 impl Channels {
@@ -213,7 +216,12 @@ impl Channels {
     pub async fn post(&self, draft: Draft) -> Result<Arc<Message>, ChannelError> {
         let (message, receipt) = {
             let mut last = self.last_seq.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(client_id) = &draft.client_id {
+            let client_id = draft
+                .origin
+                .as_ref()
+                .map(message::Origin::client_id)
+                .or(draft.client_id);
+            if let Some(client_id) = &client_id {
                 if let Some(earlier) =
                     message::already_sent(self.store(), &draft.author.id, client_id)?
                 {
@@ -225,14 +233,18 @@ impl Channels {
                 thread: draft.thread,
                 lesson_id: draft.lesson_id,
                 author: draft.author,
-                at_ms: self.clock.now_ms(),
+                at_ms: draft
+                    .origin
+                    .as_ref()
+                    .map_or_else(|| self.clock.now_ms(), |o| o.at_ms),
                 kind: draft.kind,
                 text: draft.text,
                 doc: draft.doc,
                 file: draft.file,
                 deleted: false,
+                origin: draft.origin,
             });
-            message::store_new(self.store(), &message, draft.client_id.as_deref())?;
+            message::store_new(self.store(), &message, client_id.as_deref())?;
             *last = message.seq;
             let receipt = self.queue(&message.lesson_id, Event::Message(message.clone()));
             (message, receipt)

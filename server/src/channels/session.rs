@@ -107,7 +107,9 @@ impl Session {
                 }
             }
             // A classroom camera sends media and takes part in no thread.
-            Who::Nobody | Who::Camera { .. } => return Err(ChannelError::Forbidden),
+            Who::Nobody | Who::Camera { .. } | Who::PairedBox { .. } => {
+                return Err(ChannelError::Forbidden)
+            }
         };
         Ok(Self {
             hub,
@@ -516,6 +518,7 @@ impl Session {
                 doc,
                 file: file.clone(),
                 client_id: Some(client_id.clone()),
+                origin: None,
             })
             .await?;
         // The file is a message's now: the sweep of unsent uploads leaves it.
@@ -613,6 +616,7 @@ impl Session {
                     doc: None,
                     file: None,
                     client_id: Some(client_id.clone()),
+                    origin: None,
                 })
                 .await?;
             replies.push(ServerMessage::Sent {

@@ -372,6 +372,37 @@ impl DocHub {
         self.previews.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The largest a document may grow.
+    pub fn max_doc_bytes(&self) -> usize {
+        self.max_doc_bytes
+    }
+
+    /// The document's state vector (lib0 v1), without keeping it loaded: what a paired box is
+    /// asked to send the rest of.
+    pub fn state_vector_of(&self, name: &str) -> Result<Vec<u8>, DocError> {
+        self.with_room(name, |room| room.state_vector_bytes())
+    }
+
+    /// What the document holds beyond `state_vector` (lib0 v1), without keeping it loaded:
+    /// the updates a paired box lacks.
+    pub fn diff_since(&self, name: &str, state_vector: &[u8]) -> Result<Vec<u8>, DocError> {
+        self.with_room(name, |room| room.diff_since(state_vector))
+    }
+
+    /// Runs `read` on the loaded document, or on one loaded from the store just for it.
+    fn with_room<T>(
+        &self,
+        name: &str,
+        read: impl FnOnce(&mut Room) -> Result<T, DocError>,
+    ) -> Result<T, DocError> {
+        let loaded = self.docs().get(name).cloned();
+        if let Some(doc) = loaded {
+            return read(&mut doc.room());
+        }
+        let stored = persist::load(self.store.as_ref(), name)?;
+        read(&mut Room::load(stored.iter().map(Vec::as_slice))?)
+    }
+
     /// The first `max_chars` characters of the document's text on one line. A document not in
     /// memory is read from the store once and its preview kept until it is loaded again.
     pub fn preview(&self, name: &str, max_chars: usize) -> Result<String, DocError> {

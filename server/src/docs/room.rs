@@ -139,6 +139,11 @@ fn observed_doc<'a>(
     Ok((doc, changes, size))
 }
 
+/// Whether an encoded update (lib0 v1) carries nothing: no items, no deletions.
+pub fn is_empty_update(update: &[u8]) -> bool {
+    Update::decode_v1(update).is_ok_and(|u| u.is_empty())
+}
+
 /// Encodes a document update as a y-protocols sync "update" frame.
 pub fn update_frame(update: &[u8]) -> Vec<u8> {
     let mut frame = Vec::with_capacity(update.len() + 4);
@@ -454,6 +459,19 @@ impl Room {
                 .transact()
                 .encode_diff_v1(&StateVector::default()),
         }
+    }
+
+    /// The state vector, encoded (lib0 v1).
+    pub fn state_vector_bytes(&self) -> Result<Vec<u8>, DocError> {
+        Ok(self.state_vector()?.encode_v1())
+    }
+
+    /// Everything the document holds beyond `state_vector` (lib0 v1), as one update.
+    pub fn diff_since(&mut self, state_vector: &[u8]) -> Result<Vec<u8>, DocError> {
+        let sv =
+            StateVector::decode_v1(state_vector).map_err(|e| DocError::Malformed(e.to_string()))?;
+        self.wake()?;
+        Ok(self.awareness.doc().transact().encode_diff_v1(&sv))
     }
 
     /// A sync step 2 with the whole document, for a connection that fell behind.

@@ -108,7 +108,7 @@ impl FromRequestParts<Arc<AppState>> for TeacherCaller {
         match caller.who {
             Who::Teacher { .. } => Ok(TeacherCaller { who: caller.who }),
             Who::Nobody => Err(ApiError::Unauthenticated),
-            Who::Pupil(_) | Who::Camera { .. } => Err(ApiError::Forbidden),
+            Who::Pupil(_) | Who::Camera { .. } | Who::PairedBox { .. } => Err(ApiError::Forbidden),
         }
     }
 }

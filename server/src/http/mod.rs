@@ -26,6 +26,7 @@ mod respond;
 pub mod serve;
 mod socket_limits;
 pub mod state;
+pub mod sync;
 mod ws;
 mod yjs;
 
@@ -58,6 +59,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/me/export", get(api_privacy::export_mine))
         .route("/retention", get(api_privacy::retention))
         .route("/boxes", get(api_boxes::nearby))
+        .route(
+            "/boxes/paired",
+            get(api_boxes::paired).post(api_boxes::pair),
+        )
+        .route("/boxes/pairing", post(api_boxes::open_pairing))
+        .route("/boxes/paired/{box_id}", delete(api_boxes::unpair))
+        .route("/boxes/paired/{box_id}/shares", put(api_boxes::set_shares))
         .route("/teachers", get(api_teachers::list_teachers))
         .route("/teachers/invite", post(api_teachers::invite))
         .route("/classes", get(api_classes::list).post(api_classes::create))

@@ -18,11 +18,30 @@ use tower::Service;
 
 use super::connections::Connections;
 use super::state::AppState;
+use super::sync::PeerCertificate;
+use crate::federation::identity::Fingerprint;
 
 pub async fn serve_https(listener: TcpListener, state: Arc<AppState>) {
     let acceptor = TlsAcceptor::from(state.tls.server_config());
     let router = super::router(state.clone());
     serve_connections(listener, state, router, Some(acceptor), "HTTPS").await;
+}
+
+/// The sync listener for paired boxes: mutual TLS with this box's own key pair.
+pub async fn serve_sync(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    config: Arc<rustls::ServerConfig>,
+) {
+    let router = super::sync::router(state.clone());
+    serve_connections(
+        listener,
+        state,
+        router,
+        Some(TlsAcceptor::from(config)),
+        "sync",
+    )
+    .await;
 }
 
 /// Accepts connections until shutdown and serves `router` on each (through TLS when an
@@ -85,10 +104,17 @@ pub async fn serve_connections(
             let mut tcp = TimeoutStream::new(tcp);
             tcp.set_read_timeout(Some(idle_timeout));
             let tcp = Box::pin(tcp);
-            let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                router.clone().call(req)
-            });
+            // Every request carries the client's address, and the certificate it showed (only
+            // paired boxes on the sync listener show one).
+            let service = move |certificate: Option<PeerCertificate>| {
+                hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                    if let Some(certificate) = &certificate {
+                        req.extensions_mut().insert(certificate.clone());
+                    }
+                    router.clone().call(req)
+                })
+            };
             let mut builder = auto::Builder::new(TokioExecutor::new());
             builder
                 .http1()
@@ -110,14 +136,20 @@ pub async fn serve_connections(
                             }
                             Err(_) => return,
                         };
+                    let certificate = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|certs| certs.first())
+                        .map(|cert| PeerCertificate(Fingerprint::of(cert)));
                     let connection = builder
-                        .serve_connection_with_upgrades(TokioIo::new(tls), service)
+                        .serve_connection_with_upgrades(TokioIo::new(tls), service(certificate))
                         .into_owned();
                     watcher.watch(connection).await
                 }
                 None => {
                     let connection = builder
-                        .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+                        .serve_connection_with_upgrades(TokioIo::new(tcp), service(None))
                         .into_owned();
                     watcher.watch(connection).await
                 }

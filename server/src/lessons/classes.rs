@@ -117,6 +117,37 @@ fn save_card(store: &dyn Store, pupil: &Pupil) -> Result<(), LessonError> {
     Ok(())
 }
 
+/// Takes in a class a paired box sent, as `teacher_id`'s here, unless the class is here already.
+/// Returns whether it was new.
+pub fn take_copy(
+    store: &dyn Store,
+    class: &Class,
+    teacher_id: &TeacherId,
+) -> Result<bool, LessonError> {
+    let copy = Class {
+        teacher_id: teacher_id.clone(),
+        ..class.clone()
+    };
+    let new = store.insert_if_absent(
+        Tree::Classes,
+        class_key(&class.id).as_bytes(),
+        &crate::store::encode(&copy)?,
+    )?;
+    Ok(new)
+}
+
+/// Takes in a pupil a paired box sent (their card works here too), unless they are here
+/// already. Returns whether they were new.
+pub fn take_pupil_copy(store: &dyn Store, pupil: &Pupil) -> Result<bool, LessonError> {
+    let key = pupil_key(&pupil.class_id, &pupil.id);
+    if store.get(Tree::Classes, key.as_bytes())?.is_some() {
+        return Ok(false);
+    }
+    save_card(store, pupil)?;
+    store.put_json(Tree::Classes, &key, pupil)?;
+    Ok(true)
+}
+
 pub fn get(store: &dyn Store, id: &str) -> Result<Class, LessonError> {
     store
         .get_json(Tree::Classes, &class_key(id))?

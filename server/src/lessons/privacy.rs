@@ -200,6 +200,15 @@ impl LessonKeeper for Attendance {
 
 /// A deleted class's own records (after its pupils and lessons went): the class and its last
 /// group arrangement. Returns how many went.
+/// Every tombstone (hashes of deleted pupils and classes; they name no one), for paired boxes.
+pub fn tombstones(store: &dyn Store) -> Result<Vec<String>, StoreError> {
+    Ok(store
+        .scan_prefix(Tree::Classes, b"forgotten/")?
+        .into_iter()
+        .filter_map(|(key, _)| String::from_utf8(key).ok())
+        .collect())
+}
+
 pub fn forget_class(store: &dyn Store, class_id: &ClassId) -> Result<usize, StoreError> {
     Ok(remove_key(store, Tree::Classes, &class_key(class_id))?
         + remove_key(store, Tree::Lessons, &last_key(class_id))?)

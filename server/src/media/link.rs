@@ -201,7 +201,7 @@ impl MediaLink {
         match &self.who {
             Who::Teacher { .. } => true,
             Who::Pupil(seat) => seat.participant_id == participant,
-            Who::Camera { .. } | Who::Nobody => false,
+            Who::Camera { .. } | Who::Nobody | Who::PairedBox { .. } => false,
         }
     }
 

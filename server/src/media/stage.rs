@@ -24,7 +24,7 @@ fn label(owner: &Who) -> &str {
         Who::Teacher { .. } => "teacher",
         Who::Camera { .. } => "classroom",
         Who::Pupil(seat) => &seat.participant_id,
-        Who::Nobody => "nobody",
+        Who::Nobody | Who::PairedBox { .. } => "nobody",
     }
 }
 
@@ -503,7 +503,7 @@ impl Call {
         match who {
             Who::Teacher { .. } => conn == self.teacher_conn,
             Who::Pupil(seat) => seat.participant_id == self.participant_id,
-            Who::Camera { .. } | Who::Nobody => false,
+            Who::Camera { .. } | Who::Nobody | Who::PairedBox { .. } => false,
         }
     }
 }

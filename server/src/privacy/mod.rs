@@ -56,14 +56,16 @@ impl Subject {
     /// The key of the pupil's tombstone: a hash, so the record that a pupil was deleted does not
     /// itself name them (paired boxes compute the same hash for their copies).
     pub fn tombstone_key(&self) -> String {
-        format!(
-            "forgotten/{}",
-            hex::encode(Sha256::digest(format!(
-                "{}/{}",
-                self.class_id, self.pupil_id
-            )))
-        )
+        pupil_tombstone_key(&self.class_id, &self.pupil_id)
     }
+}
+
+/// The key of a deleted pupil's tombstone (see [`Subject::tombstone_key`]).
+pub fn pupil_tombstone_key(class_id: &ClassId, pupil_id: &PupilId) -> String {
+    format!(
+        "forgotten/{}",
+        hex::encode(Sha256::digest(format!("{class_id}/{pupil_id}")))
+    )
 }
 
 /// The key of a deleted class's tombstone: a hash of its id, like a pupil's.

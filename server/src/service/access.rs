@@ -47,6 +47,7 @@ pub fn running_lesson(
 ) -> Result<Lesson, ApiError> {
     let lesson = match who {
         Who::Nobody => return Err(ApiError::Unauthenticated),
+        Who::PairedBox { .. } => return Err(ApiError::Forbidden),
         Who::Teacher { .. } => own_lesson(s, who, named.ok_or(ApiError::NotFound)?)?,
         Who::Pupil(seat) => {
             let lesson = lesson::get(s.store.as_ref(), &seat.lesson_id)?;
@@ -96,7 +97,7 @@ pub fn managed_doc(s: &Services, who: &Who, raw: &str) -> Result<Resolved, ApiEr
     let resolved = doc_access::resolve(s.store.as_ref(), name)?;
     match who {
         Who::Nobody => Err(ApiError::Unauthenticated),
-        Who::Pupil(_) | Who::Camera { .. } => Err(ApiError::Forbidden),
+        Who::Pupil(_) | Who::Camera { .. } | Who::PairedBox { .. } => Err(ApiError::Forbidden),
         Who::Teacher { .. } if can(who, Action::ManageDoc(resolved.facts())) => Ok(resolved),
         Who::Teacher { .. } => Err(ApiError::NotFound),
     }

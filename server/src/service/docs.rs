@@ -51,7 +51,7 @@ pub fn openable(
     let store = s.store.as_ref();
     let (docs, preview) = match who {
         Who::Nobody => return Err(ApiError::Unauthenticated),
-        Who::Camera { .. } => return Err(ApiError::Forbidden),
+        Who::Camera { .. } | Who::PairedBox { .. } => return Err(ApiError::Forbidden),
         Who::Pupil(seat) => {
             let mut names = vec![
                 DocName::LessonClass {
@@ -118,7 +118,7 @@ pub fn open_live(s: &Services, who: &Who, doc: &str) -> Result<(Resolved, Person
                 .map(|p| p.name),
             role: Some("pupil"),
         },
-        Who::Nobody | Who::Camera { .. } => Person::default(),
+        Who::Nobody | Who::Camera { .. } | Who::PairedBox { .. } => Person::default(),
     };
     Ok((resolved, person))
 }

@@ -110,7 +110,7 @@ fn owner_id(who: &Who) -> String {
     match who {
         Who::Teacher { teacher_id } => teacher_id.to_string(),
         Who::Pupil(seat) => seat.participant_id.to_string(),
-        Who::Nobody | Who::Camera { .. } => String::new(),
+        Who::Nobody | Who::Camera { .. } | Who::PairedBox { .. } => String::new(),
     }
 }
 

@@ -39,8 +39,9 @@ pub fn end_those_over(s: &Services) -> Result<usize, ApiError> {
 /// Everything that follows from a lesson being over, in this order: its pupils' and camera's
 /// sessions end (no new request gets in); every connection of the lesson loses its grant and
 /// closes with 4001 (no edit or message gets in after this returns); then every document of
-/// the lesson is kept as a version. Returns how many versions were saved.
-fn close(s: &Services, ended: &Lesson) -> Result<usize, ApiError> {
+/// the lesson is kept as a version. Returns how many versions were saved. A lesson that ended
+/// on the paired box it ran on is closed here the same way.
+pub(super) fn close(s: &Services, ended: &Lesson) -> Result<usize, ApiError> {
     sessions::revoke_where(s.store.as_ref(), |session| {
         sessions::belongs_to_lesson(session, &ended.id)
     })?;

@@ -6,6 +6,8 @@
 //!
 //! - [`access`]: "is this the caller's …?" — the lookups every use-case starts with, each
 //!   answered by [`crate::auth::can`].
+//! - [`boxes`]: paired boxes: pairing, unpairing, what each receives, answering their sync
+//!   requests and taking what they share.
 //! - [`docs`]: which documents someone can open, exports, the read-only switch.
 //! - [`files`]: files attached to messages and images in documents.
 //! - [`groups`]: forming a lesson's groups (by hand, at random, as last time).
@@ -22,6 +24,7 @@
 //! - [`teachers`]: teacher accounts: setup links, invitations, signing in, "who am I".
 
 pub mod access;
+pub mod boxes;
 pub mod docs;
 pub mod files;
 pub mod groups;
@@ -44,6 +47,7 @@ use crate::channels::Channels;
 use crate::clock::Clock;
 use crate::discovery::Nearby;
 use crate::docs::hub::DocHub;
+use crate::federation::Federation;
 use crate::lessons::presence::Presence;
 use crate::media::Media;
 use crate::store::Store;
@@ -63,6 +67,8 @@ pub struct Services {
     pub files: FileRoom,
     /// Other classroom boxes on the network (mDNS), for the teacher's page.
     pub nearby: Arc<Nearby>,
+    /// This box among the boxes paired with it.
+    pub boxes: Arc<Federation>,
 }
 
 /// The room files have on the box.

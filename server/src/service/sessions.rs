@@ -39,7 +39,8 @@ pub fn who_is(s: &Services, token: &SessionToken) -> Result<Who, ApiError> {
             lesson_id,
             teacher_id,
         } => teachers::get(store, teacher_id)?.is_some() && running(lesson_id),
-        Who::Nobody => false,
+        // Paired boxes have no sessions: they are known by their certificate.
+        Who::Nobody | Who::PairedBox { .. } => false,
     };
     Ok(if valid { session.holder } else { Who::Nobody })
 }

@@ -117,6 +117,8 @@ pub fn me(s: &Services, who: &Who) -> Result<Me, ApiError> {
         Who::Nobody => Me::Nobody {
             needs_setup: !teachers::any_exists(store)?,
         },
+        // Paired boxes speak only on the sync listener.
+        Who::PairedBox { .. } => return Err(ApiError::Forbidden),
         Who::Teacher { teacher_id } => {
             Me::Teacher(teachers::get(store, teacher_id)?.ok_or(ApiError::Unauthenticated)?)
         }

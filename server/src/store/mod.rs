@@ -41,10 +41,12 @@ pub enum Tree {
     Files,
     /// The pupils' VPN: `box` → the interface's keys; `peer/<class>/<pupil>` → a pupil's peer
     Vpn,
+    /// Paired boxes: `pair/<box id>` → PairedBox; `synced/<box id>` → how far its sync got
+    Boxes,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 9] = [
+    pub const ALL: [Tree; 10] = [
         Tree::Teachers,
         Tree::Sessions,
         Tree::SetupTokens,
@@ -54,6 +56,7 @@ impl Tree {
         Tree::Channels,
         Tree::Files,
         Tree::Vpn,
+        Tree::Boxes,
     ];
 
     /// The tree a name stands for (backups name trees).
@@ -72,6 +75,7 @@ impl Tree {
             Tree::Channels => "channels",
             Tree::Files => "files",
             Tree::Vpn => "vpn",
+            Tree::Boxes => "boxes",
         }
     }
 }

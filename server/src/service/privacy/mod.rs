@@ -22,7 +22,7 @@ use crate::docs::name::DocName;
 use crate::docs::privacy::Documents;
 use crate::error::ApiError;
 use crate::ids::{ClassId, ParticipantId, PupilId};
-use crate::lessons::classes::{self, Pupil};
+use crate::lessons::classes::{self, Class, Pupil};
 use crate::lessons::lesson;
 use crate::lessons::privacy::{Attendance, Roster};
 use crate::privacy::{Held, Keeper, LessonKeeper, LessonScope, NothingAboutPupils, Subject};
@@ -46,6 +46,11 @@ pub fn keeper_of(tree: Tree) -> &'static dyn Keeper {
         Tree::SetupTokens => &NothingAboutPupils {
             name: "setup links",
             trees: &[Tree::SetupTokens],
+        },
+        // Which boxes are paired and what each receives: box names, addresses, class ids.
+        Tree::Boxes => &NothingAboutPupils {
+            name: "paired boxes",
+            trees: &[Tree::Boxes],
         },
     }
 }
@@ -202,7 +207,9 @@ fn pupil_for(
     match who {
         _ if own => {}
         Who::Nobody => return Err(ApiError::Unauthenticated),
-        Who::Pupil(_) | Who::Camera { .. } => return Err(ApiError::Forbidden),
+        Who::Pupil(_) | Who::Camera { .. } | Who::PairedBox { .. } => {
+            return Err(ApiError::Forbidden)
+        }
         Who::Teacher { .. } => {
             access::own_class(s, who, class_id)?;
         }
@@ -284,9 +291,31 @@ pub async fn delete_class(
     class_id: &ClassId,
 ) -> Result<Forgotten, ApiError> {
     let class = access::own_class(s, who, class_id)?;
+    delete_whole_class(s, &class).await
+}
+
+/// A paired box deleted this pupil (its tombstone arrived with a class it shares): deleted here
+/// as by [`forget_pupil`], leaving the same tombstone, so no box brings them back.
+pub async fn forget_tombstoned_pupil(s: &Services, pupil: &Pupil) -> Result<(), ApiError> {
+    let removed = forget_one(s, pupil).await?;
+    rewrite_store(s).await?;
+    let records: usize = removed.iter().map(|(_, n)| n).sum();
+    tracing::info!(class_id = %pupil.class_id, records, "pupil deleted here because a paired box deleted them");
+    Ok(())
+}
+
+/// A paired box deleted a class this box took from it: deleted here as by [`delete_class`].
+pub async fn delete_tombstoned_class(s: &Services, class: &Class) -> Result<(), ApiError> {
+    delete_whole_class(s, class).await?;
+    tracing::info!(class_id = %class.id, "class deleted here because the paired box it came from deleted it");
+    Ok(())
+}
+
+async fn delete_whole_class(s: &Services, class: &Class) -> Result<Forgotten, ApiError> {
     let store = s.store.as_ref();
     if let Some(running) = lesson::active_for_class(store, &class.id, s.clock.now_ms())? {
-        super::lessons::end(s, who, &running.id)?;
+        let ended = lesson::end(store, s.clock.as_ref(), &running)?;
+        super::lessons::close(s, &ended)?;
     }
     let mut removed: BTreeMap<&'static str, usize> = BTreeMap::new();
     for pupil in classes::roster(store, &class.id)? {
@@ -298,6 +327,7 @@ pub async fn delete_class(
     *removed.entry("lessons").or_default() += forget_lessons(s, &lessons).await?;
     *removed.entry("class").or_default() +=
         crate::lessons::privacy::forget_class(store, &class.id)?;
+    crate::federation::pairs::unshare_class(store, &class.id)?;
     store.put_json(
         Tree::Classes,
         &crate::privacy::class_tombstone_key(&class.id),

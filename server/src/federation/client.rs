@@ -1,0 +1,117 @@
+//! One request to a paired box's sync listener: mutual TLS (our certificate, theirs pinned),
+//! HTTP/1.1, a deadline for the whole exchange and a cap on the answer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+use super::identity::{Fingerprint, SERVER_NAME};
+use super::FederationError;
+
+/// The whole exchange, from connecting to the last byte of the answer.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// What came back, and the certificate the other box showed.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: bytes::Bytes,
+    pub peer: Option<Fingerprint>,
+}
+
+pub async fn request(
+    config: Arc<rustls::ClientConfig>,
+    address: &str,
+    method: Method,
+    path: &str,
+    body: Option<Vec<u8>>,
+    max_answer_bytes: usize,
+) -> Result<Answer, FederationError> {
+    request_with(config, address, method, path, max_answer_bytes, |_| body).await
+}
+
+/// Like [`request`], with a body made once the other box's certificate is known (pairing
+/// binds its proof to both certificates).
+pub async fn request_with(
+    config: Arc<rustls::ClientConfig>,
+    address: &str,
+    method: Method,
+    path: &str,
+    max_answer_bytes: usize,
+    body: impl FnOnce(Option<&Fingerprint>) -> Option<Vec<u8>>,
+) -> Result<Answer, FederationError> {
+    tokio::time::timeout(
+        DEADLINE,
+        exchange(config, address, method, path, body, max_answer_bytes),
+    )
+    .await
+    .map_err(|_| FederationError::Unreachable("no answer in time".into()))?
+}
+
+async fn exchange(
+    config: Arc<rustls::ClientConfig>,
+    address: &str,
+    method: Method,
+    path: &str,
+    body: impl FnOnce(Option<&Fingerprint>) -> Option<Vec<u8>>,
+    max_answer_bytes: usize,
+) -> Result<Answer, FederationError> {
+    let unreachable = |e: &dyn std::fmt::Display| FederationError::Unreachable(e.to_string());
+    let tcp = TcpStream::connect(address)
+        .await
+        .map_err(|e| unreachable(&e))?;
+    let _ = tcp.set_nodelay(true);
+    let name = ServerName::try_from(SERVER_NAME).map_err(|e| unreachable(&e))?;
+    let tls = TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| FederationError::Refused(e.to_string()))?;
+    let peer = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|certs| certs.first())
+        .map(Fingerprint::of);
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .map_err(|e| failed(&e))?;
+    let driver = tokio::spawn(connection);
+    let body = body(peer.as_ref());
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(hyper::header::HOST, SERVER_NAME)
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .body(body.map_or_else(Body::empty, Body::from))
+        .map_err(|e| unreachable(&e))?;
+    let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
+    let status = response.status();
+    let body = axum::body::to_bytes(Body::new(response.into_body()), max_answer_bytes)
+        .await
+        .map_err(|e| FederationError::BadAnswer(e.to_string()))?;
+    driver.abort();
+    Ok(Answer { status, body, peer })
+}
+
+/// Under TLS 1.3 the other box checks our certificate after our side of the handshake is
+/// done: its refusal arrives as an alert on the first read, inside hyper's error.
+fn failed(e: &(dyn std::error::Error + 'static)) -> FederationError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(error) = cause {
+        if error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .is_some_and(|tls| matches!(tls, rustls::Error::AlertReceived(_)))
+        {
+            return FederationError::Refused(error.to_string());
+        }
+        cause = error.source();
+    }
+    FederationError::Unreachable(e.to_string())
+}

@@ -1,0 +1,139 @@
+//! The sync listener: where paired boxes ask for what this box shares with them, over mutual
+//! TLS on its own port (docs/PROTOCOL.md, "Between paired boxes"). The handshake already
+//! refused any certificate that is not paired (or, while a pairing code is open, lets it only
+//! ask to pair); each request is checked again, so unpairing also ends connections a box still
+//! holds.
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::extract::{ApiJson, ApiQuery, ClientIp};
+use super::state::AppState;
+use crate::auth::Who;
+use crate::error::ApiError;
+use crate::federation::identity::Fingerprint;
+use crate::federation::wire::{
+    DocsAnswer, DocsRequest, Manifest, MessagesAnswer, PairAnswer, PairRequest,
+};
+use crate::service;
+
+/// Largest request body a paired box may send (a `POST /sync/docs` naming 64 documents with
+/// their state vectors is a few kilobytes).
+const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// The certificate the other box showed in the handshake (put on each request by the accept
+/// loop).
+#[derive(Debug, Clone)]
+pub struct PeerCertificate(pub Fingerprint);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerCertificate {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<PeerCertificate>()
+            .cloned()
+            .ok_or(ApiError::Forbidden)
+    }
+}
+
+/// The paired box asking, built once per request from its certificate.
+struct PairedCaller(Who);
+
+impl FromRequestParts<Arc<AppState>> for PairedCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let PeerCertificate(peer) = PeerCertificate::from_request_parts(parts, state).await?;
+        match service::boxes::who_is(&state.services, &peer) {
+            Who::Nobody => Err(ApiError::Forbidden),
+            who => Ok(PairedCaller(who)),
+        }
+    }
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/pair", post(pair))
+        .route("/sync/classes", get(classes))
+        .route("/sync/docs", post(docs))
+        .route("/sync/messages", get(messages))
+        .fallback(|| async { ApiError::NotFound })
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .with_state(state)
+}
+
+async fn blocking<T: Send + 'static>(
+    state: &Arc<AppState>,
+    work: impl FnOnce(&service::Services) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || work(&state.services))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// `POST /pair`: another box proves it knows this box's open pairing code.
+async fn pair(
+    State(state): State<Arc<AppState>>,
+    PeerCertificate(peer): PeerCertificate,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<PairRequest>,
+) -> Result<Json<PairAnswer>, ApiError> {
+    blocking(&state, move |s| {
+        service::boxes::accept_pairing(s, &peer, ip, request)
+    })
+    .await
+    .map(Json)
+}
+
+/// `GET /sync/classes`: the classes, pupils, lessons and document names shared with the asker.
+async fn classes(
+    State(state): State<Arc<AppState>>,
+    PairedCaller(who): PairedCaller,
+) -> Result<Json<Manifest>, ApiError> {
+    blocking(&state, move |s| service::boxes::manifest(s, &who))
+        .await
+        .map(Json)
+}
+
+/// `POST /sync/docs`: the updates the asker lacks, given its state vectors.
+async fn docs(
+    State(state): State<Arc<AppState>>,
+    PairedCaller(who): PairedCaller,
+    ApiJson(request): ApiJson<DocsRequest>,
+) -> Result<Json<DocsAnswer>, ApiError> {
+    blocking(&state, move |s| {
+        service::boxes::doc_updates(s, &who, request)
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct After {
+    after: u64,
+}
+
+/// `GET /sync/messages?after=<n>`: shared messages numbered here after `n`.
+async fn messages(
+    State(state): State<Arc<AppState>>,
+    PairedCaller(who): PairedCaller,
+    ApiQuery(After { after }): ApiQuery<After>,
+) -> Result<Json<MessagesAnswer>, ApiError> {
+    blocking(&state, move |s| {
+        service::boxes::messages_after(s, &who, after)
+    })
+    .await
+    .map(Json)
+}

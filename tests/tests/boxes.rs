@@ -1,0 +1,489 @@
+//! Paired boxes: pairing by code on both sides, mutual TLS that refuses unpaired boxes in the
+//! handshake, a shared class's records, documents and messages crossing (both ways when both
+//! share), unpairing that stops it at once, catching up after a restart, and deletions that
+//! reach the paired box. Two real servers on loopback; the two-network test with a link taken
+//! down is `tests/js/boxes.test.js`.
+
+use std::future::Future;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use tavla::federation::client;
+use tavla::federation::identity::BoxIdentity;
+use tavla::federation::trust::Trust;
+use tavla::federation::FederationError;
+use tavla_e2e::serde_json::{json, Value};
+use tavla_e2e::yjs::DocClient;
+use tavla_e2e::*;
+
+fn s(v: &Value) -> String {
+    v.as_str().expect("a string").to_string()
+}
+
+/// Waits for `check` to hold, looking again after every short pause; fails after a minute (a
+/// hang guard, not a timing assertion).
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..1200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+fn sync_port(server: &TestServer) -> u16 {
+    server.running.state.services.boxes.port()
+}
+
+/// Pairs `b` with `a`: a's teacher makes a code, b's teacher enters it (and a's fingerprint).
+/// Returns a's box id as b knows it, and b's as a knows it.
+async fn pair(a: &TestServer, a_teacher: &User, b_teacher: &User) -> (String, String) {
+    let (status, code) = a_teacher.post("/api/boxes/pairing", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{code}");
+    let (status, paired) = b_teacher
+        .post(
+            "/api/boxes/paired",
+            json!({
+                "address": format!("127.0.0.1:{}", sync_port(a)),
+                "code": code["code"],
+                "fingerprint": code["fingerprint"],
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{paired}");
+    let (_, overview) = a_teacher.get("/api/boxes/paired").await;
+    let b_on_a = overview["paired"][0]["box_id"].clone();
+    assert!(b_on_a.is_string(), "{overview}");
+    assert_eq!(paired["box_id"], a_overview_id(a_teacher).await);
+    (s(&paired["box_id"]), s(&b_on_a))
+}
+
+async fn a_overview_id(teacher: &User) -> Value {
+    teacher.get("/api/boxes/paired").await.1["box_id"].clone()
+}
+
+async fn share(teacher: &User, box_id: &str, classes: &[&str]) {
+    let (status, body) = teacher
+        .put(
+            &format!("/api/boxes/paired/{box_id}/shares"),
+            json!({ "classes": classes }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn class_names(teacher: &User) -> Vec<String> {
+    let (_, list) = teacher.get("/api/classes").await;
+    list["classes"]
+        .as_array()
+        .map(|c| c.iter().map(|c| s(&c["name"])).collect())
+        .unwrap_or_default()
+}
+
+/// A document's text as its plain-text export, if the teacher can open it there.
+async fn doc_text(teacher: &User, doc: &str) -> Option<String> {
+    let (status, _, body) = teacher
+        .download(&format!("/api/docs/{doc}/export?format=txt"))
+        .await;
+    (status == StatusCode::OK).then(|| String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Two boxes, a teacher on each, a class "7B" with Ada and Bo on the first and a lesson running.
+struct Two {
+    a: TestServer,
+    b: TestServer,
+    kari: User,
+    nils: User,
+    class_id: String,
+    lesson_id: String,
+    class: Value,
+}
+
+async fn two_boxes() -> Two {
+    let a = TestServer::start_with(|c| c.host_name = Some("rom-101".into())).await;
+    let b = TestServer::start_with(|c| c.host_name = Some("rom-102".into())).await;
+    let kari = a.first_teacher("Kari").await;
+    let nils = b.first_teacher("Nils").await;
+    let class = class_with(&kari, "7B", &["Ada", "Bo"]).await;
+    let class_id = s(&class["id"]);
+    let lesson = start_lesson(&kari, &class_id).await;
+    Two {
+        a,
+        b,
+        kari,
+        nils,
+        lesson_id: s(&lesson["id"]),
+        class_id,
+        class,
+    }
+}
+
+#[tokio::test]
+async fn a_shared_class_crosses_with_its_documents_and_messages_both_ways() {
+    let t = two_boxes().await;
+    let class_doc = format!("lesson.{}.class", t.lesson_id);
+    let mut on_a = DocClient::connect(&t.kari, &class_doc)
+        .await
+        .expect("doc on a");
+    on_a.write_paragraph("Skrevet i rom 101. ")
+        .await
+        .expect("typed");
+    let ada = pupil_id(&t.class, "Ada");
+    let thread = format!("pm.c.{}.{ada}", t.class_id);
+    let mut kari_live = Live::open(&t.kari, &format!("?lesson={}", t.lesson_id)).await;
+    kari_live.sync(0).await;
+    kari_live
+        .request(json!({ "type": "send", "client_id": "k1", "thread": thread, "text": "Hei Ada" }))
+        .await
+        .expect("sent on a");
+
+    let (a_on_b, b_on_a) = pair(&t.a, &t.kari, &t.nils).await;
+    // Paired, but nothing is shared yet: nothing crosses.
+    assert!(class_names(&t.nils).await.is_empty());
+    share(&t.kari, &b_on_a, &[&t.class_id]).await;
+    eventually("the class arrives on b", || async {
+        class_names(&t.nils).await == ["7B"]
+    })
+    .await;
+    eventually("the class document arrives on b", || async {
+        doc_text(&t.nils, &class_doc)
+            .await
+            .is_some_and(|text| text.contains("rom 101"))
+    })
+    .await;
+
+    // b's teacher shares her copy back; her edits and messages reach a.
+    share(&t.nils, &a_on_b, &[&t.class_id]).await;
+    let mut on_b = DocClient::connect(&t.nils, &class_doc)
+        .await
+        .expect("doc on b");
+    on_b.write_paragraph("Og i rom 102.").await.expect("typed");
+    on_a.until_rich("rom 102")
+        .await
+        .expect("a sees b's edit live");
+    let mut nils_live = Live::open(&t.nils, &format!("?lesson={}", t.lesson_id)).await;
+    nils_live
+        .request(
+            json!({ "type": "send", "client_id": "n1", "thread": thread, "text": "Hei fra 102" }),
+        )
+        .await
+        .expect("sent on b");
+    kari_live
+        .until(|m| m["type"] == "message" && m["message"]["text"] == "Hei fra 102")
+        .await;
+    let texts = |history: Vec<Value>| -> Vec<String> {
+        history
+            .iter()
+            .filter(|m| m["type"] == "message")
+            .map(|m| s(&m["message"]["text"]))
+            .collect()
+    };
+    // Each message once on each box, in the order written.
+    eventually("b has both messages", || async {
+        let mut again = Live::open(&t.nils, &format!("?lesson={}", t.lesson_id)).await;
+        texts(again.sync(0).await) == ["Hei Ada", "Hei fra 102"]
+    })
+    .await;
+    let mut again = Live::open(&t.kari, &format!("?lesson={}", t.lesson_id)).await;
+    assert_eq!(texts(again.sync(0).await), ["Hei Ada", "Hei fra 102"]);
+    // Ada's card works on b too.
+    let cards = card_secrets(&t.kari, &t.class_id).await;
+    let (status, _) =
+        t.b.client()
+            .post("/api/card-login", json!({ "secret": cards[0].1 }))
+            .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_box_that_is_not_paired_is_refused_in_the_handshake() {
+    let t = two_boxes().await;
+    let stranger_dir = tempfile::tempdir().expect("dir");
+    let stranger = BoxIdentity::load_or_create(stranger_dir.path(), "fremmed").expect("identity");
+    let trust = Trust::new([]);
+    let address = format!("127.0.0.1:{}", sync_port(&t.a));
+    let ask = |path: &'static str| {
+        let config = trust.client_config(&stranger, None).expect("config");
+        let address = address.clone();
+        async move { client::request(config, &address, hyper::Method::GET, path, None, 1 << 20).await }
+    };
+    let refused_before = t.a.running.state.services.boxes.trust.refused_handshakes();
+    match ask("/sync/classes").await {
+        Err(FederationError::Refused(_)) | Err(FederationError::Unreachable(_)) => {}
+        Err(other) => panic!("refused for the wrong reason: {other}"),
+        Ok(answer) => panic!("an unpaired box got an answer: {}", answer.status),
+    }
+    assert!(t.a.running.state.services.boxes.trust.refused_handshakes() > refused_before);
+
+    // While a pairing code is open the handshake passes, but only pairing is possible, and
+    // only with the code.
+    let (_, code) = t.kari.post("/api/boxes/pairing", json!({})).await;
+    let answer = ask("/sync/classes").await.expect("handshake while pairing");
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    let config = trust.client_config(&stranger, None).expect("config");
+    let wrong = client::request(
+        config,
+        &address,
+        hyper::Method::POST,
+        "/pair",
+        Some(
+            json!({ "name": "fremmed", "port": 9, "proof": "00" })
+                .to_string()
+                .into_bytes(),
+        ),
+        1 << 20,
+    )
+    .await
+    .expect("an answer");
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let refusal: Value = serde_json::from_slice(&wrong.body).expect("json");
+    assert_eq!(refusal["error"]["code"], "pairing_refused");
+    // The code itself still pairs the right box.
+    let (status, body) = t
+        .nils
+        .post(
+            "/api/boxes/paired",
+            json!({ "address": address, "code": code["code"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Used once, it is gone.
+    let (status, body) = t
+        .nils
+        .post(
+            "/api/boxes/paired",
+            json!({ "address": address, "code": code["code"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "pairing_refused");
+}
+
+#[tokio::test]
+async fn after_unpairing_a_new_edit_does_not_cross() {
+    let t = two_boxes().await;
+    let class_doc = format!("lesson.{}.class", t.lesson_id);
+    let mut on_a = DocClient::connect(&t.kari, &class_doc).await.expect("doc");
+    on_a.write_paragraph("Før. ").await.expect("typed");
+    let (a_on_b, b_on_a) = pair(&t.a, &t.kari, &t.nils).await;
+    share(&t.kari, &b_on_a, &[&t.class_id]).await;
+    eventually("the document arrives", || async {
+        doc_text(&t.nils, &class_doc)
+            .await
+            .is_some_and(|t| t.contains("Før"))
+    })
+    .await;
+
+    let (status, _) = t.kari.delete(&format!("/api/boxes/paired/{b_on_a}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    on_a.write_paragraph("Etter.").await.expect("typed");
+    // b keeps asking and is refused in the handshake; wait for two refusals after the edit.
+    let trust = &t.a.running.state.services.boxes.trust;
+    let refused = trust.refused_handshakes();
+    eventually("b is refused twice", || async {
+        trust.refused_handshakes() >= refused + 2
+    })
+    .await;
+    let text = doc_text(&t.nils, &class_doc).await.expect("still there");
+    assert!(text.contains("Før") && !text.contains("Etter"), "{text}");
+    // b's teacher sees why.
+    eventually("b's page says it was refused", || async {
+        let (_, overview) = t.nils.get("/api/boxes/paired").await;
+        overview["paired"]
+            .as_array()
+            .and_then(|p| p.iter().find(|p| p["box_id"] == a_on_b.as_str()))
+            .is_some_and(|p| p["last_error"] == "refused")
+    })
+    .await;
+    // a lists no paired box; a second unpair finds nothing.
+    let (_, overview) = t.kari.get("/api/boxes/paired").await;
+    assert_eq!(overview["paired"], json!([]));
+    let (status, _) = t.kari.delete(&format!("/api/boxes/paired/{b_on_a}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_box_that_was_stopped_catches_up_after_it_starts() {
+    let t = two_boxes().await;
+    let class_doc = format!("lesson.{}.class", t.lesson_id);
+    let mut on_a = DocClient::connect(&t.kari, &class_doc).await.expect("doc");
+    on_a.write_paragraph("Mandag. ").await.expect("typed");
+    let (_, b_on_a) = pair(&t.a, &t.kari, &t.nils).await;
+    share(&t.kari, &b_on_a, &[&t.class_id]).await;
+    eventually("monday arrives", || async {
+        doc_text(&t.nils, &class_doc)
+            .await
+            .is_some_and(|t| t.contains("Mandag"))
+    })
+    .await;
+    let b_dir = t.b.stop().await;
+    on_a.write_paragraph("Tirsdag, mens rom 102 var av.")
+        .await
+        .expect("typed");
+    let b = TestServer::start_in(b_dir, |c| c.host_name = Some("rom-102".into())).await;
+    let nils = b.sign_in("Nils").await;
+    eventually("tuesday arrives after the restart", || async {
+        doc_text(&nils, &class_doc)
+            .await
+            .is_some_and(|t| t.contains("Mandag") && t.contains("Tirsdag"))
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn deleting_a_pupil_reaches_the_paired_box() {
+    let t = two_boxes().await;
+    let (_, b_on_a) = pair(&t.a, &t.kari, &t.nils).await;
+    share(&t.kari, &b_on_a, &[&t.class_id]).await;
+    let roster_on_b = || async {
+        let (_, class) = t.nils.get(&format!("/api/classes/{}", t.class_id)).await;
+        class["pupils"]
+            .as_array()
+            .map(|p| p.iter().map(|p| s(&p["name"])).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    eventually("the class list arrives", || async {
+        roster_on_b().await == ["Ada", "Bo"]
+    })
+    .await;
+    let ada = pupil_id(&t.class, "Ada");
+    let (status, body) = t
+        .kari
+        .delete(&format!("/api/classes/{}/pupils/{ada}", t.class_id))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    eventually("Ada is deleted on b too", || async {
+        roster_on_b().await == ["Bo"]
+    })
+    .await;
+    // Nothing brings her back: the tombstone is on both boxes.
+    let refused = t.a.running.state.services.boxes.trust.refused_handshakes();
+    let _ = refused;
+    assert!(store_files_holding(&t.b.dir.path().join("data"), "Ada").is_empty());
+}
+
+#[tokio::test]
+async fn pairing_refuses_bad_and_unauthorized_input() {
+    let t = two_boxes().await;
+    let address = format!("127.0.0.1:{}", sync_port(&t.a));
+    // Nobody and pupils may not pair or look.
+    let nobody = t.a.client();
+    assert_eq!(
+        nobody.post("/api/boxes/pairing", json!({})).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        nobody.get("/api/boxes/paired").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let cards = card_secrets(&t.kari, &t.class_id).await;
+    let ada = card_login(&t.a, &cards[0].1).await;
+    assert_eq!(
+        ada.post("/api/boxes/pairing", json!({})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        ada.post(
+            "/api/boxes/paired",
+            json!({ "address": address, "code": "ABCDE-FGHJK" })
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    // Malformed, mistyped and oversized bodies.
+    for (body, code) in [
+        (
+            json!({ "address": "https://x/y", "code": "ABCDE-FGHJK" }),
+            "invalid_input",
+        ),
+        (
+            json!({ "address": address, "code": "KORT" }),
+            "invalid_input",
+        ),
+        (
+            json!({ "address": address, "code": "ABCDE-FGHJK", "fingerprint": "ab" }),
+            "invalid_input",
+        ),
+        (
+            json!({ "address": address, "code": "ABCDE-FGHJK", "extra": 1 }),
+            "malformed_json",
+        ),
+        (
+            json!({ "address": "x".repeat(100_000), "code": "ABCDE-FGHJK" }),
+            "too_large",
+        ),
+    ] {
+        let (_, answer) = t.nils.post("/api/boxes/paired", body).await;
+        assert_eq!(answer["error"]["code"], code, "{answer}");
+    }
+    // No code open there: refused; nobody listening: unreachable.
+    let (status, answer) = t
+        .nils
+        .post(
+            "/api/boxes/paired",
+            json!({ "address": address, "code": "ABCDE-FGHJK" }),
+        )
+        .await;
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (StatusCode::BAD_GATEWAY, &json!("box_unreachable")),
+        "{answer}"
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let (status, answer) = t
+        .nils
+        .post(
+            "/api/boxes/paired",
+            json!({ "address": format!("127.0.0.1:{port}"), "code": "ABCDE-FGHJK" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{answer}");
+    // A wrong fingerprint fails in the handshake, before the code is shown to anyone.
+    let (_, code) = t.kari.post("/api/boxes/pairing", json!({})).await;
+    let (status, answer) = t
+        .nils
+        .post(
+            "/api/boxes/paired",
+            json!({ "address": address, "code": code["code"], "fingerprint": "ab".repeat(32) }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{answer}");
+    // Shares: unknown box, another teacher's class, a bad class id.
+    let (_, b_on_a) = pair(&t.a, &t.kari, &t.nils).await;
+    let per = t.a.invited_teacher(&t.kari, "Per").await;
+    assert_eq!(
+        per.put(
+            &format!("/api/boxes/paired/{b_on_a}/shares"),
+            json!({ "classes": [t.class_id] })
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.kari
+            .put(
+                "/api/boxes/paired/0000000000000000/shares",
+                json!({ "classes": [] })
+            )
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, answer) = t
+        .kari
+        .put(
+            &format!("/api/boxes/paired/{b_on_a}/shares"),
+            json!({ "classes": ["../x"] }),
+        )
+        .await;
+    assert_eq!(answer["error"]["code"], "malformed_json", "{answer}");
+}
