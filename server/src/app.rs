@@ -59,6 +59,8 @@ pub enum StartError {
 pub struct Running {
     pub https_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    /// Where paired boxes connect (mutual TLS).
+    pub sync_addr: SocketAddr,
     /// Where browsers send audio and video (UDP).
     pub media: crate::media::engine::Udp,
     /// The one-time link for the first teacher, when the box has no teacher yet.
@@ -118,7 +120,8 @@ pub async fn start_with_clock(
     let https = bind(config.listen).await?;
     let http = bind(config.http_listen).await?;
     let sync = bind(config.boxes.listen).await?;
-    boxes.set_port(local_addr(&sync, config.boxes.listen)?.port());
+    let sync_addr = local_addr(&sync, config.boxes.listen)?;
+    boxes.set_port(sync_addr.port());
     let https_addr = local_addr(&https, config.listen)?;
     let http_addr = local_addr(&http, config.http_listen)?;
 
@@ -171,10 +174,11 @@ pub async fn start_with_clock(
         sync_tls,
         [persist_worker, commit_worker],
     ));
-    tracing::info!(%https_addr, %http_addr, media = %media_udp, "tavla is listening");
+    tracing::info!(%https_addr, %http_addr, media = %media_udp, sync_port = state.services.boxes.port(), "tavla is listening");
     Ok(Running {
         https_addr,
         http_addr,
+        sync_addr,
         media: media_udp,
         setup_url,
         base_url,
@@ -383,6 +387,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         "  http:  {} (redirects; serves the certificate at /ca.crt)",
         running.http_addr
     );
+    println!("  boxes: {} (paired boxes only)", running.sync_addr);
     if let Some(url) = &running.setup_url {
         println!("Set up the first teacher account (one-time link): {url}");
     }

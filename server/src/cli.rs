@@ -137,6 +137,10 @@ struct ServeArgs {
     /// Plain HTTP address: redirects to HTTPS, serves the CA certificate [default: 0.0.0.0:8080].
     #[arg(long, env = "TAVLA_HTTP_LISTEN")]
     http_listen: Option<SocketAddr>,
+    /// Address paired boxes connect to (mutual TLS) [default: 0.0.0.0:8444]. Port 0 picks a
+    /// free port.
+    #[arg(long, env = "TAVLA_SYNC_LISTEN")]
+    sync_listen: Option<SocketAddr>,
     /// Certificate chain (PEM) to use instead of Tavla's own CA, e.g. the municipality's.
     #[arg(long, env = "TAVLA_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -193,6 +197,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let overrides = Overrides {
         listen: args.listen,
         http_listen: args.http_listen,
+        sync_listen: args.sync_listen,
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
         host_name: args.host_name,

@@ -273,6 +273,7 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
     pub http_listen: Option<SocketAddr>,
+    pub sync_listen: Option<SocketAddr>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub host_name: Option<String>,
@@ -283,11 +284,12 @@ pub struct Overrides {
 }
 
 /// Every `TAVLA_*` variable Tavla reads.
-pub const KNOWN_ENV: [&str; 10] = [
+pub const KNOWN_ENV: [&str; 11] = [
     "TAVLA_CONFIG",
     "TAVLA_DATA_DIR",
     "TAVLA_LISTEN",
     "TAVLA_HTTP_LISTEN",
+    "TAVLA_SYNC_LISTEN",
     "TAVLA_TLS_CERT",
     "TAVLA_TLS_KEY",
     "TAVLA_HOST_NAME",
@@ -331,6 +333,9 @@ impl Config {
         }
         if let Some(v) = o.http_listen {
             self.http_listen = v;
+        }
+        if let Some(v) = o.sync_listen {
+            self.boxes.listen = v;
         }
         if o.tls_cert.is_some() {
             self.tls_cert = o.tls_cert;

@@ -76,7 +76,7 @@ test('a box is found by name, resolves as <name>.local, follows its addresses an
     const inClient = (...args) => spawnSync('ip', ['netns', 'exec', client, binary, ...args], { env, encoding: 'utf8', timeout: 30000 });
 
     server = spawn('ip', ['netns', 'exec', box, binary, 'serve', '--data-dir', join(dir, 'data'), '--listen', `${BOX}:0`,
-      '--http-listen', `${BOX}:0`, '--media-udp-port', '0', '--host-name', NAME], { env: { ...env, RUST_LOG: 'info', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+      '--http-listen', `${BOX}:0`, '--sync-listen', `${BOX}:0`, '--media-udp-port', '0', '--host-name', NAME], { env: { ...env, RUST_LOG: 'info', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
     const out = lines(server);
     const port = Number((await out.next((l) => /https: /.test(l), 'the https address')).match(/:(\d+)\s*$/)[1]);
     await out.next((l) => /announced on the network/.test(l), 'the announcement');

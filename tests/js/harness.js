@@ -30,19 +30,19 @@ const binary = process.env.TEST_TAVLA_BINARY ?? join(targetDir, 'debug', 'tavla'
  * logs never hold people's names, messages or document text. `binary` and `runner` (a command
  * and its arguments to run it with, e.g. qemu-user for an aarch64 build) are for arm64.test.js.
  */
-export async function startTavla({ binary: chosen = binary, runner = [] } = {}) {
+export async function startTavla({ binary: chosen = binary, runner = [], netns = process.env.TEST_BOX_NETNS, address, syncAddress } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tavla-browser-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAVLA_')));
   // capture.test.js runs the box in a network namespace of its own, on an address there.
-  const host = process.env.TEST_BOX_ADDRESS ?? '127.0.0.1';
+  // boxes.test.js runs two boxes, each in a namespace of its own with an address for the test
+  // and one on the link between the boxes (`syncAddress`).
+  const host = address ?? process.env.TEST_BOX_ADDRESS ?? '127.0.0.1';
   let log = '';
   /** Starts the box on these addresses (port 0: any); resolves with what it printed. */
-  const launch = (https, http) => {
-    const args = ['serve', '--data-dir', join(dataDir, 'data'), '--listen', https, '--http-listen', http, '--media-udp-port', '0', '--no-mdns'];
+  const launch = (https, http, sync = `${syncAddress ?? host}:0`) => {
+    const args = ['serve', '--data-dir', join(dataDir, 'data'), '--listen', https, '--http-listen', http, '--sync-listen', sync, '--media-udp-port', '0', '--no-mdns'];
     const run = [...runner, chosen, ...args];
-    const [command, ...commandArgs] = process.env.TEST_BOX_NETNS
-      ? ['ip', 'netns', 'exec', process.env.TEST_BOX_NETNS, ...run]
-      : run;
+    const [command, ...commandArgs] = netns ? ['ip', 'netns', 'exec', netns, ...run] : run;
     const child = spawn(command, commandArgs, {
       env: { ...env, RUST_LOG: 'info', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -56,8 +56,9 @@ export async function startTavla({ binary: chosen = binary, runner = [] } = {}) 
         out += chunk;
         const httpsAt = out.match(/https: ([\d.]+:\d+)/);
         const httpAt = out.match(/http: +([\d.]+:\d+)/);
+        const syncAt = out.match(/boxes: ([\d.]+:\d+)/);
         const setup = out.match(/one-time link\): (\S+)/);
-        if (httpsAt && httpAt && /Press Ctrl-C/.test(out)) resolve({ child, https: httpsAt[1], http: httpAt[1], setup: setup?.[1] });
+        if (httpsAt && httpAt && /Press Ctrl-C/.test(out)) resolve({ child, https: httpsAt[1], http: httpAt[1], sync: syncAt?.[1], setup: setup?.[1] });
       });
     });
   };
@@ -73,6 +74,8 @@ export async function startTavla({ binary: chosen = binary, runner = [] } = {}) 
     base: `https://${running.https}`,
     httpBase: `http://${running.http}`,
     setupUrl: running.setup,
+    /** Where paired boxes reach it (`host:port`). */
+    get syncAddress() { return running.sync; },
     caPem: readFileSync(join(dataDir, 'data', 'tls', 'ca.crt')),
     sensitive: new Set([TEACHER_PASSWORD]),
     /** Stops the box (as a power cut would end its connections); `resume()` brings it back. */
@@ -81,7 +84,7 @@ export async function startTavla({ binary: chosen = binary, runner = [] } = {}) 
     },
     /** Starts the box again on the same addresses and data. */
     async resume() {
-      running = await launch(running.https, running.http);
+      running = await launch(running.https, running.http, running.sync);
     },
     async stop() {
       await stopChild(running.child);

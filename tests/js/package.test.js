@@ -35,7 +35,7 @@ async function serveOnce() {
   chownSync('/var/lib/tavla', uid, gid);
   chmodSync('/var/lib/tavla', 0o700);
   const child = spawn('runuser', ['-u', 'tavla', '--', '/usr/bin/tavla', 'serve', '--data-dir', '/var/lib/tavla',
-    '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--media-udp-port', '0', '--no-mdns'],
+    '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--sync-listen', '127.0.0.1:0', '--media-udp-port', '0', '--no-mdns'],
   { env: { PATH: process.env.PATH, TAVLA_CONFIG: '/etc/tavla/tavla.toml' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   await new Promise((resolve, reject) => {

@@ -57,6 +57,8 @@ fn start(data: &std::path::Path, port: u16) -> Child9 {
         .args([
             "--http-listen",
             "127.0.0.1:0",
+            "--sync-listen",
+            "127.0.0.1:0",
             "--media-udp-port",
             "0",
             "--config",

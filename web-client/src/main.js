@@ -19,8 +19,9 @@ import { installView } from './ui/views/install.js';
 import { notSetUpView } from './ui/views/not-set-up.js';
 import { docView } from './ui/views/doc.js';
 import { cameraView } from './ui/views/camera.js';
+import { boxesView } from './ui/views/boxes.js';
 
-const teacherOnly = new Set(['/teacher', '/teacher/class', '/teacher/cards', '/teacher/lesson', '/teacher/projector']);
+const teacherOnly = new Set(['/teacher', '/teacher/class', '/teacher/cards', '/teacher/lesson', '/teacher/projector', '/teacher/boxes']);
 
 const routes = {
   '/join': joinView,
@@ -32,6 +33,7 @@ const routes = {
   '/teacher/cards': cardsView,
   '/teacher/lesson': lessonView,
   '/teacher/projector': projectorView,
+  '/teacher/boxes': boxesView,
   '/lesson': pupilView,
   '/install': installView,
   '/doc': docView,

@@ -73,6 +73,8 @@ impl Server {
                 "127.0.0.1:0",
                 "--http-listen",
                 "127.0.0.1:0",
+                "--sync-listen",
+                "127.0.0.1:0",
                 "--media-udp-port",
                 "0",
                 "--no-mdns",

@@ -88,7 +88,8 @@ export async function dashboardView({ main, me, navigate, setTitle }) {
     h('section', { 'aria-labelledby': 'classes-h' }, h('h2', { id: 'classes-h' }, t('dashboard.classes')), classList),
     h('section', { 'aria-labelledby': 'new-class-h' }, h('h2', { id: 'new-class-h' }, t('dashboard.new_class')), createForm),
     h('section', { 'aria-labelledby': 'invite-h' }, h('h2', { id: 'invite-h' }, t('dashboard.invite')), h('p', {}, t('dashboard.invite_intro')), inviteForm),
-    h('section', { 'aria-labelledby': 'boxes-h' }, h('h2', { id: 'boxes-h' }, t('boxes.title')), nearbyList),
+    h('section', { 'aria-labelledby': 'boxes-h' }, h('h2', { id: 'boxes-h' }, t('boxes.title')), nearbyList,
+      h('p', {}, h('a', { href: '/teacher/boxes', 'data-link': true }, t('boxes.paired_link')))),
     h('section', { 'aria-labelledby': 'retention-h' }, h('h2', { id: 'retention-h' }, t('retention.title')), h('p', {}, t('retention.intro')), retention),
   );
 }
