@@ -9,9 +9,10 @@
 //! - [`app`]: [`app::start`] opens the data dir, store and certificates, binds, serves; ordered
 //!   shutdown. Tests start it on port 0. [`admin`]: the local admin socket (`tavla backup`
 //!   while the server runs).
-//! - [`http`]: axum routers (JSON API, `/ws`, `/yjs`, embedded web client, CA files, metrics),
-//!   the TLS accept loop, the plain-HTTP redirector, rate limits, security headers. Handlers
-//!   parse, call one [`service`] function and answer; socket loops hold a grant.
+//! - [`http`]: axum routers (JSON API, `/ws`, `/yjs`, embedded web client, CA files, metrics;
+//!   the sync listener's routes for paired boxes), the TLS accept loop, the plain-HTTP
+//!   redirector, rate limits, security headers. Handlers parse, call one [`service`] function
+//!   and answer; socket loops hold a grant.
 //! - [`service`]: the use-cases (end a lesson, delete a pupil, reissue a card, log out, export a
 //!   pupil's data, the retention sweep …), one function each; the one place that changes state
 //!   and says what follows (sessions ended, grants revoked, data deleted everywhere).
@@ -34,6 +35,9 @@
 //! - [`privacy`]: the contract every subsystem that stores personal data implements next to
 //!   its data (`Keeper`: what it holds about a pupil, forget the pupil; `LessonKeeper`: forget
 //!   an expired lesson). The service layer names a keeper for every store tree.
+//! - [`federation`]: paired boxes: this box's own key pair, the paired certificates and the
+//!   pairing code (mutual TLS, pinned fingerprints), the paired boxes in the store, the
+//!   box-to-box messages and one request to another box. `service::boxes` decides what crosses.
 //! - [`discovery`]: the box announced with mDNS (`_tavla._tcp.local.`, `<name>.local`), and
 //!   browsing for boxes nearby (`tavla discover`).
 //! - [`tls`]: the local certificate authority, server certificates, renewal.

@@ -109,7 +109,7 @@ async fn two_boxes() -> Two {
     let b = TestServer::start_with(|c| c.host_name = Some("rom-102".into())).await;
     let kari = a.first_teacher("Kari").await;
     let nils = b.first_teacher("Nils").await;
-    let class = class_with(&kari, "7B", &["Ada", "Bo"]).await;
+    let class = class_with(&kari, "7B", &["Adalheid", "Bodvar"]).await;
     let class_id = s(&class["id"]);
     let lesson = start_lesson(&kari, &class_id).await;
     Two {
@@ -133,7 +133,7 @@ async fn a_shared_class_crosses_with_its_documents_and_messages_both_ways() {
     on_a.write_paragraph("Skrevet i rom 101. ")
         .await
         .expect("typed");
-    let ada = pupil_id(&t.class, "Ada");
+    let ada = pupil_id(&t.class, "Adalheid");
     let thread = format!("pm.c.{}.{ada}", t.class_id);
     let mut kari_live = Live::open(&t.kari, &format!("?lesson={}", t.lesson_id)).await;
     kari_live.sync(0).await;
@@ -336,7 +336,7 @@ async fn a_box_that_was_stopped_catches_up_after_it_starts() {
 }
 
 #[tokio::test]
-async fn deleting_a_pupil_reaches_the_paired_box() {
+async fn deleting_a_pupil_or_a_class_reaches_the_paired_box() {
     let t = two_boxes().await;
     let (_, b_on_a) = pair(&t.a, &t.kari, &t.nils).await;
     share(&t.kari, &b_on_a, &[&t.class_id]).await;
@@ -348,23 +348,28 @@ async fn deleting_a_pupil_reaches_the_paired_box() {
             .unwrap_or_default()
     };
     eventually("the class list arrives", || async {
-        roster_on_b().await == ["Ada", "Bo"]
+        roster_on_b().await == ["Adalheid", "Bodvar"]
     })
     .await;
-    let ada = pupil_id(&t.class, "Ada");
+    let ada = pupil_id(&t.class, "Adalheid");
     let (status, body) = t
         .kari
         .delete(&format!("/api/classes/{}/pupils/{ada}", t.class_id))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     eventually("Ada is deleted on b too", || async {
-        roster_on_b().await == ["Bo"]
+        roster_on_b().await == ["Bodvar"]
     })
     .await;
-    // Nothing brings her back: the tombstone is on both boxes.
-    let refused = t.a.running.state.services.boxes.trust.refused_handshakes();
-    let _ = refused;
-    assert!(store_files_holding(&t.b.dir.path().join("data"), "Ada").is_empty());
+    assert!(store_files_holding(&t.b.dir.path().join("data"), "Adalheid").is_empty());
+    // The whole class deleted where it came from is deleted on the box that took it.
+    let (status, body) = t.kari.delete(&format!("/api/classes/{}", t.class_id)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    eventually("the class is deleted on b too", || async {
+        class_names(&t.nils).await.is_empty()
+    })
+    .await;
+    assert!(store_files_holding(&t.b.dir.path().join("data"), "Bodvar").is_empty());
 }
 
 #[tokio::test]

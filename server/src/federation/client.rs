@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
@@ -20,7 +21,7 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 /// What came back, and the certificate the other box showed.
 pub struct Answer {
     pub status: StatusCode,
-    pub body: bytes::Bytes,
+    pub body: Bytes,
     pub peer: Option<Fingerprint>,
 }
 
@@ -87,13 +88,15 @@ async fn exchange(
         .uri(path)
         .header(hyper::header::HOST, SERVER_NAME)
         .header(hyper::header::CONTENT_TYPE, "application/json")
-        .body(body.map_or_else(Body::empty, Body::from))
+        .body(Full::new(Bytes::from(body.unwrap_or_default())))
         .map_err(|e| unreachable(&e))?;
     let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
     let status = response.status();
-    let body = axum::body::to_bytes(Body::new(response.into_body()), max_answer_bytes)
+    let body = Limited::new(response.into_body(), max_answer_bytes)
+        .collect()
         .await
-        .map_err(|e| FederationError::BadAnswer(e.to_string()))?;
+        .map_err(|e| FederationError::BadAnswer(e.to_string()))?
+        .to_bytes();
     driver.abort();
     Ok(Answer { status, body, peer })
 }

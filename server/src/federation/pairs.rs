@@ -4,6 +4,7 @@
 //! ```text
 //! pair/<box id>     → PairedBox (fixed at pairing, its shares changed by a teacher)
 //! synced/<box id>   → Progress (written by the sync worker only)
+//! came/<class id>   → the box id a class was first taken from
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -112,8 +113,31 @@ pub fn save_progress(
     Ok(())
 }
 
-/// A paired box's classes going away with a class: it is no longer shared with anyone.
+fn came_key(class_id: &ClassId) -> String {
+    format!("came/{class_id}")
+}
+
+/// Notes that a class was first taken from `box_id` (its deletion there deletes it here).
+pub fn mark_arrived(
+    store: &dyn Store,
+    class_id: &ClassId,
+    box_id: &BoxId,
+) -> Result<(), FederationError> {
+    store.put_json(Tree::Boxes, &came_key(class_id), box_id)?;
+    Ok(())
+}
+
+/// The box a class was taken from, if it came from one.
+pub fn arrived_from(
+    store: &dyn Store,
+    class_id: &ClassId,
+) -> Result<Option<BoxId>, FederationError> {
+    Ok(store.get_json(Tree::Boxes, &came_key(class_id))?)
+}
+
+/// A class is gone: no paired box receives it any more, and where it came from is forgotten.
 pub fn unshare_class(store: &dyn Store, class_id: &ClassId) -> Result<(), FederationError> {
+    store.take(Tree::Boxes, came_key(class_id).as_bytes())?;
     for mut paired in all(store)? {
         if paired.shares.classes.contains(class_id) {
             paired.shares.classes.retain(|c| c != class_id);

@@ -31,7 +31,7 @@ use crate::federation::wire::{
 };
 use crate::federation::{client, FederationError};
 use crate::ids::{BoxId, ClassId, LessonId};
-use crate::lessons::classes::{self, Class};
+use crate::lessons::classes;
 use crate::lessons::lesson::{self, Taken};
 use crate::store::Tree;
 use crate::validate;
@@ -711,7 +711,9 @@ async fn take_records(
     }
     for class in classes::all(store).unwrap_or_default() {
         let key = crate::privacy::class_tombstone_key(&class.id);
-        if known.contains(key.as_str()) && from_box(store, &class, other) {
+        let came_from_other =
+            pairs::arrived_from(store, &class.id)?.as_ref() == Some(&other.box_id);
+        if known.contains(key.as_str()) && came_from_other {
             if let Err(e) = privacy::delete_tombstoned_class(s, &class).await {
                 tracing::error!("deleting a class deleted on a paired box failed: {e}");
             }
@@ -720,19 +722,12 @@ async fn take_records(
     Ok(documents)
 }
 
-/// Whether this box's copy of `class` came from `other` (its teacher here is the one who
-/// paired `other`, and the class was not made here by someone else).
-fn from_box(store: &dyn crate::store::Store, class: &Class, other: &PairedBox) -> bool {
-    class.teacher_id == other.teacher_id
-        && lesson::of_class(store, &class.id)
-            .is_ok_and(|lessons| lessons.iter().all(|l| l.teacher_id == other.teacher_id))
-}
-
 /// Takes in one shared class; false if it may not be taken (a tombstoned copy).
 fn take_class(s: &Services, other: &PairedBox, shared: &SharedClass) -> Result<bool, ApiError> {
     let store = s.store.as_ref();
     let class = &shared.class;
     if classes::take_copy(store, class, &other.teacher_id)? {
+        pairs::mark_arrived(store, &class.id, &other.box_id)?;
         tracing::info!(class_id = %class.id, box_id = %other.box_id, "a class arrived from a paired box");
     }
     let here = classes::get(store, &class.id)?;
