@@ -55,6 +55,11 @@ test('every page in every language: its own lang, no untranslated key, no axe vi
     await checkAccessibility(k, `a pupil's VPN in ${lang}`);
     await check(k, `/teacher/lesson?id=${lesson.id}`, lang, fill('lesson.title', { name: '5E' }));
     await check(k, `/teacher/projector?id=${lesson.id}`, lang, t['projector.title']);
+    await check(k, '/teacher/boxes', lang, t['paired.title']);
+    // A pairing code, as a teacher reads it off to the other box.
+    await k.getByRole('button', { name: t['paired.make_code'], exact: true }).click();
+    await k.locator('.pairing-code').waitFor();
+    await checkAccessibility(k, `a pairing code in ${lang}`);
     await check(k, `/doc?name=${encodeURIComponent(`lesson.${lesson.id}.class`)}`, lang, t['doc.kind_class']);
     // The teacher's pages as a teacher who chose high contrast and the largest text sees them.
     assert.equal((await kariApi.call('PUT', '/api/me/profile', { high_contrast: true, text_size: 'largest' })).status, 200);

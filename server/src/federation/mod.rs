@@ -16,7 +16,7 @@ pub mod pairs;
 pub mod trust;
 pub mod wire;
 
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,6 +68,25 @@ pub struct Federation {
     port: AtomicU16,
     /// Wakes the sync worker now (a box was paired, shares changed).
     pub wake: Notify,
+    pub traffic: Traffic,
+}
+
+/// What syncing with paired boxes cost so far (for /metrics and the benchmark): bodies only,
+/// without TLS and HTTP headers.
+#[derive(Default)]
+pub struct Traffic {
+    pub sent: AtomicU64,
+    pub received: AtomicU64,
+    pub requests: AtomicU64,
+    pub syncs: AtomicU64,
+}
+
+impl Traffic {
+    pub fn request(&self, sent: usize, received: usize) {
+        self.sent.fetch_add(sent as u64, Ordering::Relaxed);
+        self.received.fetch_add(received as u64, Ordering::Relaxed);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Federation {
@@ -79,6 +98,7 @@ impl Federation {
             interval,
             port: AtomicU16::new(0),
             wake: Notify::new(),
+            traffic: Traffic::default(),
         }
     }
 

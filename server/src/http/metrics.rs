@@ -83,6 +83,36 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             media.packets_forwarded.load(Ordering::Relaxed),
         ),
         (
+            "tavla_box_sync_bytes_sent",
+            "Bytes of request bodies this box sent paired boxes while syncing, since start.",
+            state.services.boxes.traffic.sent.load(Ordering::Relaxed),
+        ),
+        (
+            "tavla_box_sync_bytes_received",
+            "Bytes of answers this box received from paired boxes while syncing, since start.",
+            state
+                .services
+                .boxes
+                .traffic
+                .received
+                .load(Ordering::Relaxed),
+        ),
+        (
+            "tavla_box_sync_requests",
+            "Requests this box made to paired boxes while syncing, since start.",
+            state
+                .services
+                .boxes
+                .traffic
+                .requests
+                .load(Ordering::Relaxed),
+        ),
+        (
+            "tavla_box_syncs",
+            "Syncs with a paired box that finished without error, since start.",
+            state.services.boxes.traffic.syncs.load(Ordering::Relaxed),
+        ),
+        (
             "tavla_memory_rss_bytes",
             "Resident memory of the server process.",
             rss_bytes(),

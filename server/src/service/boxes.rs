@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use hyper::{Method, StatusCode};
 use serde::Serialize;
@@ -540,6 +541,10 @@ pub async fn sync_all(s: &Services) {
         let mut progress = pairs::progress(s.store.as_ref(), &other.box_id).unwrap_or_default();
         match sync_with(s, &other, &mut progress).await {
             Ok(()) => {
+                s.boxes
+                    .traffic
+                    .syncs
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 progress.last_sync_ms = Some(s.clock.now_ms());
                 progress.last_error = None;
             }
@@ -573,7 +578,8 @@ async fn sync_with(
         .trust
         .client_config(&s.boxes.identity, Some(other.fingerprint.clone()))?;
     let limit = max_answer_bytes(s);
-    let answer = client::request(
+    let answer = ask(
+        s,
         config.clone(),
         &other.address,
         Method::GET,
@@ -611,7 +617,8 @@ async fn sync_with(
             };
             let body = serde_json::to_vec(&request)
                 .map_err(|e| FederationError::BadAnswer(e.to_string()))?;
-            let answer = client::request(
+            let answer = ask(
+                s,
                 config.clone(),
                 &other.address,
                 Method::POST,
@@ -634,7 +641,8 @@ async fn sync_with(
             return Ok(());
         }
         let path = format!("/sync/messages?after={}", progress.messages_after);
-        let answer = client::request(
+        let answer = ask(
+            s,
             config.clone(),
             &other.address,
             Method::GET,
@@ -656,6 +664,22 @@ async fn sync_with(
             return Ok(());
         }
     }
+}
+
+/// One request to a paired box, counted in the box's sync traffic.
+async fn ask(
+    s: &Services,
+    config: Arc<rustls::ClientConfig>,
+    address: &str,
+    method: Method,
+    path: &str,
+    body: Option<Vec<u8>>,
+    limit: usize,
+) -> Result<client::Answer, FederationError> {
+    let sent = body.as_ref().map_or(0, Vec::len);
+    let answer = client::request(config, address, method, path, body, limit).await?;
+    s.boxes.traffic.request(sent, answer.body.len());
+    Ok(answer)
 }
 
 fn parse_answer<T: serde::de::DeserializeOwned>(

@@ -6,6 +6,7 @@
 //! cargo run --release -p tavla-bench
 //! ```
 
+mod boxes;
 mod load;
 mod media;
 mod messages;
@@ -32,11 +33,12 @@ struct Args {
     /// Seconds each typing scenario types for.
     #[arg(long, default_value_t = 20.0)]
     seconds: f64,
-    /// Scenarios to run (class, year, assembly, idle, hands30, hands300, viewers, rewrite).
+    /// Scenarios to run (class, year, assembly, idle, hands30, hands300, viewers, rewrite,
+    /// boxes). Sections of scenarios not run are kept from the report as it was.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "class,year,assembly,idle,hands30,hands300,viewers,rewrite"
+        default_value = "class,year,assembly,idle,hands30,hands300,viewers,rewrite,boxes"
     )]
     only: Vec<String>,
     /// Where to write the Markdown report ("-" for nowhere).
@@ -146,15 +148,23 @@ async fn main() -> Result<(), BoxError> {
             rewrites.push(store::rewrite(records)?);
         }
     }
+    let mut catch_up = None;
+    if args.only.iter().any(|o| o == "boxes") {
+        eprintln!("catch-up between two paired boxes …");
+        catch_up = Some(boxes::catch_up(&tavla).await?);
+    }
     let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let text = report::markdown(
+    let fresh = report::markdown(
         &typing,
         idle.as_ref(),
         &bursts,
         &viewers,
         &rewrites,
+        catch_up.as_ref(),
         &command,
     );
+    let earlier = std::fs::read_to_string(&args.out).unwrap_or_default();
+    let text = report::merged(&earlier, &fresh, &command);
     println!("{text}");
     if args.out.as_os_str() != "-" {
         std::fs::write(&args.out, &text)?;

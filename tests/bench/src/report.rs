@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::boxes::{self, CatchUpResult};
 use crate::load::{IdleResult, TypingResult};
 use crate::media::ViewersResult;
 use crate::messages::BurstResult;
@@ -66,6 +67,7 @@ pub fn markdown(
     bursts: &[BurstResult],
     viewers: &[ViewersResult],
     rewrites: &[RewriteResult],
+    catch_up: Option<&CatchUpResult>,
     command: &str,
 ) -> String {
     let mut out = String::new();
@@ -193,7 +195,101 @@ pub fn markdown(
     if !rewrites.is_empty() {
         rewrites_table(&mut out, rewrites);
     }
+    if let Some(c) = catch_up {
+        catch_up_table(&mut out, c);
+    }
     out
+}
+
+fn catch_up_table(out: &mut String, c: &CatchUpResult) {
+    let kib = |b: u64| b as f64 / 1024.0;
+    let _ = writeln!(
+        out,
+        "## Paired boxes: a class catching up\n\n\
+         Box A holds a class of {pupils}: each pupil's own document has {words} words, typed a \
+         word at a time, and the teacher wrote {messages} messages into their private threads. \
+         Box B pairs with A; A shares the class; B asks every {every} ms (the default is 10 s) \
+         and takes it all. \"Crossed\" is every request and answer body of B's syncs (from B's \
+         `/metrics`), without TLS and HTTP headers; \"state\" is what B had to receive: the \
+         documents' encoded state plus the messages' text. Converged: from sharing until B \
+         holds every word and every message (checked by reading them back on B). There is no \
+         peer server that syncs Yjs documents between boxes to run beside it; the ratio is to \
+         the data itself. In sync: what one round costs per document once both boxes hold the \
+         same (a class list, a state vector per document, an empty answer).\n",
+        pupils = boxes::PUPILS,
+        words = boxes::WORDS,
+        messages = boxes::MESSAGES,
+        every = boxes::SYNC_EVERY_MS,
+    );
+    let _ = writeln!(
+        out,
+        "| State KiB (documents + messages) | Crossed KiB | Crossed / state | Requests | Converged s | In sync: bytes per document per round | In sync: requests per round |"
+    );
+    let _ = writeln!(out, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let state = c.state_bytes + c.message_bytes;
+    let _ = writeln!(
+        out,
+        "| {:.0} ({:.0} + {:.0}) | {:.0} | {:.2}× | {} | {:.1} | {:.0} | {:.1} |\n",
+        kib(state),
+        kib(c.state_bytes),
+        kib(c.message_bytes),
+        kib(c.crossed_bytes),
+        c.crossed_bytes as f64 / state.max(1) as f64,
+        c.requests,
+        c.seconds,
+        c.in_sync_bytes_per_doc,
+        c.in_sync_requests,
+    );
+}
+
+/// The report with the sections of this run in place of the same sections of the earlier one
+/// (a run of some scenarios keeps the others' figures, each section saying how it was made).
+pub fn merged(earlier: &str, fresh: &str, command: &str) -> String {
+    let (_, fresh_sections) = sections(fresh);
+    let (preamble, mut kept) = sections(earlier);
+    if preamble.trim().is_empty()
+        || kept
+            .iter()
+            .all(|(h, _)| fresh_sections.iter().any(|(f, _)| same(h, f)))
+    {
+        return fresh.to_string();
+    }
+    for (heading, body) in fresh_sections {
+        let body = format!("Measured on its own: `{command}`.\n\n{}", body.trim_start());
+        match kept.iter_mut().find(|(h, _)| same(h, &heading)) {
+            Some(section) => *section = (heading, body),
+            None => kept.push((heading, body)),
+        }
+    }
+    let mut out = preamble;
+    for (heading, body) in kept {
+        out.push_str(&heading);
+        out.push('\n');
+        out.push_str(&body);
+    }
+    out
+}
+
+/// Two headings name the same section up to their figures (" (…)").
+fn same(a: &str, b: &str) -> bool {
+    let key = |h: &str| h.split(" (").next().unwrap_or(h).to_string();
+    key(a) == key(b)
+}
+
+/// The text before the first `## ` heading, and each section as (heading line, the rest).
+fn sections(text: &str) -> (String, Vec<(String, String)>) {
+    let mut preamble = String::new();
+    let mut found: Vec<(String, String)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("## ") {
+            found.push((line.trim_end().to_string(), String::new()));
+        } else if let Some((_, body)) = found.last_mut() {
+            body.push_str(line);
+        } else {
+            preamble.push_str(line);
+        }
+    }
+    (preamble, found)
 }
 
 fn rewrites_table(out: &mut String, rewrites: &[RewriteResult]) {

@@ -30,6 +30,9 @@ pub struct Server {
     /// document seats).
     pub teacher_ws: Option<Seat>,
     pub pupils_ws: Vec<Seat>,
+    /// Tavla: where paired boxes reach it, and its lesson's class.
+    pub sync_address: Option<String>,
+    pub class_id: Option<String>,
     http: Option<reqwest::Client>,
     _data_dir: Option<tempfile::TempDir>,
 }
@@ -53,6 +56,15 @@ impl Layout {
 impl Server {
     /// Starts Tavla with limits raised for a load test and `layout`'s pupils joined as guests.
     pub async fn tavla(binary: &Path, layout: &Layout) -> Result<(Self, Vec<Seat>), BoxError> {
+        Self::tavla_with(binary, layout, "").await
+    }
+
+    /// Like [`Server::tavla`], with more lines for its `tavla.toml`.
+    pub async fn tavla_with(
+        binary: &Path,
+        layout: &Layout,
+        extra_config: &str,
+    ) -> Result<(Self, Vec<Seat>), BoxError> {
         let dir = tempfile::tempdir()?;
         let config = dir.path().join("tavla.toml");
         let pupils = layout.clients() + 10;
@@ -63,7 +75,7 @@ impl Server {
             format!(
                 "[limits]\njoin_per_minute_per_address = 1000000\njoin_per_minute_per_code = 1000000\n\
                  max_pupils_per_lesson = {pupils}\ndoc_idle_unload_ms = 1000\n\
-                 connections_per_address = {connections}\n"
+                 connections_per_address = {connections}\n{extra_config}"
             ),
         )?;
         let mut child = Command::new(binary)
@@ -91,14 +103,17 @@ impl Server {
             .map_err(|e| format!("starting {}: {e}", binary.display()))?;
         let pid = child.id().ok_or("tavla exited")?;
         let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
-        let (mut https, mut setup) = (None, None);
-        while https.is_none() || setup.is_none() {
+        let (mut https, mut setup, mut sync_address) = (None, None, None);
+        while https.is_none() || setup.is_none() || sync_address.is_none() {
             let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
                 .await?
                 .map_err(|e| e.to_string())?
                 .ok_or("tavla stopped before printing its addresses")?;
             if let Some(rest) = line.trim().strip_prefix("https: ") {
                 https = Some(rest.trim().to_string());
+            }
+            if let Some(rest) = line.trim().strip_prefix("boxes: ") {
+                sync_address = rest.split_whitespace().next().map(str::to_string);
             }
             if let Some((_, url)) = line.split_once("one-time link): ") {
                 setup = Some(url.trim().to_string());
@@ -180,6 +195,8 @@ impl Server {
                 cookie: Some(teacher),
             }),
             pupils_ws,
+            sync_address,
+            class_id: class["id"].as_str().map(str::to_string),
             http: Some(http),
             _data_dir: Some(dir),
         };
@@ -238,6 +255,8 @@ impl Server {
             https_base: None,
             teacher_ws: None,
             pupils_ws: Vec::new(),
+            sync_address: None,
+            class_id: None,
             http: None,
             _data_dir: None,
         };
@@ -297,6 +316,46 @@ impl Server {
             .find(|l| l.split_whitespace().next() == Some(name))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse().ok())
+    }
+
+    /// Calls Tavla's API as its teacher; the answer's JSON (`null` for none).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, BoxError> {
+        let (base, http) = (
+            self.https_base.as_ref().ok_or("not Tavla")?,
+            self.http.as_ref().ok_or("not Tavla")?,
+        );
+        let cookie = self
+            .teacher_ws
+            .as_ref()
+            .and_then(|s| s.cookie.clone())
+            .unwrap_or_default();
+        let mut request = http
+            .request(method, format!("{base}{path}"))
+            .header("cookie", cookie);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            return Err(format!("{path} answered {status}: {text}").into());
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// The WebSocket URL of a document, with the teacher's cookie.
+    pub fn teacher_doc(&self, name: &str) -> Option<Seat> {
+        let base = self.https_base.as_ref()?.replace("https://", "wss://");
+        Some(Seat {
+            url: format!("{base}/yjs/{name}"),
+            cookie: self.teacher_ws.as_ref()?.cookie.clone(),
+        })
     }
 
     pub async fn stop(mut self) {
