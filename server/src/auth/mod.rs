@@ -445,28 +445,77 @@ mod tests {
                     participant_id: &"p1".into(),
                 },
             ),
+            ("pair boxes", Action::PairBoxes),
+            (
+                "share class",
+                Action::ShareClass {
+                    class_teacher: &"t1".into(),
+                },
+            ),
+            (
+                "receive shared class",
+                Action::ReceiveClass {
+                    shared_with_asker: true,
+                },
+            ),
+            (
+                "receive unshared class",
+                Action::ReceiveClass {
+                    shared_with_asker: false,
+                },
+            ),
         ];
+        let paired_box = Who::PairedBox {
+            box_id: "0123456789abcdef".into(),
+        };
         // Rows: owner teacher, other teacher, pupil in room, pupil at home, pupil of another
-        // lesson, the lesson's camera, another lesson's camera, nobody. Columns follow `actions`.
+        // lesson, the lesson's camera, another lesson's camera, a paired box, nobody. Columns
+        // follow `actions`.
         let f = false;
-        let table: [(&str, &Who, [bool; 7]); 8] = [
-            ("owner teacher", &owner, [true, true, true, true, f, f, f]),
-            ("other teacher", &other_teacher, [true, true, f, f, f, f, f]),
-            ("pupil in room", &in_room, [f, f, f, f, true, f, true]),
-            ("pupil at home", &at_home, [f, f, f, f, true, f, true]),
+        let table: [(&str, &Who, [bool; 11]); 9] = [
+            (
+                "owner teacher",
+                &owner,
+                [true, true, true, true, f, f, f, true, true, f, f],
+            ),
+            (
+                "other teacher",
+                &other_teacher,
+                [true, true, f, f, f, f, f, true, f, f, f],
+            ),
+            (
+                "pupil in room",
+                &in_room,
+                [f, f, f, f, true, f, true, f, f, f, f],
+            ),
+            (
+                "pupil at home",
+                &at_home,
+                [f, f, f, f, true, f, true, f, f, f, f],
+            ),
             // The same pupil in another lesson of the class: still their own data.
             (
                 "pupil of other lesson",
                 &other_lesson,
-                [f, f, f, f, f, f, true],
+                [f, f, f, f, f, f, true, f, f, f, f],
             ),
-            ("camera", &camera("L1"), [f, f, f, f, f, true, f]),
+            (
+                "camera",
+                &camera("L1"),
+                [f, f, f, f, f, true, f, f, f, f, f],
+            ),
             (
                 "other lesson's camera",
                 &camera("L2"),
-                [f, f, f, f, f, f, f],
+                [f, f, f, f, f, f, f, f, f, f, f],
             ),
-            ("nobody", &nobody, [f, f, f, f, f, f, f]),
+            // A paired box takes what this box shares with it, and nothing else.
+            (
+                "paired box",
+                &paired_box,
+                [f, f, f, f, f, f, f, f, f, true, f],
+            ),
+            ("nobody", &nobody, [f, f, f, f, f, f, f, f, f, f, f]),
         ];
         for (who_name, who, expected) in table {
             for ((action_name, action), allowed) in actions.iter().zip(expected) {
