@@ -73,7 +73,12 @@ async fn every_route_refuses_every_role_but_its_own() {
         route(Method::GET, "/api/retention".into(), None, true),
         route(Method::GET, "/api/boxes".into(), None, true),
         route(Method::GET, "/api/boxes/paired".into(), None, true),
-        route(Method::POST, "/api/boxes/pairing".into(), Some(json!({})), true),
+        route(
+            Method::POST,
+            "/api/boxes/pairing".into(),
+            Some(json!({})),
+            true,
+        ),
         route(
             Method::PUT,
             "/api/me/lang".into(),

@@ -264,20 +264,28 @@ async fn a_box_that_is_not_paired_is_refused_in_the_handshake() {
     assert_eq!(body["error"]["code"], "pairing_refused");
 }
 
-#[tokio::test]
-async fn after_unpairing_a_new_edit_does_not_cross() {
-    let t = two_boxes().await;
+/// The class document open on a with `first` written in it, the boxes paired, the class shared
+/// with b, and `first` arrived there. Returns the open document, its name and the box ids (a's
+/// on b, b's on a).
+async fn shared_document(t: &Two, first: &str) -> (DocClient, String, String, String) {
     let class_doc = format!("lesson.{}.class", t.lesson_id);
     let mut on_a = DocClient::connect(&t.kari, &class_doc).await.expect("doc");
-    on_a.write_paragraph("Før. ").await.expect("typed");
+    on_a.write_paragraph(first).await.expect("typed");
     let (a_on_b, b_on_a) = pair(&t.a, &t.kari, &t.nils).await;
     share(&t.kari, &b_on_a, &[&t.class_id]).await;
     eventually("the document arrives", || async {
         doc_text(&t.nils, &class_doc)
             .await
-            .is_some_and(|t| t.contains("Før"))
+            .is_some_and(|text| text.contains(first.trim()))
     })
     .await;
+    (on_a, class_doc, a_on_b, b_on_a)
+}
+
+#[tokio::test]
+async fn after_unpairing_a_new_edit_does_not_cross() {
+    let t = two_boxes().await;
+    let (mut on_a, class_doc, a_on_b, b_on_a) = shared_document(&t, "Før. ").await;
 
     let (status, _) = t.kari.delete(&format!("/api/boxes/paired/{b_on_a}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -310,17 +318,7 @@ async fn after_unpairing_a_new_edit_does_not_cross() {
 #[tokio::test]
 async fn a_box_that_was_stopped_catches_up_after_it_starts() {
     let t = two_boxes().await;
-    let class_doc = format!("lesson.{}.class", t.lesson_id);
-    let mut on_a = DocClient::connect(&t.kari, &class_doc).await.expect("doc");
-    on_a.write_paragraph("Mandag. ").await.expect("typed");
-    let (_, b_on_a) = pair(&t.a, &t.kari, &t.nils).await;
-    share(&t.kari, &b_on_a, &[&t.class_id]).await;
-    eventually("monday arrives", || async {
-        doc_text(&t.nils, &class_doc)
-            .await
-            .is_some_and(|t| t.contains("Mandag"))
-    })
-    .await;
+    let (mut on_a, class_doc, _, _) = shared_document(&t, "Mandag. ").await;
     let b_dir = t.b.stop().await;
     on_a.write_paragraph("Tirsdag, mens rom 102 var av.")
         .await

@@ -26,11 +26,9 @@ pub async fn nearby(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
 ) -> Result<Response, ApiError> {
-    let st = state.clone();
-    let view =
-        tokio::task::spawn_blocking(move || service::nearby::boxes(&st.services, &teacher.who))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let view = state
+        .blocking(move |s| service::nearby::boxes(s, &teacher.who))
+        .await?;
     Ok(Json(Nearby {
         enabled: view.enabled,
         this_box: view.own_name,
@@ -55,7 +53,8 @@ pub async fn paired(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
 ) -> Result<Json<BoxesOverview>, ApiError> {
-    blocking(&state, move |s| service::boxes::overview(s, &teacher.who))
+    state
+        .blocking(move |s| service::boxes::overview(s, &teacher.who))
         .await
         .map(Json)
 }
@@ -65,11 +64,10 @@ pub async fn open_pairing(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
 ) -> Result<Json<PairingCode>, ApiError> {
-    blocking(&state, move |s| {
-        service::boxes::open_pairing(s, &teacher.who)
-    })
-    .await
-    .map(Json)
+    state
+        .blocking(move |s| service::boxes::open_pairing(s, &teacher.who))
+        .await
+        .map(Json)
 }
 
 #[derive(Deserialize)]
@@ -161,11 +159,10 @@ pub async fn set_shares(
         everything: body.everything,
         classes: body.classes,
     };
-    blocking(&state, move |s| {
-        service::boxes::set_shares(s, &teacher.who, &box_id, shares)
-    })
-    .await
-    .map(Json)
+    state
+        .blocking(move |s| service::boxes::set_shares(s, &teacher.who, &box_id, shares))
+        .await
+        .map(Json)
 }
 
 /// `DELETE /api/boxes/paired/{box_id}`: unpair; nothing crosses any more, at once.
@@ -174,21 +171,10 @@ pub async fn unpair(
     teacher: TeacherCaller,
     ApiPath(box_id): ApiPath<BoxId>,
 ) -> Result<Response, ApiError> {
-    blocking(&state, move |s| {
-        service::boxes::unpair(s, &teacher.who, &box_id)
-    })
-    .await?;
+    state
+        .blocking(move |s| service::boxes::unpair(s, &teacher.who, &box_id))
+        .await?;
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
-}
-
-async fn blocking<T: Send + 'static>(
-    state: &Arc<AppState>,
-    work: impl FnOnce(&service::Services) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || work(&state.services))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 
 use super::ratelimit::RateLimits;
 use crate::config::Config;
+use crate::error::ApiError;
 use crate::service::Services;
 use crate::tls::{ServerNames, Tls};
 use std::sync::Arc;
@@ -31,6 +32,18 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Runs a use-case off the async threads (it reads or writes the store, or waits on a
+    /// lock the store holds).
+    pub async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Services) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || work(&state.services))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+    }
+
     /// An address pupils can reach the box at: the one the teacher used, unless that was
     /// loopback (the teacher on the box itself), then the box's first LAN address.
     pub fn reachable_base_url(&self, host_header: Option<&str>) -> String {

@@ -72,16 +72,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn blocking<T: Send + 'static>(
-    state: &Arc<AppState>,
-    work: impl FnOnce(&service::Services) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || work(&state.services))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-}
-
 /// `POST /pair`: another box proves it knows this box's open pairing code.
 async fn pair(
     State(state): State<Arc<AppState>>,
@@ -89,11 +79,10 @@ async fn pair(
     ClientIp(ip): ClientIp,
     ApiJson(request): ApiJson<PairRequest>,
 ) -> Result<Json<PairAnswer>, ApiError> {
-    blocking(&state, move |s| {
-        service::boxes::accept_pairing(s, &peer, ip, request)
-    })
-    .await
-    .map(Json)
+    state
+        .blocking(move |s| service::boxes::accept_pairing(s, &peer, ip, request))
+        .await
+        .map(Json)
 }
 
 /// `GET /sync/classes`: the classes, pupils, lessons and document names shared with the asker.
@@ -101,7 +90,8 @@ async fn classes(
     State(state): State<Arc<AppState>>,
     PairedCaller(who): PairedCaller,
 ) -> Result<Json<Manifest>, ApiError> {
-    blocking(&state, move |s| service::boxes::manifest(s, &who))
+    state
+        .blocking(move |s| service::boxes::manifest(s, &who))
         .await
         .map(Json)
 }
@@ -112,11 +102,10 @@ async fn docs(
     PairedCaller(who): PairedCaller,
     ApiJson(request): ApiJson<DocsRequest>,
 ) -> Result<Json<DocsAnswer>, ApiError> {
-    blocking(&state, move |s| {
-        service::boxes::doc_updates(s, &who, request)
-    })
-    .await
-    .map(Json)
+    state
+        .blocking(move |s| service::boxes::doc_updates(s, &who, request))
+        .await
+        .map(Json)
 }
 
 #[derive(Deserialize)]
@@ -131,9 +120,8 @@ async fn messages(
     PairedCaller(who): PairedCaller,
     ApiQuery(After { after }): ApiQuery<After>,
 ) -> Result<Json<MessagesAnswer>, ApiError> {
-    blocking(&state, move |s| {
-        service::boxes::messages_after(s, &who, after)
-    })
-    .await
-    .map(Json)
+    state
+        .blocking(move |s| service::boxes::messages_after(s, &who, after))
+        .await
+        .map(Json)
 }
