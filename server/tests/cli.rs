@@ -42,6 +42,7 @@ fn help_explains_every_option() {
     for option in [
         "--listen",
         "--http-listen",
+        "--sync-listen",
         "--data-dir",
         "--config",
         "--tls-cert",
@@ -136,6 +137,8 @@ fn teachers_are_added_from_the_command_line() {
             "--listen",
             "127.0.0.1:0",
             "--http-listen",
+            "127.0.0.1:0",
+            "--sync-listen",
             "127.0.0.1:0",
             "--media-udp-port",
             "0",

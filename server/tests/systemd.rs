@@ -22,6 +22,7 @@ fn the_server_tells_systemd_it_is_ready_alive_and_stopping() {
     let mut server = command
         .args(["serve", "--no-mdns", "--media-udp-port", "0"])
         .args(["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"])
+        .args(["--sync-listen", "127.0.0.1:0"])
         .arg("--data-dir")
         .arg(dir.path().join("data"))
         .env("NOTIFY_SOCKET", &socket_path)
