@@ -70,6 +70,21 @@ async fn write_essay(server: &Server, name: &str, pupil: usize) -> Result<u64, B
         }
     }
     socket.send(Message::Binary(frame.into())).await?;
+    // The box answers a sync step 1 after it has applied every frame before it: the second
+    // step 2 (the first answers the opening step 1) says the whole essay is in.
+    let step1 = YMessage::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
+    socket.send(Message::Binary(step1.into())).await?;
+    let mut step2s = 0;
+    while step2s < 2 {
+        let frame = tokio::time::timeout(Duration::from_secs(60), socket.next())
+            .await?
+            .ok_or("closed")??;
+        if let Message::Binary(bytes) = frame {
+            if bytes.len() > 2 && bytes[0] == 0 && bytes[1] == 1 {
+                step2s += 1;
+            }
+        }
+    }
     socket.close(None).await?;
     let size = doc
         .transact()
