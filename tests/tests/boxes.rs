@@ -142,6 +142,24 @@ async fn a_shared_class_crosses_with_its_documents_and_messages_both_ways() {
         .await
         .expect("sent on a");
 
+    // Groups: their documents cross with their records.
+    let (status, groups) = t
+        .kari
+        .post(
+            &format!("/api/lessons/{}/groups/random", t.lesson_id),
+            json!({ "size": 2, "present_only": false }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{groups}");
+    let group_doc = s(&groups["groups"][0]["doc"]);
+    let mut group_on_a = DocClient::connect(&t.kari, &group_doc)
+        .await
+        .expect("group doc");
+    group_on_a
+        .write_paragraph("Gruppearbeid i rom 101.")
+        .await
+        .expect("typed");
+
     let (a_on_b, b_on_a) = pair(&t.a, &t.kari, &t.nils).await;
     // Paired, but nothing is shared yet: nothing crosses.
     assert!(class_names(&t.nils).await.is_empty());
@@ -154,6 +172,13 @@ async fn a_shared_class_crosses_with_its_documents_and_messages_both_ways() {
         doc_text(&t.nils, &class_doc)
             .await
             .is_some_and(|text| text.contains("rom 101"))
+    })
+    .await;
+
+    eventually("the group document arrives on b", || async {
+        doc_text(&t.nils, &group_doc)
+            .await
+            .is_some_and(|text| text.contains("Gruppearbeid"))
     })
     .await;
 

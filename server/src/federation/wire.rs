@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::channels::message::{Author, MessageKind, Origin};
 use crate::ids::{BoxId, LessonId};
 use crate::lessons::classes::{Class, Pupil};
+use crate::lessons::groups::Formed;
 use crate::lessons::lesson::Lesson;
 
 /// Most documents one `POST /sync/docs` may name.
@@ -46,6 +47,9 @@ pub struct SharedClass {
     pub class: Class,
     pub pupils: Vec<Pupil>,
     pub lessons: Vec<Lesson>,
+    /// Every group formed in its lessons (group documents need them).
+    #[serde(default)]
+    pub groups: Vec<Formed>,
     /// The names of the class's documents that hold something.
     pub documents: Vec<String>,
 }

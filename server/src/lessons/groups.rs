@@ -68,6 +68,35 @@ pub fn all_of_lesson(store: &dyn Store, lesson_id: &LessonId) -> Result<Vec<Grou
     Ok(all.into_iter().map(|(_, g)| g).collect())
 }
 
+/// A group formed in a lesson, and when: as a paired box sends and takes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Formed {
+    pub lesson_id: LessonId,
+    pub formed_ms: u64,
+    pub group: Group,
+}
+
+/// Every group formed in the lesson, with when.
+pub fn formed_in(store: &dyn Store, lesson_id: &LessonId) -> Result<Vec<Formed>, LessonError> {
+    let all: Vec<(u64, Group)> = store.scan_json(Tree::Lessons, &format!("group/{lesson_id}/"))?;
+    Ok(all
+        .into_iter()
+        .map(|(formed_ms, group)| Formed {
+            lesson_id: lesson_id.clone(),
+            formed_ms,
+            group,
+        })
+        .collect())
+}
+
+/// Takes in a group a paired box formed (its document then has a home here), unless it is
+/// here already. The lesson's current arrangement stays the box's where the lesson runs.
+pub fn take_copy(store: &dyn Store, formed: &Formed) -> Result<bool, LessonError> {
+    let key = group_key(&formed.lesson_id, &formed.group.id);
+    let value = crate::store::encode(&(formed.formed_ms, &formed.group))?;
+    Ok(store.insert_if_absent(Tree::Lessons, key.as_bytes(), &value)?)
+}
+
 /// The group a participant is in this lesson, if any.
 pub fn of_participant(
     store: &dyn Store,

@@ -32,8 +32,8 @@ use crate::federation::wire::{
 };
 use crate::federation::{client, FederationError};
 use crate::ids::{BoxId, ClassId, LessonId};
-use crate::lessons::classes;
 use crate::lessons::lesson::{self, Taken};
+use crate::lessons::{classes, groups};
 use crate::store::Tree;
 use crate::validate;
 
@@ -383,6 +383,7 @@ pub fn manifest(s: &Services, who: &Who) -> Result<Manifest, ApiError> {
         let pupils = classes::roster(store, &class.id)?;
         let lessons = lesson::of_class(store, &class.id)?;
         let mut names = Vec::new();
+        let mut formed = Vec::new();
         for lesson in &lessons {
             names.push(DocName::LessonClass {
                 lesson_id: lesson.id.clone(),
@@ -390,6 +391,13 @@ pub fn manifest(s: &Services, who: &Who) -> Result<Manifest, ApiError> {
             names.push(DocName::TeacherNotes {
                 lesson_id: lesson.id.clone(),
             });
+            for group in groups::formed_in(store, &lesson.id)? {
+                names.push(DocName::Group {
+                    lesson_id: lesson.id.clone(),
+                    group_id: group.group.id.clone(),
+                });
+                formed.push(group);
+            }
         }
         for pupil in &pupils {
             names.push(DocName::PupilOwn {
@@ -405,6 +413,7 @@ pub fn manifest(s: &Services, who: &Who) -> Result<Manifest, ApiError> {
             class,
             pupils,
             lessons,
+            groups: formed,
             documents,
         });
     }
@@ -415,11 +424,11 @@ pub fn manifest(s: &Services, who: &Who) -> Result<Manifest, ApiError> {
 /// The class a document belongs to, if it is of a kind that crosses between boxes.
 fn class_of_doc(s: &Services, name: &DocName) -> Option<ClassId> {
     match name {
-        DocName::LessonClass { lesson_id } | DocName::TeacherNotes { lesson_id } => {
-            lesson::get(s.store.as_ref(), lesson_id)
-                .ok()
-                .map(|l| l.class_id)
-        }
+        DocName::LessonClass { lesson_id }
+        | DocName::TeacherNotes { lesson_id }
+        | DocName::Group { lesson_id, .. } => lesson::get(s.store.as_ref(), lesson_id)
+            .ok()
+            .map(|l| l.class_id),
         DocName::PupilOwn { class_id, .. } => Some(class_id.clone()),
         _ => None,
     }
@@ -771,6 +780,11 @@ fn take_class(s: &Services, other: &PairedBox, shared: &SharedClass) -> Result<b
         }
         if let Taken::Ended(ended) = lesson::take_copy(store, lesson, &here.teacher_id)? {
             lesson_cases::close(s, &ended)?;
+        }
+    }
+    for formed in &shared.groups {
+        if shared.lessons.iter().any(|l| l.id == formed.lesson_id) {
+            groups::take_copy(store, formed)?;
         }
     }
     Ok(true)
