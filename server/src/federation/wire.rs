@@ -11,6 +11,9 @@ use crate::lessons::lesson::Lesson;
 
 /// Most documents one `POST /sync/docs` may name.
 pub const MAX_DOCS_PER_REQUEST: usize = 64;
+/// Most bytes of document updates one `POST /sync/docs` answers with (always at least one
+/// document): the asker asks again for the rest.
+pub const MAX_DOCS_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 /// Most messages one `GET /sync/messages` answers with.
 pub const MAX_MESSAGES_PER_ANSWER: usize = 500;
 

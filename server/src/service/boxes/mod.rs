@@ -1,0 +1,333 @@
+//! Paired boxes: pairing and unpairing, what each receives, answering a paired box's sync
+//! requests, and taking what paired boxes share (the sync worker calls [`sync_all`]).
+//!
+//! Every box pulls: it asks each paired box for what that box shares with it (class records,
+//! then each document's missing updates against its own state vector, then messages after its
+//! cursor) and takes them in. Two boxes that share a class with each other both pull, so edits
+//! made on either while they could not reach each other end up on both; yrs merges documents,
+//! messages keep their origin so none arrives twice.
+
+//!
+//! - this module: pairing and unpairing, what each paired box receives, the teacher's view.
+//! - [`answer`]: answering a paired box's sync requests (what it receives, document updates,
+//!   messages).
+//! - [`take`]: the sync worker's round: asking each paired box and taking in what it shares.
+
+mod answer;
+mod take;
+
+pub use answer::{doc_updates, manifest, messages_after, who_is};
+pub use take::sync_all;
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use hyper::{Method, StatusCode};
+use serde::Serialize;
+
+use super::Services;
+use crate::auth::{can, Action, Who};
+use crate::error::ApiError;
+use crate::federation::identity::Fingerprint;
+use crate::federation::pairs::{self, PairedBox, Shares};
+use crate::federation::trust::{self, CodeCheck, PAIRING_VALID};
+use crate::federation::wire::{PairAnswer, PairRequest};
+use crate::federation::{client, FederationError};
+use crate::ids::{BoxId, ClassId};
+use crate::lessons::classes;
+use crate::validate;
+
+/// What the teacher reads off this box to pair another with it.
+#[derive(Debug, Serialize)]
+pub struct PairingCode {
+    pub code: String,
+    /// This box's fingerprint, grouped for comparing on both screens.
+    pub fingerprint: String,
+    pub name: String,
+    /// The sync port the other box connects to.
+    pub port: u16,
+    pub valid_minutes: u64,
+}
+
+/// A teacher opens pairing: a new one-time code (any earlier one stops working).
+pub fn open_pairing(s: &Services, who: &Who) -> Result<PairingCode, ApiError> {
+    let Who::Teacher { teacher_id } = who else {
+        return Err(forbidden(who));
+    };
+    if !can(who, Action::PairBoxes) {
+        return Err(ApiError::Forbidden);
+    }
+    let boxes = &s.boxes;
+    let code = boxes.trust.open_window(teacher_id);
+    tracing::info!("pairing code made; another box may pair for the next 10 minutes");
+    Ok(PairingCode {
+        code: format!("{}-{}", &code[..5], &code[5..]),
+        fingerprint: boxes.identity.fingerprint().grouped(),
+        name: boxes.name.clone(),
+        port: boxes.port(),
+        valid_minutes: PAIRING_VALID.as_secs() / 60,
+    })
+}
+
+fn forbidden(who: &Who) -> ApiError {
+    match who {
+        Who::Nobody => ApiError::Unauthenticated,
+        _ => ApiError::Forbidden,
+    }
+}
+
+/// Where the other box is and the code it showed (its fingerprint too, if the teacher typed it).
+pub struct PairTarget {
+    /// `host:port` of its sync listener.
+    pub address: String,
+    pub code: String,
+    pub fingerprint: Option<Fingerprint>,
+}
+
+/// A teacher pairs this box with another that shows a code: this box proves it knows the
+/// code, the other proves it too, and both keep each other's certificate.
+pub async fn pair_with(
+    s: &Services,
+    who: &Who,
+    target: PairTarget,
+) -> Result<PairedView, ApiError> {
+    let Who::Teacher { teacher_id } = who else {
+        return Err(forbidden(who));
+    };
+    if !can(who, Action::PairBoxes) {
+        return Err(ApiError::Forbidden);
+    }
+    let code = trust::normalize_code(&target.code);
+    if code.len() != 10 {
+        return Err(validate::invalid("code", "is ten letters and digits").into());
+    }
+    let boxes = &s.boxes;
+    let own = boxes.identity.fingerprint().clone();
+    let config = boxes
+        .trust
+        .client_config(&boxes.identity, target.fingerprint.clone())?;
+    let name = boxes.name.clone();
+    let port = boxes.port();
+    let answer = client::request_with(
+        config,
+        &target.address,
+        Method::POST,
+        "/pair",
+        64 * 1024,
+        |peer| {
+            let request = PairRequest {
+                name,
+                port,
+                proof: peer.map_or_else(String::new, |peer| {
+                    trust::proof(&code, "client", &own, peer)
+                }),
+            };
+            serde_json::to_vec(&request).ok()
+        },
+    )
+    .await?;
+    let peer = answer
+        .peer
+        .ok_or_else(|| FederationError::BadAnswer("no certificate".into()))?;
+    if answer.status == StatusCode::FORBIDDEN {
+        return Err(ApiError::PairingRefused);
+    }
+    if answer.status != StatusCode::OK {
+        return Err(FederationError::BadAnswer(answer.status.to_string()).into());
+    }
+    let said: PairAnswer = serde_json::from_slice(&answer.body)
+        .map_err(|e| FederationError::BadAnswer(e.to_string()))?;
+    if !trust::proof_matches(&said.proof, &code, "server", &peer, &own)
+        || said.box_id != peer.box_id()
+    {
+        return Err(ApiError::PairingRefused);
+    }
+    let paired = PairedBox {
+        box_id: peer.box_id(),
+        fingerprint: peer.clone(),
+        name: validate::name("name", &said.name, validate::CLASS_NAME_MAX)
+            .unwrap_or_else(|_| peer.box_id().to_string()),
+        address: target.address,
+        teacher_id: teacher_id.clone(),
+        paired_ms: s.clock.now_ms(),
+        shares: Shares::default(),
+    };
+    pairs::put(s.store.as_ref(), &paired)?;
+    boxes.trust.add(peer, paired.box_id.clone());
+    boxes.wake.notify_one();
+    tracing::info!(box_id = %paired.box_id, "paired with another box (this box entered its code)");
+    view(s, paired)
+}
+
+/// Another box proves it knows the open pairing code: it is paired, as the teacher's who made
+/// the code. Called by the sync listener with the certificate the box showed.
+pub fn accept_pairing(
+    s: &Services,
+    peer: &Fingerprint,
+    peer_ip: IpAddr,
+    request: PairRequest,
+) -> Result<PairAnswer, ApiError> {
+    let boxes = &s.boxes;
+    let own = boxes.identity.fingerprint();
+    if peer == own {
+        return Err(ApiError::PairingRefused);
+    }
+    let name = validate::name("name", &request.name, validate::CLASS_NAME_MAX)?;
+    if request.port == 0 {
+        return Err(validate::invalid("port", "is not a port").into());
+    }
+    let checked = boxes
+        .trust
+        .check_proof(|code| trust::proof_matches(&request.proof, code, "client", peer, own));
+    let (code, teacher_id) = match checked {
+        CodeCheck::Right { code, teacher_id } => (code, teacher_id),
+        CodeCheck::Wrong => {
+            tracing::info!(box_id = %peer.box_id(), "a box offered a wrong pairing code");
+            return Err(ApiError::PairingRefused);
+        }
+        CodeCheck::NoWindow => return Err(ApiError::PairingRefused),
+    };
+    let paired = PairedBox {
+        box_id: peer.box_id(),
+        fingerprint: peer.clone(),
+        name,
+        address: std::net::SocketAddr::new(peer_ip, request.port).to_string(),
+        teacher_id,
+        paired_ms: s.clock.now_ms(),
+        shares: Shares::default(),
+    };
+    pairs::put(s.store.as_ref(), &paired)?;
+    boxes.trust.add(peer.clone(), paired.box_id.clone());
+    boxes.wake.notify_one();
+    tracing::info!(box_id = %paired.box_id, "paired with another box (it entered this box's code)");
+    Ok(PairAnswer {
+        box_id: boxes.identity.box_id(),
+        name: boxes.name.clone(),
+        proof: trust::proof(&code, "server", own, peer),
+    })
+}
+
+/// A teacher unpairs a box: from now on its handshakes fail, requests on connections it still
+/// has are refused, and this box stops asking it for anything. Logged.
+pub fn unpair(s: &Services, who: &Who, box_id: &BoxId) -> Result<(), ApiError> {
+    if !can(who, Action::PairBoxes) {
+        return Err(forbidden(who));
+    }
+    s.boxes.trust.remove(box_id);
+    if !pairs::remove(s.store.as_ref(), box_id)? {
+        return Err(ApiError::NotFound);
+    }
+    tracing::info!(%box_id, "unpaired a box: nothing crosses to or from it any more");
+    Ok(())
+}
+
+/// A teacher chooses what a paired box receives: her own classes (each checked), or
+/// everything on this box (a school's backup box).
+pub fn set_shares(
+    s: &Services,
+    who: &Who,
+    box_id: &BoxId,
+    shares: Shares,
+) -> Result<PairedView, ApiError> {
+    if !can(who, Action::PairBoxes) {
+        return Err(forbidden(who));
+    }
+    let store = s.store.as_ref();
+    let mut paired = pairs::get(store, box_id)?.ok_or(ApiError::NotFound)?;
+    let mut chosen = BTreeSet::new();
+    for class_id in &shares.classes {
+        let class = classes::get(store, class_id)?;
+        if !can(
+            who,
+            Action::ShareClass {
+                class_teacher: &class.teacher_id,
+            },
+        ) {
+            return Err(ApiError::Forbidden);
+        }
+        chosen.insert(class.id);
+    }
+    // Another teacher's classes stay as she chose them.
+    let others: Vec<ClassId> = paired
+        .shares
+        .classes
+        .iter()
+        .filter(|c| {
+            classes::get(store, c).is_ok_and(|class| {
+                !can(
+                    who,
+                    Action::ShareClass {
+                        class_teacher: &class.teacher_id,
+                    },
+                )
+            })
+        })
+        .cloned()
+        .collect();
+    chosen.extend(others);
+    paired.shares = Shares {
+        everything: shares.everything,
+        classes: chosen.into_iter().collect(),
+    };
+    pairs::put(store, &paired)?;
+    tracing::info!(%box_id, everything = paired.shares.everything, classes = paired.shares.classes.len(), "what a paired box receives changed");
+    s.boxes.wake.notify_one();
+    view(s, paired)
+}
+
+/// A paired box as the teacher's page shows it.
+#[derive(Debug, Serialize)]
+pub struct PairedView {
+    pub box_id: BoxId,
+    pub name: String,
+    pub address: String,
+    pub fingerprint: String,
+    pub paired_ms: u64,
+    /// What this box sends it.
+    pub shares: Shares,
+    /// How far taking what it shares got.
+    pub last_sync_ms: Option<u64>,
+    pub last_error: Option<String>,
+}
+
+fn view(s: &Services, paired: PairedBox) -> Result<PairedView, ApiError> {
+    let progress = pairs::progress(s.store.as_ref(), &paired.box_id)?;
+    Ok(PairedView {
+        fingerprint: paired.fingerprint.grouped(),
+        box_id: paired.box_id,
+        name: paired.name,
+        address: paired.address,
+        paired_ms: paired.paired_ms,
+        shares: paired.shares,
+        last_sync_ms: progress.last_sync_ms,
+        last_error: progress.last_error,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct BoxesOverview {
+    pub box_id: BoxId,
+    pub name: String,
+    pub fingerprint: String,
+    pub port: u16,
+    pub paired: Vec<PairedView>,
+}
+
+/// This box and the boxes paired with it, for a teacher.
+pub fn overview(s: &Services, who: &Who) -> Result<BoxesOverview, ApiError> {
+    if !can(who, Action::PairBoxes) {
+        return Err(forbidden(who));
+    }
+    let paired = pairs::all(s.store.as_ref())?
+        .into_iter()
+        .map(|p| view(s, p))
+        .collect::<Result<_, _>>()?;
+    let boxes = &s.boxes;
+    Ok(BoxesOverview {
+        box_id: boxes.identity.box_id(),
+        name: boxes.name.clone(),
+        fingerprint: boxes.identity.fingerprint().grouped(),
+        port: boxes.port(),
+        paired,
+    })
+}
