@@ -12,6 +12,7 @@ use tavla::federation::client;
 use tavla::federation::identity::BoxIdentity;
 use tavla::federation::trust::Trust;
 use tavla::federation::FederationError;
+use tavla_e2e::serde_json;
 use tavla_e2e::serde_json::{json, Value};
 use tavla_e2e::yjs::DocClient;
 use tavla_e2e::*;
@@ -514,4 +515,165 @@ async fn pairing_refuses_bad_and_unauthorized_input() {
         )
         .await;
     assert_eq!(answer["error"]["code"], "malformed_json", "{answer}");
+}
+
+/// A box of the test's own, paired with `a` through the real pairing request: its identity and
+/// the TLS configuration it talks to `a` with.
+async fn paired_stranger(t: &Two) -> (tempfile::TempDir, std::sync::Arc<rustls::ClientConfig>) {
+    let dir = tempfile::tempdir().expect("dir");
+    let identity = BoxIdentity::load_or_create(dir.path(), "testboks").expect("identity");
+    let config = Trust::new([])
+        .client_config(&identity, None)
+        .expect("config");
+    let (_, code) = t.kari.post("/api/boxes/pairing", json!({})).await;
+    let code = s(&code["code"]);
+    let own = identity.fingerprint().clone();
+    let answer = client::request_with(
+        config.clone(),
+        &format!("127.0.0.1:{}", sync_port(&t.a)),
+        hyper::Method::POST,
+        "/pair",
+        1 << 20,
+        |peer| {
+            let peer = peer.expect("a shows its certificate");
+            let proof = tavla::federation::trust::proof(&code, "client", &own, peer);
+            Some(
+                json!({ "name": "testboks", "port": 9, "proof": proof })
+                    .to_string()
+                    .into_bytes(),
+            )
+        },
+    )
+    .await
+    .expect("paired");
+    assert_eq!(answer.status, StatusCode::OK);
+    (dir, config)
+}
+
+#[tokio::test]
+async fn the_sync_listener_refuses_bad_input_from_a_paired_box_and_goes_on() {
+    let t = two_boxes().await;
+    let (_dir, config) = paired_stranger(&t).await;
+    let address = format!("127.0.0.1:{}", sync_port(&t.a));
+    let ask = |method: hyper::Method, path: &str, body: Option<Vec<u8>>| {
+        let (config, address, path) = (config.clone(), address.clone(), path.to_string());
+        async move {
+            let answer = client::request(config, &address, method, &path, body, 1 << 24)
+                .await
+                .expect("an answer");
+            let body: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+            (answer.status, body)
+        }
+    };
+    let post = hyper::Method::POST;
+    let get = hyper::Method::GET;
+    for (method, path, body, status, code) in [
+        (
+            post.clone(),
+            "/sync/docs",
+            Some(b"{not json".to_vec()),
+            400,
+            "malformed_json",
+        ),
+        (
+            post.clone(),
+            "/sync/docs",
+            Some(br#"{"docs": [], "x": 1}"#.to_vec()),
+            400,
+            "malformed_json",
+        ),
+        (
+            post.clone(),
+            "/sync/docs",
+            Some(
+                json!({ "docs": [{ "name": "lesson.x.class", "state_vector": "***" }] })
+                    .to_string()
+                    .into_bytes(),
+            ),
+            400,
+            "malformed_json",
+        ),
+        (
+            post.clone(),
+            "/sync/docs",
+            Some(vec![b' '; 2 << 20]),
+            413,
+            "too_large",
+        ),
+        (
+            get.clone(),
+            "/sync/messages?after=-1",
+            None,
+            400,
+            "invalid_input",
+        ),
+        (get.clone(), "/sync/messages", None, 400, "invalid_input"),
+        (get.clone(), "/sync/nothing", None, 404, "not_found"),
+        (
+            post.clone(),
+            "/pair",
+            Some(
+                json!({ "name": "x", "port": 9, "proof": "00" })
+                    .to_string()
+                    .into_bytes(),
+            ),
+            403,
+            "pairing_refused",
+        ),
+    ] {
+        let (got, answer) = ask(method, path, body).await;
+        assert_eq!(
+            (got.as_u16(), &answer["error"]["code"]),
+            (status, &json!(code)),
+            "{path}: {answer}"
+        );
+    }
+    // Too many documents at once, and a state vector that is not one.
+    let many: Vec<Value> = (0..65)
+        .map(|i| json!({ "name": format!("lesson.l{i}.class"), "state_vector": "" }))
+        .collect();
+    let (got, _) = ask(
+        post.clone(),
+        "/sync/docs",
+        Some(json!({ "docs": many }).to_string().into_bytes()),
+    )
+    .await;
+    assert_eq!(got, StatusCode::BAD_REQUEST);
+    // Nothing is shared with it: it learns nothing, and asking for a document gets nothing.
+    let (got, manifest) = ask(get.clone(), "/sync/classes", None).await;
+    assert_eq!((got, &manifest["classes"]), (StatusCode::OK, &json!([])));
+    let name = format!("lesson.{}.class", t.lesson_id);
+    let (got, docs) = ask(
+        post.clone(),
+        "/sync/docs",
+        Some(
+            json!({ "docs": [{ "name": name, "state_vector": "AA==" }] })
+                .to_string()
+                .into_bytes(),
+        ),
+    )
+    .await;
+    assert_eq!((got, &docs["docs"]), (StatusCode::OK, &json!([])));
+    // Shared, a state vector that does not decode is a clear error, and the box goes on.
+    let (_, overview) = t.kari.get("/api/boxes/paired").await;
+    let stranger = s(&overview["paired"][0]["box_id"]);
+    share(&t.kari, &stranger, &[&t.class_id]).await;
+    let (got, answer) = ask(
+        post.clone(),
+        "/sync/docs",
+        Some(
+            json!({ "docs": [{ "name": name, "state_vector": "//8=" }] })
+                .to_string()
+                .into_bytes(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (got, &answer["error"]["code"]),
+        (StatusCode::BAD_REQUEST, &json!("invalid_input")),
+        "{answer}"
+    );
+    let (got, manifest) = ask(get, "/sync/classes", None).await;
+    assert_eq!(got, StatusCode::OK);
+    assert_eq!(manifest["classes"][0]["class"]["name"], "7B");
 }
