@@ -643,31 +643,20 @@ async fn the_sync_listener_refuses_bad_input_from_a_paired_box_and_goes_on() {
     let (got, manifest) = ask(get.clone(), "/sync/classes", None).await;
     assert_eq!((got, &manifest["classes"]), (StatusCode::OK, &json!([])));
     let name = format!("lesson.{}.class", t.lesson_id);
-    let (got, docs) = ask(
-        post.clone(),
-        "/sync/docs",
+    let one_doc = |state_vector: &str| {
         Some(
-            json!({ "docs": [{ "name": name, "state_vector": "AA==" }] })
+            json!({ "docs": [{ "name": name, "state_vector": state_vector }] })
                 .to_string()
                 .into_bytes(),
-        ),
-    )
-    .await;
+        )
+    };
+    let (got, docs) = ask(post.clone(), "/sync/docs", one_doc("AA==")).await;
     assert_eq!((got, &docs["docs"]), (StatusCode::OK, &json!([])));
     // Shared, a state vector that does not decode is a clear error, and the box goes on.
     let (_, overview) = t.kari.get("/api/boxes/paired").await;
     let stranger = s(&overview["paired"][0]["box_id"]);
     share(&t.kari, &stranger, &[&t.class_id]).await;
-    let (got, answer) = ask(
-        post.clone(),
-        "/sync/docs",
-        Some(
-            json!({ "docs": [{ "name": name, "state_vector": "//8=" }] })
-                .to_string()
-                .into_bytes(),
-        ),
-    )
-    .await;
+    let (got, answer) = ask(post.clone(), "/sync/docs", one_doc("//8=")).await;
     assert_eq!(
         (got, &answer["error"]["code"]),
         (StatusCode::BAD_REQUEST, &json!("invalid_input")),
