@@ -306,6 +306,7 @@ fn announce(state: &AppState) -> Option<Announcement> {
         name: state.names.host().to_string(),
         https_port: state.https_port,
         ca_fingerprint: state.tls.ca_fingerprint(),
+        sync_port: state.services.boxes.port(),
     };
     match Announcement::start(&profile) {
         Ok(announcement) => Some(announcement),

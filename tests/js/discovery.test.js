@@ -1,7 +1,7 @@
 // Finding the box by name (mDNS), between two network namespaces the test makes and joins with
 // a veth link — never the machine's real network: the box announces itself in one, and in the
 // other `tavla discover` finds it within 3 s with its address, port, version and CA
-// fingerprint; `rom-204.local` resolves by mDNS; a new address on the box is announced; and
+// fingerprint and its port for paired boxes; `rom-204.local` resolves by mDNS; a new address on the box is announced; and
 // when the box stops, a browser that is listening hears it withdraw at once (long before the
 // records' lifetime would run out).
 // Needs root and iproute2; else it is skipped and says why.
@@ -79,6 +79,7 @@ test('a box is found by name, resolves as <name>.local, follows its addresses an
       '--http-listen', `${BOX}:0`, '--sync-listen', `${BOX}:0`, '--media-udp-port', '0', '--host-name', NAME], { env: { ...env, RUST_LOG: 'info', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
     const out = lines(server);
     const port = Number((await out.next((l) => /https: /.test(l), 'the https address')).match(/:(\d+)\s*$/)[1]);
+    const syncPort = Number((await out.next((l) => /boxes: /.test(l), 'the address for paired boxes')).match(/:(\d+) /)[1]);
     await out.next((l) => /announced on the network/.test(l), 'the announcement');
     const fingerprint = new X509Certificate(readFileSync(join(dir, 'data', 'tls', 'ca.crt'))).fingerprint256;
 
@@ -94,6 +95,7 @@ test('a box is found by name, resolves as <name>.local, follows its addresses an
     assert.ok(!found.addresses.some((a) => a.startsWith('127.') || a === '::1'), 'never loopback');
     assert.match(found.version, /^\d+\.\d+\.\d+/);
     assert.equal(found.ca_sha256, fingerprint);
+    assert.equal(found.sync_port, syncPort, 'where a paired box would connect');
 
     // The name resolves as a phone's browser would ask it.
     const resolved = inClient('discover', '--resolve', `${NAME}.local`, '--seconds', '3');

@@ -106,8 +106,21 @@ struct Two {
 }
 
 async fn two_boxes() -> Two {
-    let a = TestServer::start_with(|c| c.host_name = Some("rom-101".into())).await;
-    let b = TestServer::start_with(|c| c.host_name = Some("rom-102".into())).await;
+    two_boxes_asking_every(200).await
+}
+
+/// Two boxes that ask each other every `ms` (besides when told to).
+async fn two_boxes_asking_every(ms: u64) -> Two {
+    let a = TestServer::start_with(|c| {
+        c.host_name = Some("rom-101".into());
+        c.boxes.sync_every_ms = ms;
+    })
+    .await;
+    let b = TestServer::start_with(|c| {
+        c.host_name = Some("rom-102".into());
+        c.boxes.sync_every_ms = ms;
+    })
+    .await;
     let kari = a.first_teacher("Kari").await;
     let nils = b.first_teacher("Nils").await;
     let class = class_with(&kari, "7B", &["Adalheid", "Bodvar"]).await;
@@ -665,4 +678,17 @@ async fn the_sync_listener_refuses_bad_input_from_a_paired_box_and_goes_on() {
     let (got, manifest) = ask(get, "/sync/classes", None).await;
     assert_eq!(got, StatusCode::OK);
     assert_eq!(manifest["classes"][0]["class"]["name"], "7B");
+}
+
+#[tokio::test]
+async fn a_class_shared_shows_on_the_other_box_at_once_not_at_its_next_round() {
+    // Rounds every ten minutes: only being told can bring the class over within the test.
+    let t = two_boxes_asking_every(600_000).await;
+    let (_, b_on_a) = pair(&t.a, &t.kari, &t.nils).await;
+    share(&t.kari, &b_on_a, &[&t.class_id]).await;
+    eventually(
+        "the class arrives on b without waiting for its round",
+        || async { class_names(&t.nils).await == ["7B"] },
+    )
+    .await;
 }

@@ -46,6 +46,8 @@ pub struct Profile {
     pub https_port: u16,
     /// SHA-256 of the box's CA certificate (hex), so a device can check what it trusts.
     pub ca_fingerprint: Option<String>,
+    /// Where paired boxes connect (another box's teacher pairs with `<name>.local:<sync_port>`).
+    pub sync_port: u16,
 }
 
 /// The box's announcement; [`Announcement::stop`] withdraws it (also done on drop).
@@ -63,10 +65,12 @@ impl Announcement {
         daemon.disable_interface(vec![IfKind::LoopbackV4, IfKind::LoopbackV6])?;
         daemon.set_ip_check_interval(ADDRESS_CHECK_SECONDS)?;
         let port = profile.https_port.to_string();
+        let sync_port = profile.sync_port.to_string();
         let version = env!("CARGO_PKG_VERSION");
         let mut txt = vec![
             ("version", version),
             ("port", port.as_str()),
+            ("sync_port", sync_port.as_str()),
             ("name", profile.name.as_str()),
         ];
         if let Some(fingerprint) = &profile.ca_fingerprint {
@@ -128,6 +132,8 @@ pub struct FoundBox {
     pub port: u16,
     pub version: Option<String>,
     pub ca_sha256: Option<String>,
+    /// Its port for paired boxes, if it says (older boxes do not).
+    pub sync_port: Option<u16>,
 }
 
 impl FoundBox {
@@ -146,6 +152,7 @@ impl FoundBox {
             port: service.get_port(),
             version: txt("version"),
             ca_sha256: txt("ca_sha256"),
+            sync_port: txt("sync_port").and_then(|p| p.parse().ok()),
         }
     }
 }

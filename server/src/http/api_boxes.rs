@@ -159,8 +159,7 @@ pub async fn set_shares(
         everything: body.everything,
         classes: body.classes,
     };
-    state
-        .blocking(move |s| service::boxes::set_shares(s, &teacher.who, &box_id, shares))
+    service::boxes::set_shares(&state.services, &teacher.who, &box_id, shares)
         .await
         .map(Json)
 }

@@ -67,6 +67,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/sync/classes", get(classes))
         .route("/sync/docs", post(docs))
         .route("/sync/messages", get(messages))
+        .route("/sync/poke", post(poke))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(state)
@@ -124,4 +125,13 @@ async fn messages(
         .blocking(move |s| service::boxes::messages_after(s, &who, after))
         .await
         .map(Json)
+}
+
+/// `POST /sync/poke`: the asker changed what it shares with this box; this box asks it now.
+async fn poke(
+    State(state): State<Arc<AppState>>,
+    PairedCaller(who): PairedCaller,
+) -> Result<axum::http::StatusCode, ApiError> {
+    service::boxes::poked(&state.services, &who)?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

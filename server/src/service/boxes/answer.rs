@@ -212,3 +212,12 @@ pub fn messages_after(s: &Services, who: &Who, after: u64) -> Result<MessagesAns
     }
     Ok(answer)
 }
+
+/// A paired box says it changed what it shares with this one: this box asks it now.
+pub fn poked(s: &Services, who: &Who) -> Result<(), ApiError> {
+    if !matches!(who, Who::PairedBox { .. }) {
+        return Err(ApiError::Forbidden);
+    }
+    s.boxes.wake.notify_one();
+    Ok(())
+}

@@ -16,7 +16,7 @@
 mod answer;
 mod take;
 
-pub use answer::{doc_updates, manifest, messages_after, who_is};
+pub use answer::{doc_updates, manifest, messages_after, poked, who_is};
 pub use take::sync_all;
 
 use std::collections::BTreeSet;
@@ -222,13 +222,25 @@ pub fn unpair(s: &Services, who: &Who, box_id: &BoxId) -> Result<(), ApiError> {
 }
 
 /// A teacher chooses what a paired box receives: her own classes (each checked), or
-/// everything on this box (a school's backup box).
-pub fn set_shares(
+/// everything on this box (a school's backup box). The other box is told to ask now, so the
+/// choice shows there at once (if it cannot be reached, it learns at its next round).
+pub async fn set_shares(
     s: &Services,
     who: &Who,
     box_id: &BoxId,
     shares: Shares,
 ) -> Result<PairedView, ApiError> {
+    let paired = choose_shares(s, who, box_id, shares)?;
+    take::poke(s, &paired).await;
+    view(s, paired)
+}
+
+fn choose_shares(
+    s: &Services,
+    who: &Who,
+    box_id: &BoxId,
+    shares: Shares,
+) -> Result<PairedBox, ApiError> {
     if !can(who, Action::PairBoxes) {
         return Err(forbidden(who));
     }
@@ -271,8 +283,7 @@ pub fn set_shares(
     };
     pairs::put(store, &paired)?;
     tracing::info!(%box_id, everything = paired.shares.everything, classes = paired.shares.classes.len(), "what a paired box receives changed");
-    s.boxes.wake.notify_one();
-    view(s, paired)
+    Ok(paired)
 }
 
 /// A paired box as the teacher's page shows it.

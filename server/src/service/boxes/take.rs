@@ -339,3 +339,30 @@ async fn take_message(s: &Services, message: SharedMessage) {
         tracing::warn!("a paired box's message could not be kept: {e}");
     }
 }
+
+/// Tells `other` to ask this box now (what it receives changed). Best effort, briefly: a box
+/// that cannot be reached asks at its next round anyway.
+pub(super) async fn poke(s: &Services, other: &PairedBox) {
+    let Ok(config) = s
+        .boxes
+        .trust
+        .client_config(&s.boxes.identity, Some(other.fingerprint.clone()))
+    else {
+        return;
+    };
+    let told = ask(
+        s,
+        config,
+        &other.address,
+        Method::POST,
+        "/sync/poke",
+        None,
+        4096,
+    );
+    if tokio::time::timeout(POKE_WAIT, told).await.is_err() {
+        tracing::debug!(box_id = %other.box_id, "a paired box did not hear that its shares changed");
+    }
+}
+
+/// How long a teacher's "save" waits to tell the other box.
+const POKE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);

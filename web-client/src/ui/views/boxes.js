@@ -5,7 +5,7 @@ import { heading } from '../shell.js';
 import { t, errorText } from '../../i18n.js';
 import { get, post, put, del } from '../../protocol/api.js';
 
-export async function boxesView({ main, setTitle }) {
+export async function boxesView({ main, params, setTitle }) {
   setTitle(t('paired.title'));
   const [overview, { classes }] = await Promise.all([get('/boxes/paired'), get('/classes')]);
   const when = new Intl.DateTimeFormat(document.documentElement.lang || 'nb', { dateStyle: 'medium', timeStyle: 'short' });
@@ -25,7 +25,8 @@ export async function boxesView({ main, setTitle }) {
     }
   } }, t('paired.make_code'));
 
-  const address = field({ label: t('paired.address'), name: 'address', hint: t('paired.address_hint'), attrs: { maxlength: '255', autocomplete: 'off' } });
+  // "Pair with this box" on the start page's list of boxes nearby fills in its address.
+  const address = field({ label: t('paired.address'), name: 'address', value: params.get('address') ?? '', hint: t('paired.address_hint'), attrs: { maxlength: '255', autocomplete: 'off' } });
   const code = field({ label: t('paired.code'), name: 'code', hint: t('paired.code_hint'), attrs: { maxlength: '20', autocomplete: 'off', autocapitalize: 'characters' } });
   const fingerprint = field({ label: t('paired.fingerprint_field'), name: 'fingerprint', required: false, hint: t('paired.fingerprint_hint'), attrs: { maxlength: '100', autocomplete: 'off' } });
   const pairMessage = formMessage();

@@ -19,7 +19,8 @@ export async function dashboardView({ main, me, navigate, setTitle }) {
     if (!nearby.enabled) return nearbyList.replaceChildren(h('p', {}, t('boxes.off')));
     nearbyList.replaceChildren(own, nearby.boxes.length
       ? h('ul', { class: 'cards-list' }, nearby.boxes.map((b) => h('li', {},
-        h('a', { href: `https://${b.host}:${b.port}/` }, b.name), ' ', h('span', { class: 'hint' }, b.addresses.join(', ')))))
+        h('a', { href: `https://${b.host}:${b.port}/` }, b.name), ' ', h('span', { class: 'hint' }, b.addresses.join(', ')),
+        b.sync_port ? [' ', h('a', { href: `/teacher/boxes?address=${encodeURIComponent(`${b.host}:${b.sync_port}`)}`, 'data-link': true }, t('boxes.pair_with', { name: b.name }))] : null)))
       : h('p', {}, t('boxes.none')));
   }, () => nearbyList.replaceChildren(h('p', {}, t('boxes.none'))));
 
