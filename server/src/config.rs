@@ -47,10 +47,13 @@ pub struct BoxesConfig {
     pub sync_every_ms: u64,
 }
 
+/// The sync listener's port unless configured; also what a typed address without a port means.
+pub const DEFAULT_SYNC_PORT: u16 = 8444;
+
 impl Default for BoxesConfig {
     fn default() -> Self {
         Self {
-            listen: SocketAddr::from(([0, 0, 0, 0], 8444)),
+            listen: SocketAddr::from(([0, 0, 0, 0], DEFAULT_SYNC_PORT)),
             sync_every_ms: 10_000,
         }
     }

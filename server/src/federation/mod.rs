@@ -87,6 +87,11 @@ impl Traffic {
         self.received.fetch_add(received as u64, Ordering::Relaxed);
         self.requests.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// A sync with a paired box finished without error.
+    pub fn synced(&self) {
+        self.syncs.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Federation {

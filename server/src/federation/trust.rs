@@ -32,7 +32,8 @@ pub const PAIRING_VALID: Duration = Duration::from_secs(10 * 60);
 pub const PAIRING_TRIES: u32 = 5;
 /// Letters and digits nobody confuses when reading a code off another screen (no 0/O, 1/I/L).
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-const CODE_LEN: usize = 10;
+/// Characters in a pairing code.
+pub const CODE_LEN: usize = 10;
 
 /// An open pairing window: the code a teacher was shown.
 struct Window {
@@ -220,6 +221,12 @@ pub fn proof_matches(
     verifier: &Fingerprint,
 ) -> bool {
     constant_time_eq(claimed, &proof(code, role, prover, verifier))
+}
+
+/// A code as a teacher reads it off the screen: two groups of five.
+pub fn shown(code: &str) -> String {
+    let (first, second) = code.split_at(code.len().min(CODE_LEN / 2));
+    format!("{first}-{second}")
 }
 
 /// A code as typed: any case, with spaces or dashes.

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::extract::{ApiJson, ApiPath, TeacherCaller};
 use super::state::AppState;
+use crate::config::DEFAULT_SYNC_PORT;
 use crate::discovery::FoundBox;
 use crate::error::ApiError;
 use crate::federation::identity::Fingerprint;
@@ -136,8 +137,6 @@ fn sync_address(raw: &str) -> Result<String, ApiError> {
         Some(_) => Err(bad()),
     }
 }
-
-const DEFAULT_SYNC_PORT: u16 = 8444;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -128,24 +128,22 @@ pub fn take_copy(
         teacher_id: teacher_id.clone(),
         ..class.clone()
     };
-    let new = store.insert_if_absent(
+    Ok(store.insert_if_absent(
         Tree::Classes,
         class_key(&class.id).as_bytes(),
         &crate::store::encode(&copy)?,
-    )?;
-    Ok(new)
+    )?)
 }
 
 /// Takes in a pupil a paired box sent (their card works here too), unless they are here
-/// already. Returns whether they were new.
-pub fn take_pupil_copy(store: &dyn Store, pupil: &Pupil) -> Result<bool, LessonError> {
+/// already.
+pub fn take_pupil_copy(store: &dyn Store, pupil: &Pupil) -> Result<(), LessonError> {
     let key = pupil_key(&pupil.class_id, &pupil.id);
-    if store.get(Tree::Classes, key.as_bytes())?.is_some() {
-        return Ok(false);
+    if store.get(Tree::Classes, key.as_bytes())?.is_none() {
+        save_card(store, pupil)?;
+        store.put_json(Tree::Classes, &key, pupil)?;
     }
-    save_card(store, pupil)?;
-    store.put_json(Tree::Classes, &key, pupil)?;
-    Ok(true)
+    Ok(())
 }
 
 pub fn get(store: &dyn Store, id: &str) -> Result<Class, LessonError> {

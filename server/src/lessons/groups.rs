@@ -62,10 +62,9 @@ pub fn get(
 
 /// Every group the lesson has had, in the order they were formed.
 pub fn all_of_lesson(store: &dyn Store, lesson_id: &LessonId) -> Result<Vec<Group>, LessonError> {
-    let mut all: Vec<(u64, Group)> =
-        store.scan_json(Tree::Lessons, &format!("group/{lesson_id}/"))?;
-    all.sort_by_key(|(formed, g)| (*formed, g.number));
-    Ok(all.into_iter().map(|(_, g)| g).collect())
+    let mut all = formed_in(store, lesson_id)?;
+    all.sort_by_key(|f| (f.formed_ms, f.group.number));
+    Ok(all.into_iter().map(|f| f.group).collect())
 }
 
 /// A group formed in a lesson, and when: as a paired box sends and takes it.
@@ -76,7 +75,7 @@ pub struct Formed {
     pub group: Group,
 }
 
-/// Every group formed in the lesson, with when.
+/// Every group formed in the lesson, with when (in no particular order).
 pub fn formed_in(store: &dyn Store, lesson_id: &LessonId) -> Result<Vec<Formed>, LessonError> {
     let all: Vec<(u64, Group)> = store.scan_json(Tree::Lessons, &format!("group/{lesson_id}/"))?;
     Ok(all
@@ -91,10 +90,11 @@ pub fn formed_in(store: &dyn Store, lesson_id: &LessonId) -> Result<Vec<Formed>,
 
 /// Takes in a group a paired box formed (its document then has a home here), unless it is
 /// here already. The lesson's current arrangement stays the box's where the lesson runs.
-pub fn take_copy(store: &dyn Store, formed: &Formed) -> Result<bool, LessonError> {
+pub fn take_copy(store: &dyn Store, formed: &Formed) -> Result<(), LessonError> {
     let key = group_key(&formed.lesson_id, &formed.group.id);
     let value = crate::store::encode(&(formed.formed_ms, &formed.group))?;
-    Ok(store.insert_if_absent(Tree::Lessons, key.as_bytes(), &value)?)
+    store.insert_if_absent(Tree::Lessons, key.as_bytes(), &value)?;
+    Ok(())
 }
 
 /// The group a participant is in this lesson, if any.

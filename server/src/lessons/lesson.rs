@@ -118,22 +118,14 @@ pub fn start(
     Ok(lesson)
 }
 
-/// What taking in a paired box's lesson did.
-#[derive(Debug)]
-pub enum Taken {
-    New,
-    /// It ended there while it ran here: it is ended here now (the caller closes it).
-    Ended(Lesson),
-    Unchanged,
-}
-
 /// Takes in a lesson a paired box sent, as `teacher_id`'s here (its join code stays the other
-/// box's: pupils join it there).
+/// box's: pupils join it there). Returns the lesson if it ended there while it ran here: it is
+/// ended here now, and the caller closes it.
 pub fn take_copy(
     store: &dyn Store,
     lesson: &Lesson,
     teacher_id: &TeacherId,
-) -> Result<Taken, LessonError> {
+) -> Result<Option<Lesson>, LessonError> {
     let key = lesson_key(&lesson.id);
     match store.get_json::<Lesson>(Tree::Lessons, &key)? {
         None => {
@@ -142,14 +134,14 @@ pub fn take_copy(
                 ..lesson.clone()
             };
             store.put_json(Tree::Lessons, &key, &copy)?;
-            Ok(Taken::New)
+            Ok(None)
         }
         Some(mut here) if here.ended_ms.is_none() && lesson.ended_ms.is_some() => {
             here.ended_ms = lesson.ended_ms;
             store.put_json(Tree::Lessons, &key, &here)?;
-            Ok(Taken::Ended(here))
+            Ok(Some(here))
         }
-        Some(_) => Ok(Taken::Unchanged),
+        Some(_) => Ok(None),
     }
 }
 

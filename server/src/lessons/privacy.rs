@@ -198,8 +198,6 @@ impl LessonKeeper for Attendance {
     }
 }
 
-/// A deleted class's own records (after its pupils and lessons went): the class and its last
-/// group arrangement. Returns how many went.
 /// Every tombstone (hashes of deleted pupils and classes; they name no one), for paired boxes.
 pub fn tombstones(store: &dyn Store) -> Result<Vec<String>, StoreError> {
     Ok(store
@@ -209,6 +207,8 @@ pub fn tombstones(store: &dyn Store) -> Result<Vec<String>, StoreError> {
         .collect())
 }
 
+/// A deleted class's own records (after its pupils and lessons went): the class and its last
+/// group arrangement. Returns how many went.
 pub fn forget_class(store: &dyn Store, class_id: &ClassId) -> Result<usize, StoreError> {
     Ok(remove_key(store, Tree::Classes, &class_key(class_id))?
         + remove_key(store, Tree::Lessons, &last_key(class_id))?)

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
+use super::class_of_thread;
 use crate::auth::{can, Action, Who};
 use crate::channels::message::{self as stored_message, Origin};
-use crate::channels::thread::ThreadId;
 use crate::docs::listing;
 use crate::docs::name::DocName;
 use crate::error::ApiError;
@@ -138,7 +138,12 @@ pub fn doc_updates(s: &Services, who: &Who, request: DocsRequest) -> Result<Docs
         let update = s
             .docs
             .diff_since(&wanted.name, &wanted.state_vector)
-            .map_err(|e| ApiError::Invalid(validate::invalid("state_vector", leak_free(&e))))?;
+            .map_err(|_| {
+                validate::invalid(
+                    "state_vector",
+                    "is not a state vector this document can answer",
+                )
+            })?;
         if crate::docs::room::is_empty_update(&update) {
             continue;
         }
@@ -151,27 +156,22 @@ pub fn doc_updates(s: &Services, who: &Who, request: DocsRequest) -> Result<Docs
     Ok(answer)
 }
 
-fn leak_free(_e: &crate::docs::DocError) -> &'static str {
-    "is not a state vector this document can answer"
-}
-
 /// Messages of the classes the asker receives, numbered here after `after`, oldest first.
 pub fn messages_after(s: &Services, who: &Who, after: u64) -> Result<MessagesAnswer, ApiError> {
     let shares = shares_of(s, who)?;
     let store = s.channels.store();
     let own = s.boxes.identity.box_id();
-    let (last, mut numbered) = s
+    let (last, numbered) = s
         .channels
         .consistent(|| stored_message::numbered_after(store, after));
-    let numbered = numbered
-        .as_mut()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut numbered = numbered.map_err(|e| ApiError::Internal(e.to_string()))?;
     numbered.sort_by_key(|m| m.seq);
     let mut answer = MessagesAnswer {
         next_after: last.max(after),
         ..Default::default()
     };
-    let mut lesson_classes: HashMap<LessonId, Option<ClassId>> = HashMap::new();
+    // Many messages share a thread: each thread's class is looked up once.
+    let mut lesson_classes: HashMap<(String, LessonId), Option<ClassId>> = HashMap::new();
     for message in numbered.iter() {
         if answer.messages.len() >= MAX_MESSAGES_PER_ANSWER {
             answer.more = true;
@@ -181,18 +181,10 @@ pub fn messages_after(s: &Services, who: &Who, after: u64) -> Result<MessagesAns
         if message.deleted {
             continue;
         }
-        let class_id = match ThreadId::parse(&message.thread) {
-            Some(ThreadId::PrivateRostered { class_id, .. }) => Some(class_id),
-            Some(_) => lesson_classes
-                .entry(message.lesson_id.clone())
-                .or_insert_with(|| {
-                    lesson::get(store, &message.lesson_id)
-                        .ok()
-                        .map(|l| l.class_id)
-                })
-                .clone(),
-            None => None,
-        };
+        let class_id = lesson_classes
+            .entry((message.thread.clone(), message.lesson_id.clone()))
+            .or_insert_with(|| class_of_thread(store, &message.thread, &message.lesson_id))
+            .clone();
         if !class_id.is_some_and(|c| may_receive(who, &shares, &c)) {
             continue;
         }

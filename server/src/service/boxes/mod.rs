@@ -6,7 +6,6 @@
 //! cursor) and takes them in. Two boxes that share a class with each other both pull, so edits
 //! made on either while they could not reach each other end up on both; yrs merges documents,
 //! messages keep their origin so none arrives twice.
-
 //!
 //! - this module: pairing and unpairing, what each paired box receives, the teacher's view.
 //! - [`answer`]: answering a paired box's sync requests (what it receives, document updates,
@@ -27,14 +26,17 @@ use serde::Serialize;
 
 use super::Services;
 use crate::auth::{can, Action, Who};
+use crate::channels::thread::ThreadId;
 use crate::error::ApiError;
 use crate::federation::identity::Fingerprint;
 use crate::federation::pairs::{self, PairedBox, Shares};
 use crate::federation::trust::{self, CodeCheck, PAIRING_VALID};
 use crate::federation::wire::{PairAnswer, PairRequest};
 use crate::federation::{client, FederationError};
-use crate::ids::{BoxId, ClassId};
-use crate::lessons::classes;
+use crate::ids::{BoxId, ClassId, LessonId};
+use crate::lessons::classes::{self, Class};
+use crate::lessons::lesson;
+use crate::store::Store;
 use crate::validate;
 
 /// What the teacher reads off this box to pair another with it.
@@ -61,7 +63,7 @@ pub fn open_pairing(s: &Services, who: &Who) -> Result<PairingCode, ApiError> {
     let code = boxes.trust.open_window(teacher_id);
     tracing::info!("pairing code made; another box may pair for the next 10 minutes");
     Ok(PairingCode {
-        code: format!("{}-{}", &code[..5], &code[5..]),
+        code: trust::shown(&code),
         fingerprint: boxes.identity.fingerprint().grouped(),
         name: boxes.name.clone(),
         port: boxes.port(),
@@ -98,7 +100,7 @@ pub async fn pair_with(
         return Err(ApiError::Forbidden);
     }
     let code = trust::normalize_code(&target.code);
-    if code.len() != 10 {
+    if code.len() != trust::CODE_LEN {
         return Err(validate::invalid("code", "is ten letters and digits").into());
     }
     let boxes = &s.boxes;
@@ -152,11 +154,20 @@ pub async fn pair_with(
         paired_ms: s.clock.now_ms(),
         shares: Shares::default(),
     };
-    pairs::put(s.store.as_ref(), &paired)?;
-    boxes.trust.add(peer, paired.box_id.clone());
-    boxes.wake.notify_one();
+    keep_paired(s, &paired)?;
     tracing::info!(box_id = %paired.box_id, "paired with another box (this box entered its code)");
     view(s, paired)
+}
+
+/// What pairing does on either side: the box is kept, its certificate is trusted from now on,
+/// and this box asks it at once.
+fn keep_paired(s: &Services, paired: &PairedBox) -> Result<(), ApiError> {
+    pairs::put(s.store.as_ref(), paired)?;
+    s.boxes
+        .trust
+        .add(paired.fingerprint.clone(), paired.box_id.clone());
+    s.boxes.wake.notify_one();
+    Ok(())
 }
 
 /// Another box proves it knows the open pairing code: it is paired, as the teacher's who made
@@ -196,9 +207,7 @@ pub fn accept_pairing(
         paired_ms: s.clock.now_ms(),
         shares: Shares::default(),
     };
-    pairs::put(s.store.as_ref(), &paired)?;
-    boxes.trust.add(peer.clone(), paired.box_id.clone());
-    boxes.wake.notify_one();
+    keep_paired(s, &paired)?;
     tracing::info!(box_id = %paired.box_id, "paired with another box (it entered this box's code)");
     Ok(PairAnswer {
         box_id: boxes.identity.box_id(),
@@ -246,15 +255,18 @@ fn choose_shares(
     }
     let store = s.store.as_ref();
     let mut paired = pairs::get(store, box_id)?.ok_or(ApiError::NotFound)?;
-    let mut chosen = BTreeSet::new();
-    for class_id in &shares.classes {
-        let class = classes::get(store, class_id)?;
-        if !can(
+    let may_share = |class: &Class| {
+        can(
             who,
             Action::ShareClass {
                 class_teacher: &class.teacher_id,
             },
-        ) {
+        )
+    };
+    let mut chosen = BTreeSet::new();
+    for class_id in &shares.classes {
+        let class = classes::get(store, class_id)?;
+        if !may_share(&class) {
             return Err(ApiError::Forbidden);
         }
         chosen.insert(class.id);
@@ -264,16 +276,7 @@ fn choose_shares(
         .shares
         .classes
         .iter()
-        .filter(|c| {
-            classes::get(store, c).is_ok_and(|class| {
-                !can(
-                    who,
-                    Action::ShareClass {
-                        class_teacher: &class.teacher_id,
-                    },
-                )
-            })
-        })
+        .filter(|c| classes::get(store, c).is_ok_and(|class| !may_share(&class)))
         .cloned()
         .collect();
     chosen.extend(others);
@@ -341,4 +344,23 @@ pub fn overview(s: &Services, who: &Who) -> Result<BoxesOverview, ApiError> {
         port: boxes.port(),
         paired,
     })
+}
+
+/// The class a message belongs to: a class-list pupil's private thread names it, every other
+/// thread belongs to its lesson's class.
+fn class_of_thread(store: &dyn Store, thread: &str, lesson_id: &LessonId) -> Option<ClassId> {
+    match ThreadId::parse(thread)? {
+        ThreadId::PrivateRostered { class_id, .. } => Some(class_id),
+        _ => lesson::get(store, lesson_id).ok().map(|l| l.class_id),
+    }
+}
+
+/// The TLS configuration for talking to `other`, its certificate pinned.
+fn config_for(
+    s: &Services,
+    other: &PairedBox,
+) -> Result<std::sync::Arc<rustls::ClientConfig>, FederationError> {
+    s.boxes
+        .trust
+        .client_config(&s.boxes.identity, Some(other.fingerprint.clone()))
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use hyper::{Method, StatusCode};
 
+use super::{class_of_thread, config_for};
 use crate::channels::message as stored_message;
-use crate::channels::{thread::ThreadId, Draft};
+use crate::channels::Draft;
 use crate::docs::access as doc_access;
 use crate::docs::name::DocName;
 use crate::docs::room::{update_frame, Person};
@@ -20,7 +21,7 @@ use crate::federation::wire::{
 };
 use crate::federation::{client, FederationError};
 use crate::ids::ClassId;
-use crate::lessons::lesson::{self, Taken};
+use crate::lessons::lesson;
 use crate::lessons::{classes, groups};
 use crate::service::{lessons as lesson_cases, privacy, Services};
 use crate::store::Tree;
@@ -45,10 +46,7 @@ pub async fn sync_all(s: &Services) {
         let mut progress = pairs::progress(s.store.as_ref(), &other.box_id).unwrap_or_default();
         match sync_with(s, &other, &mut progress).await {
             Ok(()) => {
-                s.boxes
-                    .traffic
-                    .syncs
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                s.boxes.traffic.synced();
                 progress.last_sync_ms = Some(s.clock.now_ms());
                 progress.last_error = None;
             }
@@ -77,10 +75,7 @@ async fn sync_with(
     other: &PairedBox,
     progress: &mut Progress,
 ) -> Result<(), FederationError> {
-    let config = s
-        .boxes
-        .trust
-        .client_config(&s.boxes.identity, Some(other.fingerprint.clone()))?;
+    let config = config_for(s, other)?;
     let limit = max_answer_bytes(s);
     let answer = ask(
         s,
@@ -208,22 +203,14 @@ async fn take_records(
     let known: BTreeSet<&str> = manifest.tombstones.iter().map(String::as_str).collect();
     let mut documents = Vec::new();
     for shared in &manifest.classes {
-        let class = &shared.class;
-        if known.contains(crate::privacy::class_tombstone_key(&class.id).as_str())
-            || store
-                .get(
-                    Tree::Classes,
-                    crate::privacy::class_tombstone_key(&class.id).as_bytes(),
-                )?
-                .is_some()
+        let tombstone = crate::privacy::class_tombstone_key(&shared.class.id);
+        if known.contains(tombstone.as_str())
+            || store.get(Tree::Classes, tombstone.as_bytes())?.is_some()
         {
             continue;
         }
-        let taken =
-            take_class(s, other, shared).map_err(|e| FederationError::BadAnswer(e.to_string()))?;
-        if taken {
-            documents.extend(shared.documents.iter().cloned());
-        }
+        take_class(s, other, shared).map_err(|e| FederationError::BadAnswer(e.to_string()))?;
+        documents.extend(shared.documents.iter().cloned());
     }
     store.flush()?;
     // Deletions there are deletions here, for the classes it shares or sent us.
@@ -250,8 +237,8 @@ async fn take_records(
     Ok(documents)
 }
 
-/// Takes in one shared class; false if it may not be taken (a tombstoned copy).
-fn take_class(s: &Services, other: &PairedBox, shared: &SharedClass) -> Result<bool, ApiError> {
+/// Takes in one shared class: the class, its pupils (but none deleted here), lessons and groups.
+fn take_class(s: &Services, other: &PairedBox, shared: &SharedClass) -> Result<(), ApiError> {
     let store = s.store.as_ref();
     let class = &shared.class;
     if classes::take_copy(store, class, &other.teacher_id)? {
@@ -273,7 +260,7 @@ fn take_class(s: &Services, other: &PairedBox, shared: &SharedClass) -> Result<b
         if lesson.class_id != class.id {
             continue;
         }
-        if let Taken::Ended(ended) = lesson::take_copy(store, lesson, &here.teacher_id)? {
+        if let Some(ended) = lesson::take_copy(store, lesson, &here.teacher_id)? {
             lesson_cases::close(s, &ended)?;
         }
     }
@@ -282,7 +269,7 @@ fn take_class(s: &Services, other: &PairedBox, shared: &SharedClass) -> Result<b
             groups::take_copy(store, formed)?;
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Applies a document update from `other` as an edit: everyone who has the document open here
@@ -310,14 +297,8 @@ fn take_update(s: &Services, other: &PairedBox, update: &DocUpdate) {
 
 /// Whether a message belongs to a class `other` shares with this box.
 fn shared_here(s: &Services, manifest: &Manifest, message: &SharedMessage) -> bool {
-    let class_id = match ThreadId::parse(&message.thread) {
-        Some(ThreadId::PrivateRostered { class_id, .. }) => Some(class_id),
-        Some(_) => lesson::get(s.store.as_ref(), &message.lesson_id)
-            .ok()
-            .map(|l| l.class_id),
-        None => None,
-    };
-    class_id.is_some_and(|c| manifest.classes.iter().any(|shared| shared.class.id == c))
+    class_of_thread(s.store.as_ref(), &message.thread, &message.lesson_id)
+        .is_some_and(|c| manifest.classes.iter().any(|shared| shared.class.id == c))
 }
 
 async fn take_message(s: &Services, message: SharedMessage) {
@@ -343,11 +324,7 @@ async fn take_message(s: &Services, message: SharedMessage) {
 /// Tells `other` to ask this box now (what it receives changed). Best effort, briefly: a box
 /// that cannot be reached asks at its next round anyway.
 pub(super) async fn poke(s: &Services, other: &PairedBox) {
-    let Ok(config) = s
-        .boxes
-        .trust
-        .client_config(&s.boxes.identity, Some(other.fingerprint.clone()))
-    else {
+    let Ok(config) = config_for(s, other) else {
         return;
     };
     let told = ask(

@@ -7,7 +7,8 @@ import { get, post, put, del } from '../../protocol/api.js';
 
 export async function boxesView({ main, params, setTitle }) {
   setTitle(t('paired.title'));
-  const [overview, { classes }] = await Promise.all([get('/boxes/paired'), get('/classes')]);
+  // `/classes` lists the teacher's own classes: the ones she may share.
+  const [overview, { classes: ownClasses }] = await Promise.all([get('/boxes/paired'), get('/classes')]);
   const when = new Intl.DateTimeFormat(document.documentElement.lang || 'nb', { dateStyle: 'medium', timeStyle: 'short' });
   const ownAddress = `${location.hostname}:${overview.port}`;
 
@@ -52,7 +53,6 @@ export async function boxesView({ main, params, setTitle }) {
     }
   } }, address.wrapper, code.wrapper, fingerprint.wrapper, pairMessage.el, h('button', { type: 'submit', class: 'primary' }, t('paired.pair')));
 
-  const ownClasses = classes;
   const list = h('ul', { class: 'cards-list paired-list' });
   const empty = h('p', { hidden: overview.paired.length > 0 }, t('paired.none'));
 
