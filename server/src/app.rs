@@ -230,6 +230,7 @@ async fn serve(
     let http_task = tokio::spawn(http::plain::serve_plain(http, state.clone()));
     let sync_task = tokio::spawn(http::serve::serve_sync(sync, state.clone(), sync_tls));
     let box_sync = tokio::spawn(sync_boxes(state.clone()));
+    let relays = tokio::spawn(relay_paired_lessons(state.clone()));
     let maintenance = tokio::spawn(maintain(state.clone()));
     let lessons = tokio::spawn(wrap_up_lessons(state.clone()));
     let sweeper = tokio::spawn(
@@ -275,7 +276,9 @@ async fn serve(
     // A sync cut off mid-transfer resumes from what was kept (CRDT updates and numbered
     // messages are taken at most once each).
     box_sync.abort();
+    relays.abort();
     let _ = box_sync.await;
+    let _ = relays.await;
     // Every connection closed its peer connections on the way out.
     state.services.media.close().await;
     // Every connection has ended, so nothing waits for a message commit any more.
@@ -328,6 +331,31 @@ async fn sync_boxes(state: Arc<AppState>) {
             _ = boxes.wake.notified() => {}
             _ = state.shutdown.cancelled() => return,
         }
+    }
+}
+
+/// Each lesson whose stage is made here is followed: if its class came from a paired box, that
+/// box's stream of it is received here while anyone watches (`service::boxes::relay`).
+async fn relay_paired_lessons(state: Arc<AppState>) {
+    let mut opened = state.services.media.stages_opened();
+    loop {
+        let lesson_id = tokio::select! {
+            opened = opened.recv() => match opened {
+                Ok(lesson_id) => lesson_id,
+                // Stages made while this lagged have clients that make them again later.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+            _ = state.shutdown.cancelled() => return,
+        };
+        let state = state.clone();
+        // Tracked like a connection: shutdown waits for it to let go of the stage.
+        state.tasks.clone().spawn(async move {
+            tokio::select! {
+                _ = service::boxes::relay_while_watched(&state.services, &lesson_id) => {}
+                _ = state.shutdown.cancelled() => {}
+            }
+        });
     }
 }
 

@@ -302,6 +302,10 @@ pub enum CloseCode {
     Timeout,
     /// 4013: the write would make the document larger than `max_doc_bytes`.
     DocTooLarge,
+    /// 4011: (a paired box's relay) this box unpaired the asking box.
+    Unpaired,
+    /// 4012: (a paired box's relay) the lesson's class is no longer shared with the asking box.
+    Unshared,
     /// 1011: the server could not serve this connection (logged).
     Internal,
 }
@@ -323,6 +327,8 @@ impl CloseCode {
             CloseCode::RateLimited => 4008,
             CloseCode::Timeout => 4010,
             CloseCode::DocTooLarge => 4013,
+            CloseCode::Unpaired => 4011,
+            CloseCode::Unshared => 4012,
             CloseCode::Internal => 1011,
         }
     }
@@ -343,6 +349,8 @@ impl CloseCode {
             CloseCode::RateLimited => "too many messages",
             CloseCode::Timeout => "no answer to ping",
             CloseCode::DocTooLarge => "document too large",
+            CloseCode::Unpaired => "box unpaired",
+            CloseCode::Unshared => "class no longer shared",
             CloseCode::Internal => "server error",
         }
     }
@@ -355,6 +363,8 @@ impl From<Ended> for CloseCode {
             Ended::Removed => CloseCode::Removed,
             Ended::LoggedOut => CloseCode::LoggedOut,
             Ended::CardReissued => CloseCode::CardReissued,
+            Ended::Unpaired => CloseCode::Unpaired,
+            Ended::Unshared => CloseCode::Unshared,
         }
     }
 }

@@ -23,7 +23,8 @@
 //!   them, the group-commit persistence worker, document names and owners, versions, and
 //!   copies (hand-outs, restored versions).
 //! - [`media`]: live audio and video: the WebRTC forwarding unit (SFU) for lesson streams,
-//!   talk-back and private calls; its signaling rides on `/ws`.
+//!   talk-back and private calls; its signaling rides on `/ws`. A lesson from a paired box is
+//!   received once and forwarded to this box's viewers.
 //! - [`lessons`]: classes, rosters, login cards, lessons, join codes, groups, presence,
 //!   classroom camera links.
 //! - [`protocol`]: the JSON messages of the client WebSocket, and the media stream names.
@@ -37,7 +38,8 @@
 //!   an expired lesson). The service layer names a keeper for every store tree.
 //! - [`federation`]: paired boxes: this box's own key pair, the paired certificates and the
 //!   pairing code (mutual TLS, pinned fingerprints), the paired boxes in the store, the
-//!   box-to-box messages and one request to another box. `service::boxes` decides what crosses.
+//!   box-to-box messages and one request (or a relay's socket) to another box.
+//!   `service::boxes` decides what crosses.
 //! - [`discovery`]: the box announced with mDNS (`_tavla._tcp.local.`, `<name>.local`), and
 //!   browsing for boxes nearby (`tavla discover`).
 //! - [`tls`]: the local certificate authority, server certificates, renewal.

@@ -407,6 +407,14 @@ mod tests {
     }
 
     #[test]
+    fn stream_names_read_back() {
+        for stream in [Stream::Camera, Stream::DocumentCamera, Stream::Call] {
+            assert_eq!(Stream::from_name(stream.name()), Some(stream));
+        }
+        assert_eq!(Stream::from_name("teacher"), None);
+    }
+
+    #[test]
     fn server_messages_are_tagged() {
         assert_eq!(
             ServerMessage::LessonEnded.to_json(),
@@ -444,6 +452,20 @@ impl Stream {
             Stream::Talk => "talk",
             Stream::Call => "call",
         }
+    }
+
+    /// The stream a [`Stream::name`] names (how a relayed track's stream id says what it is).
+    pub fn from_name(name: &str) -> Option<Stream> {
+        [
+            Stream::Camera,
+            Stream::Screen,
+            Stream::Interpreter,
+            Stream::DocumentCamera,
+            Stream::Talk,
+            Stream::Call,
+        ]
+        .into_iter()
+        .find(|stream| stream.name() == name)
     }
 
     /// The lesson's own pictures and sound (its camera, the screen, the second picture): one

@@ -692,3 +692,118 @@ async fn a_class_shared_shows_on_the_other_box_at_once_not_at_its_next_round() {
     )
     .await;
 }
+
+/// Opens the relay of `lesson_id` on `t.a` as the paired stranger.
+async fn open_relay(
+    t: &Two,
+    config: &std::sync::Arc<rustls::ClientConfig>,
+    lesson_id: &str,
+) -> Result<client::Socket, FederationError> {
+    client::open_socket(
+        config.clone(),
+        &format!("127.0.0.1:{}", sync_port(&t.a)),
+        &format!("/sync/relay?lesson={lesson_id}"),
+        1 << 20,
+    )
+    .await
+}
+
+/// The next text message on a relay, or the close code it ended with.
+async fn next_on(socket: &mut client::Socket) -> Result<Value, Option<u16>> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(30), socket.next())
+            .await
+            .expect("the relay says something within 30 s (a hang guard)");
+        match next {
+            Some(Ok(Message::Text(text))) => {
+                return Ok(serde_json::from_str(text.as_str()).expect("JSON"))
+            }
+            Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| u16::from(f.code))),
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return Err(None),
+        }
+    }
+}
+
+async fn say(socket: &mut client::Socket, text: &str) {
+    use futures_util::SinkExt;
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            text.to_string(),
+        ))
+        .await
+        .expect("sent");
+}
+
+fn refused_with(status: u16) -> impl Fn(&FederationError) -> bool {
+    move |e| matches!(e, FederationError::Refused(why) if why.contains(&status.to_string()))
+}
+
+#[tokio::test]
+async fn a_lessons_stream_is_relayed_only_while_its_class_is_shared_and_the_lesson_runs() {
+    let t = two_boxes().await;
+    let (_dir, config) = paired_stranger(&t).await;
+    // Not shared: a lesson of the class is not told apart from no lesson; bad ids are bad input.
+    for (lesson, status) in [
+        (t.lesson_id.as_str(), 404),
+        ("nosuchlesson", 404),
+        ("a%2F..", 400),
+    ] {
+        let refused = open_relay(&t, &config, lesson).await.expect_err("refused");
+        assert!(refused_with(status)(&refused), "{lesson}: {refused}");
+    }
+    let (_, overview) = t.kari.get("/api/boxes/paired").await;
+    let stranger = s(&overview["paired"][0]["box_id"]);
+    share(&t.kari, &stranger, &[&t.class_id]).await;
+
+    // Shared: the relay opens. A paired box may only receive: publishing, letting a pupil talk
+    // and calling are refused, and the relay stays open.
+    let mut relay = open_relay(&t, &config, &t.lesson_id).await.expect("opens");
+    for request in [
+        json!({ "type": "media_publish", "stream": "camera", "sdp": "v=0" }),
+        json!({ "type": "grant_talk", "participant": "p-x" }),
+        json!({ "type": "media_watch", "sources": ["call"] }),
+    ] {
+        say(&mut relay, &request.to_string()).await;
+        let answer = next_on(&mut relay).await.expect("an answer");
+        assert_eq!(answer["type"], "media_refused", "{request}: {answer}");
+        assert_eq!(answer["code"], "forbidden", "{request}: {answer}");
+    }
+    // A malformed message closes this relay (4000); another opens as before.
+    say(&mut relay, "{not json").await;
+    assert_eq!(next_on(&mut relay).await.err(), Some(Some(4000)));
+    let mut relay = open_relay(&t, &config, &t.lesson_id)
+        .await
+        .expect("opens again");
+    say(&mut relay, r#"{"type":"media_watch","sources":["lesson"]}"#).await;
+    // No longer shared: the open relay closes at once (4012).
+    share(&t.kari, &stranger, &[]).await;
+    assert_eq!(next_on(&mut relay).await.err(), Some(Some(4012)));
+
+    // Shared again: the lesson's end closes it (4001), and an ended lesson is not relayed.
+    share(&t.kari, &stranger, &[&t.class_id]).await;
+    let mut relay = open_relay(&t, &config, &t.lesson_id).await.expect("opens");
+    let (status, _) = t
+        .kari
+        .post(&format!("/api/lessons/{}/end", t.lesson_id), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(next_on(&mut relay).await.err(), Some(Some(4001)));
+    let refused = open_relay(&t, &config, &t.lesson_id)
+        .await
+        .expect_err("refused");
+    assert!(refused_with(410)(&refused), "{refused}");
+
+    // Unpairing closes a relay of the next lesson (4011); the box is then refused outright.
+    let next_lesson = s(&start_lesson(&t.kari, &t.class_id).await["id"]);
+    let mut relay = open_relay(&t, &config, &next_lesson).await.expect("opens");
+    let (status, _) = t
+        .kari
+        .delete(&format!("/api/boxes/paired/{stranger}"))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(next_on(&mut relay).await.err(), Some(Some(4011)));
+    assert!(open_relay(&t, &config, &next_lesson).await.is_err());
+}

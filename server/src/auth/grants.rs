@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 
 use super::Who;
-use crate::ids::{ClassId, LessonId, ParticipantId};
+use crate::ids::{BoxId, ClassId, LessonId, ParticipantId};
 
 /// Why a grant ended; each maps to one WebSocket close code (docs/PROTOCOL.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,10 @@ pub enum Ended {
     LoggedOut,
     /// The pupil's login card was replaced; sessions made with the old one are over.
     CardReissued,
+    /// (A paired box's relay) the box was unpaired.
+    Unpaired,
+    /// (A paired box's relay) the lesson's class is no longer shared with that box.
+    Unshared,
 }
 
 /// Which grants a revocation ends.
@@ -48,6 +52,11 @@ pub enum Revocation {
     },
     /// Everything one session opened.
     Session { session_key: String },
+    /// A paired box's grants (its relays of lessons): those for `classes`, or all of them.
+    PairedBox {
+        box_id: BoxId,
+        classes: Option<Vec<ClassId>>,
+    },
 }
 
 /// What one grant was given for.
@@ -56,9 +65,11 @@ pub struct Holder {
     pub who: Who,
     /// The hash of the session token that opened the connection.
     pub session_key: String,
-    /// The lesson a teacher's `/ws` connection follows. Pupils and cameras are tied to theirs
-    /// by their `Who`; documents outlive lessons (`None` there).
+    /// The lesson a teacher's `/ws` connection or a paired box's relay follows. Pupils and
+    /// cameras are tied to theirs by their `Who`; documents outlive lessons (`None` there).
     pub lesson_id: Option<LessonId>,
+    /// The class a paired box's relay is for (what unsharing it ends).
+    pub class_id: Option<ClassId>,
 }
 
 impl Revocation {
@@ -68,8 +79,20 @@ impl Revocation {
             Revocation::Lesson { lesson_id } => match &holder.who {
                 Who::Pupil(seat) => seat.lesson_id == lesson_id,
                 Who::Camera { lesson_id: own, .. } => own == lesson_id,
-                Who::Teacher { .. } => holder.lesson_id.as_ref() == Some(lesson_id),
-                Who::Nobody | Who::PairedBox { .. } => false,
+                Who::Teacher { .. } | Who::PairedBox { .. } => {
+                    holder.lesson_id.as_ref() == Some(lesson_id)
+                }
+                Who::Nobody => false,
+            },
+            Revocation::PairedBox { box_id, classes } => match &holder.who {
+                Who::PairedBox { box_id: holder_box } if holder_box == box_id => {
+                    match (classes, &holder.class_id) {
+                        (None, _) => true,
+                        (Some(classes), Some(class_id)) => classes.contains(class_id),
+                        (Some(_), None) => false,
+                    }
+                }
+                _ => false,
             },
             Revocation::Participant {
                 lesson_id,
@@ -195,7 +218,42 @@ mod tests {
             who,
             session_key: session.into(),
             lesson_id: lesson.map(LessonId::from),
+            class_id: None,
         }
+    }
+
+    #[test]
+    fn a_paired_boxs_relays_end_with_its_lesson_its_class_or_its_pairing() {
+        let grants = Grants::new();
+        let relay = |box_id: &str, lesson: &str, class: &str| Holder {
+            who: Who::PairedBox {
+                box_id: box_id.into(),
+            },
+            session_key: format!("box/{box_id}"),
+            lesson_id: Some(lesson.into()),
+            class_id: Some(class.into()),
+        };
+        let c1 = grants.issue(relay("b1", "L1", "C1"));
+        let c2 = grants.issue(relay("b1", "L2", "C2"));
+        let other_box = grants.issue(relay("b2", "L1", "C1"));
+        let unshared = Revocation::PairedBox {
+            box_id: "b1".into(),
+            classes: Some(vec!["C2".into()]),
+        };
+        assert_eq!(grants.revoke(&unshared, Ended::Unshared), 1);
+        assert!(c2.is_revoked() && !c1.is_revoked());
+        let ended = Revocation::Lesson {
+            lesson_id: "L1".into(),
+        };
+        assert_eq!(grants.revoke(&ended, Ended::LessonEnded), 2);
+        assert!(c1.is_revoked() && other_box.is_revoked());
+        let fresh = grants.issue(relay("b1", "L3", "C3"));
+        let unpaired = Revocation::PairedBox {
+            box_id: "b1".into(),
+            classes: None,
+        };
+        grants.revoke(&unpaired, Ended::Unpaired);
+        assert!(fresh.is_revoked());
     }
 
     #[tokio::test]

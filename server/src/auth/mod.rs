@@ -132,6 +132,9 @@ pub struct MediaFacts<'a> {
     pub talk_grant: Option<bool>,
     /// This connection is one side of the lesson's private call: `Some(with video)`.
     pub in_call: Option<bool>,
+    /// This connection is a paired box's relay of the lesson, let in because the lesson's
+    /// class is shared with that box (and ended when it no longer is).
+    pub relay: bool,
 }
 
 /// The live streams of a lesson, as sent and as received.
@@ -297,6 +300,7 @@ fn side(who: &Who, m: &MediaFacts<'_>) -> Option<Role> {
         Who::Teacher { teacher_id } if teacher_id == m.lesson_teacher => Some(Role::Teacher),
         Who::Pupil(seat) if seat.lesson_id == m.lesson_id => Some(Role::Pupil),
         Who::Camera { lesson_id, .. } if lesson_id == m.lesson_id => Some(Role::Camera),
+        Who::PairedBox { .. } if m.relay => Some(Role::PairedBox),
         _ => None,
     }
 }
@@ -316,11 +320,14 @@ fn may_send_media(who: &Who, m: &MediaFacts<'_>) -> bool {
     }
 }
 
-/// Teachers and pupils receive the lesson; the pupils let speak are heard in the room (on the
-/// teacher's device and the classroom camera); a call only by its two sides.
+/// Teachers and pupils receive the lesson, and a paired box relays it to its own viewers; the
+/// pupils let speak are heard in the room (on the teacher's device and the classroom camera); a
+/// call only by its two sides.
 fn may_receive_media(who: &Who, m: &MediaFacts<'_>) -> bool {
     match (side(who, m), m.medium) {
-        (Some(Role::Teacher | Role::Pupil), Medium::Lesson | Medium::Second) => true,
+        (Some(Role::Teacher | Role::Pupil | Role::PairedBox), Medium::Lesson | Medium::Second) => {
+            true
+        }
         (Some(Role::Teacher | Role::Camera), Medium::Talk) => true,
         (Some(Role::Teacher | Role::Pupil), Medium::Call) => m.in_call.is_some(),
         _ => false,
@@ -535,6 +542,7 @@ mod tests {
             video,
             talk_grant,
             in_call,
+            relay: false,
         };
         let owner = Who::Teacher {
             teacher_id: "t1".into(),
@@ -604,6 +612,26 @@ mod tests {
             facts(Medium::Call, false, None, Some(true))
         ));
         assert!(!receive(&Who::Nobody, lesson));
+        // A paired box relays the lesson once the stage let it in (its class is shared with
+        // it), and receives nothing else; it never sends.
+        let paired_box = Who::PairedBox {
+            box_id: "0123456789abcdef".into(),
+        };
+        fn relayed(m: MediaFacts<'_>) -> MediaFacts<'_> {
+            MediaFacts { relay: true, ..m }
+        }
+        assert!(!receive(&paired_box, lesson));
+        assert!(receive(&paired_box, relayed(lesson)));
+        assert!(receive(
+            &paired_box,
+            relayed(facts(Medium::Second, false, None, None))
+        ));
+        assert!(!receive(&paired_box, relayed(talk)));
+        assert!(!receive(
+            &paired_box,
+            relayed(facts(Medium::Call, false, None, Some(true)))
+        ));
+        assert!(!send(&paired_box, relayed(lesson_video)));
     }
 
     #[test]

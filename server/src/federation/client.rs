@@ -10,7 +10,12 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::WebSocketStream;
 
 use super::identity::{Fingerprint, SERVER_NAME};
 use super::FederationError;
@@ -63,21 +68,7 @@ async fn exchange(
     max_answer_bytes: usize,
 ) -> Result<Answer, FederationError> {
     let unreachable = |e: &dyn std::fmt::Display| FederationError::Unreachable(e.to_string());
-    let tcp = TcpStream::connect(address)
-        .await
-        .map_err(|e| unreachable(&e))?;
-    let _ = tcp.set_nodelay(true);
-    let name = ServerName::try_from(SERVER_NAME).map_err(|e| unreachable(&e))?;
-    let tls = TlsConnector::from(config)
-        .connect(name, tcp)
-        .await
-        .map_err(|e| FederationError::Refused(e.to_string()))?;
-    let peer = tls
-        .get_ref()
-        .1
-        .peer_certificates()
-        .and_then(|certs| certs.first())
-        .map(Fingerprint::of);
+    let (tls, peer) = connect(config, address).await?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
         .await
         .map_err(|e| failed(&e))?;
@@ -99,6 +90,67 @@ async fn exchange(
         .to_bytes();
     driver.abort();
     Ok(Answer { status, body, peer })
+}
+
+/// The TLS connection to a paired box's sync listener, and the certificate it showed.
+async fn connect(
+    config: Arc<rustls::ClientConfig>,
+    address: &str,
+) -> Result<(TlsStream<TcpStream>, Option<Fingerprint>), FederationError> {
+    let unreachable = |e: &dyn std::fmt::Display| FederationError::Unreachable(e.to_string());
+    let tcp = TcpStream::connect(address)
+        .await
+        .map_err(|e| unreachable(&e))?;
+    let _ = tcp.set_nodelay(true);
+    let name = ServerName::try_from(SERVER_NAME).map_err(|e| unreachable(&e))?;
+    let tls = TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| FederationError::Refused(e.to_string()))?;
+    let peer = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|certs| certs.first())
+        .map(Fingerprint::of);
+    Ok((tls, peer))
+}
+
+/// A WebSocket to a paired box's sync listener.
+pub type Socket = WebSocketStream<TlsStream<TcpStream>>;
+
+/// How long opening a socket may take, from connecting to the upgrade's answer.
+const SOCKET_DEADLINE: Duration = Duration::from_secs(15);
+
+/// Opens a WebSocket to `path` (with its query) on a paired box's sync listener, over the same
+/// pinned mutual TLS as every request; messages over `max_message_bytes` end it. An upgrade the
+/// other box refuses is [`FederationError::Refused`] with its status.
+pub async fn open_socket(
+    config: Arc<rustls::ClientConfig>,
+    address: &str,
+    path: &str,
+    max_message_bytes: usize,
+) -> Result<Socket, FederationError> {
+    let opening = async {
+        let (tls, _) = connect(config, address).await?;
+        let request = format!("wss://{SERVER_NAME}{path}")
+            .into_client_request()
+            .map_err(|e| FederationError::BadAnswer(e.to_string()))?;
+        let limits = WebSocketConfig::default()
+            .max_message_size(Some(max_message_bytes))
+            .max_frame_size(Some(max_message_bytes));
+        match tokio_tungstenite::client_async_with_config(request, tls, Some(limits)).await {
+            Ok((socket, _)) => Ok(socket),
+            Err(WsError::Http(answer)) => Err(FederationError::Refused(format!(
+                "the upgrade was answered {}",
+                answer.status()
+            ))),
+            Err(e) => Err(failed(&e)),
+        }
+    };
+    tokio::time::timeout(SOCKET_DEADLINE, opening)
+        .await
+        .map_err(|_| FederationError::Unreachable("no answer in time".into()))?
 }
 
 /// Under TLS 1.3 the other box checks our certificate after our side of the handshake is

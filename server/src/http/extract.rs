@@ -1,4 +1,5 @@
-//! Request extractors: JSON bodies with our error type, and the caller from the session cookie.
+//! Request extractors: JSON bodies with our error type, the caller from the session cookie,
+//! and on the sync listener the paired box from its certificate.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use super::state::AppState;
 use crate::auth::sessions::{token_from_cookie_header, SessionToken};
 use crate::auth::Who;
 use crate::error::ApiError;
+use crate::federation::identity::Fingerprint;
 use crate::service;
 use crate::validate::invalid;
 
@@ -142,5 +144,40 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestHost {
             .and_then(|v| v.to_str().ok());
         let from_uri = parts.uri.authority().map(|a| a.as_str());
         Ok(RequestHost(from_header.or(from_uri).map(str::to_string)))
+    }
+}
+
+/// The certificate the other box showed in the handshake (put on each request by the accept
+/// loop).
+#[derive(Debug, Clone)]
+pub struct PeerCertificate(pub Fingerprint);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerCertificate {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<PeerCertificate>()
+            .cloned()
+            .ok_or(ApiError::Forbidden)
+    }
+}
+
+/// The paired box asking, built once per request from its certificate.
+pub struct PairedCaller(pub Who);
+
+impl FromRequestParts<Arc<AppState>> for PairedCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let PeerCertificate(peer) = PeerCertificate::from_request_parts(parts, state).await?;
+        match service::boxes::who_is(&state.services, &peer) {
+            Who::Nobody => Err(ApiError::Forbidden),
+            who => Ok(PairedCaller(who)),
+        }
     }
 }

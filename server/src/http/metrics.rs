@@ -83,6 +83,21 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             media.packets_forwarded.load(Ordering::Relaxed),
         ),
         (
+            "tavla_media_relays_out",
+            "Paired boxes this box sends a lesson's stream to (one copy each).",
+            media.relays_out.load(Ordering::Relaxed) as u64,
+        ),
+        (
+            "tavla_media_relays_in",
+            "Lessons this box receives from a paired box for its own viewers.",
+            media.relays_in.load(Ordering::Relaxed) as u64,
+        ),
+        (
+            "tavla_media_relay_bytes_received",
+            "Bytes of RTP received from paired boxes relaying their lessons, since start.",
+            media.relay_bytes_received.load(Ordering::Relaxed),
+        ),
+        (
             "tavla_box_sync_bytes_sent",
             "Bytes of request bodies this box sent paired boxes while syncing, since start.",
             state.services.boxes.traffic.sent.load(Ordering::Relaxed),

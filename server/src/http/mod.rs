@@ -22,6 +22,7 @@ mod extract;
 mod metrics;
 pub mod plain;
 pub mod ratelimit;
+mod relay;
 mod respond;
 pub mod serve;
 mod socket_limits;

@@ -17,8 +17,8 @@ use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
 use super::connections::Connections;
+use super::extract::PeerCertificate;
 use super::state::AppState;
-use super::sync::PeerCertificate;
 use crate::federation::identity::Fingerprint;
 
 pub async fn serve_https(listener: TcpListener, state: Arc<AppState>) {

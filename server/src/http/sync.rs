@@ -6,17 +6,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::extract::{ApiJson, ApiQuery, ClientIp};
+use super::extract::{ApiJson, ApiQuery, ClientIp, PairedCaller, PeerCertificate};
 use super::state::AppState;
-use crate::auth::Who;
 use crate::error::ApiError;
-use crate::federation::identity::Fingerprint;
 use crate::federation::wire::{
     DocsAnswer, DocsRequest, Manifest, MessagesAnswer, PairAnswer, PairRequest,
 };
@@ -26,41 +23,6 @@ use crate::service;
 /// their state vectors is a few kilobytes).
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
-/// The certificate the other box showed in the handshake (put on each request by the accept
-/// loop).
-#[derive(Debug, Clone)]
-pub struct PeerCertificate(pub Fingerprint);
-
-impl<S: Send + Sync> FromRequestParts<S> for PeerCertificate {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<PeerCertificate>()
-            .cloned()
-            .ok_or(ApiError::Forbidden)
-    }
-}
-
-/// The paired box asking, built once per request from its certificate.
-struct PairedCaller(Who);
-
-impl FromRequestParts<Arc<AppState>> for PairedCaller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, ApiError> {
-        let PeerCertificate(peer) = PeerCertificate::from_request_parts(parts, state).await?;
-        match service::boxes::who_is(&state.services, &peer) {
-            Who::Nobody => Err(ApiError::Forbidden),
-            who => Ok(PairedCaller(who)),
-        }
-    }
-}
-
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/pair", post(pair))
@@ -68,6 +30,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/sync/docs", post(docs))
         .route("/sync/messages", get(messages))
         .route("/sync/poke", post(poke))
+        .route("/sync/relay", get(super::relay::upgrade))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(state)

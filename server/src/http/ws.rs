@@ -286,7 +286,7 @@ fn farewell(why: Ended) -> Vec<ServerMessage> {
     match why {
         Ended::LessonEnded => vec![ServerMessage::LessonEnded],
         Ended::Removed => vec![ServerMessage::Removed],
-        Ended::LoggedOut | Ended::CardReissued => Vec::new(),
+        Ended::LoggedOut | Ended::CardReissued | Ended::Unpaired | Ended::Unshared => Vec::new(),
     }
 }
 

@@ -118,9 +118,10 @@ pub fn start(
     Ok(lesson)
 }
 
-/// Takes in a lesson a paired box sent, as `teacher_id`'s here (its join code stays the other
-/// box's: pupils join it there). Returns the lesson if it ended there while it ran here: it is
-/// ended here now, and the caller closes it.
+/// Takes in a lesson a paired box sent, as `teacher_id`'s here. Its join code works here too
+/// (pupils in the other room of a split class join it on this box and watch the stream it
+/// relays), unless this box already gave the code to a lesson of its own. Returns the lesson if
+/// it ended there while it ran here: it is ended here now, and the caller closes it.
 pub fn take_copy(
     store: &dyn Store,
     lesson: &Lesson,
@@ -133,6 +134,14 @@ pub fn take_copy(
                 teacher_id: teacher_id.clone(),
                 ..lesson.clone()
             };
+            let code = normalize_code(&lesson.code);
+            if code.len() == CODE_LEN {
+                store.insert_if_absent(
+                    Tree::Lessons,
+                    code_key(&code).as_bytes(),
+                    lesson.id.as_bytes(),
+                )?;
+            }
             store.put_json(Tree::Lessons, &key, &copy)?;
             Ok(None)
         }

@@ -19,9 +19,14 @@ use webrtc::rtp_transceiver::rtp_codec::{RTCRtpHeaderExtensionCapability, RTPCod
 use super::MediaError;
 use crate::config::MediaConfig;
 
-/// The shared API and the one UDP socket it sends and receives on (none with a port range).
+/// The shared API and the one UDP socket it sends and receives on (none with a port range),
+/// and the API of this box's own outgoing peer connections (relaying a paired box's lesson).
 pub struct Engine {
     pub api: API,
+    /// A full ICE agent: the box it connects to is ICE-lite and only answers, so this side
+    /// must check and choose the path. Host candidates only, on a port of its own per
+    /// connection (the configured range if there is one).
+    pub relay_api: API,
     mux: Option<Arc<UDPMuxDefault>>,
     pub udp: Udp,
 }
@@ -73,13 +78,7 @@ impl Engine {
         // (ICE-lite), so browsers' obfuscated mDNS candidates never need resolving.
         settings.set_lite(true);
         settings.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
-        // A browser that vanished (lid closed, VPN down) frees its peers within seconds; its
-        // page reconnects by itself when it comes back.
-        settings.set_ice_timeouts(
-            Some(Duration::from_secs(4)),
-            Some(Duration::from_secs(8)),
-            Some(Duration::from_secs(2)),
-        );
+        gone_within_seconds(&mut settings);
         settings.set_network_types(vec![if bind_ip.is_ipv6() {
             NetworkType::Udp6
         } else {
@@ -90,30 +89,14 @@ impl Engine {
         if !offered.is_empty() {
             settings.set_ip_filter(Box::new(move |ip| offered.contains(&ip)));
         }
-
-        let mut codecs = MediaEngine::default();
-        codecs.register_default_codecs()?;
-        // Simulcast layers are told apart by their rid (RFC 8852).
-        for uri in [
-            webrtc::sdp::extmap::SDES_MID_URI,
-            webrtc::sdp::extmap::SDES_RTP_STREAM_ID_URI,
-            webrtc::sdp::extmap::SDES_REPAIR_RTP_STREAM_ID_URI,
-        ] {
-            codecs.register_header_extension(
-                RTCRtpHeaderExtensionCapability {
-                    uri: uri.to_owned(),
-                },
-                RTPCodecType::Video,
-                None,
-            )?;
-        }
-        let interceptors = register_default_interceptors(Registry::new(), &mut codecs)?;
-        let api = APIBuilder::new()
-            .with_media_engine(codecs)
-            .with_interceptor_registry(interceptors)
-            .with_setting_engine(settings)
-            .build();
-        Ok(Self { api, mux, udp })
+        let api = build_api(settings)?;
+        let relay_api = build_api(relay_settings(config)?)?;
+        Ok(Self {
+            api,
+            relay_api,
+            mux,
+            udp,
+        })
     }
 
     pub async fn close(&self) {
@@ -123,6 +106,60 @@ impl Engine {
             }
         }
     }
+}
+
+/// A browser that vanished (lid closed, VPN down) or a paired box that went away frees its
+/// peers within seconds; a page reconnects by itself when it comes back, a relay asks again.
+fn gone_within_seconds(settings: &mut SettingEngine) {
+    settings.set_ice_timeouts(
+        Some(Duration::from_secs(4)),
+        Some(Duration::from_secs(8)),
+        Some(Duration::from_secs(2)),
+    );
+}
+
+/// Settings for this box's outgoing peer connections to a paired box (see
+/// [`Engine::relay_api`]). Loopback is a candidate too: two boxes on one machine (tests) reach
+/// each other only there, and elsewhere the other box's ICE-lite answer picks the path.
+fn relay_settings(config: &MediaConfig) -> Result<SettingEngine, MediaError> {
+    let mut settings = SettingEngine::default();
+    if let Some([first, last]) = config.udp_port_range {
+        let range = EphemeralUDP::new(first, last)
+            .map_err(|e| MediaError::WebRtc(webrtc::Error::Ice(e)))?;
+        settings.set_udp_network(UDPNetwork::Ephemeral(range));
+    }
+    settings.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
+    gone_within_seconds(&mut settings);
+    settings.set_network_types(vec![NetworkType::Udp4, NetworkType::Udp6]);
+    settings.set_include_loopback_candidate(true);
+    Ok(settings)
+}
+
+/// Codecs (with the header extensions simulcast needs) and the default interceptors, on
+/// `settings`.
+fn build_api(settings: SettingEngine) -> Result<API, MediaError> {
+    let mut codecs = MediaEngine::default();
+    codecs.register_default_codecs()?;
+    // Simulcast layers are told apart by their rid (RFC 8852).
+    for uri in [
+        webrtc::sdp::extmap::SDES_MID_URI,
+        webrtc::sdp::extmap::SDES_RTP_STREAM_ID_URI,
+        webrtc::sdp::extmap::SDES_REPAIR_RTP_STREAM_ID_URI,
+    ] {
+        codecs.register_header_extension(
+            RTCRtpHeaderExtensionCapability {
+                uri: uri.to_owned(),
+            },
+            RTPCodecType::Video,
+            None,
+        )?;
+    }
+    let interceptors = register_default_interceptors(Registry::new(), &mut codecs)?;
+    Ok(APIBuilder::new()
+        .with_media_engine(codecs)
+        .with_interceptor_registry(interceptors)
+        .with_setting_engine(settings)
+        .build())
 }
 
 /// The configured addresses, or the one the server is bound to when it names one, or none

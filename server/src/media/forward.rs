@@ -12,6 +12,7 @@ use webrtc::rtp::header::Header;
 use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
 use webrtc::track::track_local::TrackLocalWriter;
 use webrtc::track::track_remote::TrackRemote;
+use webrtc::util::MarshalSize;
 
 use tokio::sync::{broadcast, watch};
 use webrtc::rtcp::payload_feedbacks::receiver_estimated_maximum_bitrate::ReceiverEstimatedMaximumBitrate;
@@ -34,6 +35,15 @@ pub fn strip_extensions(header: &mut Header) {
     header.extensions_padding = 0;
 }
 
+/// Where a forwarded track comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A browser (or camera) publishing on this box.
+    Publisher,
+    /// A paired box relaying its lesson here (its bytes are counted for /metrics).
+    Relay,
+}
+
 /// Copies the publisher's packets to every subscriber until the publisher's track ends, then
 /// takes the track off the stage.
 pub async fn forward(
@@ -41,8 +51,15 @@ pub async fn forward(
     track: Arc<Track>,
     stage: Arc<Stage>,
     counts: Arc<MediaCounts>,
+    source: Source,
 ) {
     while let Ok((mut packet, _)) = remote.read_rtp().await {
+        if source == Source::Relay {
+            let size = packet.header.marshal_size() + packet.payload.len();
+            counts
+                .relay_bytes_received
+                .fetch_add(size as u64, Ordering::Relaxed);
+        }
         strip_extensions(&mut packet.header);
         // A subscriber that went away fails its write; the others still got theirs.
         let _ = track.local.write_rtp(&packet).await;

@@ -22,7 +22,9 @@ use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use webrtc::track::track_local::TrackLocal;
 
-use super::forward::{down_track, forward, forward_layer, pick_layers, relay_keyframe_requests};
+use super::forward::{
+    down_track, forward, forward_layer, pick_layers, relay_keyframe_requests, Source,
+};
 use super::keyframes::Keyframes;
 use super::stage::{Allowed, Call, ConnId, NewTrack, Refusal, Stage, StageEvent};
 use super::{offer, Counted, Gauge, Media, MediaCounts, Stream, WatchSource};
@@ -80,6 +82,8 @@ pub struct MediaLink {
     peers_opened: u64,
     /// Teachers: whether they were last told the classroom camera is live.
     told_camera_live: bool,
+    /// A paired box's relay, counted in /metrics while open.
+    relay: Option<Counted>,
 }
 
 fn refused(
@@ -144,7 +148,24 @@ impl MediaLink {
             failed_rx,
             peers_opened: 0,
             told_camera_live: false,
+            relay: None,
         }
+    }
+
+    /// The media of a paired box relaying this lesson to its own viewers: it may receive the
+    /// lesson's source (the service checked that the lesson's class is shared with it, and
+    /// withdraws the connection's grant when that ends).
+    pub fn relay(
+        media: Arc<Media>,
+        lesson_id: &LessonId,
+        lesson_teacher: &TeacherId,
+        who: Who,
+        store: Arc<dyn Store>,
+    ) -> Self {
+        let mut link = Self::new(media, lesson_id, lesson_teacher, who, store);
+        link.stage.admit_relay(link.conn);
+        link.relay = Some(link.media.counts.count(Gauge::RelaysOut));
+        link
     }
 
     /// Waits for the next thing to act on. Cancel-safe: nothing is lost if another branch of
@@ -482,6 +503,7 @@ impl MediaLink {
                     owner,
                     keyframes: keyframes(),
                     counted: counts.count(Gauge::Tracks),
+                    relayed_stream_id: None,
                 };
                 let codec = remote.codec().capability;
                 let task = counts.count(Gauge::Tasks);
@@ -489,7 +511,7 @@ impl MediaLink {
                 if rid.is_empty() {
                     let track = stage.add_track(new, codec);
                     tokio::spawn(async move {
-                        forward(remote, track, stage, counts).await;
+                        forward(remote, track, stage, counts, Source::Publisher).await;
                         drop(task);
                     });
                 } else {
@@ -557,6 +579,8 @@ impl MediaLink {
         watch
             .wants
             .retain(|&s| self.stage.may_watch(s, self.conn, &self.who).is_ok());
+        self.stage
+            .set_watching_lesson(self.conn, watch.wants.contains(&WatchSource::Lesson));
         let visible = self.stage.visible_to(self.conn, &self.who, &watch.wants);
         let mut changed = false;
         let gone: Vec<String> = watch
@@ -701,6 +725,7 @@ impl MediaLink {
         let Some(watch) = self.watch.take() else {
             return Vec::new();
         };
+        self.stage.set_watching_lesson(self.conn, false);
         self.close_peer(watch.peer).await;
         vec![ServerMessage::MediaClosed {
             peer: WATCH,
@@ -747,6 +772,7 @@ impl MediaLink {
             self.stop_publishing(stream, "closed").await;
         }
         self.stop_watching("closed").await;
+        self.stage.leave(self.conn);
         if self
             .stage
             .call()
@@ -788,7 +814,7 @@ async fn described(pc: &RTCPeerConnection) -> Result<String, webrtc::Error> {
         .ok_or(webrtc::Error::ErrNoRemoteDescription)
 }
 
-async fn answer_offer(
+pub(super) async fn answer_offer(
     pc: &RTCPeerConnection,
     offer: RTCSessionDescription,
 ) -> Result<String, webrtc::Error> {

@@ -9,6 +9,7 @@
 //! - [`keyframes`]: asking a publisher for a keyframe, at most once per gap, never dropped.
 //! - [`offer`]: what a browser's offer asks to send, checked before it is answered.
 //! - [`link`]: one client connection's peer connections and its signaling.
+//! - [`relay`]: this box receiving a paired box's lesson once, for its own viewers.
 //!
 //! Signaling rides on the client WebSocket (`/ws`); docs/PROTOCOL.md has every message.
 //! Nothing is recorded: packets pass through memory only.
@@ -18,6 +19,7 @@ pub mod forward;
 pub mod keyframes;
 pub mod link;
 pub mod offer;
+pub mod relay;
 pub mod simulcast;
 pub mod stage;
 
@@ -25,6 +27,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
+
+use tokio::sync::broadcast;
 
 use crate::config::MediaConfig;
 use crate::ids::{LessonId, TeacherId};
@@ -48,7 +52,13 @@ pub struct MediaCounts {
     pub peers: AtomicUsize,
     pub tracks: AtomicUsize,
     pub tasks: AtomicUsize,
+    /// Paired boxes this box sends a lesson to (one each, however many watch there).
+    pub relays_out: AtomicUsize,
+    /// Lessons this box receives from a paired box for its own viewers.
+    pub relays_in: AtomicUsize,
     pub packets_forwarded: AtomicU64,
+    /// Bytes of RTP received from paired boxes relaying their lessons here.
+    pub relay_bytes_received: AtomicU64,
 }
 
 #[derive(Clone, Copy)]
@@ -56,6 +66,8 @@ pub enum Gauge {
     Peers,
     Tracks,
     Tasks,
+    RelaysOut,
+    RelaysIn,
 }
 
 /// Holds one unit of a gauge for as long as it lives.
@@ -70,6 +82,8 @@ impl MediaCounts {
             Gauge::Peers => &self.peers,
             Gauge::Tracks => &self.tracks,
             Gauge::Tasks => &self.tasks,
+            Gauge::RelaysOut => &self.relays_out,
+            Gauge::RelaysIn => &self.relays_in,
         }
     }
 
@@ -98,6 +112,8 @@ pub struct Media {
     max_peers_per_lesson: usize,
     next_connection: AtomicU64,
     release_pending: Arc<AtomicBool>,
+    /// Each lesson whose stage was just made (what follows a paired box's lesson listens to).
+    opened: broadcast::Sender<LessonId>,
 }
 
 /// Peers leave in waves (a lesson ends, a class stops watching); one release after the wave.
@@ -114,6 +130,7 @@ impl Media {
             max_peers_per_lesson: config.max_peers_per_lesson,
             next_connection: AtomicU64::new(1),
             release_pending: Arc::new(AtomicBool::new(false)),
+            opened: broadcast::channel(64).0,
         }))
     }
 
@@ -135,7 +152,14 @@ impl Media {
             self.max_peers_per_lesson,
         ));
         stages.insert(lesson_id.clone(), Arc::downgrade(&stage));
+        // Nobody listening is fine: no lesson here is relayed from a paired box.
+        let _ = self.opened.send(lesson_id.clone());
         stage
+    }
+
+    /// The lessons whose stage is made from now on, one message each.
+    pub fn stages_opened(&self) -> broadcast::Receiver<LessonId> {
+        self.opened.subscribe()
     }
 
     /// The lesson's stage if anyone has media open in it.

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use webrtc::rtp_transceiver::rtp_codec::{RTCRtpCodecCapability, RTPCodecType};
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 
@@ -125,6 +125,10 @@ struct Inner {
     publishers: HashMap<Stream, ConnId>,
     peers: usize,
     next_track: u64,
+    /// Paired boxes' relays let in by the service (the lesson's class is shared with them).
+    relays: HashSet<ConnId>,
+    /// Connections receiving the lesson's own source now.
+    lesson_viewers: HashSet<ConnId>,
 }
 
 pub struct Stage {
@@ -133,6 +137,9 @@ pub struct Stage {
     max_peers: usize,
     lesson_id: LessonId,
     lesson_teacher: TeacherId,
+    /// How many connections receive the lesson's source: what a box relaying this lesson
+    /// from its origin box follows.
+    viewers: watch::Sender<usize>,
 }
 
 /// A published track before it has an id.
@@ -143,6 +150,9 @@ pub struct NewTrack {
     pub owner: Who,
     pub keyframes: Keyframes,
     pub counted: Counted,
+    /// A relayed track keeps the stream id its origin box gave it (`camera.teacher`), so
+    /// viewers here show it as the origin's viewers do.
+    pub relayed_stream_id: Option<String>,
 }
 
 impl Stage {
@@ -154,6 +164,7 @@ impl Stage {
             max_peers,
             lesson_id: lesson_id.clone(),
             lesson_teacher: lesson_teacher.clone(),
+            viewers: watch::channel(0).0,
         }
     }
 
@@ -174,6 +185,7 @@ impl Stage {
                 .as_ref()
                 .filter(|call| call.includes(conn, who))
                 .map(|call| call.video),
+            relay: inner.relays.contains(&conn),
         }
     }
 
@@ -203,6 +215,42 @@ impl Stage {
     pub fn peer_closed(&self) {
         let mut inner = self.lock();
         inner.peers = inner.peers.saturating_sub(1);
+    }
+
+    /// Lets a paired box's relay on `conn` receive the lesson (the service checked that the
+    /// lesson's class is shared with it); [`Stage::leave`] ends it.
+    pub fn admit_relay(&self, conn: ConnId) {
+        self.lock().relays.insert(conn);
+    }
+
+    /// Whether `conn` receives the lesson's own source now.
+    pub fn set_watching_lesson(&self, conn: ConnId, watching: bool) {
+        let count = {
+            let mut inner = self.lock();
+            if watching {
+                inner.lesson_viewers.insert(conn);
+            } else {
+                inner.lesson_viewers.remove(&conn);
+            }
+            inner.lesson_viewers.len()
+        };
+        self.viewers.send_if_modified(|now| {
+            let changed = *now != count;
+            *now = count;
+            changed
+        });
+    }
+
+    /// `conn` closed: it neither watches nor relays any more.
+    pub fn leave(&self, conn: ConnId) {
+        self.lock().relays.remove(&conn);
+        self.set_watching_lesson(conn, false);
+    }
+
+    /// The number of connections receiving the lesson's source, as it changes; closed when the
+    /// stage goes.
+    pub fn lesson_viewers(&self) -> watch::Receiver<usize> {
+        self.viewers.subscribe()
     }
 
     /// May `who` on `conn` publish `stream` now, and which kinds (audio, video)? Asked of
@@ -311,7 +359,9 @@ impl Stage {
             _ => "video",
         };
         let id = format!("{}-{kind}-{}", new.stream.name(), inner.next_track);
-        let stream_id = format!("{}.{}", new.stream.name(), label(&new.owner));
+        let stream_id = new
+            .relayed_stream_id
+            .unwrap_or_else(|| format!("{}.{}", new.stream.name(), label(&new.owner)));
         let track = Arc::new(Track {
             simulcast: simulcast.then(|| Simulcast::new(codec.mime_type.clone())),
             local: Arc::new(TrackLocalStaticRTP::new(codec, id.clone(), stream_id)),

@@ -75,6 +75,7 @@ pub fn open_grant(
         who: who.clone(),
         session_key: token.key(),
         lesson_id: lesson_id.cloned(),
+        class_id: None,
     });
     match sessions::lookup(s.store.as_ref(), s.clock.as_ref(), token)? {
         Some(session) if session.who() == *who => Ok(grant),

@@ -10,6 +10,7 @@ mod boxes;
 mod load;
 mod media;
 mod messages;
+mod relay;
 mod report;
 mod servers;
 mod store;
@@ -34,11 +35,11 @@ struct Args {
     #[arg(long, default_value_t = 20.0)]
     seconds: f64,
     /// Scenarios to run (class, year, assembly, idle, hands30, hands300, viewers, rewrite,
-    /// boxes). Sections of scenarios not run are kept from the report as it was.
+    /// boxes, relay). Sections of scenarios not run are kept from the report as it was.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "class,year,assembly,idle,hands30,hands300,viewers,rewrite,boxes"
+        default_value = "class,year,assembly,idle,hands30,hands300,viewers,rewrite,boxes,relay"
     )]
     only: Vec<String>,
     /// Where to write the Markdown report ("-" for nowhere).
@@ -153,16 +154,26 @@ async fn main() -> Result<(), BoxError> {
         eprintln!("catch-up between two paired boxes …");
         catch_up = Some(boxes::catch_up(&tavla).await?);
     }
+    let mut relays = Vec::new();
+    if args.only.iter().any(|o| o == "relay") {
+        for n in relay::VIEWERS {
+            eprintln!("{n} viewers on box A itself …");
+            relays.push(relay::direct(&tavla, n, args.seconds).await?);
+            eprintln!("{n} viewers on box B, relaying A …");
+            relays.push(relay::relayed(&tavla, n, args.seconds).await?);
+        }
+    }
     let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let fresh = report::markdown(
-        &typing,
-        idle.as_ref(),
-        &bursts,
-        &viewers,
-        &rewrites,
-        catch_up.as_ref(),
-        &command,
-    );
+    let results = report::Results {
+        typing,
+        idle,
+        bursts,
+        viewers,
+        rewrites,
+        catch_up,
+        relays,
+    };
+    let fresh = report::markdown(&results, &command);
     let earlier = std::fs::read_to_string(&args.out).unwrap_or_default();
     let text = report::merged(&earlier, &fresh, &command);
     println!("{text}");

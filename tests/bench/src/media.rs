@@ -20,6 +20,7 @@ use webrtc::rtp::header::Header;
 use webrtc::rtp::packet::Packet;
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use webrtc::track::track_local::TrackLocalWriter;
+use webrtc::util::MarshalSize;
 
 use tavla_e2e::rtc::{api, gathered, sending_offer, track};
 
@@ -63,21 +64,33 @@ async fn next_of(socket: &mut Socket, kind: &str) -> Result<serde_json::Value, B
 
 /// What every viewer records, shared.
 #[derive(Default)]
-struct Tally {
-    latencies_us: Vec<u64>,
-    received: u64,
-    lost: u64,
-    measuring: bool,
+pub struct Tally {
+    pub latencies_us: Vec<u64>,
+    pub received: u64,
+    /// RTP bytes (header and payload) received.
+    pub bytes: u64,
+    pub lost: u64,
+    pub measuring: bool,
 }
 
-pub async fn viewers(server: &Server, n: usize, seconds: f64) -> Result<ViewersResult, BoxError> {
-    let api = Arc::new(api());
-    let connector = server.connector.clone();
-    let epoch = Instant::now();
+/// The teacher's camera going out from `server`: the publishing peer connection and the task
+/// sending its packets.
+pub struct Publishing {
+    publisher: RTCPeerConnection,
+    sending: tokio::task::JoinHandle<()>,
+}
 
-    // The teacher publishes the camera.
+impl Publishing {
+    pub async fn stop(self) {
+        self.sending.abort();
+        let _ = self.publisher.close().await;
+    }
+}
+
+/// The teacher on `server` publishes the camera: synthetic video and audio from now on.
+pub async fn publish(server: &Server, api: &API, epoch: Instant) -> Result<Publishing, BoxError> {
     let mut teacher = open(
-        connector.clone(),
+        server.connector.clone(),
         server.teacher_ws.as_ref().ok_or("Tavla only")?,
     )
     .await?;
@@ -97,14 +110,24 @@ pub async fn viewers(server: &Server, n: usize, seconds: f64) -> Result<ViewersR
         .await?;
     let sending = tokio::spawn(send_media(video, audio, epoch));
     tokio::spawn(async move { while next_json(&mut teacher).await.is_ok() {} });
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_publisher_only_mib = server.memory_mib().0;
+    Ok(Publishing { publisher, sending })
+}
 
-    // The viewers join, a few at a time.
-    let tally = Arc::new(Mutex::new(Tally::default()));
+/// A viewer's peer connection and the socket it signals on.
+pub type Viewer = (Arc<RTCPeerConnection>, Socket);
+
+/// Viewers on `seats` (pupils' `/ws` of `connector`'s box) join, a few at a time, and receive
+/// both tracks; what they receive is counted in `tally` while it is measuring.
+pub async fn join_viewers(
+    api: &Arc<API>,
+    connector: Option<tokio_tungstenite::Connector>,
+    seats: &[crate::servers::Seat],
+    tally: &Arc<Mutex<Tally>>,
+    epoch: Instant,
+) -> Result<Vec<Viewer>, BoxError> {
     let gate = Arc::new(Semaphore::new(CONNECTING_AT_ONCE));
     let mut joining = Vec::new();
-    for seat in server.pupils_ws.iter().take(n) {
+    for seat in seats {
         let (api, gate, connector, tally, seat) = (
             api.clone(),
             gate.clone(),
@@ -122,6 +145,19 @@ pub async fn viewers(server: &Server, n: usize, seconds: f64) -> Result<ViewersR
     for j in joining {
         peers.push(j.await??);
     }
+    Ok(peers)
+}
+
+pub async fn viewers(server: &Server, n: usize, seconds: f64) -> Result<ViewersResult, BoxError> {
+    let api = Arc::new(api());
+    let epoch = Instant::now();
+    let publishing = publish(server, &api, epoch).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_publisher_only_mib = server.memory_mib().0;
+
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let seats: Vec<_> = server.pupils_ws.iter().take(n).cloned().collect();
+    let peers = join_viewers(&api, server.connector.clone(), &seats, &tally, epoch).await?;
     // Settle (keyframe requests, renegotiation), then measure.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let cpu_before = server.cpu_seconds();
@@ -153,8 +189,7 @@ pub async fn viewers(server: &Server, n: usize, seconds: f64) -> Result<ViewersR
     // The box gives freed memory back 2 s after the last peer left.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_after_leaving_mib = server.memory_mib().0;
-    sending.abort();
-    let _ = publisher.close().await;
+    publishing.stop().await;
     let mut latencies = latencies;
     latencies.sort_unstable();
     Ok(ViewersResult {
@@ -261,6 +296,7 @@ async fn viewer(
                 let mut t = tally.lock().unwrap();
                 if t.measuring {
                     t.received += 1;
+                    t.bytes += (packet.header.marshal_size() + packet.payload.len()) as u64;
                     t.lost += u64::from(gap);
                     t.latencies_us.push(now.saturating_sub(sent));
                 }

@@ -6,6 +6,7 @@ use crate::boxes::{self, CatchUpResult};
 use crate::load::{IdleResult, TypingResult};
 use crate::media::ViewersResult;
 use crate::messages::BurstResult;
+use crate::relay::Served;
 use crate::store::RewriteResult;
 use crate::Typing;
 
@@ -61,15 +62,27 @@ fn row(out: &mut String, name: &str, r: &TypingResult) {
     );
 }
 
-pub fn markdown(
-    typing: &[(&Typing, TypingResult, TypingResult)],
-    idle: Option<&(IdleResult, IdleResult)>,
-    bursts: &[BurstResult],
-    viewers: &[ViewersResult],
-    rewrites: &[RewriteResult],
-    catch_up: Option<&CatchUpResult>,
-    command: &str,
-) -> String {
+/// What one run measured, scenario by scenario (empty or `None` where it did not run).
+pub struct Results<'a> {
+    pub typing: Vec<(&'a Typing, TypingResult, TypingResult)>,
+    pub idle: Option<(IdleResult, IdleResult)>,
+    pub bursts: Vec<BurstResult>,
+    pub viewers: Vec<ViewersResult>,
+    pub rewrites: Vec<RewriteResult>,
+    pub catch_up: Option<CatchUpResult>,
+    pub relays: Vec<Served>,
+}
+
+pub fn markdown(results: &Results<'_>, command: &str) -> String {
+    let Results {
+        typing,
+        idle,
+        bursts,
+        viewers,
+        rewrites,
+        catch_up,
+        relays,
+    } = results;
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmarks\n");
     let _ = writeln!(
@@ -198,7 +211,62 @@ pub fn markdown(
     if let Some(c) = catch_up {
         catch_up_table(&mut out, c);
     }
+    if !relays.is_empty() {
+        relay_table(&mut out, relays);
+    }
     out
+}
+
+fn relay_table(out: &mut String, relays: &[Served]) {
+    let _ = writeln!(
+        out,
+        "## Relay: a lesson's stream from box A to viewers on box B\n\n\
+         The teacher publishes on box A (the synthetic camera above: ~1.5 Mbit/s of video and \
+         Opus-sized audio). n pupils at home watch it either on A itself (the peer: no relay, A \
+         sends a copy per viewer) or on box B, paired with A and receiving the class, which \
+         takes the stream from A once and forwards it to its viewers. A's CPU is its \
+         user+system time while they watch; \"A sends\" is the RTP (header and payload, before \
+         SRTP and UDP) going from A towards the viewers: what the viewers received when they \
+         watch on A, what reached B from A (B's `tavla_media_relay_bytes_received`) when they \
+         watch on B. The ratios are relayed ÷ direct for the same n. Both boxes, the publisher \
+         and the viewers share this machine.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| Viewers | Watching on | A cores | A sends Mbit/s | B cores | viewers receive Mbit/s | lost | A cores relayed ÷ direct | A sends relayed ÷ direct |"
+    );
+    let _ = writeln!(
+        out,
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for r in relays {
+        let direct = relays.iter().find(|d| d.viewers == r.viewers && !d.relayed);
+        let ratio = |f: fn(&Served) -> f64| match (r.relayed, direct) {
+            (true, Some(d)) => format!("{:.2}×", f(r) / f(d).max(f64::MIN_POSITIVE)),
+            _ => "—".into(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.3} | {:.2} | {} | {:.2} | {} of {} | {} | {} |",
+            r.viewers,
+            if r.relayed {
+                "B (relayed from A)"
+            } else {
+                "A (direct)"
+            },
+            r.origin_cores,
+            r.origin_bits_per_second / 1e6,
+            r.relay_cores
+                .map(|c| format!("{c:.3}"))
+                .unwrap_or_else(|| "—".into()),
+            r.viewers_bits_per_second / 1e6,
+            r.lost,
+            r.received + r.lost,
+            ratio(|s| s.origin_cores),
+            ratio(|s| s.origin_bits_per_second),
+        );
+    }
+    let _ = writeln!(out);
 }
 
 fn catch_up_table(out: &mut String, c: &CatchUpResult) {

@@ -33,6 +33,8 @@ pub struct Server {
     /// Tavla: where paired boxes reach it, and its lesson's class.
     pub sync_address: Option<String>,
     pub class_id: Option<String>,
+    /// Tavla: its lesson's join code.
+    pub lesson_code: Option<String>,
     http: Option<reqwest::Client>,
     _data_dir: Option<tempfile::TempDir>,
 }
@@ -197,6 +199,7 @@ impl Server {
             pupils_ws,
             sync_address,
             class_id: class["id"].as_str().map(str::to_string),
+            lesson_code: Some(code),
             http: Some(http),
             _data_dir: Some(dir),
         };
@@ -257,10 +260,28 @@ impl Server {
             pupils_ws: Vec::new(),
             sync_address: None,
             class_id: None,
+            lesson_code: None,
             http: None,
             _data_dir: None,
         };
         Ok((server, seats))
+    }
+
+    /// A pupil at home joins a running lesson on this box by its `code`: their `/ws`.
+    pub async fn join(&self, code: &str, name: &str) -> Result<Seat, BoxError> {
+        let (http, base) = (
+            self.http.as_ref().ok_or("Tavla only")?,
+            self.https_base.as_ref().ok_or("Tavla only")?,
+        );
+        let response = http
+            .post(format!("{base}/api/join"))
+            .json(&serde_json::json!({ "code": code, "name": name, "at_home": true }))
+            .send()
+            .await?;
+        Ok(Seat {
+            url: format!("{}/ws", base.replace("https://", "wss://")),
+            cookie: Some(cookie_of(&response)?),
+        })
     }
 
     /// User plus system CPU seconds the server process has used so far.

@@ -31,7 +31,7 @@ pub fn who_is(s: &Services, peer: &Fingerprint) -> Who {
 }
 
 /// What `who` receives: the classes this box shares with it.
-fn shares_of(s: &Services, who: &Who) -> Result<Shares, ApiError> {
+pub(super) fn shares_of(s: &Services, who: &Who) -> Result<Shares, ApiError> {
     let Who::PairedBox { box_id } = who else {
         return Err(ApiError::Forbidden);
     };
@@ -40,7 +40,7 @@ fn shares_of(s: &Services, who: &Who) -> Result<Shares, ApiError> {
         .shares)
 }
 
-fn may_receive(who: &Who, shares: &Shares, class_id: &ClassId) -> bool {
+pub(super) fn may_receive(who: &Who, shares: &Shares, class_id: &ClassId) -> bool {
     can(
         who,
         Action::ReceiveClass {

@@ -11,11 +11,15 @@
 //! - [`answer`]: answering a paired box's sync requests (what it receives, document updates,
 //!   messages).
 //! - [`take`]: the sync worker's round: asking each paired box and taking in what it shares.
+//! - [`relay`]: a lesson's stream across rooms: sent once to a paired box that passes it on to
+//!   its own viewers.
 
 mod answer;
+mod relay;
 mod take;
 
 pub use answer::{doc_updates, manifest, messages_after, poked, who_is};
+pub use relay::{open_relay, relay_while_watched};
 pub use take::sync_all;
 
 use std::collections::BTreeSet;
@@ -25,6 +29,7 @@ use hyper::{Method, StatusCode};
 use serde::Serialize;
 
 use super::Services;
+use crate::auth::grants::{Ended, Revocation};
 use crate::auth::{can, Action, Who};
 use crate::channels::thread::ThreadId;
 use crate::error::ApiError;
@@ -226,6 +231,11 @@ pub fn unpair(s: &Services, who: &Who, box_id: &BoxId) -> Result<(), ApiError> {
     if !pairs::remove(s.store.as_ref(), box_id)? {
         return Err(ApiError::NotFound);
     }
+    let relays = Revocation::PairedBox {
+        box_id: box_id.clone(),
+        classes: None,
+    };
+    s.grants.revoke(&relays, Ended::Unpaired);
     tracing::info!(%box_id, "unpaired a box: nothing crosses to or from it any more");
     Ok(())
 }
@@ -280,11 +290,27 @@ fn choose_shares(
         .cloned()
         .collect();
     chosen.extend(others);
-    paired.shares = Shares {
-        everything: shares.everything,
-        classes: chosen.into_iter().collect(),
-    };
+    let before = std::mem::replace(
+        &mut paired.shares,
+        Shares {
+            everything: shares.everything,
+            classes: chosen.into_iter().collect(),
+        },
+    );
     pairs::put(store, &paired)?;
+    // Lesson streams of classes it no longer receives stop now.
+    let unshared: Vec<ClassId> = classes::all(store)?
+        .into_iter()
+        .map(|class| class.id)
+        .filter(|id| before.includes(id) && !paired.shares.includes(id))
+        .collect();
+    if !unshared.is_empty() {
+        let relays = Revocation::PairedBox {
+            box_id: box_id.clone(),
+            classes: Some(unshared),
+        };
+        s.grants.revoke(&relays, Ended::Unshared);
+    }
     tracing::info!(%box_id, everything = paired.shares.everything, classes = paired.shares.classes.len(), "what a paired box receives changed");
     Ok(paired)
 }
