@@ -297,3 +297,42 @@ export async function tabTo(page, name) {
   }
   assert.fail(`Tab never reached "${name}"`);
 }
+
+// Keeps every RTCPeerConnection a page makes, so the test can read getStats() from them.
+export function recordPeers() {
+  const Native = window.RTCPeerConnection;
+  window.testPeers = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      window.testPeers.push(this);
+    }
+  };
+}
+
+/** The sum of `field` over every inbound RTP stream of `kind` on the page's peers. */
+const received = (page, kind, field) => page.evaluate(async ([kind, field]) => {
+  let total = 0;
+  for (const pc of window.testPeers) {
+    if (pc.connectionState === 'closed') continue;
+    for (const report of (await pc.getStats()).values()) {
+      if (report.type === 'inbound-rtp' && report.kind === kind) total += report[field] ?? 0;
+    }
+  }
+  return total;
+}, [kind, field]);
+
+/** Waits until `field` grows past what it is now (and past zero). */
+export async function grows(page, kind, field) {
+  const before = await received(page, kind, field);
+  await page.waitForFunction(async ([kind, field, before]) => {
+    let total = 0;
+    for (const pc of window.testPeers) {
+      if (pc.connectionState === 'closed') continue;
+      for (const report of (await pc.getStats()).values()) {
+        if (report.type === 'inbound-rtp' && report.kind === kind) total += report[field] ?? 0;
+      }
+    }
+    return total > before;
+  }, [kind, field, before], { polling: 250, timeout: 30000 });
+}

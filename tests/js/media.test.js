@@ -7,48 +7,9 @@
 // camera instead, and plays the voice of a pupil let speak. axe-core on the pages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tavlaAndChromium, signedIn, person, lessonWithPupils, checkAccessibility, screenshot, expectHeading } from './harness.js';
+import { tavlaAndChromium, signedIn, person, lessonWithPupils, checkAccessibility, screenshot, expectHeading, recordPeers, grows } from './harness.js';
 
 const env = tavlaAndChromium({ before, after });
-
-// Keeps every RTCPeerConnection a page makes, so the test can read getStats() from them.
-function recordPeers() {
-  const Native = window.RTCPeerConnection;
-  window.testPeers = [];
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) {
-      super(...args);
-      window.testPeers.push(this);
-    }
-  };
-}
-
-/** The sum of `field` over every inbound RTP stream of `kind` on the page's peers. */
-const received = (page, kind, field) => page.evaluate(async ([kind, field]) => {
-  let total = 0;
-  for (const pc of window.testPeers) {
-    if (pc.connectionState === 'closed') continue;
-    for (const report of (await pc.getStats()).values()) {
-      if (report.type === 'inbound-rtp' && report.kind === kind) total += report[field] ?? 0;
-    }
-  }
-  return total;
-}, [kind, field]);
-
-/** Waits until `field` grows past what it is now (and past zero). */
-async function grows(page, kind, field) {
-  const before = await received(page, kind, field);
-  await page.waitForFunction(async ([kind, field, before]) => {
-    let total = 0;
-    for (const pc of window.testPeers) {
-      if (pc.connectionState === 'closed') continue;
-      for (const report of (await pc.getStats()).values()) {
-        if (report.type === 'inbound-rtp' && report.kind === kind) total += report[field] ?? 0;
-      }
-    }
-    return total > before;
-  }, [kind, field, before], { polling: 250, timeout: 30000 });
-}
 
 test('the teacher goes live, a pupil at home sees and hears it, speaks when let, and takes a private call', async () => {
   const allowedOrigins = [env.tavla.base, env.tavla.base.replace('https', 'wss')];
@@ -72,7 +33,7 @@ test('the teacher goes live, a pupil at home sees and hears it, speaks when let,
   // Before anything is started the device menus say when the choice comes, not nothing.
   await k.locator('.media-panel select').first().getByText('Velges når du starter').waitFor({ state: 'attached' });
   await k.getByRole('button', { name: 'Start kamera og mikrofon' }).click();
-  await k.getByText('Du sender direkte.').waitFor();
+  await k.getByRole('tabpanel', { name: 'Direkte' }).getByText('Du sender direkte.').waitFor();
 
   // Ola follows from home: the stream starts by itself.
   await o.goto(`${env.tavla.base}/lesson`);
@@ -242,7 +203,7 @@ test('where the browser waits for a click to play, the pupil at home gets a star
   await kari.page.goto(`${env.tavla.base}/teacher/lesson?id=${lesson.id}`);
   await kari.page.getByRole('tab', { name: 'Direkte' }).click();
   await kari.page.getByRole('button', { name: 'Start kamera og mikrofon' }).click();
-  await kari.page.getByText('Du sender direkte.').waitFor();
+  await kari.page.getByRole('tabpanel', { name: 'Direkte' }).getByText('Du sender direkte.').waitFor();
   await nora.page.goto(`${env.tavla.base}/lesson`);
   const start = nora.page.getByRole('button', { name: 'Start bilde og lyd' });
   await start.waitFor();
@@ -268,11 +229,11 @@ test('a second picture beside the teacher\'s: the interpreter, pinned for a pupi
   await k.goto(`${env.tavla.base}/teacher/lesson?id=${lesson.id}`);
   await k.getByRole('tab', { name: 'Direkte' }).click();
   await k.getByRole('button', { name: 'Start kamera og mikrofon' }).click();
-  await k.getByText('Du sender direkte.').waitFor();
+  await k.getByRole('tabpanel', { name: 'Direkte' }).getByText('Du sender direkte.').waitFor();
   // Kari says what the second camera shows, and starts it.
   await k.getByLabel('Hva viser det?').selectOption('interpreter');
   await k.getByRole('button', { name: 'Start det andre bildet' }).click();
-  await k.getByText('Det andre bildet sendes: Tegnspråktolk.').waitFor();
+  await k.getByRole('tabpanel', { name: 'Direkte' }).getByText('Det andre bildet sendes: Tegnspråktolk.').waitFor();
   await checkAccessibility(k, 'the teacher\'s live panel with a second picture');
 
   await n.goto(`${env.tavla.base}/lesson`);

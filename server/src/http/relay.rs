@@ -5,18 +5,18 @@
 //! the lesson (4001), the class's sharing (4012) and the pairing (4011).
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use futures_util::SinkExt;
 use serde::Deserialize;
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::extract::{ApiQuery, PairedCaller};
-use super::socket_limits::{is_invalid_utf8, is_oversized, message_limiter, READ_BUFFER_BYTES};
+use super::socket_limits::{
+    self, is_invalid_utf8, is_oversized, message_limiter, send_all, Step, PING_EVERY,
+};
 use super::state::AppState;
 use crate::auth::grants::Grant;
 use crate::auth::Who;
@@ -24,12 +24,8 @@ use crate::error::{ApiError, CloseCode};
 use crate::ids::LessonId;
 use crate::lessons::lesson::Lesson;
 use crate::media::link::MediaLink;
-use crate::protocol::{MediaRequest, ServerMessage};
+use crate::protocol::MediaRequest;
 use crate::service;
-
-const PING_EVERY: Duration = Duration::from_secs(20);
-/// A relay silent this long (no pong, no message) is closed; the other box asks again.
-const SILENCE_LIMIT: Duration = Duration::from_secs(50);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,20 +42,10 @@ pub async fn upgrade(
     let (lesson, grant) = service::boxes::open_relay(&state.services, &who, &lesson)?;
     let tracked = state.tasks.clone();
     let span = tracing::info_span!("relay", lesson_id = %lesson.id, role = ?who.role());
-    Ok(ws
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .max_message_size(state.config.limits.ws_max_message_bytes)
-        .max_frame_size(state.config.limits.ws_max_message_bytes)
-        .on_upgrade(move |socket| {
-            tracked.track_future(relay(socket, state, lesson, who, grant).instrument(span))
-        }))
-}
-
-/// What the loop does next.
-enum Step {
-    Continue,
-    Gone,
-    Close(CloseCode),
+    let max = state.config.limits.ws_max_message_bytes;
+    Ok(socket_limits::limited(ws, max).on_upgrade(move |socket| {
+        tracked.track_future(relay(socket, state, lesson, who, grant).instrument(span))
+    }))
 }
 
 async fn relay(
@@ -69,13 +55,14 @@ async fn relay(
     who: Who,
     mut grant: Grant,
 ) {
-    let mut media = MediaLink::relay(
+    let mut media = MediaLink::new(
         state.services.media.clone(),
         &lesson.id,
         &lesson.teacher_id,
         who,
         state.services.store.clone(),
-    );
+    )
+    .into_relay();
     let limiter = message_limiter(state.config.limits.ws_messages_per_second);
     tracing::info!("a paired box receives this lesson's stream");
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -85,15 +72,7 @@ async fn relay(
             biased;
             why = grant.revoked() => Step::Close(CloseCode::from(why)),
             _ = state.shutdown.cancelled() => Step::Close(CloseCode::GoingAway),
-            _ = ping.tick() => {
-                if last_heard.elapsed() > SILENCE_LIMIT {
-                    Step::Close(CloseCode::Timeout)
-                } else if socket.send(Message::Ping(Default::default())).await.is_err() {
-                    Step::Gone
-                } else {
-                    Step::Continue
-                }
-            }
+            _ = ping.tick() => socket_limits::ping(&mut socket, last_heard).await,
             happening = media.next() => {
                 let replies = media.on(happening).await;
                 send_all(&mut socket, replies).await
@@ -131,26 +110,6 @@ async fn relay(
     media.close().await;
     tracing::info!("a paired box's relay of this lesson ended");
     if let Some(code) = close {
-        let frame = CloseFrame {
-            code: code.code(),
-            reason: code.reason().into(),
-        };
-        let _ = socket.send(Message::Close(Some(frame))).await;
-    }
-}
-
-async fn send_all(socket: &mut WebSocket, messages: Vec<ServerMessage>) -> Step {
-    for message in &messages {
-        if socket
-            .feed(Message::Text(message.to_json().into()))
-            .await
-            .is_err()
-        {
-            return Step::Gone;
-        }
-    }
-    match socket.flush().await {
-        Ok(()) => Step::Continue,
-        Err(_) => Step::Gone,
+        socket_limits::close(&mut socket, code).await;
     }
 }

@@ -1,8 +1,83 @@
-//! What both WebSockets (`/ws` and `/yjs/...`) enforce per connection the same way.
+//! What the WebSockets (`/ws`, `/yjs/...` and a paired box's relay) enforce per connection the
+//! same way, and the parts of their loops they share.
 
 use std::num::NonZeroU32;
+use std::time::Duration;
 
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use futures_util::SinkExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::time::Instant;
+
+use crate::error::CloseCode;
+use crate::protocol::ServerMessage;
+
+pub const PING_EVERY: Duration = Duration::from_secs(20);
+/// A connection silent this long (no pong, no message) is closed: a pupil shows as absent, a
+/// paired box asks again.
+pub const SILENCE_LIMIT: Duration = Duration::from_secs(50);
+
+/// What a socket loop does next.
+pub enum Step {
+    Continue,
+    /// The other side went away; nothing more to send.
+    Gone,
+    /// Close with this code.
+    Close(CloseCode),
+}
+
+/// An upgrade with the read buffer and message limits every socket here has.
+pub fn limited(ws: WebSocketUpgrade, max_message_bytes: usize) -> WebSocketUpgrade {
+    ws.read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(max_message_bytes)
+        .max_frame_size(max_message_bytes)
+}
+
+/// At each ping tick: a connection silent for [`SILENCE_LIMIT`] is closed, else pinged.
+pub async fn ping(socket: &mut WebSocket, last_heard: Instant) -> Step {
+    if last_heard.elapsed() > SILENCE_LIMIT {
+        Step::Close(CloseCode::Timeout)
+    } else if socket
+        .send(Message::Ping(Default::default()))
+        .await
+        .is_err()
+    {
+        Step::Gone
+    } else {
+        Step::Continue
+    }
+}
+
+/// Sends messages in one go (one flush), as a sync's history can be long.
+pub async fn send_all(socket: &mut WebSocket, messages: Vec<ServerMessage>) -> Step {
+    if messages.is_empty() {
+        return Step::Continue;
+    }
+    for message in &messages {
+        if socket
+            .feed(Message::Text(message.to_json().into()))
+            .await
+            .is_err()
+        {
+            return Step::Gone;
+        }
+    }
+    match socket.flush().await {
+        Ok(()) => Step::Continue,
+        Err(_) => Step::Gone,
+    }
+}
+
+/// Closes with `code`: its number and reason in the close frame, logged. A client already
+/// gone misses nothing.
+pub async fn close(socket: &mut WebSocket, code: CloseCode) {
+    tracing::info!(close_code = code.code(), "closing connection");
+    let frame = CloseFrame {
+        code: code.code(),
+        reason: code.reason().into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
 
 /// `per_second` frames a second, with bursts of twice that.
 pub fn message_limiter(per_second: u32) -> DefaultDirectRateLimiter {
@@ -26,4 +101,4 @@ pub fn is_invalid_utf8(error: &axum::Error) -> bool {
 
 /// Read buffer per WebSocket. tungstenite's default (128 KiB) would cost a class of 1,000
 /// idle connections over 100 MiB; frames here are small and longer ones are read in pieces.
-pub const READ_BUFFER_BYTES: usize = 4 * 1024;
+const READ_BUFFER_BYTES: usize = 4 * 1024;

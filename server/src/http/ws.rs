@@ -4,14 +4,14 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
-use super::socket_limits::{is_invalid_utf8, is_oversized, message_limiter, READ_BUFFER_BYTES};
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use super::socket_limits::{
+    self, is_invalid_utf8, is_oversized, message_limiter, send_all, Step, PING_EVERY,
+};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use futures_util::SinkExt;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -30,10 +30,6 @@ use crate::lessons::presence::LessonEvent;
 use crate::media::link::MediaLink;
 use crate::protocol::{ClientMessage, ServerMessage};
 use crate::service::{self, access};
-
-const PING_EVERY: Duration = Duration::from_secs(20);
-/// A connection silent this long (no pong, no message) is closed: the pupil shows as absent.
-const SILENCE_LIMIT: Duration = Duration::from_secs(50);
 
 #[derive(Deserialize)]
 pub struct WsQuery {
@@ -67,13 +63,10 @@ pub async fn upgrade(
     let tracked = state.tasks.clone();
     // Every line the connection logs, across all its awaits, carries its span.
     let span = tracing::info_span!("ws", lesson_id = %lesson.id, role = ?who.role());
-    Ok(ws
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .max_message_size(state.config.limits.ws_max_message_bytes)
-        .max_frame_size(state.config.limits.ws_max_message_bytes)
-        .on_upgrade(move |socket| {
-            tracked.track_future(connection(socket, state, lesson, who, grant).instrument(span))
-        }))
+    let max = state.config.limits.ws_max_message_bytes;
+    Ok(socket_limits::limited(ws, max).on_upgrade(move |socket| {
+        tracked.track_future(connection(socket, state, lesson, who, grant).instrument(span))
+    }))
 }
 
 /// Counts the connection in /metrics for as long as it lives.
@@ -110,7 +103,7 @@ async fn connection(
             Ok(session) => Some(session),
             Err(e) => {
                 tracing::error!("starting a message session failed: {e}");
-                let _ = close(&mut socket, CloseCode::Internal).await;
+                socket_limits::close(&mut socket, CloseCode::Internal).await;
                 return;
             }
         },
@@ -161,15 +154,7 @@ async fn connection(
                 Step::Close(CloseCode::from(why))
             }
             _ = state.shutdown.cancelled() => Step::Close(CloseCode::GoingAway),
-            _ = ping.tick() => {
-                if last_heard.elapsed() > SILENCE_LIMIT {
-                    Step::Close(CloseCode::Timeout)
-                } else if socket.send(Message::Ping(Default::default())).await.is_err() {
-                    Step::Gone
-                } else {
-                    Step::Continue
-                }
-            }
+            _ = ping.tick() => socket_limits::ping(&mut socket, last_heard).await,
             event = events.recv() => on_event(&mut socket, &state, &lesson, &who, event).await,
             event = channel_events.recv() => match (event, session.as_mut()) {
                 (Ok(event), Some(session)) => send_all(&mut socket, session.event(event)).await,
@@ -197,46 +182,8 @@ async fn connection(
     };
     media.close().await;
     if let Some(code) = close {
-        let _ = self::close(&mut socket, code).await;
+        socket_limits::close(&mut socket, code).await;
     }
-}
-
-async fn close(socket: &mut WebSocket, code: CloseCode) -> Result<(), axum::Error> {
-    tracing::info!(close_code = code.code(), "closing connection");
-    let frame = CloseFrame {
-        code: code.code(),
-        reason: code.reason().into(),
-    };
-    socket.send(Message::Close(Some(frame))).await
-}
-
-/// Sends replies in one go (one flush), as a sync's history can be long.
-async fn send_all(socket: &mut WebSocket, messages: Vec<ServerMessage>) -> Step {
-    if messages.is_empty() {
-        return Step::Continue;
-    }
-    for message in &messages {
-        if socket
-            .feed(Message::Text(message.to_json().into()))
-            .await
-            .is_err()
-        {
-            return Step::Gone;
-        }
-    }
-    match socket.flush().await {
-        Ok(()) => Step::Continue,
-        Err(_) => Step::Gone,
-    }
-}
-
-/// What the connection loop does next.
-enum Step {
-    Continue,
-    /// The client went away; nothing more to send.
-    Gone,
-    /// Close with this code.
-    Close(CloseCode),
 }
 
 async fn on_event(

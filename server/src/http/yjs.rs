@@ -7,8 +7,8 @@ use axum::body::Bytes;
 use futures_util::SinkExt;
 use tracing::Instrument;
 
-use super::socket_limits::{is_oversized, message_limiter, READ_BUFFER_BYTES};
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use super::socket_limits::{self, is_oversized, message_limiter};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
@@ -47,14 +47,10 @@ pub async fn upgrade(
     let max = state.config.limits.doc_max_frame_bytes;
     // Every line the connection logs, across all its awaits, carries its span.
     let span = tracing::info_span!("doc", doc = %resolved.name, role = ?caller.who.role());
-    Ok(ws
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .max_message_size(max)
-        .max_frame_size(max)
-        .on_upgrade(move |socket| {
-            let connection = connection(socket, state, caller.who, resolved, person, grant);
-            tracked.track_future(connection.instrument(span))
-        }))
+    Ok(socket_limits::limited(ws, max).on_upgrade(move |socket| {
+        let connection = connection(socket, state, caller.who, resolved, person, grant);
+        tracked.track_future(connection.instrument(span))
+    }))
 }
 
 async fn connection(
@@ -75,7 +71,7 @@ async fn connection(
             Ok(pair) => pair,
             Err(e) => {
                 tracing::error!("opening the document failed: {e}");
-                close(&mut socket, CloseCode::Internal).await;
+                socket_limits::close(&mut socket, CloseCode::Internal).await;
                 return;
             }
         };
@@ -125,7 +121,7 @@ async fn connection(
     };
     if let Some(code) = code {
         tracing::info!(close_code = code.code(), "closing document connection");
-        close(&mut socket, code).await;
+        socket_limits::close(&mut socket, code).await;
     }
 }
 
@@ -171,12 +167,4 @@ fn handle_frame(
             CloseCode::Internal
         }
     })
-}
-
-async fn close(socket: &mut WebSocket, code: CloseCode) {
-    let frame = CloseFrame {
-        code: code.code(),
-        reason: code.reason().into(),
-    };
-    let _ = socket.send(Message::Close(Some(frame))).await;
 }

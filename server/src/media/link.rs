@@ -152,20 +152,13 @@ impl MediaLink {
         }
     }
 
-    /// The media of a paired box relaying this lesson to its own viewers: it may receive the
-    /// lesson's source (the service checked that the lesson's class is shared with it, and
-    /// withdraws the connection's grant when that ends).
-    pub fn relay(
-        media: Arc<Media>,
-        lesson_id: &LessonId,
-        lesson_teacher: &TeacherId,
-        who: Who,
-        store: Arc<dyn Store>,
-    ) -> Self {
-        let mut link = Self::new(media, lesson_id, lesson_teacher, who, store);
-        link.stage.admit_relay(link.conn);
-        link.relay = Some(link.media.counts.count(Gauge::RelaysOut));
-        link
+    /// Makes this the media of a paired box relaying the lesson to its own viewers: it may
+    /// receive the lesson's source (the service checked that the lesson's class is shared with
+    /// it, and withdraws the connection's grant when that ends).
+    pub fn into_relay(mut self) -> Self {
+        self.stage.admit_relay(self.conn);
+        self.relay = Some(self.media.counts.count(Gauge::RelaysOut));
+        self
     }
 
     /// Waits for the next thing to act on. Cancel-safe: nothing is lost if another branch of

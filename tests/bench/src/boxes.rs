@@ -132,6 +132,35 @@ async fn crossed(server: &Server) -> (u64, u64) {
     )
 }
 
+/// Box B pairs with box A by a code A's teacher made; returns B's box id as A knows it.
+pub async fn pair(a: &Server, b: &Server) -> Result<String, BoxError> {
+    let code = a
+        .api(Method::POST, "/api/boxes/pairing", Some(json!({})))
+        .await?;
+    b.api(
+        Method::POST,
+        "/api/boxes/paired",
+        Some(json!({ "address": a.sync_address, "code": code["code"] })),
+    )
+    .await?;
+    let overview = a.api(Method::GET, "/api/boxes/paired", None).await?;
+    Ok(overview["paired"][0]["box_id"]
+        .as_str()
+        .ok_or("b not paired")?
+        .to_string())
+}
+
+/// Box A's teacher lets the paired box `box_id` receive the class `class_id`.
+pub async fn share(a: &Server, box_id: &str, class_id: &str) -> Result<(), BoxError> {
+    a.api(
+        Method::PUT,
+        &format!("/api/boxes/paired/{box_id}/shares"),
+        Some(json!({ "classes": [class_id] })),
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn catch_up(binary: &std::path::Path) -> Result<CatchUpResult, BoxError> {
     // Appended to the bench's [limits]: the teacher sends 1,000 messages as fast as she can.
     let config = format!(
@@ -181,28 +210,10 @@ pub async fn catch_up(binary: &std::path::Path) -> Result<CatchUpResult, BoxErro
     while next_json(&mut ws).await?["type"] != "pong" {}
 
     let (b, _) = Server::tavla_with(binary, &Layout::OneDoc(0), &config).await?;
-    let code = a
-        .api(Method::POST, "/api/boxes/pairing", Some(json!({})))
-        .await?;
-    b.api(
-        Method::POST,
-        "/api/boxes/paired",
-        Some(json!({ "address": a.sync_address, "code": code["code"] })),
-    )
-    .await?;
-    let overview = a.api(Method::GET, "/api/boxes/paired", None).await?;
-    let b_on_a = overview["paired"][0]["box_id"]
-        .as_str()
-        .ok_or("b not paired")?
-        .to_string();
+    let b_on_a = pair(&a, &b).await?;
     let (before, requests_before) = crossed(&b).await;
     let started = Instant::now();
-    a.api(
-        Method::PUT,
-        &format!("/api/boxes/paired/{b_on_a}/shares"),
-        Some(json!({ "classes": [class_id] })),
-    )
-    .await?;
+    share(&a, &b_on_a, &class_id).await?;
     // Converged: B holds every pupil's whole essay and every message.
     let last = docs.last().ok_or("no docs")?.clone();
     let expected_last = format!("{} ", essay(PUPILS - 1));

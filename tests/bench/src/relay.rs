@@ -8,10 +8,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
-use serde_json::json;
 use tavla_e2e::rtc::api;
 
+use crate::boxes::{pair, share};
 use crate::media::{join_viewers, publish, Tally};
 use crate::servers::{BoxError, Layout, Server};
 
@@ -123,27 +122,8 @@ pub async fn relayed(binary: &std::path::Path, n: usize, seconds: f64) -> Result
     // and a sync every 200 ms would add its own CPU to A's.
     let (a, _) = Server::tavla(binary, &Layout::OneDoc(0)).await?;
     let (b, _) = Server::tavla(binary, &Layout::OneDoc(n)).await?;
-    let code = a
-        .api(Method::POST, "/api/boxes/pairing", Some(json!({})))
-        .await?;
-    b.api(
-        Method::POST,
-        "/api/boxes/paired",
-        Some(json!({ "address": a.sync_address, "code": code["code"] })),
-    )
-    .await?;
-    let overview = a.api(Method::GET, "/api/boxes/paired", None).await?;
-    let b_on_a = overview["paired"][0]["box_id"]
-        .as_str()
-        .ok_or("b not paired")?
-        .to_string();
-    let class_id = a.class_id.clone().ok_or("no class")?;
-    a.api(
-        Method::PUT,
-        &format!("/api/boxes/paired/{b_on_a}/shares"),
-        Some(json!({ "classes": [class_id] })),
-    )
-    .await?;
+    let b_on_a = pair(&a, &b).await?;
+    share(&a, &b_on_a, a.class_id.as_deref().ok_or("no class")?).await?;
     let lesson_code = a.lesson_code.clone().ok_or("no lesson")?;
     let mut seats = Vec::with_capacity(n);
     for i in 0..n {
