@@ -2,11 +2,12 @@
 // camera); box B, paired with A and receiving her class, relays the lesson's stream to pupils at
 // home who joined the lesson on B. They decode frames of the camera published on A, and A sends
 // one copy to B whether one or three watch there: A's /metrics show one relay and the same
-// number of peer connections, while B's grow with its viewers. Two real boxes on loopback.
+// number of peer connections, while B's grow with its viewers. B's projector shows the other
+// room too (axe-checked). Two real boxes on loopback.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
-import { apiClient, boxCertificateHash, launchChromium, lessonWithPupils, signedIn, startTavla, expectHeading, recordPeers, grows } from './harness.js';
+import { apiClient, boxCertificateHash, launchChromium, lessonWithPupils, signedIn, startTavla, expectHeading, recordPeers, grows, checkAccessibility } from './harness.js';
 
 const running = [];
 after(async () => {
@@ -94,8 +95,19 @@ test('box B relays the lesson stream of box A to its own viewers, and A sends on
   assert.equal(await metric(b, 'tavla_media_peers'), peersOnBWithOne + 2, 'B serves its two new viewers itself');
   assert.ok(await metric(b, 'tavla_media_relay_bytes_received') > 0);
 
+  // Kari's colleague in room B puts the other room on B's projector: the same one copy from A.
+  const projector = await signedIn(browser, b, kariB, { allowedOrigins: origins(b) });
+  await projector.page.addInitScript(recordPeers);
+  await projector.page.goto(`${b.base}/teacher/projector?id=${lesson.id}`);
+  await projector.page.getByRole('heading', { level: 2, name: /^Direkte fra / }).waitFor();
+  await projector.page.getByRole('button', { name: 'Se sendingen' }).click();
+  await grows(projector.page, 'video', 'framesDecoded');
+  await checkAccessibility(projector.page, 'the projector on box B showing the other room');
+  assert.equal(await metric(a, 'tavla_media_relays_out'), 1, 'the projector on B is one more viewer there, not on A');
+  await projector.context.close();
+
   // When nobody watches on B any more, the relay ends (after a short grace for reloads).
   for (const pupil of [ola, sara, nils]) await pupil.context.close();
   await eventually('the relay ends when nobody watches on B', async () => (await metric(a, 'tavla_media_relays_out')) === 0);
-  assert.deepEqual([...kari.problems, ...ola.problems, ...sara.problems, ...nils.problems], []);
+  assert.deepEqual([...kari.problems, ...ola.problems, ...sara.problems, ...nils.problems, ...projector.problems], []);
 });

@@ -48,6 +48,9 @@ pub struct LessonAnswer<'a> {
     started_ms: u64,
     expires_ms: u64,
     active: bool,
+    /// The paired box (by name) whose stream of this lesson this box relays, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relayed_from: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -74,6 +77,7 @@ fn lesson_answer<'a>(
         started_ms: lesson.started_ms,
         expires_ms: lesson.expires_ms,
         active: view.active,
+        relayed_from: view.relayed_from.as_deref(),
     }
 }
 

@@ -9,6 +9,7 @@ use crate::auth::{Seat, Who};
 use crate::channels::thread::ThreadId;
 use crate::docs::{copies, history};
 use crate::error::ApiError;
+use crate::federation::pairs;
 use crate::ids::{ClassId, LessonId, ParticipantId};
 use crate::lessons::lesson::{self, Lesson, Participant};
 use crate::lessons::presence::LessonEvent;
@@ -117,14 +118,23 @@ pub struct LessonView {
     pub lesson: Lesson,
     pub class_name: String,
     pub active: bool,
+    /// The paired box the lesson's class came from (by its name): that box's stream of the
+    /// lesson is relayed here, so the projector can show the other room.
+    pub relayed_from: Option<String>,
 }
 
 fn view(s: &Services, lesson: Lesson) -> Result<LessonView, ApiError> {
-    let class = classes::get(s.store.as_ref(), &lesson.class_id)?;
+    let store = s.store.as_ref();
+    let class = classes::get(store, &lesson.class_id)?;
+    let relayed_from = match pairs::arrived_from(store, &lesson.class_id)? {
+        Some(box_id) => pairs::get(store, &box_id)?.map(|paired| paired.name),
+        None => None,
+    };
     Ok(LessonView {
         active: lesson.is_active(s.clock.now_ms()),
         class_name: class.name,
         lesson,
+        relayed_from,
     })
 }
 

@@ -1,15 +1,48 @@
 // For the classroom projector: the join code, big, and QR codes of the join link: by the box's
-// name (`<box>.local`, for devices that find it by name) and by its address.
+// name (`<box>.local`, for devices that find it by name) and by its address. In a class split
+// over two rooms (a lesson whose class came from a paired box), also the other room's live
+// stream, which this box relays, for the whole room to see.
 import { h } from '../dom.js';
 import { heading } from '../shell.js';
 import { loadOrExplain } from '../load.js';
 import { t } from '../../i18n.js';
+import { connectLive } from '../../protocol/live.js';
+import { mediaClient } from '../../protocol/media.js';
+import { pupilStream } from '../media/pupil-stream.js';
 
 /** A QR code of `url`, with a caption saying which way it goes, if there are two. */
 function qr(src, url, caption) {
   return h('figure', {},
     h('img', { class: 'join-qr', src, alt: t('projector.qr_alt', { url }), width: '320', height: '320' }),
     caption ? h('figcaption', {}, caption) : null);
+}
+
+/** The other room's stream, as the lesson's teacher receives it here; `stop()` ends it. */
+function otherRoom(lesson) {
+  let stream;
+  const notice = h('p', { class: 'notice', role: 'status', hidden: true });
+  const showError = (text) => { notice.textContent = text; notice.hidden = false; };
+  const media = mediaClient({
+    onTrack: (track, mediaStream) => stream.onTrack(track, mediaStream),
+    onRefused: () => showError(t('media.refused')),
+  });
+  stream = pupilStream({ media, atHome: false, onError: showError });
+  const live = connectLive({
+    lessonId: lesson.id,
+    onOpen: (send) => media.opened(send),
+    onMessage: (msg) => { if (media.handle(msg)) stream.update(msg); },
+  });
+  const el = h('section', { class: 'projector-stream', 'aria-labelledby': 'other-room-h' },
+    h('h2', { id: 'other-room-h' }, t('projector.stream_title', { box: lesson.relayed_from })),
+    notice, stream.el);
+  return {
+    el,
+    stop() {
+      live.close();
+      media.close();
+      stream.stop();
+    },
+  };
 }
 
 export async function projectorView({ main, params, setTitle }) {
@@ -27,6 +60,7 @@ export async function projectorView({ main, params, setTitle }) {
   } }, t('projector.fullscreen'));
   const onFullscreen = () => { fullscreen.hidden = Boolean(document.fullscreenElement); };
   document.addEventListener('fullscreenchange', onFullscreen);
+  const relayed = lesson.relayed_from ? otherRoom(lesson) : null;
   main.append(
     heading(t('projector.title')),
     h('div', { class: 'projector-body' },
@@ -43,8 +77,10 @@ export async function projectorView({ main, params, setTitle }) {
       ownWindow
         ? h('button', { type: 'button', class: 'small', onclick: () => window.close() }, t('projector.close'))
         : h('a', { href: `/teacher/lesson?id=${encodeURIComponent(lesson.id)}`, 'data-link': true }, t('projector.back'))),
+    ...(relayed ? [relayed.el] : []),
   );
   return () => {
+    relayed?.stop();
     document.removeEventListener('fullscreenchange', onFullscreen);
     document.body.classList.remove('projector-mode');
   };
