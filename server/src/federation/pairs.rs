@@ -135,6 +135,17 @@ pub fn arrived_from(
     Ok(store.get_json(Tree::Boxes, &came_key(class_id))?)
 }
 
+/// The paired box a class was taken from, while it is still paired.
+pub fn origin_of(
+    store: &dyn Store,
+    class_id: &ClassId,
+) -> Result<Option<PairedBox>, FederationError> {
+    match arrived_from(store, class_id)? {
+        Some(box_id) => get(store, &box_id),
+        None => Ok(None),
+    }
+}
+
 /// A class is gone: no paired box receives it any more, and where it came from is forgotten.
 pub fn unshare_class(store: &dyn Store, class_id: &ClassId) -> Result<(), FederationError> {
     store.take(Tree::Boxes, came_key(class_id).as_bytes())?;

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use super::extract::{ApiQuery, PairedCaller};
 use super::socket_limits::{
-    self, is_invalid_utf8, is_oversized, message_limiter, send_all, Step, PING_EVERY,
+    self, message_limiter, send_all, text_frame, Step, TextFrame, PING_EVERY,
 };
 use super::state::AppState;
 use crate::auth::grants::Grant;
@@ -79,17 +79,10 @@ async fn relay(
             }
             incoming = socket.recv() => {
                 last_heard = Instant::now();
-                match incoming {
-                    None | Some(Ok(Message::Close(_))) => Step::Gone,
-                    Some(Err(e)) if is_oversized(&e) => Step::Close(CloseCode::TooBig),
-                    Some(Err(e)) if is_invalid_utf8(&e) => Step::Close(CloseCode::InvalidText),
-                    Some(Err(_)) => Step::Gone,
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Step::Continue,
-                    Some(Ok(Message::Binary(_))) => Step::Close(CloseCode::Unsupported),
-                    Some(Ok(Message::Text(_))) if limiter.check().is_err() => {
-                        Step::Close(CloseCode::RateLimited)
-                    }
-                    Some(Ok(Message::Text(text))) => {
+                match text_frame(incoming, &limiter) {
+                    TextFrame::Step(step) => step,
+                    TextFrame::Refuse(code) => Step::Close(code),
+                    TextFrame::Text(text) => {
                         match serde_json::from_str::<MediaRequest>(text.as_str()) {
                             Ok(request) => {
                                 let replies = media.request(request).await;

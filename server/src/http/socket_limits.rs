@@ -4,7 +4,7 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use futures_util::SinkExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
@@ -24,6 +24,36 @@ pub enum Step {
     Gone,
     /// Close with this code.
     Close(CloseCode),
+}
+
+/// A frame read from a JSON socket (`/ws`, a paired box's relay), after the checks both make
+/// the same way (its size, UTF-8, binary frames, the rate).
+pub enum TextFrame {
+    /// Text to act on.
+    Text(Utf8Bytes),
+    /// Nothing to act on: go on, or the other side went away, or close.
+    Step(Step),
+    /// A frame the client should not have sent (binary, or over the rate): refuse with this.
+    Refuse(CloseCode),
+}
+
+/// Sorts what `socket.recv()` gave; a text frame counts against `limiter`.
+pub fn text_frame(
+    incoming: Option<Result<Message, axum::Error>>,
+    limiter: &DefaultDirectRateLimiter,
+) -> TextFrame {
+    match incoming {
+        None | Some(Ok(Message::Close(_))) => TextFrame::Step(Step::Gone),
+        Some(Err(e)) if is_oversized(&e) => TextFrame::Step(Step::Close(CloseCode::TooBig)),
+        Some(Err(e)) if is_invalid_utf8(&e) => TextFrame::Step(Step::Close(CloseCode::InvalidText)),
+        Some(Err(_)) => TextFrame::Step(Step::Gone),
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => TextFrame::Step(Step::Continue),
+        Some(Ok(Message::Binary(_))) => TextFrame::Refuse(CloseCode::Unsupported),
+        Some(Ok(Message::Text(_))) if limiter.check().is_err() => {
+            TextFrame::Refuse(CloseCode::RateLimited)
+        }
+        Some(Ok(Message::Text(text))) => TextFrame::Text(text),
+    }
 }
 
 /// An upgrade with the read buffer and message limits every socket here has.
@@ -94,7 +124,7 @@ pub fn is_oversized(error: &axum::Error) -> bool {
 }
 
 /// Whether a read error is a text frame that is not UTF-8 (closed with 1007).
-pub fn is_invalid_utf8(error: &axum::Error) -> bool {
+fn is_invalid_utf8(error: &axum::Error) -> bool {
     let text = error.to_string().to_lowercase();
     text.contains("utf-8") || text.contains("utf8")
 }

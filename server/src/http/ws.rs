@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::socket_limits::{
-    self, is_invalid_utf8, is_oversized, message_limiter, send_all, Step, PING_EVERY,
+    self, message_limiter, send_all, text_frame, Step, TextFrame, PING_EVERY,
 };
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -246,52 +246,37 @@ async fn on_incoming(
     media: &mut MediaLink,
     incoming: Option<Result<Message, axum::Error>>,
 ) -> Step {
-    match incoming {
-        None | Some(Ok(Message::Close(_))) => Step::Gone,
-        Some(Err(e)) if is_oversized(&e) => Step::Close(CloseCode::TooBig),
-        Some(Err(e)) if is_invalid_utf8(&e) => Step::Close(CloseCode::InvalidText),
-        Some(Err(_)) => Step::Gone,
-        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Step::Continue,
-        Some(Ok(Message::Binary(_))) => {
-            refuse(
-                socket,
-                CloseCode::Unsupported,
-                "binary frames are not accepted on /ws".into(),
-            )
-            .await
+    match text_frame(incoming, limiter) {
+        TextFrame::Step(step) => step,
+        TextFrame::Refuse(code) => {
+            let why = match code {
+                CloseCode::RateLimited => "slow down: too many messages per second",
+                _ => "binary frames are not accepted on /ws",
+            };
+            refuse(socket, code, why.into()).await
         }
-        Some(Ok(Message::Text(text))) => {
-            if limiter.check().is_err() {
-                return refuse(
-                    socket,
-                    CloseCode::RateLimited,
-                    "slow down: too many messages per second".into(),
-                )
-                .await;
+        TextFrame::Text(text) => match ClientMessage::parse(text.as_str()) {
+            Ok(ClientMessage::Ping { id }) => {
+                send_all(socket, vec![ServerMessage::Pong { id }]).await
             }
-            match ClientMessage::parse(text.as_str()) {
-                Ok(ClientMessage::Ping { id }) => {
-                    send_all(socket, vec![ServerMessage::Pong { id }]).await
-                }
-                Ok(ClientMessage::Media(request)) => {
-                    let replies = media.request(request).await;
-                    send_all(socket, replies).await
-                }
-                Ok(ClientMessage::Messages(request)) => {
-                    let replies = match session {
-                        Some(session) => session.request(request).await,
-                        None => vec![ServerMessage::Refused {
-                            request: request.name(),
-                            client_id: None,
-                            code: "forbidden",
-                            message: "a classroom camera only sends media".into(),
-                        }],
-                    };
-                    send_all(socket, replies).await
-                }
-                Err(reason) => refuse(socket, CloseCode::BadMessage, reason).await,
+            Ok(ClientMessage::Media(request)) => {
+                let replies = media.request(request).await;
+                send_all(socket, replies).await
             }
-        }
+            Ok(ClientMessage::Messages(request)) => {
+                let replies = match session {
+                    Some(session) => session.request(request).await,
+                    None => vec![ServerMessage::Refused {
+                        request: request.name(),
+                        client_id: None,
+                        code: "forbidden",
+                        message: "a classroom camera only sends media".into(),
+                    }],
+                };
+                send_all(socket, replies).await
+            }
+            Err(reason) => refuse(socket, CloseCode::BadMessage, reason).await,
+        },
     }
 }
 

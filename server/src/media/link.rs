@@ -404,18 +404,9 @@ impl MediaLink {
         };
         self.peers_opened += 1;
         let number = self.peers_opened;
-        let failed = self.failed_tx.clone();
-        pc.on_peer_connection_state_change(Box::new(move |state| {
-            // Closed also when the box closes it; by then the peer is gone and the report
-            // finds nothing to stop.
-            if matches!(
-                state,
-                RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed
-            ) {
-                let _ = failed.send((name, number));
-            }
-            Box::pin(async {})
-        }));
+        // Closed also when the box closes it; by then the peer is gone and the report finds
+        // nothing to stop.
+        report_broken(&pc, self.failed_tx.clone(), (name, number));
         Ok(Peer {
             number,
             pc,
@@ -774,6 +765,23 @@ impl MediaLink {
             self.stage.end_call();
         }
     }
+}
+
+/// Sends `what` on `to` when `pc` fails or is closed.
+pub(super) fn report_broken<T: Clone + Send + Sync + 'static>(
+    pc: &RTCPeerConnection,
+    to: mpsc::UnboundedSender<T>,
+    what: T,
+) {
+    pc.on_peer_connection_state_change(Box::new(move |state| {
+        if matches!(
+            state,
+            RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed
+        ) {
+            let _ = to.send(what.clone());
+        }
+        Box::pin(async {})
+    }));
 }
 
 /// Runs a media task, counted in /metrics while it lives.

@@ -15,14 +15,13 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
 use webrtc::peer_connection::configuration::RTCConfiguration;
-use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
 use super::forward::{forward, Source};
 use super::keyframes::Keyframes;
-use super::link::answer_offer;
+use super::link::{answer_offer, report_broken};
 use super::stage::{NewTrack, Stage};
 use super::{Counted, Gauge, Media, Stream};
 use crate::auth::Who;
@@ -80,15 +79,7 @@ impl Upstream {
                 .await?,
         );
         let (failed_tx, failed) = mpsc::unbounded_channel();
-        pc.on_peer_connection_state_change(Box::new(move |state| {
-            if matches!(
-                state,
-                RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed
-            ) {
-                let _ = failed_tx.send(());
-            }
-            Box::pin(async {})
-        }));
+        report_broken(&pc, failed_tx, ());
         feed_stage(media, &pc, stage, origin);
         Ok(Self {
             media: media.clone(),

@@ -126,10 +126,7 @@ pub struct LessonView {
 fn view(s: &Services, lesson: Lesson) -> Result<LessonView, ApiError> {
     let store = s.store.as_ref();
     let class = classes::get(store, &lesson.class_id)?;
-    let relayed_from = match pairs::arrived_from(store, &lesson.class_id)? {
-        Some(box_id) => pairs::get(store, &box_id)?.map(|paired| paired.name),
-        None => None,
-    };
+    let relayed_from = pairs::origin_of(store, &lesson.class_id)?.map(|paired| paired.name);
     Ok(LessonView {
         active: lesson.is_active(s.clock.now_ms()),
         class_name: class.name,

@@ -78,8 +78,7 @@ enum Relayed {
 fn origin_of(s: &Services, lesson_id: &LessonId) -> Option<PairedBox> {
     let store = s.store.as_ref();
     let lesson = lesson::get(store, lesson_id).ok()?;
-    let box_id = pairs::arrived_from(store, &lesson.class_id).ok()??;
-    pairs::get(store, &box_id).ok()?
+    pairs::origin_of(store, &lesson.class_id).ok()?
 }
 
 /// Follows a lesson whose stage was just made on this box: if its class came from a paired
