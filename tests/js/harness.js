@@ -169,8 +169,21 @@ export async function boxCertificateHash(tavla) {
   return createHash('sha256').update(spki).digest('base64');
 }
 
-/** Headless Chromium; `trusting` is a `boxCertificateHash` whose certificate it accepts as valid. */
+/**
+ * Headless Chromium; `trusting` is a `boxCertificateHash` whose certificate it accepts as valid.
+ * A browser that crashes while starting (seen once on the CI machine: SIGSEGV before any page)
+ * is started once more; a second failure fails the test. Nothing a test checks has run yet.
+ */
 export async function launchChromium({ trusting } = {}) {
+  try {
+    return await startChromium(trusting);
+  } catch (error) {
+    console.error(`Chromium did not start (${error.message.split('\n')[0]}); starting it once more`);
+    return startChromium(trusting);
+  }
+}
+
+function startChromium(trusting) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
