@@ -72,8 +72,11 @@ async fn answer(state: &Arc<AppState>, line: &str) -> String {
     if !target.is_absolute() {
         return "error the path must be absolute".into();
     }
-    // Every edit the box has taken in is written first, so the backup has it.
-    state.services.docs.durable().await;
+    // Every edit the box has taken in is written first, so the backup has it. A disk too full
+    // to take them is when a backup is needed most: it goes ahead with what is stored.
+    if let Err(e) = state.services.docs.durable().await {
+        tracing::warn!("backing up while the latest edits cannot be stored: {e}");
+    }
     let store = state.services.store.clone();
     let data_dir = state.config.data_dir.clone();
     let done = tokio::task::spawn_blocking(move || {

@@ -19,6 +19,7 @@ use crate::datadir::{DataDir, DataDirError};
 use crate::discovery::{Announcement, Nearby, Profile};
 use crate::docs::hub::DocHub;
 use crate::docs::persist::Persister;
+use crate::docs::quota::DocLimits;
 use crate::federation::identity::BoxIdentity;
 use crate::federation::pairs;
 use crate::federation::trust::Trust;
@@ -28,7 +29,8 @@ use crate::http::{self, ratelimit::RateLimits};
 use crate::lessons::presence::Presence;
 use crate::media::Media;
 use crate::service::{self, FileRoom, Services};
-use crate::store::{SledStore, Store, StoreError};
+use crate::store::disk::Disk;
+use crate::store::{Guarded, SledStore, Store, StoreError};
 use crate::tls::{Tls, TlsError};
 use crate::uploads::Quotas;
 
@@ -96,7 +98,15 @@ pub async fn start_with_clock(
         None => tracing::warn!("could not read the open-files limit"),
     }
     let data = DataDir::open(&config.data_dir)?;
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(&data.store_dir())?);
+    let disk = Arc::new(Disk::new(
+        &config.data_dir,
+        config.limits.min_free_disk_bytes,
+        config.limits.disk_floor_bytes,
+    ));
+    let store: Arc<dyn Store> = Arc::new(Guarded::new(
+        SledStore::open(&data.store_dir())?,
+        disk.clone(),
+    ));
     data.restrict_store_permissions()?;
     let names = service::vpn::certificate_names(config.host_name.as_deref(), store.as_ref());
     let tls = match (&config.tls_cert, &config.tls_key) {
@@ -129,9 +139,16 @@ pub async fn start_with_clock(
     let docs = DocHub::new(
         store.clone(),
         persister,
-        config.limits.max_doc_bytes,
+        DocLimits {
+            max_doc_bytes: config.limits.max_doc_bytes,
+            per_person: config.limits.doc_quota_per_person_bytes,
+            per_address: config.limits.doc_quota_per_address_bytes,
+            per_lesson: config.limits.doc_quota_per_lesson_bytes,
+            share_of_shared: config.limits.doc_share_of_shared_bytes,
+        },
+        disk.clone(),
         Duration::from_millis(config.limits.doc_idle_unload_ms),
-    );
+    )?;
     let (channels, commit_worker) = Channels::start(store.clone(), clock.clone())?;
     let media = Media::start(&config.media, config.listen.ip()).await?;
     let media_udp = media.udp();
@@ -153,6 +170,7 @@ pub async fn start_with_clock(
                 },
                 data_dir: config.data_dir.clone(),
             },
+            disk,
             nearby: Arc::new(Nearby::new(config.discovery.enabled, names.host())),
             boxes,
         },
@@ -232,6 +250,7 @@ async fn serve(
     let box_sync = tokio::spawn(sync_boxes(state.clone()));
     let relays = tokio::spawn(relay_paired_lessons(state.clone()));
     let maintenance = tokio::spawn(maintain(state.clone()));
+    let store_keeper = tokio::spawn(keep_store_working(state.clone()));
     let lessons = tokio::spawn(wrap_up_lessons(state.clone()));
     let sweeper = tokio::spawn(
         state
@@ -283,10 +302,12 @@ async fn serve(
     state.services.media.close().await;
     // Every connection has ended, so nothing waits for a message commit any more.
     maintenance.abort();
+    store_keeper.abort();
     lessons.abort();
     commit_worker.abort();
     // Aborted tasks hold the state (and so the store's lock) until they are really gone.
     let _ = maintenance.await;
+    let _ = store_keeper.await;
     let _ = lessons.await;
     let _ = commit_worker.await;
     // Every document is snapshotted and every queued write made durable before we exit.
@@ -356,6 +377,19 @@ async fn relay_paired_lessons(state: Arc<AppState>) {
                 _ = state.shutdown.cancelled() => {}
             }
         });
+    }
+}
+
+/// How often a failed store is tried again.
+const STORE_RECOVERY_EVERY: Duration = Duration::from_secs(1);
+
+/// Every second: a store that failed (its disk filled up under it) is reopened once the disk
+/// has room again, so the box carries on without a restart.
+async fn keep_store_working(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(STORE_RECOVERY_EVERY);
+    loop {
+        tick.tick().await;
+        service::health::recover_store(&state.services).await;
     }
 }
 

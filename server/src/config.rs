@@ -192,8 +192,22 @@ pub struct Limits {
     pub upload_quota_per_lesson_bytes: u64,
     /// Files the whole box may keep (sized for a small SD card).
     pub upload_quota_box_bytes: u64,
-    /// Free disk space files never take: documents and messages always have it.
+    /// Free disk space that files and what pupils and guests add to documents never take;
+    /// the teacher's writes, messages and the lesson's own records go on below it.
     pub min_free_disk_bytes: u64,
+    /// Free disk space below which the store takes no more writes at all (removals still go
+    /// in), so its database never meets a full disk. Far below `min_free_disk_bytes`.
+    pub disk_floor_bytes: u64,
+    /// What one pupil or guest may add to documents in all (bytes of updates).
+    pub doc_quota_per_person_bytes: u64,
+    /// What one device (client address) may add to documents, whoever signs in on it.
+    pub doc_quota_per_address_bytes: u64,
+    /// What the pupils and guests of one lesson may add to documents together, with the
+    /// versions kept at its end.
+    pub doc_quota_per_lesson_bytes: u64,
+    /// One pupil's or guest's share of a document others write in too (the class's, a
+    /// group's): past it their writes there are refused and the others' go on.
+    pub doc_share_of_shared_bytes: u64,
     /// A file uploaded for a message but never sent is deleted after this many milliseconds.
     pub unsent_upload_ms: u64,
     /// Open HTTPS connections one client address may hold at once; more are closed at once.
@@ -248,6 +262,11 @@ impl Default for Limits {
             upload_quota_per_lesson_bytes: 500 * 1024 * 1024,
             upload_quota_box_bytes: 4 * 1024 * 1024 * 1024,
             min_free_disk_bytes: 512 * 1024 * 1024,
+            disk_floor_bytes: 64 * 1024 * 1024,
+            doc_quota_per_person_bytes: 64 * 1024 * 1024,
+            doc_quota_per_address_bytes: 128 * 1024 * 1024,
+            doc_quota_per_lesson_bytes: 256 * 1024 * 1024,
+            doc_share_of_shared_bytes: 4 * 1024 * 1024,
             unsent_upload_ms: 60 * 60 * 1000,
             connections_per_address: 64,
             tls_handshake_ms: 10_000,

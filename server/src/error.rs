@@ -57,8 +57,11 @@ pub enum ApiError {
     UnsupportedFile,
     #[error("there is no more room for files here; delete some or ask the teacher")]
     QuotaExceeded,
-    #[error("the box's disk is nearly full; files cannot be stored now")]
+    #[error("the box's disk is nearly full; this cannot be stored now")]
     DiskFull,
+    /// The store failed and is being reopened (see `store::Guarded`).
+    #[error("the box cannot save right now; try again in a moment")]
+    StoreUnavailable,
     #[error("too many attempts; wait a minute")]
     RateLimited { retry_after_secs: u64 },
     #[error("the request came from another site")]
@@ -91,6 +94,7 @@ impl ApiError {
             Invalid(_) | MalformedJson(_) => StatusCode::BAD_REQUEST,
             TooLarge | QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
             DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+            StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             UnsupportedMediaType | UnsupportedFile => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -120,6 +124,7 @@ impl ApiError {
             TooLarge => "too_large",
             QuotaExceeded => "quota_exceeded",
             DiskFull => "disk_full",
+            StoreUnavailable => "store_unavailable",
             UnsupportedMediaType => "unsupported_media_type",
             UnsupportedFile => "unsupported_file",
             RateLimited { .. } => "rate_limited",
@@ -192,7 +197,11 @@ impl From<crate::federation::FederationError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            StoreError::Full => ApiError::DiskFull,
+            StoreError::Unavailable(_) => ApiError::StoreUnavailable,
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
 
@@ -249,7 +258,7 @@ impl From<crate::channels::ChannelError> for ApiError {
             }
             ChannelError::Invalid(i) => ApiError::Invalid(i),
             ChannelError::Store(s) => s.into(),
-            ChannelError::Commit(c) => ApiError::Internal(c),
+            ChannelError::Commit(c) => c.into(),
         }
     }
 }
@@ -302,6 +311,9 @@ pub enum CloseCode {
     Timeout,
     /// 4013: the write would make the document larger than `max_doc_bytes`.
     DocTooLarge,
+    /// 4014: the writer's room for documents is used up (their share of the box, of their
+    /// device, of the lesson or of this document), or the disk is below its reserve.
+    NoRoom,
     /// 4011: (a paired box's relay) this box unpaired the asking box.
     Unpaired,
     /// 4012: (a paired box's relay) the lesson's class is no longer shared with the asking box.
@@ -327,6 +339,7 @@ impl CloseCode {
             CloseCode::RateLimited => 4008,
             CloseCode::Timeout => 4010,
             CloseCode::DocTooLarge => 4013,
+            CloseCode::NoRoom => 4014,
             CloseCode::Unpaired => 4011,
             CloseCode::Unshared => 4012,
             CloseCode::Internal => 1011,
@@ -349,6 +362,7 @@ impl CloseCode {
             CloseCode::RateLimited => "too many messages",
             CloseCode::Timeout => "no answer to ping",
             CloseCode::DocTooLarge => "document too large",
+            CloseCode::NoRoom => "no room for documents",
             CloseCode::Unpaired => "box unpaired",
             CloseCode::Unshared => "class no longer shared",
             CloseCode::Internal => "server error",

@@ -168,6 +168,9 @@ pub struct User {
     server_url: String,
     ws_base: String,
     ca_pem: Vec<u8>,
+    /// The loopback address this client's connections come from (another device).
+    address: Option<IpAddr>,
+    https_port: u16,
 }
 
 impl User {
@@ -192,6 +195,8 @@ impl User {
             server_url: format!("https://localhost:{https_port}"),
             ws_base: format!("wss://localhost:{https_port}"),
             ca_pem: ca_pem.to_vec(),
+            address,
+            https_port,
         }
     }
 
@@ -295,9 +300,35 @@ impl User {
             request.headers_mut().insert("cookie", cookie);
         }
         adjust(&mut request);
+        self.open_socket(request).await
+    }
+
+    /// Opens a WebSocket from this client's address (its own device), over TLS.
+    pub async fn open_socket(
+        &self,
+        request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
         let connector = Connector::Rustls(Arc::new(client_tls(&self.ca_pem)));
+        let Some(address) = self.address else {
+            let (socket, _) = tokio_tungstenite::connect_async_tls_with_config(
+                request,
+                None,
+                false,
+                Some(connector),
+            )
+            .await?;
+            return Ok(socket);
+        };
+        let tcp = tokio::net::TcpSocket::new_v4()?;
+        tcp.bind(std::net::SocketAddr::new(address, 0))?;
+        let stream = tcp
+            .connect(std::net::SocketAddr::from((
+                [127, 0, 0, 1],
+                self.https_port,
+            )))
+            .await?;
         let (socket, _) =
-            tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector))
+            tokio_tungstenite::client_async_tls_with_config(request, stream, None, Some(connector))
                 .await?;
         Ok(socket)
     }
@@ -423,7 +454,17 @@ pub fn pupil_id(class: &Value, name: &str) -> String {
 
 /// A guest pupil who joined with the code.
 pub async fn guest(server: &TestServer, code: &str, name: &str) -> User {
-    let pupil = server.client();
+    guest_from(server, code, name, None).await
+}
+
+/// A guest who joined with the code from another loopback address (another device).
+pub async fn guest_from(
+    server: &TestServer,
+    code: &str,
+    name: &str,
+    address: Option<IpAddr>,
+) -> User {
+    let pupil = server.client_from(address);
     let (status, body) = pupil
         .post("/api/join", json!({ "code": code, "name": name }))
         .await;
@@ -506,14 +547,7 @@ pub mod yjs {
             if let Some(cookie) = user.cookie_header() {
                 request.headers_mut().insert("cookie", cookie);
             }
-            let connector = Connector::Rustls(Arc::new(client_tls(&user.ca_pem)));
-            let (socket, _) = tokio_tungstenite::connect_async_tls_with_config(
-                request,
-                None,
-                false,
-                Some(connector),
-            )
-            .await?;
+            let socket = user.open_socket(request).await?;
             let doc = Doc::with_options(Options {
                 offset_kind: OffsetKind::Utf16,
                 ..Options::default()
@@ -652,6 +686,33 @@ pub mod yjs {
                 .transact_mut()
                 .apply_update(update)
                 .expect("server updates apply");
+        }
+
+        /// Appends `text` and waits for the box's answer to a sync asked right after it: frames
+        /// are handled in order, so that answer means the edit was taken. `Err` with the close
+        /// code when the box refused it instead.
+        pub async fn append_taken(&mut self, text: &str) -> Result<(), Option<u16>> {
+            self.append(text).await.map_err(|_| None)?;
+            self.synced = false;
+            let step1 = YMessage::Sync(SyncMessage::SyncStep1(self.doc.transact().state_vector()))
+                .encode_v1();
+            self.send(step1).await.map_err(|_| None)?;
+            loop {
+                let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                    .await
+                    .expect("an answer within 10 s");
+                match message {
+                    Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| u16::from(f.code))),
+                    Some(Ok(Message::Binary(bytes))) => {
+                        // Step 2 is message 0, sync type 1.
+                        if bytes.starts_with(&[0, 1]) {
+                            return Ok(());
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => return Err(None),
+                }
+            }
         }
 
         /// Reads until the server closes the connection; returns the close code.

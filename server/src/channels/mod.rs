@@ -61,7 +61,7 @@ pub enum ChannelError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("could not make the change durable: {0}")]
-    Commit(String),
+    Commit(StoreError),
 }
 
 impl ChannelError {
@@ -73,7 +73,11 @@ impl ChannelError {
             ChannelError::ChatClosed => "chat_closed",
             ChannelError::Muted => "muted",
             ChannelError::Invalid(_) => "invalid_input",
-            ChannelError::Store(_) | ChannelError::Commit(_) => "internal",
+            ChannelError::Store(e) | ChannelError::Commit(e) => match e {
+                StoreError::Full => "disk_full",
+                StoreError::Unavailable(_) => "store_unavailable",
+                _ => "internal",
+            },
         }
     }
 }
@@ -117,7 +121,7 @@ impl Buses {
 struct Commit {
     lesson_id: LessonId,
     event: Event,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Result<(), StoreError>>,
 }
 
 /// The message hub: numbering, storing, group commit, delivery; the hand queues and chat
@@ -190,7 +194,11 @@ impl Channels {
     }
 
     /// Queues an event for delivery after the next flush; returns the receipt to await.
-    fn queue(&self, lesson_id: &LessonId, event: Event) -> oneshot::Receiver<Result<(), String>> {
+    fn queue(
+        &self,
+        lesson_id: &LessonId,
+        event: Event,
+    ) -> oneshot::Receiver<Result<(), StoreError>> {
         let (done, receipt) = oneshot::channel();
         let commit = Commit {
             lesson_id: lesson_id.clone(),
@@ -203,11 +211,15 @@ impl Channels {
         receipt
     }
 
-    async fn durable(receipt: oneshot::Receiver<Result<(), String>>) -> Result<(), ChannelError> {
+    async fn durable(
+        receipt: oneshot::Receiver<Result<(), StoreError>>,
+    ) -> Result<(), ChannelError> {
         match receipt.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(ChannelError::Commit(e)),
-            Err(_) => Err(ChannelError::Commit("shutting down".into())),
+            Err(_) => Err(ChannelError::Commit(StoreError::Unavailable(
+                "shutting down".into(),
+            ))),
         }
     }
 
@@ -372,9 +384,8 @@ async fn commit_worker(
         }
         let flushing = store.clone();
         let flushed = match tokio::task::spawn_blocking(move || flushing.flush()).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(e) => Err(e.to_string()),
+            Ok(flushed) => flushed,
+            Err(e) => Err(StoreError::Io(e.to_string())),
         };
         if let Err(e) = &flushed {
             tracing::error!("flushing messages failed: {e}");

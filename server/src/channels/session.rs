@@ -40,7 +40,11 @@ fn refused(request: &'static str, client_id: Option<String>, e: &ChannelError) -
     // What went wrong inside the box is logged, never sent.
     let message = if let ChannelError::Store(_) | ChannelError::Commit(_) = e {
         tracing::error!("message request failed: {e}");
-        "internal error".to_string()
+        match e.code() {
+            "disk_full" => "the box's disk is full; try again later".to_string(),
+            "store_unavailable" => "the box cannot save right now; try again later".to_string(),
+            _ => "internal error".to_string(),
+        }
     } else {
         e.to_string()
     };

@@ -62,15 +62,8 @@ pub fn save(
     content: &[u8],
     now_ms: u64,
 ) -> Result<Option<Version>, DocError> {
-    if content.len() <= EMPTY_DOC_BYTES {
+    if content.len() <= EMPTY_DOC_BYTES || (auto && unchanged(store, doc, content)?) {
         return Ok(None);
-    }
-    if auto {
-        if let Some(last) = list(store, doc)?.last() {
-            if self::content(store, doc, &last.id)?.as_deref() == Some(content) {
-                return Ok(None);
-            }
-        }
     }
     // Time first, so keys sort in the order versions were saved.
     let version = Version {
@@ -86,6 +79,14 @@ pub fn save(
     )?;
     store.put_json(Tree::Docs, &record_key(doc, &version.id), &version)?;
     Ok(Some(version))
+}
+
+/// Whether `content` is what `doc`'s last version holds.
+fn unchanged(store: &dyn Store, doc: &str, content: &[u8]) -> Result<bool, DocError> {
+    Ok(match list(store, doc)?.last() {
+        Some(last) => self::content(store, doc, &last.id)?.as_deref() == Some(content),
+        None => false,
+    })
 }
 
 /// The document's versions, oldest first.
@@ -110,6 +111,15 @@ pub fn wrap_up_lesson(
     for doc in listing::lesson_docs(store, ended)? {
         let name = doc.name.to_string();
         let content = docs.snapshot_of(&name)?;
+        if content.len() <= EMPTY_DOC_BYTES || unchanged(store, &name, &content)? {
+            continue;
+        }
+        // Versions count against the lesson's room; past it (or below the disk's reserve) the
+        // document itself is kept, only not once more as a version.
+        if !docs.room_for_version(&ended.id, content.len() as u64) {
+            tracing::warn!(lesson_id = %ended.id, "no room for a lesson-end version");
+            continue;
+        }
         if save(store, &name, "", true, &content, now_ms)?.is_some() {
             saved += 1;
         }

@@ -13,11 +13,15 @@ use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
 use super::export;
-use super::persist::{self, Persister};
+use super::name::DocName;
+use super::persist::{self, Forgotten, Persister};
+use super::quota::{DocLimits, Ledger, Payer, Scope};
 use super::room::{self, Outcome, Peer, Person, Room};
 use super::DocError;
+use crate::ids::LessonId;
 use crate::memory;
-use crate::store::Store;
+use crate::store::disk::{Disk, Room as DiskRoom};
+use crate::store::{Store, StoreError};
 
 /// Snapshot a loaded document once this many updates were logged since the last one.
 const SNAPSHOT_EVERY: u64 = 1000;
@@ -267,7 +271,10 @@ pub struct DocHub {
     previews: Mutex<HashMap<String, (usize, String)>>,
     store: Arc<dyn Store>,
     persister: Persister,
-    max_doc_bytes: usize,
+    limits: DocLimits,
+    /// What pupils and guests have added (see [`quota`]).
+    ledger: Ledger,
+    disk: Arc<Disk>,
     idle_unload: Duration,
     next_connection: AtomicU64,
     loaded: watch::Sender<usize>,
@@ -281,6 +288,10 @@ pub struct DocConnection {
     id: u64,
     peer: Peer,
     fanout: broadcast::Receiver<Arc<Fanout>>,
+    /// Who pays for what this connection adds.
+    payer: Payer,
+    /// Whether others write in this document too (a share of it is each person's).
+    shared: bool,
 }
 
 /// What the connection's next outgoing frame is.
@@ -295,20 +306,24 @@ impl DocHub {
     pub fn new(
         store: Arc<dyn Store>,
         persister: Persister,
-        max_doc_bytes: usize,
+        limits: DocLimits,
+        disk: Arc<Disk>,
         idle_unload: Duration,
-    ) -> Arc<Self> {
-        Arc::new(Self {
+    ) -> Result<Arc<Self>, StoreError> {
+        let ledger = Ledger::load(store.as_ref())?;
+        Ok(Arc::new(Self {
             docs: Mutex::default(),
             previews: Mutex::default(),
             store,
             persister,
-            max_doc_bytes,
+            limits,
+            ledger,
+            disk,
             idle_unload,
             next_connection: AtomicU64::new(1),
             loaded: watch::channel(0).0,
             catch_ups: AtomicU64::new(0),
-        })
+        }))
     }
 
     fn docs(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LiveDoc>>> {
@@ -374,7 +389,32 @@ impl DocHub {
 
     /// The largest a document may grow.
     pub fn max_doc_bytes(&self) -> usize {
-        self.max_doc_bytes
+        self.limits.max_doc_bytes
+    }
+
+    /// The room documents may take.
+    pub fn limits(&self) -> &DocLimits {
+        &self.limits
+    }
+
+    /// Whether a lesson-end version of `bytes` may be kept for `lesson_id`: the disk is above
+    /// its reserve and the lesson's room has it. Charges the lesson if so.
+    pub fn room_for_version(&self, lesson_id: &LessonId, bytes: u64) -> bool {
+        if self.disk.room_for(bytes) != DiskRoom::Plenty {
+            return false;
+        }
+        match self.ledger.admit_versions(&self.limits, lesson_id, bytes) {
+            Some((key, total)) => {
+                self.persister.count(key, total);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// What pupils and guests have added to documents.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
     }
 
     /// The document's state vector (lib0 v1), without keeping it loaded: what a paired box is
@@ -431,6 +471,7 @@ impl DocHub {
         name: &str,
         read_only: bool,
         person: Person,
+        payer: Payer,
     ) -> Result<(DocConnection, Vec<Vec<u8>>), DocError> {
         let doc = self.get(name, read_only)?;
         doc.connections.fetch_add(1, Ordering::SeqCst);
@@ -442,7 +483,9 @@ impl DocHub {
             hub: self.clone(),
             peer: Peer::new(person),
             fanout,
+            shared: DocName::parse(name).is_some_and(|n| n.is_shared()),
             doc,
+            payer,
         };
         Ok((connection, greeting))
     }
@@ -544,6 +587,19 @@ impl DocHub {
     /// memory, and its open connections can no longer write, so nothing more of it is queued
     /// for the store. The caller waits for [`DocHub::durable`] and then deletes what is stored.
     pub fn forget(&self, name: &str) {
+        self.persister.forget(Forgotten::One(name.to_string()));
+        self.ledger.forget_docs(|doc| doc == name);
+        self.unload_forgotten(name);
+    }
+
+    /// Drops the kept counts of [`quota`] whose key starts with `prefix` (a deleted pupil's,
+    /// an expired lesson's), here and in what is queued for the store.
+    pub fn forget_counts(&self, prefix: &str) {
+        self.persister.forget(Forgotten::Counts(prefix.to_string()));
+        self.ledger.forget_kept(prefix);
+    }
+
+    fn unload_forgotten(&self, name: &str) {
         let mut docs = self.docs();
         if let Some(doc) = docs.remove(name) {
             // Under the room lock: an edit being applied now is queued before the flag is seen.
@@ -558,6 +614,8 @@ impl DocHub {
     /// [`DocHub::forget`] for every loaded document whose name starts with `prefix` (an
     /// expired lesson's).
     pub fn forget_prefix(&self, prefix: &str) {
+        self.persister.forget(Forgotten::Prefix(prefix.to_string()));
+        self.ledger.forget_docs(|doc| doc.starts_with(prefix));
         let names: Vec<String> = self
             .docs()
             .keys()
@@ -565,7 +623,7 @@ impl DocHub {
             .cloned()
             .collect();
         for name in names {
-            self.forget(&name);
+            self.unload_forgotten(&name);
         }
     }
 
@@ -581,9 +639,10 @@ impl DocHub {
         self.persister.stop();
     }
 
-    /// Waits until every write queued so far is durable.
-    pub async fn durable(&self) {
-        self.persister.written(self.persister.last_queued()).await;
+    /// Waits until every write queued so far is durable; the store's error, at once, while
+    /// writing fails (the writes stay queued and are tried again).
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        self.persister.written(self.persister.last_queued()).await
     }
 
     /// Snapshots every loaded document and waits until all writes are durable (shutdown).
@@ -594,7 +653,9 @@ impl DocHub {
                 doc.compact(&self.persister);
             }
         }
-        self.durable().await;
+        if let Err(e) = self.durable().await {
+            tracing::error!("documents could not all be written at shutdown: {e}");
+        }
     }
 }
 
@@ -611,8 +672,14 @@ impl DocConnection {
             }
             // yrs may panic on some hostile inputs (debug assertions on client ids); a bad
             // frame must cost its sender the connection, never the server a thread.
+            let (peer, payer, shared) = (&mut self.peer, &self.payer, self.shared);
+            let cap = hub.limits.cap_for(payer);
             let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                room.receive(&mut self.peer, frame, may_write, hub.max_doc_bytes)
+                let checked = room.check(peer, frame, may_write, cap)?;
+                if checked.incoming > 0 {
+                    pay(hub, &doc.name, payer, shared, checked.incoming as u64)?;
+                }
+                room.apply(peer, checked)
             }));
             let outcome: Outcome =
                 result.map_err(|_| DocError::Malformed("undecodable frame".into()))??;
@@ -681,6 +748,28 @@ impl DocConnection {
     fn catch_up(&self) -> Incoming {
         self.hub.catch_ups.fetch_add(1, Ordering::Relaxed);
         Incoming::CatchUp(Bytes::from(self.doc.room().catch_up_frame()))
+    }
+}
+
+/// Admits `bytes` more into document `doc` from `payer`, or says which room is used up. The
+/// teacher stops only at the disk's floor (below it the store would refuse the write anyway,
+/// after everyone had seen it).
+fn pay(hub: &DocHub, doc: &str, payer: &Payer, shared: bool, bytes: u64) -> Result<(), DocError> {
+    let room = hub.disk.room_for(bytes);
+    match payer {
+        Payer::Teacher if room == DiskRoom::BelowFloor => Err(DocError::NoRoom(Scope::Disk)),
+        Payer::Teacher => Ok(()),
+        Payer::Learner(_) if room != DiskRoom::Plenty => Err(DocError::NoRoom(Scope::Disk)),
+        Payer::Learner(learner) => {
+            let counts = hub
+                .ledger
+                .admit(&hub.limits, learner, doc, shared, bytes)
+                .map_err(DocError::NoRoom)?;
+            for (key, total) in counts {
+                hub.persister.count(key, total);
+            }
+            Ok(())
+        }
     }
 }
 

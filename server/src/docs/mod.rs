@@ -11,6 +11,7 @@ pub mod listing;
 pub mod name;
 pub mod persist;
 pub mod privacy;
+pub mod quota;
 pub mod room;
 
 use crate::lessons::LessonError;
@@ -24,6 +25,9 @@ pub enum DocError {
     ReadOnly,
     #[error("the document would grow past its size limit")]
     TooLarge,
+    /// A share of the room documents may take is used up (see [`quota`]).
+    #[error("no room: {0} is used up")]
+    NoRoom(quota::Scope),
     #[error("awareness for a client id this connection does not speak for")]
     NotYours,
     #[error("no such document")]

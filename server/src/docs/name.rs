@@ -83,6 +83,12 @@ impl DocName {
         Some(name)
     }
 
+    /// Whether several people write in it (the class's and a group's documents), so each of
+    /// them has a share of it.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, DocName::LessonClass { .. } | DocName::Group { .. })
+    }
+
     pub fn kind(&self) -> DocKind {
         match self {
             DocName::LessonClass { .. } => DocKind::Class,

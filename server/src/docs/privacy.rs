@@ -11,7 +11,7 @@ use super::access::{settings_key, settings_prefix};
 use super::copies::{self, copy_key, CopyFor};
 use super::name::DocName;
 use super::room::Room;
-use super::{history, persist};
+use super::{history, persist, quota};
 use crate::privacy::{
     remove_key, remove_prefix, remove_prefixes, Held, Keeper, LessonKeeper, LessonScope, Subject,
 };
@@ -122,6 +122,12 @@ impl Keeper for Documents {
                 gone += remove_key(store, Tree::Docs, key)?;
             }
         }
+        // How much they added to documents (their share of the box's room).
+        gone += remove_key(
+            store,
+            Tree::Docs,
+            &quota::person_key_of_pupil(subject.pupil_id.as_str()),
+        )?;
         Ok(gone)
     }
 }
@@ -143,6 +149,11 @@ impl LessonKeeper for Documents {
                     store,
                     Tree::Docs,
                     copies::lesson_prefixes(&lesson.lesson_id),
+                )?
+                + remove_prefixes(
+                    store,
+                    Tree::Docs,
+                    quota::lesson_key_prefixes(&lesson.lesson_id),
                 )?,
         )
     }

@@ -86,6 +86,13 @@ pub struct Outcome {
     pub updates: Vec<Vec<u8>>,
 }
 
+/// A frame that passed [`Room::check`]: its messages, and the bytes of document updates they
+/// carry (what the document would grow by, at most).
+pub struct Checked {
+    messages: Vec<Message>,
+    pub incoming: usize,
+}
+
 /// Filled by a document's update observer during a transaction: exactly what changed.
 type Changes = Arc<Mutex<Vec<Vec<u8>>>>;
 
@@ -242,11 +249,8 @@ impl Room {
         self.awareness = fresh;
     }
 
-    /// Handles one binary frame (possibly several messages) from `peer`.
-    ///
-    /// Refuses the whole frame, changing nothing, if it is malformed, writes when the peer may
-    /// not, builds on edits the document does not have, or would grow the document past
-    /// `max_doc_bytes`.
+    /// Handles one binary frame (possibly several messages) from `peer`: [`Room::check`],
+    /// then [`Room::apply`].
     pub fn receive(
         &mut self,
         peer: &mut Peer,
@@ -254,10 +258,23 @@ impl Room {
         may_write: bool,
         max_doc_bytes: usize,
     ) -> Result<Outcome, DocError> {
+        let checked = self.check(peer, frame, may_write, max_doc_bytes)?;
+        self.apply(peer, checked)
+    }
+
+    /// Checks a frame without changing anything. Refuses the whole frame if it is malformed,
+    /// writes when the peer may not, builds on edits the document does not have, or would
+    /// grow the document past `max_doc_bytes`.
+    pub fn check(
+        &mut self,
+        peer: &Peer,
+        frame: &[u8],
+        may_write: bool,
+        max_doc_bytes: usize,
+    ) -> Result<Checked, DocError> {
         let mut messages = decode_frame(frame)?;
         // What the document holds, advanced by each update of the frame in turn.
         let mut known: Option<StateVector> = None;
-        // Check every message before applying any, so a bad frame leaves no trace.
         for message in &mut messages {
             if let Message::Custom(tag, _) = message {
                 return Err(DocError::Malformed(format!("unknown message type {tag}")));
@@ -281,8 +298,13 @@ impl Room {
         if self.size + incoming > max_doc_bytes {
             return Err(DocError::TooLarge);
         }
+        Ok(Checked { messages, incoming })
+    }
+
+    /// Applies a checked frame.
+    pub fn apply(&mut self, peer: &mut Peer, checked: Checked) -> Result<Outcome, DocError> {
         let mut outcome = Outcome::default();
-        for message in messages {
+        for message in checked.messages {
             self.handle(peer, message, &mut outcome)?;
         }
         Ok(outcome)

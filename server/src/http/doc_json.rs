@@ -21,6 +21,18 @@ pub struct DocAnswer<'a> {
     writable: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     preview: Option<&'a str>,
+    /// Teachers, in the overview of a document several people write in: who added most.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    writers: Vec<WriterAnswer<'a>>,
+    /// With `writers`: the share of the document each pupil or guest has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    share_bytes: Option<u64>,
+}
+
+#[derive(Serialize)]
+pub struct WriterAnswer<'a> {
+    name: &'a str,
+    bytes: u64,
 }
 
 pub(super) fn describe(entry: &DocEntry) -> DocAnswer<'_> {
@@ -34,6 +46,15 @@ pub(super) fn describe(entry: &DocEntry) -> DocAnswer<'_> {
         read_only: resolved.settings.read_only,
         writable: entry.writable,
         preview: entry.preview.as_deref(),
+        writers: entry
+            .writers
+            .iter()
+            .map(|w| WriterAnswer {
+                name: &w.name,
+                bytes: w.bytes,
+            })
+            .collect(),
+        share_bytes: entry.share_bytes,
     }
 }
 

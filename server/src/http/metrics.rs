@@ -5,14 +5,31 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 
 use super::state::AppState;
 use crate::service;
+use crate::store::Health;
 
-pub async fn healthz() -> &'static str {
-    "ok\n"
+/// `200 ok` while the box can save what it is given; `503` with the reason when it cannot (a
+/// full disk, a store being reopened). Below the disk's reserve it is still `200`, saying so.
+pub async fn healthz(State(state): State<Arc<AppState>>) -> (StatusCode, &'static str) {
+    match service::health::check(&state.services) {
+        Health::Ok => (StatusCode::OK, "ok\n"),
+        Health::Low => (
+            StatusCode::OK,
+            "ok, but the disk is below its reserve: pupils cannot add to documents or files\n",
+        ),
+        Health::Full => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "disk full: nothing new can be saved until room is made\n",
+        ),
+        Health::Failed(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store failed: it is reopened as soon as the disk has room\n",
+        ),
+    }
 }
 
 /// Resident memory of this process, from /proc (Linux).

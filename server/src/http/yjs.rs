@@ -13,13 +13,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 
-use super::extract::Caller;
+use super::extract::{Caller, ClientIp};
 use super::origin_matches_host;
 use super::state::AppState;
 use crate::auth::grants::Grant;
 use crate::auth::{can, Action, Who};
 use crate::docs::access::Resolved;
 use crate::docs::hub::{DocConnection, Incoming, WRITE_BATCH};
+use crate::docs::quota::Payer;
 use crate::docs::room::Person;
 use crate::docs::DocError;
 use crate::error::{ApiError, CloseCode};
@@ -28,6 +29,7 @@ use crate::service;
 pub async fn upgrade(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     uri: Uri,
     Path(doc): Path<String>,
@@ -42,13 +44,14 @@ pub async fn upgrade(
     // The grant first, then the checks (see `ws::upgrade`).
     let grant =
         service::sessions::open_grant(&state.services, &caller.who, caller.token.as_ref(), None)?;
-    let (resolved, person) = service::docs::open_live(&state.services, &caller.who, &doc)?;
+    let (resolved, person, payer) =
+        service::docs::open_live(&state.services, &caller.who, &doc, Some(ip))?;
     let tracked = state.tasks.clone();
     let max = state.config.limits.doc_max_frame_bytes;
     // Every line the connection logs, across all its awaits, carries its span.
     let span = tracing::info_span!("doc", doc = %resolved.name, role = ?caller.who.role());
     Ok(socket_limits::limited(ws, max).on_upgrade(move |socket| {
-        let connection = connection(socket, state, caller.who, resolved, person, grant);
+        let connection = connection(socket, state, caller.who, resolved, (person, payer), grant);
         tracked.track_future(connection.instrument(span))
     }))
 }
@@ -58,7 +61,7 @@ async fn connection(
     state: Arc<AppState>,
     who: Who,
     resolved: Resolved,
-    person: Person,
+    (person, payer): (Person, Payer),
     mut grant: Grant,
 ) {
     let name = resolved.name.to_string();
@@ -66,7 +69,7 @@ async fn connection(
         match state
             .services
             .docs
-            .connect(&name, resolved.settings.read_only, person)
+            .connect(&name, resolved.settings.read_only, person, payer)
         {
             Ok(pair) => pair,
             Err(e) => {
@@ -157,6 +160,10 @@ fn handle_frame(
     doc.receive(frame, may_write).map_err(|e| match e {
         DocError::ReadOnly => CloseCode::ReadOnly,
         DocError::TooLarge => CloseCode::DocTooLarge,
+        DocError::NoRoom(scope) => {
+            tracing::info!(%scope, "document write refused: no room");
+            CloseCode::NoRoom
+        }
         DocError::NotYours => CloseCode::NotYours,
         DocError::Malformed(reason) => {
             tracing::info!(%reason, "malformed document frame");

@@ -5,10 +5,13 @@
 use std::io::Write;
 
 use super::{access, Services};
+use std::net::IpAddr;
+
 use crate::auth::{can, teachers, Action, Who};
 use crate::docs::access::{self as doc_access, DocKind, DocName, DocSettings, Resolved};
 use crate::docs::export::{self, Format};
 use crate::docs::listing;
+use crate::docs::quota::{Learner, Payer};
 use crate::docs::room::Person;
 use crate::error::ApiError;
 use crate::ids::LessonId;
@@ -26,17 +29,48 @@ pub struct DocEntry {
     pub writable: bool,
     /// The start of its text (the teacher's overview); `None` when not asked for.
     pub preview: Option<String>,
+    /// With the preview, in a document several people write in: who wrote most into it since
+    /// the box started, most first, so the teacher sees who filled it.
+    pub writers: Vec<NamedWriter>,
+    /// With `writers`: each person's share of the document.
+    pub share_bytes: Option<u64>,
 }
 
+/// A pupil or guest and what they added to one document.
+pub struct NamedWriter {
+    pub name: String,
+    pub bytes: u64,
+}
+
+/// How many of a document's writers the teacher's overview names.
+const WRITERS_NAMED: usize = 3;
+
 fn entry(s: &Services, who: &Who, resolved: Resolved, preview: bool) -> DocEntry {
+    let name = resolved.name.to_string();
+    let writers = if preview && resolved.name.is_shared() {
+        s.docs
+            .ledger()
+            .writers(&name)
+            .into_iter()
+            .take(WRITERS_NAMED)
+            .filter_map(|w| {
+                let person =
+                    lesson::get_participant(s.store.as_ref(), &w.lesson_id, &w.participant_id);
+                person.ok().map(|p| NamedWriter {
+                    name: p.name,
+                    bytes: w.bytes,
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     DocEntry {
         writable: can(who, Action::WriteDoc(resolved.facts())),
         // A damaged document still lists (its preview is empty); opening it reports the damage.
-        preview: preview.then(|| {
-            s.docs
-                .preview(&resolved.name.to_string(), PREVIEW_CHARS)
-                .unwrap_or_default()
-        }),
+        preview: preview.then(|| s.docs.preview(&name, PREVIEW_CHARS).unwrap_or_default()),
+        share_bytes: (!writers.is_empty()).then_some(s.docs.limits().share_of_shared),
+        writers,
         resolved,
     }
 }
@@ -91,8 +125,14 @@ pub fn one(s: &Services, who: &Who, doc: &str) -> Result<DocEntry, ApiError> {
 
 /// A document opened live (`/yjs`): it must be one the caller may read (another teacher's
 /// looks like none; a pupil or camera is told no), and the caller as others see them on their
-/// cursor — from the sign-in, never from the client.
-pub fn open_live(s: &Services, who: &Who, doc: &str) -> Result<(Resolved, Person), ApiError> {
+/// cursor — from the sign-in, never from the client — and who pays for what the connection
+/// adds (a pupil or guest, counted also by the device at `address`).
+pub fn open_live(
+    s: &Services,
+    who: &Who,
+    doc: &str,
+    address: Option<IpAddr>,
+) -> Result<(Resolved, Person, Payer), ApiError> {
     let name = DocName::parse(doc).ok_or(ApiError::NotFound)?;
     let resolved = doc_access::resolve(s.store.as_ref(), name)?;
     if !can(who, Action::ReadDoc(resolved.facts())) {
@@ -120,7 +160,16 @@ pub fn open_live(s: &Services, who: &Who, doc: &str) -> Result<(Resolved, Person
         },
         Who::Nobody | Who::Camera { .. } | Who::PairedBox { .. } => Person::default(),
     };
-    Ok((resolved, person))
+    let payer = match who {
+        Who::Pupil(seat) => Payer::Learner(Learner {
+            lesson_id: seat.lesson_id.clone(),
+            participant_id: seat.participant_id.clone(),
+            address,
+        }),
+        // Nobody else may write (`auth::can`); a teacher is never refused for room.
+        _ => Payer::Teacher,
+    };
+    Ok((resolved, person, payer))
 }
 
 /// A file to download: its name and bytes.

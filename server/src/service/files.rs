@@ -59,7 +59,7 @@ pub fn save(
             (String::new(), lesson_id, Some(resolved.name.to_string()))
         }
     };
-    let free_disk = crate::limits_os::free_disk_bytes(&s.files.data_dir);
+    let free_disk = s.disk.free();
     Ok(uploads::save(
         s.store.as_ref(),
         &s.files.quotas,

@@ -12,6 +12,7 @@
 //! - [`files`]: files attached to messages and images in documents.
 //! - [`groups`]: forming a lesson's groups (by hand, at random, as last time).
 //! - [`handouts`]: a template handed out as a copy to every pupil or group.
+//! - [`health`]: what `/healthz` says; a store that failed is reopened once there is room.
 //! - [`history`]: a document's versions: listing, saving, restoring one as a copy.
 //! - [`lessons`]: ending lessons (by the teacher or the clock), removing a pupil, presence.
 //! - [`nearby`]: the other classroom boxes on the network, for the teacher.
@@ -29,6 +30,7 @@ pub mod docs;
 pub mod files;
 pub mod groups;
 pub mod handouts;
+pub mod health;
 pub mod history;
 pub mod lessons;
 pub mod nearby;
@@ -50,6 +52,7 @@ use crate::docs::hub::DocHub;
 use crate::federation::Federation;
 use crate::lessons::presence::Presence;
 use crate::media::Media;
+use crate::store::disk::Disk;
 use crate::store::Store;
 use crate::uploads::Quotas;
 
@@ -69,6 +72,8 @@ pub struct Services {
     pub nearby: Arc<Nearby>,
     /// This box among the boxes paired with it.
     pub boxes: Arc<Federation>,
+    /// The data directory's disk: its free space, reserve and floor.
+    pub disk: Arc<Disk>,
 }
 
 /// The room files have on the box.

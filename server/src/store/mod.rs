@@ -4,9 +4,12 @@
 //! operations the domain needs (insert-if-absent for unique names, take for one-time tokens).
 //! `SledStore` is the real one; `MemoryStore` backs unit tests.
 
+pub mod disk;
+mod guarded;
 mod memory;
 mod sled_store;
 
+pub use guarded::Guarded;
 pub use memory::MemoryStore;
 pub use sled_store::SledStore;
 
@@ -80,10 +83,16 @@ impl Tree {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("store I/O failed: {0}")]
     Io(String),
+    /// The disk is below the floor: the write was not made (see [`disk`]).
+    #[error("the disk is full")]
+    Full,
+    /// The database failed and waits to be reopened (see [`Guarded`]).
+    #[error("the store cannot be used until it is reopened: {0}")]
+    Unavailable(String),
     #[error("stored value under {tree}/{key} is not valid: {reason}")]
     Corrupt {
         tree: &'static str,
@@ -95,6 +104,18 @@ pub enum StoreError {
 }
 
 pub type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// What the store can do now (`/healthz` says it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    Ok,
+    /// The disk is below the reserve: pupils' writes are refused, the teacher's go in.
+    Low,
+    /// The disk is below the floor: no write goes in.
+    Full,
+    /// The database failed; it is reopened once the disk has room.
+    Failed(String),
+}
 
 /// What [`Store::read_all`] calls with each record: its tree, key and value.
 pub type RecordVisitor<'a> = dyn FnMut(Tree, &[u8], &[u8]) -> Result<(), StoreError> + 'a;
@@ -115,6 +136,15 @@ pub trait Store: Send + Sync + 'static {
     /// Makes removed data unrecoverable from the store's files (a deletion's last step). A
     /// store that keeps nothing on disk has nothing to do.
     fn compact(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// What the store can do now. A store that knows nothing of its disk is always fine.
+    fn health(&self) -> Health {
+        Health::Ok
+    }
+    /// Opens the database again from its files after it failed. One that cannot fail has
+    /// nothing to do.
+    fn recover(&self) -> Result<(), StoreError> {
         Ok(())
     }
 }

@@ -200,6 +200,15 @@ impl Store for SledStore {
             (_, Err(e)) => Err(e),
         }
     }
+
+    /// sled keeps failing once a write met a full disk, even after room is made: the only way
+    /// back is to drop the database and open it again from what is on disk.
+    fn recover(&self) -> Result<(), StoreError> {
+        let mut guard = self.open.write().unwrap_or_else(|p| p.into_inner());
+        drop(guard.take());
+        *guard = Some(open_db(&self.path)?);
+        Ok(())
+    }
 }
 
 /// Writes every tree of `from` into a new database at `to` and marks it complete.

@@ -15,7 +15,7 @@ import { keepLocally } from './local.js';
 import { PEER_COLOURS, colourIndexFor, colourIndexOf, cursorElement, selectionAttrs } from './peers.js';
 
 /** Close codes after which reconnecting with this Yjs doc is pointless (docs/PROTOCOL.md). */
-const TERMINAL_CODES = new Set([4000, 4001, 4002, 4003, 4004, 4005, 4006, 4013]);
+const TERMINAL_CODES = new Set([4000, 4001, 4002, 4003, 4004, 4005, 4006, 4013, 4014]);
 
 /**
  * Opens `name` inside `mount`. `onStatus('connecting'|'online'|'offline'|'synced')` ('synced':

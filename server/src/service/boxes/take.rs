@@ -12,6 +12,7 @@ use crate::channels::message as stored_message;
 use crate::channels::Draft;
 use crate::docs::access as doc_access;
 use crate::docs::name::DocName;
+use crate::docs::quota::Payer;
 use crate::docs::room::{update_frame, Person};
 use crate::error::ApiError;
 use crate::federation::pairs::{self, PairedBox, Progress};
@@ -288,7 +289,8 @@ fn take_update(s: &Services, other: &PairedBox, update: &DocUpdate) {
     };
     let applied = s
         .docs
-        .connect(&update.name, read_only, person)
+        // What crosses was paid for on the box it was written on.
+        .connect(&update.name, read_only, person, Payer::Teacher)
         .and_then(|(mut connection, _)| connection.receive(&update_frame(&update.update), true));
     if let Err(e) = applied {
         tracing::warn!(box_id = %other.box_id, "a paired box's document update was refused: {e}");

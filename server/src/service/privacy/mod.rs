@@ -20,6 +20,7 @@ use crate::clock::DAY_MS;
 use crate::config::Retention;
 use crate::docs::name::DocName;
 use crate::docs::privacy::Documents;
+use crate::docs::quota;
 use crate::error::ApiError;
 use crate::ids::{ClassId, ParticipantId, PupilId};
 use crate::lessons::classes::{self, Class, Pupil};
@@ -243,7 +244,10 @@ pub async fn export_pupil(
     lang: &str,
 ) -> Result<Archive, ApiError> {
     let pupil = pupil_for(s, who, class_id, pupil_id)?;
-    s.docs.durable().await;
+    if let Err(e) = s.docs.durable().await {
+        // The archive still has everything stored; the edits that wait are not in it.
+        tracing::warn!("exporting while the latest edits cannot be stored: {e}");
+    }
     let store = s.store.as_ref();
     let subject = subject(store, &pupil)?;
     let held = gather(store, &subject)?;
@@ -378,7 +382,9 @@ async fn forget_one(s: &Services, pupil: &Pupil) -> Result<Vec<(&'static str, us
     for doc in &subject.own_documents {
         s.docs.forget(doc);
     }
-    s.docs.durable().await;
+    s.docs
+        .forget_counts(&quota::person_key_of_pupil(subject.pupil_id.as_str()));
+    settle_before_deleting(s).await;
 
     let mut removed = Vec::new();
     for keeper in keepers() {
@@ -411,8 +417,11 @@ async fn forget_lessons(
         .collect();
     for scope in &scopes {
         s.docs.forget_prefix(&scope.doc_prefix);
+        for counts in quota::lesson_key_prefixes(&scope.lesson_id) {
+            s.docs.forget_counts(&counts);
+        }
     }
-    s.docs.durable().await;
+    settle_before_deleting(s).await;
     let mut records = 0;
     for scope in &scopes {
         for keeper in lesson_keepers() {
@@ -434,6 +443,15 @@ async fn rewrite_store(s: &Services) -> Result<(), ApiError> {
 }
 
 mod archive;
+
+/// Waits for the document writes queued so far. A store that cannot take them now is no
+/// reason not to delete: what was queued for the forgotten documents is dropped by the
+/// writer (`DocHub::forget`), whenever it writes again.
+async fn settle_before_deleting(s: &Services) {
+    if let Err(e) = s.docs.durable().await {
+        tracing::warn!("deleting while document writes wait for the store: {e}");
+    }
+}
 
 #[cfg(test)]
 mod tests {

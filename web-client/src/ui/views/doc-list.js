@@ -44,12 +44,21 @@ export function lessonDocs({ lesson, me, onError }) {
       h('label', { for: toggleId }, short ? t('doc.lock_short') : label));
   };
 
+  // Who filled a shared document: named once the one who wrote most has used half their share.
+  const size = (bytes) => new Intl.NumberFormat(lang(), { style: 'unit', unit: bytes < 1e6 ? 'kilobyte' : 'megabyte', maximumFractionDigits: 1 })
+    .format(bytes < 1e6 ? bytes / 1e3 : bytes / 1e6);
+  const filledBy = (doc) => {
+    const top = doc.writers?.[0];
+    if (!top || top.bytes * 2 < doc.share_bytes) return '';
+    return t('doc.filled_by', { name: top.name, size: size(top.bytes), share: size(doc.share_bytes) });
+  };
   // Shared documents (the class's, the notes, groups', copies) as cards with a preview.
   const card = (doc) => {
     const title = docTitle(doc, me);
     return h('li', { class: 'doc-card', 'data-doc': doc.name },
       h('h3', {}, h('a', { href: docHref(doc, lesson.id), 'data-link': true }, title)),
       h('p', { class: `doc-preview${doc.preview ? '' : ' empty'}` }, doc.preview || t('doc.empty')),
+      h('p', { class: 'doc-filled' }, filledBy(doc)),
       doc.kind === 'notes' ? null : lockToggle(doc, title));
   };
   // Each pupil's own document as one row: 30 pupils fit on a screen.
@@ -79,6 +88,8 @@ export function lessonDocs({ lesson, me, onError }) {
           const preview = drawn.get(doc.name).querySelector('.doc-preview');
           preview.textContent = doc.preview || t('doc.empty');
           preview.classList.toggle('empty', !doc.preview);
+          const filled = drawn.get(doc.name).querySelector('.doc-filled');
+          if (filled) filled.textContent = filledBy(doc);
         }
       }
     } catch (failure) {

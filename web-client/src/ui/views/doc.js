@@ -114,10 +114,12 @@ export async function docPanel({ into, me, name, fromLesson, before = [] }) {
       onClosed: (code) => {
         session?.destroy();
         session = null;
-        if (code === 4003 || code === 4013) {
-          // The server refused a change (made read-only meanwhile, or the document is full):
-          // start again from what the box has, so the refused change is not re-sent forever.
-          notice.textContent = t(code === 4003 ? 'doc.became_read_only' : 'doc.too_large');
+        if (code === 4003 || code === 4013 || code === 4014) {
+          // The server refused a change (made read-only meanwhile, the document is full, or the
+          // writer's room is used up): start again from what the box has, so the refused
+          // change is not re-sent forever.
+          const why = { 4003: 'doc.became_read_only', 4013: 'doc.too_large', 4014: 'doc.no_room' };
+          notice.textContent = t(why[code]);
           notice.hidden = false;
           if (code === 4003) writable = false;
           open();
