@@ -125,3 +125,49 @@ test('the box goes away and comes back: what a pupil wrote meanwhile, even in a 
   await o.waitForURL('**/join');
   assert.deepEqual(await o.evaluate(async () => (await indexedDB.databases()).map((d) => d.name)), [], 'nothing of Ola\'s is left in the browser');
 });
+
+test('the service worker keeps only the app: an answer of the API opened in a tab is neither kept nor shown offline as the app', async () => {
+  const { pupils: [adaApi] } = await lessonWithPupils(env.tavla, ['Ada'], { className: '6E' });
+  const allowedOrigins = [env.tavla.base, env.tavla.base.replace('https', 'wss')];
+  const ada = await signedIn(env.browser, env.tavla, adaApi, { allowedOrigins });
+  const a = ada.page;
+  await a.goto(`${env.tavla.base}/lesson`);
+  await expectHeading(a, 'Time i 6E');
+  await a.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  // Ada's own data opened in a tab of its own (a navigation the worker sees).
+  const tab = await ada.context.newPage();
+  const answer = await tab.goto(`${env.tavla.base}/api/me`);
+  assert.equal(answer.status(), 200);
+  const kept = await a.evaluate(async () => {
+    const names = await caches.keys();
+    const out = [];
+    for (const name of names) {
+      const cache = await caches.open(name);
+      for (const request of await cache.keys()) {
+        const response = await cache.match(request);
+        out.push({ path: new URL(request.url).pathname, type: response.headers.get('content-type') ?? '', body: (await response.text()).slice(0, 200) });
+      }
+    }
+    return out;
+  });
+  assert.ok(kept.length > 0, 'the app is kept');
+  for (const entry of kept) {
+    assert.ok(['/', '/app.js', '/style.css'].includes(entry.path) || entry.path.startsWith('/fonts/'), `only the app is kept: ${entry.path}`);
+    assert.ok(!entry.type.includes('json') && !entry.body.includes('"name"'), `nothing of Ada's is kept as ${entry.path}`);
+  }
+  const shell = kept.find((entry) => entry.path === '/');
+  assert.ok(shell?.type.startsWith('text/html'), 'the page kept is the app\'s page');
+  // Offline, a page of the app is the app, never what the tab showed.
+  await env.tavla.pause();
+  try {
+    const offline = await ada.context.newPage();
+    await offline.goto(`${env.tavla.base}/lesson`);
+    assert.ok(!(await offline.content()).includes('"name"'), 'offline, the app is not someone\'s data');
+    await offline.locator('#app').waitFor({ state: 'attached' });
+    await offline.close();
+  } finally {
+    await env.tavla.resume();
+  }
+  await tab.close();
+  assert.deepEqual(ada.problems, []);
+});

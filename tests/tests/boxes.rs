@@ -807,3 +807,52 @@ async fn a_lessons_stream_is_relayed_only_while_its_class_is_shared_and_the_less
     assert_eq!(next_on(&mut relay).await.err(), Some(Some(4011)));
     assert!(open_relay(&t, &config, &next_lesson).await.is_err());
 }
+
+/// Hardening round two, finding 4: a guest's private thread (their name and question) stays on
+/// the box it was written on; the class list's threads cross.
+#[tokio::test]
+async fn a_guests_private_thread_does_not_cross_to_a_paired_box() {
+    let t = two_boxes().await;
+    let (_dir, config) = paired_stranger(&t).await;
+    let (_, overview) = t.kari.get("/api/boxes/paired").await;
+    let stranger = overview["paired"]
+        .as_array()
+        .and_then(|p| p.iter().find(|b| b["name"] == "testboks"))
+        .map(|b| s(&b["box_id"]))
+        .expect("the test's box is paired");
+    share(&t.kari, &stranger, &[&t.class_id]).await;
+
+    let ada = pupil_id(&t.class, "Adalheid");
+    let mut kari_live = Live::open(&t.kari, &format!("?lesson={}", t.lesson_id)).await;
+    kari_live.sync(0).await;
+    kari_live
+        .request(json!({ "type": "send", "client_id": "k1", "thread": format!("pm.c.{}.{ada}", t.class_id), "text": "Hei Ada" }))
+        .await
+        .expect("sent");
+    let (_, lesson) = t.kari.get(&format!("/api/lessons/{}", t.lesson_id)).await;
+    let gjest = guest(&t.a, &s(&lesson["code"]), "Gjestenavn").await;
+    let mut gjest_live = Live::try_open(&gjest, "", 0).await.expect("connected");
+    let thread = gjest_live.thread("private");
+    gjest_live
+        .request(json!({ "type": "send", "client_id": "g1", "thread": thread, "text": "Gjestens spørsmål" }))
+        .await
+        .expect("sent");
+
+    let answer = client::request(
+        config,
+        &format!("127.0.0.1:{}", sync_port(&t.a)),
+        hyper::Method::GET,
+        "/sync/messages?after=0",
+        None,
+        1 << 24,
+    )
+    .await
+    .expect("an answer");
+    assert_eq!(answer.status, StatusCode::OK);
+    let body = String::from_utf8_lossy(&answer.body);
+    assert!(body.contains("Hei Ada"), "the class list's thread crosses: {body}");
+    assert!(
+        !body.contains("Gjest"),
+        "neither the guest's question nor their name crosses: {body}"
+    );
+}

@@ -42,6 +42,12 @@ impl ThreadId {
     /// What every class-list pupil's private thread name starts with.
     pub const ROSTERED_PRIVATE_PREFIX: &'static str = "pm.c.";
 
+    /// Whether a thread stays on the box it was written on: a guest's private thread (their
+    /// name, their question) never crosses to a paired box (docs/PRIVACY.md).
+    pub fn stays_on_its_box(raw: &str) -> bool {
+        matches!(Self::parse(raw), Some(ThreadId::PrivateGuest { .. }))
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
         let parts: Vec<&str> = raw.split('.').collect();
         let thread = match parts.as_slice() {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::class_of_thread;
+use crate::channels::thread::ThreadId;
 use crate::auth::{can, Action, Who};
 use crate::channels::message::{self as stored_message, Origin};
 use crate::docs::listing;
@@ -178,7 +179,9 @@ pub fn messages_after(s: &Services, who: &Who, after: u64) -> Result<MessagesAns
             answer.next_after = message.seq - 1;
             break;
         }
-        if message.deleted {
+        // A guest's private thread stays on the box it was written on: only class-list
+        // threads, announcements and chats cross (docs/PRIVACY.md).
+        if message.deleted || ThreadId::stays_on_its_box(&message.thread) {
             continue;
         }
         let class_id = lesson_classes

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use hyper::{Method, StatusCode};
 
 use super::{class_of_thread, config_for};
+use crate::channels::thread::ThreadId;
 use crate::channels::message as stored_message;
 use crate::channels::Draft;
 use crate::docs::access as doc_access;
@@ -297,9 +298,11 @@ fn take_update(s: &Services, other: &PairedBox, update: &DocUpdate) {
     }
 }
 
-/// Whether a message belongs to a class `other` shares with this box.
+/// Whether a message belongs to a class `other` shares with this box (a guest's private
+/// thread never does, whatever a paired box sends).
 fn shared_here(s: &Services, manifest: &Manifest, message: &SharedMessage) -> bool {
-    class_of_thread(s.store.as_ref(), &message.thread, &message.lesson_id)
+    !ThreadId::stays_on_its_box(&message.thread)
+        && class_of_thread(s.store.as_ref(), &message.thread, &message.lesson_id)
         .is_some_and(|c| manifest.classes.iter().any(|shared| shared.class.id == c))
 }
 
