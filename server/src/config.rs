@@ -188,6 +188,9 @@ pub struct Limits {
     pub lesson_check_ms: u64,
     /// Files (attachments and pictures) one sender may keep on the box.
     pub upload_quota_per_sender_bytes: u64,
+    /// Files one device (client address) may store, whoever signs in on it: one laptop with
+    /// many guest names is one share (pupils and guests; counted since the box started).
+    pub upload_quota_per_address_bytes: u64,
     /// Files all senders of one lesson may keep together.
     pub upload_quota_per_lesson_bytes: u64,
     /// Files the whole box may keep (sized for a small SD card).
@@ -259,6 +262,7 @@ impl Default for Limits {
             max_doc_bytes: 16 * 1024 * 1024,
             doc_max_frame_bytes: 2 * 1024 * 1024,
             upload_quota_per_sender_bytes: 50 * 1024 * 1024,
+            upload_quota_per_address_bytes: 100 * 1024 * 1024,
             upload_quota_per_lesson_bytes: 500 * 1024 * 1024,
             upload_quota_box_bytes: 4 * 1024 * 1024 * 1024,
             min_free_disk_bytes: 512 * 1024 * 1024,

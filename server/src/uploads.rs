@@ -60,6 +60,8 @@ pub enum QuotaScope {
     Lesson,
     /// The whole box's.
     Box,
+    /// One device's (client address), whoever signs in on it.
+    Device,
 }
 
 impl std::fmt::Display for QuotaScope {
@@ -68,6 +70,7 @@ impl std::fmt::Display for QuotaScope {
             QuotaScope::Sender => "your share",
             QuotaScope::Lesson => "the lesson",
             QuotaScope::Box => "the box",
+            QuotaScope::Device => "this device",
         })
     }
 }
@@ -77,6 +80,9 @@ impl std::fmt::Display for QuotaScope {
 #[derive(Debug, Clone, Copy)]
 pub struct Quotas {
     pub per_sender: u64,
+    /// Pupils and guests: what one device may store, whoever signs in on it (counted since the
+    /// box started; an address is no record worth keeping).
+    pub per_address: u64,
     pub per_lesson: u64,
     pub per_box: u64,
     pub disk_reserve: u64,
@@ -382,6 +388,7 @@ mod tests {
 
     const ROOMY: Quotas = Quotas {
         per_sender: 1 << 30,
+        per_address: 1 << 30,
         per_lesson: 1 << 30,
         per_box: 1 << 30,
         disk_reserve: 0,
@@ -396,6 +403,7 @@ mod tests {
         let store = MemoryStore::new();
         let quotas = Quotas {
             per_sender: 10,
+            per_address: 1 << 30,
             per_lesson: 16,
             per_box: 20,
             disk_reserve: 100,

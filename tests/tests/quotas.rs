@@ -265,3 +265,38 @@ async fn one_pupil_cannot_freeze_the_class_document() {
     let (_, theirs) = ada.get("/api/docs").await;
     assert!(!theirs.to_string().contains("writers"), "{theirs}");
 }
+
+/// Finding 5: one device joined as many guests and stored a file share for each. Now a device
+/// has one share of its own, whoever signs in on it; other devices go on.
+#[tokio::test]
+async fn many_guests_on_one_device_share_one_devices_room_for_files() {
+    let server = TestServer::start_with(|c| {
+        c.limits.min_free_disk_bytes = 0;
+        c.limits.upload_quota_per_sender_bytes = 60_000;
+        c.limits.upload_quota_per_address_bytes = 100_000;
+    })
+    .await;
+    let kari = server.first_teacher("Kari").await;
+    let class = class_with(&kari, "7B", &[]).await;
+    let lesson = start_lesson(&kari, class["id"].as_str().unwrap()).await;
+    let code = lesson["code"].as_str().unwrap();
+    let into_doc = format!(
+        "/api/files?doc=lesson.{}.class&name=bilde.png",
+        lesson["id"].as_str().unwrap()
+    );
+    for name in ["Per", "Siv"] {
+        let pupil = guest_from(&server, code, name, device(2)).await;
+        let (status, body) = pupil.upload(&into_doc, "image/png", picture(40_000)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let ola = guest_from(&server, code, "Ola", device(2)).await;
+    let (status, body) = ola.upload(&into_doc, "image/png", picture(40_000)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "quota_exceeded");
+    let ada = guest_from(&server, code, "Ada", device(3)).await;
+    let (status, body) = ada.upload(&into_doc, "image/png", picture(40_000)).await;
+    assert_eq!(status, StatusCode::OK, "another device has its own share: {body}");
+    // The teacher is never counted with the pupils' devices.
+    let (status, body) = kari.upload(&into_doc, "image/png", picture(40_000)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

@@ -13,7 +13,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::download::{self, Shown};
-use super::extract::{ApiQuery, Caller};
+use super::extract::{ApiQuery, Caller, ClientIp};
 use super::state::AppState;
 use crate::error::ApiError;
 use crate::ids::LessonId;
@@ -38,6 +38,7 @@ pub struct UploadQuery {
 pub async fn upload(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<UploadQuery>,
     body: Result<Bytes, BytesRejection>,
@@ -68,7 +69,7 @@ pub async fn upload(
         content_type,
         bytes: &body,
     };
-    let saved = service::files::save(&state.services, &caller.who, to, file)?;
+    let saved = service::files::save(&state.services, &caller.who, to, file, Some(ip))?;
     Ok(Json(Saved {
         id: saved.id,
         name: saved.file_name,

@@ -2,6 +2,8 @@
 //! the caller may write in, fetching one from a thread (or document) the caller may read.
 //! Anyone else is told there is no such file.
 
+use std::net::IpAddr;
+
 use super::{access, Services};
 use crate::auth::{can, Action, Who};
 use crate::channels::thread;
@@ -10,7 +12,7 @@ use crate::docs::copies;
 use crate::error::ApiError;
 use crate::ids::LessonId;
 use crate::lessons::lesson;
-use crate::uploads::{self, NewUpload, Upload, UploadError};
+use crate::uploads::{self, NewUpload, QuotaScope, Upload, UploadError};
 use crate::validate::invalid;
 
 /// Where an upload goes: a message thread (of the caller's running lesson, or the one a
@@ -30,12 +32,14 @@ pub struct Sent<'a> {
     pub bytes: &'a [u8],
 }
 
-/// Saves a file the caller sends for `to`, which they must be allowed to write in.
+/// Saves a file the caller sends for `to`, which they must be allowed to write in, from the
+/// device at `address` (a pupil's or guest's device has a share of its own).
 pub fn save(
     s: &Services,
     who: &Who,
     to: Destination<'_>,
     file: Sent<'_>,
+    address: Option<IpAddr>,
 ) -> Result<Upload, ApiError> {
     let owner = owner_id(who);
     let now_ms = s.clock.now_ms();
@@ -60,7 +64,17 @@ pub fn save(
         }
     };
     let free_disk = s.disk.free();
-    Ok(uploads::save(
+    let size = file.bytes.len() as u64;
+    // Held while the file is saved, so two uploads from one device cannot both take its last room.
+    let mut by_address = s.files.by_address.lock().unwrap_or_else(|p| p.into_inner());
+    let device = address.filter(|_| matches!(who, Who::Pupil(_)));
+    if let Some(device) = device {
+        let used = by_address.get(&device).copied().unwrap_or(0);
+        if used + size > s.files.quotas.per_address {
+            return Err(UploadError::Quota(QuotaScope::Device).into());
+        }
+    }
+    let saved = uploads::save(
         s.store.as_ref(),
         &s.files.quotas,
         free_disk,
@@ -74,7 +88,11 @@ pub fn save(
             bytes: file.bytes,
             now_ms,
         },
-    )?)
+    )?;
+    if let Some(device) = device {
+        *by_address.entry(device).or_default() += size;
+    }
+    Ok(saved)
 }
 
 /// Deletes files uploaded for a message but never sent, once older than `older_than_ms`.

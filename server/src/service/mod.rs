@@ -41,8 +41,10 @@ pub mod sessions;
 pub mod teachers;
 pub mod vpn;
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::auth::grants::Grants;
 use crate::channels::Channels;
@@ -80,4 +82,6 @@ pub struct Services {
 pub struct FileRoom {
     pub quotas: Quotas,
     pub data_dir: PathBuf,
+    /// What each device (client address) has stored since the box started.
+    pub by_address: Mutex<HashMap<IpAddr, u64>>,
 }
