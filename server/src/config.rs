@@ -166,7 +166,8 @@ pub struct Limits {
     pub login_per_minute_per_name: u32,
     /// Join attempts (code or card) per minute per client address.
     pub join_per_minute_per_address: u32,
-    /// Join attempts per minute per join code (a whole class joins at once).
+    /// Join attempts per minute for one join code from one client address. Each device has
+    /// its own tries, so nobody can spend a lesson's code for the rest of the class.
     pub join_per_minute_per_code: u32,
     /// Largest WebSocket message a client may send.
     pub ws_max_message_bytes: usize,
@@ -255,7 +256,7 @@ impl Default for Limits {
             login_per_minute_per_address: 30,
             login_per_minute_per_name: 120,
             join_per_minute_per_address: 20,
-            join_per_minute_per_code: 120,
+            join_per_minute_per_code: 10,
             ws_max_message_bytes: 64 * 1024,
             ws_messages_per_second: 20,
             max_pupils_per_lesson: 200,

@@ -1,6 +1,8 @@
 //! Rate limits on login and join. Logins are limited per (name, address), per address, and
 //! under a much higher ceiling per name: whoever guesses a teacher's password is slowed at
-//! their own address, and cannot lock the teacher out by failing on purpose.
+//! their own address, and cannot lock the teacher out by failing on purpose. Joins are limited
+//! per address and per (code, address): someone spending a lesson's code from their device
+//! leaves every other device's tries untouched.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -16,7 +18,7 @@ pub struct RateLimits {
     login_by_address: DefaultKeyedRateLimiter<IpAddr>,
     login_by_name: DefaultKeyedRateLimiter<String>,
     join_by_address: DefaultKeyedRateLimiter<IpAddr>,
-    join_by_code: DefaultKeyedRateLimiter<String>,
+    join_by_code_and_address: DefaultKeyedRateLimiter<(String, IpAddr)>,
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -44,7 +46,9 @@ impl RateLimits {
             login_by_address: RateLimiter::keyed(per_minute(limits.login_per_minute_per_address)),
             login_by_name: RateLimiter::keyed(per_minute(limits.login_per_minute_per_name)),
             join_by_address: RateLimiter::keyed(per_minute(limits.join_per_minute_per_address)),
-            join_by_code: RateLimiter::keyed(per_minute(limits.join_per_minute_per_code)),
+            join_by_code_and_address: RateLimiter::keyed(per_minute(
+                limits.join_per_minute_per_code,
+            )),
         }
     }
 
@@ -59,7 +63,10 @@ impl RateLimits {
     pub fn join(&self, address: IpAddr, code: Option<&str>) -> Result<(), ApiError> {
         check(&self.join_by_address, &address)?;
         match code {
-            Some(code) => check(&self.join_by_code, &code.to_string()),
+            Some(code) => check(
+                &self.join_by_code_and_address,
+                &(code.trim().to_uppercase(), address),
+            ),
             None => Ok(()),
         }
     }
@@ -70,13 +77,36 @@ impl RateLimits {
         self.login_by_address.retain_recent();
         self.login_by_name.retain_recent();
         self.join_by_address.retain_recent();
-        self.join_by_code.retain_recent();
+        self.join_by_code_and_address.retain_recent();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_device_spending_a_codes_tries_leaves_every_other_devices_alone() {
+        let limits = RateLimits::new(&Limits {
+            join_per_minute_per_address: 50,
+            join_per_minute_per_code: 3,
+            ..Limits::default()
+        });
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let spender = ip("127.0.0.2");
+        let tries = (0..10)
+            .filter(|_| limits.join(spender, Some("ABC123")).is_ok())
+            .count();
+        assert_eq!(tries, 3);
+        assert!(limits.join(spender, Some("abc123 ")).is_err(), "the same code");
+        assert!(limits.join(spender, Some("XYZ789")).is_ok(), "another code");
+        for n in 3..=20 {
+            assert!(
+                limits.join(ip(&format!("127.0.0.{n}")), Some("ABC123")).is_ok(),
+                "a pupil on another device joins"
+            );
+        }
+    }
 
     #[test]
     fn a_guesser_is_slowed_at_their_address_and_the_teacher_elsewhere_is_not() {
