@@ -43,6 +43,7 @@ Architecture: $arch
 Maintainer: Tavla developers <tavla@localhost>
 Installed-Size: $size
 Depends: libc6, adduser
+Recommends: wireguard-tools, nftables
 Section: education
 Priority: optional
 Description: classroom collaboration server for one box in the classroom

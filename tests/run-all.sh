@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every Tavla test, from a fresh Debian machine with Rust, Node 20 and apt:
 # installs Debian's Chromium, tcpdump, iproute2, python3, the aarch64 cross compiler, qemu-user,
-# wireguard-tools and wireguard-go,
+# wireguard-tools, wireguard-go and nftables,
 # and the npm packages the tests use, checks formatting, lints,
 # checks that web-client/dist is what its sources build, then runs the Rust tests (unit and
 # end-to-end) and the browser tests.
@@ -24,6 +24,8 @@ command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
 # A real WireGuard tunnel in the VPN test, in userspace (no kernel module needed).
 command -v wg-quick >/dev/null || missing+=(wireguard-tools)
 command -v wireguard-go >/dev/null || missing+=(wireguard-go)
+# The VPN interface's rule that forwards nothing beyond the box (and its test) uses nftables.
+command -v nft >/dev/null || missing+=(nftables)
 if [ ${#missing[@]} -gt 0 ]; then
   step "installing Debian's ${missing[*]} for the browser and capture tests"
   as_root apt-get update -qq

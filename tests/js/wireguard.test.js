@@ -2,7 +2,8 @@
 // by a link that stands for the internet. A teacher gives Ola VPN access; his config brings a
 // WireGuard tunnel up (wireguard-go, userspace, so no kernel module is needed), and through it
 // he reaches the box's VPN address, joins the lesson, and is marked as at home. His tunnel
-// reaches nothing but the box.
+// reaches nothing but the box: not even when he edits his config to route the school's network
+// through it and the box forwards packets (ip_forward on).
 // Needs root, iproute2, wireguard-tools and wireguard-go (tests/run-all.sh installs them);
 // else it is skipped and says why.
 import { test } from 'node:test';
@@ -22,9 +23,19 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.st
 
 const LAN = '10.217.0.1';
 const HOME = '10.217.0.2';
+// The school's network behind the box: a host there the tunnel must never reach.
+const SCHOOL_BOX = '10.218.0.1';
+const SCHOOL_HOST = '10.218.0.2';
+
+/** Whether a TCP connection from namespace `ns` to `host:port` is answered within 3 s. */
+const reaches = (ns, host, port) => spawnSync('ip', ['netns', 'exec', ns, process.execPath, '-e', `
+  const s = require('net').connect(${port}, '${host}');
+  s.setTimeout(3000, () => process.exit(1));
+  s.on('data', () => process.exit(0));
+  s.on('error', () => process.exit(1));`]).status === 0;
 
 test('a pupil at home reaches the box through the WireGuard tunnel it issued, and is at home', async (t) => {
-  const reason = namespacesUnavailable(['wg', 'wg-quick', 'wireguard-go'], (probe) => (
+  const reason = namespacesUnavailable(['wg', 'wg-quick', 'wireguard-go', 'nft'], (probe) => (
     spawnSync('ip', ['netns', 'exec', probe, 'ip', 'tuntap', 'add', 'mode', 'tun', 'name', 't0']).status === 0
       ? null
       : 'this machine has no TUN device for wireguard-go'));
@@ -34,10 +45,13 @@ test('a pupil at home reaches the box through the WireGuard tunnel it issued, an
   }
   const box = `tavla-wg-box-${process.pid}`;
   const home = `tavla-wg-home-${process.pid}`;
+  const school = `tavla-wg-lan-${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'tavla-wg-'));
   run('ip', 'netns', 'add', box);
   run('ip', 'netns', 'add', home);
+  run('ip', 'netns', 'add', school);
   let server;
+  let schoolHost;
   try {
     run('ip', '-n', box, 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'wan1', 'netns', home);
     for (const [ns, dev, address] of [[box, 'wan0', LAN], [home, 'wan1', HOME]]) {
@@ -45,6 +59,20 @@ test('a pupil at home reaches the box through the WireGuard tunnel it issued, an
       run('ip', '-n', ns, 'addr', 'add', `${address}/24`, 'dev', dev);
       run('ip', '-n', ns, 'link', 'set', dev, 'up');
     }
+    // The school's network behind the box, with a host that answers on TCP 7000; the box
+    // forwards packets (as a host set up as a router might).
+    run('ip', '-n', box, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'lan1', 'netns', school);
+    for (const [ns, dev, address] of [[box, 'lan0', SCHOOL_BOX], [school, 'lan1', SCHOOL_HOST]]) {
+      run('ip', '-n', ns, 'link', 'set', 'lo', 'up');
+      run('ip', '-n', ns, 'addr', 'add', `${address}/24`, 'dev', dev);
+      run('ip', '-n', ns, 'link', 'set', dev, 'up');
+    }
+    run('ip', '-n', school, 'route', 'add', 'default', 'via', SCHOOL_BOX);
+    run('ip', 'netns', 'exec', box, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
+    schoolHost = spawn('ip', ['netns', 'exec', school, process.execPath, '-e',
+      `require('net').createServer((s) => s.end('hei')).listen(7000, '${SCHOOL_HOST}', () => console.log('listening'))`],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => schoolHost.stdout.once('data', resolve));
     const config = join(dir, 'tavla.toml');
     writeFileSync(config, `[vpn]\nendpoint = "${LAN}:51820"\n`);
     server = spawn('ip', ['netns', 'exec', box, binary, 'serve', '--no-mdns', '--config', config, '--data-dir', join(dir, 'data'),
@@ -82,11 +110,23 @@ test('a pupil at home reaches the box through the WireGuard tunnel it issued, an
     assert.equal(role, 'remote_pupil');
     const handshake = run('ip', 'netns', 'exec', box, 'wg', 'show', 'wg-tavla', 'latest-handshakes');
     assert.match(handshake, /\t[1-9]\d*/, `a handshake happened: ${handshake}`);
+
+    // Ola edits his tunnel to carry the school's network too. The box forwards packets, but
+    // not through the VPN: the host behind it is out of reach.
+    const boxKey = run('ip', 'netns', 'exec', box, 'wg', 'show', 'wg-tavla', 'public-key').trim();
+    run('ip', 'netns', 'exec', home, 'wg', 'set', 'tavla', 'peer', boxKey, 'allowed-ips', '10.8.0.1/32,10.218.0.0/24');
+    run('ip', '-n', home, 'route', 'add', '10.218.0.0/24', 'dev', 'tavla');
+    assert.equal(reaches(home, SCHOOL_HOST, 7000), false, 'the school\'s network is not reachable through the VPN');
+    // The same with the box's rule taken away: the host answers, so the test can tell.
+    run('ip', 'netns', 'exec', box, 'nft', 'delete', 'table', 'inet', 'tavla-vpn');
+    assert.equal(reaches(home, SCHOOL_HOST, 7000), true, 'without the rule the box would forward');
   } finally {
     server?.kill('SIGTERM');
-    for (const ns of [box, home]) spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean).forEach((pid) => spawnSync('kill', [pid]));
+    schoolHost?.kill();
+    for (const ns of [box, home, school]) spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean).forEach((pid) => spawnSync('kill', [pid]));
     spawnSync('ip', ['netns', 'del', box]);
     spawnSync('ip', ['netns', 'del', home]);
+    spawnSync('ip', ['netns', 'del', school]);
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -35,7 +35,19 @@ async fn a_pupil_gets_a_split_tunnel_to_the_box_and_loses_it_at_once() {
         config.contains("AllowedIPs = 10.8.0.1/32"),
         "only the box: {config}"
     );
-    assert!(config.contains("Endpoint = localhost:51820"), "{config}");
+    // Without a configured endpoint: the box's own address or name, never the Host header the
+    // teacher's browser sent (here `localhost`).
+    let endpoint = config
+        .lines()
+        .find_map(|l| l.strip_prefix("Endpoint = "))
+        .expect("an endpoint");
+    let (host, port) = endpoint.rsplit_once(':').expect("host:port");
+    assert_eq!(port, "51820");
+    let tls = server.tls_info().await;
+    assert!(
+        host != "localhost" && (host == "tavla-test" || tls.to_string().contains(host)),
+        "{endpoint} is one of the box's own addresses: {tls}"
+    );
     assert!(issued["qr_svg"].as_str().unwrap().contains("<svg"));
     let ola_public = tavla::vpn::keys::public_of(&private_key_of(config)).unwrap();
 

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-use super::extract::{ApiPath, RequestHost, TeacherCaller};
+use super::extract::{ApiPath, TeacherCaller};
 use super::respond::done;
 use super::state::AppState;
 use crate::error::ApiError;
@@ -20,13 +20,16 @@ use crate::{qr, service};
 pub async fn give(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-    RequestHost(host): RequestHost,
     ApiPath((class_id, pupil_id)): ApiPath<(ClassId, PupilId)>,
 ) -> Result<Response, ApiError> {
-    // Without a configured endpoint the config names the address this page was opened on.
-    let box_host = host
-        .as_deref()
-        .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host).to_string())
+    // Without a configured endpoint the config names the box's own LAN address (or its name),
+    // never what the request's Host header says: that is the client's to choose.
+    let box_host = state
+        .names
+        .ips
+        .iter()
+        .find(|ip| ip.is_ipv4() && !ip.is_loopback() && !ip.is_unspecified())
+        .map(|ip| ip.to_string())
         .unwrap_or_else(|| state.names.host().to_string());
     let fallback = format!("{box_host}:{}", state.config.vpn.listen_port);
     let issued = service::vpn::give(

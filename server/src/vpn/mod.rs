@@ -190,14 +190,22 @@ pub fn write_interface_file(store: &dyn Store, data_dir: &std::path::Path) -> Re
     crate::datadir::write_private_file(&path, text.as_bytes()).map_err(|e| e.to_string())
 }
 
-/// The box's interface file for `wg-quick`, with every pupil's peer.
+/// The nftables table that keeps the VPN to the box (see [`interface_config`]).
+pub const NFT_TABLE: &str = "tavla-vpn";
+
+/// The box's interface file for `wg-quick`, with every pupil's peer. Bringing it up also adds
+/// a firewall rule that forwards nothing to or from the interface, whatever the host's
+/// `ip_forward` is: a pupil who edits their config to route the school's network through the
+/// tunnel reaches the box and nothing behind it.
 pub fn interface_config(box_keys: &BoxKeys, peers: &[Peer]) -> String {
     let mut out = format!(
         "# Written by Tavla; changes here are overwritten. Start with: wg-quick up <this file>\n\
          [Interface]\n\
          Address = {}\n\
          ListenPort = {}\n\
-         PrivateKey = {}\n",
+         PrivateKey = {}\n\
+         PostUp = nft add table inet {NFT_TABLE}; nft 'add chain inet {NFT_TABLE} forward {{ type filter hook forward priority -10; policy accept; }}'; nft add rule inet {NFT_TABLE} forward iifname %i drop; nft add rule inet {NFT_TABLE} forward oifname %i drop\n\
+         PostDown = nft delete table inet {NFT_TABLE}\n",
         box_keys.address, box_keys.listen_port, box_keys.private_key
     );
     for peer in peers {
@@ -253,6 +261,10 @@ mod tests {
         assert_ne!(again.peer.public_key, ada.peer.public_key);
         assert_eq!(peers(&store).unwrap().len(), 2);
         let file = interface_config(&box_keys, &peers(&store).unwrap());
+        assert!(
+            file.contains("forward iifname %i drop") && file.contains("forward oifname %i drop"),
+            "nothing is forwarded through the tunnel: {file}"
+        );
         assert!(file.contains(&format!(
             "PublicKey = {}\nAllowedIPs = 10.8.0.3/32",
             bo.peer.public_key
