@@ -108,6 +108,9 @@ pub struct Room {
     last_sync: Instant,
     /// Awareness client id → the connection that speaks for it.
     owners: HashMap<u64, Owner>,
+    /// Awareness client id → the person who used it first, for the room's life: while their
+    /// page reconnects, nobody else can take it (a pupil posing as the teacher's cursor).
+    first_claims: HashMap<u64, String>,
 }
 
 /// A fresh document with UTF-16 offsets, as JavaScript counts them, so indexes agree with
@@ -181,6 +184,7 @@ impl Room {
             asleep: None,
             last_sync: Instant::now(),
             owners: HashMap::new(),
+            first_claims: HashMap::new(),
         })
     }
 
@@ -364,6 +368,9 @@ impl Room {
                             person: peer.person.id.clone(),
                         };
                         self.owners.insert(id, owner);
+                        if let Some(person) = &peer.person.id {
+                            self.first_claims.entry(id).or_insert_with(|| person.clone());
+                        }
                     }
                 }
                 out.awareness
@@ -413,11 +420,17 @@ impl Room {
     fn keep_to_own(&self, peer: &Peer, update: &mut AwarenessUpdate) -> Result<(), DocError> {
         let mut relayed = Vec::new();
         for (client, entry) in &update.clients {
-            let Some(owner) = self.owners.get(&client.get()) else {
-                continue;
+            let id = client.get();
+            let someone_elses = match (self.first_claims.get(&id), &peer.person.id) {
+                (Some(first), Some(me)) => first != me,
+                (Some(_), None) => true,
+                (None, _) => false,
             };
-            let same_person = owner.person.is_some() && owner.person == peer.person.id;
-            if owner.peer == peer.key || same_person {
+            let held_by_other = self.owners.get(&id).is_some_and(|owner| {
+                let same_person = owner.person.is_some() && owner.person == peer.person.id;
+                owner.peer != peer.key && !same_person
+            });
+            if !someone_elses && !held_by_other {
                 continue;
             }
             let known = self.awareness.meta(*client).map(|(clock, _)| clock);
@@ -974,9 +987,24 @@ mod tests {
         );
         assert!(matches!(refused, Err(DocError::NotYours)), "{refused:?}");
 
-        // Once Kari's page is gone, the id is free.
+        // Once Kari's page is gone, her id is still hers: Ola cannot take it while her page
+        // reconnects, and her next page gets it back.
         room.leave(&kari_again);
-        room.receive(&mut ola, &kari_cursor, false, MAX).unwrap();
+        let entry = yrs::sync::awareness::AwarenessUpdateEntry {
+            clock: 1000,
+            json: r#"{"cursor":null}"#.into(),
+        };
+        let clients = [(yrs::block::ClientID::new(5), entry)].into();
+        let newer = Message::Awareness(AwarenessUpdate { clients }).encode_v1();
+        let taken = room.receive(&mut ola, &newer, false, MAX);
+        assert!(matches!(taken, Err(DocError::NotYours)), "{taken:?}");
+        let mut kari_third = Peer::new(Person {
+            id: Some("teacher:t1".into()),
+            name: Some("Kari".into()),
+            role: Some("teacher"),
+        });
+        room.receive(&mut kari_third, &kari_cursor, false, MAX)
+            .unwrap();
     }
 
     /// Found by the fuzz target: frames whose updates built on edits the room did not have
