@@ -495,7 +495,7 @@ mod tests {
         assert_eq!(config.lesson_hours, 3);
         assert_eq!(config.limits.login_per_minute, 4);
         assert_eq!(
-            config.limits.join_per_minute_per_code, 120,
+            config.limits.join_per_minute_per_code, 10,
             "unset keys keep defaults"
         );
         config.apply(Overrides {

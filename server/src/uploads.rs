@@ -158,7 +158,12 @@ pub fn is_image(content_type: &str) -> bool {
 /// A file name safe to show and to send back: no path, no control characters, ≤ 100 chars.
 pub fn clean_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let name: String = base.chars().filter(|c| !c.is_control()).take(100).collect();
+    // Nothing that hides or reorders what is shown (a U+202E could make "gpj.exe" read "exe.jpg").
+    let name: String = base
+        .chars()
+        .filter(|&c| !c.is_control() && !crate::validate::is_invisible(c))
+        .take(100)
+        .collect();
     let name = name.trim().to_string();
     if name.is_empty() {
         "fil".into()
@@ -444,6 +449,10 @@ mod tests {
         let png = b"\x89PNG\r\n\x1a\n....";
         let saved = save(&store, new("image/png", png)).unwrap();
         assert_eq!(saved.file_name, "Bilde 1.png");
+        assert_eq!(
+            super::clean_name("rapport\u{202E}gnp.exe"),
+            "rapportgnp.exe"
+        );
         assert_eq!(bytes(&store, &saved.id).unwrap().unwrap(), png);
         assert_eq!(get(&store, &saved.id).unwrap().unwrap(), saved);
         assert!(matches!(

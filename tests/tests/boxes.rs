@@ -850,7 +850,10 @@ async fn a_guests_private_thread_does_not_cross_to_a_paired_box() {
     .expect("an answer");
     assert_eq!(answer.status, StatusCode::OK);
     let body = String::from_utf8_lossy(&answer.body);
-    assert!(body.contains("Hei Ada"), "the class list's thread crosses: {body}");
+    assert!(
+        body.contains("Hei Ada"),
+        "the class list's thread crosses: {body}"
+    );
     assert!(
         !body.contains("Gjest"),
         "neither the guest's question nor their name crosses: {body}"

@@ -315,6 +315,57 @@ async fn a_class_list_name_typed_at_join_makes_no_twin() {
     assert_eq!(status, StatusCode::OK, "someone else called Sara");
 }
 
+/// Hardening round two, finding 9: names that show as nothing, hide characters, or pass one
+/// script's letters off as another's are refused; a name in another script that looks like a
+/// class-list name is asked about like the name itself.
+#[tokio::test]
+async fn invisible_and_look_alike_names_do_not_slip_past() {
+    let server = TestServer::start().await;
+    let kari = server.first_teacher("Kari").await;
+    let class = class_with(&kari, "7B", &["Ola Hansen", "Áŋŋá Čáhppes"]).await;
+    let lesson = start_lesson(&kari, class["id"].as_str().unwrap()).await;
+    let code = lesson["code"].as_str().unwrap();
+    for typed in [
+        "\u{3164}",
+        "\u{2800}\u{2800}",
+        "Per\u{E0041}\u{E0042}",
+        "\u{0301}\u{0308}",
+        "\u{0410}da",
+    ] {
+        let (status, body) = server
+            .client()
+            .post("/api/join", json!({ "code": code, "name": typed }))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{typed:?}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_input", "{typed:?}");
+    }
+    // All in Cyrillic, looking like "Ola Hansen": the class-list question is asked.
+    let (status, body) = server
+        .client()
+        .post(
+            "/api/join",
+            json!({ "code": code, "name": "\u{041E}\u{04CF}\u{0430} Hansen" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["name"], "Ola Hansen");
+    let (status, body) = server
+        .client()
+        .post("/api/join", json!({ "code": code, "name": "Áŋŋá" }))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "Sami letters are letters: {body}"
+    );
+    assert_eq!(body["error"]["name"], "Áŋŋá Čáhppes");
+    // The same rules for the class list and teachers' names.
+    let (status, body) = kari
+        .post("/api/classes", json!({ "name": "8\u{3164}", "pupils": [] }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
 /// After the lesson: the class lists it (latest first) and its documents stay the teacher's
 /// to download as one zip.
 #[tokio::test]

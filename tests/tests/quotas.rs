@@ -295,7 +295,11 @@ async fn many_guests_on_one_device_share_one_devices_room_for_files() {
     assert_eq!(body["error"]["code"], "quota_exceeded");
     let ada = guest_from(&server, code, "Ada", device(3)).await;
     let (status, body) = ada.upload(&into_doc, "image/png", picture(40_000)).await;
-    assert_eq!(status, StatusCode::OK, "another device has its own share: {body}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "another device has its own share: {body}"
+    );
     // The teacher is never counted with the pupils' devices.
     let (status, body) = kari.upload(&into_doc, "image/png", picture(40_000)).await;
     assert_eq!(status, StatusCode::OK, "{body}");

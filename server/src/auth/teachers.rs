@@ -68,7 +68,7 @@ pub fn create(
     name: &str,
     password: &str,
 ) -> Result<Teacher, AuthError> {
-    let name = validate::name("name", name, validate::PERSON_NAME_MAX)?;
+    let name = validate::person_name("name", name, validate::PERSON_NAME_MAX)?;
     let password = validate::password(password)?;
     let teacher = Teacher {
         id: TeacherId::random(),
@@ -207,7 +207,7 @@ pub fn redeem_setup_token(
     password: &str,
 ) -> Result<Teacher, AuthError> {
     // Validate before taking the token, so a typo in the form does not burn the link.
-    validate::name("name", name, validate::PERSON_NAME_MAX)?;
+    validate::person_name("name", name, validate::PERSON_NAME_MAX)?;
     validate::password(password)?;
     peek_setup_token(store, clock, token)?;
     let record: SetupToken = store

@@ -369,7 +369,9 @@ impl Room {
                         };
                         self.owners.insert(id, owner);
                         if let Some(person) = &peer.person.id {
-                            self.first_claims.entry(id).or_insert_with(|| person.clone());
+                            self.first_claims
+                                .entry(id)
+                                .or_insert_with(|| person.clone());
                         }
                     }
                 }

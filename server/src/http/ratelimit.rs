@@ -98,11 +98,16 @@ mod tests {
             .filter(|_| limits.join(spender, Some("ABC123")).is_ok())
             .count();
         assert_eq!(tries, 3);
-        assert!(limits.join(spender, Some("abc123 ")).is_err(), "the same code");
+        assert!(
+            limits.join(spender, Some("abc123 ")).is_err(),
+            "the same code"
+        );
         assert!(limits.join(spender, Some("XYZ789")).is_ok(), "another code");
         for n in 3..=20 {
             assert!(
-                limits.join(ip(&format!("127.0.0.{n}")), Some("ABC123")).is_ok(),
+                limits
+                    .join(ip(&format!("127.0.0.{n}")), Some("ABC123"))
+                    .is_ok(),
                 "a pupil on another device joins"
             );
         }

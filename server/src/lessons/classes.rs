@@ -60,7 +60,7 @@ pub fn create(
 ) -> Result<(Class, Vec<Pupil>), LessonError> {
     let class = Class {
         id: ClassId::random(),
-        name: validate::name("name", name, validate::CLASS_NAME_MAX)?,
+        name: validate::person_name("name", name, validate::CLASS_NAME_MAX)?,
         teacher_id: teacher_id.clone(),
         created_ms: clock.now_ms(),
     };
@@ -76,7 +76,7 @@ fn validate_names(raw: &[String], existing: usize) -> Result<Vec<String>, Lesson
         return Err(LessonError::RosterFull(MAX_ROSTER));
     }
     raw.iter()
-        .map(|n| validate::name("roster", n, validate::PERSON_NAME_MAX).map_err(Into::into))
+        .map(|n| validate::person_name("roster", n, validate::PERSON_NAME_MAX).map_err(Into::into))
         .collect()
 }
 

@@ -267,7 +267,7 @@ pub fn join_guest(
     at_home: bool,
     max_participants: usize,
 ) -> Result<Participant, LessonError> {
-    let name = validate::name("name", name, validate::PERSON_NAME_MAX)?;
+    let name = validate::person_name("name", name, validate::PERSON_NAME_MAX)?;
     let present = participants(store, &lesson.id)?;
     if present.len() >= max_participants {
         return Err(LessonError::Full);

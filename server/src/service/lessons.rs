@@ -16,6 +16,7 @@ use crate::lessons::presence::LessonEvent;
 use crate::lessons::presence_list;
 use crate::lessons::{camera, classes};
 use crate::protocol::PresenceEntry;
+use crate::validate;
 
 /// The teacher ends their lesson. What follows is `close`'s: sessions, grants, versions.
 pub fn end(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<(), ApiError> {
@@ -208,14 +209,10 @@ pub fn join_by_code(
 }
 
 /// The pupil on the class list a typed name means: the same name, or a first name that only
-/// one pupil has (case and spacing aside).
+/// one pupil has (case, spacing and look-alike letters aside: "Аda" with a Cyrillic "А" is
+/// Ada).
 fn on_class_list<'a>(roster: &'a [classes::Pupil], typed: &str) -> Option<&'a classes::Pupil> {
-    let norm = |s: &str| {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
-    };
+    let norm = validate::looks_like;
     let typed = norm(typed);
     if typed.is_empty() {
         return None;

@@ -62,7 +62,7 @@ pub fn invite(s: &Services, who: &Who, name: Option<&str>) -> Result<String, Api
         return Err(ApiError::Forbidden);
     }
     let name = name
-        .map(|n| validate::name("name", n, validate::PERSON_NAME_MAX))
+        .map(|n| validate::person_name("name", n, validate::PERSON_NAME_MAX))
         .transpose()?;
     Ok(teachers::issue_setup_token(
         s.store.as_ref(),

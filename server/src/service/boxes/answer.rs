@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use super::class_of_thread;
-use crate::channels::thread::ThreadId;
 use crate::auth::{can, Action, Who};
 use crate::channels::message::{self as stored_message, Origin};
+use crate::channels::thread::ThreadId;
 use crate::docs::listing;
 use crate::docs::name::DocName;
 use crate::error::ApiError;

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use hyper::{Method, StatusCode};
 
 use super::{class_of_thread, config_for};
-use crate::channels::thread::ThreadId;
 use crate::channels::message as stored_message;
+use crate::channels::thread::ThreadId;
 use crate::channels::Draft;
 use crate::docs::access as doc_access;
 use crate::docs::name::DocName;
@@ -303,7 +303,7 @@ fn take_update(s: &Services, other: &PairedBox, update: &DocUpdate) {
 fn shared_here(s: &Services, manifest: &Manifest, message: &SharedMessage) -> bool {
     !ThreadId::stays_on_its_box(&message.thread)
         && class_of_thread(s.store.as_ref(), &message.thread, &message.lesson_id)
-        .is_some_and(|c| manifest.classes.iter().any(|shared| shared.class.id == c))
+            .is_some_and(|c| manifest.classes.iter().any(|shared| shared.class.id == c))
 }
 
 async fn take_message(s: &Services, message: SharedMessage) {
