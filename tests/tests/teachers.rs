@@ -155,6 +155,73 @@ async fn a_password_guesser_is_slowed_and_cannot_lock_the_teacher_out() {
     assert!(other_names.contains(&StatusCode::TOO_MANY_REQUESTS));
 }
 
+/// Hardening round two, finding 6: guesses from many addresses together reached the name's
+/// ceiling and locked Kari's right password out everywhere. From a device she signed in on
+/// before she still gets in; a new device waits, as a guesser does.
+#[tokio::test]
+async fn many_guessing_addresses_cannot_lock_the_teacher_out_of_her_own_device() {
+    let server = TestServer::start_with(|c| {
+        c.limits.login_per_minute = 10;
+        c.limits.login_per_minute_per_name = 120;
+    })
+    .await;
+    server.first_teacher("Kari").await;
+    let kari = server.client_from(Some("127.0.0.2".parse().unwrap()));
+    let (status, _) = kari
+        .post("/api/login", json!({ "name": "Kari", "password": PASSWORD }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = kari.post("/api/logout", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Ten wrong tries from each of 13 addresses.
+    for n in 10..23u8 {
+        let guesser = server.client_from(Some(std::net::IpAddr::from([127, 0, 0, n])));
+        for attempt in 0..10 {
+            let (status, _) = guesser
+                .post(
+                    "/api/login",
+                    json!({ "name": "Kari", "password": format!("gjett {attempt}") }),
+                )
+                .await;
+            assert!(
+                status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS,
+                "{status}"
+            );
+        }
+    }
+    // A device Kari never used is slowed now (the name's ceiling is spent)...
+    let new_device = server.client_from(Some("127.0.0.3".parse().unwrap()));
+    let (status, _) = new_device
+        .post("/api/login", json!({ "name": "Kari", "password": PASSWORD }))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // ...but her own gets her in.
+    let (status, body) = kari
+        .post("/api/login", json!({ "name": "Kari", "password": PASSWORD }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The device cookie is for signing in only, and no script can read it.
+    let set = kari
+        .http
+        .post(server.url("/api/login"))
+        .json(&json!({ "name": "Kari", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let device_cookie = set
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tavla_device="))
+        .expect("a device cookie")
+        .to_string();
+    for part in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api/login"] {
+        assert!(device_cookie.contains(part), "{device_cookie}");
+    }
+}
+
 #[tokio::test]
 async fn invited_colleague_gets_an_account_and_language_is_remembered() {
     let server = TestServer::start().await;

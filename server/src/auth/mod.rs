@@ -1,6 +1,7 @@
 //! Who someone is, and what they may do. Every HTTP route and WebSocket message asks [`can`];
 //! the whole permission table is this one function, and one test walks all of it.
 
+pub mod devices;
 pub mod grants;
 pub mod password;
 pub mod sessions;

@@ -46,6 +46,13 @@ fn name_key(name: &str) -> String {
     format!("teacher-name/{}", name.to_lowercase())
 }
 
+/// The id of the teacher called `name` (case aside), if there is one.
+pub fn id_by_name(store: &dyn Store, name: &str) -> Result<Option<TeacherId>, AuthError> {
+    Ok(store
+        .get(Tree::Teachers, name_key(name.trim()).as_bytes())?
+        .and_then(|id| TeacherId::parse(&String::from_utf8_lossy(&id)).ok()))
+}
+
 pub fn get(store: &dyn Store, id: &str) -> Result<Option<Teacher>, AuthError> {
     Ok(store.get_json(Tree::Teachers, &format!("teacher/{id}"))?)
 }

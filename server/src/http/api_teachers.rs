@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::{ApiJson, ApiQuery, Caller, ClientIp, RequestHost, TeacherCaller};
 use super::respond::{done, with_cookie, with_session};
 use super::state::AppState;
-use crate::auth::sessions;
+use crate::auth::{devices, sessions};
 use crate::auth::teachers::{Teacher, TokenKind};
 use crate::auth::Role;
 use crate::error::ApiError;
@@ -31,10 +32,13 @@ async fn blocking<T: Send + 'static>(
 
 /// The answer that signs the teacher in.
 fn signed_in(signed: SignedIn) -> Response {
-    with_session(
-        &signed.token,
-        signed.lifetime_ms,
-        TeacherAnswer::from(&signed.teacher),
+    with_cookie(
+        with_session(
+            &signed.token,
+            signed.lifetime_ms,
+            TeacherAnswer::from(&signed.teacher),
+        ),
+        &devices::cookie(&signed.device),
     )
 }
 
@@ -134,12 +138,22 @@ pub struct LoginBody {
 pub async fn login(
     State(state): State<Arc<AppState>>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
     if body.name.len() > 200 || body.password.len() > validate::PASSWORD_MAX * 4 {
         return Err(ApiError::WrongCredentials);
     }
-    state.limits.login(ip, &body.name)?;
+    let device = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(devices::token_from_cookie_header);
+    if service::teachers::is_known_device(&state.services, &body.name, device) {
+        // A device she signed in on before: only its own guesses slow it.
+        state.limits.login_from_known_device(ip, &body.name)?;
+    } else {
+        state.limits.login(ip, &body.name)?;
+    }
     let st = state.clone();
     let signed =
         blocking(move || service::teachers::sign_in(&st.services, &body.name, &body.password))

@@ -60,6 +60,15 @@ impl RateLimits {
         check(&self.login_by_name, &name)
     }
 
+    /// A login from a device the teacher signed in on before: only the (name, address) limit
+    /// applies, so strangers' guesses at her name from anywhere never lock her out.
+    pub fn login_from_known_device(&self, address: IpAddr, name: &str) -> Result<(), ApiError> {
+        check(
+            &self.login_by_name_and_address,
+            &(name.trim().to_lowercase(), address),
+        )
+    }
+
     pub fn join(&self, address: IpAddr, code: Option<&str>) -> Result<(), ApiError> {
         check(&self.join_by_address, &address)?;
         match code {

@@ -2,6 +2,7 @@
 
 use super::{sessions as session_service, Services};
 use crate::auth::sessions::{SessionToken, TEACHER_SESSION_MS};
+use crate::auth::devices;
 use crate::auth::teachers::{self, SetupToken, Teacher, TokenKind};
 use crate::auth::{can, Action, Seat, Who};
 use crate::error::ApiError;
@@ -19,6 +20,8 @@ pub struct SignedIn {
     pub teacher: Teacher,
     pub token: SessionToken,
     pub lifetime_ms: u64,
+    /// For the device's own cookie: this device is now one the teacher signed in on.
+    pub device: String,
 }
 
 fn signed_in(s: &Services, teacher: Teacher) -> Result<SignedIn, ApiError> {
@@ -26,11 +29,26 @@ fn signed_in(s: &Services, teacher: Teacher) -> Result<SignedIn, ApiError> {
         teacher_id: teacher.id.clone(),
     };
     let token = session_service::start(s, who, TEACHER_SESSION_MS)?;
+    let device = devices::remember(s.store.as_ref(), &teacher.id, s.clock.now_ms())?;
     Ok(SignedIn {
         teacher,
         token,
         lifetime_ms: TEACHER_SESSION_MS,
+        device,
     })
+}
+
+/// Whether the caller's device (its cookie's `token`) is one the teacher called `name` signed
+/// in on before: her sign-in from it is not slowed by strangers' guesses at her name.
+pub fn is_known_device(s: &Services, name: &str, token: Option<&str>) -> bool {
+    let Some(token) = token else {
+        return false;
+    };
+    let store = s.store.as_ref();
+    match teachers::id_by_name(store, name) {
+        Ok(Some(id)) => devices::is_known(store, &id, token, s.clock.now_ms()).unwrap_or(false),
+        _ => false,
+    }
 }
 
 /// What a setup link is for, without using it up.

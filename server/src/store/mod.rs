@@ -18,7 +18,8 @@ use serde::{de::DeserializeOwned, Serialize};
 /// The trees (tables) Tavla keeps. Keys inside a tree are documented next to each variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tree {
-    /// `teacher/<id>` → Teacher; `teacher-name/<lowercase name>` → id
+    /// `teacher/<id>` → Teacher; `teacher-name/<lowercase name>` → id; `device/<id>/<sha256>` →
+    /// when a device the teacher signed in on was remembered (`auth::devices`)
     Teachers,
     /// `<sha256(token) hex>` → Session
     Sessions,
