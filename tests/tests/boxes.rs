@@ -859,3 +859,61 @@ async fn a_guests_private_thread_does_not_cross_to_a_paired_box() {
         "neither the guest's question nor their name crosses: {body}"
     );
 }
+
+/// Hardening round two, finding 7: five wrong codes from anyone closed the pairing window. Now
+/// each box has its own tries: a stranger's wrong codes (more than five, from more than one
+/// certificate) leave the real box's pairing working.
+#[tokio::test]
+async fn strangers_wrong_codes_do_not_spend_the_real_boxs_tries() {
+    let t = two_boxes().await;
+    let (status, code) = t.kari.post("/api/boxes/pairing", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{code}");
+    for stranger in 0..3 {
+        let dir = tempfile::tempdir().expect("dir");
+        let identity =
+            BoxIdentity::load_or_create(dir.path(), &format!("fremmed{stranger}")).expect("id");
+        let config = Trust::new([])
+            .client_config(&identity, None)
+            .expect("config");
+        let own = identity.fingerprint().clone();
+        for guess in 0..4 {
+            let answer = client::request_with(
+                config.clone(),
+                &format!("127.0.0.1:{}", sync_port(&t.a)),
+                hyper::Method::POST,
+                "/pair",
+                1 << 20,
+                |peer| {
+                    let peer = peer.expect("a shows its certificate");
+                    let proof = tavla::federation::trust::proof(
+                        &format!("FEIL{stranger}{guess}XXXX"),
+                        "client",
+                        &own,
+                        peer,
+                    );
+                    Some(
+                        json!({ "name": "fremmed", "port": 9, "proof": proof })
+                            .to_string()
+                            .into_bytes(),
+                    )
+                },
+            )
+            .await
+            .expect("an answer");
+            assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        }
+    }
+    // Twelve wrong codes later, the box the teacher typed the code into pairs.
+    let (status, paired) = t
+        .nils
+        .post(
+            "/api/boxes/paired",
+            json!({
+                "address": format!("127.0.0.1:{}", sync_port(&t.a)),
+                "code": code["code"],
+                "fingerprint": code["fingerprint"],
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{paired}");
+}

@@ -168,7 +168,10 @@ async fn many_guessing_addresses_cannot_lock_the_teacher_out_of_her_own_device()
     server.first_teacher("Kari").await;
     let kari = server.client_from(Some("127.0.0.2".parse().unwrap()));
     let (status, _) = kari
-        .post("/api/login", json!({ "name": "Kari", "password": PASSWORD }))
+        .post(
+            "/api/login",
+            json!({ "name": "Kari", "password": PASSWORD }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = kari.post("/api/logout", json!({})).await;
@@ -193,12 +196,18 @@ async fn many_guessing_addresses_cannot_lock_the_teacher_out_of_her_own_device()
     // A device Kari never used is slowed now (the name's ceiling is spent)...
     let new_device = server.client_from(Some("127.0.0.3".parse().unwrap()));
     let (status, _) = new_device
-        .post("/api/login", json!({ "name": "Kari", "password": PASSWORD }))
+        .post(
+            "/api/login",
+            json!({ "name": "Kari", "password": PASSWORD }),
+        )
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     // ...but her own gets her in.
     let (status, body) = kari
-        .post("/api/login", json!({ "name": "Kari", "password": PASSWORD }))
+        .post(
+            "/api/login",
+            json!({ "name": "Kari", "password": PASSWORD }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // The device cookie is for signing in only, and no script can read it.

@@ -91,14 +91,22 @@ mod tests {
         let (kari, nils) = (TeacherId::random(), TeacherId::random());
         let token = remember(&store, &kari, 1).unwrap();
         assert!(is_known(&store, &kari, &token, 2).unwrap());
-        assert!(!is_known(&store, &nils, &token, 2).unwrap(), "Kari's device only");
+        assert!(
+            !is_known(&store, &nils, &token, 2).unwrap(),
+            "Kari's device only"
+        );
         assert!(!is_known(&store, &kari, "guessed", 2).unwrap());
         assert!(!is_known(&store, &kari, &token, LIFETIME_MS + 2).unwrap());
         for at in 2..=(MAX_DEVICES as u64 + 1) {
             remember(&store, &kari, at).unwrap();
         }
-        assert!(!is_known(&store, &kari, &token, 30).unwrap(), "the oldest went");
-        let kept = store.scan_prefix(Tree::Teachers, prefix(&kari).as_bytes()).unwrap();
+        assert!(
+            !is_known(&store, &kari, &token, 30).unwrap(),
+            "the oldest went"
+        );
+        let kept = store
+            .scan_prefix(Tree::Teachers, prefix(&kari).as_bytes())
+            .unwrap();
         assert_eq!(kept.len(), MAX_DEVICES);
         assert_eq!(
             token_from_cookie_header(&format!("a=b; {COOKIE_NAME}={token}")),

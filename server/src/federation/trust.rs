@@ -28,8 +28,11 @@ use crate::ids::{BoxId, TeacherId};
 
 /// How long a pairing code can be entered on the other box.
 pub const PAIRING_VALID: Duration = Duration::from_secs(10 * 60);
-/// Wrong codes before the window closes (a new code must be made).
+/// Wrong codes one box (one certificate) may offer before it is refused for this window.
 pub const PAIRING_TRIES: u32 = 5;
+/// Wrong codes from all boxes together before the window closes (a new code must be made):
+/// far above what one box may try, so strangers' guesses do not spend the real box's tries.
+pub const PAIRING_WRONG_CEILING: u32 = 100;
 /// Letters and digits nobody confuses when reading a code off another screen (no 0/O, 1/I/L).
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 /// Characters in a pairing code.
@@ -40,7 +43,9 @@ struct Window {
     code: String,
     teacher_id: TeacherId,
     until: Instant,
-    tries_left: u32,
+    /// Wrong codes per box that offered one.
+    wrong_by: HashMap<Fingerprint, u32>,
+    wrong_total: u32,
 }
 
 /// What checking a pairing proof found.
@@ -117,7 +122,8 @@ impl Trust {
             code: code.clone(),
             teacher_id: teacher_id.clone(),
             until: Instant::now() + PAIRING_VALID,
-            tries_left: PAIRING_TRIES,
+            wrong_by: HashMap::new(),
+            wrong_total: 0,
         });
         code
     }
@@ -132,14 +138,27 @@ impl Trust {
             .is_some_and(|w| w.until > Instant::now())
     }
 
-    /// Checks a pairing proof against the open code; a right one closes the window (a code
-    /// pairs once), and so does the last wrong one.
-    pub fn check_proof(&self, proof_matches: impl Fn(&str) -> bool) -> CodeCheck {
+    /// Checks a pairing proof from the box with certificate `prover` against the open code; a
+    /// right one closes the window (a code pairs once). A box that offered [`PAIRING_TRIES`]
+    /// wrong ones is refused for this window; the window closes only after
+    /// [`PAIRING_WRONG_CEILING`] wrong ones from all boxes together.
+    pub fn check_proof(
+        &self,
+        prover: &Fingerprint,
+        proof_matches: impl Fn(&str) -> bool,
+    ) -> CodeCheck {
         let mut window = self.lock_window();
         let Some(open) = window.as_mut().filter(|w| w.until > Instant::now()) else {
             *window = None;
             return CodeCheck::NoWindow;
         };
+        if open
+            .wrong_by
+            .get(prover)
+            .is_some_and(|n| *n >= PAIRING_TRIES)
+        {
+            return CodeCheck::Wrong;
+        }
         if proof_matches(&open.code) {
             let Some(open) = window.take() else {
                 return CodeCheck::NoWindow;
@@ -149,8 +168,9 @@ impl Trust {
                 teacher_id: open.teacher_id,
             };
         }
-        open.tries_left = open.tries_left.saturating_sub(1);
-        if open.tries_left == 0 {
+        *open.wrong_by.entry(prover.clone()).or_default() += 1;
+        open.wrong_total += 1;
+        if open.wrong_total >= PAIRING_WRONG_CEILING {
             *window = None;
         }
         CodeCheck::Wrong
@@ -362,22 +382,39 @@ mod tests {
         let (a, b) = (fp('a'), fp('b'));
         let right = proof(&code.to_lowercase(), "client", &a, &b);
         assert_eq!(
-            trust.check_proof(|c| proof_matches("nonsense", c, "client", &a, &b)),
+            trust.check_proof(&a, |c| proof_matches("nonsense", c, "client", &a, &b)),
             CodeCheck::Wrong
         );
         assert!(matches!(
-            trust.check_proof(|c| proof_matches(&right, c, "client", &a, &b)),
+            trust.check_proof(&a, |c| proof_matches(&right, c, "client", &a, &b)),
             CodeCheck::Right { .. }
         ));
         assert_eq!(
-            trust.check_proof(|c| proof_matches(&right, c, "client", &a, &b)),
+            trust.check_proof(&a, |c| proof_matches(&right, c, "client", &a, &b)),
             CodeCheck::NoWindow
         );
+        // A box that guessed wrong too often is refused, even with the right code.
         trust.open_window(&teacher);
         for _ in 0..PAIRING_TRIES {
-            assert_eq!(trust.check_proof(|_| false), CodeCheck::Wrong);
+            assert_eq!(trust.check_proof(&b, |_| false), CodeCheck::Wrong);
         }
-        assert_eq!(trust.check_proof(|_| true), CodeCheck::NoWindow);
+        assert_eq!(trust.check_proof(&b, |_| true), CodeCheck::Wrong);
+        // Strangers' wrong guesses do not spend the real box's tries...
+        for stranger in 0..(PAIRING_WRONG_CEILING - PAIRING_TRIES - 1) {
+            let other = Fingerprint::parse(&format!("{stranger:064x}")).unwrap();
+            assert_eq!(trust.check_proof(&other, |_| false), CodeCheck::Wrong);
+        }
+        assert!(matches!(
+            trust.check_proof(&a, |_| true),
+            CodeCheck::Right { .. }
+        ));
+        // ...but many together close the window.
+        trust.open_window(&teacher);
+        for stranger in 0..PAIRING_WRONG_CEILING {
+            let other = Fingerprint::parse(&format!("{stranger:064x}")).unwrap();
+            trust.check_proof(&other, |_| false);
+        }
+        assert_eq!(trust.check_proof(&a, |_| true), CodeCheck::NoWindow);
     }
 
     #[test]

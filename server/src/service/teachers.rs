@@ -1,8 +1,8 @@
 //! Teacher accounts: the first setup, invitations, signing in, and who someone is.
 
 use super::{sessions as session_service, Services};
-use crate::auth::sessions::{SessionToken, TEACHER_SESSION_MS};
 use crate::auth::devices;
+use crate::auth::sessions::{SessionToken, TEACHER_SESSION_MS};
 use crate::auth::teachers::{self, SetupToken, Teacher, TokenKind};
 use crate::auth::{can, Action, Seat, Who};
 use crate::error::ApiError;

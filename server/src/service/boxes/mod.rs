@@ -192,9 +192,9 @@ pub fn accept_pairing(
     if request.port == 0 {
         return Err(validate::invalid("port", "is not a port").into());
     }
-    let checked = boxes
-        .trust
-        .check_proof(|code| trust::proof_matches(&request.proof, code, "client", peer, own));
+    let checked = boxes.trust.check_proof(peer, |code| {
+        trust::proof_matches(&request.proof, code, "client", peer, own)
+    });
     let (code, teacher_id) = match checked {
         CodeCheck::Right { code, teacher_id } => (code, teacher_id),
         CodeCheck::Wrong => {
