@@ -788,3 +788,113 @@ impl Drop for DocConnection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docs::quota::Learner;
+    use crate::ids::ParticipantId;
+    use crate::store::MemoryStore;
+    use rand::{Rng, SeedableRng};
+    use yrs::updates::encoder::Encode;
+    use yrs::{ReadTxn, Text, Transact};
+
+    /// A new client's edit of `len` characters: always applies (it builds on nothing).
+    fn edit(client: u64, len: usize) -> (Vec<u8>, usize) {
+        let doc = yrs::Doc::with_client_id(client);
+        let text = doc.get_or_insert_text("t");
+        text.insert(&mut doc.transact_mut(), 0, &"x".repeat(len));
+        let update = doc
+            .transact()
+            .encode_state_as_update_v1(&yrs::StateVector::default());
+        let size = update.len();
+        let frame = yrs::sync::Message::Sync(yrs::sync::SyncMessage::Update(update)).encode_v1();
+        (frame, size)
+    }
+
+    /// Seeded fuzzing over the rooms' limits: four pupils on two devices write edits of random
+    /// sizes, and random bytes, into the class document and their own. Whatever happens, no
+    /// person, device, lesson or share ever holds more than its limit, a refused frame leaves
+    /// the document as it was, and nothing panics.
+    #[tokio::test]
+    async fn no_share_is_ever_exceeded_and_a_refused_frame_changes_nothing() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let (persister, _worker) = Persister::start(store.clone(), 1);
+        let limits = DocLimits {
+            max_doc_bytes: 6_000,
+            per_person: 3_000,
+            per_address: 5_000,
+            per_lesson: 8_000,
+            share_of_shared: 1_500,
+        };
+        let hub = DocHub::new(
+            store,
+            persister,
+            limits,
+            Arc::new(Disk::unlimited()),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        let lesson = LessonId::random();
+        let class_doc = format!("lesson.{lesson}.class");
+        let learners: Vec<Learner> = (0..4u8)
+            .map(|n| Learner {
+                lesson_id: lesson.clone(),
+                participant_id: ParticipantId::new_guest(),
+                address: Some(std::net::IpAddr::from([10, 0, 0, n / 2])),
+            })
+            .collect();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x51_4a7e);
+        let (mut by_person, mut by_address, mut in_class) = (
+            HashMap::<usize, usize>::new(),
+            HashMap::<u8, usize>::new(),
+            HashMap::<usize, usize>::new(),
+        );
+        let mut lesson_total = 0;
+        let mut no_room = 0;
+        for round in 0..600u64 {
+            let who = rng.random_range(0..learners.len());
+            let learner = &learners[who];
+            let shared = rng.random_bool(0.5);
+            let name = if shared {
+                class_doc.clone()
+            } else {
+                format!("lesson.{lesson}.pupil.{}", learner.participant_id.as_str())
+            };
+            let (mut connection, _) = hub
+                .connect(&name, false, Person::default(), Payer::Learner(learner.clone()))
+                .unwrap();
+            let (frame, size) = if rng.random_bool(0.2) {
+                let noise: Vec<u8> = (0..rng.random_range(0..64)).map(|_| rng.random()).collect();
+                (noise, usize::MAX)
+            } else {
+                edit(1_000 + round, rng.random_range(1..700))
+            };
+            let before = connection.doc.snapshot();
+            match connection.receive(&frame, true) {
+                Ok(_) if size != usize::MAX => {
+                    *by_person.entry(who).or_default() += size;
+                    *by_address.entry(who as u8 / 2).or_default() += size;
+                    lesson_total += size;
+                    if shared {
+                        *in_class.entry(who).or_default() += size;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    no_room += usize::from(matches!(e, DocError::NoRoom(_)));
+                    assert_eq!(connection.doc.snapshot(), before, "round {round}");
+                }
+            }
+        }
+        assert!(by_person.values().all(|b| *b as u64 <= limits.per_person));
+        assert!(by_address.values().all(|b| *b as u64 <= limits.per_address));
+        assert!(in_class.values().all(|b| *b as u64 <= limits.share_of_shared));
+        assert!(lesson_total as u64 <= limits.per_lesson);
+        assert!(lesson_total > 0 && no_room > 0, "writes went in until the limits refused them");
+        assert!(
+            hub.snapshot_of(&class_doc).unwrap().len() <= limits.max_doc_bytes,
+            "the class document stays within its size"
+        );
+    }
+}
