@@ -357,7 +357,14 @@ async fn documents_survive_a_restart_and_idle_ones_leave_memory_as_a_snapshot() 
     }
     // Nobody is connected: the document is snapshotted and unloaded.
     loaded.wait_for(|&n| n == 0).await.unwrap();
-    server.running.state.services.docs.durable().await;
+    server
+        .running
+        .state
+        .services
+        .docs
+        .durable()
+        .await
+        .expect("the store takes the edits");
     {
         let store = &server.running.state.services.store;
         let log = store
@@ -423,7 +430,14 @@ async fn an_open_document_nobody_edits_sleeps_and_wakes_for_the_next_edit() {
     // Both still have it open; nobody writes: it sleeps, compacted, and stays loaded.
     asleep(&server, 1).await;
     assert_eq!(server.running.state.services.docs.loaded_count(), 1);
-    server.running.state.services.docs.durable().await;
+    server
+        .running
+        .state
+        .services
+        .docs
+        .durable()
+        .await
+        .expect("the store takes the edits");
     let log = server
         .running
         .state

@@ -862,7 +862,12 @@ mod tests {
                 format!("lesson.{lesson}.pupil.{}", learner.participant_id.as_str())
             };
             let (mut connection, _) = hub
-                .connect(&name, false, Person::default(), Payer::Learner(learner.clone()))
+                .connect(
+                    &name,
+                    false,
+                    Person::default(),
+                    Payer::Learner(learner.clone()),
+                )
                 .unwrap();
             let (frame, size) = if rng.random_bool(0.2) {
                 let noise: Vec<u8> = (0..rng.random_range(0..64)).map(|_| rng.random()).collect();
@@ -889,9 +894,14 @@ mod tests {
         }
         assert!(by_person.values().all(|b| *b as u64 <= limits.per_person));
         assert!(by_address.values().all(|b| *b as u64 <= limits.per_address));
-        assert!(in_class.values().all(|b| *b as u64 <= limits.share_of_shared));
+        assert!(in_class
+            .values()
+            .all(|b| *b as u64 <= limits.share_of_shared));
         assert!(lesson_total as u64 <= limits.per_lesson);
-        assert!(lesson_total > 0 && no_room > 0, "writes went in until the limits refused them");
+        assert!(
+            lesson_total > 0 && no_room > 0,
+            "writes went in until the limits refused them"
+        );
         assert!(
             hub.snapshot_of(&class_doc).unwrap().len() <= limits.max_doc_bytes,
             "the class document stays within its size"

@@ -401,7 +401,7 @@ mod tests {
         for word in ["hei ", "på ", "deg"] {
             seq = persister.update("d", typed(&typist, word));
         }
-        persister.written(seq).await;
+        persister.written(seq).await.unwrap();
         let stored = load(store.as_ref(), "d").unwrap();
         assert_eq!(stored.len(), 1, "one log entry for the flush");
         let reader = yrs::Doc::new();
@@ -422,10 +422,10 @@ mod tests {
         persister.update("d", vec![1]);
         persister.update("d", vec![2]);
         let seq = persister.update("other", vec![9]);
-        persister.written(seq).await;
+        persister.written(seq).await.unwrap();
         assert_eq!(load(store.as_ref(), "d").unwrap(), vec![vec![1], vec![2]]);
         let seq = persister.snapshot("d", vec![1, 2]);
-        persister.written(seq).await;
+        persister.written(seq).await.unwrap();
         assert_eq!(load(store.as_ref(), "d").unwrap(), vec![vec![1, 2]]);
         assert_eq!(
             load(store.as_ref(), "other").unwrap(),
@@ -440,7 +440,67 @@ mod tests {
 #[cfg(test)]
 mod count_tests {
     use super::*;
-    use crate::store::MemoryStore;
+    use crate::store::{KeyValue, MemoryStore, RecordVisitor};
+    use std::sync::atomic::AtomicBool;
+
+    /// A store whose disk is full until told otherwise.
+    #[derive(Default)]
+    struct Filling {
+        inner: MemoryStore,
+        full: AtomicBool,
+    }
+
+    impl Store for Filling {
+        fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+            self.inner.get(tree, key)
+        }
+        fn put(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+            if self.full.load(Ordering::SeqCst) {
+                return Err(StoreError::Full);
+            }
+            self.inner.put(tree, key, value)
+        }
+        fn insert_if_absent(&self, t: Tree, k: &[u8], v: &[u8]) -> Result<bool, StoreError> {
+            self.inner.insert_if_absent(t, k, v)
+        }
+        fn take(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+            self.inner.take(tree, key)
+        }
+        fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
+            self.inner.scan_prefix(tree, prefix)
+        }
+        fn flush(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn read_all(&self, each: &mut RecordVisitor<'_>) -> Result<(), StoreError> {
+            self.inner.read_all(each)
+        }
+    }
+
+    /// A full disk: whoever waits hears so at once, the updates wait and are written once
+    /// there is room, and a document deleted meanwhile gets none of its queued updates.
+    #[tokio::test]
+    async fn a_failed_write_is_told_and_tried_again_and_a_deleted_document_is_left_out() {
+        let filling = Arc::new(Filling::default());
+        filling.full.store(true, Ordering::SeqCst);
+        let store: Arc<dyn Store> = filling.clone();
+        let (persister, worker) = Persister::start(store.clone(), 1);
+        let kept = persister.update("kept", vec![1]);
+        persister.update("gone", vec![2]);
+        assert!(matches!(
+            persister.written(kept).await,
+            Err(StoreError::Full)
+        ));
+        let forgotten = persister.forget(Forgotten::One("gone".into()));
+        filling.full.store(false, Ordering::SeqCst);
+        // The worker tries again after its pause (a second).
+        let mut written = persister.written.clone();
+        let _ = written.wait_for(|w| w.seq >= forgotten).await;
+        assert_eq!(load(store.as_ref(), "kept").unwrap(), vec![vec![1]]);
+        assert!(load(store.as_ref(), "gone").unwrap().is_empty());
+        persister.stop();
+        worker.await.unwrap();
+    }
 
     #[tokio::test]
     async fn counts_are_kept_and_a_forgotten_one_is_not() {

@@ -252,7 +252,7 @@ impl Ledger {
                 bytes: *bytes,
             })
             .collect();
-        writers.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+        writers.sort_by_key(|w| std::cmp::Reverse(w.bytes));
         writers
     }
 
