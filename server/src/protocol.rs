@@ -1,8 +1,10 @@
-//! The JSON messages of the client WebSocket (`/ws`). Every type here is documented in
+//! The client WebSocket's protocol (`/ws`, and the close codes of every socket): its JSON
+//! messages and why a socket is closed. Every type here is documented in
 //! docs/PROTOCOL.md with who may send or receive it.
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::grants::Ended;
 use crate::auth::Role;
 use crate::channels::chat::ChatSettings;
 use crate::channels::hands::{Hand, MyHand};
@@ -340,6 +342,110 @@ impl ServerMessage {
     pub fn to_json(&self) -> String {
         // Serializing these plain structs cannot fail.
         serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Why the server closes a WebSocket. The numbers are the protocol: docs/PROTOCOL.md lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseCode {
+    /// 1001: the server is shutting down; reconnect later.
+    GoingAway,
+    /// 1003: a binary frame where only JSON text is spoken.
+    Unsupported,
+    /// 1007: a text frame that is not UTF-8.
+    InvalidText,
+    /// 1009: a message over `ws_max_message_bytes`.
+    TooBig,
+    /// 4000: not valid JSON, or an unknown or malformed message type.
+    BadMessage,
+    /// 4001: the lesson ended; do not reconnect.
+    LessonEnded,
+    /// 4002: the teacher removed this pupil; do not reconnect.
+    Removed,
+    /// 4003: a write to a document that is read-only for this client.
+    ReadOnly,
+    /// 4004: the person logged out (on this or another page of the same sign-in); do not
+    /// reconnect.
+    LoggedOut,
+    /// 4005: the pupil's login card was replaced; sign in again with the new card.
+    CardReissued,
+    /// 4006: awareness (cursor) state for a client id another connection speaks for.
+    NotYours,
+    /// 4008: too many messages per second.
+    RateLimited,
+    /// 4010: the client stopped answering pings.
+    Timeout,
+    /// 4013: the write would make the document larger than `max_doc_bytes`.
+    DocTooLarge,
+    /// 4014: the writer's room for documents is used up (their share of the box, of their
+    /// device, of the lesson or of this document), or the disk is below its reserve.
+    NoRoom,
+    /// 4011: (a paired box's relay) this box unpaired the asking box.
+    Unpaired,
+    /// 4012: (a paired box's relay) the lesson's class is no longer shared with the asking box.
+    Unshared,
+    /// 1011: the server could not serve this connection (logged).
+    Internal,
+}
+
+impl CloseCode {
+    pub fn code(self) -> u16 {
+        match self {
+            CloseCode::GoingAway => 1001,
+            CloseCode::Unsupported => 1003,
+            CloseCode::InvalidText => 1007,
+            CloseCode::TooBig => 1009,
+            CloseCode::BadMessage => 4000,
+            CloseCode::LessonEnded => 4001,
+            CloseCode::Removed => 4002,
+            CloseCode::ReadOnly => 4003,
+            CloseCode::LoggedOut => 4004,
+            CloseCode::CardReissued => 4005,
+            CloseCode::NotYours => 4006,
+            CloseCode::RateLimited => 4008,
+            CloseCode::Timeout => 4010,
+            CloseCode::DocTooLarge => 4013,
+            CloseCode::NoRoom => 4014,
+            CloseCode::Unpaired => 4011,
+            CloseCode::Unshared => 4012,
+            CloseCode::Internal => 1011,
+        }
+    }
+
+    pub fn reason(self) -> &'static str {
+        match self {
+            CloseCode::GoingAway => "server shutting down",
+            CloseCode::Unsupported => "binary frames are not accepted here",
+            CloseCode::InvalidText => "text frame is not UTF-8",
+            CloseCode::TooBig => "message too large",
+            CloseCode::BadMessage => "malformed message",
+            CloseCode::LessonEnded => "lesson ended",
+            CloseCode::Removed => "removed by the teacher",
+            CloseCode::ReadOnly => "document is read-only",
+            CloseCode::LoggedOut => "logged out",
+            CloseCode::CardReissued => "login card replaced",
+            CloseCode::NotYours => "awareness for another client",
+            CloseCode::RateLimited => "too many messages",
+            CloseCode::Timeout => "no answer to ping",
+            CloseCode::DocTooLarge => "document too large",
+            CloseCode::NoRoom => "no room for documents",
+            CloseCode::Unpaired => "box unpaired",
+            CloseCode::Unshared => "class no longer shared",
+            CloseCode::Internal => "server error",
+        }
+    }
+}
+
+impl From<Ended> for CloseCode {
+    fn from(why: Ended) -> Self {
+        match why {
+            Ended::LessonEnded => CloseCode::LessonEnded,
+            Ended::Removed => CloseCode::Removed,
+            Ended::LoggedOut => CloseCode::LoggedOut,
+            Ended::CardReissued => CloseCode::CardReissued,
+            Ended::Unpaired => CloseCode::Unpaired,
+            Ended::Unshared => CloseCode::Unshared,
+        }
     }
 }
 

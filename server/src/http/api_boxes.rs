@@ -13,7 +13,7 @@ use super::extract::{ApiJson, ApiPath, TeacherCaller};
 use super::state::AppState;
 use crate::config::DEFAULT_SYNC_PORT;
 use crate::discovery::FoundBox;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::federation::identity::Fingerprint;
 use crate::federation::pairs::Shares;
 use crate::ids::{BoxId, ClassId};
@@ -26,7 +26,7 @@ use crate::validate;
 pub async fn nearby(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let view = state
         .blocking(move |s| service::nearby::boxes(s, &teacher.who))
         .await?;
@@ -53,7 +53,7 @@ pub struct Nearby {
 pub async fn paired(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-) -> Result<Json<BoxesOverview>, ApiError> {
+) -> Result<Json<BoxesOverview>, ServiceError> {
     state
         .blocking(move |s| service::boxes::overview(s, &teacher.who))
         .await
@@ -64,7 +64,7 @@ pub async fn paired(
 pub async fn open_pairing(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-) -> Result<Json<PairingCode>, ApiError> {
+) -> Result<Json<PairingCode>, ServiceError> {
     state
         .blocking(move |s| service::boxes::open_pairing(s, &teacher.who))
         .await
@@ -88,7 +88,7 @@ pub async fn pair(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiJson(body): ApiJson<PairBody>,
-) -> Result<Json<PairedView>, ApiError> {
+) -> Result<Json<PairedView>, ServiceError> {
     let address = sync_address(&body.address)?;
     let fingerprint =
         match body.fingerprint.as_deref().map(str::trim) {
@@ -109,9 +109,9 @@ pub async fn pair(
 
 /// `host`, `host:port` or `[v6]:port`, without a scheme or path; the default sync port when
 /// none is given.
-fn sync_address(raw: &str) -> Result<String, ApiError> {
+fn sync_address(raw: &str) -> Result<String, ServiceError> {
     let raw = raw.trim();
-    let bad = || ApiError::from(validate::invalid("address", "is not host or host:port"));
+    let bad = || ServiceError::from(validate::invalid("address", "is not host or host:port"));
     if raw.is_empty()
         || raw.len() > 255
         || raw.contains(['/', '@', ' ', '?', '#'])
@@ -153,7 +153,7 @@ pub async fn set_shares(
     teacher: TeacherCaller,
     ApiPath(box_id): ApiPath<BoxId>,
     ApiJson(body): ApiJson<SharesBody>,
-) -> Result<Json<PairedView>, ApiError> {
+) -> Result<Json<PairedView>, ServiceError> {
     let shares = Shares {
         everything: body.everything,
         classes: body.classes,
@@ -168,7 +168,7 @@ pub async fn unpair(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiPath(box_id): ApiPath<BoxId>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     state
         .blocking(move |s| service::boxes::unpair(s, &teacher.who, &box_id))
         .await?;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{ApiJson, ApiPath, RequestHost, TeacherCaller};
 use super::state::AppState;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::lessons::classes::Pupil;
 use crate::profile::Settings;
 
@@ -101,7 +101,7 @@ pub struct ClassList<'a> {
 pub async fn list(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let classes = service::roster::classes_of(&state.services, &teacher.who)?;
     let classes = classes
         .iter()
@@ -125,7 +125,7 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiJson(body): ApiJson<CreateBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let view =
         service::roster::create_class(&state.services, &teacher.who, &body.name, &body.pupils)?;
     Ok(Json(ClassAnswer::from(&view)).into_response())
@@ -135,7 +135,7 @@ pub async fn get(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiPath(class_id): ApiPath<ClassId>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let view = service::roster::class(&state.services, &teacher.who, &class_id)?;
     Ok(Json(ClassAnswer::from(&view)).into_response())
 }
@@ -151,7 +151,7 @@ pub async fn add_pupils(
     teacher: TeacherCaller,
     ApiPath(class_id): ApiPath<ClassId>,
     ApiJson(body): ApiJson<AddPupilsBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let view = service::roster::add_pupils(&state.services, &teacher.who, &class_id, &body.names)?;
     Ok(Json(ClassAnswer::from(&view)).into_response())
 }
@@ -161,7 +161,7 @@ pub async fn delete_class(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiPath(class_id): ApiPath<ClassId>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let forgotten =
         service::privacy::delete_class(&state.services, &teacher.who, &class_id).await?;
     Ok(Json(Deleted {
@@ -185,7 +185,7 @@ pub async fn remove_pupil(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiPath((class_id, pupil_id)): ApiPath<(ClassId, PupilId)>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let forgotten =
         service::privacy::forget_pupil(&state.services, &teacher.who, &class_id, &pupil_id).await?;
     let view = service::roster::class(&state.services, &teacher.who, &class_id)?;
@@ -201,7 +201,7 @@ pub async fn reissue_card(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiPath((class_id, pupil_id)): ApiPath<(ClassId, PupilId)>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let pupil = service::roster::reissue_card(&state.services, &teacher.who, &class_id, &pupil_id)?;
     Ok(Json(PupilAnswer::from(&pupil)).into_response())
 }
@@ -222,7 +222,7 @@ pub async fn cards(
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
     ApiPath(class_id): ApiPath<ClassId>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let view = service::roster::class(&state.services, &teacher.who, &class_id)?;
     let class = &view.class;
     let cards = view
@@ -263,7 +263,7 @@ pub async fn card_qr(
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
     ApiPath((class_id, pupil_id)): ApiPath<(ClassId, PupilId)>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let pupil = service::roster::pupil(&state.services, &teacher.who, &class_id, &pupil_id)?;
     svg_response(&card_url(&state, host.as_deref(), &pupil))
 }

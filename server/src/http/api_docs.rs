@@ -13,7 +13,7 @@ use super::download::{self, Shown};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller, TeacherCaller};
 use super::state::AppState;
 use crate::docs::export::Format;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::LessonId;
 use crate::service;
 use crate::validate::invalid;
@@ -30,7 +30,7 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let entries = service::docs::openable(&state.services, &caller.who, query.lesson.as_ref())?;
     let docs = entries.iter().map(describe).collect();
     Ok(Json(DocList { docs }).into_response())
@@ -41,7 +41,7 @@ pub async fn get(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(doc): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let entry = service::docs::one(&state.services, &caller.who, &doc)?;
     Ok(Json(describe(&entry)).into_response())
 }
@@ -58,20 +58,20 @@ pub struct ZipQuery {
     lang: Option<String>,
 }
 
-fn parse_format(raw: &str) -> Result<Format, ApiError> {
-    Format::parse(raw).ok_or(ApiError::Invalid(invalid(
+fn parse_format(raw: &str) -> Result<Format, ServiceError> {
+    Format::parse(raw).ok_or(ServiceError::Invalid(invalid(
         "format",
         "must be html, md or txt",
     )))
 }
 
-fn parse_lang(raw: Option<&str>) -> Result<&'static str, ApiError> {
+fn parse_lang(raw: Option<&str>) -> Result<&'static str, ServiceError> {
     let wanted = raw.unwrap_or(crate::i18n::LANGUAGES[0]);
     crate::i18n::LANGUAGES
         .iter()
         .find(|lang| **lang == wanted)
         .copied()
-        .ok_or_else(|| ApiError::Invalid(invalid("lang", "must be nb, nn, se or en")))
+        .ok_or_else(|| ServiceError::Invalid(invalid("lang", "must be nb, nn, se or en")))
 }
 
 /// One document as HTML, Markdown or plain text.
@@ -80,7 +80,7 @@ pub async fn export(
     caller: Caller,
     Path(doc): Path<String>,
     ApiQuery(query): ApiQuery<ExportQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let format = parse_format(&query.format)?;
     let lang = parse_lang(query.lang.as_deref())?;
     let file = service::docs::export_one(&state.services, &caller.who, &doc, format, lang)?;
@@ -98,14 +98,14 @@ pub async fn lesson_zip(
     teacher: TeacherCaller,
     ApiPath(lesson_id): ApiPath<LessonId>,
     ApiQuery(query): ApiQuery<ZipQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let lang = parse_lang(query.lang.as_deref())?;
     let st = state.clone();
     let file = tokio::task::spawn_blocking(move || {
         service::docs::lesson_zip(&st.services, &teacher.who, &lesson_id, lang)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .map_err(|e| ServiceError::Internal(e.to_string()))??;
     Ok(download::file(
         "application/zip",
         Shown::Download,
@@ -126,7 +126,7 @@ pub async fn settings(
     caller: Caller,
     Path(doc): Path<String>,
     ApiJson(body): ApiJson<SettingsBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let name = service::docs::set_read_only(&state.services, &caller.who, &doc, body.read_only)?;
     Ok(Json(DocSettingsAnswer {
         name,

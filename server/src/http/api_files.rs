@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::download::{self, Shown};
 use super::extract::{ApiQuery, Caller, ClientIp};
 use super::state::AppState;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::LessonId;
 use crate::service;
 use crate::service::files::{Destination, Sent};
@@ -42,10 +42,10 @@ pub async fn upload(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<UploadQuery>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
-        _ => ApiError::Invalid(invalid("file", "could not be read")),
+        StatusCode::PAYLOAD_TOO_LARGE => ServiceError::TooLarge,
+        _ => ServiceError::Invalid(invalid("file", "could not be read")),
     })?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -58,7 +58,7 @@ pub async fn upload(
         },
         (None, Some(doc)) => Destination::Doc(doc),
         _ => {
-            return Err(ApiError::Invalid(invalid(
+            return Err(ServiceError::Invalid(invalid(
                 "thread",
                 "give either a thread or a doc",
             )))
@@ -93,7 +93,7 @@ pub async fn download(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let (upload, bytes) = service::files::fetch(&state.services, &caller.who, &id)?;
     let shown = if uploads::is_image(&upload.content_type) {
         Shown::Inline

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{ApiJson, ApiPath, TeacherCaller};
 use super::state::AppState;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::{LessonId, ParticipantId};
 use crate::protocol::GroupEntry;
 use crate::service;
@@ -19,7 +19,7 @@ pub async fn get(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiPath(lesson_id): ApiPath<LessonId>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let entries = service::groups::of_lesson(&state.services, &teacher.who, &lesson_id)?;
     Ok(Json(Groups { groups: entries }).into_response())
 }
@@ -36,7 +36,7 @@ pub async fn set(
     teacher: TeacherCaller,
     ApiPath(lesson_id): ApiPath<LessonId>,
     ApiJson(body): ApiJson<SetBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let entries = service::groups::form(&state.services, &teacher.who, &lesson_id, body.groups)?;
     Ok(Json(Groups { groups: entries }).into_response())
 }
@@ -59,7 +59,7 @@ pub async fn random(
     teacher: TeacherCaller,
     ApiPath(lesson_id): ApiPath<LessonId>,
     ApiJson(body): ApiJson<RandomBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let entries = service::groups::random(
         &state.services,
         &teacher.who,
@@ -75,7 +75,7 @@ pub async fn repeat(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiPath(lesson_id): ApiPath<LessonId>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let entries = service::groups::repeat(&state.services, &teacher.who, &lesson_id)?;
     Ok(Json(Groups { groups: entries }).into_response())
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::{ApiJson, Caller};
 use super::state::AppState;
 use crate::docs::copies::HandTo;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::service;
 
 #[derive(Deserialize)]
@@ -27,7 +27,7 @@ pub async fn hand_out(
     caller: Caller,
     Path(doc): Path<String>,
     ApiJson(body): ApiJson<HandOutBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let docs =
         service::handouts::hand_out(&state.services, &caller.who, &doc, body.to, &body.title)?;
     Ok((StatusCode::CREATED, Json(HandedOut { docs })).into_response())

@@ -13,14 +13,14 @@ use super::doc_json::{describe, DocAnswer};
 use super::extract::{ApiJson, Caller};
 use super::state::AppState;
 use crate::docs::history::Version;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::service;
 
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(doc): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let versions = service::history::versions(&state.services, &caller.who, &doc)?;
     Ok(Json(Versions { versions }).into_response())
 }
@@ -51,7 +51,7 @@ pub async fn save(
     caller: Caller,
     Path(doc): Path<String>,
     ApiJson(body): ApiJson<SaveBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let version = service::history::save(&state.services, &caller.who, &doc, &body.label)?;
     Ok((StatusCode::CREATED, Json(Saved { version })).into_response())
 }
@@ -69,7 +69,7 @@ pub async fn restore_as_copy(
     caller: Caller,
     Path((doc, version_id)): Path<(String, String)>,
     ApiJson(body): ApiJson<CopyBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let made = service::history::restore_as_copy(
         &state.services,
         &caller.who,

@@ -14,7 +14,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, RequestHost, TeacherC
 use super::respond::{done, svg_response, with_session};
 use super::state::AppState;
 use crate::auth::Role;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::{ClassId, LessonId, ParticipantId};
 use crate::lessons::lesson::{self, Lesson};
 use crate::protocol::PresenceEntry;
@@ -102,7 +102,7 @@ pub async fn start(
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
     ApiJson(body): ApiJson<StartBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let view = service::lessons::start(
         &state.services,
         &teacher.who,
@@ -116,7 +116,7 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let running = service::lessons::running(&state.services, &teacher.who)?;
     let lessons = running
         .iter()
@@ -130,7 +130,7 @@ pub async fn get(
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
     ApiPath(lesson_id): ApiPath<LessonId>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let view = service::lessons::own(&state.services, &teacher.who, &lesson_id)?;
     Ok(Json(lesson_answer(&state, host.as_deref(), &view)).into_response())
 }
@@ -150,13 +150,13 @@ pub async fn qr(
     RequestHost(host): RequestHost,
     ApiPath(lesson_id): ApiPath<LessonId>,
     ApiQuery(query): ApiQuery<QrQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
     let url = match query.by.as_deref() {
         None => join_url(&state, host.as_deref(), &lesson),
-        Some("local") => local_join_url(&state, &lesson).ok_or(ApiError::NotFound)?,
+        Some("local") => local_join_url(&state, &lesson).ok_or(ServiceError::NotFound)?,
         Some(_) => {
-            return Err(ApiError::Invalid(crate::validate::invalid(
+            return Err(ServiceError::Invalid(crate::validate::invalid(
                 "by",
                 "must be local",
             )))
@@ -169,7 +169,7 @@ pub async fn participants(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiPath(lesson_id): ApiPath<LessonId>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let lesson = access::own_lesson(&state.services, &teacher.who, &lesson_id)?;
     let participants = service::lessons::presence(&state.services, &lesson)?;
     Ok(Json(Participants { participants }).into_response())
@@ -179,7 +179,7 @@ pub async fn remove_participant(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiPath((lesson_id, participant_id)): ApiPath<(LessonId, ParticipantId)>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     service::lessons::remove_participant(
         &state.services,
         &teacher.who,
@@ -193,7 +193,7 @@ pub async fn end(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiPath(lesson_id): ApiPath<LessonId>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     service::lessons::end(&state.services, &teacher.who, &lesson_id)?;
     Ok(done().into_response())
 }
@@ -281,7 +281,7 @@ pub async fn join(
     State(state): State<Arc<AppState>>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<JoinBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let code = lesson::normalize_code(&body.code);
     state.limits.join(ip, Some(&code))?;
     let seated = service::lessons::join_by_code(
@@ -307,10 +307,10 @@ pub async fn card_login(
     State(state): State<Arc<AppState>>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<CardBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     state.limits.join(ip, None)?;
     if body.secret.len() > 100 {
-        return Err(ApiError::InvalidCard);
+        return Err(ServiceError::InvalidCard);
     }
     let at_home = is_at_home(&state, ip, body.at_home);
     let seated = service::lessons::join_by_card(&state.services, &body.secret, at_home)?;
@@ -325,14 +325,14 @@ pub async fn camera_link(
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
     ApiPath(lesson_id): ApiPath<LessonId>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let (token, expires_ms) =
         service::lessons::camera_link(&state.services, &teacher.who, &lesson_id)?;
     let url = format!(
         "{}/camera#{token}",
         state.reachable_base_url(host.as_deref())
     );
-    let qr_svg = qr::svg(&url).ok_or_else(|| ApiError::Internal("camera link QR".into()))?;
+    let qr_svg = qr::svg(&url).ok_or_else(|| ServiceError::Internal("camera link QR".into()))?;
     Ok(Json(CameraLink {
         url,
         qr_svg,
@@ -353,7 +353,7 @@ pub async fn camera_sign_in(
     State(state): State<Arc<AppState>>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<CameraBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     state.limits.join(ip, None)?;
     let (token, lifetime_ms, lesson_id) =
         service::lessons::pair_camera(&state.services, &body.token)?;

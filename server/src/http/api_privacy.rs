@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::download::{self, Shown};
 use super::extract::{ApiPath, ApiQuery, Caller, TeacherCaller};
 use super::state::AppState;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::{ClassId, PupilId};
 use crate::service;
 use crate::service::privacy::RetentionLine;
@@ -29,7 +29,7 @@ pub async fn export_pupil(
     caller: Caller,
     ApiPath((class_id, pupil_id)): ApiPath<(ClassId, PupilId)>,
     ApiQuery(query): ApiQuery<ExportQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     archive(state, caller, class_id, pupil_id, query).await
 }
 
@@ -38,7 +38,7 @@ pub async fn export_mine(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ApiQuery(query): ApiQuery<ExportQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let (class_id, pupil_id) = service::access::own_pupil_id(&caller.who)?;
     archive(state, caller, class_id, pupil_id, query).await
 }
@@ -49,7 +49,7 @@ async fn archive(
     class_id: ClassId,
     pupil_id: PupilId,
     query: ExportQuery,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let lang = crate::i18n::language(query.lang.as_deref());
     let file =
         service::privacy::export_pupil(&state.services, &caller.who, &class_id, &pupil_id, lang)
@@ -67,7 +67,7 @@ async fn archive(
 pub async fn retention(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let lines = service::privacy::retention_overview(
         &state.services,
         &teacher.who,

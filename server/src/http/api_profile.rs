@@ -9,14 +9,14 @@ use axum::Json;
 
 use super::extract::{ApiJson, Caller};
 use super::state::AppState;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::profile::Settings;
 use crate::service;
 
 pub async fn get_profile(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let settings = service::profile::own_profile(&state.services, &caller.who)?;
     Ok(Json(settings).into_response())
 }
@@ -25,7 +25,7 @@ pub async fn put_profile(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ApiJson(settings): ApiJson<Settings>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let settings = service::profile::set_own_profile(&state.services, &caller.who, settings)?;
     Ok(Json(settings).into_response())
 }

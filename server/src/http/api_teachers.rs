@@ -14,7 +14,7 @@ use super::state::AppState;
 use crate::auth::teachers::{Teacher, TokenKind};
 use crate::auth::Role;
 use crate::auth::{devices, sessions};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::{LessonId, ParticipantId, TeacherId};
 use crate::profile::Settings;
 use crate::service;
@@ -23,11 +23,11 @@ use crate::validate;
 
 /// Runs slow password work (argon2) off the async threads.
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
+    f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
 }
 
 /// The answer that signs the teacher in.
@@ -89,7 +89,7 @@ pub struct TokenQuery {
 pub async fn setup_info(
     State(state): State<Arc<AppState>>,
     ApiQuery(q): ApiQuery<TokenQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let record = service::teachers::setup_link(&state.services, &q.token)?;
     Ok(Json(SetupInfo {
         kind: record.kind,
@@ -117,7 +117,7 @@ pub async fn setup(
     State(state): State<Arc<AppState>>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<SetupBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     // Guessing setup tokens counts against the same budget as guessing passwords.
     state.limits.login(ip, "setup")?;
     let st = state.clone();
@@ -140,9 +140,9 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     if body.name.len() > 200 || body.password.len() > validate::PASSWORD_MAX * 4 {
-        return Err(ApiError::WrongCredentials);
+        return Err(ServiceError::WrongCredentials);
     }
     let device = headers
         .get(header::COOKIE)
@@ -170,7 +170,7 @@ pub async fn login(
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     service::sessions::log_out(&state.services, caller.token.as_ref())?;
     Ok(with_cookie(
         done().into_response(),
@@ -179,7 +179,10 @@ pub async fn logout(
 }
 
 /// Who the caller is: what the web client shows first.
-pub async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Response, ApiError> {
+pub async fn me(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Response, ServiceError> {
     let role = caller.who.role();
     Ok(match service::teachers::me(&state.services, &caller.who)? {
         Me::Nobody { needs_setup } => Json(NobodyAnswer {
@@ -269,7 +272,7 @@ pub async fn set_lang(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiJson(body): ApiJson<LangBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     service::teachers::set_lang(&state.services, &teacher.who, &body.lang)?;
     Ok(Json(LangAnswer { lang: body.lang }).into_response())
 }
@@ -282,7 +285,7 @@ pub struct LangAnswer {
 pub async fn list_teachers(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let colleagues = service::teachers::colleagues(&state.services, &teacher.who)?;
     let teachers = colleagues
         .iter()
@@ -311,7 +314,7 @@ pub async fn invite(
     teacher: TeacherCaller,
     RequestHost(host): RequestHost,
     ApiJson(body): ApiJson<InviteBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let token = service::teachers::invite(&state.services, &teacher.who, body.name.as_deref())?;
     let url = format!(
         "{}/setup?token={token}",

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::extract::{ApiPath, TeacherCaller};
 use super::respond::done;
 use super::state::AppState;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::{ClassId, PupilId};
 use crate::{qr, service};
 
@@ -21,7 +21,7 @@ pub async fn give(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiPath((class_id, pupil_id)): ApiPath<(ClassId, PupilId)>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     // Without a configured endpoint the config names the box's own LAN address (or its name),
     // never what the request's Host header says: that is the client's to choose.
     let box_host = state
@@ -51,7 +51,7 @@ pub async fn give(
     }
     // The WireGuard app scans the config itself; a config always fits a QR code.
     let qr_svg =
-        qr::svg(&issued.config).ok_or_else(|| ApiError::Internal("VPN config QR".into()))?;
+        qr::svg(&issued.config).ok_or_else(|| ServiceError::Internal("VPN config QR".into()))?;
     Ok(Json(Access {
         address: issued.peer.address,
         config: issued.config,
@@ -75,7 +75,7 @@ pub async fn take(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiPath((class_id, pupil_id)): ApiPath<(ClassId, PupilId)>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     service::vpn::take(&state.services, &teacher.who, &class_id, &pupil_id)?;
     Ok(done().into_response())
 }
@@ -85,7 +85,7 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     teacher: TeacherCaller,
     ApiPath(class_id): ApiPath<ClassId>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let peers = service::vpn::of_class(&state.services, &teacher.who, &class_id)?;
     let pupils = peers
         .iter()

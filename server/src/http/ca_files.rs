@@ -13,13 +13,13 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::state::AppState;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
-fn ca_der(state: &AppState) -> Result<Vec<u8>, ApiError> {
-    let pem = state.tls.ca_pem().ok_or(ApiError::NotFound)?;
+fn ca_der(state: &AppState) -> Result<Vec<u8>, ServiceError> {
+    let pem = state.tls.ca_pem().ok_or(ServiceError::NotFound)?;
     CertificateDer::from_pem_slice(pem.as_bytes())
         .map(|der| der.to_vec())
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 /// Whether the box runs its own CA, and its fingerprint so an admin can check what they install.
@@ -43,8 +43,8 @@ pub struct CaInfo {
     https_port: u16,
 }
 
-pub async fn certificate(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
-    let pem = state.tls.ca_pem().ok_or(ApiError::NotFound)?;
+pub async fn certificate(State(state): State<Arc<AppState>>) -> Result<Response, ServiceError> {
+    let pem = state.tls.ca_pem().ok_or(ServiceError::NotFound)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-x509-ca-cert"),
@@ -71,7 +71,7 @@ fn stable_uuid(der: &[u8], salt: &str) -> String {
     )
 }
 
-pub async fn mobileconfig(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+pub async fn mobileconfig(State(state): State<Arc<AppState>>) -> Result<Response, ServiceError> {
     let der = ca_der(&state)?;
     let host = state.names.host();
     let cert_b64 = base64::engine::general_purpose::STANDARD.encode(&der);

@@ -12,18 +12,18 @@ use serde::de::DeserializeOwned;
 use super::state::AppState;
 use crate::auth::sessions::{token_from_cookie_header, SessionToken};
 use crate::auth::Who;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::federation::identity::Fingerprint;
 use crate::service;
 use crate::validate::invalid;
 
-/// Like `axum::Json`, but a bad body becomes an [`ApiError`] with our JSON shape.
+/// Like `axum::Json`, but a bad body becomes an [`ServiceError`] with our JSON shape.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, ServiceError> {
         let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
         Ok(ApiJson(value))
     }
@@ -34,12 +34,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 pub struct ApiPath<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ServiceError> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(ApiPath(value)),
-            Err(_) => Err(ApiError::NotFound),
+            Err(_) => Err(ServiceError::NotFound),
         }
     }
 }
@@ -48,12 +48,12 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 pub struct ApiQuery<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ServiceError> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(value)) => Ok(ApiQuery(value)),
-            Err(_) => Err(ApiError::Invalid(invalid(
+            Err(_) => Err(ServiceError::Invalid(invalid(
                 "query",
                 "is not valid for this call",
             ))),
@@ -68,12 +68,12 @@ pub struct Caller {
 }
 
 impl FromRequestParts<Arc<AppState>> for Caller {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &Arc<AppState>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, ServiceError> {
         let token = parts
             .headers
             .get_all(header::COOKIE)
@@ -100,17 +100,19 @@ pub struct TeacherCaller {
 }
 
 impl FromRequestParts<Arc<AppState>> for TeacherCaller {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &Arc<AppState>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, ServiceError> {
         let caller = Caller::from_request_parts(parts, state).await?;
         match caller.who {
             Who::Teacher { .. } => Ok(TeacherCaller { who: caller.who }),
-            Who::Nobody => Err(ApiError::Unauthenticated),
-            Who::Pupil(_) | Who::Camera { .. } | Who::PairedBox { .. } => Err(ApiError::Forbidden),
+            Who::Nobody => Err(ServiceError::Unauthenticated),
+            Who::Pupil(_) | Who::Camera { .. } | Who::PairedBox { .. } => {
+                Err(ServiceError::Forbidden)
+            }
         }
     }
 }
@@ -119,14 +121,14 @@ impl FromRequestParts<Arc<AppState>> for TeacherCaller {
 pub struct ClientIp(pub IpAddr);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ServiceError> {
         parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| ClientIp(addr.ip()))
-            .ok_or_else(|| ApiError::Internal("no client address on the request".into()))
+            .ok_or_else(|| ServiceError::Internal("no client address on the request".into()))
     }
 }
 
@@ -135,9 +137,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 pub struct RequestHost(pub Option<String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestHost {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ServiceError> {
         let from_header = parts
             .headers
             .get(header::HOST)
@@ -153,14 +155,14 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestHost {
 pub struct PeerCertificate(pub Fingerprint);
 
 impl<S: Send + Sync> FromRequestParts<S> for PeerCertificate {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ServiceError> {
         parts
             .extensions
             .get::<PeerCertificate>()
             .cloned()
-            .ok_or(ApiError::Forbidden)
+            .ok_or(ServiceError::Forbidden)
     }
 }
 
@@ -168,15 +170,15 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerCertificate {
 pub struct PairedCaller(pub Who);
 
 impl FromRequestParts<Arc<AppState>> for PairedCaller {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &Arc<AppState>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, ServiceError> {
         let PeerCertificate(peer) = PeerCertificate::from_request_parts(parts, state).await?;
         match service::boxes::who_is(&state.services, &peer) {
-            Who::Nobody => Err(ApiError::Forbidden),
+            Who::Nobody => Err(ServiceError::Forbidden),
             who => Ok(PairedCaller(who)),
         }
     }

@@ -18,6 +18,7 @@ mod ca_files;
 mod connections;
 mod doc_json;
 mod download;
+mod errors;
 mod extract;
 mod metrics;
 pub mod plain;
@@ -40,7 +41,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use state::AppState;
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -150,7 +151,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .layer(DefaultBodyLimit::max(state.config.limits.max_upload_bytes)),
         )
         .route("/files/{file_id}", get(api_files::download))
-        .fallback(|| async { ApiError::NotFound })
+        .fallback(|| async { ServiceError::NotFound })
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .layer(middleware::from_fn(same_origin_writes));
     Router::new()
@@ -193,7 +194,7 @@ async fn same_origin_writes(request: Request, next: Next) -> Response {
         Method::GET | Method::HEAD | Method::OPTIONS
     );
     if writes && !origin_matches_host(request.headers(), request.uri()) {
-        return ApiError::CrossOrigin.into_response();
+        return ServiceError::CrossOrigin.into_response();
     }
     next.run(request).await
 }

@@ -11,7 +11,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::Limits;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 pub struct RateLimits {
     login_by_name_and_address: DefaultKeyedRateLimiter<(String, IpAddr)>,
@@ -28,10 +28,10 @@ fn per_minute(n: u32) -> Quota {
 fn check<K: std::hash::Hash + Eq + Clone>(
     limiter: &DefaultKeyedRateLimiter<K>,
     key: &K,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     limiter
         .check_key(key)
-        .map_err(|not_until| ApiError::RateLimited {
+        .map_err(|not_until| ServiceError::RateLimited {
             retry_after_secs: not_until
                 .wait_time_from(DefaultClock::default().now())
                 .as_secs()
@@ -53,7 +53,7 @@ impl RateLimits {
     }
 
     /// One login attempt for `name` (setup links use one name for all of them) from `address`.
-    pub fn login(&self, address: IpAddr, name: &str) -> Result<(), ApiError> {
+    pub fn login(&self, address: IpAddr, name: &str) -> Result<(), ServiceError> {
         let name = name.trim().to_lowercase();
         check(&self.login_by_name_and_address, &(name.clone(), address))?;
         check(&self.login_by_address, &address)?;
@@ -62,14 +62,14 @@ impl RateLimits {
 
     /// A login from a device the teacher signed in on before: only the (name, address) limit
     /// applies, so strangers' guesses at her name from anywhere never lock her out.
-    pub fn login_from_known_device(&self, address: IpAddr, name: &str) -> Result<(), ApiError> {
+    pub fn login_from_known_device(&self, address: IpAddr, name: &str) -> Result<(), ServiceError> {
         check(
             &self.login_by_name_and_address,
             &(name.trim().to_lowercase(), address),
         )
     }
 
-    pub fn join(&self, address: IpAddr, code: Option<&str>) -> Result<(), ApiError> {
+    pub fn join(&self, address: IpAddr, code: Option<&str>) -> Result<(), ServiceError> {
         check(&self.join_by_address, &address)?;
         match code {
             Some(code) => check(

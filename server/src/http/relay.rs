@@ -20,10 +20,11 @@ use super::socket_limits::{
 use super::state::AppState;
 use crate::auth::grants::Grant;
 use crate::auth::Who;
-use crate::error::{ApiError, CloseCode};
+use crate::error::ServiceError;
 use crate::ids::LessonId;
 use crate::lessons::lesson::Lesson;
 use crate::media::link::MediaLink;
+use crate::protocol::CloseCode;
 use crate::protocol::MediaRequest;
 use crate::service;
 
@@ -38,7 +39,7 @@ pub async fn upgrade(
     PairedCaller(who): PairedCaller,
     ApiQuery(RelayQuery { lesson }): ApiQuery<RelayQuery>,
     ws: WebSocketUpgrade,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let (lesson, grant) = service::boxes::open_relay(&state.services, &who, &lesson)?;
     let tracked = state.tasks.clone();
     let span = tracing::info_span!("relay", lesson_id = %lesson.id, role = ?who.role());

@@ -7,7 +7,7 @@ use axum::Json;
 use serde::Serialize;
 
 use crate::auth::sessions::{self, SessionToken};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 /// The JSON answer `body` that also sets the cookie of the session `token` (made by the
 /// service layer), lasting `lifetime_ms`.
@@ -37,9 +37,9 @@ pub fn with_cookie(mut response: Response, cookie: &str) -> Response {
 }
 
 /// `text` as a QR code in SVG. Codes carry secrets (cards) or links: no shared caches.
-pub fn svg_response(text: &str) -> Result<Response, ApiError> {
+pub fn svg_response(text: &str) -> Result<Response, ServiceError> {
     let svg = crate::qr::svg(text)
-        .ok_or_else(|| ApiError::Internal("link too long for a QR code".into()))?;
+        .ok_or_else(|| ServiceError::Internal("link too long for a QR code".into()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),

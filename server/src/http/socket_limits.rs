@@ -9,7 +9,7 @@ use futures_util::SinkExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
 
-use crate::error::CloseCode;
+use crate::protocol::CloseCode;
 use crate::protocol::ServerMessage;
 
 pub const PING_EVERY: Duration = Duration::from_secs(20);

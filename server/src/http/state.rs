@@ -9,7 +9,7 @@ use tokio_util::task::TaskTracker;
 
 use super::ratelimit::RateLimits;
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::service::Services;
 use crate::tls::{ServerNames, Tls};
 use std::sync::Arc;
@@ -36,12 +36,12 @@ impl AppState {
     /// lock the store holds).
     pub async fn blocking<T: Send + 'static>(
         self: &Arc<Self>,
-        work: impl FnOnce(&Services) -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
+        work: impl FnOnce(&Services) -> Result<T, ServiceError> + Send + 'static,
+    ) -> Result<T, ServiceError> {
         let state = self.clone();
         tokio::task::spawn_blocking(move || work(&state.services))
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ServiceError::Internal(e.to_string()))?
     }
 
     /// An address pupils can reach the box at: the one the teacher used, unless that was

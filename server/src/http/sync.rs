@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::extract::{ApiJson, ApiQuery, ClientIp, PairedCaller, PeerCertificate};
 use super::state::AppState;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::federation::wire::{
     DocsAnswer, DocsRequest, Manifest, MessagesAnswer, PairAnswer, PairRequest,
 };
@@ -31,7 +31,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/sync/messages", get(messages))
         .route("/sync/poke", post(poke))
         .route("/sync/relay", get(super::relay::upgrade))
-        .fallback(|| async { ApiError::NotFound })
+        .fallback(|| async { ServiceError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(state)
 }
@@ -42,7 +42,7 @@ async fn pair(
     PeerCertificate(peer): PeerCertificate,
     ClientIp(ip): ClientIp,
     ApiJson(request): ApiJson<PairRequest>,
-) -> Result<Json<PairAnswer>, ApiError> {
+) -> Result<Json<PairAnswer>, ServiceError> {
     state
         .blocking(move |s| service::boxes::accept_pairing(s, &peer, ip, request))
         .await
@@ -53,7 +53,7 @@ async fn pair(
 async fn classes(
     State(state): State<Arc<AppState>>,
     PairedCaller(who): PairedCaller,
-) -> Result<Json<Manifest>, ApiError> {
+) -> Result<Json<Manifest>, ServiceError> {
     state
         .blocking(move |s| service::boxes::manifest(s, &who))
         .await
@@ -65,7 +65,7 @@ async fn docs(
     State(state): State<Arc<AppState>>,
     PairedCaller(who): PairedCaller,
     ApiJson(request): ApiJson<DocsRequest>,
-) -> Result<Json<DocsAnswer>, ApiError> {
+) -> Result<Json<DocsAnswer>, ServiceError> {
     state
         .blocking(move |s| service::boxes::doc_updates(s, &who, request))
         .await
@@ -83,7 +83,7 @@ async fn messages(
     State(state): State<Arc<AppState>>,
     PairedCaller(who): PairedCaller,
     ApiQuery(After { after }): ApiQuery<After>,
-) -> Result<Json<MessagesAnswer>, ApiError> {
+) -> Result<Json<MessagesAnswer>, ServiceError> {
     state
         .blocking(move |s| service::boxes::messages_after(s, &who, after))
         .await
@@ -94,7 +94,7 @@ async fn messages(
 async fn poke(
     State(state): State<Arc<AppState>>,
     PairedCaller(who): PairedCaller,
-) -> Result<axum::http::StatusCode, ApiError> {
+) -> Result<axum::http::StatusCode, ServiceError> {
     service::boxes::poked(&state.services, &who)?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

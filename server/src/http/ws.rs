@@ -23,11 +23,12 @@ use super::state::AppState;
 use crate::auth::grants::{Ended, Grant};
 use crate::auth::{Seat, Who};
 use crate::channels::session::Session;
-use crate::error::{ApiError, CloseCode};
+use crate::error::ServiceError;
 use crate::ids::LessonId;
 use crate::lessons::lesson::Lesson;
 use crate::lessons::presence::LessonEvent;
 use crate::media::link::MediaLink;
+use crate::protocol::CloseCode;
 use crate::protocol::{ClientMessage, ServerMessage};
 use crate::service::{self, access};
 
@@ -44,11 +45,11 @@ pub async fn upgrade(
     uri: Uri,
     ApiQuery(query): ApiQuery<WsQuery>,
     ws: WebSocketUpgrade,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     // Browsers always send Origin on WebSocket upgrades; a page of another site must not ride
     // on the pupil's cookie. Non-browser clients send none and still need a session.
     if !origin_matches_host(&headers, &uri) {
-        return Err(ApiError::CrossOrigin);
+        return Err(ServiceError::CrossOrigin);
     }
     // The grant first, then the checks: access withdrawn while this request was on its way
     // is either seen by the checks or withdraws the grant.

@@ -23,7 +23,8 @@ use crate::docs::hub::{DocConnection, Incoming, WRITE_BATCH};
 use crate::docs::quota::Payer;
 use crate::docs::room::Person;
 use crate::docs::DocError;
-use crate::error::{ApiError, CloseCode};
+use crate::error::ServiceError;
+use crate::protocol::CloseCode;
 use crate::service;
 
 pub async fn upgrade(
@@ -34,12 +35,12 @@ pub async fn upgrade(
     uri: Uri,
     Path(doc): Path<String>,
     ws: WebSocketUpgrade,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     if !origin_matches_host(&headers, &uri) {
-        return Err(ApiError::CrossOrigin);
+        return Err(ServiceError::CrossOrigin);
     }
     if caller.who == Who::Nobody {
-        return Err(ApiError::Unauthenticated);
+        return Err(ServiceError::Unauthenticated);
     }
     // The grant first, then the checks (see `ws::upgrade`).
     let grant =

@@ -5,13 +5,13 @@
 use super::Services;
 use crate::auth::{can, Action, Who};
 use crate::docs::access::{self as doc_access, DocName, Resolved};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::{ClassId, LessonId, PupilId};
 use crate::lessons::classes::{self, Class};
 use crate::lessons::lesson::{self, Lesson};
 
 /// The lesson, if the caller runs it. Others get 404, as for a lesson that does not exist.
-pub fn own_lesson(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<Lesson, ApiError> {
+pub fn own_lesson(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<Lesson, ServiceError> {
     let lesson = lesson::get(s.store.as_ref(), lesson_id)?;
     let manages = Action::ManageLesson {
         lesson_teacher: &lesson.teacher_id,
@@ -20,7 +20,7 @@ pub fn own_lesson(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<Lesso
 }
 
 /// The class, if the caller may manage it. Someone else's class answers 404.
-pub fn own_class(s: &Services, who: &Who, class_id: &ClassId) -> Result<Class, ApiError> {
+pub fn own_class(s: &Services, who: &Who, class_id: &ClassId) -> Result<Class, ServiceError> {
     let class = classes::get(s.store.as_ref(), class_id)?;
     let manages = Action::ManageClass {
         class_teacher: &class.teacher_id,
@@ -29,11 +29,11 @@ pub fn own_class(s: &Services, who: &Who, class_id: &ClassId) -> Result<Class, A
 }
 
 /// `found`, if the caller may see it; to anyone else it looks like nothing (404).
-fn seen_only_if<T>(allowed: bool, found: T) -> Result<T, ApiError> {
+fn seen_only_if<T>(allowed: bool, found: T) -> Result<T, ServiceError> {
     if allowed {
         Ok(found)
     } else {
-        Err(ApiError::NotFound)
+        Err(ServiceError::NotFound)
     }
 }
 
@@ -44,18 +44,18 @@ pub fn running_lesson(
     s: &Services,
     who: &Who,
     named: Option<&LessonId>,
-) -> Result<Lesson, ApiError> {
+) -> Result<Lesson, ServiceError> {
     let lesson = match who {
-        Who::Nobody => return Err(ApiError::Unauthenticated),
-        Who::PairedBox { .. } => return Err(ApiError::Forbidden),
-        Who::Teacher { .. } => own_lesson(s, who, named.ok_or(ApiError::NotFound)?)?,
+        Who::Nobody => return Err(ServiceError::Unauthenticated),
+        Who::PairedBox { .. } => return Err(ServiceError::Forbidden),
+        Who::Teacher { .. } => own_lesson(s, who, named.ok_or(ServiceError::NotFound)?)?,
         Who::Pupil(seat) => {
             let lesson = lesson::get(s.store.as_ref(), &seat.lesson_id)?;
             let attends = Action::AttendLesson {
                 lesson_id: &lesson.id,
             };
             if !can(who, attends) {
-                return Err(ApiError::Forbidden);
+                return Err(ServiceError::Forbidden);
             }
             lesson
         }
@@ -65,7 +65,7 @@ pub fn running_lesson(
                 lesson_id: &lesson.id,
             };
             if !can(who, films) {
-                return Err(ApiError::Forbidden);
+                return Err(ServiceError::Forbidden);
             }
             lesson
         }
@@ -73,39 +73,39 @@ pub fn running_lesson(
     if lesson.is_active(s.clock.now_ms()) {
         Ok(lesson)
     } else {
-        Err(ApiError::LessonEnded)
+        Err(ServiceError::LessonEnded)
     }
 }
 
 /// The document `raw` names, if the caller may read it; others are reported missing.
-pub fn readable_doc(s: &Services, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
+pub fn readable_doc(s: &Services, who: &Who, raw: &str) -> Result<Resolved, ServiceError> {
     if matches!(who, Who::Nobody) {
-        return Err(ApiError::Unauthenticated);
+        return Err(ServiceError::Unauthenticated);
     }
-    let name = DocName::parse(raw).ok_or(ApiError::NotFound)?;
+    let name = DocName::parse(raw).ok_or(ServiceError::NotFound)?;
     let resolved = doc_access::resolve(s.store.as_ref(), name)?;
     if !can(who, Action::ReadDoc(resolved.facts())) {
-        return Err(ApiError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     Ok(resolved)
 }
 
 /// The document `raw` names, if the caller is the teacher who may manage it. Another
 /// teacher's document looks like no document; a pupil or a camera is told no.
-pub fn managed_doc(s: &Services, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
-    let name = DocName::parse(raw).ok_or(ApiError::NotFound)?;
+pub fn managed_doc(s: &Services, who: &Who, raw: &str) -> Result<Resolved, ServiceError> {
+    let name = DocName::parse(raw).ok_or(ServiceError::NotFound)?;
     let resolved = doc_access::resolve(s.store.as_ref(), name)?;
     match who {
-        Who::Nobody => Err(ApiError::Unauthenticated),
-        Who::Pupil(_) | Who::Camera { .. } | Who::PairedBox { .. } => Err(ApiError::Forbidden),
+        Who::Nobody => Err(ServiceError::Unauthenticated),
+        Who::Pupil(_) | Who::Camera { .. } | Who::PairedBox { .. } => Err(ServiceError::Forbidden),
         Who::Teacher { .. } if can(who, Action::ManageDoc(resolved.facts())) => Ok(resolved),
-        Who::Teacher { .. } => Err(ApiError::NotFound),
+        Who::Teacher { .. } => Err(ServiceError::NotFound),
     }
 }
 
 /// The lesson whose pages show this document now: its own, or for a rostered pupil's document
 /// the class's running lesson.
-pub fn lesson_of(s: &Services, resolved: &Resolved) -> Result<Option<LessonId>, ApiError> {
+pub fn lesson_of(s: &Services, resolved: &Resolved) -> Result<Option<LessonId>, ServiceError> {
     Ok(match &resolved.name {
         DocName::LessonClass { lesson_id }
         | DocName::TeacherNotes { lesson_id }
@@ -127,14 +127,14 @@ pub fn pupil_may_read(s: &Services, who: &Who, raw: &str) -> bool {
 
 /// The class-list entry a pupil's own session is for ("download my data", "my settings"): a
 /// guest has none (404), a teacher or camera asks about nobody (403).
-pub fn own_pupil_id(who: &Who) -> Result<(ClassId, PupilId), ApiError> {
+pub fn own_pupil_id(who: &Who) -> Result<(ClassId, PupilId), ServiceError> {
     match who {
-        Who::Nobody => Err(ApiError::Unauthenticated),
+        Who::Nobody => Err(ServiceError::Unauthenticated),
         Who::Pupil(seat) => seat
             .participant_id
             .pupil_id()
             .map(|p| (seat.class_id.clone(), p))
-            .ok_or(ApiError::NotFound),
-        _ => Err(ApiError::Forbidden),
+            .ok_or(ServiceError::NotFound),
+        _ => Err(ServiceError::Forbidden),
     }
 }

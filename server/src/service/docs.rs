@@ -13,7 +13,7 @@ use crate::docs::export::{self, Format};
 use crate::docs::listing;
 use crate::docs::quota::{Learner, Payer};
 use crate::docs::room::Person;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::LessonId;
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::{classes, groups, lesson};
@@ -81,11 +81,11 @@ pub fn openable(
     s: &Services,
     who: &Who,
     lesson: Option<&LessonId>,
-) -> Result<Vec<DocEntry>, ApiError> {
+) -> Result<Vec<DocEntry>, ServiceError> {
     let store = s.store.as_ref();
     let (docs, preview) = match who {
-        Who::Nobody => return Err(ApiError::Unauthenticated),
-        Who::Camera { .. } | Who::PairedBox { .. } => return Err(ApiError::Forbidden),
+        Who::Nobody => return Err(ServiceError::Unauthenticated),
+        Who::Camera { .. } | Who::PairedBox { .. } => return Err(ServiceError::Forbidden),
         Who::Pupil(seat) => {
             let mut names = vec![
                 DocName::LessonClass {
@@ -106,7 +106,7 @@ pub fn openable(
             (listing::resolve_existing(store, names)?, false)
         }
         Who::Teacher { .. } => {
-            let lesson = access::own_lesson(s, who, lesson.ok_or(ApiError::NotFound)?)?;
+            let lesson = access::own_lesson(s, who, lesson.ok_or(ServiceError::NotFound)?)?;
             (listing::lesson_docs(store, &lesson)?, true)
         }
     };
@@ -118,7 +118,7 @@ pub fn openable(
 }
 
 /// One document the caller may read.
-pub fn one(s: &Services, who: &Who, doc: &str) -> Result<DocEntry, ApiError> {
+pub fn one(s: &Services, who: &Who, doc: &str) -> Result<DocEntry, ServiceError> {
     let resolved = access::readable_doc(s, who, doc)?;
     Ok(entry(s, who, resolved, false))
 }
@@ -132,13 +132,13 @@ pub fn open_live(
     who: &Who,
     doc: &str,
     address: Option<IpAddr>,
-) -> Result<(Resolved, Person, Payer), ApiError> {
-    let name = DocName::parse(doc).ok_or(ApiError::NotFound)?;
+) -> Result<(Resolved, Person, Payer), ServiceError> {
+    let name = DocName::parse(doc).ok_or(ServiceError::NotFound)?;
     let resolved = doc_access::resolve(s.store.as_ref(), name)?;
     if !can(who, Action::ReadDoc(resolved.facts())) {
         return Err(match who {
-            Who::Teacher { .. } => ApiError::NotFound,
-            _ => ApiError::Forbidden,
+            Who::Teacher { .. } => ServiceError::NotFound,
+            _ => ServiceError::Forbidden,
         });
     }
     let store = s.store.as_ref();
@@ -185,7 +185,7 @@ pub fn export_one(
     doc: &str,
     format: Format,
     lang: &str,
-) -> Result<Exported, ApiError> {
+) -> Result<Exported, ServiceError> {
     let resolved = access::readable_doc(s, who, doc)?;
     let (title, stem) = naming(s.store.as_ref(), &resolved, lang)?;
     let snapshot = s.docs.snapshot_of(&resolved.name.to_string())?;
@@ -203,7 +203,7 @@ pub fn lesson_zip(
     who: &Who,
     lesson_id: &LessonId,
     lang: &str,
-) -> Result<Exported, ApiError> {
+) -> Result<Exported, ServiceError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;
     let store = s.store.as_ref();
     let class = classes::get(store, &lesson.class_id)?;
@@ -231,7 +231,7 @@ pub fn set_read_only(
     who: &Who,
     doc: &str,
     read_only: bool,
-) -> Result<String, ApiError> {
+) -> Result<String, ServiceError> {
     let resolved = access::managed_doc(s, who, doc)?;
     let name = resolved.name.to_string();
     doc_access::save_settings(s.store.as_ref(), &resolved.name, &DocSettings { read_only })?;
@@ -281,7 +281,7 @@ fn naming(
     store: &dyn Store,
     resolved: &Resolved,
     lang: &str,
-) -> Result<(String, String), ApiError> {
+) -> Result<(String, String), ServiceError> {
     let class = classes::get(store, &resolved.class_id)?;
     Ok(match (resolved.name.kind(), &resolved.owner_name) {
         (DocKind::Personal, Some(owner)) => (owner.clone(), file_stem(owner)),
@@ -321,9 +321,9 @@ fn lesson_day(ms: u64) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
 }
 
-fn build_zip(files: Vec<(String, String, Vec<u8>)>, lang: &str) -> Result<Vec<u8>, ApiError> {
-    let zip_error = |e: zip::result::ZipError| ApiError::Internal(e.to_string());
-    let io_error = |e: std::io::Error| ApiError::Internal(e.to_string());
+fn build_zip(files: Vec<(String, String, Vec<u8>)>, lang: &str) -> Result<Vec<u8>, ServiceError> {
+    let zip_error = |e: zip::result::ZipError| ServiceError::Internal(e.to_string());
+    let io_error = |e: std::io::Error| ServiceError::Internal(e.to_string());
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);

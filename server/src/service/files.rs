@@ -9,7 +9,7 @@ use crate::auth::{can, Action, Who};
 use crate::channels::thread;
 use crate::docs::access::Resolved;
 use crate::docs::copies;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::LessonId;
 use crate::lessons::lesson;
 use crate::uploads::{self, NewUpload, QuotaScope, Upload, UploadError};
@@ -40,7 +40,7 @@ pub fn save(
     to: Destination<'_>,
     file: Sent<'_>,
     address: Option<IpAddr>,
-) -> Result<Upload, ApiError> {
+) -> Result<Upload, ServiceError> {
     let owner = owner_id(who);
     let now_ms = s.clock.now_ms();
     let (thread_name, lesson_id, doc) = match to {
@@ -55,7 +55,7 @@ pub fn save(
             let resolved = writable_doc(s, who, doc)?;
             // Documents show pictures only; a PDF belongs in a message.
             if !uploads::is_image(&uploads::essence(file.content_type)) {
-                return Err(ApiError::UnsupportedFile);
+                return Err(ServiceError::UnsupportedFile);
             }
             tracing::info!(size = file.bytes.len(), "image put into a document");
             // Counted against the lesson the document belongs to now, if any.
@@ -96,7 +96,7 @@ pub fn save(
 }
 
 /// Deletes files uploaded for a message but never sent, once older than `older_than_ms`.
-pub fn sweep_unsent(s: &Services, older_than_ms: u64) -> Result<usize, ApiError> {
+pub fn sweep_unsent(s: &Services, older_than_ms: u64) -> Result<usize, ServiceError> {
     let swept = uploads::sweep_unsent(s.store.as_ref(), s.clock.now_ms(), older_than_ms)?;
     if swept > 0 {
         tracing::info!(swept, "unsent uploads deleted");
@@ -105,22 +105,22 @@ pub fn sweep_unsent(s: &Services, older_than_ms: u64) -> Result<usize, ApiError>
 }
 
 /// A file the caller may read (from a thread or a document they may read), with its bytes.
-pub fn fetch(s: &Services, who: &Who, id: &str) -> Result<(Upload, Vec<u8>), ApiError> {
+pub fn fetch(s: &Services, who: &Who, id: &str) -> Result<(Upload, Vec<u8>), ServiceError> {
     if matches!(who, Who::Nobody) {
-        return Err(ApiError::Unauthenticated);
+        return Err(ServiceError::Unauthenticated);
     }
     let store = s.store.as_ref();
-    let upload = uploads::get(store, id)?.ok_or(ApiError::NotFound)?;
+    let upload = uploads::get(store, id)?.ok_or(ServiceError::NotFound)?;
     match &upload.doc {
         Some(doc) => image_readable(s, who, doc)?,
         None => {
-            let lesson_id = upload.lesson_id.as_ref().ok_or(ApiError::NotFound)?;
+            let lesson_id = upload.lesson_id.as_ref().ok_or(ServiceError::NotFound)?;
             let lesson = lesson::get(store, lesson_id)?;
             let chat = s.channels.chat(&lesson.id)?;
             thread::readable(store, &lesson, &chat, who, &upload.thread)?;
         }
     }
-    let bytes = uploads::bytes(store, &upload.id)?.ok_or(ApiError::NotFound)?;
+    let bytes = uploads::bytes(store, &upload.id)?.ok_or(ServiceError::NotFound)?;
     Ok((upload, bytes))
 }
 
@@ -133,22 +133,22 @@ fn owner_id(who: &Who) -> String {
 }
 
 /// The document an image is to go into, if the caller may write it.
-fn writable_doc(s: &Services, who: &Who, raw: &str) -> Result<Resolved, ApiError> {
+fn writable_doc(s: &Services, who: &Who, raw: &str) -> Result<Resolved, ServiceError> {
     let resolved = access::readable_doc(s, who, raw)?;
     if !can(who, Action::WriteDoc(resolved.facts())) {
-        return Err(ApiError::Forbidden);
+        return Err(ServiceError::Forbidden);
     }
     Ok(resolved)
 }
 
 /// A document's image is for whoever may read the document, or a copy made from it (a
 /// template handed out keeps its pictures).
-fn image_readable(s: &Services, who: &Who, doc: &str) -> Result<(), ApiError> {
+fn image_readable(s: &Services, who: &Who, doc: &str) -> Result<(), ServiceError> {
     if access::readable_doc(s, who, doc).is_ok() {
         return Ok(());
     }
     let Who::Pupil(seat) = who else {
-        return Err(ApiError::NotFound);
+        return Err(ServiceError::NotFound);
     };
     let store = s.store.as_ref();
     let reads_a_copy = copies::of_lesson(store, &seat.lesson_id)?
@@ -158,20 +158,20 @@ fn image_readable(s: &Services, who: &Who, doc: &str) -> Result<(), ApiError> {
     if reads_a_copy {
         Ok(())
     } else {
-        Err(ApiError::NotFound)
+        Err(ServiceError::NotFound)
     }
 }
 
-impl From<UploadError> for ApiError {
+impl From<UploadError> for ServiceError {
     fn from(e: UploadError) -> Self {
         match e {
-            UploadError::UnsupportedType => ApiError::UnsupportedFile,
+            UploadError::UnsupportedType => ServiceError::UnsupportedFile,
             UploadError::Mismatch => {
-                ApiError::Invalid(invalid("file", "is not what its type says"))
+                ServiceError::Invalid(invalid("file", "is not what its type says"))
             }
-            UploadError::Empty => ApiError::Invalid(invalid("file", "is empty")),
-            UploadError::Quota(_) => ApiError::QuotaExceeded,
-            UploadError::DiskFull => ApiError::DiskFull,
+            UploadError::Empty => ServiceError::Invalid(invalid("file", "is empty")),
+            UploadError::Quota(_) => ServiceError::QuotaExceeded,
+            UploadError::DiskFull => ServiceError::DiskFull,
             UploadError::Store(s) => s.into(),
         }
     }

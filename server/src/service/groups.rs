@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use super::{access, Services};
 use crate::auth::Who;
 use crate::channels::people::{group_entries, member_names};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::{LessonId, ParticipantId};
 use crate::lessons::groups;
 use crate::lessons::lesson::Lesson;
@@ -21,7 +21,7 @@ pub fn of_lesson(
     s: &Services,
     who: &Who,
     lesson_id: &LessonId,
-) -> Result<Vec<GroupEntry>, ApiError> {
+) -> Result<Vec<GroupEntry>, ServiceError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;
     Ok(group_entries(s.store.as_ref(), &lesson)?)
 }
@@ -32,7 +32,7 @@ pub fn form(
     who: &Who,
     lesson_id: &LessonId,
     members: Vec<Vec<ParticipantId>>,
-) -> Result<Vec<GroupEntry>, ApiError> {
+) -> Result<Vec<GroupEntry>, ServiceError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;
     save(s, &lesson, members)
 }
@@ -44,7 +44,7 @@ pub fn random(
     lesson_id: &LessonId,
     size: usize,
     present_only: bool,
-) -> Result<Vec<GroupEntry>, ApiError> {
+) -> Result<Vec<GroupEntry>, ServiceError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;
     if !(2..=MAX_GROUP_SIZE).contains(&size) {
         return Err(invalid("size", "must be from 2 to 10").into());
@@ -62,7 +62,11 @@ pub fn random(
 }
 
 /// Last time's groups of this class (rostered pupils), formed again with fresh documents.
-pub fn repeat(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<Vec<GroupEntry>, ApiError> {
+pub fn repeat(
+    s: &Services,
+    who: &Who,
+    lesson_id: &LessonId,
+) -> Result<Vec<GroupEntry>, ServiceError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;
     let allowed = groupable(s, &lesson)?;
     let members = groups::last_arrangement(s.store.as_ref(), &lesson.class_id, &allowed)?;
@@ -73,7 +77,7 @@ pub fn repeat(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<Vec<Group
 }
 
 /// Who may be grouped: everyone on the lesson's list.
-fn groupable(s: &Services, lesson: &Lesson) -> Result<HashSet<ParticipantId>, ApiError> {
+fn groupable(s: &Services, lesson: &Lesson) -> Result<HashSet<ParticipantId>, ServiceError> {
     Ok(member_names(s.store.as_ref(), lesson)?
         .into_keys()
         .collect())
@@ -83,7 +87,7 @@ fn save(
     s: &Services,
     lesson: &Lesson,
     members: Vec<Vec<ParticipantId>>,
-) -> Result<Vec<GroupEntry>, ApiError> {
+) -> Result<Vec<GroupEntry>, ServiceError> {
     let allowed = groupable(s, lesson)?;
     let list = groups::set(
         s.store.as_ref(),

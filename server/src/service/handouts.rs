@@ -5,7 +5,7 @@ use super::{access, Services};
 use crate::auth::Who;
 use crate::docs::copies::{self, CopyFor, HandTo, Handout};
 use crate::docs::history::LABEL_MAX;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::random_record_id;
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::{groups, lesson};
@@ -19,11 +19,11 @@ pub fn hand_out(
     doc: &str,
     to: HandTo,
     title: &str,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, ServiceError> {
     let resolved = access::managed_doc(s, who, doc)?;
     let title = validate::name("title", title, LABEL_MAX)?;
     let store = s.store.as_ref();
-    let lesson_id = access::lesson_of(s, &resolved)?.ok_or(ApiError::NoActiveLesson)?;
+    let lesson_id = access::lesson_of(s, &resolved)?.ok_or(ServiceError::NoActiveLesson)?;
     let recipients: Vec<CopyFor> = match to {
         HandTo::Pupils => lesson::participants(store, &lesson_id)?
             .into_iter()
@@ -36,7 +36,10 @@ pub fn hand_out(
     };
     // Handing out to nobody would leave a hand-out that only latecomers ever see.
     if recipients.is_empty() && to == HandTo::Groups {
-        return Err(ApiError::Invalid(invalid("to", "the lesson has no groups")));
+        return Err(ServiceError::Invalid(invalid(
+            "to",
+            "the lesson has no groups",
+        )));
     }
     let content = s.docs.snapshot_of(&resolved.name.to_string())?;
     let handout = Handout {

@@ -7,19 +7,19 @@ use crate::auth::Who;
 use crate::docs::access::{OwnedAudience, Resolved};
 use crate::docs::copies::{self, Copy, CopyFor};
 use crate::docs::history::{self, Version, LABEL_MAX};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::random_record_id;
 use crate::lessons::presence::LessonEvent;
 use crate::validate::{self, invalid};
 
 /// The document's saved versions, oldest first.
-pub fn versions(s: &Services, who: &Who, doc: &str) -> Result<Vec<Version>, ApiError> {
+pub fn versions(s: &Services, who: &Who, doc: &str) -> Result<Vec<Version>, ServiceError> {
     let resolved = access::managed_doc(s, who, doc)?;
     Ok(history::list(s.store.as_ref(), &resolved.name.to_string())?)
 }
 
 /// The teacher saves the document as it is now, under `label`.
-pub fn save(s: &Services, who: &Who, doc: &str, label: &str) -> Result<Version, ApiError> {
+pub fn save(s: &Services, who: &Who, doc: &str, label: &str) -> Result<Version, ServiceError> {
     let resolved = access::managed_doc(s, who, doc)?;
     let label = validate::name("label", label, LABEL_MAX)?;
     let name = resolved.name.to_string();
@@ -32,7 +32,7 @@ pub fn save(s: &Services, who: &Who, doc: &str, label: &str) -> Result<Version, 
         &content,
         s.clock.now_ms(),
     )?
-    .ok_or(ApiError::Invalid(invalid("doc", "is empty")))?;
+    .ok_or(ServiceError::Invalid(invalid("doc", "is empty")))?;
     s.store.flush()?;
     tracing::info!(doc = %name, "version saved");
     Ok(version)
@@ -46,13 +46,13 @@ pub fn restore_as_copy(
     doc: &str,
     version_id: &str,
     title: &str,
-) -> Result<DocEntry, ApiError> {
+) -> Result<DocEntry, ServiceError> {
     let resolved = access::managed_doc(s, who, doc)?;
     let title = validate::name("title", title, LABEL_MAX)?;
     let name = resolved.name.to_string();
     let store = s.store.as_ref();
-    let content = history::content(store, &name, version_id)?.ok_or(ApiError::NotFound)?;
-    let lesson_id = access::lesson_of(s, &resolved)?.ok_or(ApiError::NoActiveLesson)?;
+    let content = history::content(store, &name, version_id)?.ok_or(ServiceError::NotFound)?;
+    let lesson_id = access::lesson_of(s, &resolved)?.ok_or(ServiceError::NoActiveLesson)?;
     let copy = Copy {
         id: random_record_id(),
         lesson_id: lesson_id.clone(),

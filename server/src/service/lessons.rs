@@ -8,7 +8,7 @@ use crate::auth::sessions::{self, SessionToken};
 use crate::auth::{Seat, Who};
 use crate::channels::thread::ThreadId;
 use crate::docs::{copies, history};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::federation::pairs;
 use crate::ids::{ClassId, LessonId, ParticipantId};
 use crate::lessons::lesson::{self, Lesson, Participant};
@@ -19,7 +19,7 @@ use crate::protocol::PresenceEntry;
 use crate::validate;
 
 /// The teacher ends their lesson. What follows is `close`'s: sessions, grants, versions.
-pub fn end(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<(), ApiError> {
+pub fn end(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<(), ServiceError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;
     let ended = lesson::end(s.store.as_ref(), s.clock.as_ref(), &lesson)?;
     let versions = close(s, &ended)?;
@@ -29,7 +29,7 @@ pub fn end(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<(), ApiError
 
 /// Lessons whose time ran out (and any a stopped box missed) end like one the teacher ended.
 /// Returns how many were closed.
-pub fn end_those_over(s: &Services) -> Result<usize, ApiError> {
+pub fn end_those_over(s: &Services) -> Result<usize, ServiceError> {
     let over = lesson::needing_wrap_up(s.store.as_ref(), s.clock.now_ms())?;
     for ended in &over {
         let versions = close(s, ended)?;
@@ -43,7 +43,7 @@ pub fn end_those_over(s: &Services) -> Result<usize, ApiError> {
 /// closes with 4001 (no edit or message gets in after this returns); then every document of
 /// the lesson is kept as a version. Returns how many versions were saved. A lesson that ended
 /// on the paired box it ran on is closed here the same way.
-pub(super) fn close(s: &Services, ended: &Lesson) -> Result<usize, ApiError> {
+pub(super) fn close(s: &Services, ended: &Lesson) -> Result<usize, ServiceError> {
     sessions::revoke_where(s.store.as_ref(), |session| {
         sessions::belongs_to_lesson(session, &ended.id)
     })?;
@@ -70,7 +70,7 @@ pub fn remove_participant(
     who: &Who,
     lesson_id: &LessonId,
     participant_id: &ParticipantId,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let lesson = access::own_lesson(s, who, lesson_id)?;
     lesson::remove_participant(s.store.as_ref(), &lesson.id, participant_id)?;
     withdraw_participant(s, &lesson.id, participant_id)?;
@@ -83,7 +83,7 @@ pub(super) fn withdraw_participant(
     s: &Services,
     lesson_id: &LessonId,
     participant_id: &ParticipantId,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     sessions::revoke_where(s.store.as_ref(), |session| {
         sessions::pupil_seat_matches(session, |seat| {
             seat.lesson_id == lesson_id && seat.participant_id == participant_id
@@ -106,7 +106,7 @@ pub(super) fn withdraw_participant(
 }
 
 /// The lesson's presence list with each pupil's private thread named.
-pub fn presence(s: &Services, lesson: &Lesson) -> Result<Vec<PresenceEntry>, ApiError> {
+pub fn presence(s: &Services, lesson: &Lesson) -> Result<Vec<PresenceEntry>, ServiceError> {
     let mut list = presence_list(s.store.as_ref(), &s.presence, lesson)?;
     for entry in &mut list {
         entry.thread = ThreadId::private(&lesson.id, &entry.id, &lesson.class_id).to_string();
@@ -124,7 +124,7 @@ pub struct LessonView {
     pub relayed_from: Option<String>,
 }
 
-fn view(s: &Services, lesson: Lesson) -> Result<LessonView, ApiError> {
+fn view(s: &Services, lesson: Lesson) -> Result<LessonView, ServiceError> {
     let store = s.store.as_ref();
     let class = classes::get(store, &lesson.class_id)?;
     let relayed_from = pairs::origin_of(store, &lesson.class_id)?.map(|paired| paired.name);
@@ -142,7 +142,7 @@ pub fn start(
     who: &Who,
     class_id: &ClassId,
     lesson_hours: u32,
-) -> Result<LessonView, ApiError> {
+) -> Result<LessonView, ServiceError> {
     let class = access::own_class(s, who, class_id)?;
     let lesson = lesson::start(s.store.as_ref(), s.clock.as_ref(), &class, lesson_hours)?;
     tracing::info!(lesson_id = %lesson.id, class_id = %class.id, "lesson started");
@@ -150,9 +150,9 @@ pub fn start(
 }
 
 /// The teacher's running lessons.
-pub fn running(s: &Services, who: &Who) -> Result<Vec<LessonView>, ApiError> {
+pub fn running(s: &Services, who: &Who) -> Result<Vec<LessonView>, ServiceError> {
     let Who::Teacher { teacher_id } = who else {
-        return Err(ApiError::Forbidden);
+        return Err(ServiceError::Forbidden);
     };
     lesson::active_for_teacher(s.store.as_ref(), teacher_id, s.clock.now_ms())?
         .into_iter()
@@ -161,12 +161,12 @@ pub fn running(s: &Services, who: &Who) -> Result<Vec<LessonView>, ApiError> {
 }
 
 /// How many lessons run on the box now (for /metrics).
-pub fn count_running(s: &Services) -> Result<usize, ApiError> {
+pub fn count_running(s: &Services) -> Result<usize, ServiceError> {
     Ok(lesson::count_active(s.store.as_ref(), s.clock.now_ms())?)
 }
 
 /// One of the teacher's lessons.
-pub fn own(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<LessonView, ApiError> {
+pub fn own(s: &Services, who: &Who, lesson_id: &LessonId) -> Result<LessonView, ServiceError> {
     view(s, access::own_lesson(s, who, lesson_id)?)
 }
 
@@ -189,12 +189,12 @@ pub fn join_by_code(
     at_home: bool,
     max_pupils: usize,
     not_on_class_list: bool,
-) -> Result<Seated, ApiError> {
+) -> Result<Seated, ServiceError> {
     let lesson = lesson::by_code(s.store.as_ref(), code, s.clock.now_ms())?;
     if !not_on_class_list {
         let roster = classes::roster(s.store.as_ref(), &lesson.class_id)?;
         if let Some(pupil) = on_class_list(&roster, name) {
-            return Err(ApiError::OnClassList(pupil.name.clone()));
+            return Err(ServiceError::OnClassList(pupil.name.clone()));
         }
     }
     let participant = lesson::join_guest(
@@ -230,10 +230,10 @@ fn on_class_list<'a>(roster: &'a [classes::Pupil], typed: &str) -> Option<&'a cl
 }
 
 /// A pupil on the class list signs in with their card, into the class's running lesson.
-pub fn join_by_card(s: &Services, secret: &str, at_home: bool) -> Result<Seated, ApiError> {
+pub fn join_by_card(s: &Services, secret: &str, at_home: bool) -> Result<Seated, ServiceError> {
     let pupil = classes::pupil_by_card(s.store.as_ref(), secret)?;
     let lesson = lesson::active_for_class(s.store.as_ref(), &pupil.class_id, s.clock.now_ms())?
-        .ok_or(ApiError::NoActiveLesson)?;
+        .ok_or(ServiceError::NoActiveLesson)?;
     // "I am at home today" in the pupil's profile counts as ticking "at home" on the join page.
     let at_home = at_home || pupil.profile.as_of(s.clock.now_ms()).at_home_today;
     let participant =
@@ -243,7 +243,7 @@ pub fn join_by_card(s: &Services, secret: &str, at_home: bool) -> Result<Seated,
 
 /// Seats a participant: hand-outs made before they came are copied for them, a session lasts
 /// as long as the lesson, and the teacher's list updates.
-fn seat(s: &Services, lesson: &Lesson, participant: Participant) -> Result<Seated, ApiError> {
+fn seat(s: &Services, lesson: &Lesson, participant: Participant) -> Result<Seated, ServiceError> {
     copies::catch_up_newcomer(
         s.store.as_ref(),
         &lesson.id,
@@ -273,14 +273,17 @@ pub fn camera_link(
     s: &Services,
     who: &Who,
     lesson_id: &LessonId,
-) -> Result<(String, u64), ApiError> {
+) -> Result<(String, u64), ServiceError> {
     let lesson = access::running_lesson(s, who, Some(lesson_id))?;
     Ok(camera::issue(s.store.as_ref(), s.clock.as_ref(), &lesson)?)
 }
 
 /// A device uses a camera link: it gets a session as the lesson's classroom camera until the
 /// lesson ends. Returns the session token, its lifetime and the lesson id.
-pub fn pair_camera(s: &Services, token: &str) -> Result<(SessionToken, u64, LessonId), ApiError> {
+pub fn pair_camera(
+    s: &Services,
+    token: &str,
+) -> Result<(SessionToken, u64, LessonId), ServiceError> {
     let lesson = camera::redeem(s.store.as_ref(), s.clock.as_ref(), token)?;
     let lifetime_ms = lesson.expires_ms.saturating_sub(s.clock.now_ms());
     let who = Who::Camera {

@@ -4,7 +4,7 @@
 use super::Services;
 use crate::auth::Who;
 use crate::discovery::FoundBox;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 /// What the teacher's page shows under "boxes nearby".
 pub struct NearbyView {
@@ -17,9 +17,9 @@ pub struct NearbyView {
 
 /// The boxes nearby; blocks for a moment when the last look is stale (call it off the async
 /// threads).
-pub fn boxes(s: &Services, who: &Who) -> Result<NearbyView, ApiError> {
+pub fn boxes(s: &Services, who: &Who) -> Result<NearbyView, ServiceError> {
     if !matches!(who, Who::Teacher { .. }) {
-        return Err(ApiError::Forbidden);
+        return Err(ServiceError::Forbidden);
     }
     let boxes = s.nearby.boxes().unwrap_or_else(|e| {
         tracing::warn!("looking for boxes nearby failed: {e}");

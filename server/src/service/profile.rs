@@ -4,23 +4,27 @@
 
 use super::{access, Services};
 use crate::auth::{can, teachers, Action, Who};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::ParticipantId;
 use crate::lessons::classes::{self, Pupil};
 use crate::profile::{Profile, Settings};
 
 /// The caller's own settings as they hold now.
-pub fn own_profile(s: &Services, who: &Who) -> Result<Settings, ApiError> {
+pub fn own_profile(s: &Services, who: &Who) -> Result<Settings, ServiceError> {
     if let Who::Teacher { teacher_id } = who {
         let teacher =
-            teachers::get(s.store.as_ref(), teacher_id)?.ok_or(ApiError::Unauthenticated)?;
+            teachers::get(s.store.as_ref(), teacher_id)?.ok_or(ServiceError::Unauthenticated)?;
         return Ok(teacher.settings());
     }
     Ok(own_pupil(s, who)?.profile.as_of(s.clock.now_ms()))
 }
 
 /// Keeps the caller's own settings on the box, so they follow them to another device.
-pub fn set_own_profile(s: &Services, who: &Who, settings: Settings) -> Result<Settings, ApiError> {
+pub fn set_own_profile(
+    s: &Services,
+    who: &Who,
+    settings: Settings,
+) -> Result<Settings, ServiceError> {
     let settings = settings.validated()?;
     let now_ms = s.clock.now_ms();
     if let Who::Teacher { teacher_id } = who {
@@ -31,7 +35,7 @@ pub fn set_own_profile(s: &Services, who: &Who, settings: Settings) -> Result<Se
         };
         let profile = Profile::saved_at(settings, now_ms);
         let teacher = teachers::set_profile(s.store.as_ref(), teacher_id, profile)?
-            .ok_or(ApiError::Unauthenticated)?;
+            .ok_or(ServiceError::Unauthenticated)?;
         tracing::info!("teacher profile saved");
         return Ok(teacher.settings());
     }
@@ -47,7 +51,7 @@ pub fn set_own_profile(s: &Services, who: &Who, settings: Settings) -> Result<Se
 }
 
 /// The class-list entry of the pupil `who` is, if `who` may see and change it.
-fn own_pupil(s: &Services, who: &Who) -> Result<Pupil, ApiError> {
+fn own_pupil(s: &Services, who: &Who) -> Result<Pupil, ServiceError> {
     let (class_id, pupil_id) = access::own_pupil_id(who)?;
     let participant = ParticipantId::rostered(&pupil_id);
     if !can(
@@ -57,7 +61,7 @@ fn own_pupil(s: &Services, who: &Who) -> Result<Pupil, ApiError> {
             participant_id: &participant,
         },
     ) {
-        return Err(ApiError::Forbidden);
+        return Err(ServiceError::Forbidden);
     }
     Ok(classes::get_pupil(s.store.as_ref(), &class_id, &pupil_id)?)
 }

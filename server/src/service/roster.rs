@@ -5,7 +5,7 @@ use super::{access, Services};
 use crate::auth::grants::{Ended, Revocation};
 use crate::auth::sessions;
 use crate::auth::{can, Action, Who};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::{ClassId, ParticipantId, PupilId};
 use crate::lessons::classes::{self, Class, Pupil};
 use crate::lessons::lesson::{self, Lesson};
@@ -18,7 +18,7 @@ pub fn reissue_card(
     who: &Who,
     class_id: &ClassId,
     pupil_id: &PupilId,
-) -> Result<Pupil, ApiError> {
+) -> Result<Pupil, ServiceError> {
     let class = access::own_class(s, who, class_id)?;
     let pupil = classes::reissue_card(s.store.as_ref(), &class.id, pupil_id)?;
     end_sign_ins(s, &class.id, &pupil.id, Ended::CardReissued)?;
@@ -33,7 +33,7 @@ fn end_sign_ins(
     class_id: &ClassId,
     pupil_id: &PupilId,
     why: Ended,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let participant = ParticipantId::rostered(pupil_id);
     sessions::revoke_where(s.store.as_ref(), |session| {
         sessions::pupil_seat_matches(session, |seat| {
@@ -61,12 +61,12 @@ pub struct ClassView {
 }
 
 /// One of the teacher's classes, with its list and running lesson.
-pub fn class(s: &Services, who: &Who, class_id: &ClassId) -> Result<ClassView, ApiError> {
+pub fn class(s: &Services, who: &Who, class_id: &ClassId) -> Result<ClassView, ServiceError> {
     let class = access::own_class(s, who, class_id)?;
     view(s, class)
 }
 
-fn view(s: &Services, class: Class) -> Result<ClassView, ApiError> {
+fn view(s: &Services, class: Class) -> Result<ClassView, ServiceError> {
     let pupils = classes::roster(s.store.as_ref(), &class.id)?;
     Ok(ClassView {
         pupils: pupils.into_iter().map(|p| as_of_now(s, p)).collect(),
@@ -77,9 +77,9 @@ fn view(s: &Services, class: Class) -> Result<ClassView, ApiError> {
 }
 
 /// The teacher's classes.
-pub fn classes_of(s: &Services, who: &Who) -> Result<Vec<Class>, ApiError> {
+pub fn classes_of(s: &Services, who: &Who) -> Result<Vec<Class>, ServiceError> {
     let Who::Teacher { teacher_id } = who else {
-        return Err(ApiError::Forbidden);
+        return Err(ServiceError::Forbidden);
     };
     Ok(classes::list_for_teacher(s.store.as_ref(), teacher_id)?)
 }
@@ -90,9 +90,9 @@ pub fn create_class(
     who: &Who,
     name: &str,
     pupils: &[String],
-) -> Result<ClassView, ApiError> {
+) -> Result<ClassView, ServiceError> {
     let (Who::Teacher { teacher_id }, true) = (who, can(who, Action::CreateClass)) else {
-        return Err(ApiError::Forbidden);
+        return Err(ServiceError::Forbidden);
     };
     let (class, _) = classes::create(s.store.as_ref(), s.clock.as_ref(), teacher_id, name, pupils)?;
     view(s, class)
@@ -104,7 +104,7 @@ pub fn add_pupils(
     who: &Who,
     class_id: &ClassId,
     names: &[String],
-) -> Result<ClassView, ApiError> {
+) -> Result<ClassView, ServiceError> {
     let class = access::own_class(s, who, class_id)?;
     classes::add_pupils(s.store.as_ref(), s.clock.as_ref(), &class.id, names)?;
     view(s, class)
@@ -116,7 +116,7 @@ pub fn pupil(
     who: &Who,
     class_id: &ClassId,
     pupil_id: &PupilId,
-) -> Result<Pupil, ApiError> {
+) -> Result<Pupil, ServiceError> {
     let class = access::own_class(s, who, class_id)?;
     let pupil = classes::get_pupil(s.store.as_ref(), &class.id, pupil_id)?;
     Ok(as_of_now(s, pupil))

@@ -4,13 +4,13 @@ use super::Services;
 use crate::auth::grants::{Ended, Grant, Holder, Revocation};
 use crate::auth::sessions::{self, SessionToken};
 use crate::auth::{teachers, Who};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::LessonId;
 use crate::lessons::lesson;
 
 /// Starts a session for `who`, lasting `lifetime_ms`; returns the token for the cookie (the
 /// store keeps only its hash).
-pub fn start(s: &Services, who: Who, lifetime_ms: u64) -> Result<SessionToken, ApiError> {
+pub fn start(s: &Services, who: Who, lifetime_ms: u64) -> Result<SessionToken, ServiceError> {
     Ok(sessions::create(
         s.store.as_ref(),
         s.clock.as_ref(),
@@ -21,7 +21,7 @@ pub fn start(s: &Services, who: Who, lifetime_ms: u64) -> Result<SessionToken, A
 
 /// Who the session `token` is for; `Who::Nobody` when there is none, it expired, or what it
 /// was for is gone (a session outlives neither its teacher account nor its lesson and seat).
-pub fn who_is(s: &Services, token: &SessionToken) -> Result<Who, ApiError> {
+pub fn who_is(s: &Services, token: &SessionToken) -> Result<Who, ServiceError> {
     let Some(session) = sessions::lookup(s.store.as_ref(), s.clock.as_ref(), token)? else {
         return Ok(Who::Nobody);
     };
@@ -46,7 +46,7 @@ pub fn who_is(s: &Services, token: &SessionToken) -> Result<Who, ApiError> {
 }
 
 /// Ends the session `token` belongs to, and closes every connection it opened (4004).
-pub fn log_out(s: &Services, token: Option<&SessionToken>) -> Result<(), ApiError> {
+pub fn log_out(s: &Services, token: Option<&SessionToken>) -> Result<(), ServiceError> {
     let Some(token) = token else {
         return Ok(());
     };
@@ -69,8 +69,8 @@ pub fn open_grant(
     who: &Who,
     token: Option<&SessionToken>,
     lesson_id: Option<&LessonId>,
-) -> Result<Grant, ApiError> {
-    let token = token.ok_or(ApiError::Unauthenticated)?;
+) -> Result<Grant, ServiceError> {
+    let token = token.ok_or(ServiceError::Unauthenticated)?;
     let grant = s.grants.issue(Holder {
         who: who.clone(),
         session_key: token.key(),
@@ -79,6 +79,6 @@ pub fn open_grant(
     });
     match sessions::lookup(s.store.as_ref(), s.clock.as_ref(), token)? {
         Some(session) if session.who() == *who => Ok(grant),
-        _ => Err(ApiError::Unauthenticated),
+        _ => Err(ServiceError::Unauthenticated),
     }
 }

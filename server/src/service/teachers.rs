@@ -5,7 +5,7 @@ use crate::auth::devices;
 use crate::auth::sessions::{SessionToken, TEACHER_SESSION_MS};
 use crate::auth::teachers::{self, SetupToken, Teacher, TokenKind};
 use crate::auth::{can, Action, Seat, Who};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::LessonId;
 use crate::lessons::lesson::Participant;
 use crate::lessons::{classes, lesson};
@@ -24,7 +24,7 @@ pub struct SignedIn {
     pub device: String,
 }
 
-fn signed_in(s: &Services, teacher: Teacher) -> Result<SignedIn, ApiError> {
+fn signed_in(s: &Services, teacher: Teacher) -> Result<SignedIn, ServiceError> {
     let who = Who::Teacher {
         teacher_id: teacher.id.clone(),
     };
@@ -52,7 +52,7 @@ pub fn is_known_device(s: &Services, name: &str, token: Option<&str>) -> bool {
 }
 
 /// What a setup link is for, without using it up.
-pub fn setup_link(s: &Services, token: &str) -> Result<SetupToken, ApiError> {
+pub fn setup_link(s: &Services, token: &str) -> Result<SetupToken, ServiceError> {
     Ok(teachers::peek_setup_token(
         s.store.as_ref(),
         s.clock.as_ref(),
@@ -61,7 +61,12 @@ pub fn setup_link(s: &Services, token: &str) -> Result<SetupToken, ApiError> {
 }
 
 /// A setup link becomes an account, signed in. Slow (argon2): call it off the async threads.
-pub fn set_up(s: &Services, token: &str, name: &str, password: &str) -> Result<SignedIn, ApiError> {
+pub fn set_up(
+    s: &Services,
+    token: &str,
+    name: &str,
+    password: &str,
+) -> Result<SignedIn, ServiceError> {
     let teacher =
         teachers::redeem_setup_token(s.store.as_ref(), s.clock.as_ref(), token, name, password)?;
     tracing::info!(teacher_id = %teacher.id, "teacher account created");
@@ -69,15 +74,15 @@ pub fn set_up(s: &Services, token: &str, name: &str, password: &str) -> Result<S
 }
 
 /// Name and password sign a teacher in. Slow (argon2): call it off the async threads.
-pub fn sign_in(s: &Services, name: &str, password: &str) -> Result<SignedIn, ApiError> {
+pub fn sign_in(s: &Services, name: &str, password: &str) -> Result<SignedIn, ServiceError> {
     let teacher = teachers::verify_login(s.store.as_ref(), name, password)?;
     signed_in(s, teacher)
 }
 
 /// A teacher invites a colleague: a one-time setup link's token.
-pub fn invite(s: &Services, who: &Who, name: Option<&str>) -> Result<String, ApiError> {
+pub fn invite(s: &Services, who: &Who, name: Option<&str>) -> Result<String, ServiceError> {
     if !can(who, Action::InviteTeacher) {
-        return Err(ApiError::Forbidden);
+        return Err(ServiceError::Forbidden);
     }
     let name = name
         .map(|n| validate::person_name("name", n, validate::PERSON_NAME_MAX))
@@ -91,18 +96,18 @@ pub fn invite(s: &Services, who: &Who, name: Option<&str>) -> Result<String, Api
 }
 
 /// Every teacher on the box (for a teacher).
-pub fn colleagues(s: &Services, who: &Who) -> Result<Vec<Teacher>, ApiError> {
+pub fn colleagues(s: &Services, who: &Who) -> Result<Vec<Teacher>, ServiceError> {
     match who {
         Who::Teacher { .. } => Ok(teachers::list(s.store.as_ref())?),
-        Who::Nobody => Err(ApiError::Unauthenticated),
-        _ => Err(ApiError::Forbidden),
+        Who::Nobody => Err(ServiceError::Unauthenticated),
+        _ => Err(ServiceError::Forbidden),
     }
 }
 
 /// Remembers a teacher's language.
-pub fn set_lang(s: &Services, who: &Who, lang: &str) -> Result<(), ApiError> {
+pub fn set_lang(s: &Services, who: &Who, lang: &str) -> Result<(), ServiceError> {
     let Who::Teacher { teacher_id } = who else {
-        return Err(ApiError::Forbidden);
+        return Err(ServiceError::Forbidden);
     };
     if !LANGUAGES.contains(&lang) {
         return Err(invalid("lang", "is not a supported language").into());
@@ -129,16 +134,16 @@ pub enum Me {
     },
 }
 
-pub fn me(s: &Services, who: &Who) -> Result<Me, ApiError> {
+pub fn me(s: &Services, who: &Who) -> Result<Me, ServiceError> {
     let store = s.store.as_ref();
     Ok(match who {
         Who::Nobody => Me::Nobody {
             needs_setup: !teachers::any_exists(store)?,
         },
         // Paired boxes speak only on the sync listener.
-        Who::PairedBox { .. } => return Err(ApiError::Forbidden),
+        Who::PairedBox { .. } => return Err(ServiceError::Forbidden),
         Who::Teacher { teacher_id } => {
-            Me::Teacher(teachers::get(store, teacher_id)?.ok_or(ApiError::Unauthenticated)?)
+            Me::Teacher(teachers::get(store, teacher_id)?.ok_or(ServiceError::Unauthenticated)?)
         }
         Who::Pupil(seat) => Me::Pupil {
             participant: lesson::get_participant(store, &seat.lesson_id, &seat.participant_id)?,

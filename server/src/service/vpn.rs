@@ -9,26 +9,26 @@ use crate::auth::grants::{Ended, Revocation};
 use crate::auth::sessions;
 use crate::auth::Who;
 use crate::config::VpnConfig;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::{ClassId, ParticipantId, PupilId};
 use crate::lessons::classes;
 use crate::store::Store;
 use crate::tls::ServerNames;
 use crate::vpn::{self, Issued, Peer, VpnError};
 
-impl From<VpnError> for ApiError {
+impl From<VpnError> for ServiceError {
     fn from(e: VpnError) -> Self {
         match e {
-            VpnError::NotFound | VpnError::NotSetUp => ApiError::NotFound,
-            VpnError::Full => ApiError::Internal("the VPN's network is full".into()),
+            VpnError::NotFound | VpnError::NotSetUp => ServiceError::NotFound,
+            VpnError::Full => ServiceError::Internal("the VPN's network is full".into()),
             VpnError::Store(e) => e.into(),
         }
     }
 }
 
 /// Rewrites the box's WireGuard interface file after a change.
-pub fn write_interface_file(s: &Services) -> Result<(), ApiError> {
-    vpn::write_interface_file(s.store.as_ref(), &s.files.data_dir).map_err(ApiError::Internal)
+pub fn write_interface_file(s: &Services) -> Result<(), ServiceError> {
+    vpn::write_interface_file(s.store.as_ref(), &s.files.data_dir).map_err(ServiceError::Internal)
 }
 
 /// The teacher gives a pupil of their class VPN access: the VPN is set up on first use, and
@@ -40,7 +40,7 @@ pub fn give(
     fallback_endpoint: &str,
     class_id: &ClassId,
     pupil_id: &PupilId,
-) -> Result<Issued, ApiError> {
+) -> Result<Issued, ServiceError> {
     let class = access::own_class(s, who, class_id)?;
     let pupil = classes::get_pupil(s.store.as_ref(), &class.id, pupil_id)?;
     vpn::init(s.store.as_ref(), config)?;
@@ -65,10 +65,10 @@ pub fn take(
     who: &Who,
     class_id: &ClassId,
     pupil_id: &PupilId,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let class = access::own_class(s, who, class_id)?;
     if !vpn::remove_pupil(s.store.as_ref(), &class.id, pupil_id)? {
-        return Err(ApiError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     write_interface_file(s)?;
     let participant = ParticipantId::rostered(pupil_id);
@@ -89,7 +89,7 @@ pub fn take(
 }
 
 /// Which pupils of the class have VPN access.
-pub fn of_class(s: &Services, who: &Who, class_id: &ClassId) -> Result<Vec<Peer>, ApiError> {
+pub fn of_class(s: &Services, who: &Who, class_id: &ClassId) -> Result<Vec<Peer>, ServiceError> {
     let class = access::own_class(s, who, class_id)?;
     Ok(vpn::peers(s.store.as_ref())?
         .into_iter()

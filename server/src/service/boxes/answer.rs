@@ -9,7 +9,7 @@ use crate::channels::message::{self as stored_message, Origin};
 use crate::channels::thread::ThreadId;
 use crate::docs::listing;
 use crate::docs::name::DocName;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::federation::identity::Fingerprint;
 use crate::federation::pairs::{self, Shares};
 use crate::federation::wire::{
@@ -32,12 +32,12 @@ pub fn who_is(s: &Services, peer: &Fingerprint) -> Who {
 }
 
 /// What `who` receives: the classes this box shares with it.
-pub(super) fn shares_of(s: &Services, who: &Who) -> Result<Shares, ApiError> {
+pub(super) fn shares_of(s: &Services, who: &Who) -> Result<Shares, ServiceError> {
     let Who::PairedBox { box_id } = who else {
-        return Err(ApiError::Forbidden);
+        return Err(ServiceError::Forbidden);
     };
     Ok(pairs::get(s.store.as_ref(), box_id)?
-        .ok_or(ApiError::Forbidden)?
+        .ok_or(ServiceError::Forbidden)?
         .shares)
 }
 
@@ -52,7 +52,7 @@ pub(super) fn may_receive(who: &Who, shares: &Shares, class_id: &ClassId) -> boo
 
 /// The classes a paired box receives, with their pupils, lessons and document names, and
 /// every tombstone.
-pub fn manifest(s: &Services, who: &Who) -> Result<Manifest, ApiError> {
+pub fn manifest(s: &Services, who: &Who) -> Result<Manifest, ServiceError> {
     let shares = shares_of(s, who)?;
     let store = s.store.as_ref();
     let mut manifest = Manifest::default();
@@ -116,7 +116,11 @@ fn class_of_doc(s: &Services, name: &DocName) -> Option<ClassId> {
 
 /// For each named document the asker receives, what this box has beyond the asker's state
 /// vector; documents where it lacks nothing are left out.
-pub fn doc_updates(s: &Services, who: &Who, request: DocsRequest) -> Result<DocsAnswer, ApiError> {
+pub fn doc_updates(
+    s: &Services,
+    who: &Who,
+    request: DocsRequest,
+) -> Result<DocsAnswer, ServiceError> {
     if request.docs.len() > MAX_DOCS_PER_REQUEST {
         return Err(validate::invalid("docs", "names too many documents").into());
     }
@@ -158,14 +162,14 @@ pub fn doc_updates(s: &Services, who: &Who, request: DocsRequest) -> Result<Docs
 }
 
 /// Messages of the classes the asker receives, numbered here after `after`, oldest first.
-pub fn messages_after(s: &Services, who: &Who, after: u64) -> Result<MessagesAnswer, ApiError> {
+pub fn messages_after(s: &Services, who: &Who, after: u64) -> Result<MessagesAnswer, ServiceError> {
     let shares = shares_of(s, who)?;
     let store = s.channels.store();
     let own = s.boxes.identity.box_id();
     let (last, numbered) = s
         .channels
         .consistent(|| stored_message::numbered_after(store, after));
-    let mut numbered = numbered.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut numbered = numbered.map_err(|e| ServiceError::Internal(e.to_string()))?;
     numbered.sort_by_key(|m| m.seq);
     let mut answer = MessagesAnswer {
         next_after: last.max(after),
@@ -209,9 +213,9 @@ pub fn messages_after(s: &Services, who: &Who, after: u64) -> Result<MessagesAns
 }
 
 /// A paired box says it changed what it shares with this one: this box asks it now.
-pub fn poked(s: &Services, who: &Who) -> Result<(), ApiError> {
+pub fn poked(s: &Services, who: &Who) -> Result<(), ServiceError> {
     if !matches!(who, Who::PairedBox { .. }) {
-        return Err(ApiError::Forbidden);
+        return Err(ServiceError::Forbidden);
     }
     s.boxes.wake.notify_one();
     Ok(())

@@ -32,7 +32,7 @@ use super::Services;
 use crate::auth::grants::{Ended, Revocation};
 use crate::auth::{can, Action, Who};
 use crate::channels::thread::ThreadId;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::federation::identity::Fingerprint;
 use crate::federation::pairs::{self, PairedBox, Shares};
 use crate::federation::trust::{self, CodeCheck, PAIRING_VALID};
@@ -57,12 +57,12 @@ pub struct PairingCode {
 }
 
 /// A teacher opens pairing: a new one-time code (any earlier one stops working).
-pub fn open_pairing(s: &Services, who: &Who) -> Result<PairingCode, ApiError> {
+pub fn open_pairing(s: &Services, who: &Who) -> Result<PairingCode, ServiceError> {
     let Who::Teacher { teacher_id } = who else {
         return Err(forbidden(who));
     };
     if !can(who, Action::PairBoxes) {
-        return Err(ApiError::Forbidden);
+        return Err(ServiceError::Forbidden);
     }
     let boxes = &s.boxes;
     let code = boxes.trust.open_window(teacher_id);
@@ -76,10 +76,10 @@ pub fn open_pairing(s: &Services, who: &Who) -> Result<PairingCode, ApiError> {
     })
 }
 
-fn forbidden(who: &Who) -> ApiError {
+fn forbidden(who: &Who) -> ServiceError {
     match who {
-        Who::Nobody => ApiError::Unauthenticated,
-        _ => ApiError::Forbidden,
+        Who::Nobody => ServiceError::Unauthenticated,
+        _ => ServiceError::Forbidden,
     }
 }
 
@@ -97,12 +97,12 @@ pub async fn pair_with(
     s: &Services,
     who: &Who,
     target: PairTarget,
-) -> Result<PairedView, ApiError> {
+) -> Result<PairedView, ServiceError> {
     let Who::Teacher { teacher_id } = who else {
         return Err(forbidden(who));
     };
     if !can(who, Action::PairBoxes) {
-        return Err(ApiError::Forbidden);
+        return Err(ServiceError::Forbidden);
     }
     let code = trust::normalize_code(&target.code);
     if code.len() != trust::CODE_LEN {
@@ -137,7 +137,7 @@ pub async fn pair_with(
         .peer
         .ok_or_else(|| FederationError::BadAnswer("no certificate".into()))?;
     if answer.status == StatusCode::FORBIDDEN {
-        return Err(ApiError::PairingRefused);
+        return Err(ServiceError::PairingRefused);
     }
     if answer.status != StatusCode::OK {
         return Err(FederationError::BadAnswer(answer.status.to_string()).into());
@@ -147,7 +147,7 @@ pub async fn pair_with(
     if !trust::proof_matches(&said.proof, &code, "server", &peer, &own)
         || said.box_id != peer.box_id()
     {
-        return Err(ApiError::PairingRefused);
+        return Err(ServiceError::PairingRefused);
     }
     let paired = PairedBox {
         box_id: peer.box_id(),
@@ -166,7 +166,7 @@ pub async fn pair_with(
 
 /// What pairing does on either side: the box is kept, its certificate is trusted from now on,
 /// and this box asks it at once.
-fn keep_paired(s: &Services, paired: &PairedBox) -> Result<(), ApiError> {
+fn keep_paired(s: &Services, paired: &PairedBox) -> Result<(), ServiceError> {
     pairs::put(s.store.as_ref(), paired)?;
     s.boxes
         .trust
@@ -182,11 +182,11 @@ pub fn accept_pairing(
     peer: &Fingerprint,
     peer_ip: IpAddr,
     request: PairRequest,
-) -> Result<PairAnswer, ApiError> {
+) -> Result<PairAnswer, ServiceError> {
     let boxes = &s.boxes;
     let own = boxes.identity.fingerprint();
     if peer == own {
-        return Err(ApiError::PairingRefused);
+        return Err(ServiceError::PairingRefused);
     }
     let name = validate::name("name", &request.name, validate::CLASS_NAME_MAX)?;
     if request.port == 0 {
@@ -199,9 +199,9 @@ pub fn accept_pairing(
         CodeCheck::Right { code, teacher_id } => (code, teacher_id),
         CodeCheck::Wrong => {
             tracing::info!(box_id = %peer.box_id(), "a box offered a wrong pairing code");
-            return Err(ApiError::PairingRefused);
+            return Err(ServiceError::PairingRefused);
         }
-        CodeCheck::NoWindow => return Err(ApiError::PairingRefused),
+        CodeCheck::NoWindow => return Err(ServiceError::PairingRefused),
     };
     let paired = PairedBox {
         box_id: peer.box_id(),
@@ -223,13 +223,13 @@ pub fn accept_pairing(
 
 /// A teacher unpairs a box: from now on its handshakes fail, requests on connections it still
 /// has are refused, and this box stops asking it for anything. Logged.
-pub fn unpair(s: &Services, who: &Who, box_id: &BoxId) -> Result<(), ApiError> {
+pub fn unpair(s: &Services, who: &Who, box_id: &BoxId) -> Result<(), ServiceError> {
     if !can(who, Action::PairBoxes) {
         return Err(forbidden(who));
     }
     s.boxes.trust.remove(box_id);
     if !pairs::remove(s.store.as_ref(), box_id)? {
-        return Err(ApiError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     let relays = Revocation::PairedBox {
         box_id: box_id.clone(),
@@ -248,7 +248,7 @@ pub async fn set_shares(
     who: &Who,
     box_id: &BoxId,
     shares: Shares,
-) -> Result<PairedView, ApiError> {
+) -> Result<PairedView, ServiceError> {
     let paired = choose_shares(s, who, box_id, shares)?;
     take::poke(s, &paired).await;
     view(s, paired)
@@ -259,12 +259,12 @@ fn choose_shares(
     who: &Who,
     box_id: &BoxId,
     shares: Shares,
-) -> Result<PairedBox, ApiError> {
+) -> Result<PairedBox, ServiceError> {
     if !can(who, Action::PairBoxes) {
         return Err(forbidden(who));
     }
     let store = s.store.as_ref();
-    let mut paired = pairs::get(store, box_id)?.ok_or(ApiError::NotFound)?;
+    let mut paired = pairs::get(store, box_id)?.ok_or(ServiceError::NotFound)?;
     let may_share = |class: &Class| {
         can(
             who,
@@ -277,7 +277,7 @@ fn choose_shares(
     for class_id in &shares.classes {
         let class = classes::get(store, class_id)?;
         if !may_share(&class) {
-            return Err(ApiError::Forbidden);
+            return Err(ServiceError::Forbidden);
         }
         chosen.insert(class.id);
     }
@@ -330,7 +330,7 @@ pub struct PairedView {
     pub last_error: Option<String>,
 }
 
-fn view(s: &Services, paired: PairedBox) -> Result<PairedView, ApiError> {
+fn view(s: &Services, paired: PairedBox) -> Result<PairedView, ServiceError> {
     let progress = pairs::progress(s.store.as_ref(), &paired.box_id)?;
     Ok(PairedView {
         fingerprint: paired.fingerprint.grouped(),
@@ -354,7 +354,7 @@ pub struct BoxesOverview {
 }
 
 /// This box and the boxes paired with it, for a teacher.
-pub fn overview(s: &Services, who: &Who) -> Result<BoxesOverview, ApiError> {
+pub fn overview(s: &Services, who: &Who) -> Result<BoxesOverview, ServiceError> {
     if !can(who, Action::PairBoxes) {
         return Err(forbidden(who));
     }

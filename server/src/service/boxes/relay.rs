@@ -19,13 +19,14 @@ use super::answer::{may_receive, shares_of};
 use super::config_for;
 use crate::auth::grants::{Grant, Holder};
 use crate::auth::Who;
-use crate::error::{ApiError, CloseCode};
+use crate::error::ServiceError;
 use crate::federation::client::{self, Socket};
 use crate::federation::pairs::{self, PairedBox};
 use crate::ids::LessonId;
 use crate::lessons::lesson::{self, Lesson};
 use crate::media::relay::Upstream;
 use crate::media::stage::Stage;
+use crate::protocol::CloseCode;
 use crate::service::Services;
 
 /// A paired box asks to receive `lesson_id`'s stream. The grant is issued first and the checks
@@ -34,9 +35,9 @@ pub fn open_relay(
     s: &Services,
     who: &Who,
     lesson_id: &LessonId,
-) -> Result<(Lesson, Grant), ApiError> {
+) -> Result<(Lesson, Grant), ServiceError> {
     let Who::PairedBox { box_id } = who else {
-        return Err(ApiError::Forbidden);
+        return Err(ServiceError::Forbidden);
     };
     let lesson = lesson::get(s.store.as_ref(), lesson_id)?;
     let grant = s.grants.issue(Holder {
@@ -47,10 +48,10 @@ pub fn open_relay(
     });
     // A lesson of a class not shared with the asker is not told apart from no lesson.
     if !may_receive(who, &shares_of(s, who)?, &lesson.class_id) {
-        return Err(ApiError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     if !lesson.is_active(s.clock.now_ms()) {
-        return Err(ApiError::LessonEnded);
+        return Err(ServiceError::LessonEnded);
     }
     Ok((lesson, grant))
 }

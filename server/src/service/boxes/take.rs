@@ -15,7 +15,7 @@ use crate::docs::access as doc_access;
 use crate::docs::name::DocName;
 use crate::docs::quota::Payer;
 use crate::docs::room::{update_frame, Person};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::federation::pairs::{self, PairedBox, Progress};
 use crate::federation::wire::{
     DocState, DocUpdate, DocsAnswer, DocsRequest, Manifest, MessagesAnswer, SharedClass,
@@ -240,7 +240,7 @@ async fn take_records(
 }
 
 /// Takes in one shared class: the class, its pupils (but none deleted here), lessons and groups.
-fn take_class(s: &Services, other: &PairedBox, shared: &SharedClass) -> Result<(), ApiError> {
+fn take_class(s: &Services, other: &PairedBox, shared: &SharedClass) -> Result<(), ServiceError> {
     let store = s.store.as_ref();
     let class = &shared.class;
     if classes::take_copy(store, class, &other.teacher_id)? {

@@ -7,7 +7,7 @@ use std::io::Write;
 use serde_json::{json, Value};
 
 use crate::docs::export::{self, escape_html, Format};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::i18n;
 use crate::privacy::{Category, Held};
 
@@ -113,15 +113,15 @@ struct Zip {
 }
 
 impl Zip {
-    fn add(&mut self, path: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    fn add(&mut self, path: &str, bytes: &[u8]) -> Result<(), ServiceError> {
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
         self.writer
             .start_file(path, options)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
         self.writer
             .write_all(bytes)
-            .map_err(|e| ApiError::Internal(e.to_string()))
+            .map_err(|e| ServiceError::Internal(e.to_string()))
     }
 }
 
@@ -131,7 +131,7 @@ pub fn build(
     held: &[Held],
     lang: &str,
     now_ms: u64,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Vec<u8>, ServiceError> {
     let mut zip = Zip {
         writer: zip::ZipWriter::new(std::io::Cursor::new(Vec::new())),
     };
@@ -189,13 +189,13 @@ pub fn build(
             .collect::<serde_json::Map<_, _>>(),
     });
     let json_bytes =
-        serde_json::to_vec_pretty(&data).map_err(|e| ApiError::Internal(e.to_string()))?;
+        serde_json::to_vec_pretty(&data).map_err(|e| ServiceError::Internal(e.to_string()))?;
     zip.add("data.json", &json_bytes)?;
     zip.add("index.html", page(name, &records, lang, now_ms).as_bytes())?;
     Ok(zip
         .writer
         .finish()
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
         .into_inner())
 }
 

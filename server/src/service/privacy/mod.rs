@@ -21,7 +21,7 @@ use crate::config::Retention;
 use crate::docs::name::DocName;
 use crate::docs::privacy::Documents;
 use crate::docs::quota;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::ids::{ClassId, ParticipantId, PupilId};
 use crate::lessons::classes::{self, Class, Pupil};
 use crate::lessons::lesson;
@@ -93,7 +93,7 @@ pub struct Swept {
 /// everything in them) that ended `lesson_days` ago, private messages older than
 /// `private_message_days`, sign-ins that ran out. Runs daily; the store is rewritten when
 /// something went, as after a deletion.
-pub async fn sweep_expired(s: &Services, retention: &Retention) -> Result<Swept, ApiError> {
+pub async fn sweep_expired(s: &Services, retention: &Retention) -> Result<Swept, ServiceError> {
     let now = s.clock.now_ms();
     let store = s.store.as_ref();
     let lessons = lesson::over_before(store, now.saturating_sub(days_ms(retention.lesson_days)))?;
@@ -133,7 +133,7 @@ pub fn retention_overview(
     s: &Services,
     who: &Who,
     retention: &Retention,
-) -> Result<Vec<RetentionLine>, ApiError> {
+) -> Result<Vec<RetentionLine>, ServiceError> {
     let store = s.store.as_ref();
     let mut lessons_over = Vec::new();
     let mut private = (0, None::<u64>);
@@ -169,7 +169,7 @@ pub fn retention_overview(
 }
 
 /// The pupil as every keeper needs them.
-fn subject(store: &dyn Store, pupil: &Pupil) -> Result<Subject, ApiError> {
+fn subject(store: &dyn Store, pupil: &Pupil) -> Result<Subject, ServiceError> {
     let lessons = lesson::of_class(store, &pupil.class_id)?
         .into_iter()
         .map(|l| l.id)
@@ -196,7 +196,7 @@ fn pupil_for(
     who: &Who,
     class_id: &ClassId,
     pupil_id: &PupilId,
-) -> Result<Pupil, ApiError> {
+) -> Result<Pupil, ServiceError> {
     let participant = ParticipantId::rostered(pupil_id);
     let own = can(
         who,
@@ -207,9 +207,9 @@ fn pupil_for(
     );
     match who {
         _ if own => {}
-        Who::Nobody => return Err(ApiError::Unauthenticated),
+        Who::Nobody => return Err(ServiceError::Unauthenticated),
         Who::Pupil(_) | Who::Camera { .. } | Who::PairedBox { .. } => {
-            return Err(ApiError::Forbidden)
+            return Err(ServiceError::Forbidden)
         }
         Who::Teacher { .. } => {
             access::own_class(s, who, class_id)?;
@@ -219,7 +219,7 @@ fn pupil_for(
 }
 
 /// Everything the keepers hold about the pupil.
-fn gather(store: &dyn Store, subject: &Subject) -> Result<Vec<Held>, ApiError> {
+fn gather(store: &dyn Store, subject: &Subject) -> Result<Vec<Held>, ServiceError> {
     let mut held = Vec::new();
     for keeper in keepers() {
         held.extend(keeper.holds(store, subject)?);
@@ -242,7 +242,7 @@ pub async fn export_pupil(
     class_id: &ClassId,
     pupil_id: &PupilId,
     lang: &str,
-) -> Result<Archive, ApiError> {
+) -> Result<Archive, ServiceError> {
     let pupil = pupil_for(s, who, class_id, pupil_id)?;
     if let Err(e) = s.docs.durable().await {
         // The archive still has everything stored; the edits that wait are not in it.
@@ -275,7 +275,7 @@ pub async fn forget_pupil(
     who: &Who,
     class_id: &ClassId,
     pupil_id: &PupilId,
-) -> Result<Forgotten, ApiError> {
+) -> Result<Forgotten, ServiceError> {
     let class = access::own_class(s, who, class_id)?;
     let pupil = classes::get_pupil(s.store.as_ref(), &class.id, pupil_id)?;
     let removed = forget_one(s, &pupil).await?;
@@ -293,14 +293,14 @@ pub async fn delete_class(
     s: &Services,
     who: &Who,
     class_id: &ClassId,
-) -> Result<Forgotten, ApiError> {
+) -> Result<Forgotten, ServiceError> {
     let class = access::own_class(s, who, class_id)?;
     delete_whole_class(s, &class).await
 }
 
 /// A paired box deleted this pupil (its tombstone arrived with a class it shares): deleted here
 /// as by [`forget_pupil`], leaving the same tombstone, so no box brings them back.
-pub async fn forget_tombstoned_pupil(s: &Services, pupil: &Pupil) -> Result<(), ApiError> {
+pub async fn forget_tombstoned_pupil(s: &Services, pupil: &Pupil) -> Result<(), ServiceError> {
     let removed = forget_one(s, pupil).await?;
     rewrite_store(s).await?;
     let records: usize = removed.iter().map(|(_, n)| n).sum();
@@ -309,13 +309,13 @@ pub async fn forget_tombstoned_pupil(s: &Services, pupil: &Pupil) -> Result<(), 
 }
 
 /// A paired box deleted a class this box took from it: deleted here as by [`delete_class`].
-pub async fn delete_tombstoned_class(s: &Services, class: &Class) -> Result<(), ApiError> {
+pub async fn delete_tombstoned_class(s: &Services, class: &Class) -> Result<(), ServiceError> {
     delete_whole_class(s, class).await?;
     tracing::info!(class_id = %class.id, "class deleted here because the paired box it came from deleted it");
     Ok(())
 }
 
-async fn delete_whole_class(s: &Services, class: &Class) -> Result<Forgotten, ApiError> {
+async fn delete_whole_class(s: &Services, class: &Class) -> Result<Forgotten, ServiceError> {
     let store = s.store.as_ref();
     if let Some(running) = lesson::active_for_class(store, &class.id, s.clock.now_ms())? {
         let ended = lesson::end(store, s.clock.as_ref(), &running)?;
@@ -348,7 +348,10 @@ async fn delete_whole_class(s: &Services, class: &Class) -> Result<Forgotten, Ap
 
 /// Deletes one pupil everywhere, but leaves the store's rewrite to the caller (a class's
 /// deletion rewrites once for all its pupils).
-async fn forget_one(s: &Services, pupil: &Pupil) -> Result<Vec<(&'static str, usize)>, ApiError> {
+async fn forget_one(
+    s: &Services,
+    pupil: &Pupil,
+) -> Result<Vec<(&'static str, usize)>, ServiceError> {
     let store = s.store.as_ref();
     let subject = subject(store, pupil)?;
     let me = subject.participant.clone();
@@ -406,7 +409,7 @@ async fn forget_one(s: &Services, pupil: &Pupil) -> Result<Vec<(&'static str, us
 async fn forget_lessons(
     s: &Services,
     lessons: &[crate::lessons::lesson::Lesson],
-) -> Result<usize, ApiError> {
+) -> Result<usize, ServiceError> {
     let scopes: Vec<LessonScope> = lessons
         .iter()
         .map(|l| LessonScope {
@@ -433,12 +436,12 @@ async fn forget_lessons(
 
 /// Rewrites the store so nothing deleted stays in its files ([`Store::compact`]), off the
 /// async threads.
-async fn rewrite_store(s: &Services) -> Result<(), ApiError> {
+async fn rewrite_store(s: &Services) -> Result<(), ServiceError> {
     s.store.flush()?;
     let rewrite = s.store.clone();
     tokio::task::spawn_blocking(move || rewrite.compact())
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        .map_err(|e| ServiceError::Internal(e.to_string()))??;
     Ok(())
 }
 
