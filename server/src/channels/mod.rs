@@ -1,6 +1,6 @@
 //! Messages between the teacher and pupils: private threads, announcements, class and group
-//! chat, raised hands. No sockets here: [`session::Session`] turns a connection's requests into
-//! replies, and [`Channels`] stores, numbers and delivers.
+//! chat, raised hands. No sockets and no permissions here: the use-cases in
+//! `service::messages` decide, and [`Channels`] stores, numbers and delivers.
 //!
 //! Every change is written to the store, made durable by one flush shared by everything that
 //! arrived meanwhile (group commit), and only then delivered, in the order it was numbered.
@@ -12,7 +12,6 @@ pub mod hands;
 pub mod message;
 pub mod people;
 pub mod privacy;
-pub mod session;
 pub mod thread;
 
 use std::collections::HashMap;

@@ -10,7 +10,7 @@
 
 use super::chat::ChatSettings;
 use super::ChannelError;
-use crate::auth::{can, Action, ThreadFacts, ThreadKind, Who};
+use crate::auth::{ThreadFacts, ThreadKind};
 use crate::ids::{ClassId, GroupId, LessonId, ParticipantId, PupilId, TeacherId};
 use crate::lessons::lesson::Lesson;
 use crate::lessons::{classes, groups, lesson};
@@ -258,47 +258,6 @@ pub fn resolve(
     })
 }
 
-/// The thread named `raw`, if `who` may read it; otherwise `NotFound`, as if it did not exist.
-pub fn readable(
-    store: &dyn Store,
-    lesson: &Lesson,
-    chat: &ChatSettings,
-    who: &Who,
-    raw: &str,
-) -> Result<Resolved, ChannelError> {
-    let id = ThreadId::parse(raw).ok_or(ChannelError::NotFound)?;
-    let resolved = resolve(store, lesson, chat, id)?;
-    if can(who, Action::ReadThread(resolved.facts(false))) {
-        Ok(resolved)
-    } else {
-        Err(ChannelError::NotFound)
-    }
-}
-
-/// The thread named `raw`, if `who` may write into it now; the error says why not.
-pub fn writable(
-    store: &dyn Store,
-    lesson: &Lesson,
-    chat: &ChatSettings,
-    who: &Who,
-    raw: &str,
-    now_ms: u64,
-) -> Result<Resolved, ChannelError> {
-    let resolved = readable(store, lesson, chat, who, raw)?;
-    let muted = match who {
-        Who::Pupil(seat) => chat.muted_until(&seat.participant_id, now_ms).is_some(),
-        _ => false,
-    };
-    if can(who, Action::WriteThread(resolved.facts(muted))) {
-        return Ok(resolved);
-    }
-    Err(match (resolved.is_chat(), resolved.is_open(), muted) {
-        (true, false, _) => ChannelError::ChatClosed,
-        (true, true, true) => ChannelError::Muted,
-        _ => ChannelError::Forbidden,
-    })
-}
-
 impl Resolved {
     /// The facts for `can`, with `muted` for the pupil asking.
     pub fn facts(&self, muted: bool) -> ThreadFacts<'_> {
@@ -333,14 +292,14 @@ impl Resolved {
         }
     }
 
-    fn is_chat(&self) -> bool {
+    pub fn is_chat(&self) -> bool {
         matches!(
             self.kind,
             OwnedKind::ClassChat { .. } | OwnedKind::GroupChat { .. }
         )
     }
 
-    fn is_open(&self) -> bool {
+    pub fn is_open(&self) -> bool {
         match self.kind {
             OwnedKind::ClassChat { open, .. } | OwnedKind::GroupChat { open, .. } => open,
             _ => true,

@@ -22,7 +22,6 @@ use super::origin_matches_host;
 use super::state::AppState;
 use crate::auth::grants::{Ended, Grant};
 use crate::auth::{Seat, Who};
-use crate::channels::session::Session;
 use crate::error::ServiceError;
 use crate::ids::LessonId;
 use crate::lessons::lesson::Lesson;
@@ -30,6 +29,8 @@ use crate::lessons::presence::LessonEvent;
 use crate::media::link::MediaLink;
 use crate::protocol::CloseCode;
 use crate::protocol::{ClientMessage, ServerMessage};
+use crate::service::messages::session::Session;
+use crate::service::Services;
 use crate::service::{self, access};
 
 #[derive(Deserialize)]
@@ -172,7 +173,9 @@ async fn connection(
             }
             incoming = socket.recv() => {
                 last_heard = Instant::now();
-                on_incoming(&mut socket, &limiter, session.as_mut(), &mut media, incoming).await
+                let session = session.as_mut();
+                on_incoming(&mut socket, &state.services, &limiter, session, &mut media, incoming)
+                    .await
             }
         };
         match step {
@@ -242,6 +245,7 @@ type Limiter = governor::DefaultDirectRateLimiter;
 
 async fn on_incoming(
     socket: &mut WebSocket,
+    services: &Services,
     limiter: &Limiter,
     session: Option<&mut Session>,
     media: &mut MediaLink,
@@ -266,7 +270,7 @@ async fn on_incoming(
             }
             Ok(ClientMessage::Messages(request)) => {
                 let replies = match session {
-                    Some(session) => session.request(request).await,
+                    Some(session) => session.request(services, request).await,
                     None => vec![ServerMessage::Refused {
                         request: request.name(),
                         client_id: None,

@@ -4,9 +4,8 @@
 
 use std::net::IpAddr;
 
-use super::{access, Services};
+use super::{access, messages, Services};
 use crate::auth::{can, Action, Who};
-use crate::channels::thread;
 use crate::docs::access::Resolved;
 use crate::docs::copies;
 use crate::error::ServiceError;
@@ -47,7 +46,8 @@ pub fn save(
         Destination::Thread { thread, lesson } => {
             let lesson = access::running_lesson(s, who, lesson)?;
             let chat = s.channels.chat(&lesson.id)?;
-            let resolved = thread::writable(s.store.as_ref(), &lesson, &chat, who, thread, now_ms)?;
+            let resolved =
+                messages::writable_thread(s.store.as_ref(), &lesson, &chat, who, thread, now_ms)?;
             tracing::info!(lesson_id = %lesson.id, size = file.bytes.len(), "file attached");
             (resolved.id.to_string(), Some(lesson.id), None)
         }
@@ -117,7 +117,7 @@ pub fn fetch(s: &Services, who: &Who, id: &str) -> Result<(Upload, Vec<u8>), Ser
             let lesson_id = upload.lesson_id.as_ref().ok_or(ServiceError::NotFound)?;
             let lesson = lesson::get(store, lesson_id)?;
             let chat = s.channels.chat(&lesson.id)?;
-            thread::readable(store, &lesson, &chat, who, &upload.thread)?;
+            messages::readable_thread(store, &lesson, &chat, who, &upload.thread)?;
         }
     }
     let bytes = uploads::bytes(store, &upload.id)?.ok_or(ServiceError::NotFound)?;

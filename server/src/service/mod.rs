@@ -15,6 +15,8 @@
 //! - [`health`]: what `/healthz` says; a store that failed is reopened once there is room.
 //! - [`history`]: a document's versions: listing, saving, restoring one as a copy.
 //! - [`lessons`]: ending lessons (by the teacher or the clock), removing a pupil, presence.
+//! - [`messages`]: sending, deleting, hands, "coming to you", chats and muting; one `/ws`
+//!   connection's message session.
 //! - [`nearby`]: the other classroom boxes on the network, for the teacher.
 //! - [`privacy`]: everything kept about a pupil: one archive to download, and deletion of all
 //!   of it (every store tree has a keeper that answers both).
@@ -33,6 +35,7 @@ pub mod handouts;
 pub mod health;
 pub mod history;
 pub mod lessons;
+pub mod messages;
 pub mod nearby;
 pub mod privacy;
 pub mod profile;

@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{access, lessons, Services};
+use super::{access, lessons, messages, Services};
 use crate::auth::grants::{Ended, Revocation};
 use crate::auth::sessions::{self, SignIns};
 use crate::auth::{can, Action, Who};
-use crate::channels::{self, hands};
+use crate::channels;
 use crate::clock::DAY_MS;
 use crate::config::Retention;
 use crate::docs::name::DocName;
@@ -378,9 +378,7 @@ async fn forget_one(
     // Live state: a raised hand is lowered where the teacher sees it; open documents stop
     // writing and what they queued is written before it is deleted.
     for lesson_id in &subject.lessons {
-        s.channels
-            .update_hands(lesson_id, |queue| hands::lower(queue, &me))
-            .await?;
+        messages::lower_hand_of(s, lesson_id, &me).await?;
     }
     for doc in &subject.own_documents {
         s.docs.forget(doc);
