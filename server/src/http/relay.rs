@@ -23,7 +23,6 @@ use crate::auth::Who;
 use crate::error::ServiceError;
 use crate::ids::LessonId;
 use crate::lessons::lesson::Lesson;
-use crate::media::link::MediaLink;
 use crate::protocol::CloseCode;
 use crate::protocol::MediaRequest;
 use crate::service;
@@ -56,14 +55,7 @@ async fn relay(
     who: Who,
     mut grant: Grant,
 ) {
-    let mut media = MediaLink::new(
-        state.services.media.clone(),
-        &lesson.id,
-        &lesson.teacher_id,
-        who,
-        state.services.store.clone(),
-    )
-    .into_relay();
+    let mut media = service::media::open_relay(&state.services, &who, &lesson);
     let limiter = message_limiter(state.config.limits.ws_messages_per_second);
     tracing::info!("a paired box receives this lesson's stream");
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -75,7 +67,7 @@ async fn relay(
             _ = state.shutdown.cancelled() => Step::Close(CloseCode::GoingAway),
             _ = ping.tick() => socket_limits::ping(&mut socket, last_heard).await,
             happening = media.next() => {
-                let replies = media.on(happening).await;
+                let replies = service::media::on(&mut media, happening).await;
                 send_all(&mut socket, replies).await
             }
             incoming = socket.recv() => {
@@ -86,7 +78,7 @@ async fn relay(
                     TextFrame::Text(text) => {
                         match serde_json::from_str::<MediaRequest>(text.as_str()) {
                             Ok(request) => {
-                                let replies = media.request(request).await;
+                                let replies = service::media::request(&state.services, &mut media, request).await;
                                 send_all(&mut socket, replies).await
                             }
                             Err(_) => Step::Close(CloseCode::BadMessage),

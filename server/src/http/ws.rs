@@ -119,13 +119,7 @@ async fn connection(
         ),
         _ => None,
     };
-    let mut media = MediaLink::new(
-        state.services.media.clone(),
-        &lesson.id,
-        &lesson.teacher_id,
-        who.clone(),
-        state.services.store.clone(),
-    );
+    let mut media = service::media::open(&state.services, &who, &lesson);
     let limiter = message_limiter(state.config.limits.ws_messages_per_second);
     tracing::debug!("connected");
 
@@ -168,7 +162,7 @@ async fn connection(
                 (_, None) => Step::Continue,
             },
             happening = media.next() => {
-                let replies = media.on(happening).await;
+                let replies = service::media::on(&mut media, happening).await;
                 send_all(&mut socket, replies).await
             }
             incoming = socket.recv() => {
@@ -265,7 +259,7 @@ async fn on_incoming(
                 send_all(socket, vec![ServerMessage::Pong { id }]).await
             }
             Ok(ClientMessage::Media(request)) => {
-                let replies = media.request(request).await;
+                let replies = service::media::request(services, media, request).await;
                 send_all(socket, replies).await
             }
             Ok(ClientMessage::Messages(request)) => {

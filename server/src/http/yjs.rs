@@ -17,7 +17,7 @@ use super::extract::{Caller, ClientIp};
 use super::origin_matches_host;
 use super::state::AppState;
 use crate::auth::grants::Grant;
-use crate::auth::{can, Action, Who};
+use crate::auth::Who;
 use crate::docs::access::Resolved;
 use crate::docs::hub::{DocConnection, Incoming, WRITE_BATCH};
 use crate::docs::quota::Payer;
@@ -155,9 +155,7 @@ fn handle_frame(
     doc: &mut DocConnection,
     frame: &[u8],
 ) -> Result<Vec<Vec<u8>>, CloseCode> {
-    let mut facts = resolved.facts();
-    facts.read_only = doc.doc.is_read_only();
-    let may_write = can(who, Action::WriteDoc(facts));
+    let may_write = service::docs::may_write_now(who, resolved, doc.doc.is_read_only());
     doc.receive(frame, may_write).map_err(|e| match e {
         DocError::ReadOnly => CloseCode::ReadOnly,
         DocError::TooLarge => CloseCode::DocTooLarge,

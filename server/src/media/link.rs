@@ -1,6 +1,9 @@
 //! One client connection's media: the peer connections it publishes on (one per [`Stream`]),
 //! the one it receives on ("watch"), and the signaling between them and `/ws`.
 //!
+//! It keeps per-connection state and does the mechanics; whether a request is allowed is
+//! decided before it gets here, by `service::media` (which asks `auth::can`).
+//!
 //! Publishing: the browser offers, the box answers. Receiving: the box offers whenever the
 //! tracks the client may receive change, and the browser answers. The box is ICE-lite with
 //! its candidates in every SDP it sends, so browsers need not send theirs.
@@ -26,13 +29,11 @@ use super::forward::{
     down_track, forward, forward_layer, pick_layers, relay_keyframe_requests, Source,
 };
 use super::keyframes::Keyframes;
-use super::stage::{Allowed, Call, ConnId, NewTrack, Refusal, Stage, StageEvent};
+use super::stage::{Allowed, Call, ConnId, NewTrack, Receivable, Refusal, Stage, StageEvent};
 use super::{offer, Counted, Gauge, Media, MediaCounts, Stream, WatchSource};
-use crate::auth::{can, Action, Who};
+use crate::auth::Who;
 use crate::ids::{LessonId, ParticipantId, TeacherId};
-use crate::lessons::lesson;
-use crate::protocol::{MediaRequest, ServerMessage};
-use crate::store::Store;
+use crate::protocol::ServerMessage;
 
 /// The receiving peer connection's name in messages.
 const WATCH: &str = "watch";
@@ -70,10 +71,10 @@ pub struct MediaLink {
     stage: Arc<Stage>,
     conn: ConnId,
     who: Who,
-    /// The teacher who runs the lesson (for [`can`]'s "manages this lesson").
-    lesson_teacher: TeacherId,
-    store: Arc<dyn Store>,
-    lesson_id: LessonId,
+    /// Whether this is the teacher who runs the lesson (decided when it opened).
+    runs_lesson: bool,
+    /// Which sources this connection may receive, as the service layer last decided.
+    may_receive: Receivable,
     publishers: HashMap<Stream, Peer>,
     watch: Option<Watch>,
     events: broadcast::Receiver<StageEvent>,
@@ -86,7 +87,8 @@ pub struct MediaLink {
     relay: Option<Counted>,
 }
 
-fn refused(
+/// A media request refused, with its code (docs/PROTOCOL.md).
+pub fn refused(
     request: &'static str,
     peer: Option<&'static str>,
     code: &'static str,
@@ -110,7 +112,12 @@ fn bad_sdp(
     refused(request, peer, "bad_sdp", "the SDP cannot be used")
 }
 
-fn refusal(request: &'static str, peer: Option<&'static str>, why: Refusal) -> Vec<ServerMessage> {
+/// A request the stage or the service refused.
+pub fn refusal(
+    request: &'static str,
+    peer: Option<&'static str>,
+    why: Refusal,
+) -> Vec<ServerMessage> {
     match why {
         Refusal::Forbidden => refused(request, peer, "forbidden", "not allowed now"),
         Refusal::Full => refused(
@@ -123,12 +130,13 @@ fn refusal(request: &'static str, peer: Option<&'static str>, why: Refusal) -> V
 }
 
 impl MediaLink {
+    /// A connection's media in the lesson (`runs_lesson`: it is the lesson's teacher's).
     pub fn new(
         media: Arc<Media>,
         lesson_id: &LessonId,
         lesson_teacher: &TeacherId,
         who: Who,
-        store: Arc<dyn Store>,
+        runs_lesson: bool,
     ) -> Self {
         let stage = media.stage(lesson_id, lesson_teacher);
         let events = stage.subscribe();
@@ -138,9 +146,8 @@ impl MediaLink {
             media,
             stage,
             who,
-            lesson_teacher: lesson_teacher.clone(),
-            store,
-            lesson_id: lesson_id.clone(),
+            runs_lesson,
+            may_receive: Receivable::default(),
             publishers: HashMap::new(),
             watch: None,
             events,
@@ -221,15 +228,24 @@ impl MediaLink {
 
     /// The teacher who runs this lesson (not merely some teacher).
     fn is_teacher(&self) -> bool {
-        can(
-            &self.who,
-            Action::ManageLesson {
-                lesson_teacher: &self.lesson_teacher,
-            },
-        )
+        self.runs_lesson
     }
 
-    pub async fn on(&mut self, happening: Happening) -> Vec<ServerMessage> {
+    pub fn stage(&self) -> &Arc<Stage> {
+        &self.stage
+    }
+
+    pub fn conn(&self) -> ConnId {
+        self.conn
+    }
+
+    pub fn who(&self) -> &Who {
+        &self.who
+    }
+
+    /// Acts on what happened, receiving what `may` allows now.
+    pub async fn on(&mut self, happening: Happening, may: Receivable) -> Vec<ServerMessage> {
+        self.may_receive = may;
         match happening {
             Happening::Failed((WATCH, number)) => {
                 if self.watch.as_ref().is_some_and(|w| w.peer.number == number) {
@@ -304,76 +320,6 @@ impl MediaLink {
         }
     }
 
-    /// Carries out a media request from the client (see docs/PROTOCOL.md).
-    pub async fn request(&mut self, request: MediaRequest) -> Vec<ServerMessage> {
-        match request {
-            MediaRequest::MediaPublish { stream, sdp } => self.publish(stream, sdp).await,
-            MediaRequest::MediaUnpublish { stream } => self.stop_publishing(stream, "asked").await,
-            MediaRequest::MediaWatch { sources } => self.watch(sources).await,
-            MediaRequest::MediaAnswer { sdp } => self.answer(sdp).await,
-            MediaRequest::MediaUnwatch => self.stop_watching("asked").await,
-            MediaRequest::MediaIce {
-                peer,
-                candidate,
-                sdp_mid,
-                sdp_mline_index,
-            } => {
-                let init = RTCIceCandidateInit {
-                    candidate,
-                    sdp_mid,
-                    sdp_mline_index,
-                    username_fragment: None,
-                };
-                self.add_candidate(&peer, init).await
-            }
-            MediaRequest::GrantTalk { participant, video } => {
-                self.as_teacher_about("grant_talk", &participant, |stage| {
-                    stage.grant_talk(&participant, video)
-                })
-            }
-            MediaRequest::RevokeTalk { participant } => {
-                self.as_teacher_about("revoke_talk", &participant, |stage| {
-                    stage.revoke_talk(&participant)
-                })
-            }
-            MediaRequest::StartCall { participant, video } => {
-                let teacher_conn = self.conn;
-                self.as_teacher_about("start_call", &participant, |stage| {
-                    stage.start_call(Call {
-                        teacher_conn,
-                        participant_id: participant.clone(),
-                        video,
-                    })
-                })
-            }
-            MediaRequest::HangUp => match self.stage.call() {
-                Some(call) if call.includes(self.conn, &self.who) => {
-                    self.stage.end_call();
-                    Vec::new()
-                }
-                _ => refusal("hang_up", None, Refusal::Forbidden),
-            },
-        }
-    }
-
-    /// A teacher's request about one pupil of this lesson; its outcome reaches everyone
-    /// concerned as a stage event.
-    fn as_teacher_about(
-        &self,
-        request: &'static str,
-        participant: &ParticipantId,
-        act: impl FnOnce(&Stage),
-    ) -> Vec<ServerMessage> {
-        if !self.is_teacher() {
-            return refusal(request, None, Refusal::Forbidden);
-        }
-        if lesson::get_participant(self.store.as_ref(), &self.lesson_id, participant).is_err() {
-            return refused(request, None, "not_found", "no such pupil in this lesson");
-        }
-        act(&self.stage);
-        Vec::new()
-    }
-
     async fn open_peer(&mut self, name: &'static str) -> Result<Peer, Vec<ServerMessage>> {
         let request = if name == WATCH {
             "media_watch"
@@ -423,13 +369,16 @@ impl MediaLink {
         self.media.peer_gone();
     }
 
-    async fn publish(&mut self, stream: Stream, sdp: String) -> Vec<ServerMessage> {
+    /// Publishes `stream` from the browser's offer, with the kinds `allowed` (decided by the
+    /// service layer).
+    pub async fn publish(
+        &mut self,
+        stream: Stream,
+        sdp: String,
+        allowed: Allowed,
+    ) -> Vec<ServerMessage> {
         const REQUEST: &str = "media_publish";
         let peer_name = Some(stream.name());
-        let allowed = match self.stage.may_publish(stream, self.conn, &self.who) {
-            Ok(allowed) => allowed,
-            Err(why) => return refusal(REQUEST, peer_name, why),
-        };
         if let Err(bad) = offer::check(&sdp, allowed) {
             return refused(REQUEST, peer_name, bad.code, bad.message);
         }
@@ -509,7 +458,8 @@ impl MediaLink {
         }));
     }
 
-    async fn stop_publishing(
+    /// Stops publishing `stream` (the client asked, it failed, was replaced or revoked).
+    pub async fn stop_publishing(
         &mut self,
         stream: Stream,
         reason: &'static str,
@@ -525,15 +475,16 @@ impl MediaLink {
         }]
     }
 
-    async fn watch(&mut self, sources: Vec<WatchSource>) -> Vec<ServerMessage> {
+    /// Receives `sources` (each of which `may` allows: the service layer checked).
+    pub async fn watch(
+        &mut self,
+        sources: Vec<WatchSource>,
+        may: Receivable,
+    ) -> Vec<ServerMessage> {
         const REQUEST: &str = "media_watch";
+        self.may_receive = may;
         if sources.is_empty() {
             return refused(REQUEST, Some(WATCH), "invalid", "name at least one source");
-        }
-        for &source in &sources {
-            if let Err(why) = self.stage.may_watch(source, self.conn, &self.who) {
-                return refusal(REQUEST, Some(WATCH), why);
-            }
         }
         if self.watch.is_none() {
             let peer = match self.open_peer(WATCH).await {
@@ -560,12 +511,15 @@ impl MediaLink {
             return Vec::new();
         };
         // A call that ended is no longer something to watch.
-        watch
-            .wants
-            .retain(|&s| self.stage.may_watch(s, self.conn, &self.who).is_ok());
+        let may = self.may_receive;
+        watch.wants.retain(|&source| match source {
+            WatchSource::Lesson => may.lesson,
+            WatchSource::Talk => may.talk,
+            WatchSource::Call => may.call,
+        });
         self.stage
             .set_watching_lesson(self.conn, watch.wants.contains(&WatchSource::Lesson));
-        let visible = self.stage.visible_to(self.conn, &self.who, &watch.wants);
+        let visible = self.stage.visible_to(self.conn, &watch.wants, may);
         let mut changed = false;
         let gone: Vec<String> = watch
             .senders
@@ -661,7 +615,8 @@ impl MediaLink {
         }
     }
 
-    async fn answer(&mut self, sdp: String) -> Vec<ServerMessage> {
+    /// The client's answer to the box's last offer on the receiving peer connection.
+    pub async fn answer(&mut self, sdp: String) -> Vec<ServerMessage> {
         const REQUEST: &str = "media_answer";
         let Some(watch) = &mut self.watch else {
             return refused(
@@ -692,7 +647,7 @@ impl MediaLink {
         // New receivers start with a keyframe rather than waiting for the next one.
         let tracks: Vec<_> = self
             .stage
-            .visible_to(self.conn, &self.who, &watch.wants)
+            .visible_to(self.conn, &watch.wants, self.may_receive)
             .into_iter()
             .filter(|t| watch.senders.contains_key(&t.id))
             .collect();
@@ -705,7 +660,8 @@ impl MediaLink {
         Vec::new()
     }
 
-    async fn stop_watching(&mut self, reason: &'static str) -> Vec<ServerMessage> {
+    /// Stops receiving.
+    pub async fn stop_watching(&mut self, reason: &'static str) -> Vec<ServerMessage> {
         let Some(watch) = self.watch.take() else {
             return Vec::new();
         };
@@ -717,7 +673,8 @@ impl MediaLink {
         }]
     }
 
-    async fn add_candidate(&self, peer: &str, init: RTCIceCandidateInit) -> Vec<ServerMessage> {
+    /// A trickled ICE candidate for one of this connection's peers.
+    pub async fn add_candidate(&self, peer: &str, init: RTCIceCandidateInit) -> Vec<ServerMessage> {
         const REQUEST: &str = "media_ice";
         let pc = if peer == WATCH {
             self.watch.as_ref().map(|w| w.peer.pc.clone())

@@ -11,7 +11,7 @@ use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use super::keyframes::Keyframes;
 use super::simulcast::Simulcast;
 use super::{Counted, Stream, WatchSource};
-use crate::auth::{can, Action, MediaFacts, Medium, Who};
+use crate::auth::{MediaFacts, Medium, Who};
 use crate::ids::{LessonId, ParticipantId, TeacherId};
 
 /// A client connection, numbered by the box.
@@ -28,8 +28,8 @@ fn label(owner: &Who) -> &str {
     }
 }
 
-/// The medium a published stream is, for [`can`].
-fn sent_medium(stream: Stream) -> Medium {
+/// The medium a published stream is, for `auth::can`.
+pub fn sent_medium(stream: Stream) -> Medium {
     match stream {
         Stream::Camera => Medium::Lesson,
         Stream::Screen => Medium::Screen,
@@ -39,13 +39,22 @@ fn sent_medium(stream: Stream) -> Medium {
     }
 }
 
-/// The medium a watched source is, for [`can`].
-fn received_medium(source: WatchSource) -> Medium {
+/// The medium a watched source is, for `auth::can`.
+pub fn received_medium(source: WatchSource) -> Medium {
     match source {
         WatchSource::Lesson => Medium::Lesson,
         WatchSource::Talk => Medium::Talk,
         WatchSource::Call => Medium::Call,
     }
+}
+
+/// Which sources one connection may receive now: decided by the service layer (`auth::can`
+/// with [`Stage::facts_now`]), applied by the stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Receivable {
+    pub lesson: bool,
+    pub talk: bool,
+    pub call: bool,
 }
 
 /// A published track as subscribers receive it.
@@ -168,7 +177,22 @@ impl Stage {
         }
     }
 
-    /// The facts [`can`] decides a media request of `who` on `conn` by.
+    pub fn lesson_id(&self) -> &LessonId {
+        &self.lesson_id
+    }
+
+    /// The teacher who runs the lesson.
+    pub fn lesson_teacher(&self) -> &TeacherId {
+        &self.lesson_teacher
+    }
+
+    /// What the stage says now about `who` on `conn` sending or receiving `medium` (a talk
+    /// grant, the call, a relay): the facts the service layer asks `auth::can` with.
+    pub fn facts_now(&self, medium: Medium, conn: ConnId, who: &Who) -> MediaFacts<'_> {
+        let inner = self.lock();
+        self.facts(&inner, medium, conn, who)
+    }
+
     fn facts(&self, inner: &Inner, medium: Medium, conn: ConnId, who: &Who) -> MediaFacts<'_> {
         let talk_grant = match who {
             Who::Pupil(seat) => inner.talk.get(&seat.participant_id).copied(),
@@ -251,39 +275,6 @@ impl Stage {
     /// stage goes.
     pub fn lesson_viewers(&self) -> watch::Receiver<usize> {
         self.viewers.subscribe()
-    }
-
-    /// May `who` on `conn` publish `stream` now, and which kinds (audio, video)? Asked of
-    /// [`can`] with what the stage says now (talk grants, the call).
-    pub fn may_publish(&self, stream: Stream, conn: ConnId, who: &Who) -> Result<Allowed, Refusal> {
-        let inner = self.lock();
-        let facts = self.facts(&inner, sent_medium(stream), conn, who);
-        let allowed = Allowed {
-            audio: can(who, Action::SendMedia(facts)),
-            video: can(
-                who,
-                Action::SendMedia(MediaFacts {
-                    video: true,
-                    ..facts
-                }),
-            ),
-        };
-        if allowed.audio || allowed.video {
-            Ok(allowed)
-        } else {
-            Err(Refusal::Forbidden)
-        }
-    }
-
-    /// May `who` on `conn` ask to receive `source`?
-    pub fn may_watch(&self, source: WatchSource, conn: ConnId, who: &Who) -> Result<(), Refusal> {
-        let inner = self.lock();
-        let facts = self.facts(&inner, received_medium(source), conn, who);
-        if can(who, Action::ReceiveMedia(facts)) {
-            Ok(())
-        } else {
-            Err(Refusal::Forbidden)
-        }
     }
 
     /// `conn` publishes this lesson source (camera, screen, second picture) from now on; whoever did before is told to
@@ -416,25 +407,18 @@ impl Stage {
     }
 
     /// The tracks `conn` receives when it asks for `wants`: those of the sources it may
-    /// receive now ([`can`]), a call's only from its other side.
+    /// receive now (`may`, decided by the service layer), a call's only from its other side.
     pub fn visible_to(
         &self,
         conn: ConnId,
-        who: &Who,
         wants: &HashSet<WatchSource>,
+        may: Receivable,
     ) -> Vec<Arc<Track>> {
         let inner = self.lock();
-        let may = |source: WatchSource| {
-            wants.contains(&source)
-                && can(
-                    who,
-                    Action::ReceiveMedia(self.facts(&inner, received_medium(source), conn, who)),
-                )
-        };
         let (lesson, talk, call) = (
-            may(WatchSource::Lesson),
-            may(WatchSource::Talk),
-            may(WatchSource::Call),
+            may.lesson && wants.contains(&WatchSource::Lesson),
+            may.talk && wants.contains(&WatchSource::Talk),
+            may.call && wants.contains(&WatchSource::Call),
         );
         inner
             .tracks
@@ -562,68 +546,8 @@ impl Call {
 mod tests {
     use super::*;
 
-    fn pupil(id: &str) -> Who {
-        Who::Pupil(crate::auth::Seat {
-            participant_id: id.into(),
-            lesson_id: "L1".into(),
-            class_id: "C1".into(),
-            at_home: true,
-        })
-    }
-
-    fn teacher() -> Who {
-        Who::Teacher {
-            teacher_id: "t1".into(),
-        }
-    }
-
     fn stage(max_peers: usize) -> Stage {
         Stage::new(&"L1".into(), &"t1".into(), max_peers)
-    }
-
-    #[test]
-    fn only_teachers_publish_the_lesson_and_only_granted_pupils_talk() {
-        let stage = stage(10);
-        assert!(stage.may_publish(Stream::Camera, 1, &teacher()).is_ok());
-        assert_eq!(
-            stage.may_publish(Stream::Camera, 2, &pupil("p1")),
-            Err(Refusal::Forbidden)
-        );
-        assert_eq!(
-            stage.may_publish(Stream::Talk, 2, &pupil("p1")),
-            Err(Refusal::Forbidden)
-        );
-        stage.grant_talk(&"p1".into(), false);
-        assert_eq!(
-            stage.may_publish(Stream::Talk, 2, &pupil("p1")),
-            Ok(Allowed {
-                audio: true,
-                video: false
-            })
-        );
-        assert!(stage.may_publish(Stream::Talk, 3, &pupil("p2")).is_err());
-        stage.revoke_talk(&"p1".into());
-        assert!(stage.may_publish(Stream::Talk, 2, &pupil("p1")).is_err());
-        assert!(stage.may_watch(WatchSource::Talk, 2, &pupil("p1")).is_err());
-    }
-
-    #[test]
-    fn a_call_belongs_to_its_two_sides() {
-        let stage = stage(10);
-        stage.start_call(Call {
-            teacher_conn: 1,
-            participant_id: "p1".into(),
-            video: false,
-        });
-        assert!(stage.may_watch(WatchSource::Call, 2, &pupil("p1")).is_ok());
-        assert!(stage.may_watch(WatchSource::Call, 1, &teacher()).is_ok());
-        assert!(stage.may_watch(WatchSource::Call, 3, &pupil("p2")).is_err());
-        assert!(
-            stage.may_watch(WatchSource::Call, 4, &teacher()).is_err(),
-            "another teacher connection is not the call's"
-        );
-        stage.end_call();
-        assert!(stage.may_watch(WatchSource::Call, 2, &pupil("p1")).is_err());
     }
 
     #[test]

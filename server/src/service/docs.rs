@@ -172,6 +172,14 @@ pub fn open_live(
     Ok((resolved, person, payer))
 }
 
+/// Whether `who` may write in an open document now: the teacher may have made it read-only
+/// since the connection opened (`read_only_now`).
+pub fn may_write_now(who: &Who, resolved: &Resolved, read_only_now: bool) -> bool {
+    let mut facts = resolved.facts();
+    facts.read_only = read_only_now;
+    can(who, Action::WriteDoc(facts))
+}
+
 /// A file to download: its name and bytes.
 pub struct Exported {
     pub file_name: String,

@@ -96,11 +96,7 @@ pub(super) fn withdraw_participant(
         },
         Ended::Removed,
     );
-    if let Some(stage) = s.media.existing_stage(lesson_id) {
-        if stage.talk_grant(participant_id).is_some() {
-            stage.revoke_talk(participant_id);
-        }
-    }
+    super::media::end_talk_of(s, lesson_id, participant_id);
     s.presence.publish(lesson_id, LessonEvent::PresenceChanged);
     Ok(())
 }

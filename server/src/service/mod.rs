@@ -15,6 +15,7 @@
 //! - [`health`]: what `/healthz` says; a store that failed is reopened once there is room.
 //! - [`history`]: a document's versions: listing, saving, restoring one as a copy.
 //! - [`lessons`]: ending lessons (by the teacher or the clock), removing a pupil, presence.
+//! - [`media`]: live media: publish, watch, let a pupil speak, private calls.
 //! - [`messages`]: sending, deleting, hands, "coming to you", chats and muting; one `/ws`
 //!   connection's message session.
 //! - [`nearby`]: the other classroom boxes on the network, for the teacher.
@@ -35,6 +36,7 @@ pub mod handouts;
 pub mod health;
 pub mod history;
 pub mod lessons;
+pub mod media;
 pub mod messages;
 pub mod nearby;
 pub mod privacy;
