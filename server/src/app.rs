@@ -20,14 +20,14 @@ use crate::discovery::{Announcement, Nearby, Profile};
 use crate::docs::hub::DocHub;
 use crate::docs::persist::Persister;
 use crate::docs::quota::DocLimits;
-use crate::federation::identity::BoxIdentity;
-use crate::federation::pairs;
-use crate::federation::trust::Trust;
-use crate::federation::Federation;
 use crate::http::state::{base_url, AppState};
 use crate::http::{self, ratelimit::RateLimits};
 use crate::lessons::presence::Presence;
 use crate::media::Media;
+use crate::service::boxes::federation::identity::BoxIdentity;
+use crate::service::boxes::federation::pairs;
+use crate::service::boxes::federation::trust::Trust;
+use crate::service::boxes::federation::Federation;
 use crate::service::{self, FileRoom, Services};
 use crate::store::disk::Disk;
 use crate::store::{Guarded, SledStore, Store, StoreError};
@@ -54,7 +54,7 @@ pub enum StartError {
     #[error("media: {0}")]
     Media(#[from] crate::media::MediaError),
     #[error("paired boxes: {0}")]
-    Boxes(#[from] crate::federation::FederationError),
+    Boxes(#[from] crate::service::boxes::federation::FederationError),
 }
 
 /// A started server.

@@ -109,18 +109,6 @@ impl ServiceError {
     }
 }
 
-impl From<crate::federation::FederationError> for ServiceError {
-    fn from(e: crate::federation::FederationError) -> Self {
-        use crate::federation::FederationError::*;
-        match e {
-            Unreachable(_) | Refused(_) | BadAnswer(_) => {
-                ServiceError::BoxUnreachable(e.to_string())
-            }
-            Identity(_) | Store(_) | DataDir(_) => ServiceError::Internal(e.to_string()),
-        }
-    }
-}
-
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -68,7 +68,6 @@ pub mod datadir;
 pub mod discovery;
 pub mod docs;
 pub mod error;
-pub mod federation;
 pub mod http;
 pub mod i18n;
 pub mod ids;

@@ -8,10 +8,10 @@ use std::future::Future;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use tavla::federation::client;
-use tavla::federation::identity::BoxIdentity;
-use tavla::federation::trust::Trust;
-use tavla::federation::FederationError;
+use tavla::service::boxes::federation::client;
+use tavla::service::boxes::federation::identity::BoxIdentity;
+use tavla::service::boxes::federation::trust::Trust;
+use tavla::service::boxes::federation::FederationError;
 use tavla_e2e::serde_json;
 use tavla_e2e::serde_json::{json, Value};
 use tavla_e2e::yjs::DocClient;
@@ -549,7 +549,8 @@ async fn paired_stranger(t: &Two) -> (tempfile::TempDir, std::sync::Arc<rustls::
         1 << 20,
         |peer| {
             let peer = peer.expect("a shows its certificate");
-            let proof = tavla::federation::trust::proof(&code, "client", &own, peer);
+            let proof =
+                tavla::service::boxes::federation::trust::proof(&code, "client", &own, peer);
             Some(
                 json!({ "name": "testboks", "port": 9, "proof": proof })
                     .to_string()
@@ -885,7 +886,7 @@ async fn strangers_wrong_codes_do_not_spend_the_real_boxs_tries() {
                 1 << 20,
                 |peer| {
                     let peer = peer.expect("a shows its certificate");
-                    let proof = tavla::federation::trust::proof(
+                    let proof = tavla::service::boxes::federation::trust::proof(
                         &format!("FEIL{stranger}{guess}XXXX"),
                         "client",
                         &own,

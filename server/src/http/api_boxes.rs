@@ -14,10 +14,10 @@ use super::state::AppState;
 use crate::config::DEFAULT_SYNC_PORT;
 use crate::discovery::FoundBox;
 use crate::error::ServiceError;
-use crate::federation::identity::Fingerprint;
-use crate::federation::pairs::Shares;
 use crate::ids::{BoxId, ClassId};
 use crate::service;
+use crate::service::boxes::federation::identity::Fingerprint;
+use crate::service::boxes::federation::pairs::Shares;
 use crate::service::boxes::{BoxesOverview, PairTarget, PairedView, PairingCode};
 use crate::validate;
 

@@ -13,8 +13,8 @@ use super::state::AppState;
 use crate::auth::sessions::{token_from_cookie_header, SessionToken};
 use crate::auth::Who;
 use crate::error::ServiceError;
-use crate::federation::identity::Fingerprint;
 use crate::service;
+use crate::service::boxes::federation::identity::Fingerprint;
 use crate::validate::invalid;
 
 /// Like `axum::Json`, but a bad body becomes an [`ServiceError`] with our JSON shape.

@@ -19,7 +19,7 @@ use tower::Service;
 use super::connections::Connections;
 use super::extract::PeerCertificate;
 use super::state::AppState;
-use crate::federation::identity::Fingerprint;
+use crate::service::boxes::federation::identity::Fingerprint;
 
 pub async fn serve_https(listener: TcpListener, state: Arc<AppState>) {
     let acceptor = TlsAcceptor::from(state.tls.server_config());

@@ -14,10 +14,10 @@ use serde::Deserialize;
 use super::extract::{ApiJson, ApiQuery, ClientIp, PairedCaller, PeerCertificate};
 use super::state::AppState;
 use crate::error::ServiceError;
-use crate::federation::wire::{
+use crate::service;
+use crate::service::boxes::federation::wire::{
     DocsAnswer, DocsRequest, Manifest, MessagesAnswer, PairAnswer, PairRequest,
 };
-use crate::service;
 
 /// Largest request body a paired box may send (a `POST /sync/docs` naming 64 documents with
 /// their state vectors is a few kilobytes).

@@ -9,13 +9,13 @@ use crate::auth::{Seat, Who};
 use crate::channels::thread::ThreadId;
 use crate::docs::{copies, history};
 use crate::error::ServiceError;
-use crate::federation::pairs;
 use crate::ids::{ClassId, LessonId, ParticipantId};
 use crate::lessons::lesson::{self, Lesson, Participant};
 use crate::lessons::presence::LessonEvent;
 use crate::lessons::presence_list;
 use crate::lessons::{camera, classes};
 use crate::protocol::PresenceEntry;
+use crate::service::boxes::federation::pairs;
 use crate::validate;
 
 /// The teacher ends their lesson. What follows is `close`'s: sessions, grants, versions.

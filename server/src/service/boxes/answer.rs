@@ -10,15 +10,15 @@ use crate::channels::thread::ThreadId;
 use crate::docs::listing;
 use crate::docs::name::DocName;
 use crate::error::ServiceError;
-use crate::federation::identity::Fingerprint;
-use crate::federation::pairs::{self, Shares};
-use crate::federation::wire::{
-    DocUpdate, DocsAnswer, DocsRequest, Manifest, MessagesAnswer, SharedClass, SharedMessage,
-    MAX_DOCS_ANSWER_BYTES, MAX_DOCS_PER_REQUEST, MAX_MESSAGES_PER_ANSWER,
-};
 use crate::ids::{ClassId, LessonId};
 use crate::lessons::lesson;
 use crate::lessons::{classes, groups};
+use crate::service::boxes::federation::identity::Fingerprint;
+use crate::service::boxes::federation::pairs::{self, Shares};
+use crate::service::boxes::federation::wire::{
+    DocUpdate, DocsAnswer, DocsRequest, Manifest, MessagesAnswer, SharedClass, SharedMessage,
+    MAX_DOCS_ANSWER_BYTES, MAX_DOCS_PER_REQUEST, MAX_MESSAGES_PER_ANSWER,
+};
 use crate::service::Services;
 use crate::validate;
 

@@ -13,8 +13,16 @@
 //! - [`take`]: the sync worker's round: asking each paired box and taking in what it shares.
 //! - [`relay`]: a lesson's stream across rooms: sent once to a paired box that passes it on to
 //!   its own viewers.
+//! - [`federation`]: what the use-cases stand on: this box's identity for box-to-box traffic,
+//!   the pairing window and certificate pinning, paired boxes in the store, the wire format,
+//!   one request to another box.
+//!
+//! Outside this tree, box-to-box has only its adapters: `http::sync` and `http::relay` (the
+//! sync listener's routes), `http::api_boxes` (the teacher's), and `media::relay` (the peer
+//! connection that feeds a relayed stream into this box's stage, media's own mechanics).
 
 mod answer;
+pub mod federation;
 mod relay;
 mod take;
 
@@ -33,14 +41,14 @@ use crate::auth::grants::{Ended, Revocation};
 use crate::auth::{can, Action, Who};
 use crate::channels::thread::ThreadId;
 use crate::error::ServiceError;
-use crate::federation::identity::Fingerprint;
-use crate::federation::pairs::{self, PairedBox, Shares};
-use crate::federation::trust::{self, CodeCheck, PAIRING_VALID};
-use crate::federation::wire::{PairAnswer, PairRequest};
-use crate::federation::{client, FederationError};
 use crate::ids::{BoxId, ClassId, LessonId};
 use crate::lessons::classes::{self, Class};
 use crate::lessons::lesson;
+use crate::service::boxes::federation::identity::Fingerprint;
+use crate::service::boxes::federation::pairs::{self, PairedBox, Shares};
+use crate::service::boxes::federation::trust::{self, CodeCheck, PAIRING_VALID};
+use crate::service::boxes::federation::wire::{PairAnswer, PairRequest};
+use crate::service::boxes::federation::{client, FederationError};
 use crate::store::Store;
 use crate::validate;
 

@@ -20,13 +20,13 @@ use super::config_for;
 use crate::auth::grants::{Grant, Holder};
 use crate::auth::Who;
 use crate::error::ServiceError;
-use crate::federation::client::{self, Socket};
-use crate::federation::pairs::{self, PairedBox};
 use crate::ids::LessonId;
 use crate::lessons::lesson::{self, Lesson};
 use crate::media::relay::Upstream;
 use crate::media::stage::Stage;
 use crate::protocol::CloseCode;
+use crate::service::boxes::federation::client::{self, Socket};
+use crate::service::boxes::federation::pairs::{self, PairedBox};
 use crate::service::Services;
 
 /// A paired box asks to receive `lesson_id`'s stream. The grant is issued first and the checks

@@ -16,15 +16,15 @@ use crate::docs::name::DocName;
 use crate::docs::quota::Payer;
 use crate::docs::room::{update_frame, Person};
 use crate::error::ServiceError;
-use crate::federation::pairs::{self, PairedBox, Progress};
-use crate::federation::wire::{
-    DocState, DocUpdate, DocsAnswer, DocsRequest, Manifest, MessagesAnswer, SharedClass,
-    SharedMessage, MAX_DOCS_ANSWER_BYTES, MAX_DOCS_PER_REQUEST,
-};
-use crate::federation::{client, FederationError};
 use crate::ids::ClassId;
 use crate::lessons::lesson;
 use crate::lessons::{classes, groups};
+use crate::service::boxes::federation::pairs::{self, PairedBox, Progress};
+use crate::service::boxes::federation::wire::{
+    DocState, DocUpdate, DocsAnswer, DocsRequest, Manifest, MessagesAnswer, SharedClass,
+    SharedMessage, MAX_DOCS_ANSWER_BYTES, MAX_DOCS_PER_REQUEST,
+};
+use crate::service::boxes::federation::{client, FederationError};
 use crate::service::{lessons as lesson_cases, privacy, Services};
 use crate::store::Tree;
 

@@ -331,7 +331,7 @@ async fn delete_whole_class(s: &Services, class: &Class) -> Result<Forgotten, Se
     *removed.entry("lessons").or_default() += forget_lessons(s, &lessons).await?;
     *removed.entry("class").or_default() +=
         crate::lessons::privacy::forget_class(store, &class.id)?;
-    crate::federation::pairs::unshare_class(store, &class.id)?;
+    crate::service::boxes::federation::pairs::unshare_class(store, &class.id)?;
     store.put_json(
         Tree::Classes,
         &crate::privacy::class_tombstone_key(&class.id),

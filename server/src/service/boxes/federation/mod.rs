@@ -7,8 +7,9 @@
 //! - [`pairs`]: paired boxes in the store, what each receives, how far each sync got.
 //! - [`wire`]: the box-to-box messages; [`client`]: one request to another box.
 //!
-//! What is sent and taken, and when, is the service layer's (`service::boxes`); this module
-//! knows no documents, messages or rosters beyond the message shapes.
+//! What is sent and taken, and when, is decided by the use-cases around this module
+//! (`service::boxes`); this module knows no documents, messages or rosters beyond the message
+//! shapes, and imports nothing of the service layer but its error type.
 
 pub mod client;
 pub mod identity;
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::error::ServiceError;
 use crate::store::StoreError;
 use identity::BoxIdentity;
 use trust::Trust;
@@ -113,5 +115,18 @@ impl Federation {
 
     pub fn set_port(&self, port: u16) {
         self.port.store(port, Ordering::SeqCst);
+    }
+}
+
+/// How a failure between boxes reaches the teacher who asked.
+impl From<FederationError> for ServiceError {
+    fn from(e: FederationError) -> Self {
+        use FederationError::*;
+        match e {
+            Unreachable(_) | Refused(_) | BadAnswer(_) => {
+                ServiceError::BoxUnreachable(e.to_string())
+            }
+            Identity(_) | Store(_) | DataDir(_) => ServiceError::Internal(e.to_string()),
+        }
     }
 }
