@@ -9,7 +9,9 @@ use crate::auth::Role;
 use crate::channels::chat::ChatSettings;
 use crate::channels::hands::{Hand, MyHand};
 use crate::channels::message::Message;
-use crate::ids::{GroupId, LessonId, ParticipantId};
+pub use crate::channels::people::{GroupEntry, Member};
+use crate::ids::{LessonId, ParticipantId};
+pub use crate::lessons::PresenceEntry;
 
 /// A message a client sends, routed once, by its `type`, to the part of the connection that
 /// carries it out: the keep-alive, the message session, or the media link.
@@ -30,7 +32,7 @@ enum Keepalive {
     Ping { id: Option<u64> },
 }
 
-/// Requests about messages, hands and chats (answered by [`crate::channels::session`]).
+/// Requests about messages, hands and chats (answered by `service::messages`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum MessageRequest {
@@ -287,34 +289,6 @@ pub enum ServerMessage {
         active: bool,
         video: bool,
     },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GroupEntry {
-    pub id: GroupId,
-    pub number: usize,
-    pub members: Vec<Member>,
-    /// The group's shared document.
-    pub doc: String,
-    pub chat: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Member {
-    pub id: ParticipantId,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PresenceEntry {
-    pub id: ParticipantId,
-    pub name: String,
-    /// Signed in with a login card (on the class roster) rather than as a guest.
-    pub rostered: bool,
-    pub at_home: bool,
-    pub online: bool,
-    /// Their private thread with the teacher (filled in by `http`, which knows both).
-    pub thread: String,
 }
 
 impl ClientMessage {

@@ -21,7 +21,7 @@ fn prefix(teacher_id: &TeacherId) -> String {
     format!("device/{teacher_id}/")
 }
 
-/// Remembers a new device for the teacher (forgetting her oldest past [`MAX_DEVICES`] and any
+/// Remembers a new device for the teacher (forgetting her oldest past `MAX_DEVICES` and any
 /// older than [`LIFETIME_MS`]); returns the token for its cookie.
 pub fn remember(
     store: &dyn Store,

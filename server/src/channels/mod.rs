@@ -23,12 +23,12 @@ use crate::clock::Clock;
 use crate::ids::LessonId;
 use crate::lessons::lesson::Lesson;
 use crate::lessons::LessonError;
-use crate::protocol::GroupEntry;
 use crate::store::{Store, StoreError};
 use crate::validate::Invalid;
 use chat::ChatSettings;
 use hands::Hand;
 use message::{Author, Message, MessageKind};
+use people::GroupEntry;
 
 /// Events a lesson's connections receive; each connection picks what its holder may see.
 #[derive(Debug, Clone)]

@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
+
 use super::thread::ThreadId;
 use super::ChannelError;
 use crate::docs::access::DocName;
-use crate::ids::ParticipantId;
+use crate::ids::{GroupId, ParticipantId};
 use crate::lessons::lesson::{self, Lesson};
 use crate::lessons::{classes, groups};
-use crate::protocol::{GroupEntry, Member};
 use crate::store::Store;
 
 /// Everyone who can be in the lesson (rostered pupils and guests who joined), by participant id.
@@ -55,4 +56,21 @@ pub fn group_entries(store: &dyn Store, lesson: &Lesson) -> Result<Vec<GroupEntr
             number: g.number,
         })
         .collect())
+}
+
+/// A group as clients see it (the `groups` and `my_group` messages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupEntry {
+    pub id: GroupId,
+    pub number: usize,
+    pub members: Vec<Member>,
+    /// The group's shared document.
+    pub doc: String,
+    pub chat: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub id: ParticipantId,
+    pub name: String,
 }

@@ -272,7 +272,7 @@ pub struct DocHub {
     store: Arc<dyn Store>,
     persister: Persister,
     limits: DocLimits,
-    /// What pupils and guests have added (see [`quota`]).
+    /// What pupils and guests have added (see `docs::quota`).
     ledger: Ledger,
     disk: Arc<Disk>,
     idle_unload: Duration,
@@ -592,7 +592,7 @@ impl DocHub {
         self.unload_forgotten(name);
     }
 
-    /// Drops the kept counts of [`quota`] whose key starts with `prefix` (a deleted pupil's,
+    /// Drops the kept counts of `docs::quota` whose key starts with `prefix` (a deleted pupil's,
     /// an expired lesson's), here and in what is queued for the store.
     pub fn forget_counts(&self, prefix: &str) {
         self.persister.forget(Forgotten::Counts(prefix.to_string()));

@@ -43,7 +43,7 @@ enum Op {
     Stop,
 }
 
-/// Which documents a [`Op::Forget`] covers.
+/// Which documents a forget covers ([`Persister::forget`]).
 #[derive(Debug, Clone)]
 pub enum Forgotten {
     One(String),
@@ -170,7 +170,7 @@ impl Persister {
     }
 
     /// Ends the worker once everything queued before this call is written (or, with a store
-    /// that keeps failing, after [`STOP_GRACE`]).
+    /// that keeps failing, after `STOP_GRACE`).
     pub fn stop(&self) {
         let _ = self.tx.send(Op::Stop);
     }

@@ -8,8 +8,9 @@ pub mod lesson;
 pub mod presence;
 pub mod privacy;
 
+use serde::Serialize;
+
 use crate::ids::ParticipantId;
-use crate::protocol::PresenceEntry;
 use crate::store::Store;
 use lesson::Lesson;
 use presence::Presence;
@@ -82,4 +83,17 @@ pub fn presence_list(
             }),
     );
     Ok(entries)
+}
+
+/// One person in the teacher's list of who is here (the `presence` message).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PresenceEntry {
+    pub id: ParticipantId,
+    pub name: String,
+    /// Signed in with a login card (on the class roster) rather than as a guest.
+    pub rostered: bool,
+    pub at_home: bool,
+    pub online: bool,
+    /// Their private thread with the teacher (filled in by `http`, which knows both).
+    pub thread: String,
 }
