@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 
-use crate::auth::teachers::{self, TokenKind};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Overrides};
 use crate::datadir::DataDir;
+use crate::service::offline;
 use crate::store::{SledStore, Store};
 use crate::tls::ServerNames;
 
@@ -323,51 +323,22 @@ fn vpn(command: VpnCommand) -> Result<(), String> {
     let store = SledStore::open(&data.store_dir()).map_err(|e| {
         format!("{e}\nIf Tavla is running with this data directory, use the class page, or stop Tavla first.")
     })?;
-    let find_pupil = |class: &str, pupil: &str| -> Result<crate::lessons::classes::Pupil, String> {
-        let classes: Vec<_> = crate::lessons::classes::all(&store)
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .filter(|c| c.name == class)
-            .collect();
-        let [class] = classes.as_slice() else {
-            return Err(format!("{} classes are called {class:?}", classes.len()));
-        };
-        let pupils: Vec<_> = crate::lessons::classes::roster(&store, &class.id)
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .filter(|p| p.name == pupil)
-            .collect();
-        match pupils.as_slice() {
-            [one] => Ok(one.clone()),
-            _ => Err(format!(
-                "{} pupils of {} are called {pupil:?}",
-                pupils.len(),
-                class.name
-            )),
-        }
-    };
     match &command {
         VpnCommand::Init { .. } => {
-            let keys = vpn::init(&store, &config.vpn).map_err(|e| e.to_string())?;
+            let keys = offline::vpn_init(&store, &config.vpn).map_err(|e| e.to_string())?;
             println!(
                 "The box is {} in the VPN; its public key is {}.",
                 keys.address, keys.public_key
             );
         }
         VpnCommand::AddPupil { class, pupil, .. } => {
-            let pupil = find_pupil(class, pupil)?;
-            vpn::init(&store, &config.vpn).map_err(|e| e.to_string())?;
+            let pupil = offline::find_pupil(&store, class, pupil)?;
             let names = ServerNames::of_this_machine(config.host_name.as_deref());
             let fallback = format!("{}:{}", names.host(), config.vpn.listen_port);
             let endpoint = config.vpn.endpoint.clone().unwrap_or(fallback);
-            let issued = vpn::add_pupil(
-                &store,
-                &pupil.class_id,
-                &pupil.id,
-                &endpoint,
-                SystemClock.now_ms(),
-            )
-            .map_err(|e| e.to_string())?;
+            let now = SystemClock.now_ms();
+            let issued = offline::vpn_give(&store, &config.vpn, &pupil, &endpoint, now)
+                .map_err(|e| e.to_string())?;
             println!("{}", issued.config);
             if let Ok(code) = qrcode::QrCode::new(issued.config.as_bytes()) {
                 println!(
@@ -380,30 +351,18 @@ fn vpn(command: VpnCommand) -> Result<(), String> {
             println!("Give this to {} once; a new one replaces it.", pupil.name);
         }
         VpnCommand::RemovePupil { class, pupil, .. } => {
-            let pupil = find_pupil(class, pupil)?;
-            if !vpn::remove_pupil(&store, &pupil.class_id, &pupil.id).map_err(|e| e.to_string())? {
+            let pupil = offline::find_pupil(&store, class, pupil)?;
+            if !offline::vpn_take(&store, &pupil).map_err(|e| e.to_string())? {
                 return Err(format!("{} has no VPN access", pupil.name));
             }
-            crate::auth::sessions::revoke_where(&store, |session| {
-                crate::auth::sessions::pupil_seat_matches(session, |seat| {
-                    seat.class_id == pupil.class_id
-                        && seat.participant_id
-                            == crate::ids::ParticipantId::rostered(&pupil.id).as_str()
-                })
-            })
-            .map_err(|e| e.to_string())?;
             println!(
                 "{} no longer has VPN access; their sign-ins are ended.",
                 pupil.name
             );
         }
         VpnCommand::List { .. } => {
-            for peer in vpn::peers(&store).map_err(|e| e.to_string())? {
-                let name =
-                    crate::lessons::classes::get_pupil(&store, &peer.class_id, &peer.pupil_id)
-                        .map(|p| p.name)
-                        .unwrap_or_default();
-                println!("{}  {name}", peer.address);
+            for (address, name) in offline::vpn_list(&store).map_err(|e| e.to_string())? {
+                println!("{address}  {name}");
             }
         }
     }
@@ -441,12 +400,10 @@ fn add_teacher(common: &CommonArgs, name: &str, password_stdin: bool) -> Result<
             .map_err(|e| e.to_string())?;
         let password = password.trim_end_matches(['\r', '\n']);
         let teacher =
-            teachers::create(&store, &clock, name, password).map_err(|e| e.to_string())?;
+            offline::add_teacher(&store, &clock, name, password).map_err(|e| e.to_string())?;
         println!("Added teacher {:?}.", teacher.name);
     } else {
-        let token =
-            teachers::issue_setup_token(&store, &clock, TokenKind::Invite, Some(name.to_string()))
-                .map_err(|e| e.to_string())?;
+        let token = offline::invite_teacher(&store, &clock, name).map_err(|e| e.to_string())?;
         let names = ServerNames::of_this_machine(config.host_name.as_deref());
         let base = crate::http::state::base_url(config.listen.ip(), config.listen.port(), &names);
         println!("Give {name} this one-time link (valid 7 days): {base}/setup?token={token}");

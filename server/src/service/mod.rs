@@ -18,6 +18,7 @@
 //! - [`media`]: live media: publish, watch, let a pupil speak, private calls.
 //! - [`messages`]: sending, deleting, hands, "coming to you", chats and muting; one `/ws`
 //!   connection's message session.
+//! - [`offline`]: what the command line does while Tavla is stopped (add a teacher, the VPN).
 //! - [`nearby`]: the other classroom boxes on the network, for the teacher.
 //! - [`privacy`]: everything kept about a pupil: one archive to download, and deletion of all
 //!   of it (every store tree has a keeper that answers both).
@@ -39,6 +40,7 @@ pub mod lessons;
 pub mod media;
 pub mod messages;
 pub mod nearby;
+pub mod offline;
 pub mod privacy;
 pub mod profile;
 pub mod roster;
