@@ -530,27 +530,40 @@ async fn pairing_refuses_bad_and_unauthorized_input() {
     assert_eq!(answer["error"]["code"], "malformed_json", "{answer}");
 }
 
-/// A box of the test's own, paired with `a` through the real pairing request: its identity and
-/// the TLS configuration it talks to `a` with.
-async fn paired_stranger(t: &Two) -> (tempfile::TempDir, std::sync::Arc<rustls::ClientConfig>) {
+/// A box of the test's own called `name`: its identity (kept in the returned dir) and the TLS
+/// configuration it talks to other boxes with.
+fn test_box(
+    name: &str,
+) -> (
+    tempfile::TempDir,
+    BoxIdentity,
+    std::sync::Arc<rustls::ClientConfig>,
+) {
     let dir = tempfile::tempdir().expect("dir");
-    let identity = BoxIdentity::load_or_create(dir.path(), "testboks").expect("identity");
+    let identity = BoxIdentity::load_or_create(dir.path(), name).expect("identity");
     let config = Trust::new([])
         .client_config(&identity, None)
         .expect("config");
-    let (_, code) = t.kari.post("/api/boxes/pairing", json!({})).await;
-    let code = s(&code["code"]);
+    (dir, identity, config)
+}
+
+/// `identity` asks `a` to pair, proving `code`; the status `a` answers.
+async fn offer_pairing(
+    t: &Two,
+    identity: &BoxIdentity,
+    config: std::sync::Arc<rustls::ClientConfig>,
+    code: &str,
+) -> StatusCode {
     let own = identity.fingerprint().clone();
     let answer = client::request_with(
-        config.clone(),
+        config,
         &format!("127.0.0.1:{}", sync_port(&t.a)),
         hyper::Method::POST,
         "/pair",
         1 << 20,
         |peer| {
             let peer = peer.expect("a shows its certificate");
-            let proof =
-                tavla::service::boxes::federation::trust::proof(&code, "client", &own, peer);
+            let proof = tavla::service::boxes::federation::trust::proof(code, "client", &own, peer);
             Some(
                 json!({ "name": "testboks", "port": 9, "proof": proof })
                     .to_string()
@@ -559,8 +572,17 @@ async fn paired_stranger(t: &Two) -> (tempfile::TempDir, std::sync::Arc<rustls::
         },
     )
     .await
-    .expect("paired");
-    assert_eq!(answer.status, StatusCode::OK);
+    .expect("an answer");
+    answer.status
+}
+
+/// A box of the test's own, paired with `a` through the real pairing request: its identity and
+/// the TLS configuration it talks to `a` with.
+async fn paired_stranger(t: &Two) -> (tempfile::TempDir, std::sync::Arc<rustls::ClientConfig>) {
+    let (dir, identity, config) = test_box("testboks");
+    let (_, code) = t.kari.post("/api/boxes/pairing", json!({})).await;
+    let status = offer_pairing(t, &identity, config.clone(), &s(&code["code"])).await;
+    assert_eq!(status, StatusCode::OK);
     (dir, config)
 }
 
@@ -870,38 +892,11 @@ async fn strangers_wrong_codes_do_not_spend_the_real_boxs_tries() {
     let (status, code) = t.kari.post("/api/boxes/pairing", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{code}");
     for stranger in 0..3 {
-        let dir = tempfile::tempdir().expect("dir");
-        let identity =
-            BoxIdentity::load_or_create(dir.path(), &format!("fremmed{stranger}")).expect("id");
-        let config = Trust::new([])
-            .client_config(&identity, None)
-            .expect("config");
-        let own = identity.fingerprint().clone();
+        let (_dir, identity, config) = test_box(&format!("fremmed{stranger}"));
         for guess in 0..4 {
-            let answer = client::request_with(
-                config.clone(),
-                &format!("127.0.0.1:{}", sync_port(&t.a)),
-                hyper::Method::POST,
-                "/pair",
-                1 << 20,
-                |peer| {
-                    let peer = peer.expect("a shows its certificate");
-                    let proof = tavla::service::boxes::federation::trust::proof(
-                        &format!("FEIL{stranger}{guess}XXXX"),
-                        "client",
-                        &own,
-                        peer,
-                    );
-                    Some(
-                        json!({ "name": "fremmed", "port": 9, "proof": proof })
-                            .to_string()
-                            .into_bytes(),
-                    )
-                },
-            )
-            .await
-            .expect("an answer");
-            assert_eq!(answer.status, StatusCode::FORBIDDEN);
+            let wrong = format!("FEIL{stranger}{guess}XXXX");
+            let status = offer_pairing(&t, &identity, config.clone(), &wrong).await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
         }
     }
     // Twelve wrong codes later, the box the teacher typed the code into pairs.

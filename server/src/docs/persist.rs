@@ -440,49 +440,15 @@ mod tests {
 #[cfg(test)]
 mod count_tests {
     use super::*;
-    use crate::store::{KeyValue, MemoryStore, RecordVisitor};
-    use std::sync::atomic::AtomicBool;
-
-    /// A store whose disk is full until told otherwise.
-    #[derive(Default)]
-    struct Filling {
-        inner: MemoryStore,
-        full: AtomicBool,
-    }
-
-    impl Store for Filling {
-        fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-            self.inner.get(tree, key)
-        }
-        fn put(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-            if self.full.load(Ordering::SeqCst) {
-                return Err(StoreError::Full);
-            }
-            self.inner.put(tree, key, value)
-        }
-        fn insert_if_absent(&self, t: Tree, k: &[u8], v: &[u8]) -> Result<bool, StoreError> {
-            self.inner.insert_if_absent(t, k, v)
-        }
-        fn take(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-            self.inner.take(tree, key)
-        }
-        fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
-            self.inner.scan_prefix(tree, prefix)
-        }
-        fn flush(&self) -> Result<(), StoreError> {
-            Ok(())
-        }
-        fn read_all(&self, each: &mut RecordVisitor<'_>) -> Result<(), StoreError> {
-            self.inner.read_all(each)
-        }
-    }
+    use crate::store::faulty::Faulty;
+    use crate::store::MemoryStore;
 
     /// A full disk: whoever waits hears so at once, the updates wait and are written once
     /// there is room, and a document deleted meanwhile gets none of its queued updates.
     #[tokio::test]
     async fn a_failed_write_is_told_and_tried_again_and_a_deleted_document_is_left_out() {
-        let filling = Arc::new(Filling::default());
-        filling.full.store(true, Ordering::SeqCst);
+        let filling = Arc::new(Faulty::default());
+        filling.fail_with(Some(StoreError::Full));
         let store: Arc<dyn Store> = filling.clone();
         let (persister, worker) = Persister::start(store.clone(), 1);
         let kept = persister.update("kept", vec![1]);
@@ -492,7 +458,7 @@ mod count_tests {
             Err(StoreError::Full)
         ));
         let forgotten = persister.forget(Forgotten::One("gone".into()));
-        filling.full.store(false, Ordering::SeqCst);
+        filling.fail_with(None);
         // The worker tries again after its pause (a second).
         let mut written = persister.written.clone();
         let _ = written.wait_for(|w| w.seq >= forgotten).await;

@@ -150,58 +150,14 @@ impl<S: Store> Store for Guarded<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::faulty::Faulty;
     use crate::store::MemoryStore;
-
-    /// A database that fails every call until it is reopened.
-    struct Breaking {
-        inner: MemoryStore,
-        broken: std::sync::atomic::AtomicBool,
-    }
-
-    impl Store for Breaking {
-        fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-            if self.broken.load(std::sync::atomic::Ordering::SeqCst) {
-                return Err(StoreError::Io("No space left on device".into()));
-            }
-            self.inner.get(tree, key)
-        }
-        fn put(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-            if self.broken.load(std::sync::atomic::Ordering::SeqCst) {
-                return Err(StoreError::Io("No space left on device".into()));
-            }
-            self.inner.put(tree, key, value)
-        }
-        fn insert_if_absent(&self, t: Tree, k: &[u8], v: &[u8]) -> Result<bool, StoreError> {
-            self.inner.insert_if_absent(t, k, v)
-        }
-        fn take(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-            self.inner.take(tree, key)
-        }
-        fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
-            self.inner.scan_prefix(tree, prefix)
-        }
-        fn flush(&self) -> Result<(), StoreError> {
-            Ok(())
-        }
-        fn read_all(&self, each: &mut RecordVisitor<'_>) -> Result<(), StoreError> {
-            self.inner.read_all(each)
-        }
-        fn recover(&self) -> Result<(), StoreError> {
-            self.broken
-                .store(false, std::sync::atomic::Ordering::SeqCst);
-            Ok(())
-        }
-    }
 
     #[test]
     fn a_failed_database_answers_at_once_until_it_is_reopened() {
-        let store = Guarded::new(
-            Breaking {
-                inner: MemoryStore::new(),
-                broken: true.into(),
-            },
-            Arc::new(Disk::unlimited()),
-        );
+        let failing = Faulty::default();
+        failing.fail_with(Some(StoreError::Io("No space left on device".into())));
+        let store = Guarded::new(failing, Arc::new(Disk::unlimited()));
         assert!(matches!(
             store.put(Tree::Docs, b"k", b"v"),
             Err(StoreError::Io(_))

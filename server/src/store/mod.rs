@@ -5,6 +5,8 @@
 //! `SledStore` is the real one; `MemoryStore` backs unit tests.
 
 pub mod disk;
+#[cfg(test)]
+pub(crate) mod faulty;
 mod guarded;
 mod memory;
 mod sled_store;
