@@ -96,7 +96,11 @@ test('a teacher sets up, starts a lesson, and sees two pupils arrive', async () 
   await g.getByLabel('Navnet ditt').fill('ada');
   await g.keyboard.press('Enter');
   await g.getByText('Er du Ada Lovelace fra klasselista?', { exact: false }).waitFor();
-  await g.getByRole('link', { name: 'Ja, logg inn med kortet' }).waitFor();
+  // She would type the code from her card; a code that is not Ada's card's is refused.
+  await g.getByLabel('Koden på kortet ditt').fill('ABCD-2345');
+  await g.getByRole('button', { name: 'Logg inn med koden' }).click();
+  await g.getByText('Koden stemmer ikke med kortet til Ada Lovelace.', { exact: false }).waitFor();
+  assert.equal(await g.getByLabel('Koden på kortet ditt').getAttribute('aria-invalid'), 'true');
   await checkAccessibility(g, 'join: is that you on the class list?');
   await g.getByLabel('Navnet ditt').fill('Gjest Gjestesen');
   await g.getByRole('button', { name: 'Nei, det er ikke meg – bli med som gjest' }).click();

@@ -315,6 +315,68 @@ async fn a_class_list_name_typed_at_join_makes_no_twin() {
     assert_eq!(status, StatusCode::OK, "someone else called Sara");
 }
 
+/// A pupil on the class list at a device without a camera joins with the lesson's code, her
+/// name and the code printed on her card, as her card would sign her in; a wrong code, another
+/// pupil's, or a replaced card's is refused, and too many tries are slowed like any join.
+#[tokio::test]
+async fn the_code_on_a_card_signs_its_pupil_in_with_her_name() {
+    let server = TestServer::start().await;
+    let kari = server.first_teacher("Kari").await;
+    let class = class_with(&kari, "7B", &["Emma Hansen", "Jonas Berg"]).await;
+    let class_id = class["id"].as_str().unwrap();
+    let lesson = start_lesson(&kari, class_id).await;
+    let code = lesson["code"].as_str().unwrap();
+    let (_, sheet) = kari.get(&format!("/api/classes/{class_id}/cards")).await;
+    let card_of = |name: &str| -> String {
+        sheet["cards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .and_then(|c| c["code"].as_str())
+            .expect("a code on the card")
+            .to_string()
+    };
+    let (emma, jonas) = (card_of("Emma Hansen"), card_of("Jonas Berg"));
+    assert_ne!(emma, jonas);
+    let join = |name: &str, card: &str| json!({ "code": code, "name": name, "card_code": card });
+    for (name, card) in [
+        ("Emma", jonas.as_str()),
+        ("Emma", "ABCD-2345"),
+        ("Nora", emma.as_str()),
+    ] {
+        let (status, body) = server.client().post("/api/join", join(name, card)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name} {card}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_card");
+    }
+    let pupil = server.client();
+    let typed = emma.replace('-', " ").to_lowercase();
+    let (status, body) = pupil.post("/api/join", join("emma", &typed)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["pupil"]["name"], "Emma Hansen");
+    assert_eq!(
+        body["pupil"]["id"],
+        format!("p-{}", pupil_id(&class, "Emma Hansen"))
+    );
+    // A new card has a new code; the old one stops working.
+    let emma_id = pupil_id(&class, "Emma Hansen");
+    let (status, _) = kari
+        .post(
+            &format!("/api/classes/{class_id}/pupils/{emma_id}/card"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server.client().post("/api/join", join("Emma", &emma)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Oversized input is refused before anything is looked up.
+    let (status, _) = server
+        .client()
+        .post("/api/join", join("Emma", &"A".repeat(100)))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
 /// Hardening round two, finding 9: names that show as nothing, hide characters, or pass one
 /// script's letters off as another's are refused; a name in another script that looks like a
 /// class-list name is asked about like the name itself.

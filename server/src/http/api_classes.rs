@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::{ApiJson, ApiPath, RequestHost, TeacherCaller};
 use super::state::AppState;
 use crate::error::ServiceError;
-use crate::lessons::classes::Pupil;
+use crate::lessons::classes::{self, Pupil};
 use crate::profile::Settings;
 
 /// A pupil on the class list, as the class page shows them.
@@ -232,6 +232,7 @@ pub async fn cards(
             id: &p.id,
             name: &p.name,
             url: card_url(&state, host.as_deref(), p),
+            code: classes::shown_card_code(&p.card_secret),
         })
         .collect();
     Ok(Json(CardSheet {
@@ -250,6 +251,8 @@ pub struct Card<'a> {
     id: &'a PupilId,
     name: &'a str,
     url: String,
+    /// The code printed beside the QR code, typed with the name where there is no camera.
+    code: String,
 }
 
 #[derive(Serialize)]

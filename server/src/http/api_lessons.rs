@@ -275,6 +275,9 @@ pub struct JoinBody {
     /// The guest said they are not the pupil on the class list their name matches.
     #[serde(default)]
     not_on_class_list: bool,
+    /// A pupil on the class list: the code printed on their card (signs them in as the card).
+    #[serde(default)]
+    card_code: Option<String>,
 }
 
 pub async fn join(
@@ -284,14 +287,25 @@ pub async fn join(
 ) -> Result<Response, ServiceError> {
     let code = lesson::normalize_code(&body.code);
     state.limits.join(ip, Some(&code))?;
-    let seated = service::lessons::join_by_code(
-        &state.services,
-        &code,
-        &body.name,
-        is_at_home(&state, ip, body.at_home),
-        state.config.limits.max_pupils_per_lesson,
-        body.not_on_class_list,
-    )?;
+    let at_home = is_at_home(&state, ip, body.at_home);
+    let seated = match body.card_code.as_deref() {
+        Some(card_code) if card_code.len() > 40 => return Err(ServiceError::InvalidCard),
+        Some(card_code) => service::lessons::join_by_card_code(
+            &state.services,
+            &code,
+            &body.name,
+            card_code,
+            at_home,
+        )?,
+        None => service::lessons::join_by_code(
+            &state.services,
+            &code,
+            &body.name,
+            at_home,
+            state.config.limits.max_pupils_per_lesson,
+            body.not_on_class_list,
+        )?,
+    };
     Ok(seated_response(seated))
 }
 

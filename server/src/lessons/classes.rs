@@ -197,6 +197,41 @@ pub fn get_pupil(
         .ok_or(LessonError::NotFound)
 }
 
+/// Letters and digits nobody confuses when copying a code off a card (no 0/O, 1/I/L).
+const CARD_CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+/// Characters in a card's typed code.
+pub const CARD_CODE_LEN: usize = 8;
+
+/// The code printed on a pupil's card beside its QR code, for a device without a camera (typed
+/// with the pupil's name at join). Derived from the card's secret, so a new card has a new
+/// code and a paired box's copy of the card has the same one; 31^8 codes, and joining is
+/// rate-limited per device.
+pub fn card_code(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("tavla card code\0{secret}").as_bytes());
+    digest
+        .iter()
+        .take(CARD_CODE_LEN)
+        .map(|b| CARD_CODE_ALPHABET[usize::from(*b) % CARD_CODE_ALPHABET.len()] as char)
+        .collect()
+}
+
+/// A card code as printed: `ABCD-EFGH`.
+pub fn shown_card_code(secret: &str) -> String {
+    let code = card_code(secret);
+    format!("{}-{}", &code[..4], &code[4..])
+}
+
+/// Whether `typed` (any case, spaces and dashes aside) is the code of `pupil`'s card.
+pub fn card_code_matches(pupil: &Pupil, typed: &str) -> bool {
+    let typed: String = typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_uppercase)
+        .collect();
+    constant_time_eq(&card_code(&pupil.card_secret), &typed)
+}
+
 /// Gives the pupil a new card; the old one stops working at once.
 pub fn reissue_card(
     store: &dyn Store,
@@ -266,6 +301,12 @@ mod tests {
             pupil_by_card(&store, &renewed.card_secret).unwrap().id,
             ada.id
         );
+        // The typed code is the card's: it changes with the card.
+        assert!(card_code_matches(
+            &renewed,
+            &shown_card_code(&renewed.card_secret).to_lowercase()
+        ));
+        assert!(!card_code_matches(&renewed, &card_code(&ada.card_secret)));
         // Deleting the pupil (the class list's part of it) ends the card too.
         let subject = Subject::new(&class.id, &ada.id, &ada.name, Vec::new(), String::new());
         assert_eq!(Roster.forget(&store, &subject).unwrap(), 2);

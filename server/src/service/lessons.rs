@@ -225,16 +225,44 @@ fn on_class_list<'a>(roster: &'a [classes::Pupil], typed: &str) -> Option<&'a cl
     }
 }
 
+/// A pupil on the class list joins with the lesson's code, their name and the code printed on
+/// their card (a device without a camera): as their card would sign them in. A name that is
+/// nobody's on the class list, or a code that is not that pupil's card's, is `invalid_card`.
+pub fn join_by_card_code(
+    s: &Services,
+    code: &str,
+    name: &str,
+    card_code: &str,
+    at_home: bool,
+) -> Result<Seated, ServiceError> {
+    let lesson = lesson::by_code(s.store.as_ref(), code, s.clock.now_ms())?;
+    let roster = classes::roster(s.store.as_ref(), &lesson.class_id)?;
+    let pupil = on_class_list(&roster, name)
+        .filter(|pupil| classes::card_code_matches(pupil, card_code))
+        .ok_or(ServiceError::InvalidCard)?;
+    seat_rostered(s, &lesson, pupil, at_home)
+}
+
 /// A pupil on the class list signs in with their card, into the class's running lesson.
 pub fn join_by_card(s: &Services, secret: &str, at_home: bool) -> Result<Seated, ServiceError> {
     let pupil = classes::pupil_by_card(s.store.as_ref(), secret)?;
     let lesson = lesson::active_for_class(s.store.as_ref(), &pupil.class_id, s.clock.now_ms())?
         .ok_or(ServiceError::NoActiveLesson)?;
+    seat_rostered(s, &lesson, &pupil, at_home)
+}
+
+/// Seats a pupil of the class list in the lesson, as their card does.
+fn seat_rostered(
+    s: &Services,
+    lesson: &Lesson,
+    pupil: &classes::Pupil,
+    at_home: bool,
+) -> Result<Seated, ServiceError> {
     // "I am at home today" in the pupil's profile counts as ticking "at home" on the join page.
     let at_home = at_home || pupil.profile.as_of(s.clock.now_ms()).at_home_today;
     let participant =
-        lesson::join_rostered(s.store.as_ref(), s.clock.as_ref(), &lesson, &pupil, at_home)?;
-    seat(s, &lesson, participant)
+        lesson::join_rostered(s.store.as_ref(), s.clock.as_ref(), lesson, pupil, at_home)?;
+    seat(s, lesson, participant)
 }
 
 /// Seats a participant: hand-outs made before they came are copied for them, a session lasts

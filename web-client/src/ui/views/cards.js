@@ -1,4 +1,4 @@
-// A printable sheet of login cards: one per pupil, name and QR code.
+// A printable sheet of login cards: one per pupil, name, QR code and the code to type.
 import { h } from '../dom.js';
 import { heading } from '../shell.js';
 import { loadOrExplain } from '../load.js';
@@ -17,6 +17,7 @@ export async function cardsView({ main, params, setTitle }) {
       h('p', { class: 'card-class' }, sheet.class.name),
       h('p', { class: 'card-name' }, card.name),
       h('img', { src: `/api/classes/${encodeURIComponent(sheet.class.id)}/pupils/${encodeURIComponent(card.id)}/card.svg`, alt: t('cards.qr_alt', { name: card.name }), width: '160', height: '160' }),
+      h('p', { class: 'card-code' }, t('cards.code', { code: card.code })),
       h('p', { class: 'card-help' }, t('cards.help'))))),
   );
 }

@@ -15,19 +15,40 @@ export function joinView({ main, params, navigate, setTitle }) {
   let notOnClassList = false;
   const twin = h('div', { class: 'notice', role: 'alert', hidden: true });
 
-  // The name typed is a pupil's on the class list: is it them? Then their card signs them in
-  // (and the teacher sees one person, not two); if not, they join as a guest after all.
+  // The name typed is a pupil's on the class list: is it them? Then the code printed on their
+  // card signs them in (a PC without a camera cannot scan its QR code), and the teacher sees
+  // one person, not two; if not, they join as a guest after all.
   function askIfOnClassList(listName) {
+    const cardCode = field({ label: t('join.card_code'), name: 'card_code', autocomplete: 'off', hint: t('join.card_code_hint'), attrs: { autocapitalize: 'characters', spellcheck: 'false', maxlength: '12', class: 'code-input' } });
+    const signIn = async () => {
+      cardCode.showError('');
+      if (!cardCode.input.value.trim()) return cardCode.showError(t('join.card_code_missing'));
+      try {
+        await post('/join', { code: code.input.value, name: name.input.value, at_home: atHome.checked, card_code: cardCode.input.value });
+        navigate('/lesson');
+      } catch (failure) {
+        cardCode.showError(failure.code === 'invalid_card' ? t('join.card_code_wrong', { name: listName }) : errorText(failure));
+      }
+      return undefined;
+    };
+    cardCode.input.addEventListener('keydown', (event) => {
+      // Enter here signs in with the code, not the form's "join as a guest".
+      if (event.key === 'Enter') {
+        event.preventDefault();
+        signIn();
+      }
+    });
     twin.hidden = false;
     twin.replaceChildren(
       h('p', {}, t('join.on_class_list', { name: listName })),
-      h('p', {}, h('a', { href: '/card', 'data-link': true, class: 'button primary' }, t('join.use_card'))),
+      cardCode.wrapper,
+      h('p', {}, h('button', { type: 'button', class: 'primary', onclick: signIn }, t('join.card_code_submit'))),
       h('p', {}, h('button', { type: 'button', onclick: () => {
         notOnClassList = true;
         twin.hidden = true;
         form.requestSubmit();
       } }, t('join.not_me'))));
-    twin.querySelector('a')?.focus();
+    cardCode.input.focus();
   }
 
   const form = h('form', { novalidate: true, onsubmit: async (event) => {
