@@ -167,8 +167,8 @@ record_id!(
 );
 record_id!(
     /// A classroom box, as paired boxes know it: the first 16 hex digits of the SHA-256 of its
-    /// box-to-box certificate (`federation::identity`), so the id cannot be claimed by another
-    /// box without that certificate's key.
+    /// box-to-box certificate (`service::boxes::federation::identity`), so the id cannot be
+    /// claimed by another box without that certificate's key.
     BoxId,
     "box_id"
 );

@@ -204,8 +204,9 @@ pub fn export_one(
     })
 }
 
-/// Every document of the teacher's lesson, each as HTML, Markdown and text, in one zip.
-/// Slow for a big lesson: call it off the async threads.
+/// Every document of the teacher's lesson that has text, each as HTML, Markdown and text, in
+/// one zip (documents nobody wrote in are left out). Slow for a big lesson: call it off the
+/// async threads.
 pub fn lesson_zip(
     s: &Services,
     who: &Who,
@@ -219,7 +220,10 @@ pub fn lesson_zip(
     for resolved in listing::lesson_docs(store, &lesson)? {
         let (title, stem) = naming(store, &resolved, lang)?;
         let snapshot = s.docs.snapshot_of(&resolved.name.to_string())?;
-        files.push((title, stem, snapshot));
+        let text = export::render(&snapshot, Format::Text, &title, lang)?;
+        if !text.trim().is_empty() {
+            files.push((title, stem, snapshot));
+        }
     }
     Ok(Exported {
         file_name: format!(
