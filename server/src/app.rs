@@ -167,7 +167,6 @@ pub async fn start_with_clock(
                     per_address: config.limits.upload_quota_per_address_bytes,
                     per_lesson: config.limits.upload_quota_per_lesson_bytes,
                     per_box: config.limits.upload_quota_box_bytes,
-                    disk_reserve: config.limits.min_free_disk_bytes,
                 },
                 data_dir: config.data_dir.clone(),
                 by_address: Default::default(),

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{random_record_id, LessonId};
 use crate::privacy::{Held, Keeper, LessonKeeper, LessonScope, Subject};
+use crate::store::disk::Room;
 use crate::store::{Store, StoreError, StoreExt, Tree};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,8 +76,8 @@ impl std::fmt::Display for QuotaScope {
     }
 }
 
-/// How much room files may take: per sender, per lesson, on the whole box, and what must stay
-/// free on the disk for everything else (documents, messages, the store's own growth).
+/// How much room files may take: per sender, per lesson, on the whole box. What must stay free
+/// on the disk for everything else is the disk's reserve (`store::disk`).
 #[derive(Debug, Clone, Copy)]
 pub struct Quotas {
     pub per_sender: u64,
@@ -85,16 +86,15 @@ pub struct Quotas {
     pub per_address: u64,
     pub per_lesson: u64,
     pub per_box: u64,
-    pub disk_reserve: u64,
 }
 
 /// Refuses a file of `size` bytes that would take the sender, the lesson or the box past its
-/// quota, or the disk below its reserve (`free_disk`: bytes free now, if known).
+/// quota, or the disk below its reserve (`room`: where the disk would stand after it).
 fn check_room(
     store: &dyn Store,
     quotas: &Quotas,
     new: &NewUpload<'_>,
-    free_disk: Option<u64>,
+    room: Room,
 ) -> Result<(), UploadError> {
     let size = new.bytes.len() as u64;
     let (mut sender, mut lesson, mut whole) = (0u64, 0u64, 0u64);
@@ -117,7 +117,7 @@ fn check_room(
     if whole + size > quotas.per_box {
         return Err(UploadError::Quota(QuotaScope::Box));
     }
-    if free_disk.is_some_and(|free| free < size.saturating_add(quotas.disk_reserve)) {
+    if room != Room::Plenty {
         return Err(UploadError::DiskFull);
     }
     Ok(())
@@ -193,10 +193,11 @@ pub struct NewUpload<'a> {
 
 /// Checks and stores a file; the caller has checked the sender may write the thread (or the
 /// document). `free_disk` is what the data directory's disk has free now, if known.
+/// Saves a file; `room` is where the disk would stand after it (`Disk::room_for`).
 pub fn save(
     store: &dyn Store,
     quotas: &Quotas,
-    free_disk: Option<u64>,
+    room: Room,
     new: NewUpload<'_>,
 ) -> Result<Upload, UploadError> {
     if new.bytes.is_empty() {
@@ -207,7 +208,7 @@ pub fn save(
         return Err(UploadError::Mismatch);
     }
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    check_room(store, quotas, &new, free_disk)?;
+    check_room(store, quotas, &new, room)?;
     let upload = Upload {
         id: random_record_id(),
         thread: new.thread.to_string(),
@@ -396,11 +397,10 @@ mod tests {
         per_address: 1 << 30,
         per_lesson: 1 << 30,
         per_box: 1 << 30,
-        disk_reserve: 0,
     };
 
     fn save(store: &dyn Store, new: NewUpload<'_>) -> Result<Upload, UploadError> {
-        super::save(store, &ROOMY, None, new)
+        super::save(store, &ROOMY, Room::Plenty, new)
     }
 
     #[test]
@@ -411,7 +411,6 @@ mod tests {
             per_address: 1 << 30,
             per_lesson: 16,
             per_box: 20,
-            disk_reserve: 100,
         };
         // A test's few lesson ids live as long as the test.
         let text = |owner: &'static str, lesson: &'static str, body: &'static str| NewUpload {
@@ -419,28 +418,31 @@ mod tests {
             lesson_id: Some(Box::leak(Box::new(LessonId::from(lesson)))),
             ..new("text/plain", body.as_bytes())
         };
-        let put = |n: NewUpload<'_>, free: Option<u64>| super::save(&store, &quotas, free, n);
-        assert!(put(text("ada", "L", "12345678"), None).is_ok());
+        let put = |n: NewUpload<'_>| super::save(&store, &quotas, Room::Plenty, n);
+        assert!(put(text("ada", "L", "12345678")).is_ok());
         assert!(matches!(
-            put(text("ada", "L", "123"), None),
+            put(text("ada", "L", "123")),
             Err(UploadError::Quota(QuotaScope::Sender))
         ));
-        assert!(put(text("bo", "L", "12345678"), None).is_ok());
+        assert!(put(text("bo", "L", "12345678")).is_ok());
         assert!(matches!(
-            put(text("cy", "L", "1"), None),
+            put(text("cy", "L", "1")),
             Err(UploadError::Quota(QuotaScope::Lesson))
         ));
-        assert!(put(text("cy", "M", "1234"), None).is_ok());
+        assert!(put(text("cy", "M", "1234")).is_ok());
         assert!(matches!(
-            put(text("di", "N", "1"), None),
+            put(text("di", "N", "1")),
             Err(UploadError::Quota(QuotaScope::Box))
         ));
+        // Below the disk's reserve or floor (`store::disk` keeps the lines to the byte).
         let empty = MemoryStore::new();
-        assert!(matches!(
-            super::save(&empty, &quotas, Some(104), text("ed", "L", "12345")),
-            Err(UploadError::DiskFull)
-        ));
-        assert!(super::save(&empty, &quotas, Some(105), text("ed", "L", "12345")).is_ok());
+        for below in [Room::BelowReserve, Room::BelowFloor] {
+            assert!(matches!(
+                super::save(&empty, &quotas, below, text("ed", "L", "12345")),
+                Err(UploadError::DiskFull)
+            ));
+        }
+        assert!(super::save(&empty, &quotas, Room::Plenty, text("ed", "L", "12345")).is_ok());
     }
 
     #[test]

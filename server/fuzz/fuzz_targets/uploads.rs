@@ -5,6 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use tavla::ids::LessonId;
 use tavla::store::MemoryStore;
+use tavla::store::disk::Room;
 use tavla::uploads::{self, NewUpload, Quotas};
 
 const TYPES: [&str; 8] = [
@@ -25,9 +26,9 @@ fuzz_target!(|data: &[u8]| {
     let store = MemoryStore::new();
     let quotas = Quotas {
         per_sender: u64::MAX,
+        per_address: u64::MAX,
         per_lesson: u64::MAX,
         per_box: u64::MAX,
-        disk_reserve: 0,
     };
     let lesson = LessonId::parse("L").expect("a valid id");
     let new = NewUpload {
@@ -40,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
         bytes,
         now_ms: 0,
     };
-    if let Ok(saved) = uploads::save(&store, &quotas, None, new) {
+    if let Ok(saved) = uploads::save(&store, &quotas, Room::Plenty, new) {
         assert!(!saved.content_type.contains("svg") && !saved.content_type.contains("html"));
         assert_eq!(uploads::bytes(&store, &saved.id).unwrap().unwrap(), bytes);
     }

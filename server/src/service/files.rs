@@ -63,7 +63,6 @@ pub fn save(
             (String::new(), lesson_id, Some(resolved.name.to_string()))
         }
     };
-    let free_disk = s.disk.free();
     let size = file.bytes.len() as u64;
     // Held while the file is saved, so two uploads from one device cannot both take its last room.
     let mut by_address = s.files.by_address.lock().unwrap_or_else(|p| p.into_inner());
@@ -77,7 +76,7 @@ pub fn save(
     let saved = uploads::save(
         s.store.as_ref(),
         &s.files.quotas,
-        free_disk,
+        s.disk.room_for(size),
         NewUpload {
             thread: &thread_name,
             lesson_id: lesson_id.as_ref(),

@@ -96,22 +96,20 @@ impl Disk {
     pub fn room_for(&self, bytes: u64) -> Room {
         match self.free() {
             None => Room::Plenty,
-            Some(free) => {
-                let after = free.saturating_sub(bytes);
-                if after < self.floor || free < bytes {
-                    Room::BelowFloor
-                } else if after < self.reserve {
-                    Room::BelowReserve
-                } else {
-                    Room::Plenty
-                }
-            }
+            Some(free) => room_after(free, bytes, self.reserve, self.floor),
         }
     }
+}
 
-    /// The reserve, for messages that name it.
-    pub fn reserve(&self) -> u64 {
-        self.reserve
+/// Where a disk with `free` bytes stands after `bytes` more, against the two lines.
+fn room_after(free: u64, bytes: u64, reserve: u64, floor: u64) -> Room {
+    let after = free.saturating_sub(bytes);
+    if after < floor || free < bytes {
+        Room::BelowFloor
+    } else if after < reserve {
+        Room::BelowReserve
+    } else {
+        Room::Plenty
     }
 }
 
@@ -131,6 +129,16 @@ mod tests {
         assert_eq!(reserved.room_for(1), Room::BelowReserve);
         let floored = Disk::new(dir.path(), u64::MAX, u64::MAX);
         assert_eq!(floored.room_for(1), Room::BelowFloor);
+    }
+
+    /// The lines are exact: a file of 5 bytes on a disk with 104 free and a reserve of 100 is
+    /// below it; with 105 free it is not.
+    #[test]
+    fn the_reserve_and_the_floor_are_kept_to_the_byte() {
+        assert_eq!(room_after(104, 5, 100, 0), Room::BelowReserve);
+        assert_eq!(room_after(105, 5, 100, 0), Room::Plenty);
+        assert_eq!(room_after(105, 5, 100, 101), Room::BelowFloor);
+        assert_eq!(room_after(4, 5, 0, 0), Room::BelowFloor);
     }
 
     #[test]
