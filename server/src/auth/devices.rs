@@ -9,7 +9,7 @@ use crate::clock::DAY_MS;
 use crate::ids::TeacherId;
 use crate::store::{Store, StoreError, Tree};
 
-use super::tokens::{hash_token, random_token};
+use super::tokens::{cookie_value, hash_token, random_token};
 
 pub const COOKIE_NAME: &str = "tavla_device";
 /// How long a device is remembered after its last sign-in.
@@ -72,12 +72,7 @@ pub fn cookie(token: &str) -> String {
 
 /// The device token from a `Cookie` header, if present.
 pub fn token_from_cookie_header(header: &str) -> Option<&str> {
-    header
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| value)
-        .filter(|v| !v.is_empty() && v.len() <= 128)
+    cookie_value(header, COOKIE_NAME).filter(|token| token.len() <= 128)
 }
 
 #[cfg(test)]

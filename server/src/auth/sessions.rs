@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::tokens::{hash_token, random_token};
+use super::tokens::{cookie_value, hash_token, random_token};
 use super::{Seat, Who};
 use crate::clock::{Clock, DAY_MS};
 use crate::ids::LessonId;
@@ -203,13 +203,7 @@ pub fn clearing_cookie() -> String {
 
 /// The session token from a `Cookie` header, if present.
 pub fn token_from_cookie_header(header: &str) -> Option<SessionToken> {
-    header
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| value)
-        .filter(|v| !v.is_empty())
-        .map(SessionToken::from_client)
+    cookie_value(header, COOKIE_NAME).map(SessionToken::from_client)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::docs::access::DocKind;
-use crate::service::docs::DocEntry;
+use crate::service::docs::{DocEntry, NamedWriter};
 
 /// A document as the caller sees it (with the start of its text in the teacher's overview).
 #[derive(Serialize)]
@@ -22,17 +22,11 @@ pub struct DocAnswer<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     preview: Option<&'a str>,
     /// Teachers, in the overview of a document several people write in: who added most.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    writers: Vec<WriterAnswer<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    writers: &'a [NamedWriter],
     /// With `writers`: the share of the document each pupil or guest has.
     #[serde(skip_serializing_if = "Option::is_none")]
     share_bytes: Option<u64>,
-}
-
-#[derive(Serialize)]
-pub struct WriterAnswer<'a> {
-    name: &'a str,
-    bytes: u64,
 }
 
 pub(super) fn describe(entry: &DocEntry) -> DocAnswer<'_> {
@@ -46,14 +40,7 @@ pub(super) fn describe(entry: &DocEntry) -> DocAnswer<'_> {
         read_only: resolved.settings.read_only,
         writable: entry.writable,
         preview: entry.preview.as_deref(),
-        writers: entry
-            .writers
-            .iter()
-            .map(|w| WriterAnswer {
-                name: &w.name,
-                bytes: w.bytes,
-            })
-            .collect(),
+        writers: &entry.writers,
         share_bytes: entry.share_bytes,
     }
 }

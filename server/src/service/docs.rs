@@ -3,9 +3,11 @@
 //! read-only switch.
 
 use std::io::Write;
+use std::net::IpAddr;
+
+use serde::Serialize;
 
 use super::{access, Services};
-use std::net::IpAddr;
 
 use crate::auth::{can, teachers, Action, Who};
 use crate::docs::access::{self as doc_access, DocKind, DocName, DocSettings, Resolved};
@@ -37,6 +39,7 @@ pub struct DocEntry {
 }
 
 /// A pupil or guest and what they added to one document.
+#[derive(Serialize)]
 pub struct NamedWriter {
     pub name: String,
     pub bytes: u64,
