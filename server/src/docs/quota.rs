@@ -109,10 +109,7 @@ pub fn person_key_of_pupil(pupil_id: &str) -> String {
 
 /// The counts of a lesson and of its guests (deleted when the lesson expires).
 pub fn lesson_key_prefixes(lesson_id: &LessonId) -> [String; 2] {
-    [
-        format!("{PREFIX}l/{lesson_id}"),
-        format!("{PREFIX}g/{lesson_id}/"),
-    ]
+    [lesson_key(lesson_id), format!("{PREFIX}g/{lesson_id}/")]
 }
 
 fn lesson_key(lesson_id: &LessonId) -> String {

@@ -72,7 +72,7 @@ impl Disk {
     }
 
     /// Bytes free now, as far as anyone knows (`None`: unknown, taken as plenty).
-    pub fn free(&self) -> Option<u64> {
+    fn free(&self) -> Option<u64> {
         let path = self.path.as_deref()?;
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         let stale = seen.at.is_none_or(|at| at.elapsed() >= LOOK_EVERY)
